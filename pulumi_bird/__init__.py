@@ -1,0 +1,1 @@
+"""Pulumi dynamic providers for Bird (formerly MessageBird) channels and webhook subscriptions."""
