@@ -1,0 +1,156 @@
+"""Offline validation for ``check``: one failure per problem, naming the property as the user wrote it.
+
+Nothing here raises on bad input and nothing calls the API. Values still unknown during a preview (the
+SDK's ``UNKNOWN`` sentinel, anywhere inside a value) are skipped, not judged.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any, Iterable, Optional
+
+from pulumi.dynamic import CheckFailure
+
+try:  # the sentinel the host puts where a value is unknown during preview
+    from pulumi.runtime.rpc import UNKNOWN
+except ImportError:  # pragma: no cover - very old SDKs
+    UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+# Bird's pattern for webhook URLs: public https hosts with a dotted name and an alphabetic TLD.
+HTTPS_URL = re.compile(r"^https://([a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}(/[^\s]*)?$")
+# A week: waiting longer for a channel would hold a deployment hostage.
+MAX_READY_TIMEOUT = 7 * 24 * 3600
+
+
+def is_unknown(value: Any) -> bool:
+    """True when ``value`` is, or contains, a value unknown during preview."""
+    if isinstance(value, str):
+        return value == UNKNOWN
+    if isinstance(value, dict):
+        return any(is_unknown(k) or is_unknown(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(is_unknown(v) for v in value)
+    return False
+
+
+def is_uuid(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return len(value) == 36
+
+
+def _describe(value: Any) -> str:
+    """A short, safe description of a value for a message (types, not contents, for anything long)."""
+    if isinstance(value, str) and len(value) <= 60:
+        return repr(value)
+    if isinstance(value, (bool, int, float)) or value is None:
+        return repr(value)
+    return f"a {type(value).__name__}"
+
+
+class Checker:
+    """Collects failures for one resource's inputs."""
+
+    def __init__(self, news: Any, known: Iterable[str]) -> None:
+        self.news: dict[str, Any] = news if isinstance(news, dict) else {}
+        self.failures: list[CheckFailure] = []
+        unexpected = sorted(k for k in self.news if not k.startswith("__") and k not in set(known))
+        for key in unexpected:
+            self.fail(key, "is not a property of this resource")
+
+    def fail(self, prop: str, reason: str) -> None:
+        self.failures.append(CheckFailure(prop, f"{prop} {reason}"))
+
+    def get(self, prop: str) -> tuple[bool, Any]:
+        """(judge, value): judge is False when the value is absent/None or unknown."""
+        value = self.news.get(prop)
+        if value is None or is_unknown(value):
+            return False, value
+        return True, value
+
+    def required(self, prop: str, why: str = "") -> bool:
+        """Fails when the property is missing; True when there is a known value to judge."""
+        value = self.news.get(prop)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            self.fail(prop, "is required" + (f" ({why})" if why else ""))
+            return False
+        return not is_unknown(value)
+
+    def string(self, prop: str, *, required: bool = False, max_length: int = 1024) -> Optional[str]:
+        if required and not self.required(prop):
+            return None
+        judge, value = self.get(prop)
+        if not judge:
+            return None
+        if not isinstance(value, str):
+            self.fail(prop, f"must be a string, got {_describe(value)}")
+            return None
+        if len(value) > max_length:
+            self.fail(prop, f"must be at most {max_length} characters long")
+            return None
+        return value
+
+    def uuid(self, prop: str, *, required: bool = False) -> Optional[str]:
+        value = self.string(prop, required=required)
+        if value is not None and not is_uuid(value):
+            self.fail(prop, f"must be a UUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6, got {_describe(value)}")
+            return None
+        return value
+
+    def one_of(self, prop: str, allowed: Iterable[str], *, required: bool = False) -> Optional[str]:
+        allowed = list(allowed)
+        value = self.string(prop, required=required)
+        if value is not None and value not in allowed:
+            self.fail(prop, f"must be one of {', '.join(allowed)}; got {_describe(value)}")
+            return None
+        return value
+
+    def boolean(self, prop: str) -> Optional[bool]:
+        judge, value = self.get(prop)
+        if judge and not isinstance(value, bool):
+            self.fail(prop, f"must be true or false, got {_describe(value)}")
+            return None
+        return value if judge else None
+
+    def seconds(self, prop: str, maximum: float = MAX_READY_TIMEOUT) -> Optional[float]:
+        judge, value = self.get(prop)
+        if not judge:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            self.fail(prop, f"must be a number of seconds, got {_describe(value)}")
+            return None
+        if not 0 < value <= maximum:
+            self.fail(prop, f"must be more than 0 and at most {maximum} seconds, got {value}")
+            return None
+        return float(value)
+
+    def https_url(self, prop: str, *, required: bool = False) -> Optional[str]:
+        value = self.string(prop, required=required, max_length=2048)
+        if value is not None and not HTTPS_URL.match(value):
+            self.fail(prop, "must be a public https:// URL with a domain name, such as https://example.com/bird")
+            return None
+        return value
+
+    def string_map(self, prop: str, *, depth: int = 1) -> Optional[dict[str, Any]]:
+        """A dict with string keys; ``depth=2`` means a dict of dicts of strings (security arguments)."""
+        judge, value = self.get(prop)
+        if not judge:
+            return None
+        if not isinstance(value, dict):
+            self.fail(prop, f"must be a mapping, got {_describe(value)}")
+            return None
+        for key, item in value.items():
+            if not isinstance(key, str) or not key:
+                self.fail(prop, "keys must be non-empty strings")
+                return None
+            if depth == 2 and not is_unknown(item):
+                if not isinstance(item, dict) or not all(
+                    isinstance(k, str) and (isinstance(v, str) or is_unknown(v)) for k, v in item.items()
+                ):
+                    self.fail(f"{prop}.{key}", "must be a mapping of strings to strings")
+        return value

@@ -1,0 +1,67 @@
+"""Retry decisions and backoff as small pure functions; the client is their only user."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from datetime import datetime, timezone
+from typing import Callable, Optional
+
+# Methods whose repetition cannot create a second object. POST is not among them: a POST that failed after
+# Bird may have committed it is resolved by the resource (look up, then adopt or remove), never by a blind
+# retry. A 429 is retried for every method: Bird documents that a rate-limited request was not processed.
+IDEMPOTENT_METHODS = frozenset({"GET", "DELETE", "PATCH", "HEAD"})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long the client retries.
+
+    Defaults: five attempts within 20 s. Bird's rate limits are per second (GET 50/s, POST 500/s), so a
+    second or two of backoff clears a 429; a 5xx is "safe to retry, preferably with a delay".
+    """
+
+    max_attempts: int = 5
+    total_seconds: float = 20.0
+    base_delay: float = 0.2
+    max_delay: float = 5.0
+    # A Retry-After longer than this is not waited for: the error is raised instead.
+    max_retry_after: float = 30.0
+
+
+NO_RETRY = RetryPolicy(max_attempts=1)
+
+
+def backoff_delay(attempt: int, policy: RetryPolicy, rand: Callable[[], float] = random.random) -> float:
+    """Full-jitter exponential backoff for retry number ``attempt`` (1-based): uniform in [d/2, d] with
+    d = min(max_delay, base_delay * 2**(attempt-1)). The lower half bound keeps retries from firing at once."""
+    ceiling = min(policy.max_delay, policy.base_delay * (2 ** (attempt - 1)))
+    return ceiling / 2 + rand() * ceiling / 2
+
+
+def parse_retry_after(value: Optional[str], now: Optional[datetime] = None) -> Optional[float]:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date); None when absent or junk."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+
+
+def is_retryable(method: str, status: Optional[int]) -> bool:
+    """Whether an answer (``status``) or a connection failure (``status`` None) may be retried."""
+    if status == 429:
+        return True
+    if method.upper() not in IDEMPOTENT_METHODS:
+        return False
+    return status is None or status >= 500

@@ -1,0 +1,117 @@
+"""Provider configuration: stack config (``bird:*``) with environment fallbacks.
+
+The provider object is pickled into every resource's state, so nothing here is ever stored on it. The host
+hands the stack config to ``configure()`` once per process; it is kept in this module's memory (the host
+process only) and a client is built from it inside each provider call.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Optional
+from urllib.parse import urlsplit
+
+DEFAULT_API_URL = "https://api.bird.com"
+
+# stack config key -> environment variable
+ACCESS_KEY = ("bird:accessKey", "BIRD_ACCESS_KEY")
+API_URL = ("bird:apiUrl", "BIRD_API_URL")
+WORKSPACE_ID = ("bird:workspaceId", "BIRD_WORKSPACE_ID")
+ORGANIZATION_ID = ("bird:organizationId", "BIRD_ORGANIZATION_ID")
+ALL_KEYS = (ACCESS_KEY, API_URL, WORKSPACE_ID, ORGANIZATION_ID)
+
+
+class ConfigError(ValueError):
+    """The provider configuration is missing or invalid (the message never contains the key)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration. ``access_key`` is excluded from repr so it cannot reach a log."""
+
+    access_key: Optional[str] = field(default=None, repr=False)
+    api_url: str = DEFAULT_API_URL
+    workspace_id: Optional[str] = None
+    organization_id: Optional[str] = None
+
+    def require_access_key(self) -> str:
+        if not self.access_key:
+            raise ConfigError(
+                "no Bird access key: run `pulumi config set --secret bird:accessKey <key>` "
+                "or set BIRD_ACCESS_KEY in the environment"
+            )
+        return self.access_key
+
+
+_lock = threading.Lock()
+_stack_config: dict[str, Any] = {}
+
+
+def remember_stack_config(values: Mapping[str, Any]) -> None:
+    """Keep the ``bird:*`` stack config handed to the provider's ``configure()`` (host process memory only)."""
+    with _lock:
+        _stack_config.clear()
+        _stack_config.update({k: v for k, v in values.items() if v is not None})
+
+
+def _lookup(key: tuple[str, str], config: Mapping[str, Any]) -> Optional[str]:
+    name, env = key
+    value = config.get(name)
+    if value in (None, ""):
+        value = os.environ.get(env)
+    return str(value) if value not in (None, "") else None
+
+
+def is_loopback_host(host: Optional[str]) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_api_url(url: str) -> str:
+    """Accept https URLs, and plain http only for loopback hosts (the emulator)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return url.rstrip("/")
+    if parts.scheme == "http" and is_loopback_host(parts.hostname):
+        return url.rstrip("/")
+    raise ConfigError(
+        f"bird:apiUrl must be an https:// URL (plain http:// only for a loopback host such as the emulator), got {url!r}"
+    )
+
+
+def current_settings(config: Optional[Mapping[str, Any]] = None) -> Settings:
+    """Settings from ``config`` (default: the stack config remembered by ``configure()``), then the environment."""
+    if config is None:
+        with _lock:
+            config = dict(_stack_config)
+    api_url = _lookup(API_URL, config) or DEFAULT_API_URL
+    return Settings(
+        access_key=_lookup(ACCESS_KEY, config),
+        api_url=validate_api_url(api_url),
+        workspace_id=_lookup(WORKSPACE_ID, config),
+        organization_id=_lookup(ORGANIZATION_ID, config),
+    )
+
+
+def current_settings_value(key: tuple[str, str]) -> Optional[str]:
+    """One setting (stack config, then environment) without validating the others."""
+    with _lock:
+        config = dict(_stack_config)
+    return _lookup(key, config)
+
+
+def make_client(settings: Optional[Settings] = None):  # -> BirdClient (imported lazily: keeps import cheap)
+    """A fresh client for one provider call."""
+    from .client import BirdClient
+
+    settings = settings or current_settings()
+    return BirdClient(settings.require_access_key(), settings.api_url)

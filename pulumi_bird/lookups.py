@@ -1,0 +1,112 @@
+"""Data-source style lookups (Terraform's ``data`` blocks): read connectors that a stack does not manage.
+
+They run in the Pulumi program, with the same configuration as the resources (``bird:*`` stack config,
+then environment). The plain forms call Bird at once, in preview too; the ``_output`` forms take Inputs,
+return Outputs, and make no call during a preview (their result is unknown until ``pulumi up``), so that
+previews stay offline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Optional
+
+import pulumi
+
+
+@dataclass(frozen=True)
+class ConnectorInfo:
+    """A connector as a lookup returns it (the same names as the resources' outputs)."""
+
+    connector_id: str
+    name: str
+    connector_template_ref: Optional[str]
+    channel_id: Optional[str]
+    platform: Optional[str]
+    channel_status: Optional[str]
+    channel_stage: Optional[str]
+    number_id: Optional[str]
+    phone_number: Optional[str]
+    region: Optional[str]
+    created_at: Optional[str]
+    arguments: Optional[dict]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _program_settings(workspace_id: Optional[str]):
+    from . import config
+
+    bird = pulumi.Config("bird")
+    values = {name: bird.get(name.split(":", 1)[1]) for name, _ in config.ALL_KEYS}
+    settings = config.current_settings(values)
+    workspace = workspace_id or settings.workspace_id
+    if not workspace:
+        raise config.ConfigError("no workspace: pass workspace_id, or set bird:workspaceId / BIRD_WORKSPACE_ID")
+    return settings, workspace
+
+
+def _info(connector: Any, status: Any) -> ConnectorInfo:
+    from ._connectors import connector_outputs
+
+    outs = connector_outputs(connector, status)
+    return ConnectorInfo(name=connector.name, arguments=connector.arguments, **outs)
+
+
+def get_connector(connector_id: str, workspace_id: Optional[str] = None, with_status: bool = True) -> ConnectorInfo:
+    """Read one connector by id (and its channel's readiness unless ``with_status`` is False).
+
+    Raises :class:`~pulumi_bird.errors.NotFoundError` when Bird does not know it.
+    """
+    from . import config
+
+    settings, workspace = _program_settings(workspace_id)
+    with config.make_client(settings) as client:
+        connector = client.get_connector(workspace, connector_id)
+        status = client.get_connector_status(workspace, connector_id) if with_status else None
+    return _info(connector, status)
+
+
+def list_connectors(template_ref: Optional[str] = None, workspace_id: Optional[str] = None) -> list[ConnectorInfo]:
+    """Every connector of the workspace, optionally of one template (e.g. ``sms-messagebird:1``), across pages.
+
+    Readiness fields are left empty (one status call per connector would be slow); use :func:`get_connector`.
+    """
+    from . import config
+
+    settings, workspace = _program_settings(workspace_id)
+    with config.make_client(settings) as client:
+        return [_info(c, None) for c in client.list_connectors(workspace, template_ref)]
+
+
+def _unknown() -> pulumi.Output[Any]:
+    """An Output whose value is unknown (as a not-yet-created resource's outputs are during preview)."""
+    import asyncio
+
+    from pulumi.output import Output
+
+    def future(value: Any) -> "asyncio.Future[Any]":
+        fut: asyncio.Future = asyncio.get_event_loop().create_future()
+        fut.set_result(value)
+        return fut
+
+    return Output(set(), future(None), future(False), future(False))
+
+
+def get_connector_output(
+    connector_id: pulumi.Input[str], workspace_id: Optional[pulumi.Input[str]] = None
+) -> pulumi.Output[ConnectorInfo]:
+    """:func:`get_connector` over Inputs; unknown during preview."""
+    if pulumi.runtime.is_dry_run():
+        return _unknown()
+    return pulumi.Output.all(connector_id, workspace_id).apply(lambda v: get_connector(v[0], v[1]))
+
+
+def list_connectors_output(
+    template_ref: Optional[pulumi.Input[str]] = None, workspace_id: Optional[pulumi.Input[str]] = None
+) -> pulumi.Output[list[ConnectorInfo]]:
+    """:func:`list_connectors` over Inputs; unknown during preview."""
+    if pulumi.runtime.is_dry_run():
+        return _unknown()
+    return pulumi.Output.all(template_ref, workspace_id).apply(lambda v: list_connectors(v[0], v[1]))

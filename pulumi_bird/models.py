@@ -1,0 +1,192 @@
+"""Typed request and response bodies of the Bird endpoints this package uses.
+
+Field names are snake_case in Python and camelCase on the wire. Request models forbid unknown fields,
+as Bird does (it answers 422); response models ignore fields they do not know, so that Bird can add some
+without breaking a deployment.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, SecretStr, field_serializer
+from pydantic.alias_generators import to_camel
+
+ChannelMessageType = Literal["promotional", "transactional", "conversational", "emergency", "2fa"]
+WebhookService = Literal["channels", "numbers", "payments", "conversations", "templates"]
+WebhookStatus = Literal["active", "inactive"]
+
+# Readiness vocabulary of GET .../connectors/{id}/status (channel.status and channel.stage).
+STATUS_OK, STATUS_PENDING, STATUS_ERROR, STATUS_UNKNOWN = "ok", "pending", "error", "unknown"
+STAGE_ACTIVE = "active"
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    def to_body(self) -> dict[str, Any]:
+        """The JSON body: camelCase names, unset and None fields left out."""
+        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+
+# --- connectors -------------------------------------------------------------------------------------------
+
+
+class CreateConnectorRequest(_Request):
+    """Body of ``POST /workspaces/{workspaceId}/connectors``: install a connector from a template."""
+
+    name: str
+    connector_template_ref: Optional[str] = None
+    arguments: Optional[dict[str, Any]] = None
+    # Credentials some templates need; secret, so hidden from repr and logs.
+    security_arguments: Optional[dict[str, dict[str, SecretStr]]] = None
+    channel_conversational_status_enabled: Optional[bool] = None
+    invitation_token: Optional[SecretStr] = None
+
+    @field_serializer("security_arguments", when_used="json")
+    def _reveal_security_arguments(self, value: Optional[dict[str, dict[str, SecretStr]]]) -> Any:
+        if value is None:
+            return None
+        return {scheme: {k: v.get_secret_value() for k, v in args.items()} for scheme, args in value.items()}
+
+    @field_serializer("invitation_token", when_used="json")
+    def _reveal_invitation_token(self, value: Optional[SecretStr]) -> Optional[str]:
+        return value.get_secret_value() if value is not None else None
+
+
+class ChannelConfig(_Response):
+    """The channel a connector created, once provisioned."""
+
+    channel_id: str
+    platform: Optional[str] = None
+
+
+class NumberConfig(_Response):
+    """The phone number a connector is installed on."""
+
+    number_id: Optional[str] = None
+    profile_id: Optional[str] = None
+    phone_number: Optional[str] = None
+    capabilities: Optional[str] = None
+    number_type: Optional[str] = None
+    endpoint_type: Optional[str] = None
+    country: Optional[str] = None
+
+
+class Connector(_Response):
+    """A connector as Bird returns it."""
+
+    id: str
+    name: str
+    created_at: datetime
+    workspace_id: Optional[str] = None
+    region: Optional[str] = None
+    description: Optional[str] = None
+    arguments: Optional[dict[str, Any]] = None
+    channel: Optional[ChannelConfig] = None
+    number: Optional[NumberConfig] = None
+    connector_template_slug: Optional[str] = None
+    connector_template_ref: Optional[str] = None
+    updated_at: Optional[datetime] = None
+
+
+class ChannelStatus(_Response):
+    """Readiness of a connector's channel: ready when status is ok and stage is active."""
+
+    channel_id: Optional[str] = None
+    platform_name: Optional[str] = None
+    status: Optional[str] = None
+    stage: Optional[str] = None
+    error_message: Optional[str] = None
+
+    @property
+    def ready(self) -> bool:
+        return self.status == STATUS_OK and self.stage == STAGE_ACTIVE
+
+    @property
+    def failed(self) -> bool:
+        return self.status == STATUS_ERROR
+
+
+class NumberStatus(_Response):
+    number_id: Optional[str] = None
+    profile_id: Optional[str] = None
+    phone_number: Optional[str] = None
+    status: Optional[str] = None
+    stage: Optional[str] = None
+    error_message: Optional[str] = None
+
+
+class ConnectorStatus(_Response):
+    """Body of ``GET .../connectors/{id}/status`` (the parts this package reads)."""
+
+    channel: Optional[ChannelStatus] = None
+    number: Optional[NumberStatus] = None
+
+
+class Page(_Response):
+    """One page of a list: ``results`` and, unless this is the last page, ``nextPageToken``."""
+
+    results: list[dict[str, Any]] = []
+    next_page_token: Optional[str] = None
+
+
+# --- webhook subscriptions ----------------------------------------------------------------------------------
+
+
+class EventFilter(_Request):
+    """One filter of a webhook subscription; all filters must match for an event to be delivered."""
+
+    key: str
+    value: str
+
+
+class CreateWebhookSubscriptionRequest(_Request):
+    """Body of ``POST /organizations/{org}/workspaces/{ws}/webhook-subscriptions``."""
+
+    service: WebhookService
+    event: str
+    url: str
+    event_filters: Optional[list[EventFilter]] = None
+    template: Optional[str] = None
+    signing_key: Optional[SecretStr] = None
+
+    @field_serializer("signing_key", when_used="json")
+    def _reveal_signing_key(self, value: Optional[SecretStr]) -> Optional[str]:
+        return value.get_secret_value() if value is not None else None
+
+
+class UpdateWebhookSubscriptionRequest(_Request):
+    """Body of ``PATCH .../webhook-subscriptions/{id}``: only the fields that change."""
+
+    url: Optional[str] = None
+    signing_key: Optional[SecretStr] = None
+    status: Optional[WebhookStatus] = None
+    event_filters: Optional[list[EventFilter]] = None
+    template: Optional[str] = None
+
+    @field_serializer("signing_key", when_used="json")
+    def _reveal_signing_key(self, value: Optional[SecretStr]) -> Optional[str]:
+        return value.get_secret_value() if value is not None else None
+
+
+class WebhookSubscription(_Response):
+    """A webhook subscription as Bird returns it (Bird does not echo the signing key)."""
+
+    id: str
+    organization_id: Optional[str] = None
+    workspace_id: Optional[str] = None
+    service: str
+    event: str
+    url: str
+    status: Optional[str] = None
+    status_reason: Optional[str] = None
+    event_filters: Optional[list[EventFilter]] = None
+    template: Optional[str] = None
+    created_at: Optional[datetime] = None
+    updated_at: Optional[datetime] = None
