@@ -1,0 +1,238 @@
+"""An independent Bird double for tests that drive the provider host (a separate process, which
+``responses`` cannot reach): a small, stateful HTTP server on loopback, written apart from
+``pulumi_bird.emulator`` so that the two cannot share a misreading of the API.
+
+Tests script it: ``double.script(method, path_regex, status, body, times, headers, commit)`` answers the
+next matching requests as told; ``double.provision_after(n)`` makes a channel active after ``n`` status
+reads; ``double.fail_number(number_id, message)`` makes a channel end in error. Every request is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Optional
+from urllib.parse import parse_qs, urlsplit
+
+KEY = "double-access-key-0123456789"
+WS = "11111111-2222-4333-8444-555555555555"
+ORG = "99999999-8888-4777-8666-555555555555"
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    query: dict
+    body: Any
+    status: int = 0
+    at: float = 0.0
+    authorization: str = ""
+
+
+@dataclass
+class Script:
+    method: str
+    pattern: re.Pattern
+    status: int
+    body: Any
+    times: int
+    headers: dict = field(default_factory=dict)
+    commit: bool = False
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+class BirdDouble:
+    """A loopback Bird: connectors and webhook subscriptions, with scripted faults."""
+
+    def __init__(self, *, reads_until_active: int = 1, seconds_until_active: float = 0.0) -> None:
+        self.reads_until_active = reads_until_active
+        self.seconds_until_active = seconds_until_active
+        self.connectors: dict[str, dict] = {}
+        self.status_reads: dict[str, int] = {}
+        self.created_at: dict[str, float] = {}
+        self.failing_numbers: dict[str, str] = {}
+        self.subscriptions: dict[str, dict] = {}
+        self.signing_keys: dict[str, str] = {}
+        self.seen: list[Seen] = []
+        self.scripts: list[Script] = []
+        self.lock = threading.RLock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    # -- control --
+
+    def __enter__(self) -> "BirdDouble":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+    def script(self, method: str, path: str, status: int, body: Any = None, *, times: int = 1,
+               headers: Optional[dict] = None, commit: bool = False) -> None:
+        with self.lock:
+            self.scripts.append(Script(method, re.compile(path), status, body, times, headers or {}, commit))
+
+    def fail_number(self, number_id: str, message: str) -> None:
+        self.failing_numbers[number_id] = message
+
+    def calls(self, method: Optional[str] = None, contains: str = "") -> list[Seen]:
+        with self.lock:
+            return [s for s in self.seen if (method is None or s.method == method) and contains in s.path]
+
+    def config(self, **extra: str) -> dict[str, str]:
+        """Stack config pointing a provider host at this double."""
+        return {"bird:accessKey": KEY, "bird:apiUrl": self.url, "bird:workspaceId": WS, "bird:organizationId": ORG, **extra}
+
+    # -- behaviour --
+
+    def _scripted(self, method: str, path: str) -> Optional[Script]:
+        with self.lock:
+            for s in self.scripts:
+                if s.times > 0 and s.method == method and s.pattern.search(path):
+                    s.times -= 1
+                    return s
+        return None
+
+    def handle(self, method: str, path: str, query: dict, body: Any, auth: str) -> tuple[int, Any, dict]:
+        if auth != f"AccessKey {KEY}":
+            return 401, {"code": "UNAUTHORIZED", "message": "access key missing or wrong"}, {}
+        script = self._scripted(method, path)
+        if script and not script.commit:
+            return script.status, script.body or {"code": "SCRIPTED", "message": "scripted failure"}, script.headers
+        status, payload = self._route(method, path, query, body)
+        if script:  # committed, then answered with an error
+            return script.status, script.body or {"code": "SCRIPTED", "message": "scripted failure"}, script.headers
+        return status, payload, {}
+
+    def _route(self, method: str, path: str, query: dict, body: Any) -> tuple[int, Any]:
+        m = re.fullmatch(r"/workspaces/([^/]+)/connectors(?:/([^/]+))?(/status)?", path)
+        if m:
+            if m.group(1) != WS:
+                return 404, {"code": "NOT_FOUND", "message": "workspace not found"}
+            return self._connectors(method, m.group(2), bool(m.group(3)), query, body)
+        m = re.fullmatch(r"/organizations/([^/]+)/workspaces/([^/]+)/webhook-subscriptions(?:/([^/]+))?", path)
+        if m:
+            if (m.group(1), m.group(2)) != (ORG, WS):
+                return 404, {"code": "NOT_FOUND", "message": "organization or workspace not found"}
+            return self._subscriptions(method, m.group(3), query, body)
+        return 404, {"code": "NOT_FOUND", "message": "no such route"}
+
+    def _page(self, items: list, query: dict) -> dict:
+        limit = int(query.get("limit", 10))
+        start = int(query.get("pageToken", 0) or 0)
+        page = {"results": items[start:start + limit]}
+        if start + limit < len(items):
+            page["nextPageToken"] = str(start + limit)
+        return page
+
+    def _active(self, cid: str) -> bool:
+        return (self.status_reads.get(cid, 0) >= self.reads_until_active
+                and time.monotonic() - self.created_at[cid] >= self.seconds_until_active)
+
+    def _connectors(self, method: str, cid: Optional[str], status: bool, query: dict, body: Any) -> tuple[int, Any]:
+        with self.lock:
+            if cid is None and method == "POST":
+                number = (body.get("arguments") or {}).get("phoneNumberId")
+                for c in self.connectors.values():
+                    if number and (c.get("arguments") or {}).get("phoneNumberId") == number:
+                        return 409, {"code": "CONFLICT", "message": "connector already exists"}
+                cid = str(uuid.uuid4())
+                self.connectors[cid] = {
+                    "id": cid, "workspaceId": WS, "name": body["name"], "region": "eu-west-1",
+                    "arguments": body.get("arguments"), "channel": None,
+                    "connectorTemplateRef": body.get("connectorTemplateRef"), "createdAt": _now(), "updatedAt": _now(),
+                }
+                self.created_at[cid] = time.monotonic()
+                return 201, self.connectors[cid]
+            if cid is None and method == "GET":
+                ref = query.get("templateRef")
+                items = [c for c in self.connectors.values() if not ref or c["connectorTemplateRef"] == ref]
+                return 200, self._page(items, query)
+            if cid not in self.connectors:
+                return 404, {"code": "NOT_FOUND", "message": "connector not found"}
+            connector = self.connectors[cid]
+            if method == "DELETE":
+                del self.connectors[cid]
+                return 204, None
+            number = (connector.get("arguments") or {}).get("phoneNumberId")
+            if status:
+                self.status_reads[cid] = self.status_reads.get(cid, 0) + 1
+                if not self._active(cid):
+                    return 200, {"channel": {"status": "pending", "stage": "provisioning", "channelId": None}}
+                if number in self.failing_numbers:
+                    return 200, {"channel": {"status": "error", "stage": "inactive", "errorMessage": self.failing_numbers[number]}}
+                channel_id = connector.setdefault("_channel", str(uuid.uuid5(uuid.NAMESPACE_URL, cid)))
+                connector["channel"] = {"channelId": channel_id, "platform": "sms"}
+                return 200, {"channel": {"status": "ok", "stage": "active", "channelId": channel_id, "platformName": "sms"}}
+            return 200, {k: v for k, v in connector.items() if not k.startswith("_")}
+
+    def _subscriptions(self, method: str, sid: Optional[str], query: dict, body: Any) -> tuple[int, Any]:
+        with self.lock:
+            if sid is None and method == "POST":
+                sid = str(uuid.uuid4())
+                sub = {"id": sid, "organizationId": ORG, "workspaceId": WS, "status": "active",
+                       "createdAt": _now(), "updatedAt": _now()}
+                sub.update({k: v for k, v in body.items() if k != "signingKey"})
+                if "signingKey" in body:
+                    self.signing_keys[sid] = body["signingKey"]
+                self.subscriptions[sid] = sub
+                return 201, sub
+            if sid is None and method == "GET":
+                return 200, self._page(list(self.subscriptions.values()), query)
+            if sid not in self.subscriptions:
+                return 404, {"code": "NOT_FOUND", "message": "subscription not found"}
+            if method == "DELETE":
+                del self.subscriptions[sid]
+                return 204, None
+            if method == "PATCH":
+                if "signingKey" in body:
+                    self.signing_keys[sid] = body.pop("signingKey")
+                self.subscriptions[sid].update(body, updatedAt=_now())
+            return 200, self.subscriptions[sid]
+
+    def _handler(self):
+        double = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _serve(self) -> None:
+                parts = urlsplit(self.path)
+                query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                body = json.loads(raw) if raw else None
+                seen = Seen(self.command, parts.path, query, body, at=time.monotonic(),
+                            authorization=self.headers.get("Authorization", ""))
+                status, payload, headers = double.handle(self.command, parts.path, query, body, seen.authorization)
+                seen.status = status
+                with double.lock:
+                    double.seen.append(seen)
+                data = b"" if payload is None else json.dumps(payload).encode()
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PATCH = do_DELETE = _serve
+
+        return Handler
