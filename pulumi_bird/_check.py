@@ -12,10 +12,8 @@ from typing import Any, Iterable, Optional
 
 from pulumi.dynamic import CheckFailure
 
-try:  # the sentinel the host puts where a value is unknown during preview
-    from pulumi.runtime.rpc import UNKNOWN
-except ImportError:  # pragma: no cover - very old SDKs
-    UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+from pulumi.output import Unknown
+from pulumi.runtime.rpc import UNKNOWN  # the wire form of an unknown value (a string sentinel)
 
 # Bird's pattern for webhook URLs: public https hosts with a dotted name and an alphabetic TLD.
 HTTPS_URL = re.compile(r"^https://([a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}(/[^\s]*)?$")
@@ -24,7 +22,10 @@ MAX_READY_TIMEOUT = 7 * 24 * 3600
 
 
 def is_unknown(value: Any) -> bool:
-    """True when ``value`` is, or contains, a value unknown during preview."""
+    """True when ``value`` is, or contains, a value unknown during preview (the host hands them to the
+    provider as ``Unknown`` objects; the wire sentinel string is accepted too)."""
+    if isinstance(value, Unknown):
+        return True
     if isinstance(value, str):
         return value == UNKNOWN
     if isinstance(value, dict):

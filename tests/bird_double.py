@@ -94,6 +94,10 @@ class BirdDouble:
         with self.lock:
             return [s for s in self.seen if (method is None or s.method == method) and contains in s.path]
 
+    def connectors_for(self, number_id: str) -> list[dict]:
+        with self.lock:
+            return [c for c in self.connectors.values() if (c.get("arguments") or {}).get("phoneNumberId") == number_id]
+
     def config(self, **extra: str) -> dict[str, str]:
         """Stack config pointing a provider host at this double."""
         return {"bird:accessKey": KEY, "bird:apiUrl": self.url, "bird:workspaceId": WS, "bird:organizationId": ORG, **extra}

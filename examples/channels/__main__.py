@@ -1,0 +1,38 @@
+"""An SMS channel and a voice channel from phone number IDs, and a webhook on the SMS channel's updates.
+
+The root Pulumi.yaml runs this program (`make demo`, `pulumi up`); so does examples/channels/Pulumi.yaml.
+"""
+
+import pulumi
+
+from pulumi_bird import SmsChannel, VoiceChannel, WebhookSubscription, event_filter
+
+config = pulumi.Config()
+
+sms = SmsChannel(
+    "sms",
+    phone_number_id=config.require("smsPhoneNumberId"),
+    channel_message_type=config.get("smsMessageType") or "transactional",
+    use_case_id=config.get("smsUseCaseId") or None,
+    conversational=True,
+)
+
+voice = VoiceChannel("voice", phone_number_id=config.require("voicePhoneNumberId"))
+
+signing_key = config.get_secret("webhookSigningKey")
+updates = WebhookSubscription(
+    "sms-channel-updates",
+    service="channels",
+    event="channel.updated",
+    url=config.get("webhookUrl") or "https://hooks.example.com/bird/channel-updated",
+    signing_key=signing_key.apply(lambda key: key or None) if signing_key is not None else None,
+    # The channel id is known once the SMS channel is active: the subscription waits for it.
+    event_filters=[event_filter("channelId", sms.channel_id)],
+)
+
+pulumi.export("smsChannelId", sms.channel_id)
+pulumi.export("smsConnectorId", sms.connector_id)
+pulumi.export("smsPhoneNumber", sms.phone_number)
+pulumi.export("voiceChannelId", voice.channel_id)
+pulumi.export("voiceConnectorId", voice.connector_id)
+pulumi.export("webhookSubscriptionId", updates.id)

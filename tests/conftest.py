@@ -1,0 +1,47 @@
+"""Shared fixtures: an independent Bird double, a provider host pointed at it, and real resource inputs."""
+
+from __future__ import annotations
+
+from typing import Callable, Iterator
+
+import pytest
+
+from bird_double import BirdDouble
+from pulumi_bird.testing.host import ProviderHost
+from pulumi_bird.testing.runner import registered_inputs
+
+
+@pytest.fixture(scope="module")
+def double() -> Iterator[BirdDouble]:
+    with BirdDouble() as d:
+        yield d
+
+
+@pytest.fixture(autouse=True)
+def _fresh_double_scripts(request) -> None:
+    """Per test: no leftover scripts, faults or request log on a module-wide double."""
+    if "double" in request.fixturenames:
+        d = request.getfixturevalue("double")
+        with d.lock:
+            d.scripts.clear()
+            d.seen.clear()
+            d.failing_numbers.clear()
+            d.reads_until_active = 1
+            d.seconds_until_active = 0.0
+
+
+@pytest.fixture(scope="module")
+def host(double: BirdDouble) -> Iterator[ProviderHost]:
+    with ProviderHost(config=double.config()) as h:
+        yield h
+
+
+@pytest.fixture
+def inputs_of() -> Callable:
+    """``inputs_of(lambda: SmsChannel("sms", ...))`` -> the registration (urn, inputs with __provider)."""
+
+    def build(factory: Callable[[], object], name: str = None):
+        regs = registered_inputs(factory)
+        return regs[name] if name else next(iter(regs.values()))
+
+    return build
