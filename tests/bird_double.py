@@ -204,9 +204,10 @@ class BirdDouble:
                 del self.subscriptions[sid]
                 return 204, None
             if method == "PATCH":
-                if "signingKey" in body:
-                    self.signing_keys[sid] = body.pop("signingKey")
-                self.subscriptions[sid].update(body, updatedAt=_now())
+                changes = dict(body)
+                if "signingKey" in changes:
+                    self.signing_keys[sid] = changes.pop("signingKey")
+                self.subscriptions[sid].update(changes, updatedAt=_now())
             return 200, self.subscriptions[sid]
 
     def _handler(self):
