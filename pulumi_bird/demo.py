@@ -1,0 +1,110 @@
+"""``make demo``: deploy the root Pulumi.yaml program on the embedded Bird emulator and print its outputs.
+
+With the Pulumi CLI on PATH it runs ``pulumi up`` against a throwaway local file backend; without it, the
+program runs through :func:`pulumi_bird.testing.run_program` (the SDK's mock monitor, with every resource
+sent to the real dynamic provider host). Either way nothing leaves this machine.
+
+    python -m pulumi_bird.demo [--project DIR] [--provision-seconds S] [--runner|--cli]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Optional
+
+from .emulator import BirdEmulator
+
+# Phone numbers the demo installs channels on: any UUID is a number the emulator knows.
+DEMO_SMS_NUMBER = "6a3f2b1c-0d4e-4f5a-8b6c-7d8e9f0a1b2c"
+DEMO_VOICE_NUMBER = "1c2b3a4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
+DEMO_SIGNING_KEY = "demo-signing-key"  # the emulator's deliveries are not real: a fixed key is fine here
+
+
+def demo_config(emulator: BirdEmulator) -> dict[str, str]:
+    """Stack config for the root program, pointed at ``emulator``."""
+    return {
+        "bird:accessKey": emulator.access_key,
+        "bird:apiUrl": emulator.url,
+        "bird:workspaceId": emulator.workspace_id,
+        "bird:organizationId": emulator.organization_id,
+        "smsPhoneNumberId": DEMO_SMS_NUMBER,
+        "voicePhoneNumberId": DEMO_VOICE_NUMBER,
+        "webhookSigningKey": DEMO_SIGNING_KEY,
+    }
+
+
+def run_with_runner(project: Path, config: dict[str, str]) -> dict[str, Any]:
+    from .testing import run_program
+
+    result = run_program(str(project), config=config, stack="demo")
+    return result.outputs
+
+
+def run_with_cli(project: Path, config: dict[str, str], pulumi: str) -> dict[str, Any]:
+    """``pulumi up`` on a local file backend in a temporary directory, removed afterwards."""
+    backend = Path(tempfile.mkdtemp(prefix="pulumi-bird-demo-"))
+    env = dict(os.environ, PULUMI_BACKEND_URL=backend.as_uri(), PULUMI_CONFIG_PASSPHRASE="demo",
+               PULUMI_SKIP_UPDATE_CHECK="true")
+    stack = f"demo-{uuid.uuid4().hex[:8]}"
+
+    def cli(*args: str, capture: bool = False) -> str:
+        done = subprocess.run([pulumi, *args, "--cwd", str(project), "--non-interactive"], env=env, check=True,
+                              text=True, stdout=subprocess.PIPE if capture else None)
+        return done.stdout or ""
+
+    try:
+        cli("stack", "init", stack)
+        for key, value in config.items():
+            secret = ["--secret"] if key in ("bird:accessKey", "webhookSigningKey") else []
+            cli("config", "set", *secret, "--stack", stack, key, value)
+        cli("up", "--yes", "--stack", stack, "--skip-preview")
+        outputs = json.loads(cli("stack", "output", "--json", "--show-secrets", "--stack", stack, capture=True))
+        cli("destroy", "--yes", "--stack", stack)
+        cli("stack", "rm", "--yes", stack)
+        return outputs
+    finally:
+        shutil.rmtree(backend, ignore_errors=True)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--project", type=Path, default=Path.cwd(), help="directory of the Pulumi.yaml (default: .)")
+    parser.add_argument("--provision-seconds", type=float, default=1.0, help="how long the emulator provisions a channel")
+    way = parser.add_mutually_exclusive_group()
+    way.add_argument("--runner", action="store_true", help="use the program runner even if the Pulumi CLI is installed")
+    way.add_argument("--cli", action="store_true", help="require the Pulumi CLI")
+    args = parser.parse_args(argv)
+
+    pulumi = None if args.runner else shutil.which("pulumi")
+    if args.cli and not pulumi:
+        parser.error("the Pulumi CLI is not on PATH")
+    project = args.project.resolve()
+    if not (project / "Pulumi.yaml").is_file():
+        parser.error(f"no Pulumi.yaml in {project}")
+
+    started = time.monotonic()
+    with BirdEmulator(provision_seconds=args.provision_seconds) as emulator:
+        how = "pulumi up (local file backend)" if pulumi else "the program runner (no Pulumi CLI found)"
+        print(f"Bird emulator at {emulator.url}; deploying {project / 'Pulumi.yaml'} with {how}", file=sys.stderr)
+        config = demo_config(emulator)
+        outputs = run_with_cli(project, config, pulumi) if pulumi else run_with_runner(project, config)
+    print(json.dumps(outputs, indent=2, sort_keys=True))
+    print(f"done in {time.monotonic() - started:.1f}s; the emulator has stopped", file=sys.stderr)
+    missing = [k for k in ("smsChannelId", "voiceChannelId") if not outputs.get(k)]
+    if missing:
+        print(f"missing outputs: {', '.join(missing)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
