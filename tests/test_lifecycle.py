@@ -1,0 +1,142 @@
+"""Whole programs through the runner (mock monitor + the SDK's real provider host) against the emulator:
+preview, up, no-op up, in-place update, delete-first replacement, refresh (drift, out-of-band delete),
+import and destroy, for all four resources."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pytest
+
+from pulumi_bird import Connector, SmsChannel, VoiceChannel, WebhookSubscription, event_filter
+from pulumi_bird.testing import ProviderHost, State, destroy, refresh, run_program
+from pulumi_bird.testing.fixtures import start_emulator
+
+SMS_NUMBER = "5d1c0a3e-2b4f-4c6d-8e7f-9a0b1c2d3e4f"
+OTHER_NUMBER = "7e6d5c4b-3a2f-4e1d-8c0b-9a8f7e6d5c4b"
+SIGNING_KEY = "whsec-lifecycle-key-81d2"
+
+
+def program(settings: dict[str, Any]):
+    """An SMS and a voice channel on one number (the SMS number chained from the voice channel's
+    number_id, unknown until it exists), a generic connector, and a webhook on the SMS channel."""
+
+    def run() -> None:
+        voice = VoiceChannel("voice", phone_number_id=settings["number"])
+        sms = SmsChannel("sms", phone_number_id=voice.number_id, channel_message_type=settings["type"])
+        Connector("wa", connector_template_ref="whatsapp:1", arguments={"businessId": "b-1"})
+        hook = WebhookSubscription("hook", service="channels", event="channel.updated", url=settings["url"],
+                                   signing_key=SIGNING_KEY, event_filters=[event_filter("channelId", sms.channel_id)])
+        pulumi.export("smsChannelId", sms.channel_id)
+        pulumi.export("voiceChannelId", voice.channel_id)
+        pulumi.export("hookId", hook.id)
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    with start_emulator(provision_seconds=0.2) as emu:
+        yield emu
+
+
+@pytest.fixture(scope="module")
+def host(emulator):
+    config = {"bird:accessKey": emulator.access_key, "bird:apiUrl": emulator.url,
+              "bird:workspaceId": emulator.workspace_id, "bird:organizationId": emulator.organization_id}
+    with ProviderHost(config=config) as h:
+        yield h
+
+
+def run(host, settings, state=None, **kw):
+    return run_program(program(settings), host=host, state=state, **kw)
+
+
+def test_preview_up_update_replace_refresh_destroy(emulator, host):
+    settings = {"number": SMS_NUMBER, "type": "transactional", "url": "https://hooks.example.com/a"}
+    emulator.clear_requests()
+
+    preview = run(host, settings, preview=True)
+    assert set(preview.steps.values()) == {"create"} and len(preview.steps) == 4
+    assert emulator.requests == []  # previews are offline, even with the phone number unknown
+
+    first = run(host, settings)
+    assert set(first.steps.values()) == {"create"}
+    sms_id = first.outputs["smsChannelId"]
+    assert sms_id and first.outputs["voiceChannelId"] and sms_id != first.outputs["voiceChannelId"]
+    hook_state = first.state.find("hook")
+    assert emulator.backend.get_signing_key(emulator.organization_id, emulator.workspace_id, hook_state.id) == SIGNING_KEY
+
+    # The state file holds the access key nowhere and the signing key only encrypted.
+    text = first.state.to_json()
+    assert emulator.access_key not in text and SIGNING_KEY not in text
+
+    emulator.clear_requests()
+    again = run(host, settings, state=State.from_json(text))
+    assert set(again.steps.values()) == {"same"}
+    assert [r.method for r in emulator.requests] == []  # an unchanged up makes no call
+
+    emulator.clear_requests()
+    preview = run(host, dict(settings, url="https://hooks.example.com/b", type="2fa"), state=again.state, preview=True)
+    assert preview.steps[first.state.find("hook").urn] == "update"
+    assert preview.steps[first.state.find("sms").urn] == "replace"
+    assert emulator.requests == []
+
+    changed = run(host, dict(settings, url="https://hooks.example.com/b", type="2fa"), state=again.state)
+    assert changed.steps[changed.state.find("hook").urn] == "update"
+    assert changed.steps[changed.state.find("sms").urn] == "replace"
+    calls = [(r.method, r.path) for r in emulator.requests if "/connectors" in r.path and r.method in ("POST", "DELETE")]
+    old_sms = first.state.find("sms").id
+    assert calls[0] == ("DELETE", f"/workspaces/{emulator.workspace_id}/connectors/{old_sms}")  # deleted first
+    assert calls[1][0] == "POST"
+    assert any(r.method == "PATCH" for r in emulator.requests)
+    new_sms = changed.outputs["smsChannelId"]
+    assert new_sms != sms_id
+    hook = changed.state.find("hook")
+    assert hook.outputs["event_filters"] == [{"key": "channelId", "value": new_sms}]  # follows the new channel
+
+    # Drift: the voice connector vanishes out of band; refresh drops it and the next up recreates it.
+    voice = changed.state.find("voice")
+    emulator.backend.delete_connector(emulator.workspace_id, voice.id)
+    refreshed = refresh(changed.state, host=host)
+    assert refreshed.get(voice.urn) is None and refreshed.get(hook.urn) is not None
+    healed = run(host, dict(settings, url="https://hooks.example.com/b", type="2fa"), state=refreshed)
+    assert healed.steps[voice.urn] == "create"
+
+    destroyed = destroy(healed.state, host=host)
+    assert destroyed.resources == []
+    assert emulator.backend.list_all_connectors(emulator.workspace_id) == []
+    assert emulator.backend.list_all_webhooks(emulator.organization_id, emulator.workspace_id) == []
+
+
+def test_import_adopts_an_existing_connector_and_get_reads_one(emulator, host):
+    made = run_program(lambda: VoiceChannel("made", phone_number_id=OTHER_NUMBER, name="legacy-voice"), host=host)
+    existing = made.state.find("made").id
+
+    def adopt() -> None:
+        VoiceChannel("adopted", phone_number_id=OTHER_NUMBER, name="legacy-voice",
+                     opts=pulumi.ResourceOptions(import_=existing))
+        looked_up = VoiceChannel.get("looked-up", existing)
+        pulumi.export("channel", looked_up.channel_id)
+
+    adopted = run_program(adopt, host=host)
+    assert adopted.state.find("adopted").id == existing
+    assert adopted.outputs["channel"] == made.state.find("made").outputs["channel_id"]
+    assert len(emulator.backend.list_all_connectors(emulator.workspace_id)) == 1  # nothing new was created
+
+    def mismatched() -> None:
+        VoiceChannel("adopted", phone_number_id=SMS_NUMBER, name="legacy-voice", opts=pulumi.ResourceOptions(import_=existing))
+
+    with pytest.raises(Exception, match="phone_number_id"):
+        run_program(mismatched, host=host)
+    destroy(adopted.state, host=host)
+    assert emulator.backend.list_all_connectors(emulator.workspace_id) == []
+
+
+def test_exports_round_trip_as_json(emulator, host):
+    result = run_program(lambda: pulumi.export("x", SmsChannel("s", phone_number_id=OTHER_NUMBER,
+                                                                 channel_message_type="2fa").connector_id), host=host)
+    assert json.loads(json.dumps(result.outputs))["x"] == result.state.find("s").id
+    destroy(result.state, host=host)
