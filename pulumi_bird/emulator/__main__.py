@@ -1,0 +1,90 @@
+"""Run the Bird emulator from a shell: prints its base URL on stdout once listening, stops on SIGINT/SIGTERM.
+
+    python -m pulumi_bird.emulator --port 0 --access-key KEY --provision-seconds 0.5
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import signal
+import sys
+import threading
+from typing import List, Optional, Tuple
+
+from pulumi_bird.emulator import DEFAULT_ACCESS_KEY, DEFAULT_ORGANIZATION_ID, DEFAULT_WORKSPACE_ID, BirdEmulator
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line."""
+    parser = argparse.ArgumentParser(prog="python -m pulumi_bird.emulator", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0, help="port to listen on; 0 picks a free one (default)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--allow-remote", action="store_true", help="allow a --host that is not loopback")
+    parser.add_argument("--access-key", default=DEFAULT_ACCESS_KEY, help="the key clients must present")
+    parser.add_argument(
+        "--provision-seconds", type=float, default=1.0, help="seconds until a new channel is active (default 1)"
+    )
+    parser.add_argument("--workspace-id", default=DEFAULT_WORKSPACE_ID, help="the workspace the emulator knows")
+    parser.add_argument("--organization-id", default=DEFAULT_ORGANIZATION_ID, help="that workspace's organization")
+    return parser
+
+
+# The signals that end the emulator cleanly (exit code 0).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _block(signals: Tuple[int, ...]) -> None:
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+
+
+def wait_for_stop_signal() -> None:
+    """Return once SIGINT or SIGTERM arrives (on systems without sigwait: once Ctrl-C is pressed)."""
+    if hasattr(signal, "sigwait"):
+        signal.sigwait(STOP_SIGNALS)
+        return
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses (127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Serve until SIGINT or SIGTERM; exit code 0 on a clean stop, 2 on bad arguments."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not is_loopback(args.host) and not args.allow_remote:
+        parser.error(f"--host {args.host} is not a loopback address; pass --allow-remote to serve it anyway")
+    if args.provision_seconds < 0:
+        parser.error("--provision-seconds must not be negative")
+    # Block the stop signals before any thread starts, so that threads inherit the mask and only
+    # wait_for_stop_signal() sees them: no handler runs at an awkward moment.
+    _block(STOP_SIGNALS)
+    emulator = BirdEmulator(
+        access_key=args.access_key,
+        provision_seconds=args.provision_seconds,
+        host=args.host,
+        port=args.port,
+        workspace_id=args.workspace_id,
+        organization_id=args.organization_id,
+    )
+    with emulator:
+        print(emulator.url, flush=True)
+        print(f"workspace {emulator.workspace_id} organization {emulator.organization_id}", file=sys.stderr, flush=True)
+        wait_for_stop_signal()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,692 @@
+"""State and rules of the Bird emulator: workspaces, connectors, webhook subscriptions.
+
+This module knows nothing about HTTP. ``responses.py`` hands it request bodies whose shape (field names and
+JSON types) is already checked; the backend applies the rules that need state or several fields at once
+(templates and their arguments, one connector per number and template, filters allowed per service, the
+limit on identical subscriptions) and renders objects the way the API does.
+
+Everything here is guarded by one re-entrant lock, so the backend can be shared by the server's threads
+and by tests that inspect or change it out of band.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import dataclasses
+import datetime
+import hashlib
+import itertools
+import threading
+import time
+import uuid
+from http import HTTPStatus
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+
+# Fixed ids so that a stack config or a test can name the emulator's workspace before it starts.
+DEFAULT_WORKSPACE_ID = "5f0e4c9e-2b7a-4d1e-9c3b-000000000001"
+DEFAULT_ORGANIZATION_ID = "5f0e4c9e-2b7a-4d1e-9c3b-0000000000a1"
+
+# Bird reports where a connector was installed; the value is only echoed, so one plausible region will do.
+DEFAULT_REGION = "eu-west-1"
+
+# Connector listing: the OpenAPI `queryLimit` parameter (default 10, maximum 100).
+DEFAULT_PAGE_SIZE = 10
+MAX_PAGE_SIZE = 100
+# The OpenAPI `queryCursor` parameter: a page token has at most 8000 characters.
+MAX_PAGE_TOKEN_LENGTH = 8000
+
+# bird-api.md: Bird accepts at most five subscriptions with the same service, event and filters.
+MAX_IDENTICAL_SUBSCRIPTIONS = 5
+
+WEBHOOK_SERVICES = ("channels", "numbers", "payments", "conversations", "templates")
+WEBHOOK_STATUSES = ("active", "inactive")
+# The WebhookEventFilter key enum of the OpenAPI.
+EVENT_FILTER_KEYS = (
+    "channelId",
+    "platformId",
+    "channelStatus",
+    "interactionType",
+    "messageStatus",
+    "status",
+    "eventDestination",
+    "navigatorId",
+)
+# Filter keys each service accepts (bird-api.md); numbers and payments take any key of the enum.
+FILTER_KEYS_BY_SERVICE: Dict[str, Tuple[str, ...]] = {
+    "channels": ("channelId", "messageStatus", "interactionType", "channelStatus", "platformId", "status"),
+    "conversations": ("channelId",),
+    "templates": ("platformId",),
+    "numbers": EVENT_FILTER_KEYS,
+    "payments": EVENT_FILTER_KEYS,
+}
+
+# The channelMessageType values the sms-messagebird:1 template accepts.
+SMS_MESSAGE_TYPES = ("promotional", "transactional", "conversational", "emergency", "2fa")
+
+
+class BirdError(Exception):
+    """An API error: the HTTP status and the text of the Error body (``code`` derives from the status)."""
+
+    status = HTTPStatus.INTERNAL_SERVER_ERROR
+
+    def __init__(self, message: str, details: Optional[Dict[str, Any]] = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class BadRequest(BirdError):
+    """400: the request could not be read (webhook endpoints: malformed JSON, a body that is no object)."""
+
+    status = HTTPStatus.BAD_REQUEST
+
+
+class NotFound(BirdError):
+    """404: an unknown workspace, organization, connector, subscription or route."""
+
+    status = HTTPStatus.NOT_FOUND
+
+
+class Conflict(BirdError):
+    """409: a connector of the same template already holds the phone number."""
+
+    status = HTTPStatus.CONFLICT
+
+
+class Unprocessable(BirdError):
+    """422: well-formed JSON that breaks a rule."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+
+
+def invalid_field(field: str, problem: str) -> Unprocessable:
+    """A 422 naming the field at fault, in the message and in ``details.field``."""
+    return Unprocessable(f"{field} {problem}", details={"field": field})
+
+
+def is_uuid(value: Any) -> bool:
+    """True for a string in the canonical 8-4-4-4-12 hex form."""
+    if not isinstance(value, str) or len(value) != 36:
+        return False
+    try:
+        return str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False
+
+
+def iso_utc(moment: datetime.datetime) -> str:
+    """ISO-8601 in UTC with milliseconds and a ``Z``, as Bird writes timestamps."""
+    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def utc_now() -> datetime.datetime:
+    """The wall clock, for createdAt / updatedAt (the provisioning clock is monotonic)."""
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+# --- templates ---------------------------------------------------------------------------------------------
+
+
+def _require_uuid_argument(arguments: Dict[str, Any], name: str) -> None:
+    value = arguments.get(name)
+    if value is None:
+        raise invalid_field(f"arguments.{name}", "is required by this template")
+    if not is_uuid(value):
+        raise invalid_field(f"arguments.{name}", "must be a UUID string")
+
+
+def _check_sms_arguments(arguments: Dict[str, Any]) -> None:
+    _require_uuid_argument(arguments, "phoneNumberId")
+    message_type = arguments.get("channelMessageType")
+    if message_type not in SMS_MESSAGE_TYPES:
+        raise invalid_field("arguments.channelMessageType", f"must be one of {', '.join(SMS_MESSAGE_TYPES)}")
+    if "useCaseId" in arguments and not is_uuid(arguments["useCaseId"]):
+        raise invalid_field("arguments.useCaseId", "must be a UUID string")
+
+
+def _check_voice_arguments(arguments: Dict[str, Any]) -> None:
+    _require_uuid_argument(arguments, "phoneNumberId")
+
+
+@dataclasses.dataclass(frozen=True)
+class Template:
+    """A connector template: its ref, the platform of the channels it makes and its argument rules."""
+
+    ref: str
+    platform: str
+    capabilities: str
+    check_arguments: Optional[Callable[[Dict[str, Any]], None]] = None
+
+    @property
+    def slug(self) -> str:
+        """The ref without its version: ``sms-messagebird:1`` -> ``sms-messagebird``."""
+        return self.ref.split(":", 1)[0]
+
+
+def _generic_template(ref: str) -> Template:
+    # Templates whose arguments Bird does not document: any arguments go, the platform is the slug.
+    return Template(ref=ref, platform=ref.split(":", 1)[0], capabilities="sms,voice")
+
+
+TEMPLATES: Dict[str, Template] = {
+    t.ref: t
+    for t in (
+        Template("sms-messagebird:1", "sms", "sms", _check_sms_arguments),
+        Template("voice-messagebird:1", "voice", "voice", _check_voice_arguments),
+        *(
+            _generic_template(ref)
+            for ref in ("whatsapp:1", "instagram:1", "facebook:1", "telegram:1", "line:1", "email-messagebird:1")
+        ),
+    )
+}
+
+
+def fake_phone_number(number_id: str) -> str:
+    """A stable E.164 number for a phone-number id (Dutch 097 machine-to-machine range, 13 digits)."""
+    digest = int(hashlib.sha256(number_id.encode("utf-8")).hexdigest(), 16)
+    return f"+31970{digest % 10**8:08d}"
+
+
+def _derived_uuid(kind: str, seed: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"bird-emulator:{kind}:{seed}"))
+
+
+# --- paging ------------------------------------------------------------------------------------------------
+
+
+def encode_page_token(kind: str, position: int) -> str:
+    """An opaque token naming the last item of a page (by creation sequence) and the kind of list."""
+    return base64.urlsafe_b64encode(f"{kind}:{position}".encode("ascii")).decode("ascii").rstrip("=")
+
+
+def decode_page_token(kind: str, token: str) -> int:
+    """The position stored in ``token``; 422 for a token that this kind of list did not issue."""
+    problem = invalid_field("pageToken", "is not a token this list issued")
+    if len(token) > MAX_PAGE_TOKEN_LENGTH:
+        raise invalid_field("pageToken", f"must have at most {MAX_PAGE_TOKEN_LENGTH} characters")
+    try:
+        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("ascii")
+    except (binascii.Error, ValueError):
+        raise problem from None
+    prefix, _, position = text.partition(":")
+    if prefix != kind or not position.isdigit():
+        raise problem
+    return int(position)
+
+
+@dataclasses.dataclass(frozen=True)
+class PageRequest:
+    """What a list call asks for: page size, an optional page token and the order."""
+
+    limit: int = DEFAULT_PAGE_SIZE
+    page_token: Optional[str] = None
+    reverse: bool = False
+
+
+def paginate(kind: str, records: Iterable[Any], page: PageRequest, render: Callable[[Any], Dict]) -> Dict:
+    """One page of ``records`` (objects with a ``seq``) as ``{results, nextPageToken?}``.
+
+    The token holds the sequence number of the page's last item, so items created or deleted between two
+    calls neither repeat nor vanish from the pages still to come.
+    """
+    ordered = sorted(records, key=lambda r: r.seq, reverse=page.reverse)
+    if page.page_token is not None:
+        after = decode_page_token(kind, page.page_token)
+        ordered = [r for r in ordered if (r.seq < after if page.reverse else r.seq > after)]
+    results = ordered[: page.limit]
+    body: Dict[str, Any] = {"results": [render(r) for r in results]}
+    if len(ordered) > len(results) and results:
+        body["nextPageToken"] = encode_page_token(kind, results[-1].seq)
+    return body
+
+
+# --- records -----------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class ConnectorRecord:
+    """A stored connector and what its provisioning needs."""
+
+    id: str
+    seq: int
+    workspace_id: str
+    name: str
+    template: Template
+    arguments: Optional[Dict[str, Any]]
+    created_at: datetime.datetime
+    created_clock: float
+    provision_seconds: float
+    channel_id: str
+
+    @property
+    def phone_number_id(self) -> Optional[str]:
+        """The number this connector holds, when its arguments name one as a UUID."""
+        value = (self.arguments or {}).get("phoneNumberId")
+        return value if is_uuid(value) else None
+
+
+@dataclasses.dataclass
+class WebhookRecord:
+    """A stored webhook subscription, signing key included (never rendered)."""
+
+    id: str
+    seq: int
+    organization_id: str
+    workspace_id: str
+    service: str
+    event: str
+    url: str
+    event_filters: List[Dict[str, str]]
+    template: Optional[str]
+    signing_key: Optional[str]
+    status: str
+    status_reason: Optional[str]
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+
+    def combination(self) -> Tuple[str, str, frozenset]:
+        """Service, event and filters: what Bird counts to cap identical subscriptions."""
+        return combination_of(self.service, self.event, self.event_filters)
+
+
+def combination_of(service: str, event: str, filters: Iterable[Dict[str, str]]) -> Tuple[str, str, frozenset]:
+    """The identity of a subscription for the five-identical-subscriptions rule (filter order ignored)."""
+    return service, event, frozenset((f["key"], f["value"]) for f in filters)
+
+
+def check_event_filters(service: str, filters: List[Dict[str, str]]) -> None:
+    """Per-service filter rules: allowed keys, a UUID channelId and at most one channelId."""
+    allowed = FILTER_KEYS_BY_SERVICE[service]
+    for index, item in enumerate(filters):
+        if item["key"] not in allowed:
+            problem = f"{item['key']!r} is not a filter of the {service} service"
+            raise invalid_field(f"eventFilters[{index}].key", problem)
+        if item["key"] == "channelId" and not is_uuid(item["value"]):
+            raise invalid_field(f"eventFilters[{index}].value", "must be a UUID for the channelId filter")
+    if sum(1 for item in filters if item["key"] == "channelId") > 1:
+        raise invalid_field("eventFilters", "may hold at most one channelId filter")
+
+
+# --- the backend -------------------------------------------------------------------------------------------
+
+
+class BirdBackend:
+    """All emulator state, behind one re-entrant lock.
+
+    Public methods return rendered dicts (fresh copies shaped like the API's bodies) and raise
+    :class:`BirdError` subclasses for API errors. Tests may call them directly to look at or change
+    state out of band.
+    """
+
+    def __init__(
+        self,
+        provision_seconds: float = 1.0,
+        workspace_id: str = DEFAULT_WORKSPACE_ID,
+        organization_id: str = DEFAULT_ORGANIZATION_ID,
+        clock: Callable[[], float] = time.monotonic,
+        region: str = DEFAULT_REGION,
+    ) -> None:
+        self._lock = threading.RLock()
+        self._clock = clock
+        self._region = region
+        self._seq = itertools.count(1)
+        self._workspaces: Dict[str, str] = {}
+        self._connectors: Dict[str, Dict[str, ConnectorRecord]] = {}
+        self._webhooks: Dict[str, Dict[str, WebhookRecord]] = {}
+        self._channel_failures: Dict[str, str] = {}
+        self._number_provision_seconds: Dict[str, float] = {}
+        self.provision_seconds = provision_seconds
+        self.add_workspace(workspace_id, organization_id)
+
+    # -- configuration ------------------------------------------------------------------------------------
+
+    @property
+    def provision_seconds(self) -> float:
+        """Seconds a new connector's channel stays in provisioning (applies to connectors created after)."""
+        return self._provision_seconds
+
+    @provision_seconds.setter
+    def provision_seconds(self, seconds: float) -> None:
+        self._provision_seconds = _non_negative(seconds, "provision_seconds")
+
+    def add_workspace(self, workspace_id: str, organization_id: str) -> None:
+        """Make a workspace (and its organization) known; requests for unknown ones get a 404."""
+        with self._lock:
+            self._workspaces[workspace_id] = organization_id
+            self._connectors.setdefault(workspace_id, {})
+            self._webhooks.setdefault(workspace_id, {})
+
+    def set_channel_failure(self, phone_number_id: str, error_message: Optional[str]) -> None:
+        """Once provisioned, channels on this number report an error (``None`` heals them)."""
+        with self._lock:
+            if error_message is None:
+                self._channel_failures.pop(phone_number_id, None)
+            else:
+                self._channel_failures[phone_number_id] = error_message
+
+    def set_number_provision_seconds(self, phone_number_id: str, seconds: Optional[float]) -> None:
+        """Provisioning time for connectors created later on this number (``None`` removes the override)."""
+        with self._lock:
+            if seconds is None:
+                self._number_provision_seconds.pop(phone_number_id, None)
+            else:
+                self._number_provision_seconds[phone_number_id] = _non_negative(seconds, "seconds")
+
+    def clear_overrides(self) -> None:
+        """Forget every channel failure and per-number provisioning time."""
+        with self._lock:
+            self._channel_failures.clear()
+            self._number_provision_seconds.clear()
+
+    # -- lookups ------------------------------------------------------------------------------------------
+
+    def require_workspace(self, workspace_id: str) -> None:
+        """404 unless the workspace is known."""
+        if workspace_id not in self._workspaces:
+            raise NotFound("workspace not found")
+
+    def require_organization_workspace(self, organization_id: str, workspace_id: str) -> None:
+        """404 unless the workspace is known and belongs to the organization."""
+        if self._workspaces.get(workspace_id) != organization_id:
+            raise NotFound("organization or workspace not found")
+
+    def _find_connector(self, workspace_id: str, connector_id: str) -> ConnectorRecord:
+        self.require_workspace(workspace_id)
+        record = self._connectors[workspace_id].get(connector_id)
+        if record is None:
+            raise NotFound("connector not found")
+        return record
+
+    def _find_webhook(self, organization_id: str, workspace_id: str, subscription_id: str) -> WebhookRecord:
+        self.require_organization_workspace(organization_id, workspace_id)
+        record = self._webhooks[workspace_id].get(subscription_id)
+        if record is None:
+            raise NotFound("webhook subscription not found")
+        return record
+
+    # -- connectors ---------------------------------------------------------------------------------------
+
+    def create_connector(self, workspace_id: str, body: Dict[str, Any]) -> Dict[str, Any]:
+        """Create a connector from a shape-checked CreateConnectorReq body; provisioning starts now."""
+        template = _template_for(body.get("connectorTemplateRef"))
+        arguments = copy.deepcopy(body.get("arguments"))
+        if template.check_arguments is not None:
+            template.check_arguments(arguments or {})
+        number_id = _phone_number_argument(arguments)
+        with self._lock:
+            self.require_workspace(workspace_id)
+            if number_id is not None and self._number_holder(workspace_id, template, number_id) is not None:
+                raise Conflict(f"a {template.ref} connector already exists for this phone number")
+            record = ConnectorRecord(
+                id=str(uuid.uuid4()),
+                seq=next(self._seq),
+                workspace_id=workspace_id,
+                name=body["name"],
+                template=template,
+                arguments=arguments,
+                created_at=utc_now(),
+                created_clock=self._clock(),
+                provision_seconds=self._number_provision_seconds.get(number_id, self.provision_seconds),
+                channel_id=str(uuid.uuid4()),
+            )
+            self._connectors[workspace_id][record.id] = record
+            return self._render_connector(record)
+
+    def _number_holder(self, workspace_id: str, template: Template, number_id: str) -> Optional[ConnectorRecord]:
+        for record in self._connectors[workspace_id].values():
+            if record.template is template and _phone_number_argument(record.arguments) == number_id:
+                return record
+        return None
+
+    def get_connector(self, workspace_id: str, connector_id: str) -> Dict[str, Any]:
+        """The rendered connector; 404 when missing."""
+        with self._lock:
+            return self._render_connector(self._find_connector(workspace_id, connector_id))
+
+    def get_connector_status(self, workspace_id: str, connector_id: str) -> Dict[str, Any]:
+        """The ConnectorStatus body: the channel's provisioning state and, with a number, the number's."""
+        with self._lock:
+            record = self._find_connector(workspace_id, connector_id)
+            body: Dict[str, Any] = {"channel": self._channel_status(record)}
+            if record.phone_number_id is not None:
+                body["number"] = {
+                    **self._number_ids(record.phone_number_id),
+                    "status": "ok",
+                    "stage": "active",
+                    "errorMessage": None,
+                }
+            return body
+
+    def list_connectors(
+        self, workspace_id: str, page: PageRequest, template_ref: Optional[str] = None
+    ) -> Dict[str, Any]:
+        """One page of the workspace's connectors, optionally only those of one template."""
+        with self._lock:
+            self.require_workspace(workspace_id)
+            records = [
+                r
+                for r in self._connectors[workspace_id].values()
+                if template_ref is None or r.template.ref == template_ref
+            ]
+            return paginate("connectors", records, page, self._render_connector)
+
+    def list_all_connectors(self, workspace_id: str) -> List[Dict[str, Any]]:
+        """Every connector of the workspace, oldest first (for tests)."""
+        with self._lock:
+            self.require_workspace(workspace_id)
+            records = sorted(self._connectors[workspace_id].values(), key=lambda r: r.seq)
+            return [self._render_connector(r) for r in records]
+
+    def delete_connector(self, workspace_id: str, connector_id: str) -> None:
+        """Delete a connector and its channel, freeing its number; 404 when missing."""
+        with self._lock:
+            record = self._find_connector(workspace_id, connector_id)
+            del self._connectors[workspace_id][record.id]
+
+    def _provisioned(self, record: ConnectorRecord) -> bool:
+        return self._clock() - record.created_clock >= record.provision_seconds
+
+    def _channel_failure(self, record: ConnectorRecord) -> Optional[str]:
+        number_id = _phone_number_argument(record.arguments)
+        return self._channel_failures.get(number_id) if number_id is not None else None
+
+    def _channel_status(self, record: ConnectorRecord) -> Dict[str, Any]:
+        status: Dict[str, Any] = {
+            "channelId": None,
+            "platformName": record.template.platform,
+            "status": "pending",
+            "stage": "provisioning",
+            "errorMessage": None,
+        }
+        if not self._provisioned(record):
+            return status
+        failure = self._channel_failure(record)
+        if failure is not None:
+            status.update(status="error", stage="inactive", errorMessage=failure)
+        else:
+            status.update(status="ok", stage="active", channelId=record.channel_id)
+        return status
+
+    def _number_ids(self, number_id: str) -> Dict[str, str]:
+        return {
+            "numberId": number_id,
+            "profileId": _derived_uuid("profile", number_id),
+            "phoneNumber": fake_phone_number(number_id),
+        }
+
+    def _render_number(self, record: ConnectorRecord) -> Optional[Dict[str, Any]]:
+        if record.phone_number_id is None:
+            return None
+        return {
+            **self._number_ids(record.phone_number_id),
+            "capabilities": record.template.capabilities,
+            "numberType": "mobile",
+            "endpointType": "long-code-number",
+            "country": "NL",
+        }
+
+    def _render_connector(self, record: ConnectorRecord) -> Dict[str, Any]:
+        active = self._provisioned(record) and self._channel_failure(record) is None
+        updated_at = record.created_at
+        if self._provisioned(record):
+            updated_at += datetime.timedelta(seconds=record.provision_seconds)
+        return {
+            "id": record.id,
+            "workspaceId": record.workspace_id,
+            "name": record.name,
+            "region": self._region,
+            "arguments": copy.deepcopy(record.arguments),
+            "channel": {"channelId": record.channel_id, "platform": record.template.platform} if active else None,
+            "number": self._render_number(record),
+            "connectorTemplateSlug": record.template.slug,
+            "connectorTemplateRef": record.template.ref,
+            "createdAt": iso_utc(record.created_at),
+            "updatedAt": iso_utc(updated_at),
+        }
+
+    # -- webhook subscriptions ----------------------------------------------------------------------------
+
+    def create_webhook(self, organization_id: str, workspace_id: str, body: Dict[str, Any]) -> Dict[str, Any]:
+        """Create a subscription from a shape-checked CreateWebhookSubscription body."""
+        filters = copy.deepcopy(body.get("eventFilters") or [])
+        check_event_filters(body["service"], filters)
+        with self._lock:
+            self.require_organization_workspace(organization_id, workspace_id)
+            self._check_identical_limit(workspace_id, combination_of(body["service"], body["event"], filters))
+            now = utc_now()
+            record = WebhookRecord(
+                id=str(uuid.uuid4()),
+                seq=next(self._seq),
+                organization_id=organization_id,
+                workspace_id=workspace_id,
+                service=body["service"],
+                event=body["event"],
+                url=body["url"],
+                event_filters=filters,
+                template=body.get("template"),
+                signing_key=body.get("signingKey"),
+                status="active",
+                status_reason=None,
+                created_at=now,
+                updated_at=now,
+            )
+            self._webhooks[workspace_id][record.id] = record
+            return _render_webhook(record)
+
+    def _check_identical_limit(self, workspace_id: str, combination: Tuple, exclude: Optional[str] = None) -> None:
+        same = [
+            r for r in self._webhooks[workspace_id].values() if r.id != exclude and r.combination() == combination
+        ]
+        if len(same) >= MAX_IDENTICAL_SUBSCRIPTIONS:
+            raise Unprocessable(
+                f"at most {MAX_IDENTICAL_SUBSCRIPTIONS} subscriptions may share a service, event and filters"
+            )
+
+    def get_webhook(self, organization_id: str, workspace_id: str, subscription_id: str) -> Dict[str, Any]:
+        """The rendered subscription; 404 when missing."""
+        with self._lock:
+            return _render_webhook(self._find_webhook(organization_id, workspace_id, subscription_id))
+
+    def list_webhooks(self, organization_id: str, workspace_id: str, page: PageRequest) -> Dict[str, Any]:
+        """One page of the workspace's subscriptions."""
+        with self._lock:
+            self.require_organization_workspace(organization_id, workspace_id)
+            return paginate("webhooks", self._webhooks[workspace_id].values(), page, _render_webhook)
+
+    def list_all_webhooks(self, organization_id: str, workspace_id: str) -> List[Dict[str, Any]]:
+        """Every subscription of the workspace, oldest first (for tests)."""
+        with self._lock:
+            self.require_organization_workspace(organization_id, workspace_id)
+            records = sorted(self._webhooks[workspace_id].values(), key=lambda r: r.seq)
+            return [_render_webhook(r) for r in records]
+
+    def update_webhook(
+        self, organization_id: str, workspace_id: str, subscription_id: str, changes: Dict[str, Any]
+    ) -> Dict[str, Any]:
+        """Apply a shape-checked PATCH body (url, signingKey, status, eventFilters, template)."""
+        with self._lock:
+            record = self._find_webhook(organization_id, workspace_id, subscription_id)
+            filters = record.event_filters
+            if "eventFilters" in changes:
+                filters = copy.deepcopy(changes["eventFilters"] or [])
+                check_event_filters(record.service, filters)
+                combination = combination_of(record.service, record.event, filters)
+                self._check_identical_limit(workspace_id, combination, exclude=record.id)
+            record.event_filters = filters
+            record.url = changes.get("url", record.url)
+            record.signing_key = changes.get("signingKey", record.signing_key)
+            record.template = changes.get("template", record.template)
+            if "status" in changes:
+                record.status, record.status_reason = changes["status"], None
+            record.updated_at = utc_now()
+            return _render_webhook(record)
+
+    def delete_webhook(self, organization_id: str, workspace_id: str, subscription_id: str) -> None:
+        """Delete a subscription; 404 when missing."""
+        with self._lock:
+            record = self._find_webhook(organization_id, workspace_id, subscription_id)
+            del self._webhooks[workspace_id][record.id]
+
+    def get_signing_key(self, organization_id: str, workspace_id: str, subscription_id: str) -> Optional[str]:
+        """The write-only signing key as stored (for tests; the API never returns it)."""
+        with self._lock:
+            return self._find_webhook(organization_id, workspace_id, subscription_id).signing_key
+
+    def set_webhook_status(
+        self,
+        organization_id: str,
+        workspace_id: str,
+        subscription_id: str,
+        status: str,
+        reason: Optional[str] = None,
+    ) -> None:
+        """Change a subscription's status out of band, as Bird does when it disables a failing endpoint."""
+        if status not in WEBHOOK_STATUSES:
+            raise ValueError(f"status must be one of {WEBHOOK_STATUSES}")
+        with self._lock:
+            record = self._find_webhook(organization_id, workspace_id, subscription_id)
+            record.status, record.status_reason, record.updated_at = status, reason, utc_now()
+
+
+def _phone_number_argument(arguments: Optional[Dict[str, Any]]) -> Optional[str]:
+    # Templates without argument rules take anything, so only a string counts as a number id.
+    value = (arguments or {}).get("phoneNumberId")
+    return value if isinstance(value, str) else None
+
+
+def _template_for(ref: Any) -> Template:
+    if ref is None:
+        raise invalid_field("connectorTemplateRef", "is required by the emulator (it cannot guess a template)")
+    template = TEMPLATES.get(ref)
+    if template is None:
+        raise invalid_field("connectorTemplateRef", f"names no known template: {ref!r}")
+    return template
+
+
+def _render_webhook(record: WebhookRecord) -> Dict[str, Any]:
+    body: Dict[str, Any] = {
+        "id": record.id,
+        "organizationId": record.organization_id,
+        "workspaceId": record.workspace_id,
+        "service": record.service,
+        "event": record.event,
+        "eventFilters": copy.deepcopy(record.event_filters),
+        "url": record.url,
+        "status": record.status,
+        "createdAt": iso_utc(record.created_at),
+        "updatedAt": iso_utc(record.updated_at),
+    }
+    if record.template is not None:
+        body["template"] = record.template
+    if record.status_reason is not None:
+        body["statusReason"] = record.status_reason
+    return body
+
+
+def _non_negative(seconds: float, name: str) -> float:
+    value = float(seconds)
+    if value < 0:
+        raise ValueError(f"{name} must not be negative")
+    return value

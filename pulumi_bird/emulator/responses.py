@@ -1,0 +1,375 @@
+"""HTTP in and out for the Bird emulator: request parsing and shape checks, auth, JSON and Error bodies.
+
+Handlers take an :class:`ApiRequest` plus the path parameters captured by ``urls.py`` and return an
+:class:`ApiResponse`; rules that need state live in ``models.py``. Error bodies follow the OpenAPI
+``Error`` schema: ``code`` and ``message`` (both at least five characters) and optional ``details``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+import json
+import re
+from http import HTTPStatus
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Type
+
+from pulumi_bird.emulator.models import (
+    DEFAULT_PAGE_SIZE,
+    EVENT_FILTER_KEYS,
+    MAX_PAGE_SIZE,
+    MAX_PAGE_TOKEN_LENGTH,
+    WEBHOOK_SERVICES,
+    WEBHOOK_STATUSES,
+    BadRequest,
+    BirdBackend,
+    BirdError,
+    PageRequest,
+    Unprocessable,
+    invalid_field,
+)
+
+# The key the emulator accepts unless told otherwise; obviously fake so that it is never mistaken for a real one.
+DEFAULT_ACCESS_KEY = "bird-emulator-access-key"
+
+# The OpenAPI `Url` pattern for webhook destinations.
+WEBHOOK_URL_PATTERN = re.compile(r"^https://([a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}(/[^\s]*)?$")
+
+_AUTH_SCHEME = "AccessKey "
+_JSON_TYPE_NAMES = {str: "a string", dict: "an object", list: "an array", bool: "a boolean", int: "an integer"}
+
+
+@dataclasses.dataclass(frozen=True)
+class ApiRequest:
+    """One HTTP request as the handlers see it (path without the query string)."""
+
+    method: str
+    path: str
+    query: Mapping[str, str]
+    headers: Mapping[str, str]
+    body: bytes = b""
+
+
+@dataclasses.dataclass
+class ApiResponse:
+    """One HTTP answer: status, a JSON-able body (None for no body) and extra headers."""
+
+    status: int
+    body: Any = None
+    headers: Dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+# Error codes spelled out for the statuses the emulator uses, so they do not shift with the reason phrases of
+# the running Python (3.13 renamed 422 "Unprocessable Content").
+ERROR_CODES = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    409: "Conflict",
+    422: "UnprocessableEntity",
+    429: "TooManyRequests",
+    500: "InternalServerError",
+    502: "BadGateway",
+    503: "ServiceUnavailable",
+    504: "GatewayTimeout",
+}
+# The Error schema wants codes of at least five characters.
+MIN_CODE_LENGTH = 5
+
+
+def error_code(status: int) -> str:
+    """The Error ``code`` for a status: ``ERROR_CODES``, else the reason phrase in CamelCase."""
+    if int(status) in ERROR_CODES:
+        return ERROR_CODES[int(status)]
+    try:
+        code = "".join(word.capitalize() for word in re.split(r"[^A-Za-z0-9]+", HTTPStatus(status).phrase))
+    except ValueError:
+        code = f"HttpError{int(status)}"
+    return code if len(code) >= MIN_CODE_LENGTH else code + "Error"
+
+
+def error_response(
+    status: int, message: str, details: Optional[Dict[str, Any]] = None, headers: Optional[Dict[str, str]] = None
+) -> ApiResponse:
+    """An Error body for ``status``."""
+    body: Dict[str, Any] = {"code": error_code(status), "message": message}
+    if details:
+        body["details"] = details
+    return ApiResponse(int(status), body, dict(headers or {}))
+
+
+def from_bird_error(error: BirdError) -> ApiResponse:
+    """The answer for an error raised by the backend or a shape check."""
+    return error_response(error.status, error.message, error.details)
+
+
+def is_authorized(request: ApiRequest, access_key: str) -> bool:
+    """Whether the request carries ``Authorization: AccessKey <access_key>`` (compared in constant time)."""
+    header = request.headers.get("Authorization") or ""
+    if not header.startswith(_AUTH_SCHEME):
+        return False
+    presented = header[len(_AUTH_SCHEME) :].strip().encode("utf-8", "replace")
+    return hmac.compare_digest(presented, access_key.encode("utf-8"))
+
+
+def unauthorized() -> ApiResponse:
+    """401; the message never repeats what was presented."""
+    return error_response(HTTPStatus.UNAUTHORIZED, "missing or invalid access key (expected 'AccessKey <key>')")
+
+
+# --- body shape checks -------------------------------------------------------------------------------------
+
+Check = Callable[[Any], Optional[str]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Field:
+    """One allowed body field: its JSON type, whether null is allowed, and an optional value check."""
+
+    kind: type
+    nullable: bool = False
+    check: Optional[Check] = None
+
+
+def parse_json_object(raw: bytes, error: Type[BirdError]) -> Dict[str, Any]:
+    """The body as a JSON object; ``error`` (400 or 422, per endpoint) for bad JSON or another JSON type."""
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise error("the request body is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise error("the request body must be a JSON object")
+    return value
+
+
+def check_fields(body: Dict[str, Any], fields: Mapping[str, Field], required: Sequence[str] = ()) -> None:
+    """422 for unknown fields, missing required ones, wrong JSON types and failed value checks."""
+    unknown = sorted(set(body) - set(fields))
+    if unknown:
+        raise Unprocessable(f"unknown field(s): {', '.join(unknown)}", details={"fields": unknown})
+    for name in required:
+        if name not in body:
+            raise invalid_field(name, "is required")
+    for name, value in body.items():
+        _check_field(name, value, fields[name])
+
+
+def _check_field(name: str, value: Any, field: Field) -> None:
+    if value is None:
+        if not field.nullable:
+            raise invalid_field(name, "must not be null")
+        return
+    if not isinstance(value, field.kind) or (field.kind is int and isinstance(value, bool)):
+        raise invalid_field(name, f"must be {_JSON_TYPE_NAMES[field.kind]}")
+    problem = field.check(value) if field.check is not None else None
+    if problem is not None:
+        raise invalid_field(name, problem)
+
+
+def _non_empty(value: str) -> Optional[str]:
+    return None if value.strip() else "must not be empty"
+
+
+def _one_of(choices: Sequence[str]) -> Check:
+    return lambda value: None if value in choices else f"must be one of {', '.join(choices)}"
+
+
+def _security_arguments(value: Dict[str, Any]) -> Optional[str]:
+    for scheme in value.values():
+        if not isinstance(scheme, dict) or not all(isinstance(v, str) for v in scheme.values()):
+            return "must map each security scheme to an object of strings"
+    return None
+
+
+def _webhook_url(value: str) -> Optional[str]:
+    return None if WEBHOOK_URL_PATTERN.match(value) else "must be an https URL with a public host name"
+
+
+def _event_filters(value: list) -> Optional[str]:
+    for index, item in enumerate(value):
+        if not isinstance(item, dict) or set(item) != {"key", "value"}:
+            return f"item {index} must be an object with exactly key and value"
+        if not isinstance(item["key"], str) or not isinstance(item["value"], str):
+            return f"item {index} must have a string key and a string value"
+        if item["key"] not in EVENT_FILTER_KEYS:
+            return f"item {index} has an unknown key {item['key']!r}"
+    return None
+
+
+CONNECTOR_FIELDS = {
+    "name": Field(str, check=_non_empty),
+    "connectorTemplateRef": Field(str),
+    "arguments": Field(dict, nullable=True),
+    "securityArguments": Field(dict, nullable=True, check=_security_arguments),
+    "channelConversationalStatusEnabled": Field(bool, nullable=True),
+    "invitationToken": Field(str, nullable=True),
+}
+
+WEBHOOK_CREATE_FIELDS = {
+    "service": Field(str, check=_one_of(WEBHOOK_SERVICES)),
+    "event": Field(str, check=_non_empty),
+    "eventFilters": Field(list, nullable=True, check=_event_filters),
+    "template": Field(str),
+    "url": Field(str, check=_webhook_url),
+    "signingKey": Field(str),
+}
+
+# PATCH may also clear the optional fields with null.
+WEBHOOK_UPDATE_FIELDS = {
+    "url": Field(str, check=_webhook_url),
+    "signingKey": Field(str, nullable=True),
+    "status": Field(str, check=_one_of(WEBHOOK_STATUSES)),
+    "eventFilters": Field(list, nullable=True, check=_event_filters),
+    "template": Field(str, nullable=True),
+}
+
+# Fields a subscription is created with that a PATCH may not change (a change is a new subscription).
+WEBHOOK_IMMUTABLE_FIELDS = ("service", "event")
+
+
+def check_webhook_update(body: Dict[str, Any]) -> None:
+    """PATCH rules: at least one field, no immutable field, then the usual shape checks."""
+    if not body:
+        raise Unprocessable("the update must set at least one field")
+    for name in WEBHOOK_IMMUTABLE_FIELDS:
+        if name in body:
+            raise invalid_field(name, "cannot be changed; create a new subscription instead")
+    check_fields(body, WEBHOOK_UPDATE_FIELDS)
+
+
+# --- query parameters --------------------------------------------------------------------------------------
+
+
+def parse_bool(query: Mapping[str, str], name: str, default: bool = False) -> bool:
+    """A boolean query parameter (true/false/1/0); 422 otherwise."""
+    raw = query.get(name)
+    if raw is None:
+        return default
+    lowered = raw.strip().lower()
+    if lowered in ("true", "1"):
+        return True
+    if lowered in ("false", "0"):
+        return False
+    raise invalid_field(name, "must be true or false")
+
+
+def parse_limit(query: Mapping[str, str]) -> int:
+    """``limit``: an integer from 0 to 100; 0 and absence mean the default page size."""
+    raw = query.get("limit")
+    if raw is None or raw.strip() == "":
+        return DEFAULT_PAGE_SIZE
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise invalid_field("limit", "must be an integer") from None
+    if not 0 <= limit <= MAX_PAGE_SIZE:
+        raise invalid_field("limit", f"must be between 0 and {MAX_PAGE_SIZE}")
+    # The OpenAPI allows 0; a page of nothing with a token to more would loop a client forever.
+    return limit or DEFAULT_PAGE_SIZE
+
+
+def parse_page(query: Mapping[str, str]) -> PageRequest:
+    """limit, pageToken and reverse as one :class:`PageRequest` (the token is decoded by the list)."""
+    token = query.get("pageToken") or None
+    if token is not None and len(token) > MAX_PAGE_TOKEN_LENGTH:
+        raise invalid_field("pageToken", f"must have at most {MAX_PAGE_TOKEN_LENGTH} characters")
+    return PageRequest(limit=parse_limit(query), page_token=token, reverse=parse_bool(query, "reverse"))
+
+
+# --- handlers ----------------------------------------------------------------------------------------------
+
+
+def _answer(call: Callable[[], Any], status: int = HTTPStatus.OK) -> ApiResponse:
+    try:
+        return ApiResponse(int(status), call())
+    except BirdError as error:
+        return from_bird_error(error)
+
+
+class BirdResponses:
+    """The endpoint handlers; each returns an :class:`ApiResponse` and never raises for API errors."""
+
+    def __init__(self, backend: BirdBackend) -> None:
+        self.backend = backend
+
+    # -- connectors ---------------------------------------------------------------------------------------
+
+    def create_connector(self, request: ApiRequest, workspace_id: str) -> ApiResponse:
+        """POST /workspaces/{ws}/connectors -> 201 Connector."""
+
+        def create() -> Dict[str, Any]:
+            self.backend.require_workspace(workspace_id)
+            body = parse_json_object(request.body, Unprocessable)
+            check_fields(body, CONNECTOR_FIELDS, required=("name",))
+            return self.backend.create_connector(workspace_id, body)
+
+        return _answer(create, HTTPStatus.CREATED)
+
+    def list_connectors(self, request: ApiRequest, workspace_id: str) -> ApiResponse:
+        """GET /workspaces/{ws}/connectors -> {results, nextPageToken?}."""
+
+        def page() -> Dict[str, Any]:
+            parse_bool(request.query, "includeInternal")  # accepted and validated; nothing is internal here
+            template_ref = request.query.get("templateRef") or None
+            return self.backend.list_connectors(workspace_id, parse_page(request.query), template_ref)
+
+        return _answer(page)
+
+    def get_connector(self, request: ApiRequest, workspace_id: str, connector_id: str) -> ApiResponse:
+        """GET /workspaces/{ws}/connectors/{id} -> Connector."""
+        return _answer(lambda: self.backend.get_connector(workspace_id, connector_id))
+
+    def get_connector_status(self, request: ApiRequest, workspace_id: str, connector_id: str) -> ApiResponse:
+        """GET /workspaces/{ws}/connectors/{id}/status -> ConnectorStatus."""
+        return _answer(lambda: self.backend.get_connector_status(workspace_id, connector_id))
+
+    def delete_connector(self, request: ApiRequest, workspace_id: str, connector_id: str) -> ApiResponse:
+        """DELETE /workspaces/{ws}/connectors/{id} -> 204."""
+        return _answer(lambda: self.backend.delete_connector(workspace_id, connector_id), HTTPStatus.NO_CONTENT)
+
+    # -- webhook subscriptions ----------------------------------------------------------------------------
+
+    def create_webhook(self, request: ApiRequest, organization_id: str, workspace_id: str) -> ApiResponse:
+        """POST .../webhook-subscriptions -> 201 WebhookSubscription (400 unreadable, 422 invalid)."""
+
+        def create() -> Dict[str, Any]:
+            self.backend.require_organization_workspace(organization_id, workspace_id)
+            body = parse_json_object(request.body, BadRequest)
+            check_fields(body, WEBHOOK_CREATE_FIELDS, required=("service", "event", "url"))
+            return self.backend.create_webhook(organization_id, workspace_id, body)
+
+        return _answer(create, HTTPStatus.CREATED)
+
+    def list_webhooks(self, request: ApiRequest, organization_id: str, workspace_id: str) -> ApiResponse:
+        """GET .../webhook-subscriptions -> {results, nextPageToken?}."""
+        return _answer(lambda: self.backend.list_webhooks(organization_id, workspace_id, parse_page(request.query)))
+
+    def get_webhook(
+        self, request: ApiRequest, organization_id: str, workspace_id: str, subscription_id: str
+    ) -> ApiResponse:
+        """GET .../webhook-subscriptions/{id} -> WebhookSubscription."""
+        return _answer(lambda: self.backend.get_webhook(organization_id, workspace_id, subscription_id))
+
+    def update_webhook(
+        self, request: ApiRequest, organization_id: str, workspace_id: str, subscription_id: str
+    ) -> ApiResponse:
+        """PATCH .../webhook-subscriptions/{id} -> 200 WebhookSubscription."""
+
+        def update() -> Dict[str, Any]:
+            self.backend.get_webhook(organization_id, workspace_id, subscription_id)
+            body = parse_json_object(request.body, BadRequest)
+            check_webhook_update(body)
+            return self.backend.update_webhook(organization_id, workspace_id, subscription_id, body)
+
+        return _answer(update)
+
+    def delete_webhook(
+        self, request: ApiRequest, organization_id: str, workspace_id: str, subscription_id: str
+    ) -> ApiResponse:
+        """DELETE .../webhook-subscriptions/{id} -> 204."""
+        return _answer(
+            lambda: self.backend.delete_webhook(organization_id, workspace_id, subscription_id),
+            HTTPStatus.NO_CONTENT,
+        )
+

@@ -1,0 +1,64 @@
+"""The emulator's route table: (method, path pattern) -> name of a :class:`BirdResponses` handler.
+
+Named groups in a pattern become keyword arguments of the handler. A path that matches a pattern under
+another method gets a 405; a path that matches none gets a 404.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Dict, List, Optional, Pattern, Tuple
+
+_ID = r"[^/]+"
+_CONNECTORS = rf"/workspaces/(?P<workspace_id>{_ID})/connectors"
+_CONNECTOR = rf"{_CONNECTORS}/(?P<connector_id>{_ID})"
+_WEBHOOKS = rf"/organizations/(?P<organization_id>{_ID})/workspaces/(?P<workspace_id>{_ID})/webhook-subscriptions"
+_WEBHOOK = rf"{_WEBHOOKS}/(?P<subscription_id>{_ID})"
+
+URL_PATHS: Tuple[Tuple[str, str, str], ...] = (
+    ("POST", _CONNECTORS, "create_connector"),
+    ("GET", _CONNECTORS, "list_connectors"),
+    ("GET", _CONNECTOR, "get_connector"),
+    ("DELETE", _CONNECTOR, "delete_connector"),
+    ("GET", rf"{_CONNECTOR}/status", "get_connector_status"),
+    ("POST", _WEBHOOKS, "create_webhook"),
+    ("GET", _WEBHOOKS, "list_webhooks"),
+    ("GET", _WEBHOOK, "get_webhook"),
+    ("PATCH", _WEBHOOK, "update_webhook"),
+    ("DELETE", _WEBHOOK, "delete_webhook"),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Route:
+    """A resolved route: the handler's name and the path parameters."""
+
+    handler: str
+    params: Dict[str, str]
+
+
+class RouteNotFound(LookupError):
+    """No route has this path."""
+
+
+class MethodNotAllowed(LookupError):
+    """The path exists, but not under this method."""
+
+
+_COMPILED: List[Tuple[str, Pattern[str], str]] = [
+    (method, re.compile(pattern + r"\Z"), handler) for method, pattern, handler in URL_PATHS
+]
+
+
+def resolve(method: str, path: str) -> Route:
+    """The route for ``method`` and ``path``; raises :class:`RouteNotFound` or :class:`MethodNotAllowed`."""
+    path_known = False
+    for route_method, pattern, handler in _COMPILED:
+        match: Optional[re.Match] = pattern.match(path)
+        if match is None:
+            continue
+        if route_method == method:
+            return Route(handler, match.groupdict())
+        path_known = True
+    raise MethodNotAllowed(path) if path_known else RouteNotFound(path)
