@@ -1,8 +1,11 @@
 """Let the SDK's dynamic provider host run more than four operations at once.
 
 ``python -m pulumi.dynamic`` serves gRPC from ``ThreadPoolExecutor(max_workers=4)``: with channels that
-take seconds to provision, a fifth ``create`` waits for one of the first four to finish. The executor's
-limit is only read when work is submitted, so raising it on the live executor is enough.
+take seconds to provision, a fifth ``create`` waits for one of the first four to finish. Raising the live
+executor's limit is not enough on its own: the executor starts a new thread only when its idle-thread
+semaphore is empty, and that semaphore is released after every finished call (it over-counts idle threads), so
+after a preview's worth of checks it would never grow. So the workers are started here, all at once;
+idle, each waits on the executor's queue.
 
 This is guarded on every step: it runs only inside that host process, only touches a gRPC server whose
 pool is a plain ``ThreadPoolExecutor``, never lowers a limit, and when anything looks different (an SDK or
@@ -53,6 +56,17 @@ def _grpc_thread_pools() -> list[ThreadPoolExecutor]:
     return pools
 
 
+def _start_workers(pool: ThreadPoolExecutor, max_workers: int) -> str:
+    before = pool._max_workers
+    pool._max_workers = max(before, max_workers)
+    # Empty the idle semaphore so that each _adjust_thread_count() starts one thread, up to the limit.
+    while pool._idle_semaphore.acquire(timeout=0):
+        pass
+    for _ in range(pool._max_workers - len(pool._threads)):
+        pool._adjust_thread_count()
+    return f"lifted: {before} -> {pool._max_workers} workers, {len(pool._threads)} started"
+
+
 def lift_host_concurrency(max_workers: int = HOST_MAX_WORKERS) -> str:
     """Raise the host's worker limit once per process; returns what it did (for logs and tests)."""
     with _done:
@@ -64,11 +78,10 @@ def lift_host_concurrency(max_workers: int = HOST_MAX_WORKERS) -> str:
             pools = _grpc_thread_pools()
             if len(pools) != 1:
                 outcome = f"skipped: expected one gRPC server thread pool, found {len(pools)}"
+            elif not all(hasattr(pools[0], a) for a in ("_idle_semaphore", "_threads", "_adjust_thread_count")):
+                outcome = "skipped: ThreadPoolExecutor internals differ from what this code knows"
             else:
-                pool = pools[0]
-                before = pool._max_workers
-                pool._max_workers = max(before, max_workers)
-                outcome = f"lifted: {before} -> {pool._max_workers} workers"
+                outcome = _start_workers(pools[0], max_workers)
         log.debug("pulumi-bird host concurrency %s", outcome)
         _result.append(outcome)
         return outcome
