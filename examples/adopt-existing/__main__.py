@@ -1,0 +1,26 @@
+"""Adopt an existing SMS connector into this stack by id, and read its live status with a lookup.
+
+`ResourceOptions(import_=id)` adopts it on the next `pulumi up` (the inputs must match what Bird has; a
+mismatch fails the import and changes nothing). After that the stack owns it: `pulumi destroy` deletes it,
+unless `retain_on_delete=True` as here. `pulumi import` on the command line does the same once.
+"""
+
+import pulumi
+
+from pulumi_bird import SmsChannel, get_connector_output
+
+config = pulumi.Config()
+connector_id = config.require("connectorId")
+
+sms = SmsChannel(
+    "adopted-sms",
+    phone_number_id=config.require("phoneNumberId"),
+    channel_message_type=config.get("channelMessageType") or "transactional",
+    name=config.require("connectorName"),
+    opts=pulumi.ResourceOptions(import_=connector_id, retain_on_delete=True),
+)
+
+live = get_connector_output(connector_id)  # read-only, like a Terraform data block; unknown in preview
+
+pulumi.export("channelId", sms.channel_id)
+pulumi.export("liveChannelStatus", live.apply(lambda c: c.channel_status))
