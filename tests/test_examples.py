@@ -1,0 +1,157 @@
+"""Every example project, and the root Pulumi.yaml, run through the program runner against the emulator."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import importlib.util
+import json
+import threading
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from pulumi_bird.testing import ProviderHost, destroy, run_program
+from pulumi_bird.testing.fixtures import start_emulator
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    with start_emulator(provision_seconds=0.1) as emu:
+        yield emu
+
+
+@pytest.fixture(scope="module")
+def bird_config(emulator):
+    return {"bird:accessKey": emulator.access_key, "bird:apiUrl": emulator.url,
+            "bird:workspaceId": emulator.workspace_id, "bird:organizationId": emulator.organization_id}
+
+
+@pytest.fixture(scope="module")
+def host(bird_config):
+    with ProviderHost(config=bird_config) as h:
+        yield h
+
+
+def channels_config(bird_config):
+    return dict(bird_config, smsPhoneNumberId=str(uuid.uuid4()), voicePhoneNumberId=str(uuid.uuid4()))
+
+
+def test_every_example_is_a_pulumi_project():
+    for directory in [ROOT, *sorted(p for p in EXAMPLES.iterdir() if p.is_dir())]:
+        assert (directory / "Pulumi.yaml").is_file(), directory
+        if directory != ROOT:
+            assert (directory / "__main__.py").is_file() and (directory / "requirements.txt").is_file(), directory
+
+
+def test_root_program_exports_channels_and_subscription(emulator, bird_config, host):
+    result = run_program(str(ROOT), config=dict(channels_config(bird_config), webhookSigningKey="k-1"), host=host)
+    out = result.outputs
+    assert out, (result.steps, result.state.outputs)
+    assert out["smsChannelId"] and out["voiceChannelId"] and out["webhookSubscriptionId"]
+    hook = emulator.backend.list_all_webhooks(emulator.organization_id, emulator.workspace_id)
+    mine = [h for h in hook if h["id"] == out["webhookSubscriptionId"]]
+    assert mine[0]["eventFilters"] == [{"key": "channelId", "value": out["smsChannelId"]}]
+    destroy(result.state, host=host)
+
+
+def test_consumer_stack_subscribes_to_the_channel_of_another_stack(emulator, bird_config, host):
+    channels = run_program(str(EXAMPLES / "channels"), config=channels_config(bird_config), host=host)
+    sms_channel = channels.outputs["smsChannelId"]
+    consumer = run_program(
+        str(EXAMPLES / "consumer"),
+        config=dict(bird_config, inboundUrl="https://hooks.example.com/inbound", signingKey="consumer-key-1",
+                    channelsStack="acme/bird-channels/prod"),
+        stack_references={"acme/bird-channels/prod": channels.outputs},
+        host=host,
+    )
+    assert consumer.outputs["subscribedChannelId"] == sms_channel
+    sub_id = consumer.outputs["subscriptionId"]
+    assert emulator.backend.get_signing_key(emulator.organization_id, emulator.workspace_id, sub_id) == "consumer-key-1"
+    assert "consumer-key-1" not in consumer.state.to_json()
+    destroy(consumer.state, host=host)
+    destroy(channels.state, host=host)
+
+
+def test_adopt_existing_imports_without_creating(emulator, bird_config, host):
+    number = str(uuid.uuid4())
+    from pulumi_bird import SmsChannel
+
+    made = run_program(lambda: SmsChannel("dashboard", phone_number_id=number, channel_message_type="transactional",
+                                          name="made in the dashboard"), host=host)
+    existing = made.state.find("dashboard")
+    before = len(emulator.backend.list_all_connectors(emulator.workspace_id))
+    adopted = run_program(
+        str(EXAMPLES / "adopt-existing"),
+        config=dict(bird_config, connectorId=existing.id, connectorName="made in the dashboard", phoneNumberId=number),
+        host=host,
+    )
+    assert adopted.outputs["channelId"] == existing.outputs["channel_id"]
+    assert adopted.outputs["liveChannelStatus"] == "ok"
+    assert len(emulator.backend.list_all_connectors(emulator.workspace_id)) == before
+    destroy(adopted.state, host=host)  # retain_on_delete: Bird keeps it
+    assert any(c["id"] == existing.id for c in emulator.backend.list_all_connectors(emulator.workspace_id))
+    destroy(made.state, host=host)
+
+
+def test_generic_connector_keeps_security_arguments_secret(emulator, bird_config, host):
+    result = run_program(str(EXAMPLES / "generic-connector"),
+                         config=dict(bird_config, wabaId="waba-123", accessToken="wa-token-secret-9"), host=host)
+    assert result.outputs["whatsappChannelId"]
+    assert isinstance(result.outputs["smsConnectorCount"], int)
+    state = result.state.to_json()
+    assert "wa-token-secret-9" not in state and emulator.access_key not in state
+    destroy(result.state, host=host)
+
+
+def _load_receiver():
+    spec = importlib.util.spec_from_file_location("receiver", EXAMPLES / "webhook-receiver" / "receiver.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_webhook_receiver_example_and_its_receiver(emulator, bird_config, host):
+    public = "https://hooks.example.com/bird/created"
+    result = run_program(str(EXAMPLES / "webhook-receiver"),
+                         config=dict(bird_config, publicUrl=public, signingKey="receiver-key-5"), host=host)
+    sub = result.outputs["subscriptionId"]
+    key = emulator.backend.get_signing_key(emulator.organization_id, emulator.workspace_id, sub)
+    assert key == "receiver-key-5"
+
+    events = []
+    server = _load_receiver().serve(0, key, public, handle=events.append)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        body = json.dumps({"service": "channels", "event": "channel.created"}).encode()
+        stamp = str(int(__import__("time").time()))
+        message = f"{stamp}\n{public}\n".encode() + hashlib.sha256(body).digest()
+        signature = base64.b64encode(hmac.new(key.encode(), message, hashlib.sha256).digest()).decode()
+        url = f"http://127.0.0.1:{server.server_address[1]}/bird/created"
+
+        def post(sig: str, delivery: str) -> int:
+            request = urllib.request.Request(url, data=body, method="POST", headers={
+                "messagebird-signature": sig, "messagebird-request-timestamp": stamp, "messagebird-request-id": delivery})
+            try:
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    return response.status
+            except urllib.error.HTTPError as exc:
+                return exc.code
+
+        assert post(signature, "d-1") == 204
+        assert post(signature, "d-1") == 204  # a retry of a handled delivery is acknowledged, not handled again
+        assert post(base64.b64encode(b"forged" * 6).decode(), "d-2") == 401
+        assert events == [{"service": "channels", "event": "channel.created"}]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    destroy(result.state, host=host)
