@@ -59,10 +59,13 @@ def _grpc_thread_pools() -> list[ThreadPoolExecutor]:
 def _start_workers(pool: ThreadPoolExecutor, max_workers: int) -> str:
     before = pool._max_workers
     pool._max_workers = max(before, max_workers)
-    # Empty the idle semaphore so that each _adjust_thread_count() starts one thread, up to the limit.
-    while pool._idle_semaphore.acquire(timeout=0):
-        pass
-    for _ in range(pool._max_workers - len(pool._threads)):
+    # _adjust_thread_count() starts a thread only when the idle semaphore is empty; workers finishing calls
+    # meanwhile refill it, so empty it before each start and retry, a bounded number of times.
+    for _ in range(4 * pool._max_workers):
+        if len(pool._threads) >= pool._max_workers:
+            break
+        while pool._idle_semaphore.acquire(timeout=0):
+            pass
         pool._adjust_thread_count()
     return f"lifted: {before} -> {pool._max_workers} workers, {len(pool._threads)} started"
 
