@@ -174,7 +174,7 @@ def create_connector_resolving(
 
 def _explain_conflict(
     client: BirdClient, workspace_id: str, request: CreateConnectorRequest, exc: errors.ConflictError
-) -> errors.ConflictError:
+) -> errors.BirdError:
     number_id = (request.arguments or {}).get("phoneNumberId")
     try:
         holder = number_holder(client, workspace_id, request)
@@ -189,16 +189,7 @@ def _explain_conflict(
         what = f"phone number {number_id} already carries a {request.connector_template_ref} connector"
     else:
         what = "a connector like this one already exists"
-    return errors.ConflictError(
-        what,
-        method=exc.method,
-        url=exc.url,
-        status=exc.status,
-        code=exc.code,
-        bird_message=exc.bird_message,
-        details=exc.details,
-        request_id=exc.request_id,
-    )
+    return exc.with_summary(what)
 
 
 def roll_back(client: BirdClient, workspace_id: str, connector_id: str, cause: BaseException) -> errors.BirdError:

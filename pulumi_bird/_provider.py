@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable, Optional, TypeVar
 
-from pulumi.dynamic import ResourceProvider
+import pulumi
+from pulumi.dynamic import Resource, ResourceProvider
+
+R = TypeVar("R", bound=Resource)
 
 
 class BirdProvider(ResourceProvider):
@@ -19,3 +22,21 @@ class BirdProvider(ResourceProvider):
 
         config.remember_stack_config({name: req.config.get(name) for name, _ in config.ALL_KEYS})
         _host.lift_host_concurrency()
+
+
+def read_existing(
+    cls: type[R],
+    provider: ResourceProvider,
+    resource_name: str,
+    id: pulumi.Input[str],
+    properties: Iterable[str],
+    opts: Optional[pulumi.ResourceOptions],
+    secret_outputs: Iterable[str] = (),
+) -> R:
+    """A resource of ``cls`` read from Bird by id (the ``get`` of every resource class): every property is
+    left to the provider's ``read``, and the stack never deletes it."""
+    resource = cls.__new__(cls)
+    secrets = list(secret_outputs) or None
+    options = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id, additional_secret_outputs=secrets))
+    Resource.__init__(resource, provider, resource_name, {name: None for name in properties}, options)
+    return resource

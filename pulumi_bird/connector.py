@@ -13,7 +13,7 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from ._check import Checker, is_unknown, is_uuid
-from ._provider import BirdProvider
+from ._provider import BirdProvider, read_existing
 
 # --- schema ------------------------------------------------------------------------------------------------
 
@@ -281,11 +281,8 @@ class ConnectorResource(pulumi.dynamic.Resource):
 
     @classmethod
     def _get(cls, provider: ConnectorProvider, resource_name: str, id: pulumi.Input[str], opts: Optional[pulumi.ResourceOptions]):
-        resource = cls.__new__(cls)
-        inputs = {k: None for k in provider.input_names}
-        ConnectorResource._register(resource, provider, resource_name, inputs, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id)))
-        return resource
-
+        names = (*provider.input_names, *COMPUTED_OUTPUTS)
+        return read_existing(cls, provider, resource_name, id, names, opts, cls._secret_inputs)
 
 class Connector(ConnectorResource, module="bird", name="Connector"):
     """A connector installed from any Bird template (WhatsApp, Instagram, e-mail, ...).

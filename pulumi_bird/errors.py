@@ -6,6 +6,7 @@ Every error carries the request's method and URL (never the access key), the HTT
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Optional
 
 
@@ -32,6 +33,12 @@ class BirdError(Exception):
         self.bird_message = bird_message
         self.details = details or {}
         self.request_id = request_id
+
+    def with_summary(self, summary: str) -> "BirdError":
+        """The same error (class, request, Bird's words) with a more helpful first sentence."""
+        clone = copy.copy(self)
+        clone.args = (summary,)
+        return clone
 
     def __str__(self) -> str:
         where = f"{self.method} {self.url}".strip()

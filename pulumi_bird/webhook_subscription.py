@@ -16,7 +16,7 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from ._check import Checker, is_unknown, is_uuid
-from ._provider import BirdProvider
+from ._provider import BirdProvider, read_existing
 from .connector import default_from_config
 
 log = logging.getLogger(__name__)
@@ -349,13 +349,5 @@ class WebhookSubscription(pulumi.dynamic.Resource, module="bird", name="WebhookS
     @staticmethod
     def get(resource_name: str, id: pulumi.Input[str], opts: Optional[pulumi.ResourceOptions] = None) -> "WebhookSubscription":
         """Read an existing subscription into the stack by its Bird id (organization and workspace from config)."""
-        resource = WebhookSubscription.__new__(WebhookSubscription)
-        props: dict[str, Any] = {k: None for k in INPUTS + COMPUTED_OUTPUTS}
-        pulumi.dynamic.Resource.__init__(
-            resource,
-            WebhookSubscriptionProvider(),
-            resource_name,
-            props,
-            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id, additional_secret_outputs=["signing_key"])),
-        )
-        return resource
+        return read_existing(WebhookSubscription, WebhookSubscriptionProvider(), resource_name, id,
+                             INPUTS + COMPUTED_OUTPUTS, opts, ["signing_key"])

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import pytest
 
 from bird_double import BirdDouble
 from pulumi_bird.testing.host import ProviderHost
 from pulumi_bird.testing.runner import registered_inputs
+
+if TYPE_CHECKING:
+    from pulumi_bird.emulator import BirdEmulator
 
 
 @pytest.fixture(scope="module")
@@ -45,3 +48,26 @@ def inputs_of() -> Callable:
         return regs[name] if name else next(iter(regs.values()))
 
     return build
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator["BirdEmulator"]:
+    """The emulator (quick provisioning), one per test module."""
+    from pulumi_bird.testing.fixtures import start_emulator
+
+    with start_emulator(provision_seconds=0.1) as emu:
+        yield emu
+
+
+@pytest.fixture(scope="module")
+def bird_config(emulator) -> dict:
+    """Stack config pointing at ``emulator``."""
+    return {"bird:accessKey": emulator.access_key, "bird:apiUrl": emulator.url,
+            "bird:workspaceId": emulator.workspace_id, "bird:organizationId": emulator.organization_id}
+
+
+@pytest.fixture(scope="module")
+def emulator_host(bird_config) -> Iterator[ProviderHost]:
+    """A provider host configured for ``emulator``."""
+    with ProviderHost(config=bird_config) as h:
+        yield h

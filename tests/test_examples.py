@@ -15,29 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from pulumi_bird.testing import ProviderHost, destroy, run_program
-from pulumi_bird.testing.fixtures import start_emulator
+from pulumi_bird.testing import destroy, run_program
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 
 
 @pytest.fixture(scope="module")
-def emulator():
-    with start_emulator(provision_seconds=0.1) as emu:
-        yield emu
-
-
-@pytest.fixture(scope="module")
-def bird_config(emulator):
-    return {"bird:accessKey": emulator.access_key, "bird:apiUrl": emulator.url,
-            "bird:workspaceId": emulator.workspace_id, "bird:organizationId": emulator.organization_id}
-
-
-@pytest.fixture(scope="module")
-def host(bird_config):
-    with ProviderHost(config=bird_config) as h:
-        yield h
+def host(emulator_host):
+    return emulator_host
 
 
 def channels_config(bird_config):

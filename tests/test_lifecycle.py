@@ -11,8 +11,7 @@ import pulumi
 import pytest
 
 from pulumi_bird import Connector, SmsChannel, VoiceChannel, WebhookSubscription, event_filter
-from pulumi_bird.testing import ProviderHost, State, destroy, refresh, run_program
-from pulumi_bird.testing.fixtures import start_emulator
+from pulumi_bird.testing import State, destroy, refresh, run_program
 
 SMS_NUMBER = "5d1c0a3e-2b4f-4c6d-8e7f-9a0b1c2d3e4f"
 OTHER_NUMBER = "7e6d5c4b-3a2f-4e1d-8c0b-9a8f7e6d5c4b"
@@ -37,17 +36,8 @@ def program(settings: dict[str, Any]):
 
 
 @pytest.fixture(scope="module")
-def emulator():
-    with start_emulator(provision_seconds=0.2) as emu:
-        yield emu
-
-
-@pytest.fixture(scope="module")
-def host(emulator):
-    config = {"bird:accessKey": emulator.access_key, "bird:apiUrl": emulator.url,
-              "bird:workspaceId": emulator.workspace_id, "bird:organizationId": emulator.organization_id}
-    with ProviderHost(config=config) as h:
-        yield h
+def host(emulator_host):
+    return emulator_host
 
 
 def run(host, settings, state=None, **kw):

@@ -10,30 +10,17 @@ import responses
 from pulumi.runtime.rpc import UNKNOWN
 
 from pulumi_bird import SmsChannel, get_connector, get_connector_output, list_connectors, list_connectors_output
-from pulumi_bird.testing import ProviderHost, destroy, run_program
-from pulumi_bird.testing.fixtures import start_emulator
+from pulumi_bird.testing import destroy, run_program
 
 WS = "11111111-2222-4333-8444-555555555555"
 
 
 @pytest.fixture(scope="module")
-def emulator():
-    with start_emulator(provision_seconds=0.05) as emu:
-        yield emu
+def host(emulator_host):
+    return emulator_host
 
 
-@pytest.fixture(scope="module")
-def config(emulator):
-    return {"bird:accessKey": emulator.access_key, "bird:apiUrl": emulator.url, "bird:workspaceId": emulator.workspace_id}
-
-
-@pytest.fixture(scope="module")
-def host(config):
-    with ProviderHost(config=config) as h:
-        yield h
-
-
-def test_lookups_read_what_another_program_made(emulator, config, host):
+def test_lookups_read_what_another_program_made(emulator, bird_config, host):
     numbers = [str(uuid.uuid4()) for _ in range(3)]
     made = run_program(lambda: [SmsChannel(f"s{i}", phone_number_id=n, channel_message_type="2fa")
                                 for i, n in enumerate(numbers)], host=host)
@@ -48,7 +35,7 @@ def test_lookups_read_what_another_program_made(emulator, config, host):
             lambda cs: sorted(c.number_id for c in cs)))
         pulumi.export("voice", len(list_connectors(template_ref="voice-messagebird:1")))
 
-    result = run_program(program, config=config, host=host)
+    result = run_program(program, config=bird_config, host=host)
     assert result.outputs["plain"] == first.outputs["channel_id"] and result.outputs["status"] == "ok"
     assert result.outputs["viaOutput"] == first.outputs["phone_number"]
     assert set(numbers) <= set(result.outputs["sms"])
@@ -56,24 +43,24 @@ def test_lookups_read_what_another_program_made(emulator, config, host):
     destroy(made.state, host=host)
 
 
-def test_output_forms_make_no_call_in_preview(emulator, config, host):
+def test_output_forms_make_no_call_in_preview(emulator, bird_config, host):
     emulator.clear_requests()
 
     def program() -> None:
         pulumi.export("x", get_connector_output(str(uuid.uuid4())))
         pulumi.export("y", list_connectors_output())
 
-    result = run_program(program, config=config, host=host, preview=True)
+    result = run_program(program, config=bird_config, host=host, preview=True)
     assert emulator.requests == []
     assert result.outputs["x"] == UNKNOWN and result.outputs["y"] == UNKNOWN  # known only at `pulumi up`
 
 
-def test_get_connector_of_an_unknown_id_raises_not_found(emulator, config, host):
+def test_get_connector_of_an_unknown_id_raises_not_found(emulator, bird_config, host):
     def program() -> None:
         get_connector(str(uuid.uuid4()))
 
     with pytest.raises(Exception) as caught:
-        run_program(program, config=config, host=host)
+        run_program(program, config=bird_config, host=host)
     assert "not found" in str(caught.value).lower()
 
 

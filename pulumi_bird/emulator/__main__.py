@@ -6,12 +6,12 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import signal
 import sys
 import threading
 from typing import List, Optional, Tuple
 
+from pulumi_bird.config import is_loopback_host
 from pulumi_bird.emulator import DEFAULT_ACCESS_KEY, DEFAULT_ORGANIZATION_ID, DEFAULT_WORKSPACE_ID, BirdEmulator
 
 
@@ -50,21 +50,11 @@ def wait_for_stop_signal() -> None:
         pass
 
 
-def is_loopback(host: str) -> bool:
-    """True for localhost and loopback addresses (127.0.0.0/8, ::1)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def main(argv: Optional[List[str]] = None) -> int:
     """Serve until SIGINT or SIGTERM; exit code 0 on a clean stop, 2 on bad arguments."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not is_loopback(args.host) and not args.allow_remote:
+    if not is_loopback_host(args.host) and not args.allow_remote:
         parser.error(f"--host {args.host} is not a loopback address; pass --allow-remote to serve it anyway")
     if args.provision_seconds < 0:
         parser.error("--provision-seconds must not be negative")
