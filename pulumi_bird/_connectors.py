@@ -70,7 +70,10 @@ def wait_connector_ready(
                 connector_id=connector_id,
                 timed_out=True,
             )
-        sleep(min(poll_interval(now - started), deadline - now))
+        wait = min(poll_interval(now - started), deadline - now)
+        log.debug("connector %s: %s; next poll in %.2fs", connector_id,
+                  f"status {channel.status}, stage {channel.stage}" if channel else "no channel yet", wait)
+        sleep(wait)
     raise errors.ReadinessError(f"gave up waiting for connector {connector_id}", connector_id=connector_id, timed_out=True)
 
 

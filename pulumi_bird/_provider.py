@@ -21,6 +21,7 @@ class BirdProvider(ResourceProvider):
         from . import _host, config
 
         config.remember_stack_config({name: req.config.get(name) for name, _ in config.ALL_KEYS})
+        config.configure_logging()
         _host.lift_host_concurrency()
 
 

@@ -6,6 +6,7 @@ subclass naming the method and URL, never the access key.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any, Callable, Iterator, Optional, TypeVar
 from urllib.parse import quote
@@ -36,6 +37,7 @@ MAX_PAGES = 1000
 USER_AGENT = "pulumi-bird/0.1"
 
 M = TypeVar("M", bound=BaseModel)
+log = logging.getLogger(__name__)
 
 
 def _seg(value: str) -> str:
@@ -125,6 +127,7 @@ class BirdClient:
                 status: Optional[int] = None
                 retry_after: Optional[float] = None
             else:
+                log.debug("%s %s -> %s in %.2fs", method, url, response.status_code, response.elapsed.total_seconds())
                 if response.status_code < 400:
                     return _decode(response) if response.status_code != 204 else None
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
@@ -140,6 +143,7 @@ class BirdClient:
             delay = self._retry_delay(method, status, retry_after, attempt, started, policy)
             if delay is None:
                 raise failure
+            log.info("%s %s failed (%s); retry %d in %.2fs", method, url, status or "no answer", attempt, delay)
             self._sleep(delay)
 
     def _retry_delay(

@@ -8,6 +8,7 @@ process only) and a client is built from it inside each provider call.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import threading
 from dataclasses import dataclass, field
@@ -22,6 +23,23 @@ API_URL = ("bird:apiUrl", "BIRD_API_URL")
 WORKSPACE_ID = ("bird:workspaceId", "BIRD_WORKSPACE_ID")
 ORGANIZATION_ID = ("bird:organizationId", "BIRD_ORGANIZATION_ID")
 ALL_KEYS = (ACCESS_KEY, API_URL, WORKSPACE_ID, ORGANIZATION_ID)
+
+
+# PULUMI_BIRD_LOG=debug shows every request (method, URL, status, time) and every readiness poll on the
+# provider host's stderr, which `pulumi up --logtostderr -v=9` or the engine's diagnostics show. No header,
+# body or key is ever logged.
+LOG_LEVEL_ENV = "PULUMI_BIRD_LOG"
+
+
+def configure_logging() -> None:
+    """Send pulumi_bird's log records to stderr at the level PULUMI_BIRD_LOG names (default: warnings)."""
+    level = os.environ.get(LOG_LEVEL_ENV, "").upper()
+    logger = logging.getLogger("pulumi_bird")
+    if level and not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("pulumi-bird %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(getattr(logging, level, logging.INFO))
 
 
 class ConfigError(ValueError):
