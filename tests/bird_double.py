@@ -51,6 +51,12 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
+class _Server(ThreadingHTTPServer):
+    # The stdlib's listen backlog of 5 drops connections when many clients connect at once, and a dropped
+    # SYN is retried a second later: that would look like a concurrency limit in the provider.
+    request_queue_size = 128
+
+
 class BirdDouble:
     """A loopback Bird: connectors and webhook subscriptions, with scripted faults."""
 
@@ -66,7 +72,7 @@ class BirdDouble:
         self.seen: list[Seen] = []
         self.scripts: list[Script] = []
         self.lock = threading.RLock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = _Server(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

@@ -13,7 +13,7 @@ from pulumi_bird import SmsChannel
 from pulumi_bird._host import in_dynamic_host, lift_host_concurrency
 
 CHANNELS = 8
-PROVISION_SECONDS = 1.0
+PROVISION_SECONDS = 1.5
 
 
 def test_creates_run_concurrently_in_one_host(host, double, inputs_of):
