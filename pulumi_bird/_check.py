@@ -82,14 +82,16 @@ class Checker:
             return False
         return not is_unknown(value)
 
-    def string(self, prop: str, *, required: bool = False, max_length: int = 1024) -> Optional[str]:
+    def string(self, prop: str, *, required: bool = False, max_length: int = 1024, secret: bool = False) -> Optional[str]:
+        """A string; for a ``secret`` property the message names the value's type, never the value."""
         if required and not self.required(prop):
             return None
         judge, value = self.get(prop)
         if not judge:
             return None
         if not isinstance(value, str):
-            self.fail(prop, f"must be a string, got {_describe(value)}")
+            shown = f"a {type(value).__name__}" if secret else _describe(value)
+            self.fail(prop, f"must be a string, got {shown}")
             return None
         if len(value) > max_length:
             self.fail(prop, f"must be at most {max_length} characters long")

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Callable, Optional
 
 from . import errors
 from .client import BirdClient
+from ._create import as_utc, create_exactly_once
 from .models import Connector, ConnectorStatus, CreateConnectorRequest
 
 log = logging.getLogger(__name__)
@@ -26,10 +27,8 @@ MAX_POLLS = 100_000
 # Stages in which the channel is going away: a create that sees one has failed.
 TERMINAL_STAGES = frozenset({"deprovisioning", "deprovisioned"})
 
-# An ambiguous create (5xx or no answer to the POST) is looked up, then retried at most this often in all.
-MAX_CREATE_ATTEMPTS = 3
-# How far Bird's clock may lag ours when we look for a connector that an ambiguous POST may have created.
-CLOCK_SKEW = timedelta(minutes=5)
+# Just after a POST, Bird may not serve the new connector's status yet: a 404 this early means "not yet".
+NOT_FOUND_GRACE = 30.0
 
 
 def poll_interval(elapsed: float) -> float:
@@ -49,9 +48,19 @@ def wait_connector_ready(
     """Poll ``/status`` until the channel is ok/active; raise ReadinessError when it fails or time runs out."""
     started = clock()
     deadline = started + timeout
+    hiccup: Optional[errors.BirdError] = None
     for _ in range(MAX_POLLS):
-        status = client.get_connector_status(workspace_id, connector_id)
-        channel = status.channel
+        status: Optional[ConnectorStatus] = None
+        try:
+            status = client.get_connector_status(workspace_id, connector_id)
+            hiccup = None
+        except (errors.RateLimitError, errors.ServerError, errors.APIConnectionError) as exc:
+            hiccup = exc  # the client has retried already; the channel may be fine: poll on until the deadline
+        except errors.NotFoundError as exc:
+            if clock() - started > NOT_FOUND_GRACE:
+                raise
+            hiccup = exc
+        channel = status.channel if status else None
         if channel is not None:
             if channel.ready:
                 return status
@@ -62,8 +71,10 @@ def wait_connector_ready(
                     connector_id=connector_id,
                 )
         now = clock()
+        state = f"status {channel.status}, stage {channel.stage}" if channel else "no channel yet"
+        if hiccup is not None:
+            state = f"last poll failed: {hiccup}"
         if now >= deadline:
-            state = f"status {channel.status}, stage {channel.stage}" if channel else "no channel yet"
             raise errors.ReadinessError(
                 f"the channel of connector {connector_id} was not active after {timeout:g}s ({state}); "
                 "raise ready_timeout if Bird is slow to provision",
@@ -71,8 +82,7 @@ def wait_connector_ready(
                 timed_out=True,
             )
         wait = min(poll_interval(now - started), deadline - now)
-        log.debug("connector %s: %s; next poll in %.2fs", connector_id,
-                  f"status {channel.status}, stage {channel.stage}" if channel else "no channel yet", wait)
+        log.debug("connector %s: %s; next poll in %.2fs", connector_id, state, wait)
         sleep(wait)
     raise errors.ReadinessError(f"gave up waiting for connector {connector_id}", connector_id=connector_id, timed_out=True)
 
@@ -99,37 +109,13 @@ def _same_arguments(connector: Connector, request: CreateConnectorRequest) -> bo
     return all(have.get(k) == v for k, v in wanted.items())
 
 
-def _is_ours(connector: Connector, request: CreateConnectorRequest, since: datetime) -> bool:
-    return (
-        connector.name == request.name
-        and connector.connector_template_ref == request.connector_template_ref
-        and _same_arguments(connector, request)
-        and as_utc(connector.created_at) >= since - CLOCK_SKEW
-    )
-
-
-def as_utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-def recover_connector(
-    client: BirdClient, workspace_id: str, request: CreateConnectorRequest, since: datetime
-) -> Optional[Connector]:
-    """After a POST whose outcome is unknown, find the connector it may have created.
-
-    Ours = same template, name and arguments, created since the first attempt. The oldest match is
-    adopted; any further matches are duplicates left by earlier attempts and are deleted.
-    """
-    matches = sorted(
-        (c for c in client.list_connectors(workspace_id, request.connector_template_ref) if _is_ours(c, request, since)),
-        key=lambda c: as_utc(c.created_at),
-    )
-    if not matches:
-        return None
-    for duplicate in matches[1:]:
-        log.warning("deleting duplicate connector %s left by a retried create", duplicate.id)
-        delete_connector_if_present(client, workspace_id, duplicate.id)
-    return matches[0]
+def connectors_like(client: BirdClient, workspace_id: str, request: CreateConnectorRequest) -> list[Connector]:
+    """The connectors that this create request could have made: same template, name and arguments."""
+    return [
+        c
+        for c in client.list_connectors(workspace_id, request.connector_template_ref)
+        if c.name == request.name and c.connector_template_ref == request.connector_template_ref and _same_arguments(c, request)
+    ]
 
 
 def number_holder(client: BirdClient, workspace_id: str, request: CreateConnectorRequest) -> Optional[Connector]:
@@ -151,28 +137,16 @@ def create_connector_resolving(
     *,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Connector:
-    """POST a connector so that one call of this function leaves exactly one connector, or none and an error.
-
-    A 5xx or a lost answer may hide a committed create: the connector is looked up before any retry.
-    A 409 names the connector that holds the number when it can be found.
-    """
-    since = datetime.now(timezone.utc)
-    last: Optional[errors.BirdError] = None
-    for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
-        try:
-            return client.create_connector(workspace_id, request)
-        except errors.ConflictError as exc:
-            raise _explain_conflict(client, workspace_id, request, exc) from None
-        except (errors.ServerError, errors.APIConnectionError) as exc:
-            last = exc
-            log.warning("create of connector %r failed ambiguously (%s); looking it up", request.name, exc)
-            found = recover_connector(client, workspace_id, request, since)
-            if found is not None:
-                return found
-            if attempt < MAX_CREATE_ATTEMPTS:
-                sleep(POLL_MIN_INTERVAL * attempt)
-    assert last is not None
-    raise last
+    """POST a connector so that one call leaves exactly one connector, or none and an error
+    (see :mod:`pulumi_bird._create`). A 409 names the connector that holds the number when it can be found."""
+    return create_exactly_once(
+        lambda: client.create_connector(workspace_id, request),
+        lambda: connectors_like(client, workspace_id, request),
+        lambda c: delete_connector_if_present(client, workspace_id, c.id),
+        what=f"connector {request.name!r}",
+        explain_conflict=lambda exc: _explain_conflict(client, workspace_id, request, exc),
+        sleep=sleep,
+    )
 
 
 def _explain_conflict(
@@ -213,8 +187,11 @@ def iso(moment: Optional[datetime]) -> Optional[str]:
     return as_utc(moment).astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def connector_outputs(connector: Connector, status: Optional[ConnectorStatus]) -> dict[str, Any]:
-    """The computed outputs of every connector-backed resource."""
+def connector_outputs(
+    connector: Connector, status: Optional[ConnectorStatus], template_ref: Optional[str] = None
+) -> dict[str, Any]:
+    """The computed outputs of every connector-backed resource (``template_ref``: what we asked for, in
+    case Bird leaves the connector's template out)."""
     channel = status.channel if status else None
     number = status.number if status else None
     return {
@@ -228,6 +205,6 @@ def connector_outputs(connector: Connector, status: Optional[ConnectorStatus]) -
         or (connector.arguments or {}).get("phoneNumberId"),
         "phone_number": (connector.number.phone_number if connector.number else None) or (number.phone_number if number else None),
         "region": connector.region,
-        "connector_template_ref": connector.connector_template_ref,
+        "connector_template_ref": connector.connector_template_ref or template_ref,
         "created_at": iso(connector.created_at),
     }

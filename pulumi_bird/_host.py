@@ -61,12 +61,14 @@ def _start_workers(pool: ThreadPoolExecutor, max_workers: int) -> str:
     pool._max_workers = max(before, max_workers)
     # _adjust_thread_count() starts a thread only when the idle semaphore is empty; workers finishing calls
     # meanwhile refill it, so empty it before each start and retry, a bounded number of times.
+    lock = getattr(pool, "_shutdown_lock", None) or threading.Lock()  # submit() holds it while it adjusts
     for _ in range(4 * pool._max_workers):
-        if len(pool._threads) >= pool._max_workers:
-            break
-        while pool._idle_semaphore.acquire(timeout=0):
-            pass
-        pool._adjust_thread_count()
+        with lock:
+            if len(pool._threads) >= pool._max_workers:
+                break
+            while pool._idle_semaphore.acquire(timeout=0):
+                pass
+            pool._adjust_thread_count()
     return f"lifted: {before} -> {pool._max_workers} workers, {len(pool._threads)} started"
 
 

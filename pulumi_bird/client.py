@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from . import errors
 from .config import DEFAULT_API_URL
+from ._throttle import bucket_for
 from ._retry import RetryPolicy, backoff_delay, is_retryable, parse_retry_after
 from .models import (
     Connector,
@@ -97,18 +98,23 @@ class BirdClient:
         params: Optional[dict[str, Any]] = None,
         body: Optional[dict[str, Any]] = None,
         retry: Optional[RetryPolicy] = None,
+        workspace_id: Optional[str] = None,
     ) -> Any:
         """Send one request (with retries as the policy allows) and return the decoded JSON body (None for 204).
 
-        Raises the :mod:`~pulumi_bird.errors` class chosen by the final answer's status, or
-        :class:`~pulumi_bird.errors.APIConnectionError` naming how long and how often it tried.
+        GETs that name their ``workspace_id`` are paced per workspace for the whole process (see
+        :mod:`pulumi_bird._throttle`). Raises the :mod:`~pulumi_bird.errors` class chosen by the final
+        answer's status, or :class:`~pulumi_bird.errors.APIConnectionError` naming how long and how often it tried.
         """
         policy = retry or self.retry
         url = self.api_url + path
         started = self._clock()
         attempt = 0
+        pace = bucket_for(self.api_url, workspace_id) if method == "GET" and workspace_id else None
         while True:
             attempt += 1
+            if pace is not None:
+                pace.acquire(self._sleep)
             try:
                 response = self._session.request(
                     method,
@@ -182,14 +188,14 @@ class BirdClient:
             timed_out=timed_out,
         )
 
-    def _get_model(self, path: str, model: type[M], **kw: Any) -> M:
-        return model.model_validate(self.request("GET", path, **kw))
+    def _get_model(self, path: str, model: type[M], workspace_id: str) -> M:
+        return model.model_validate(self.request("GET", path, workspace_id=workspace_id))
 
-    def _paginate(self, path: str, params: dict[str, Any], model: type[M]) -> Iterator[M]:
+    def _paginate(self, path: str, params: dict[str, Any], model: type[M], workspace_id: str) -> Iterator[M]:
         """Yield every item of a list endpoint, following ``nextPageToken`` until the last page."""
         query = dict(params, limit=MAX_PAGE_SIZE)
         for _ in range(MAX_PAGES):
-            page = Page.model_validate(self.request("GET", path, params=query))
+            page = Page.model_validate(self.request("GET", path, params=query, workspace_id=workspace_id))
             for item in page.results:
                 yield model.model_validate(item)
             if not page.next_page_token:
@@ -210,7 +216,7 @@ class BirdClient:
         return Connector.model_validate(data)
 
     def get_connector(self, workspace_id: str, connector_id: str) -> Connector:
-        return self._get_model(f"{self._connectors_path(workspace_id)}/{_seg(connector_id)}", Connector)
+        return self._get_model(f"{self._connectors_path(workspace_id)}/{_seg(connector_id)}", Connector, workspace_id)
 
     def find_connector(self, workspace_id: str, connector_id: str) -> Optional[Connector]:
         """The connector, or None when Bird says 404."""
@@ -221,12 +227,12 @@ class BirdClient:
 
     def get_connector_status(self, workspace_id: str, connector_id: str) -> ConnectorStatus:
         path = f"{self._connectors_path(workspace_id)}/{_seg(connector_id)}/status"
-        return self._get_model(path, ConnectorStatus)
+        return self._get_model(path, ConnectorStatus, workspace_id)
 
     def list_connectors(self, workspace_id: str, template_ref: Optional[str] = None) -> Iterator[Connector]:
         """Every connector of the workspace (optionally of one template), across pages."""
         params = {"templateRef": template_ref} if template_ref else {}
-        return self._paginate(self._connectors_path(workspace_id), params, Connector)
+        return self._paginate(self._connectors_path(workspace_id), params, Connector, workspace_id)
 
     def delete_connector(self, workspace_id: str, connector_id: str) -> None:
         """Delete a connector and its channel. Raises NotFoundError when it is already gone."""
@@ -247,7 +253,7 @@ class BirdClient:
 
     def get_webhook_subscription(self, organization_id: str, workspace_id: str, subscription_id: str) -> WebhookSubscription:
         path = f"{self._webhooks_path(organization_id, workspace_id)}/{_seg(subscription_id)}"
-        return self._get_model(path, WebhookSubscription)
+        return self._get_model(path, WebhookSubscription, workspace_id)
 
     def find_webhook_subscription(
         self, organization_id: str, workspace_id: str, subscription_id: str
@@ -259,7 +265,7 @@ class BirdClient:
             return None
 
     def list_webhook_subscriptions(self, organization_id: str, workspace_id: str) -> Iterator[WebhookSubscription]:
-        return self._paginate(self._webhooks_path(organization_id, workspace_id), {}, WebhookSubscription)
+        return self._paginate(self._webhooks_path(organization_id, workspace_id), {}, WebhookSubscription, workspace_id)
 
     def update_webhook_subscription(
         self, organization_id: str, workspace_id: str, subscription_id: str, request: UpdateWebhookSubscriptionRequest

@@ -105,7 +105,7 @@ class ConnectorProvider(BirdProvider):
         arguments = checker.string_map("arguments")
         checker.string_map("security_arguments", depth=2)
         checker.boolean("channel_conversational_status_enabled")
-        checker.string("invitation_token")
+        checker.string("invitation_token", secret=True)
         if arguments is not None:
             names = {a: f"arguments.{a}" for a in TEMPLATE_ARGUMENTS.get(template or "", {})}
             check_template_arguments(checker, template, arguments, names)
@@ -161,7 +161,6 @@ class ConnectorProvider(BirdProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         from . import config
         from ._connectors import connector_outputs, create_connector_resolving, roll_back, wait_connector_ready
-        from .errors import BirdError
         from .models import CreateConnectorRequest
 
         inputs = self._inputs(props)
@@ -171,9 +170,9 @@ class ConnectorProvider(BirdProvider):
             connector = create_connector_resolving(client, workspace_id, request)
             try:
                 status = wait_connector_ready(client, workspace_id, connector.id, float(inputs["ready_timeout"]))
-            except (BirdError, OSError) as cause:
+            except Exception as cause:  # whatever stopped the wait, the connector must not be left behind
                 raise roll_back(client, workspace_id, connector.id, cause) from None
-        return CreateResult(connector.id, {**inputs, **connector_outputs(connector, status)})
+        return CreateResult(connector.id, {**inputs, **connector_outputs(connector, status, request.connector_template_ref)})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         from . import config
@@ -198,7 +197,8 @@ class ConnectorProvider(BirdProvider):
             "workspace_id": workspace_id,
             "ready_timeout": props.get("ready_timeout") or DEFAULT_READY_TIMEOUT,
         }
-        return ReadResult(id_, {**inputs, **connector_outputs(connector, status)}, inputs)
+        template = inputs.get("connector_template_ref") or self.template_ref
+        return ReadResult(id_, {**inputs, **connector_outputs(connector, status, template)}, inputs)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         # diff sends every change that reaches Bird to replacement, so only local inputs get here.

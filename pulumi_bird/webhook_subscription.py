@@ -7,9 +7,6 @@ are updated in place with PATCH. The signing key is a secret and is never read b
 
 from __future__ import annotations
 
-import logging
-import time
-from datetime import datetime, timezone
 from typing import Any, Optional, Sequence, TypedDict
 
 import pulumi
@@ -18,8 +15,6 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 from ._check import Checker, is_unknown, is_uuid
 from ._provider import BirdProvider, read_existing
 from .connector import default_from_config
-
-log = logging.getLogger(__name__)
 
 # --- schema ------------------------------------------------------------------------------------------------
 
@@ -53,8 +48,6 @@ REPLACE_INPUTS = ("service", "event", "organization_id", "workspace_id")
 UPDATE_INPUTS = ("url", "signing_key", "event_filters", "template")
 COMPUTED_OUTPUTS = ("status", "status_reason", "created_at", "updated_at")
 
-# An ambiguous create (5xx or no answer) is looked up, then retried at most this often in all.
-MAX_CREATE_ATTEMPTS = 3
 
 
 class EventFilterArgs(TypedDict):
@@ -135,7 +128,7 @@ class WebhookSubscriptionProvider(BirdProvider):
             service = checker.one_of("service", SERVICES, required=True)
             checker.string("event", required=True, max_length=255)
             checker.https_url("url", required=True)
-            checker.string("signing_key")
+            checker.string("signing_key", secret=True)
             checker.string("template")
             _check_filters(checker, service)
             default_from_config(checker, inputs, "organization_id", config.ORGANIZATION_ID)
@@ -160,7 +153,8 @@ class WebhookSubscriptionProvider(BirdProvider):
         return DiffResult(changes=True, replaces=replaces)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        from . import config, errors
+        from . import config
+        from ._create import create_exactly_once
         from .models import CreateWebhookSubscriptionRequest
 
         inputs = {k: props.get(k) for k in INPUTS}
@@ -173,20 +167,13 @@ class WebhookSubscriptionProvider(BirdProvider):
             template=inputs["template"],
             signing_key=inputs["signing_key"],
         )
-        since = datetime.now(timezone.utc)
         with config.make_client() as client:
-            for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
-                try:
-                    subscription = client.create_webhook_subscription(org, ws, request)
-                    break
-                except (errors.ServerError, errors.APIConnectionError) as exc:
-                    log.warning("create of a %s subscription failed ambiguously (%s); looking it up", request.event, exc)
-                    subscription = _recover(client, org, ws, request, since)
-                    if subscription is not None:
-                        break
-                    if attempt == MAX_CREATE_ATTEMPTS:
-                        raise
-                    time.sleep(0.5 * attempt)
+            subscription = create_exactly_once(
+                lambda: client.create_webhook_subscription(org, ws, request),
+                lambda: _subscriptions_like(client, org, ws, request),
+                lambda sub: _delete_if_present(client, org, ws, sub.id),
+                what=f"{request.event} subscription",
+            )
         return CreateResult(subscription.id, {**inputs, **_outputs(subscription)})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -240,16 +227,13 @@ class WebhookSubscriptionProvider(BirdProvider):
         return UpdateResult({**inputs, **_outputs(subscription)})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        from . import config, errors
+        from . import config
 
         settings = config.current_settings()
         org = props.get("organization_id") or settings.organization_id
         ws = props.get("workspace_id") or settings.workspace_id
         with config.make_client(settings) as client:
-            try:
-                client.delete_webhook_subscription(org, ws, id_)
-            except errors.NotFoundError:
-                pass
+            _delete_if_present(client, org, ws, id_)
 
 
 def _outputs(subscription: Any) -> dict[str, Any]:
@@ -263,25 +247,28 @@ def _outputs(subscription: Any) -> dict[str, Any]:
     }
 
 
-def _recover(client: Any, org: str, ws: str, request: Any, since: datetime) -> Any:
-    """After an ambiguous POST: adopt the subscription it created (the oldest match), delete duplicates."""
-    from ._connectors import CLOCK_SKEW, as_utc
+def _filters_key(filters: Any) -> Any:
+    return _normalize_filters([f.model_dump() for f in filters or []])
 
-    wanted = (request.service, request.event, request.url, request.template, _normalize_filters(
-        [f.model_dump() for f in request.event_filters or []]))
-    matches = sorted(
-        (
-            s
-            for s in client.list_webhook_subscriptions(org, ws)
-            if (s.service, s.event, s.url, s.template, _normalize_filters([f.model_dump() for f in s.event_filters or []])) == wanted
-            and (s.created_at is None or as_utc(s.created_at) >= since - CLOCK_SKEW)
-        ),
-        key=lambda s: s.created_at or since,
-    )
-    for duplicate in matches[1:]:
-        log.warning("deleting duplicate webhook subscription %s left by a retried create", duplicate.id)
-        client.delete_webhook_subscription(org, ws, duplicate.id)
-    return matches[0] if matches else None
+
+def _subscriptions_like(client: Any, org: str, ws: str, request: Any) -> list:
+    """The subscriptions this create request could have made (Bird does not show signing keys, so those
+    are not compared)."""
+    wanted = (request.service, request.event, request.url, request.template, _filters_key(request.event_filters))
+    return [
+        s
+        for s in client.list_webhook_subscriptions(org, ws)
+        if (s.service, s.event, s.url, s.template, _filters_key(s.event_filters)) == wanted
+    ]
+
+
+def _delete_if_present(client: Any, org: str, ws: str, subscription_id: str) -> None:
+    from . import errors
+
+    try:
+        client.delete_webhook_subscription(org, ws, subscription_id)
+    except errors.NotFoundError:
+        pass
 
 
 # --- resource ----------------------------------------------------------------------------------------------

@@ -139,7 +139,7 @@ def test_bad_key_fails_at_once_without_echoing_it(double, inputs_of):
         assert wrong not in host.stderr_text()
     text = str(caught.value)
     assert "access key" in text and "401" in text and wrong not in text and KEY not in text
-    assert len(double.calls("POST")) == 1  # 401 is not retried
+    assert len(double.seen) == 1  # the first call (the look-up before the POST) is refused, and not retried
 
 
 def test_wrong_workspace_is_named(host, double, inputs_of):
@@ -188,3 +188,62 @@ def test_check_answers_junk_with_failures_never_an_exception(host, double, input
     run()
     assert len(checked_count) >= 100
     assert double.seen == []
+
+
+# --- review findings: transient errors while waiting, foreign look-alikes, unreadable answers -------------
+
+
+def test_transient_errors_while_waiting_do_not_roll_back_a_healthy_channel(host, double, inputs_of):
+    double.reads_until_active = 3
+    double.script("GET", STATUS, 503, {"code": "UNAVAILABLE", "message": "try again later"}, times=6)
+    created = up(host, sms(inputs_of))
+    assert created.outs["channel_id"] and double.calls("DELETE") == []
+
+
+def test_unreadable_status_answer_still_rolls_back(host, double, inputs_of):
+    pn = str(uuid.uuid4())
+    double.script("GET", STATUS, 200, "<html>maintenance</html>", times=1)
+    reg = sms(inputs_of, pn)
+    with pytest.raises(ProviderError) as caught:
+        host.create(reg.urn, host.check(reg.urn, reg.inputs).inputs)
+    assert "was deleted" in str(caught.value) and double.connectors_for(pn) == []
+
+
+def test_ambiguous_webhook_create_never_adopts_an_older_look_alike(host, double, inputs_of):
+    url = f"https://hooks.example.com/{uuid.uuid4()}"
+    reg = inputs_of(lambda: WebhookSubscription("h", service="channels", event="channel.created", url=url))
+    old = up(host, reg)  # e.g. the old subscription of a create-before-delete replacement
+    double.script("POST", SUBSCRIPTIONS, 502, {"code": "BAD_GATEWAY", "message": "upstream timed out"}, commit=True)
+    new = up(host, reg)
+    mine = sorted(s["id"] for s in double.subscriptions.values() if s["url"] == url)
+    assert new.id != old.id and sorted([old.id, new.id]) == mine
+
+
+def test_secret_values_are_not_echoed_by_check(host, inputs_of):
+    reg = inputs_of(lambda: WebhookSubscription("h", service="channels", event="e.x", url="https://a.example.com"))
+    failures = host.check(reg.urn, dict(reg.inputs, signing_key=918273645)).failures
+    assert [p for p, _ in failures] == ["signing_key"] and "918273645" not in failures[0][1]
+
+
+def test_a_create_that_landed_late_is_removed_after_a_successful_retry():
+    """_create.create_exactly_once with an API whose list lags: the first POST commits but answers 502 and
+    the look-up misses it; the retry succeeds; the late one must then be deleted."""
+    from pulumi_bird import errors
+    from pulumi_bird._create import create_exactly_once
+
+    class Obj:
+        def __init__(self, id_):
+            self.id, self.created_at = id_, None
+
+    stored, visible, deleted = [], [], []
+
+    def post():
+        obj = Obj(f"o{len(stored) + 1}")
+        stored.append(obj)
+        if len(stored) == 1:
+            raise errors.ServerError("bird failed", status=502)
+        visible[:] = stored  # the list catches up
+        return obj
+
+    result = create_exactly_once(post, lambda: list(visible), deleted.append, what="thing", sleep=lambda s: None)
+    assert result.id == "o2" and [d.id for d in deleted] == ["o1"]
