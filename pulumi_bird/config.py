@@ -127,6 +127,17 @@ def current_settings_value(key: tuple[str, str]) -> Optional[str]:
     return _lookup(key, config)
 
 
+def scope_of(props: Mapping[str, Any], settings: Settings, what: str, *names: str) -> list[str]:
+    """The ids (``workspace_id``, ``organization_id``) that locate ``what`` on Bird: from the resource's
+    state, else from config. Missing ones are an error, never a request to ``/workspaces/None``."""
+    keys = {"workspace_id": WORKSPACE_ID, "organization_id": ORGANIZATION_ID}
+    values = [props.get(name) or getattr(settings, name) for name in names]
+    missing = [f"{name} ({keys[name][0]} / {keys[name][1]})" for name, value in zip(names, values) if not value]
+    if missing:
+        raise ConfigError(f"cannot locate {what}: no {', '.join(missing)}")
+    return values
+
+
 def make_client(settings: Optional[Settings] = None):  # -> BirdClient (imported lazily: keeps import cheap)
     """A fresh client for one provider call."""
     from .client import BirdClient

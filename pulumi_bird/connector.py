@@ -179,9 +179,7 @@ class ConnectorProvider(BirdProvider):
         from ._connectors import connector_outputs, find_connector_status
 
         settings = config.current_settings()
-        workspace_id = props.get("workspace_id") or settings.workspace_id
-        if not workspace_id:
-            raise config.ConfigError(f"cannot read connector {id_}: no workspace_id, and no bird:workspaceId / BIRD_WORKSPACE_ID")
+        (workspace_id,) = config.scope_of(props, settings, f"connector {id_}", "workspace_id")
         with config.make_client(settings) as client:
             connector = client.find_connector(workspace_id, id_)
             status = find_connector_status(client, workspace_id, id_) if connector else None
@@ -209,7 +207,7 @@ class ConnectorProvider(BirdProvider):
         from ._connectors import delete_connector_if_present
 
         settings = config.current_settings()
-        workspace_id = props.get("workspace_id") or settings.workspace_id
+        (workspace_id,) = config.scope_of(props, settings, f"connector {id_}", "workspace_id")
         with config.make_client(settings) as client:
             delete_connector_if_present(client, workspace_id, id_)
 

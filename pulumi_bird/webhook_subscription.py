@@ -180,12 +180,7 @@ class WebhookSubscriptionProvider(BirdProvider):
         from . import config
 
         settings = config.current_settings()
-        org = props.get("organization_id") or settings.organization_id
-        ws = props.get("workspace_id") or settings.workspace_id
-        if not org or not ws:
-            raise config.ConfigError(
-                f"cannot read webhook subscription {id_}: set bird:organizationId and bird:workspaceId (or the environment)"
-            )
+        org, ws = config.scope_of(props, settings, f"webhook subscription {id_}", "organization_id", "workspace_id")
         with config.make_client(settings) as client:
             subscription = client.find_webhook_subscription(org, ws, id_)
         if subscription is None:
@@ -230,8 +225,7 @@ class WebhookSubscriptionProvider(BirdProvider):
         from . import config
 
         settings = config.current_settings()
-        org = props.get("organization_id") or settings.organization_id
-        ws = props.get("workspace_id") or settings.workspace_id
+        org, ws = config.scope_of(props, settings, f"webhook subscription {id_}", "organization_id", "workspace_id")
         with config.make_client(settings) as client:
             _delete_if_present(client, org, ws, id_)
 

@@ -276,3 +276,13 @@ def test_missing_key_and_plain_http_to_a_remote_host_are_clear_errors(double, in
         with pytest.raises(ProviderError, match="https"):
             host.create(reg.urn, host.check(reg.urn, reg.inputs).inputs)
     assert double.seen == []
+
+
+def test_delete_without_a_workspace_is_an_error_not_a_silent_success(double, inputs_of):
+    from pulumi_bird.testing.host import ProviderHost
+
+    reg = sms(inputs_of)
+    with ProviderHost(config={"bird:accessKey": KEY, "bird:apiUrl": double.url}, env={"BIRD_WORKSPACE_ID": ""}) as host:
+        with pytest.raises(ProviderError, match="bird:workspaceId"):
+            host.delete(reg.urn, str(uuid.uuid4()), {"__provider": reg.inputs["__provider"]})
+    assert double.seen == []
