@@ -10,7 +10,7 @@ from typing import Any, Callable, Optional
 
 from . import errors
 from .client import BirdClient
-from ._create import as_utc, create_exactly_once
+from ._create import SNAPSHOTS, as_utc, create_exactly_once, identity_key, newest_first_since
 from .models import Connector, ConnectorStatus, CreateConnectorRequest
 
 log = logging.getLogger(__name__)
@@ -103,19 +103,50 @@ def delete_connector_if_present(client: BirdClient, workspace_id: str, connector
         pass
 
 
-def _same_arguments(connector: Connector, request: CreateConnectorRequest) -> bool:
-    wanted = request.arguments or {}
+def same_declared_arguments(connector: Connector, declared: Optional[dict[str, Any]]) -> bool:
+    """Whether Bird's connector agrees with every declared argument it echoes. Arguments Bird adds are not
+    compared, and neither are those it does not echo (the phone number is then read from ``number``)."""
     have = connector.arguments or {}
-    return all(have.get(k) == v for k, v in wanted.items())
+    for key, value in (declared or {}).items():
+        if key in have:
+            if have[key] != value:
+                return False
+        elif key == "phoneNumberId" and connector.number is not None and connector.number.number_id is not None:
+            if connector.number.number_id != value:
+                return False
+    return True
 
 
-def connectors_like(client: BirdClient, workspace_id: str, request: CreateConnectorRequest) -> list[Connector]:
-    """The connectors that this create request could have made: same template, name and arguments."""
-    return [
-        c
-        for c in client.list_connectors(workspace_id, request.connector_template_ref)
-        if c.name == request.name and c.connector_template_ref == request.connector_template_ref and _same_arguments(c, request)
-    ]
+def is_look_alike(connector: Connector, request: CreateConnectorRequest) -> bool:
+    """Whether ``connector`` shows everything this create request would show: same name, template and arguments."""
+    return (
+        connector.name == request.name
+        and connector.connector_template_ref in (None, request.connector_template_ref)
+        and same_declared_arguments(connector, request.arguments)
+    )
+
+
+def connector_identity(client: BirdClient, workspace_id: str, request: CreateConnectorRequest) -> str:
+    return identity_key("connector", client.api_url, workspace_id, request.connector_template_ref, request.name,
+                        request.arguments or {})
+
+
+def connectors_like_since(
+    client: BirdClient, workspace_id: str, request: CreateConnectorRequest, since: datetime
+) -> list[Connector]:
+    """Look-alikes created at or after ``since``: newest first, no page older than that is read."""
+    listing = client.list_connectors(workspace_id, request.connector_template_ref, newest_first=True)
+    return [c for c in newest_first_since(listing, since) if is_look_alike(c, request)]
+
+
+def connectors_like_before(client: BirdClient, workspace_id: str, request: CreateConnectorRequest) -> list[Connector]:
+    """Look-alikes that exist now, from the process's one listing of the template, each confirmed by id."""
+    listing = SNAPSHOTS.get(
+        ("connectors", client.api_url, workspace_id, request.connector_template_ref),
+        lambda: client.list_connectors(workspace_id, request.connector_template_ref, newest_first=True),
+    )
+    alike = [c for c in listing if is_look_alike(c, request)]
+    return [c for c in alike if client.find_connector(workspace_id, c.id) is not None]
 
 
 def number_holder(client: BirdClient, workspace_id: str, request: CreateConnectorRequest) -> Optional[Connector]:
@@ -123,7 +154,7 @@ def number_holder(client: BirdClient, workspace_id: str, request: CreateConnecto
     number_id = (request.arguments or {}).get("phoneNumberId")
     if not number_id:
         return None
-    for connector in client.list_connectors(workspace_id, request.connector_template_ref):
+    for connector in client.list_connectors(workspace_id, request.connector_template_ref, newest_first=True):
         held = (connector.arguments or {}).get("phoneNumberId") or (connector.number.number_id if connector.number else None)
         if held == number_id:
             return connector
@@ -135,15 +166,25 @@ def create_connector_resolving(
     workspace_id: str,
     request: CreateConnectorRequest,
     *,
+    guard_existing: bool = True,
+    allow_identical: bool = False,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Connector:
-    """POST a connector so that one call leaves exactly one connector, or none and an error
-    (see :mod:`pulumi_bird._create`). A 409 names the connector that holds the number when it can be found."""
+    """POST a connector so that one resource ends with exactly one connector, or none and an error naming what
+    is left (see :mod:`pulumi_bird._create`).
+
+    ``guard_existing``: look for an identical connector before the POST (an interrupted run's leftover). Phone
+    number channels skip it: Bird's 409 guards their number, and they make no call before their POST. A 409
+    names the connector that holds the number when it can be found.
+    """
     return create_exactly_once(
-        lambda: client.create_connector(workspace_id, request),
-        lambda: connectors_like(client, workspace_id, request),
-        lambda c: delete_connector_if_present(client, workspace_id, c.id),
+        identity=connector_identity(client, workspace_id, request),
         what=f"connector {request.name!r}",
+        post=lambda: client.create_connector(workspace_id, request),
+        recent_like=lambda since: connectors_like_since(client, workspace_id, request, since),
+        delete=lambda c: delete_connector_if_present(client, workspace_id, c.id),
+        existing_like=(lambda: connectors_like_before(client, workspace_id, request)) if guard_existing else None,
+        allow_identical=allow_identical,
         explain_conflict=lambda exc: _explain_conflict(client, workspace_id, request, exc),
         sleep=sleep,
     )
@@ -160,7 +201,7 @@ def _explain_conflict(
     if holder is not None:
         what = (
             f"phone number {number_id} already carries connector {holder.id} ({holder.name!r}, "
-            f"{holder.connector_template_ref}). Adopt it with ResourceOptions(import_={holder.id!r}) or delete it first"
+            f"{holder.connector_template_ref}). Adopt it with adopt_id={holder.id!r}, or delete it first"
         )
     elif number_id:
         what = f"phone number {number_id} already carries a {request.connector_template_ref} connector"

@@ -25,6 +25,17 @@ class BirdProvider(ResourceProvider):
         _host.lift_host_concurrency()
 
 
+# Registered by ``get()`` beside the all-empty properties: the engine hands a get's registered properties to
+# ``read`` (ReadStep), so this tells a get, which must fail on a missing id, from a refresh, where "gone" is an
+# answer. It is never returned as an output.
+LOOKUP_MARKER = "__bird_lookup"
+
+
+def is_lookup(props: Any) -> bool:
+    """Whether ``read`` serves a ``get()`` rather than a refresh."""
+    return isinstance(props, dict) and props.get(LOOKUP_MARKER) is True
+
+
 def read_existing(
     cls: type[R],
     provider: ResourceProvider,
@@ -39,5 +50,7 @@ def read_existing(
     resource = cls.__new__(cls)
     secrets = list(secret_outputs) or None
     options = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id, additional_secret_outputs=secrets))
-    Resource.__init__(resource, provider, resource_name, {name: None for name in properties}, options)
+    props: dict[str, Any] = {name: None for name in properties}
+    props[LOOKUP_MARKER] = True
+    Resource.__init__(resource, provider, resource_name, props, options)
     return resource

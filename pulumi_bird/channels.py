@@ -42,16 +42,28 @@ class _PhoneNumberChannelProvider(ConnectorProvider):
     def request_fields(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
         return {"name": inputs.get("name"), "connector_template_ref": self.template_ref, "arguments": self.arguments(inputs)}
 
-    def inputs_from_bird(self, connector: Any, props: Mapping[str, Any]) -> dict[str, Any]:
-        reported = connector.arguments
-        number_id = connector.number.number_id if connector.number else None
+    def reported_arguments(self, connector: Any) -> dict[str, Any]:
+        """The template arguments Bird reports, by input name; an argument Bird does not echo is absent (the
+        phone number is then taken from the connector's number)."""
+        reported = connector.arguments or {}
+        found = {prop: reported[arg] for arg, prop in self.arguments_map.items() if arg in reported}
+        if "phone_number_id" not in found and connector.number is not None and connector.number.number_id:
+            found["phone_number_id"] = connector.number.number_id
+        return found
+
+    def inputs_from_bird(self, connector: Any, props: Mapping[str, Any], *, lookup: bool = False) -> dict[str, Any]:
+        # What Bird echoes wins (a change in the dashboard shows); what it does not echo keeps its value from state.
         inputs: dict[str, Any] = {"name": connector.name}
-        for arg, prop in self.arguments_map.items():
-            # Bird echoes the arguments it was given; where it does not, keep what state or the program says.
-            inputs[prop] = reported.get(arg) if reported is not None else props.get(prop)
-        if inputs.get("phone_number_id") is None:
-            inputs["phone_number_id"] = number_id or props.get("phone_number_id")
+        inputs.update({prop: props.get(prop) for prop in self.arguments_map.values()})
+        inputs.update(self.reported_arguments(connector))
         return inputs
+
+    def adoption_differences(self, connector: Any, inputs: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
+        found = [("name", inputs.get("name"), connector.name)] if connector.name != inputs.get("name") else []
+        for prop, theirs in self.reported_arguments(connector).items():
+            if theirs != inputs.get(prop):
+                found.append((prop, inputs.get(prop), theirs))
+        return found
 
 
 # --- providers ---------------------------------------------------------------------------------------------
@@ -62,7 +74,16 @@ class SmsChannelProvider(_PhoneNumberChannelProvider):
 
     template_ref = SMS_TEMPLATE
     arguments_map = SMS_ARGUMENTS
-    input_names = ("phone_number_id", "channel_message_type", "use_case_id", "conversational", "name", "workspace_id", "ready_timeout")
+    input_names = (
+        "phone_number_id",
+        "channel_message_type",
+        "use_case_id",
+        "conversational",
+        "name",
+        "workspace_id",
+        "ready_timeout",
+        "adopt_id",
+    )
 
     def validate(self, checker: Checker) -> None:
         super().validate(checker)
@@ -71,9 +92,9 @@ class SmsChannelProvider(_PhoneNumberChannelProvider):
     def request_fields(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
         return {**super().request_fields(inputs), "channel_conversational_status_enabled": inputs.get("conversational")}
 
-    def inputs_from_bird(self, connector: Any, props: Mapping[str, Any]) -> dict[str, Any]:
+    def inputs_from_bird(self, connector: Any, props: Mapping[str, Any], *, lookup: bool = False) -> dict[str, Any]:
         # Bird does not report channelConversationalStatusEnabled back: keep what we sent.
-        return {**super().inputs_from_bird(connector, props), "conversational": props.get("conversational")}
+        return {**super().inputs_from_bird(connector, props, lookup=lookup), "conversational": props.get("conversational")}
 
 
 class VoiceChannelProvider(_PhoneNumberChannelProvider):
@@ -81,7 +102,7 @@ class VoiceChannelProvider(_PhoneNumberChannelProvider):
 
     template_ref = VOICE_TEMPLATE
     arguments_map = VOICE_ARGUMENTS
-    input_names = ("phone_number_id", "name", "workspace_id", "ready_timeout")
+    input_names = ("phone_number_id", "name", "workspace_id", "ready_timeout", "adopt_id")
 
 
 # --- resources ---------------------------------------------------------------------------------------------
@@ -110,6 +131,7 @@ class SmsChannel(ConnectorResource, module="bird", name="SmsChannel"):
         name: Optional[pulumi.Input[str]] = None,
         workspace_id: Optional[pulumi.Input[str]] = None,
         ready_timeout: Optional[pulumi.Input[float]] = None,
+        adopt_id: Optional[pulumi.Input[str]] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         """
@@ -122,6 +144,8 @@ class SmsChannel(ConnectorResource, module="bird", name="SmsChannel"):
         :param name: the connector's name in Bird; defaults to the resource name.
         :param workspace_id: defaults to ``bird:workspaceId`` / ``BIRD_WORKSPACE_ID``.
         :param ready_timeout: seconds to wait for the channel to become active (default 600); changing it changes nothing on Bird.
+        :param adopt_id: the id of an existing connector to take over instead of creating one (no POST); it must
+            match the declared inputs. Changing or removing it later changes nothing.
         """
         self._register(
             SmsChannelProvider(),
@@ -134,6 +158,7 @@ class SmsChannel(ConnectorResource, module="bird", name="SmsChannel"):
                 "name": name if name is not None else resource_name,
                 "workspace_id": workspace_id,
                 "ready_timeout": ready_timeout,
+                "adopt_id": adopt_id,
             },
             opts,
         )
@@ -160,6 +185,7 @@ class VoiceChannel(ConnectorResource, module="bird", name="VoiceChannel"):
         name: Optional[pulumi.Input[str]] = None,
         workspace_id: Optional[pulumi.Input[str]] = None,
         ready_timeout: Optional[pulumi.Input[float]] = None,
+        adopt_id: Optional[pulumi.Input[str]] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         """
@@ -167,6 +193,8 @@ class VoiceChannel(ConnectorResource, module="bird", name="VoiceChannel"):
         :param name: the connector's name in Bird; defaults to the resource name.
         :param workspace_id: defaults to ``bird:workspaceId`` / ``BIRD_WORKSPACE_ID``.
         :param ready_timeout: seconds to wait for the channel to become active (default 600); changing it changes nothing on Bird.
+        :param adopt_id: the id of an existing connector to take over instead of creating one (no POST); it must
+            match the declared inputs. Changing or removing it later changes nothing.
         """
         self._register(
             VoiceChannelProvider(),
@@ -176,6 +204,7 @@ class VoiceChannel(ConnectorResource, module="bird", name="VoiceChannel"):
                 "name": name if name is not None else resource_name,
                 "workspace_id": workspace_id,
                 "ready_timeout": ready_timeout,
+                "adopt_id": adopt_id,
             },
             opts,
         )

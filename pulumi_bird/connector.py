@@ -13,7 +13,7 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from ._check import Checker, is_unknown, is_uuid
-from ._provider import BirdProvider, read_existing
+from ._provider import BirdProvider, is_lookup, read_existing
 
 # --- schema ------------------------------------------------------------------------------------------------
 
@@ -40,6 +40,9 @@ COMPUTED_OUTPUTS = (
 )
 # Inputs that never reach Bird: changing them is an in-place update with no API call.
 LOCAL_INPUTS = frozenset({"ready_timeout"})
+# Inputs that only matter to a create (which object to adopt; whether an identical twin may be made): changing
+# or removing them later is no change at all.
+CREATE_ONLY_INPUTS = frozenset({"adopt_id", "allow_identical"})
 
 # Per template, the rules for its arguments: argument -> (required, kind). Only the two templates whose
 # arguments Bird documents are checked; other templates' arguments go to Bird as written.
@@ -78,6 +81,25 @@ def _differs(old: Any, new: Any) -> bool:
     return is_unknown(new) or old != new
 
 
+def refuse_adopting_the_replaced(id_: str, news: Mapping[str, Any], replaces: list[str], what: str) -> None:
+    """A replacement while ``adopt_id`` still names the object being replaced would adopt (or find deleted) the
+    very object it replaces: stop, as the engine stops a leftover ``import_``."""
+    if replaces and news.get("adopt_id") == id_:
+        raise ValueError(
+            f"{what} {id_} must be replaced (changed: {', '.join(replaces)}), but adopt_id still names it: "
+            f"remove adopt_id from the program (it is only needed for the first deployment), then run again"
+        )
+
+
+def merge_declared(declared: Any, reported: Optional[Mapping[str, Any]]) -> Any:
+    """Arguments after a refresh: only the keys the program declared, with Bird's value where Bird echoes the
+    key (a change made in the dashboard shows) and the declared one where it does not. Keys Bird adds are
+    ignored, so they never turn into a replacement."""
+    if not isinstance(declared, dict) or reported is None:
+        return declared
+    return {key: reported[key] if key in reported else value for key, value in declared.items()}
+
+
 # --- provider ----------------------------------------------------------------------------------------------
 
 
@@ -94,6 +116,8 @@ class ConnectorProvider(BirdProvider):
         "invitation_token",
         "workspace_id",
         "ready_timeout",
+        "adopt_id",
+        "allow_identical",
     )
     # The template a subclass is fixed to (None: any, from connector_template_ref).
     template_ref: ClassVar[Optional[str]] = None
@@ -106,6 +130,7 @@ class ConnectorProvider(BirdProvider):
         checker.string_map("security_arguments", depth=2)
         checker.boolean("channel_conversational_status_enabled")
         checker.string("invitation_token", secret=True)
+        checker.boolean("allow_identical")
         if arguments is not None:
             names = {a: f"arguments.{a}" for a in TEMPLATE_ARGUMENTS.get(template or "", {})}
             check_template_arguments(checker, template, arguments, names)
@@ -121,16 +146,29 @@ class ConnectorProvider(BirdProvider):
             "invitation_token": inputs.get("invitation_token"),
         }
 
-    def inputs_from_bird(self, connector: Any, props: Mapping[str, Any]) -> dict[str, Any]:
-        """Inputs as Bird reports them; what Bird does not echo (secrets, flags) is kept from ``props``."""
+    def inputs_from_bird(self, connector: Any, props: Mapping[str, Any], *, lookup: bool = False) -> dict[str, Any]:
+        """Inputs as Bird reports them; what Bird does not echo (secrets, flags) is kept from ``props``.
+        ``lookup``: a ``get()``, which declares nothing, so Bird's arguments are taken whole."""
+        arguments = connector.arguments if lookup else merge_declared(props.get("arguments"), connector.arguments)
         return {
             "connector_template_ref": connector.connector_template_ref or props.get("connector_template_ref"),
             "name": connector.name,
-            "arguments": connector.arguments if connector.arguments is not None else props.get("arguments"),
+            "arguments": arguments,
             "security_arguments": props.get("security_arguments"),
             "channel_conversational_status_enabled": props.get("channel_conversational_status_enabled"),
             "invitation_token": props.get("invitation_token"),
         }
+
+    def adoption_differences(self, connector: Any, inputs: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
+        """(property, declared, Bird's) for every echoed property where the program and Bird disagree."""
+        found = []
+        if connector.name != inputs.get("name"):
+            found.append(("name", inputs.get("name"), connector.name))
+        reported = connector.arguments or {}
+        for key, value in (inputs.get("arguments") or {}).items():
+            if key in reported and reported[key] != value:
+                found.append((f"arguments.{key}", value, reported[key]))
+        return found
 
     # -- lifecycle --
 
@@ -143,6 +181,7 @@ class ConnectorProvider(BirdProvider):
         try:
             checker.string("name", required=True, max_length=255)
             checker.seconds("ready_timeout")
+            checker.uuid("adopt_id")
             self.validate(checker)
             default_from_config(checker, inputs, "workspace_id", config.WORKSPACE_ID)
             if inputs.get("ready_timeout") is None:
@@ -151,11 +190,12 @@ class ConnectorProvider(BirdProvider):
             checker.failures.append(CheckFailure("", f"could not validate the inputs ({type(exc).__name__})"))
         return CheckResult(inputs, checker.failures)
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = [k for k in self.input_names if _differs(olds.get(k), news.get(k))]
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed = [k for k in self.input_names if k not in CREATE_ONLY_INPUTS and _differs(olds.get(k), news.get(k))]
         replaces = [k for k in changed if k not in LOCAL_INPUTS]
         if not changed:
             return DiffResult(changes=False)
+        refuse_adopting_the_replaced(id_, news, replaces, "connector")
         return DiffResult(changes=True, replaces=replaces, delete_before_replace=True if replaces else None)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -167,12 +207,47 @@ class ConnectorProvider(BirdProvider):
         workspace_id = inputs["workspace_id"]
         request = CreateConnectorRequest(**self.request_fields(inputs))
         with config.make_client() as client:
-            connector = create_connector_resolving(client, workspace_id, request)
+            if inputs.get("adopt_id"):
+                return self._adopt(client, workspace_id, inputs, request)
+            connector = create_connector_resolving(
+                client,
+                workspace_id,
+                request,
+                guard_existing=self.template_ref is None,  # phone number channels: Bird's 409 guards the number
+                allow_identical=bool(inputs.get("allow_identical")),
+            )
             try:
                 status = wait_connector_ready(client, workspace_id, connector.id, float(inputs["ready_timeout"]))
             except Exception as cause:  # whatever stopped the wait, the connector must not be left behind
                 raise roll_back(client, workspace_id, connector.id, cause) from None
         return CreateResult(connector.id, {**inputs, **connector_outputs(connector, status, request.connector_template_ref)})
+
+    def _adopt(self, client: Any, workspace_id: str, inputs: dict[str, Any], request: Any) -> CreateResult:
+        """Take over the connector ``adopt_id`` names instead of creating one: no POST, nothing written to Bird
+        (connectors cannot be updated, so any difference from the program fails)."""
+        from ._connectors import connector_outputs, wait_connector_ready
+        from ._create import remember_owned
+
+        adopt_id = inputs["adopt_id"]
+        connector = client.find_connector(workspace_id, adopt_id)
+        if connector is None:
+            raise ValueError(f"adopt_id {adopt_id!r}: there is no connector with this id in workspace {workspace_id}")
+        template = request.connector_template_ref
+        if connector.connector_template_ref not in (None, template):
+            raise ValueError(
+                f"adopt_id {adopt_id!r}: connector {adopt_id} is a {connector.connector_template_ref} connector, "
+                f"not {template}: adopt it with the resource class of its template (or Connector)"
+            )
+        differences = self.adoption_differences(connector, inputs)
+        if differences:
+            lines = "\n".join(f"  {prop}: declared {mine!r}, Bird has {theirs!r}" for prop, mine, theirs in differences)
+            raise ValueError(
+                f"adopt_id {adopt_id!r}: connector {adopt_id} differs from the program, and connectors cannot be "
+                f"updated, so nothing was changed. Make the program say what Bird has:\n{lines}"
+            )
+        status = wait_connector_ready(client, workspace_id, adopt_id, float(inputs["ready_timeout"]))
+        remember_owned(adopt_id)
+        return CreateResult(adopt_id, {**inputs, **connector_outputs(connector, status, template)})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         from . import config
@@ -180,20 +255,24 @@ class ConnectorProvider(BirdProvider):
 
         settings = config.current_settings()
         (workspace_id,) = config.scope_of(props, settings, f"connector {id_}", "workspace_id")
+        lookup = is_lookup(props)
         with config.make_client(settings) as client:
             connector = client.find_connector(workspace_id, id_)
             status = find_connector_status(client, workspace_id, id_) if connector else None
         if connector is None:
-            return ReadResult("", {})
+            if lookup:  # get(): the engine would hand the program a resource with every output empty
+                raise ValueError(f"get: there is no connector {id_!r} in workspace {workspace_id}")
+            return ReadResult("", {})  # refresh: gone, so the engine drops it from the stack
         if self.template_ref and connector.connector_template_ref not in (None, self.template_ref):
             raise ValueError(
                 f"connector {id_} is a {connector.connector_template_ref} connector, not {self.template_ref}: "
                 f"use the resource class for that template (or Connector)"
             )
         inputs = {
-            **self.inputs_from_bird(connector, props),
+            **self.inputs_from_bird(connector, props, lookup=lookup),
             "workspace_id": workspace_id,
             "ready_timeout": props.get("ready_timeout") or DEFAULT_READY_TIMEOUT,
+            **{k: props.get(k) for k in CREATE_ONLY_INPUTS if k in self.input_names and props.get(k) is not None},
         }
         template = inputs.get("connector_template_ref") or self.template_ref
         return ReadResult(id_, {**inputs, **connector_outputs(connector, status, template)}, inputs)
@@ -308,6 +387,8 @@ class Connector(ConnectorResource, module="bird", name="Connector"):
         invitation_token: Optional[pulumi.Input[str]] = None,
         workspace_id: Optional[pulumi.Input[str]] = None,
         ready_timeout: Optional[pulumi.Input[float]] = None,
+        allow_identical: Optional[pulumi.Input[bool]] = None,
+        adopt_id: Optional[pulumi.Input[str]] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         """
@@ -319,6 +400,11 @@ class Connector(ConnectorResource, module="bird", name="Connector"):
         :param invitation_token: token for templates that are not generally available (secret).
         :param workspace_id: defaults to ``bird:workspaceId`` / ``BIRD_WORKSPACE_ID``.
         :param ready_timeout: seconds to wait for the channel to become active (default 600); changing it changes nothing on Bird.
+        :param allow_identical: create even when a connector identical in everything Bird shows (name, template,
+            arguments) already exists. Without it such a create fails naming the existing connector, which is
+            usually a leftover of an interrupted run to adopt.
+        :param adopt_id: the id of an existing connector to take over instead of creating one (no POST); it must
+            match the declared inputs. Changing or removing it later changes nothing.
         """
         self._register(
             ConnectorProvider(),
@@ -332,6 +418,8 @@ class Connector(ConnectorResource, module="bird", name="Connector"):
                 "invitation_token": invitation_token,
                 "workspace_id": workspace_id,
                 "ready_timeout": ready_timeout,
+                "allow_identical": allow_identical,
+                "adopt_id": adopt_id,
             },
             opts,
         )

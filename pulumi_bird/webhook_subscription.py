@@ -13,8 +13,8 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from ._check import Checker, is_unknown, is_uuid
-from ._provider import BirdProvider, read_existing
-from .connector import default_from_config
+from ._provider import BirdProvider, is_lookup, read_existing
+from .connector import default_from_config, refuse_adopting_the_replaced
 
 # --- schema ------------------------------------------------------------------------------------------------
 
@@ -43,7 +43,20 @@ MAX_CHANNEL_ID_FILTERS = 1
 # Bird caps the filters it accepts per subscription well below this; the bound keeps check cheap on junk.
 MAX_FILTERS = 50
 
-INPUTS = ("service", "event", "url", "signing_key", "event_filters", "template", "organization_id", "workspace_id")
+INPUTS = (
+    "service",
+    "event",
+    "url",
+    "signing_key",
+    "event_filters",
+    "template",
+    "organization_id",
+    "workspace_id",
+    "adopt_id",
+    "allow_identical",
+)
+# Inputs that only matter to a create: changing or removing them later is no change at all.
+CREATE_ONLY_INPUTS = ("adopt_id", "allow_identical")
 REPLACE_INPUTS = ("service", "event", "organization_id", "workspace_id")
 UPDATE_INPUTS = ("url", "signing_key", "event_filters", "template")
 COMPUTED_OUTPUTS = ("status", "status_reason", "created_at", "updated_at")
@@ -131,30 +144,37 @@ class WebhookSubscriptionProvider(BirdProvider):
             checker.string("signing_key", secret=True)
             checker.string("template")
             _check_filters(checker, service)
+            checker.uuid("adopt_id")
+            checker.boolean("allow_identical")
             default_from_config(checker, inputs, "organization_id", config.ORGANIZATION_ID)
             default_from_config(checker, inputs, "workspace_id", config.WORKSPACE_ID)
         except Exception as exc:  # check must answer with failures, whatever the input
             checker.failures.append(CheckFailure("", f"could not validate the inputs ({type(exc).__name__})"))
         return CheckResult(inputs, checker.failures)
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         def differs(key: str) -> bool:
             old, new = olds.get(key), news.get(key)
             if key == "event_filters":
                 old, new = _normalize_filters(old or []), _normalize_filters(new or [])
             return is_unknown(new) or old != new
 
-        changed = [k for k in INPUTS if differs(k)]
+        changed = [k for k in INPUTS if k not in CREATE_ONLY_INPUTS and differs(k)]
         if not changed:
             return DiffResult(changes=False)
         # PATCH cannot remove a signing key or a template, so dropping one needs a new subscription.
         removed = [k for k in ("signing_key", "template") if k in changed and olds.get(k) is not None and news.get(k) is None]
         replaces = [k for k in changed if k in REPLACE_INPUTS] + removed
-        return DiffResult(changes=True, replaces=replaces)
+        refuse_adopting_the_replaced(id_, news, replaces, "webhook subscription")
+        # Replacements create the new subscription first, so no event is missed, except when only the signing key
+        # goes: the new one would then look exactly like the old one (Bird never shows keys), which a create
+        # refuses to make beside it. That one deletes first.
+        only_unseen = bool(replaces) and set(replaces) <= {"signing_key"}
+        return DiffResult(changes=True, replaces=replaces, delete_before_replace=True if only_unseen else None)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         from . import config
-        from ._create import create_exactly_once
+        from ._create import create_exactly_once, identity_key
         from .models import CreateWebhookSubscriptionRequest
 
         inputs = {k: props.get(k) for k in INPUTS}
@@ -168,12 +188,18 @@ class WebhookSubscriptionProvider(BirdProvider):
             signing_key=inputs["signing_key"],
         )
         with config.make_client() as client:
-            subscription = create_exactly_once(
-                lambda: client.create_webhook_subscription(org, ws, request),
-                lambda: _subscriptions_like(client, org, ws, request),
-                lambda sub: _delete_if_present(client, org, ws, sub.id),
-                what=f"{request.event} subscription",
-            )
+            if inputs.get("adopt_id"):
+                subscription = _adopt(client, org, ws, inputs["adopt_id"], request)
+            else:
+                subscription = create_exactly_once(
+                    identity=identity_key("webhook", client.api_url, org, ws, *_look(request)),
+                    what=f"{request.event} subscription",
+                    post=lambda: client.create_webhook_subscription(org, ws, request),
+                    recent_like=lambda since: _subscriptions_like(client, org, ws, request, since),
+                    delete=lambda sub: _delete_if_present(client, org, ws, sub.id),
+                    existing_like=lambda: _subscriptions_like_before(client, org, ws, request),
+                    allow_identical=bool(inputs.get("allow_identical")),
+                )
         return CreateResult(subscription.id, {**inputs, **_outputs(subscription)})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -184,7 +210,9 @@ class WebhookSubscriptionProvider(BirdProvider):
         with config.make_client(settings) as client:
             subscription = client.find_webhook_subscription(org, ws, id_)
         if subscription is None:
-            return ReadResult("", {})
+            if is_lookup(props):  # get(): the engine would hand the program a resource with every output empty
+                raise ValueError(f"get: there is no webhook subscription {id_!r} in workspace {ws}")
+            return ReadResult("", {})  # refresh: gone, so the engine drops it from the stack
         filters = [f.model_dump() for f in subscription.event_filters or []]
         inputs = {
             "service": subscription.service,
@@ -196,6 +224,7 @@ class WebhookSubscriptionProvider(BirdProvider):
             "template": subscription.template,
             "organization_id": subscription.organization_id or org,
             "workspace_id": subscription.workspace_id or ws,
+            **{k: props.get(k) for k in CREATE_ONLY_INPUTS if props.get(k) is not None},
         }
         return ReadResult(id_, {**inputs, **_outputs(subscription)}, inputs)
 
@@ -245,15 +274,68 @@ def _filters_key(filters: Any) -> Any:
     return _normalize_filters([f.model_dump() for f in filters or []])
 
 
-def _subscriptions_like(client: Any, org: str, ws: str, request: Any) -> list:
-    """The subscriptions this create request could have made (Bird does not show signing keys, so those
-    are not compared)."""
-    wanted = (request.service, request.event, request.url, request.template, _filters_key(request.event_filters))
+def _look(subscription: Any) -> tuple[Any, ...]:
+    """Everything Bird shows of a subscription that a create sets (it never shows the signing key)."""
+    return (subscription.service, subscription.event, subscription.url, subscription.template,
+            _filters_key(subscription.event_filters))
+
+
+def _subscriptions_like(client: Any, org: str, ws: str, request: Any, since: Any) -> list[Any]:
+    """Look-alikes of this create request created at or after ``since``. Bird's subscription list has no
+    documented order, so every page is read: this runs only after an ambiguous POST."""
+    from ._create import as_utc
+
+    wanted = _look(request)
     return [
         s
         for s in client.list_webhook_subscriptions(org, ws)
-        if (s.service, s.event, s.url, s.template, _filters_key(s.event_filters)) == wanted
+        if _look(s) == wanted and (s.created_at is None or as_utc(s.created_at) >= since)
     ]
+
+
+def _subscriptions_like_before(client: Any, org: str, ws: str, request: Any) -> list[Any]:
+    """Look-alikes that exist now, from the process's one listing of the workspace, each confirmed by id."""
+    from ._create import SNAPSHOTS
+
+    listing = SNAPSHOTS.get(("webhooks", client.api_url, org, ws), lambda: client.list_webhook_subscriptions(org, ws))
+    wanted = _look(request)
+    return [s for s in listing if _look(s) == wanted and client.find_webhook_subscription(org, ws, s.id) is not None]
+
+
+def _adopt(client: Any, org: str, ws: str, adopt_id: str, request: Any) -> Any:
+    """Take over the subscription ``adopt_id`` names instead of creating one: what PATCH can set (url, signing
+    key, filters, template) is brought to what the program declares; anything else that differs fails, and
+    then nothing is written."""
+    from ._create import remember_owned
+    from .models import UpdateWebhookSubscriptionRequest
+
+    found = client.find_webhook_subscription(org, ws, adopt_id)
+    if found is None:
+        raise ValueError(f"adopt_id {adopt_id!r}: there is no webhook subscription with this id in workspace {ws}")
+    fixed = [("service", request.service, found.service), ("event", request.event, found.event),
+             ("organization_id", org, found.organization_id or org), ("workspace_id", ws, found.workspace_id or ws)]
+    if request.template is None and found.template is not None:
+        fixed.append(("template", None, found.template))  # PATCH cannot remove a template
+    differences = [(prop, mine, theirs) for prop, mine, theirs in fixed if mine != theirs]
+    if differences:
+        lines = "\n".join(f"  {prop}: declared {mine!r}, Bird has {theirs!r}" for prop, mine, theirs in differences)
+        raise ValueError(
+            f"adopt_id {adopt_id!r}: webhook subscription {adopt_id} differs from the program in what cannot be "
+            f"updated, so nothing was changed. Make the program say what Bird has:\n{lines}"
+        )
+    changes: dict[str, Any] = {}
+    if found.url != request.url:
+        changes["url"] = request.url
+    if request.signing_key is not None:  # Bird never shows the key, so set it: the program's key is the one in use
+        changes["signing_key"] = request.signing_key
+    if _filters_key(found.event_filters) != _filters_key(request.event_filters):
+        changes["event_filters"] = request.event_filters or []
+    if request.template is not None and found.template != request.template:
+        changes["template"] = request.template
+    if changes:
+        found = client.update_webhook_subscription(org, ws, adopt_id, UpdateWebhookSubscriptionRequest(**changes))
+    remember_owned(adopt_id)
+    return found
 
 
 def _delete_if_present(client: Any, org: str, ws: str, subscription_id: str) -> None:
@@ -301,6 +383,8 @@ class WebhookSubscription(pulumi.dynamic.Resource, module="bird", name="WebhookS
         template: Optional[pulumi.Input[str]] = None,
         organization_id: Optional[pulumi.Input[str]] = None,
         workspace_id: Optional[pulumi.Input[str]] = None,
+        allow_identical: Optional[pulumi.Input[bool]] = None,
+        adopt_id: Optional[pulumi.Input[str]] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         """
@@ -312,6 +396,12 @@ class WebhookSubscription(pulumi.dynamic.Resource, module="bird", name="WebhookS
         :param template: Bird's exit-API template name, for Twilio/Sinch-style payloads.
         :param organization_id: defaults to ``bird:organizationId`` / ``BIRD_ORGANIZATION_ID`` (replaces when changed).
         :param workspace_id: defaults to ``bird:workspaceId`` / ``BIRD_WORKSPACE_ID`` (replaces when changed).
+        :param allow_identical: create even when a subscription identical in everything Bird shows (service, event,
+            url, template, filters) already exists. Without it such a create fails naming the existing one, which is
+            usually a leftover of an interrupted run to adopt.
+        :param adopt_id: the id of an existing subscription to take over instead of creating one (no POST): its url,
+            signing key, filters and template are set to the program's; service and event must match. Changing or
+            removing it later changes nothing.
         """
         props: dict[str, Any] = {k: None for k in COMPUTED_OUTPUTS}
         props.update(
@@ -323,6 +413,8 @@ class WebhookSubscription(pulumi.dynamic.Resource, module="bird", name="WebhookS
             template=template,
             organization_id=organization_id,
             workspace_id=workspace_id,
+            allow_identical=allow_identical,
+            adopt_id=adopt_id,
         )
         secrets = pulumi.ResourceOptions(additional_secret_outputs=["signing_key"])
         super().__init__(WebhookSubscriptionProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, secrets))

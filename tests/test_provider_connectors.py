@@ -188,7 +188,7 @@ def test_number_in_use_names_the_connector_that_holds_it(host, double, inputs_of
     reg = sms(inputs_of, phone_number_id=pn)
     with pytest.raises(ProviderError) as caught:
         host.create(reg.urn, host.check(reg.urn, reg.inputs).inputs)
-    assert first.id in str(caught.value) and "import_" in str(caught.value)
+    assert f"adopt_id={first.id!r}" in str(caught.value)
 
 
 # --- read --------------------------------------------------------------------------------------------------
