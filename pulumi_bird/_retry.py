@@ -18,19 +18,23 @@ IDEMPOTENT_METHODS = frozenset({"GET", "DELETE", "PATCH", "HEAD"})
 class RetryPolicy:
     """How often and how long the client retries.
 
-    Defaults: five attempts within 20 s. Bird's rate limits are per second (GET 50/s, POST 500/s), so a
-    second or two of backoff clears a 429; a 5xx is "safe to retry, preferably with a delay".
+    Defaults: a request is retried for at most 20 s after its first attempt. A 5xx or a connection failure
+    (only for methods safe to repeat; a 5xx is "safe to retry, preferably with a delay") gets five attempts
+    in all. A 429 (Bird did not process the request) is retried for the whole 20 s, honouring Retry-After,
+    else with a backoff growing to 5 s: Bird's limits count per second (GET 50/s, POST 500/s).
     """
 
     max_attempts: int = 5
     total_seconds: float = 20.0
+    # A bound on 429 retries whatever the clock says (the 20 s hold far fewer at the backoff's pace).
+    max_rate_limited_attempts: int = 40
     base_delay: float = 0.2
     max_delay: float = 5.0
     # A Retry-After longer than this is not waited for: the error is raised instead.
     max_retry_after: float = 30.0
 
 
-NO_RETRY = RetryPolicy(max_attempts=1)
+NO_RETRY = RetryPolicy(max_attempts=1, max_rate_limited_attempts=1)
 
 
 def backoff_delay(attempt: int, policy: RetryPolicy, rand: Callable[[], float] = random.random) -> float:

@@ -1,49 +1,178 @@
-"""A process-wide pace for GETs to one workspace, so that many channels waiting at once stay under Bird's
-rate limit (GET: 50 requests per second per workspace; https://docs.bird.com/api/api-access/rate-limits)."""
+"""The GET budget of a workspace: never more than Bird's limit in any sliding second, and all of it usable.
+
+Bird allows 50 GETs per second per workspace (https://docs.bird.com/api/api-access/rate-limits) and answers
+429 beyond. A :class:`GetPacer` hands out send times so that no window of one second (plus a small margin for
+the time a request takes to reach Bird) holds more than the limit, whatever the pattern of demand: it keeps
+the times of the last ``limit`` GETs and lets the next one go when the oldest of them has left the window. So
+a burst uses the whole budget at once and a steady stream runs at exactly the limit, never above.
+
+Callers wait in order of their *priority* (a time: when their request became due; plain requests use "now"),
+so a readiness poll that has waited longest goes first (see :mod:`pulumi_bird._readiness`).
+
+A 429 slows the whole workspace, not just the request it answered: nothing more is sent until its
+``Retry-After`` (one window when absent) has passed, and the limit is halved, recovering linearly to the
+configured one over :data:`RECOVERY_SECONDS` (another client shares the workspace: back off, then probe).
+
+A :class:`GetBudget` holds one pacer per workspace. It belongs to the client's configuration: the provider
+builds one per process from ``bird:getRateLimit`` (see :func:`pulumi_bird.config.get_budget`), tests build
+their own with a fake clock. Nothing here is global.
+"""
 
 from __future__ import annotations
 
+import collections
+import heapq
+import itertools
+import math
 import threading
 import time
-from typing import Callable
+from typing import Callable, Deque, Optional
 
-# Our share of Bird's 50 GET/s: other clients (the dashboard, other stacks) use the workspace too.
-GETS_PER_SECOND = 30.0
-# Requests that may go at once before the pace applies (a preview's worth of reads, a burst of polls).
-BURST = 30.0
+# Bird's GET limit per workspace and second.
+DEFAULT_GETS_PER_SECOND = 50.0
+# The window Bird counts in, and a margin on top: our send time and Bird's arrival time differ by the
+# network and the scheduling of our threads, so a GET sent exactly one window after another can arrive a
+# little less than one window after it. 30 ms costs 3 % of the budget.
+WINDOW_SECONDS = 1.0
+WINDOW_MARGIN = 0.03
+# After a 429 the limit is halved, then grows back to the configured limit over this many seconds.
+RECOVERY_SECONDS = 10.0
+# The least the limit drops to after repeated 429s.
+MIN_FACTOR = 0.1
+# A waiter that is not first in line re-checks at least this often (it is also woken whenever the line moves).
+IDLE_RECHECK = 1.0
 
 
-class TokenBucket:
-    """``acquire()`` waits until a token is free; tokens refill at ``rate`` per second up to ``burst``."""
+class GetPacer:
+    """The sliding-window GET budget of one workspace.
 
-    def __init__(self, rate: float = GETS_PER_SECOND, burst: float = BURST, clock: Callable[[], float] = time.monotonic):
-        self.rate, self.burst, self._clock = rate, burst, clock
-        self._tokens, self._stamp = burst, clock()
+    ``clock`` gives the time; ``sleep``, when given, replaces the condition wait (for single-threaded tests with
+    a fake clock). :meth:`next_free` and :meth:`take` are the pure core; :meth:`acquire` blocks.
+    """
+
+    def __init__(
+        self,
+        per_second: float = DEFAULT_GETS_PER_SECOND,
+        *,
+        window: float = WINDOW_SECONDS + WINDOW_MARGIN,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Optional[Callable[[float], None]] = None,
+    ) -> None:
+        if not per_second >= 1:
+            raise ValueError(f"a GET rate limit must be at least 1 per second, got {per_second!r}")
+        self.limit = int(per_second)
+        self.window = window
+        self._clock = clock
+        self._sleep = sleep
+        self._sent: Deque[float] = collections.deque(maxlen=self.limit)
+        self._hold_until = -math.inf
+        self._slowed_at = -math.inf
+        self._slowed_factor = 1.0
+        self._cond = threading.Condition()
+        self._line: list[tuple[float, int]] = []
+        self._seq = itertools.count()
+        self.rate_limited = 0  # 429s reported, for logs and benchmarks
+
+    # --- the pure core (call with the lock held, or single-threaded) -------------------------------------------
+
+    def current_limit(self, now: float) -> int:
+        """The GETs allowed per window at ``now``: the configured limit, or less while recovering from a 429."""
+        factor = min(1.0, self._slowed_factor + (1.0 - self._slowed_factor) * max(0.0, now - self._slowed_at) / RECOVERY_SECONDS)
+        return max(1, int(self.limit * factor))
+
+    def next_free(self, now: float) -> float:
+        """The earliest time, not before ``now``, at which one more GET keeps every window within the limit."""
+        at = max(now, self._hold_until)
+        allowed = self.current_limit(at)
+        if len(self._sent) >= allowed:
+            # the allowed-th most recent GET must have left the window
+            at = max(at, self._sent[-allowed] + self.window)
+        return at
+
+    def take(self, now: float) -> bool:
+        """Record a GET sent at ``now`` if the budget allows it; False (and nothing recorded) otherwise."""
+        if self.next_free(now) > now:
+            return False
+        self._sent.append(now)
+        return True
+
+    def slow_down(self, retry_after: Optional[float]) -> None:
+        """A 429 answered a GET of this workspace: hold every GET for ``retry_after`` seconds (one window when
+        Bird gave none), and halve the limit (recovering over RECOVERY_SECONDS)."""
+        with self._cond:
+            now = self._clock()
+            self.rate_limited += 1
+            pause = self.window if retry_after is None else retry_after
+            self._hold_until = max(self._hold_until, now + pause)
+            self._slowed_factor = max(MIN_FACTOR, self.current_limit(now) / self.limit / 2)
+            self._slowed_at = self._hold_until
+            self._cond.notify_all()
+
+    # --- blocking ------------------------------------------------------------------------------------------
+
+    def acquire(self, priority: Optional[float] = None) -> float:
+        """Wait until this caller is first in line (lowest ``priority``; default: now) and the budget has room;
+        returns the time the GET may be sent (now)."""
+        with self._cond:
+            entry = (self._clock() if priority is None else priority, next(self._seq))
+            heapq.heappush(self._line, entry)
+            self._cond.notify_all()  # a new first in line: the previous one must re-check
+            try:
+                while True:
+                    now = self._clock()
+                    if self._line[0] == entry:
+                        at = self.next_free(now)
+                        if at <= now and self.take(now):
+                            heapq.heappop(self._line)
+                            self._cond.notify_all()
+                            return now
+                        self._pause(at - now)
+                    else:
+                        self._pause(IDLE_RECHECK)
+            except BaseException:
+                if entry in self._line:
+                    self._line.remove(entry)
+                    heapq.heapify(self._line)
+                    self._cond.notify_all()
+                raise
+
+    def _pause(self, seconds: float) -> None:
+        if self._sleep is None:
+            self._cond.wait(seconds)
+        else:
+            self._cond.release()
+            try:
+                self._sleep(seconds)
+            finally:
+                self._cond.acquire()
+
+
+class GetBudget:
+    """One :class:`GetPacer` per workspace, all with the same limit and clock."""
+
+    def __init__(
+        self,
+        per_second: float = DEFAULT_GETS_PER_SECOND,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Optional[Callable[[float], None]] = None,
+        window: float = WINDOW_SECONDS + WINDOW_MARGIN,
+    ) -> None:
+        GetPacer(per_second)  # validates the limit now rather than at the first GET
+        self.per_second = per_second
+        self.clock = clock
+        self.sleep = sleep
+        self.window = window
+        self._pacers: dict[str, GetPacer] = {}
         self._lock = threading.Lock()
 
-    def reserve(self) -> float:
-        """Take a token; the seconds to wait before using it."""
+    def __repr__(self) -> str:
+        return f"GetBudget(per_second={self.per_second:g}, workspaces={len(self._pacers)})"
+
+    def for_workspace(self, workspace_id: str) -> GetPacer:
         with self._lock:
-            now = self._clock()
-            self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
-            self._stamp = now
-            self._tokens -= 1
-            return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
-
-    def acquire(self, sleep: Callable[[float], None] = time.sleep) -> None:
-        wait = self.reserve()
-        if wait > 0:
-            sleep(wait)
-
-
-_buckets: dict[tuple[str, str], TokenBucket] = {}
-_buckets_lock = threading.Lock()
-
-
-def bucket_for(api_url: str, workspace_id: str) -> TokenBucket:
-    """The one bucket of this process for GETs to ``workspace_id`` at ``api_url``."""
-    key = (api_url, workspace_id)
-    with _buckets_lock:
-        if key not in _buckets:
-            _buckets[key] = TokenBucket()
-        return _buckets[key]
+            pacer = self._pacers.get(workspace_id)
+            if pacer is None:
+                pacer = self._pacers[workspace_id] = GetPacer(
+                    self.per_second, window=self.window, clock=self.clock, sleep=self.sleep)
+            return pacer

@@ -1,22 +1,25 @@
 """The one HTTP client for Bird's Connectors and webhook-subscription endpoints.
 
-Retries and backoff live here and nowhere else. Every failure is raised as a :class:`~pulumi_bird.errors.BirdError`
-subclass naming the method and URL, never the access key.
+Retries, backoff and GET pacing live here and nowhere else. Every failure is raised as a
+:class:`~pulumi_bird.errors.BirdError` subclass naming the method and URL; the access key and the secrets of
+the request (signing keys, security arguments, invitation tokens) are redacted from everything an error
+carries, whatever Bird echoes.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Callable, Iterator, Optional, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Optional, TypeVar
+
 from urllib.parse import quote
 
 import requests
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from . import errors
-from .config import DEFAULT_API_URL
-from ._throttle import bucket_for
+from .config import DEFAULT_API_URL, ConfigError
+from ._throttle import GetBudget, GetPacer
 from ._retry import RetryPolicy, backoff_delay, is_retryable, parse_retry_after
 from .models import (
     Connector,
@@ -36,6 +39,8 @@ MAX_PAGE_SIZE = 100
 # A guard against a server that keeps handing out page tokens: 1000 pages of 100 is far beyond any workspace.
 MAX_PAGES = 1000
 USER_AGENT = "pulumi-bird/0.1"
+# How much of an unreadable answer an error quotes.
+SNIPPET_CHARS = 80
 
 M = TypeVar("M", bound=BaseModel)
 log = logging.getLogger(__name__)
@@ -46,10 +51,53 @@ def _seg(value: str) -> str:
     return quote(str(value), safe="")
 
 
+def header_safe_key(access_key: Optional[str]) -> str:
+    """The access key without surrounding whitespace; a ConfigError (never quoting the key) when it cannot be
+    sent in an HTTP header: a line break or other control character inside, or a character outside Latin-1."""
+    key = (access_key or "").strip()
+    if not key:
+        raise errors.AuthenticationError("no Bird access key: set bird:accessKey or BIRD_ACCESS_KEY")
+    for position, char in enumerate(key, 1):
+        if ord(char) < 0x20 or ord(char) == 0x7F:
+            problem = f"a control character (U+{ord(char):04X}, such as a line break) at position {position}"
+        elif ord(char) > 0xFF:
+            problem = f"a character that cannot be sent in an HTTP header (U+{ord(char):04X}) at position {position}"
+        else:
+            continue
+        raise ConfigError(
+            f"the Bird access key contains {problem} of {len(key)}: check bird:accessKey or BIRD_ACCESS_KEY "
+            "(the key itself is not shown)"
+        )
+    return key
+
+
+def secrets_of(request: Optional[BaseModel]) -> list[str]:
+    """The secret values (every ``SecretStr``, however nested) of a request model."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, SecretStr):
+            found.append(value.get_secret_value())
+        elif isinstance(value, BaseModel):
+            for name in type(value).model_fields:
+                walk(getattr(value, name))
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                walk(item)
+
+    walk(request)
+    return found
+
+
 class BirdClient:
     """A thin, typed client over ``requests``.
 
-    ``sleep`` and ``clock`` are injectable so that retry timing can be tested without waiting.
+    ``get_budget`` paces GETs per workspace (see :mod:`pulumi_bird._throttle`); the provider passes the budget
+    its process shares (:func:`pulumi_bird.config.get_budget`), and without one GETs are not paced. ``sleep``
+    and ``clock`` are injectable so that retry timing can be tested without waiting.
     """
 
     def __init__(
@@ -62,13 +110,13 @@ class BirdClient:
         session: Optional[requests.Session] = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        get_budget: Optional[GetBudget] = None,
     ) -> None:
-        if not access_key:
-            raise errors.AuthenticationError("no Bird access key: set bird:accessKey or BIRD_ACCESS_KEY")
-        self._access_key = access_key
+        self._access_key = header_safe_key(access_key)
         self.api_url = api_url.rstrip("/")
         self.timeout = timeout
         self.retry = retry
+        self.get_budget = get_budget
         self._session = session or requests.Session()
         self._sleep = sleep
         self._clock = clock
@@ -88,9 +136,27 @@ class BirdClient:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
+    def pacer(self, workspace_id: str) -> Optional[GetPacer]:
+        """The GET pacer of ``workspace_id`` (None when this client does not pace)."""
+        return self.get_budget.for_workspace(workspace_id) if self.get_budget is not None else None
+
     # --- transport ----------------------------------------------------------------------------------------
 
-    def request(
+    def request(self, method: str, path: str, **options: Any) -> Any:
+        """Send one request (with retries as the policy allows) and return the decoded JSON body (None when
+        the answer has no body). ``options``: ``params``, ``body``, ``retry`` (a RetryPolicy), ``workspace_id``,
+        ``secrets``, ``priority``.
+
+        GETs that name their ``workspace_id`` are paced by the workspace's budget; ``priority`` (a time, default
+        now) orders them among the GETs waiting for it. ``secrets`` (the request body's secret values) are
+        redacted from errors like the access key. Raises the :mod:`~pulumi_bird.errors` class chosen by the
+        final answer's status, :class:`~pulumi_bird.errors.UnexpectedResponseError` for a 2xx that is not JSON
+        or any 3xx (redirects are never followed), or :class:`~pulumi_bird.errors.APIConnectionError` naming
+        how long and how often it tried.
+        """
+        return self._send(method, path, **options)[0]
+
+    def _send(
         self,
         method: str,
         path: str,
@@ -99,22 +165,19 @@ class BirdClient:
         body: Optional[dict[str, Any]] = None,
         retry: Optional[RetryPolicy] = None,
         workspace_id: Optional[str] = None,
-    ) -> Any:
-        """Send one request (with retries as the policy allows) and return the decoded JSON body (None for 204).
-
-        GETs that name their ``workspace_id`` are paced per workspace for the whole process (see
-        :mod:`pulumi_bird._throttle`). Raises the :mod:`~pulumi_bird.errors` class chosen by the final
-        answer's status, or :class:`~pulumi_bird.errors.APIConnectionError` naming how long and how often it tried.
-        """
+        secrets: Iterable[str] = (),
+        priority: Optional[float] = None,
+    ) -> tuple[Any, int, str]:
+        """:meth:`request`, returning (decoded body, status, URL)."""
         policy = retry or self.retry
         url = self.api_url + path
+        secrets = [self._access_key, *secrets]
         started = self._clock()
-        attempt = 0
-        pace = bucket_for(self.api_url, workspace_id) if method == "GET" and workspace_id else None
+        failures = throttled = 0
+        pace = self.pacer(workspace_id) if method == "GET" and workspace_id else None
         while True:
-            attempt += 1
             if pace is not None:
-                pace.acquire(self._sleep)
+                pace.acquire(priority if failures + throttled == 0 else None)
             try:
                 response = self._session.request(
                     method,
@@ -122,6 +185,7 @@ class BirdClient:
                     params=params,
                     json=body,
                     timeout=self.timeout,
+                    allow_redirects=False,
                     headers={
                         "Authorization": f"AccessKey {self._access_key}",
                         "Accept": "application/json",
@@ -129,27 +193,44 @@ class BirdClient:
                     },
                 )
             except requests.RequestException as exc:
-                failure: errors.BirdError = self._connection_error(method, url, exc, attempt, started)
+                failures += 1
+                failure: errors.BirdError = self._connection_error(method, url, exc, failures + throttled, started)
                 status: Optional[int] = None
                 retry_after: Optional[float] = None
             else:
-                log.debug("%s %s -> %s in %.2fs", method, url, response.status_code, response.elapsed.total_seconds())
-                if response.status_code < 400:
-                    return _decode(response) if response.status_code != 204 else None
+                status = response.status_code
+                log.debug("%s %s -> %s in %.2fs", method, url, status, response.elapsed.total_seconds())
+                if 200 <= status < 300:
+                    return self._decode_ok(method, url, response, secrets), status, url
+                if status < 400:
+                    raise self._unexpected(
+                        method, url, status, secrets,
+                        f"a redirect to {response.headers.get('Location') or 'nowhere'}: the client follows no "
+                        "redirect (a write must not be replayed elsewhere, nor the key sent there); "
+                        "check bird:apiUrl / BIRD_API_URL",
+                        cls=errors.RedirectError,
+                    )
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 failure = errors.error_from_response(
                     method=method,
                     url=url,
-                    status=response.status_code,
-                    body=_decode(response),
+                    status=status,
+                    body=_json_or_none(response),
                     request_id=response.headers.get("X-Request-Id"),
                     retry_after=retry_after,
+                    secrets=secrets,
                 )
-                status = response.status_code
-            delay = self._retry_delay(method, status, retry_after, attempt, started, policy)
+                if status == 429:
+                    throttled += 1
+                    if pace is not None:
+                        pace.slow_down(retry_after)
+                else:
+                    failures += 1
+            delay = self._retry_delay(method, status, retry_after, failures, throttled, started, policy)
             if delay is None:
                 raise failure
-            log.info("%s %s failed (%s); retry %d in %.2fs", method, url, status or "no answer", attempt, delay)
+            log.info("%s %s failed (%s); retry %d in %.2fs", method, url, status or "no answer",
+                     failures + throttled, delay)
             self._sleep(delay)
 
     def _retry_delay(
@@ -157,22 +238,67 @@ class BirdClient:
         method: str,
         status: Optional[int],
         retry_after: Optional[float],
-        attempt: int,
+        failures: int,
+        throttled: int,
         started: float,
         policy: RetryPolicy,
     ) -> Optional[float]:
-        """Seconds to wait before the next attempt, or None to give up."""
-        if attempt >= policy.max_attempts or not is_retryable(method, status):
+        """Seconds to wait before the next attempt, or None to give up.
+
+        A 429 (Bird did not process the request) is retried until ``policy.total_seconds`` have passed,
+        waiting its Retry-After or, without one, a growing backoff. A 5xx or a connection failure is retried at
+        most ``policy.max_attempts`` attempts in all, and only for methods that are safe to repeat.
+        """
+        if not is_retryable(method, status):
             return None
-        if retry_after is not None:
-            if retry_after > policy.max_retry_after:
+        if status == 429:
+            if throttled >= policy.max_rate_limited_attempts:
                 return None
-            delay = retry_after
+            if retry_after is not None and retry_after > policy.max_retry_after:
+                return None
+            delay = retry_after if retry_after is not None else backoff_delay(throttled, policy)
         else:
-            delay = backoff_delay(attempt, policy)
+            if failures + throttled >= policy.max_attempts:
+                return None
+            delay = backoff_delay(failures, policy)
         if self._clock() - started + delay > policy.total_seconds:
             return None
         return delay
+
+    def _unexpected(
+        self, method: str, url: str, status: int, secrets: list[str], what: str,
+        cls: type[errors.UnexpectedResponseError] = errors.UnexpectedResponseError,
+    ) -> errors.UnexpectedResponseError:
+        return cls(
+            errors.redact(f"Bird's answer could not be used: {what}", secrets),
+            method=method, url=url, status=status,
+        )
+
+    def _decode_ok(self, method: str, url: str, response: requests.Response, secrets: list[str]) -> Any:
+        """The JSON body of a 2xx answer (None when there is none); an answer that is not JSON is an error."""
+        if response.status_code == 204 or not response.content.strip():
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            kind = response.headers.get("Content-Type") or "no content type"
+            text = response.content[:SNIPPET_CHARS].decode("utf-8", "replace")
+            raise self._unexpected(
+                method, url, response.status_code, secrets,
+                f"the body is not JSON, or is cut short ({kind}, {len(response.content)} bytes, "
+                f"starting {text!r})") from None
+
+    def _typed(self, model: type[M], method: str, path: str, **kwargs: Any) -> M:
+        """:meth:`request`, its answer read as ``model``: one UnexpectedResponseError naming what is missing
+        or wrong (never the values) when it does not fit."""
+        data, status, url = self._send(method, path, **kwargs)
+        secrets = [self._access_key, *kwargs.get("secrets", ())]
+        if data is None:
+            raise self._unexpected(method, url, status, secrets, f"no body where a {model.__name__} was expected")
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            raise self._unexpected(method, url, status, secrets, f"not a {model.__name__}: {_problems(exc)}") from None
 
     def _connection_error(
         self, method: str, url: str, exc: requests.RequestException, attempt: int, started: float
@@ -188,16 +314,21 @@ class BirdClient:
             timed_out=timed_out,
         )
 
-    def _get_model(self, path: str, model: type[M], workspace_id: str) -> M:
-        return model.model_validate(self.request("GET", path, workspace_id=workspace_id))
+    def _get_model(self, path: str, model: type[M], workspace_id: str, priority: Optional[float] = None) -> M:
+        return self._typed(model, "GET", path, workspace_id=workspace_id, priority=priority)
 
     def _paginate(self, path: str, params: dict[str, Any], model: type[M], workspace_id: str) -> Iterator[M]:
         """Yield every item of a list endpoint, following ``nextPageToken`` until the last page."""
         query = dict(params, limit=MAX_PAGE_SIZE)
         for _ in range(MAX_PAGES):
-            page = Page.model_validate(self.request("GET", path, params=query, workspace_id=workspace_id))
-            for item in page.results:
-                yield model.model_validate(item)
+            page = self._typed(Page, "GET", path, params=dict(query), workspace_id=workspace_id)
+            for index, item in enumerate(page.results):
+                try:
+                    yield model.model_validate(item)
+                except ValidationError as exc:
+                    raise self._unexpected(
+                        "GET", self.api_url + path, 200, [self._access_key],
+                        f"item {index} of a page is not a {model.__name__}: {_problems(exc)}") from None
             if not page.next_page_token:
                 return
             query["pageToken"] = page.next_page_token
@@ -212,8 +343,8 @@ class BirdClient:
     def create_connector(self, workspace_id: str, request: CreateConnectorRequest) -> Connector:
         """Install a connector. Not retried on 5xx or connection failures: the caller must find out whether
         Bird committed it (see :func:`pulumi_bird.connector.recover_connector`)."""
-        data = self.request("POST", self._connectors_path(workspace_id), body=request.to_body())
-        return Connector.model_validate(data)
+        return self._typed(Connector, "POST", self._connectors_path(workspace_id), body=request.to_body(),
+                           secrets=secrets_of(request))
 
     def get_connector(self, workspace_id: str, connector_id: str) -> Connector:
         return self._get_model(f"{self._connectors_path(workspace_id)}/{_seg(connector_id)}", Connector, workspace_id)
@@ -225,13 +356,21 @@ class BirdClient:
         except errors.NotFoundError:
             return None
 
-    def get_connector_status(self, workspace_id: str, connector_id: str) -> ConnectorStatus:
+    def get_connector_status(
+        self, workspace_id: str, connector_id: str, *, priority: Optional[float] = None
+    ) -> ConnectorStatus:
+        """The connector's status; ``priority`` (the time the poll became due) orders it among waiting GETs."""
         path = f"{self._connectors_path(workspace_id)}/{_seg(connector_id)}/status"
-        return self._get_model(path, ConnectorStatus, workspace_id)
+        return self._get_model(path, ConnectorStatus, workspace_id, priority)
 
-    def list_connectors(self, workspace_id: str, template_ref: Optional[str] = None) -> Iterator[Connector]:
-        """Every connector of the workspace (optionally of one template), across pages."""
-        params = {"templateRef": template_ref} if template_ref else {}
+    def list_connectors(
+        self, workspace_id: str, template_ref: Optional[str] = None, *, newest_first: bool = False
+    ) -> Iterator[Connector]:
+        """Every connector of the workspace (optionally of one template), across pages, lazily: stop iterating
+        and no further page is read. ``newest_first`` asks Bird for the reverse order (``reverse=true``)."""
+        params: dict[str, Any] = {"templateRef": template_ref} if template_ref else {}
+        if newest_first:
+            params["reverse"] = "true"
         return self._paginate(self._connectors_path(workspace_id), params, Connector, workspace_id)
 
     def delete_connector(self, workspace_id: str, connector_id: str) -> None:
@@ -248,8 +387,8 @@ class BirdClient:
         self, organization_id: str, workspace_id: str, request: CreateWebhookSubscriptionRequest
     ) -> WebhookSubscription:
         """Create a subscription. Not retried on 5xx or connection failures (see create_connector)."""
-        data = self.request("POST", self._webhooks_path(organization_id, workspace_id), body=request.to_body())
-        return WebhookSubscription.model_validate(data)
+        return self._typed(WebhookSubscription, "POST", self._webhooks_path(organization_id, workspace_id),
+                           body=request.to_body(), secrets=secrets_of(request))
 
     def get_webhook_subscription(self, organization_id: str, workspace_id: str, subscription_id: str) -> WebhookSubscription:
         path = f"{self._webhooks_path(organization_id, workspace_id)}/{_seg(subscription_id)}"
@@ -271,18 +410,28 @@ class BirdClient:
         self, organization_id: str, workspace_id: str, subscription_id: str, request: UpdateWebhookSubscriptionRequest
     ) -> WebhookSubscription:
         path = f"{self._webhooks_path(organization_id, workspace_id)}/{_seg(subscription_id)}"
-        return WebhookSubscription.model_validate(self.request("PATCH", path, body=request.to_body()))
+        return self._typed(WebhookSubscription, "PATCH", path, body=request.to_body(), secrets=secrets_of(request))
 
     def delete_webhook_subscription(self, organization_id: str, workspace_id: str, subscription_id: str) -> None:
         """Delete a subscription. Raises NotFoundError when it is already gone."""
         self.request("DELETE", f"{self._webhooks_path(organization_id, workspace_id)}/{_seg(subscription_id)}")
 
 
-def _decode(response: requests.Response) -> Any:
-    """The JSON body, or None when there is none or it is not JSON (an HTML error page from a proxy)."""
+def _json_or_none(response: requests.Response) -> Any:
+    """The JSON body of an error answer, or None when there is none or it is not JSON (a proxy's HTML page)."""
     if not response.content:
         return None
     try:
         return response.json()
     except ValueError:
         return None
+
+
+def _problems(exc: ValidationError, limit: int = 5) -> str:
+    """What a validation failure found missing or wrong, by field path, without the values."""
+    found = []
+    for problem in exc.errors(include_input=False, include_url=False)[:limit]:
+        where = ".".join(str(part) for part in problem.get("loc", ())) or "the body"
+        found.append(f"{where} is missing" if problem.get("type") == "missing" else f"{where}: {problem.get('msg')}")
+    more = exc.error_count() - limit
+    return "; ".join(found) + (f"; and {more} more" if more > 0 else "")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import math
 import os
 import threading
 from dataclasses import dataclass, field
@@ -22,7 +23,12 @@ ACCESS_KEY = ("bird:accessKey", "BIRD_ACCESS_KEY")
 API_URL = ("bird:apiUrl", "BIRD_API_URL")
 WORKSPACE_ID = ("bird:workspaceId", "BIRD_WORKSPACE_ID")
 ORGANIZATION_ID = ("bird:organizationId", "BIRD_ORGANIZATION_ID")
-ALL_KEYS = (ACCESS_KEY, API_URL, WORKSPACE_ID, ORGANIZATION_ID)
+# GETs per second per workspace this process may send (default: all of Bird's 50/s). Lower it for a workspace
+# that other clients (the dashboard, other stacks, scripts) use at the same time.
+GET_RATE_LIMIT = ("bird:getRateLimit", "BIRD_GET_RATE_LIMIT")
+ALL_KEYS = (ACCESS_KEY, API_URL, WORKSPACE_ID, ORGANIZATION_ID, GET_RATE_LIMIT)
+# Bird's own GET limit per workspace; a higher setting would only earn 429s.
+BIRD_GETS_PER_SECOND = 50.0
 
 
 # PULUMI_BIRD_LOG=debug shows every request (method, URL, status, time) and every readiness poll on the
@@ -54,14 +60,17 @@ class Settings:
     api_url: str = DEFAULT_API_URL
     workspace_id: Optional[str] = None
     organization_id: Optional[str] = None
+    get_rate_limit: float = BIRD_GETS_PER_SECOND
 
     def require_access_key(self) -> str:
-        if not self.access_key:
+        """The access key without surrounding whitespace (a pasted key often ends in a newline)."""
+        key = (self.access_key or "").strip()
+        if not key:
             raise ConfigError(
                 "no Bird access key: run `pulumi config set --secret bird:accessKey <key>` "
                 "or set BIRD_ACCESS_KEY in the environment"
             )
-        return self.access_key
+        return key
 
 
 _lock = threading.Lock()
@@ -106,6 +115,22 @@ def validate_api_url(url: str) -> str:
     )
 
 
+def validate_get_rate_limit(value: Optional[str]) -> float:
+    """The GETs per second from ``bird:getRateLimit`` / ``BIRD_GET_RATE_LIMIT``: a number from 1 to Bird's 50."""
+    if value is None:
+        return BIRD_GETS_PER_SECOND
+    try:
+        rate = float(value)
+    except ValueError:
+        rate = math.nan
+    if not 1 <= rate <= BIRD_GETS_PER_SECOND:
+        raise ConfigError(
+            f"bird:getRateLimit / BIRD_GET_RATE_LIMIT must be a number of GETs per second from 1 to "
+            f"{BIRD_GETS_PER_SECOND:g} (Bird's limit per workspace), got {value!r:.40}"
+        )
+    return rate
+
+
 def current_settings(config: Optional[Mapping[str, Any]] = None) -> Settings:
     """Settings from ``config`` (default: the stack config remembered by ``configure()``), then the environment."""
     if config is None:
@@ -117,6 +142,7 @@ def current_settings(config: Optional[Mapping[str, Any]] = None) -> Settings:
         api_url=validate_api_url(api_url),
         workspace_id=_lookup(WORKSPACE_ID, config),
         organization_id=_lookup(ORGANIZATION_ID, config),
+        get_rate_limit=validate_get_rate_limit(_lookup(GET_RATE_LIMIT, config)),
     )
 
 
@@ -138,9 +164,26 @@ def scope_of(props: Mapping[str, Any], settings: Settings, what: str, *names: st
     return values
 
 
+_budgets: dict[tuple[str, float], Any] = {}
+
+
+def get_budget(api_url: str, per_second: float):  # -> GetBudget (imported lazily: keeps import cheap)
+    """The GET budget this process shares for ``api_url`` at ``per_second``: every client the provider
+    builds for the same API and limit paces its GETs (and backs off after a 429) together."""
+    from ._throttle import GetBudget
+
+    with _lock:
+        budget = _budgets.get((api_url, per_second))
+        if budget is None:
+            budget = _budgets[(api_url, per_second)] = GetBudget(per_second)
+        return budget
+
+
 def make_client(settings: Optional[Settings] = None):  # -> BirdClient (imported lazily: keeps import cheap)
-    """A fresh client for one provider call."""
+    """A fresh client for one provider call, pacing its GETs with the process's budget for its API."""
     from .client import BirdClient
 
     settings = settings or current_settings()
-    return BirdClient(settings.require_access_key(), settings.api_url)
+    return BirdClient(
+        settings.require_access_key(), settings.api_url, get_budget=get_budget(settings.api_url, settings.get_rate_limit)
+    )

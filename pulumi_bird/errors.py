@@ -7,7 +7,14 @@ Every error carries the request's method and URL (never the access key), the HTT
 from __future__ import annotations
 
 import copy
-from typing import Any, Optional
+import json
+from typing import Any, Iterable, Optional
+from urllib.parse import quote
+
+# Secrets shorter than this are not searched for in Bird's answers: replacing one- to three-letter strings
+# would garble messages, and no access key or signing key is that short.
+MIN_REDACTED_LENGTH = 4
+REDACTED = "[redacted]"
 
 
 class BirdError(Exception):
@@ -74,6 +81,17 @@ class RateLimitError(BirdError):
     retry_after: Optional[float] = None
 
 
+class UnexpectedResponseError(BirdError, ValueError):
+    """A 2xx answer we cannot read (not JSON, truncated, or missing what the operation needs), or a redirect.
+
+    Also a ``ValueError``: for a POST it is ambiguous (Bird may have committed the object).
+    """
+
+
+class RedirectError(UnexpectedResponseError):
+    """A 3xx: Bird's API does not redirect, so the API URL is wrong or a proxy is in the way. Never followed."""
+
+
 class ServerError(BirdError):
     """5xx: Bird failed; the request may or may not have taken effect."""
 
@@ -125,6 +143,36 @@ def error_class_for(status: int) -> type[BirdError]:
     return BirdError
 
 
+def secret_forms(secrets: Iterable[Optional[str]]) -> list[str]:
+    """Every spelling of ``secrets`` a server might echo: as is, URL-encoded, JSON-escaped; longest first."""
+    forms: set[str] = set()
+    for secret in secrets:
+        if not isinstance(secret, str) or len(secret) < MIN_REDACTED_LENGTH:
+            continue
+        forms.update({secret, quote(secret, safe=""), quote(secret), json.dumps(secret)[1:-1]})
+    return sorted(forms, key=len, reverse=True)
+
+
+def redact(value: Any, secrets: Iterable[Optional[str]]) -> Any:
+    """``value`` (a string, or JSON made of dicts, lists and strings) with every secret replaced by [redacted]."""
+    forms = secret_forms(secrets)
+    if not forms:
+        return value
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, str):
+            for form in forms:
+                item = item.replace(form, REDACTED)
+            return item
+        if isinstance(item, dict):
+            return {walk(k): walk(v) for k, v in item.items()}
+        if isinstance(item, list):
+            return [walk(v) for v in item]
+        return item
+
+    return walk(value)
+
+
 def error_from_response(
     *,
     method: str,
@@ -133,9 +181,10 @@ def error_from_response(
     body: Any,
     request_id: Optional[str] = None,
     retry_after: Optional[float] = None,
+    secrets: Iterable[Optional[str]] = (),
 ) -> BirdError:
-    """Build the exception for a non-2xx answer. ``url`` must not hold secrets (it never does: the key
-    travels in a header)."""
+    """Build the exception for a non-2xx answer. Whatever the server echoes, ``secrets`` (the access key,
+    signing keys and other secret values of the request) are redacted from every text the error carries."""
     cls = error_class_for(status)
     code = bird_message = None
     details: dict[str, Any] = {}
@@ -143,15 +192,16 @@ def error_from_response(
         code = body.get("code") if isinstance(body.get("code"), str) else None
         bird_message = body.get("message") if isinstance(body.get("message"), str) else None
         details = body.get("details") if isinstance(body.get("details"), dict) else {}
+    secrets = list(secrets)
     err = cls(
         _SUMMARY.get(cls, _SUMMARY[BirdError]),
         method=method,
-        url=url,
+        url=redact(url, secrets),
         status=status,
-        code=code,
-        bird_message=bird_message,
-        details=details,
-        request_id=request_id,
+        code=redact(code, secrets),
+        bird_message=redact(bird_message, secrets),
+        details=redact(details, secrets),
+        request_id=redact(request_id, secrets),
     )
     if isinstance(err, RateLimitError):
         err.retry_after = retry_after

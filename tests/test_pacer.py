@@ -1,0 +1,155 @@
+"""The per-workspace GET budget (pulumi_bird._throttle) with an injected clock: no sliding second ever holds
+more than the limit, the budget is used fully, a 429 slows the whole workspace, and callers go in order of
+priority. No test here sleeps for real except the one ordering test, which waits on an event."""
+
+from __future__ import annotations
+
+import random
+import threading
+
+import pytest
+
+from pulumi_bird import config
+from pulumi_bird._throttle import RECOVERY_SECONDS, WINDOW_MARGIN, GetBudget, GetPacer
+from test_client import FakeClock
+
+
+def max_in_any_window(times: list[float], window: float = 1.0) -> int:
+    """The most sends in any half-open window (t - window, t]."""
+    times = sorted(times)
+    best, first = 0, 0
+    for last, t in enumerate(times):
+        while times[first] <= t - window:
+            first += 1
+        best = max(best, last - first + 1)
+    return best
+
+
+def run(pacer: GetPacer, clock: FakeClock, arrivals: list[float]) -> list[float]:
+    """Send one GET per arrival time (in order, one caller at a time); the times they were let go."""
+    sent = []
+    for at in arrivals:
+        clock.now = max(clock.now, at)
+        sent.append(pacer.acquire())
+    return sent
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_no_sliding_second_ever_holds_more_than_the_limit(seed):
+    rng = random.Random(seed)
+    clock = FakeClock()
+    pacer = GetPacer(50, clock=clock, sleep=clock.sleep)
+    arrivals, t = [], 0.0
+    for _ in range(2000):  # bursts, lulls and steady streams
+        t += rng.choice([0.0, 0.0, 0.001, 0.01, 0.02, 0.3, 1.7])
+        arrivals.append(t)
+    sent = run(pacer, clock, arrivals)
+    assert max_in_any_window(sent, 1.0 + WINDOW_MARGIN) <= 50
+    # ... and it is used fully: each GET goes as soon as the window allows, never later
+    for i, (at, went) in enumerate(zip(arrivals, sent)):
+        earliest = max(at, sent[i - 50] + 1.0 + WINDOW_MARGIN) if i >= 50 else at
+        assert went == pytest.approx(earliest), i
+
+
+def test_a_burst_takes_the_whole_budget_at_once_then_the_steady_limit():
+    clock = FakeClock()
+    pacer = GetPacer(50, clock=clock, sleep=clock.sleep)
+    sent = run(pacer, clock, [0.0] * 200)
+    window = 1.0 + WINDOW_MARGIN
+    assert sent == pytest.approx([(i // 50) * window for i in range(200)])
+
+
+@pytest.mark.parametrize("limit", [1, 7, 50])
+def test_the_limit_is_settable(limit):
+    clock = FakeClock()
+    pacer = GetBudget(limit, clock=clock, sleep=clock.sleep).for_workspace("ws")
+    sent = run(pacer, clock, [0.0] * (3 * limit))
+    assert max_in_any_window(sent, 1.0 + WINDOW_MARGIN) == limit
+
+
+def test_workspaces_have_budgets_of_their_own():
+    clock = FakeClock()
+    budget = GetBudget(2, clock=clock, sleep=clock.sleep)
+    run(budget.for_workspace("a"), clock, [0.0, 0.0])
+    assert budget.for_workspace("a") is budget.for_workspace("a")
+    assert budget.for_workspace("b").acquire() == 0.0  # "a" being spent does not hold "b"
+    assert budget.for_workspace("a").next_free(0.0) == pytest.approx(1.0 + WINDOW_MARGIN)
+
+
+def test_a_429_holds_the_workspace_for_retry_after_and_halves_the_limit():
+    clock = FakeClock()
+    pacer = GetPacer(50, clock=clock, sleep=clock.sleep)
+    clock.now = 10.0
+    pacer.slow_down(retry_after=3.0)
+    assert pacer.next_free(10.0) == 13.0
+    assert pacer.current_limit(13.0) == 25
+    sent = run(pacer, clock, [10.0] * 60)
+    assert sent[:25] == [13.0] * 25 and sent[25] >= 14.0  # half the budget in the first window after the hold
+    # the limit grows back to the configured one
+    assert pacer.current_limit(13.0 + RECOVERY_SECONDS / 2) == 37
+    assert pacer.current_limit(13.0 + RECOVERY_SECONDS) == 50
+
+
+def test_a_429_without_retry_after_holds_one_window_and_repeated_429s_keep_slowing():
+    clock = FakeClock()
+    pacer = GetPacer(50, clock=clock, sleep=clock.sleep)
+    pacer.slow_down(None)
+    assert pacer.next_free(0.0) == pytest.approx(pacer.window)
+    pacer.slow_down(None)
+    pacer.slow_down(None)
+    assert pacer.current_limit(clock.now) == 6 and pacer.rate_limited == 3
+    for _ in range(20):
+        pacer.slow_down(None)
+    assert pacer.current_limit(clock.now) == 5  # never below a tenth
+
+
+def test_the_limit_must_be_at_least_one():
+    with pytest.raises(ValueError, match="at least 1 per second"):
+        GetBudget(0.5)
+
+
+def test_callers_go_in_order_of_priority_not_arrival():
+    pacer = GetPacer(1, window=0.3)  # the real clock: one GET per 0.3 s
+    pacer.acquire()  # spends the budget: the next slot is 0.3 s away
+    order: list[str] = []
+    queued = threading.Event()
+
+    def caller(name: str, priority: float) -> None:
+        pacer.acquire(priority)
+        order.append(name)
+
+    late = threading.Thread(target=caller, args=("due later", 1e9))
+    late.start()
+    early = threading.Thread(target=caller, args=("due first", -1e9))
+    early.start()
+    for _ in range(200):  # both must be in line before the slot frees
+        with pacer._cond:
+            if len(pacer._line) == 2:
+                queued.set()
+                break
+        threading.Event().wait(0.001)
+    late.join(5)
+    early.join(5)
+    assert queued.is_set(), "the callers did not queue before the slot freed; the machine is too slow for this test"
+    assert order == ["due first", "due later"]
+
+
+def test_config_sets_the_rate_and_checks_it(monkeypatch):
+    monkeypatch.delenv("BIRD_GET_RATE_LIMIT", raising=False)
+    assert config.current_settings({}).get_rate_limit == 50
+    assert config.current_settings({"bird:getRateLimit": "20"}).get_rate_limit == 20
+    monkeypatch.setenv("BIRD_GET_RATE_LIMIT", "12.5")
+    assert config.current_settings({}).get_rate_limit == 12.5
+    for bad in ("0", "51", "fast", "nan"):
+        with pytest.raises(config.ConfigError, match="bird:getRateLimit / BIRD_GET_RATE_LIMIT must be a number"):
+            config.current_settings({"bird:getRateLimit": bad})
+    assert ("bird:getRateLimit", "BIRD_GET_RATE_LIMIT") in config.ALL_KEYS
+
+
+def test_the_provider_shares_one_budget_per_api_and_limit():
+    first = config.get_budget("http://127.0.0.1:1", 50)
+    assert config.get_budget("http://127.0.0.1:1", 50) is first
+    assert config.get_budget("http://127.0.0.1:1", 20) is not first
+    assert config.get_budget("http://127.0.0.1:2", 50) is not first
+    client = config.make_client(config.Settings(access_key="k-1234", api_url="http://127.0.0.1:1"))
+    assert client.get_budget is first
