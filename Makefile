@@ -2,23 +2,38 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+# The package (editable) with the extra that a target needs, one stamp per extra.
+STAMP := $(VENV)/.installed-test
+LINT_STAMP := $(VENV)/.installed-lint
 
-.PHONY: demo test bench venv clean
+.PHONY: demo test bench lint venv clean
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(VENV)/.installed-%: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	$(PY) -m pip install --quiet -e '.[$*]'
+	touch $@
 
 demo: $(STAMP)
 	$(PY) -m pulumi_bird.demo
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+# ruff on everything; mypy --strict on what a user writes (tests/typing/ uses every public name, and the
+# examples, one directory at a time as each has a __main__.py); pyright on the package, the examples and
+# tests/typing/; pyright --verifytypes for the share of the public API with complete types (>= 95 %).
+lint: $(LINT_STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m mypy --strict tests/typing
+	for d in examples/*/; do $(PY) -m mypy --strict "$$d"*.py || exit 1; done
+	$(PY) -m pyright --pythonpath $(PY) pulumi_bird examples tests/typing
+	PYTHONPATH=$(CURDIR) $(PY) -m pyright --pythonpath $(PY) --ignoreexternal --outputjson --verifytypes pulumi_bird \
+	  | $(PY) -c 'import json, sys; s = json.load(sys.stdin)["typeCompleteness"]["completenessScore"]; \
+	    print(f"pyright --verifytypes pulumi_bird: {s:.1%} of the public symbols have complete types (need >= 95%)"); \
+	    sys.exit(s < 0.95)'
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench.py

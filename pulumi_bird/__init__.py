@@ -13,30 +13,57 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+# public name -> the module that defines it (loaded on first use)
 _EXPORTS = {
+    "BirdError": "errors",
     "Connector": "connector",
+    "ConnectorInfo": "lookups",
+    "EventFilterArgs": "webhook_subscription",
+    "SignatureError": "webhooks",
     "SmsChannel": "channels",
     "VoiceChannel": "channels",
     "WebhookSubscription": "webhook_subscription",
-    "EventFilterArgs": "webhook_subscription",
     "event_filter": "webhook_subscription",
     "get_connector": "lookups",
     "get_connector_output": "lookups",
     "list_connectors": "lookups",
     "list_connectors_output": "lookups",
     "verify_signature": "webhooks",
-    "BirdError": "errors",
 }
 
-__all__ = sorted(_EXPORTS)
+# Written out (not computed) so that type checkers see the public names.
+__all__ = [
+    "BirdError",
+    "Connector",
+    "ConnectorInfo",
+    "EventFilterArgs",
+    "SignatureError",
+    "SmsChannel",
+    "VoiceChannel",
+    "WebhookSubscription",
+    "event_filter",
+    "get_connector",
+    "get_connector_output",
+    "list_connectors",
+    "list_connectors_output",
+    "verify_signature",
+]
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .channels import SmsChannel, VoiceChannel
-    from .connector import Connector
-    from .errors import BirdError
-    from .lookups import get_connector, get_connector_output, list_connectors, list_connectors_output
-    from .webhook_subscription import EventFilterArgs, WebhookSubscription, event_filter
-    from .webhooks import verify_signature
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs; at run time __getattr__ loads them
+    from .channels import SmsChannel as SmsChannel
+    from .channels import VoiceChannel as VoiceChannel
+    from .connector import Connector as Connector
+    from .errors import BirdError as BirdError
+    from .lookups import ConnectorInfo as ConnectorInfo
+    from .lookups import get_connector as get_connector
+    from .lookups import get_connector_output as get_connector_output
+    from .lookups import list_connectors as list_connectors
+    from .lookups import list_connectors_output as list_connectors_output
+    from .webhook_subscription import EventFilterArgs as EventFilterArgs
+    from .webhook_subscription import WebhookSubscription as WebhookSubscription
+    from .webhook_subscription import event_filter as event_filter
+    from .webhooks import SignatureError as SignatureError
+    from .webhooks import verify_signature as verify_signature
 
 
 def __getattr__(name: str) -> Any:
@@ -49,4 +76,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(list(globals()) + __all__)
+    return sorted(set(globals()) | set(__all__))

@@ -368,8 +368,10 @@ class Connector(ConnectorResource, module="bird", name="Connector"):
     (the old one is deleted first). ``security_arguments`` and ``invitation_token`` are secrets.
     """
 
-    arguments: pulumi.Output[Optional[dict]]
-    security_arguments: pulumi.Output[Optional[dict]]
+    arguments: pulumi.Output[Optional[dict[str, Any]]]
+    """The template's arguments, as Bird reports them."""
+    security_arguments: pulumi.Output[Optional[dict[str, dict[str, str]]]]
+    """The credentials given for the template's security schemes (secret; Bird never returns them)."""
     channel_conversational_status_enabled: pulumi.Output[Optional[bool]]
     invitation_token: pulumi.Output[Optional[str]]
 
@@ -381,8 +383,8 @@ class Connector(ConnectorResource, module="bird", name="Connector"):
         *,
         connector_template_ref: pulumi.Input[str],
         name: Optional[pulumi.Input[str]] = None,
-        arguments: Optional[pulumi.Input[Mapping[str, Any]]] = None,
-        security_arguments: Optional[pulumi.Input[Mapping[str, Mapping[str, str]]]] = None,
+        arguments: Optional[pulumi.Input[Mapping[str, pulumi.Input[Any]]]] = None,
+        security_arguments: Optional[pulumi.Input[Mapping[str, pulumi.Input[Mapping[str, pulumi.Input[str]]]]]] = None,
         channel_conversational_status_enabled: Optional[pulumi.Input[bool]] = None,
         invitation_token: Optional[pulumi.Input[str]] = None,
         workspace_id: Optional[pulumi.Input[str]] = None,

@@ -360,7 +360,8 @@ class WebhookSubscription(pulumi.dynamic.Resource, module="bird", name="WebhookS
     event: pulumi.Output[str]
     url: pulumi.Output[str]
     signing_key: pulumi.Output[Optional[str]]
-    event_filters: pulumi.Output[Optional[list]]
+    event_filters: pulumi.Output[Optional[list[dict[str, str]]]]
+    """The filters, each ``{"key": ..., "value": ...}``."""
     template: pulumi.Output[Optional[str]]
     organization_id: pulumi.Output[str]
     workspace_id: pulumi.Output[str]

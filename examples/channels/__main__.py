@@ -19,13 +19,14 @@ sms = SmsChannel(
 
 voice = VoiceChannel("voice", phone_number_id=config.require("voicePhoneNumberId"))
 
-signing_key = config.get_secret("webhookSigningKey")
+# Optional: Pulumi.yaml's default is "", which means "no signing key". Pass the key, as a secret, only when set.
+signing_key = config.get_secret("webhookSigningKey") if config.get("webhookSigningKey") else None
 updates = WebhookSubscription(
     "sms-channel-updates",
     service="channels",
     event="channel.updated",
     url=config.get("webhookUrl") or "https://hooks.example.com/bird/channel-updated",
-    signing_key=signing_key.apply(lambda key: key or None) if signing_key is not None else None,
+    signing_key=signing_key,
     # The channel id is known once the SMS channel is active: the subscription waits for it.
     event_filters=[event_filter("channelId", sms.channel_id)],
 )

@@ -15,7 +15,7 @@ import os
 import sys
 from collections import OrderedDict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from pulumi_bird.webhooks import REQUEST_ID_HEADER, SignatureError, verify_signature
 
@@ -23,7 +23,7 @@ from pulumi_bird.webhooks import REQUEST_ID_HEADER, SignatureError, verify_signa
 SEEN_IDS = 10_000
 
 
-def make_handler(signing_key: str, public_url: str, handle: Callable[[dict], None]) -> type:
+def make_handler(signing_key: str, public_url: str, handle: Callable[[dict[str, Any]], None]) -> type[BaseHTTPRequestHandler]:
     seen: "OrderedDict[str, None]" = OrderedDict()
 
     class Receiver(BaseHTTPRequestHandler):
@@ -53,13 +53,13 @@ def make_handler(signing_key: str, public_url: str, handle: Callable[[dict], Non
             self.end_headers()
             self.wfile.write(data)
 
-        def log_message(self, fmt: str, *args: object) -> None:  # no request lines with headers in logs
+        def log_message(self, format: str, *args: Any) -> None:  # no request lines with headers in logs
             pass
 
     return Receiver
 
 
-def serve(port: int, signing_key: str, public_url: str, handle: Optional[Callable[[dict], None]] = None,
+def serve(port: int, signing_key: str, public_url: str, handle: Optional[Callable[[dict[str, Any]], None]] = None,
           host: str = "127.0.0.1") -> ThreadingHTTPServer:
     """A server (not yet serving) that verifies deliveries and hands genuine events to ``handle``."""
     handler = make_handler(signing_key, public_url, handle or (lambda event: print(json.dumps(event), flush=True)))

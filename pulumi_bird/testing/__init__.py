@@ -33,32 +33,49 @@ _LAZY = {
     "run_program": "runner",
 }
 
-__all__ = sorted(_LAZY)
+# Written out (not computed) so that type checkers see the public names.
+__all__ = [
+    "CheckResult",
+    "CreateResult",
+    "DiffResult",
+    "HostStartError",
+    "ProgramError",
+    "ProgramResult",
+    "ProviderError",
+    "ProviderHost",
+    "ReadResult",
+    "Registration",
+    "ResourceState",
+    "State",
+    "UNKNOWN",
+    "decode_provider",
+    "destroy",
+    "make_urn",
+    "refresh",
+    "registered_inputs",
+    "run_program",
+]
 
-if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from .host import (
-        UNKNOWN,
-        CheckResult,
-        CreateResult,
-        DiffResult,
-        HostStartError,
-        ProviderError,
-        ProviderHost,
-        ReadResult,
-        decode_provider,
-        make_urn,
-    )
-    from .runner import (
-        ProgramError,
-        ProgramResult,
-        Registration,
-        ResourceState,
-        State,
-        destroy,
-        refresh,
-        registered_inputs,
-        run_program,
-    )
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only (explicit re-exports)
+    from .host import UNKNOWN as UNKNOWN
+    from .host import CheckResult as CheckResult
+    from .host import CreateResult as CreateResult
+    from .host import DiffResult as DiffResult
+    from .host import HostStartError as HostStartError
+    from .host import ProviderError as ProviderError
+    from .host import ProviderHost as ProviderHost
+    from .host import ReadResult as ReadResult
+    from .host import decode_provider as decode_provider
+    from .host import make_urn as make_urn
+    from .runner import ProgramError as ProgramError
+    from .runner import ProgramResult as ProgramResult
+    from .runner import Registration as Registration
+    from .runner import ResourceState as ResourceState
+    from .runner import State as State
+    from .runner import destroy as destroy
+    from .runner import refresh as refresh
+    from .runner import registered_inputs as registered_inputs
+    from .runner import run_program as run_program
 
 
 def __getattr__(name: str) -> Any:

@@ -1,0 +1,217 @@
+"""A user's program and tests, written against every public name of pulumi_bird.
+
+It is never run: `make lint` and tests/test_typing.py give it to ``mypy --strict`` and to pyright, which
+must find no error. It shows what an IDE accepts: nested ``pulumi.Input`` values (an ``Output`` inside a
+mapping or a list), optional secrets, and typed outputs.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import pulumi
+
+import pulumi_bird
+from pulumi_bird import (
+    BirdError,
+    Connector,
+    ConnectorInfo,
+    EventFilterArgs,
+    SignatureError,
+    SmsChannel,
+    VoiceChannel,
+    WebhookSubscription,
+    event_filter,
+    get_connector,
+    get_connector_output,
+    list_connectors,
+    list_connectors_output,
+    verify_signature,
+)
+from pulumi_bird.emulator import (
+    DEFAULT_ACCESS_KEY,
+    DEFAULT_ORGANIZATION_ID,
+    DEFAULT_WORKSPACE_ID,
+    BirdEmulator,
+    RecordedRequest,
+)
+from pulumi_bird.errors import (
+    APIConnectionError,
+    AuthenticationError,
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    RateLimitError,
+    ReadinessError,
+    ServerError,
+)
+from pulumi_bird.testing import (
+    UNKNOWN,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    HostStartError,
+    ProgramError,
+    ProgramResult,
+    ProviderError,
+    ProviderHost,
+    ReadResult,
+    Registration,
+    ResourceState,
+    State,
+    decode_provider,
+    destroy,
+    make_urn,
+    refresh,
+    registered_inputs,
+    run_program,
+)
+from pulumi_bird.testing.fixtures import start_emulator
+from pulumi_bird.webhooks import compute_signature, is_valid_signature
+
+
+def program() -> None:
+    """The resources and lookups, with Inputs nested as generated Pulumi SDKs allow."""
+    config = pulumi.Config()
+    sms = SmsChannel(
+        "sms",
+        phone_number_id=config.require("smsPhoneNumberId"),
+        channel_message_type="transactional",
+        use_case_id=config.get("smsUseCaseId"),
+        conversational=True,
+        name="sms",
+        workspace_id=config.get("workspaceId"),
+        ready_timeout=900,
+        opts=pulumi.ResourceOptions(protect=False),
+    )
+    voice = VoiceChannel("voice", phone_number_id=sms.number_id.apply(lambda n: n or ""), ready_timeout=60.5)
+
+    token: pulumi.Output[str] = config.require_secret("accessToken")
+    whatsapp = Connector(
+        "whatsapp",
+        connector_template_ref="whatsapp:1",
+        arguments={"wabaId": config.require("wabaId"), "channelId": sms.channel_id},
+        security_arguments={"oauth2": {"accessToken": token}},
+        channel_conversational_status_enabled=False,
+        invitation_token=config.get_secret("invitationToken"),
+        ready_timeout=600,
+    )
+    whole = Connector(
+        "whole",
+        connector_template_ref=whatsapp.connector_template_ref,
+        arguments=token.apply(lambda t: {"token": t}),
+        security_arguments=token.apply(lambda t: {"oauth2": {"accessToken": t}}),
+    )
+
+    filters: list[EventFilterArgs] = [
+        event_filter("channelId", sms.channel_id),
+        {"key": "channelStatus", "value": "active"},
+    ]
+    signing_key: Optional[pulumi.Output[str]] = config.get_secret("signingKey")
+    hook = WebhookSubscription(
+        "updates",
+        service="channels",
+        event="channel.updated",
+        url="https://hooks.example.com/bird",
+        signing_key=signing_key,
+        event_filters=filters,
+        template=None,
+        organization_id=config.get("organizationId"),
+        workspace_id=sms.workspace_id,
+    )
+    WebhookSubscription(
+        "inbound",
+        service="channels",
+        event="sms.inbound",
+        url=pulumi.Output.concat("https://hooks.example.com/", voice.channel_id),
+        event_filters=pulumi.Output.from_input([event_filter("channelId", voice.channel_id)]),
+    )
+
+    adopted: SmsChannel = SmsChannel.get("adopted", "a4ed3b0e-56c8-4be6-8d10-1a6d3a2b7c55")
+    read_voice: VoiceChannel = VoiceChannel.get("read-voice", voice.id)
+    read_connector: Connector = Connector.get("read-connector", whole.id, opts=pulumi.ResourceOptions())
+    read_hook: WebhookSubscription = WebhookSubscription.get("read-hook", hook.id)
+
+    info: ConnectorInfo = get_connector("a4ed3b0e-56c8-4be6-8d10-1a6d3a2b7c55", with_status=False)
+    every: list[ConnectorInfo] = list_connectors(template_ref="sms-messagebird:1")
+    live: pulumi.Output[ConnectorInfo] = get_connector_output(sms.connector_id, workspace_id=sms.workspace_id)
+    listed: pulumi.Output[list[ConnectorInfo]] = list_connectors_output(template_ref=whole.connector_template_ref)
+
+    channel_id: pulumi.Output[str] = sms.channel_id
+    status: pulumi.Output[Optional[str]] = sms.channel_status
+    hook_status: pulumi.Output[str] = hook.status
+    pulumi.export("smsChannelId", channel_id)
+    pulumi.export("status", status)
+    pulumi.export("hookStatus", hook_status)
+    pulumi.export("adopted", adopted.phone_number)
+    pulumi.export("readVoice", read_voice.connector_id)
+    pulumi.export("readConnector", read_connector.arguments)
+    pulumi.export("readHook", read_hook.event_filters)
+    pulumi.export("info", info.to_dict())
+    pulumi.export("count", len(every))
+    pulumi.export("live", live.apply(lambda c: c.channel_status))
+    pulumi.export("listed", listed.apply(len))
+    pulumi.export("version", pulumi_bird.__version__)
+
+
+def receive(headers: dict[str, str], body: bytes) -> bool:
+    """A webhook receiver's check."""
+    key = "a signing key"
+    url = "https://hooks.example.com/bird"
+    try:
+        verify_signature(key, headers=headers, url=url, body=body, tolerance=3600.0)
+    except SignatureError as exc:
+        return not str(exc)
+    signature: str = compute_signature(key, headers.get("messagebird-request-timestamp", ""), url, body)
+    return bool(signature) and is_valid_signature(key, headers=headers, url=url, body=body)
+
+
+def handle(error: BirdError) -> str:
+    """The error tree."""
+    if isinstance(error, (AuthenticationError, NotFoundError, ConflictError, InvalidRequestError)):
+        return f"{error.status} {error.code}"
+    if isinstance(error, (RateLimitError, ServerError, APIConnectionError, ReadinessError)):
+        return error.url
+    return str(error)
+
+
+def my_tests(project_dir: str) -> None:
+    """What a user's own tests call: the emulator, the program runner, the provider host."""
+    with start_emulator(provision_seconds=0.1) as emu:
+        assert isinstance(emu, BirdEmulator)
+        config = {
+            "bird:accessKey": emu.access_key,
+            "bird:apiUrl": emu.url,
+            "bird:workspaceId": emu.workspace_id,
+            "bird:organizationId": emu.organization_id,
+        }
+        assert emu.access_key == DEFAULT_ACCESS_KEY and emu.workspace_id == DEFAULT_WORKSPACE_ID
+        assert emu.organization_id == DEFAULT_ORGANIZATION_ID
+        requests: list[RecordedRequest] = emu.requests
+        assert requests == []
+
+        preview: ProgramResult = run_program(project_dir, config=config, preview=True)
+        result: ProgramResult = run_program(program, config=config, stack_references={"org/p/s": {"a": 1}})
+        assert preview.outputs["smsChannelId"] == UNKNOWN and result.outputs["smsChannelId"]
+        state: State = refresh(result.state, config=config)
+        sms: ResourceState = state.find("sms")
+        assert sms.outputs["channel_id"]
+        destroy(state, config=config)
+
+        registrations: dict[str, Registration] = registered_inputs(program, config=config)
+        reg = registrations["sms"]
+        provider = decode_provider(reg.inputs)
+        assert provider is not None and make_urn("pulumi-python:dynamic:Resource", "sms")
+        with ProviderHost(config=config) as host:
+            checked: CheckResult = host.check(reg.urn, reg.inputs)
+            created: CreateResult = host.create(reg.urn, checked.inputs)
+            diffed: DiffResult = host.diff(reg.urn, created.id, created.outs, checked.inputs)
+            read: ReadResult = host.read(reg.urn, created.id, properties=created.outs)
+            assert diffed.changes and read.outs
+            host.delete(reg.urn, created.id, created.outs)
+        try:
+            run_program(program, config={})
+        except ProgramError as exc:
+            assert exc.provider_error is None or isinstance(exc.provider_error, ProviderError)
+        except HostStartError:
+            pass
