@@ -5,14 +5,20 @@ from __future__ import annotations
 import json
 import pickle
 
+import pydantic
 import pytest
 import requests
 import responses
 
 from pulumi_bird import errors
 from pulumi_bird._retry import RetryPolicy, backoff_delay, is_retryable, parse_retry_after
-from pulumi_bird.client import BirdClient
-from pulumi_bird.models import CreateConnectorRequest, CreateWebhookSubscriptionRequest, EventFilter
+from pulumi_bird.client import DEFAULT_TIMEOUT, BirdClient
+from pulumi_bird.models import (
+    CreateConnectorRequest,
+    CreateWebhookSubscriptionRequest,
+    EventFilter,
+    UpdateWebhookSubscriptionRequest,
+)
 
 API = "https://api.bird.test"
 KEY = "sk-live-very-secret-key-0001"
@@ -204,7 +210,7 @@ def test_webhook_create_body_is_camel_case_and_carries_the_signing_key(client):
 
 
 def test_connector_request_forbids_unknown_fields_and_hides_secrets():
-    with pytest.raises(Exception):
+    with pytest.raises(pydantic.ValidationError, match=r"surprise\n  Extra inputs are not permitted"):
         CreateConnectorRequest(name="x", surprise=1)
     req = CreateConnectorRequest(name="x", security_arguments={"oauth": {"token": "tok-123"}}, invitation_token="inv-9")
     assert "tok-123" not in repr(req) and "inv-9" not in repr(req)
@@ -234,8 +240,35 @@ def test_retry_decisions_and_backoff_are_pure():
 
 
 @responses.activate
-def test_timeouts_are_sent_with_every_request(client):
+def test_timeouts_are_sent_with_every_request(clock):
+    # Without a timeout, requests waits for ever on a silent server: every method must pass one.
+    client = BirdClient(KEY, API, timeout=(1.5, 7.0), sleep=clock.sleep, clock=clock)
+    hooks = f"{API}/organizations/{ORG}/workspaces/{WS}/webhook-subscriptions"
+    hook = {"id": CID, "service": "channels", "event": "channel.updated", "url": "https://example.com/h", "status": "active"}
+    responses.post(CONNECTORS, status=201, json=connector())
+    responses.get(f"{CONNECTORS}/{CID}", json=connector())
+    responses.get(f"{CONNECTORS}/{CID}/status", json={"status": "ok", "stage": "active"})
+    responses.get(CONNECTORS, json={"results": [connector()]})
+    responses.delete(f"{CONNECTORS}/{CID}", status=204)
+    responses.post(hooks, status=201, json=hook)
+    responses.patch(f"{hooks}/{CID}", json=hook)
+    client.create_connector(WS, CreateConnectorRequest(name="sms"))
+    client.get_connector(WS, CID)
+    client.get_connector_status(WS, CID)
+    list(client.list_connectors(WS))
+    client.delete_connector(WS, CID)
+    client.create_webhook_subscription(ORG, WS, CreateWebhookSubscriptionRequest(
+        service="channels", event="channel.updated", url="https://example.com/h"))
+    client.update_webhook_subscription(ORG, WS, CID, UpdateWebhookSubscriptionRequest(url="https://example.com/h"))
+    sent = [(c.request.method, c.request.req_kwargs.get("timeout")) for c in responses.calls]
+    assert sent == [(m, (1.5, 7.0)) for m in ("POST", "GET", "GET", "GET", "DELETE", "POST", "PATCH")]
+    # The default: a bounded connect and read timeout.
+    assert BirdClient(KEY, API).timeout == DEFAULT_TIMEOUT and all(0 < t <= 60 for t in DEFAULT_TIMEOUT)
+
+
+@responses.activate
+def test_a_timed_out_request_is_reported_as_such(client):
     responses.get(f"{CONNECTORS}/{CID}", body=requests.ConnectTimeout("slow"))
-    with pytest.raises(errors.APIConnectionError) as caught:
+    with pytest.raises(errors.APIConnectionError, match=r"timed out after 5 attempt\(s\)") as caught:
         client.get_connector(WS, CID)
     assert caught.value.timed_out

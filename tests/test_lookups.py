@@ -10,7 +10,8 @@ import responses
 from pulumi.runtime.rpc import UNKNOWN
 
 from pulumi_bird import SmsChannel, get_connector, get_connector_output, list_connectors, list_connectors_output
-from pulumi_bird.testing import destroy, run_program
+from pulumi_bird.errors import NotFoundError
+from pulumi_bird.testing import ProgramError, destroy, run_program
 
 WS = "11111111-2222-4333-8444-555555555555"
 
@@ -59,9 +60,9 @@ def test_get_connector_of_an_unknown_id_raises_not_found(emulator, bird_config, 
     def program() -> None:
         get_connector(str(uuid.uuid4()))
 
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(ProgramError, match=r"the program raised NotFoundError: not found on Bird \[GET .*/connectors/[0-9a-f-]{36} -> 404\]") as caught:
         run_program(program, config=bird_config, host=host)
-    assert "not found" in str(caught.value).lower()
+    assert isinstance(caught.value.__cause__ or caught.value.__context__, NotFoundError)
 
 
 @responses.activate

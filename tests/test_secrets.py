@@ -6,11 +6,12 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from typing import Optional
 
 import pytest
 
 from pulumi_bird import Connector, SmsChannel, VoiceChannel, WebhookSubscription, event_filter
-from pulumi_bird.testing import ProviderHost, destroy, refresh, run_program
+from pulumi_bird.testing import ProgramError, ProviderHost, destroy, refresh, run_program
 from pulumi_bird.testing.fixtures import start_emulator
 
 ACCESS_KEY = "sk-live-secret-scan-4f8e2a7d9c"
@@ -34,7 +35,7 @@ def error_text(exc: BaseException) -> str:
     return "\n".join(parts)
 
 
-def program(number: str, signing_key: str, fail_number: str = None):
+def program(number: str, signing_key: str, fail_number: Optional[str] = None):
     def run() -> None:
         sms = SmsChannel("sms", phone_number_id=number, channel_message_type="2fa")
         VoiceChannel("voice", phone_number_id=fail_number or str(uuid.uuid5(uuid.NAMESPACE_OID, number)))
@@ -46,7 +47,8 @@ def program(number: str, signing_key: str, fail_number: str = None):
 
 @pytest.fixture
 def emulator():
-    with start_emulator(access_key=ACCESS_KEY, provision_seconds=0.05) as emu:
+    # Channels provision for long enough that the first readiness poll sees "provisioning" and logs it.
+    with start_emulator(access_key=ACCESS_KEY, provision_seconds=1.5) as emu:
         yield emu
 
 
@@ -64,12 +66,15 @@ def test_no_secret_in_state_providers_logs_or_errors(emulator):
         failing = str(uuid.uuid4())
         emulator.faults.fail_channel(failing, "carrier refused the number")
         emulator.faults.add("GET", r"/webhook-subscriptions/", 500, times=None)
-        for attempt in (
-            lambda: run_program(program(number, ROTATED_KEY, fail_number=failing), host=host, state=state),
-            lambda: run_program(program(number, SIGNING_KEY), host=host),  # the number is taken: 409
-            lambda: refresh(state, host=host),  # 500s on the subscription
+        for attempt, expected in (
+            (lambda: run_program(program(number, ROTATED_KEY, fail_number=failing), host=host, state=state),
+             r"create of resource 'voice' .* failed: .*carrier refused the number"),
+            (lambda: run_program(program(number, SIGNING_KEY), host=host),  # the number is taken: 409
+             r"create of resource '(sms|voice)' .* failed: .*-> 409\]"),
+            (lambda: refresh(state, host=host),  # 500s on the subscription
+             r"refresh of resource 'hook' .* failed: pulumi_bird\.errors\.ServerError: .*-> 500\]"),
         ):
-            with pytest.raises(Exception) as caught:
+            with pytest.raises(ProgramError, match=expected) as caught:
                 attempt()
             errors.append(error_text(caught.value))
         emulator.faults.clear()
@@ -99,11 +104,13 @@ def test_unreachable_api_and_bad_key_errors_hold_no_secret(inputs_of=None):
     reg_factory = lambda: SmsChannel("s", phone_number_id=str(uuid.uuid4()), channel_message_type="2fa")  # noqa: E731
     for api_url in ("http://127.0.0.1:9",):
         config = {"bird:accessKey": ACCESS_KEY, "bird:apiUrl": api_url, "bird:workspaceId": str(uuid.uuid4())}
-        with pytest.raises(Exception) as caught:
+        with pytest.raises(ProgramError, match=r"create of resource 's' .* failed: .*Bird API at http://127\.0\.0\.1:9 could not connect"
+                           ) as caught:
             run_program(reg_factory, config=config)
-        assert "127.0.0.1:9" in str(caught.value) and leaks(error_text(caught.value)) == []
+        assert leaks(error_text(caught.value)) == []
     with start_emulator(access_key="the-right-key-123") as emu:
         config = {"bird:accessKey": ACCESS_KEY, "bird:apiUrl": emu.url, "bird:workspaceId": emu.workspace_id}
-        with pytest.raises(Exception) as caught:
+        with pytest.raises(ProgramError, match=r"create of resource 's' .* failed: .*AuthenticationError: Bird refused the access key.* -> 401\]"
+                           ) as caught:
             run_program(reg_factory, config=config)
-        assert "401" in error_text(caught.value) and leaks(error_text(caught.value)) == []
+        assert leaks(error_text(caught.value)) == []

@@ -75,11 +75,30 @@ def test_future_timestamps_missing_headers_and_junk_are_refused():
         verify_signature(KEY, headers=bad, url=URL, body=BODY, now=NOW)
 
 
-def test_comparison_is_constant_time(monkeypatch):
+def test_comparison_is_constant_time_and_is_what_decides(monkeypatch):
     import pulumi_bird.webhooks as webhooks
 
-    used = []
+    compared: list[tuple[bytes, bytes]] = []
     real = hmac.compare_digest
-    monkeypatch.setattr(webhooks.hmac, "compare_digest", lambda a, b: used.append(1) or real(a, b))
-    verify_signature(KEY, headers=signed_headers(), url=URL, body=BODY, now=NOW)
-    assert used
+
+    def recording(a: bytes, b: bytes) -> bool:
+        compared.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(webhooks.hmac, "compare_digest", recording)
+    genuine = signed_headers()
+    expected = base64.b64decode(genuine["MessageBird-Signature"])
+    verify_signature(KEY, headers=genuine, url=URL, body=BODY, now=NOW)
+    assert compared == [(expected, expected)]
+
+    # A forged signature of the same length (one bit flipped): refused, after a constant-time comparison of
+    # the raw digests.
+    forged = bytes([expected[0] ^ 1]) + expected[1:]
+    forged_headers = {**genuine, "MessageBird-Signature": base64.b64encode(forged).decode()}
+    with pytest.raises(SignatureError, match=r"^the signature does not match this delivery$"):
+        verify_signature(KEY, headers=forged_headers, url=URL, body=BODY, now=NOW)
+    assert sorted(compared[1]) == sorted((forged, expected)) and len(compared) == 2
+
+    # compare_digest alone decides: nothing else (an early ==, a prefix check) refuses a signature it accepts.
+    monkeypatch.setattr(webhooks.hmac, "compare_digest", lambda a, b: True)
+    verify_signature(KEY, headers=forged_headers, url=URL, body=BODY, now=NOW)
