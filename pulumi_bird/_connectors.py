@@ -11,17 +11,13 @@ from typing import Any, Callable, Optional
 from . import errors
 from .client import BirdClient
 from ._create import SNAPSHOTS, as_utc, create_exactly_once, identity_key, newest_first_since
+from ._readiness import ReadinessScheduler, Turn, poll_interval, scheduler_for  # noqa: F401 (poll_interval: re-export)
 from .models import Connector, ConnectorStatus, CreateConnectorRequest
 
 log = logging.getLogger(__name__)
 
-# Readiness polling (https://docs.bird.com/api/channels-api/api-reference/channel-connectors): Bird gives no
-# provisioning time, so poll at once, then again after 30% of the time waited so far: the channel is seen
-# active at most ~30% late, with few calls for slow channels. At least 0.6 s apart (16 channels waiting at
-# once stay under Bird's 50 GET/s per workspace), at most 4.5 s apart (never more than 4.5 s late).
-POLL_FRACTION = 0.3
-POLL_MIN_INTERVAL = 0.6
-POLL_MAX_INTERVAL = 4.5
+# Readiness polling: the schedule (first poll 0.5 s after the POST, then every 26 % of the time waited, 0.5-4.5 s
+# apart) and the per-workspace scheduler that orders the polls of many waiting creates live in _readiness.
 # A hard stop for the loop whatever the clock says (a week of polls at the minimum interval is far less).
 MAX_POLLS = 100_000
 # Stages in which the channel is going away: a create that sees one has failed.
@@ -29,11 +25,6 @@ TERMINAL_STAGES = frozenset({"deprovisioning", "deprovisioned"})
 
 # Just after a POST, Bird may not serve the new connector's status yet: a 404 this early means "not yet".
 NOT_FOUND_GRACE = 30.0
-
-
-def poll_interval(elapsed: float) -> float:
-    """Seconds to wait before the next readiness poll, after ``elapsed`` seconds of waiting."""
-    return min(POLL_MAX_INTERVAL, max(POLL_MIN_INTERVAL, POLL_FRACTION * elapsed))
 
 
 def wait_connector_ready(
@@ -44,22 +35,44 @@ def wait_connector_ready(
     *,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    scheduler: Optional[ReadinessScheduler] = None,
 ) -> ConnectorStatus:
-    """Poll ``/status`` until the channel is ok/active; raise ReadinessError when it fails or time runs out."""
-    started = clock()
+    """Poll ``/status`` until the channel is ok/active; raise ReadinessError when it fails or time runs out.
+
+    The polls are scheduled by the workspace's :class:`~pulumi_bird._readiness.ReadinessScheduler` (the one its
+    GET budget has; ``scheduler`` overrides it). Passing ``sleep`` or ``clock`` gives the wait a private scheduler
+    on those (for tests). Failed polls (429, 5xx, no connection: the client has retried already) count as "not
+    ready yet" until the deadline, and so does a 404 in the first NOT_FOUND_GRACE seconds.
+    """
+    if scheduler is None:
+        pacer = client.pacer(workspace_id)
+        if sleep is time.sleep and clock is time.monotonic:
+            scheduler = scheduler_for(pacer)
+        else:
+            scheduler = ReadinessScheduler(pacer, clock=clock, sleep=sleep)
+    with scheduler.register(connector_id) as turn:
+        return _poll_until_ready(client, workspace_id, connector_id, timeout, turn, clock)
+
+
+def _poll_until_ready(
+    client: BirdClient, workspace_id: str, connector_id: str, timeout: float, turn: Turn, clock: Callable[[], float]
+) -> ConnectorStatus:
+    started = turn.registered_at
     deadline = started + timeout
     hiccup: Optional[errors.BirdError] = None
     for _ in range(MAX_POLLS):
+        priority = turn.wait(deadline)
         status: Optional[ConnectorStatus] = None
         try:
-            status = client.get_connector_status(workspace_id, connector_id)
+            status = client.get_connector_status(workspace_id, connector_id, priority=priority)
             hiccup = None
-        except (errors.RateLimitError, errors.ServerError, errors.APIConnectionError) as exc:
+        except (errors.RateLimitError, errors.ServerError, errors.APIConnectionError, errors.UnexpectedResponseError) as exc:
             hiccup = exc  # the client has retried already; the channel may be fine: poll on until the deadline
         except errors.NotFoundError as exc:
             if clock() - started > NOT_FOUND_GRACE:
                 raise
             hiccup = exc
+        turn.polled()
         channel = status.channel if status else None
         if channel is not None:
             if channel.ready:
@@ -70,20 +83,17 @@ def wait_connector_ready(
                     f"(status {channel.status}, stage {channel.stage}): {channel.error_message or 'Bird gave no reason'}",
                     connector_id=connector_id,
                 )
-        now = clock()
         state = f"status {channel.status}, stage {channel.stage}" if channel else "no channel yet"
         if hiccup is not None:
             state = f"last poll failed: {hiccup}"
-        if now >= deadline:
+        if clock() >= deadline:
             raise errors.ReadinessError(
                 f"the channel of connector {connector_id} was not active after {timeout:g}s ({state}); "
                 "raise ready_timeout if Bird is slow to provision",
                 connector_id=connector_id,
                 timed_out=True,
             )
-        wait = min(poll_interval(now - started), deadline - now)
-        log.debug("connector %s: %s; next poll in %.2fs", connector_id, state, wait)
-        sleep(wait)
+        log.debug("connector %s: %s; next poll in %.2fs", connector_id, state, max(0.0, turn.due - clock()))
     raise errors.ReadinessError(f"gave up waiting for connector {connector_id}", connector_id=connector_id, timed_out=True)
 
 
