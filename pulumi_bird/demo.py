@@ -29,6 +29,10 @@ DEMO_VOICE_NUMBER = "1c2b3a4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
 DEMO_SIGNING_KEY = "demo-signing-key"  # the emulator's deliveries are not real: a fixed key is fine here
 
 
+# The keys `pulumi config set --secret` sets (the runner is told the same with testing.secret()).
+SECRET_KEYS = ("bird:accessKey", "webhookSigningKey")
+
+
 def demo_config(emulator: BirdEmulator) -> dict[str, str]:
     """Stack config for the root program, pointed at ``emulator``."""
     return {
@@ -43,9 +47,10 @@ def demo_config(emulator: BirdEmulator) -> dict[str, str]:
 
 
 def run_with_runner(project: Path, config: dict[str, str]) -> dict[str, Any]:
-    from .testing import run_program
+    from .testing import run_program, secret
 
-    result = run_program(str(project), config=config, stack="demo")
+    stack_config = {k: secret(v) if k in SECRET_KEYS else v for k, v in config.items()}
+    result = run_program(str(project), config=stack_config, stack="demo")
     return result.outputs
 
 
@@ -54,6 +59,11 @@ def run_with_cli(project: Path, config: dict[str, str], pulumi: str) -> dict[str
     backend = Path(tempfile.mkdtemp(prefix="pulumi-bird-demo-"))
     env = dict(os.environ, PULUMI_BACKEND_URL=backend.as_uri(), PULUMI_CONFIG_PASSPHRASE="demo",
                PULUMI_SKIP_UPDATE_CHECK="true")
+    # The root Pulumi.yaml names no virtualenv (see its comment: the engine would resolve one from the main
+    # directory for the provider host, pulumi/pulumi#7061), so the language host and the provider shim both
+    # run PULUMI_PYTHON_CMD, else python3 on PATH: point both at this interpreter, which has pulumi_bird.
+    env.setdefault("PULUMI_PYTHON_CMD", sys.executable)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     stack = f"demo-{uuid.uuid4().hex[:8]}"
 
     def cli(*args: str, capture: bool = False) -> str:
@@ -64,7 +74,7 @@ def run_with_cli(project: Path, config: dict[str, str], pulumi: str) -> dict[str
     try:
         cli("stack", "init", stack)
         for key, value in config.items():
-            secret = ["--secret"] if key in ("bird:accessKey", "webhookSigningKey") else []
+            secret = ["--secret"] if key in SECRET_KEYS else []
             cli("config", "set", *secret, "--stack", stack, key, value)
         cli("up", "--yes", "--stack", stack, "--skip-preview")
         outputs = json.loads(cli("stack", "output", "--json", "--show-secrets", "--stack", stack, capture=True))
@@ -94,7 +104,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     started = time.monotonic()
     with BirdEmulator(provision_seconds=args.provision_seconds) as emulator:
         how = "pulumi up (local file backend)" if pulumi else "the program runner (no Pulumi CLI found)"
-        print(f"Bird emulator at {emulator.url}; deploying {project / 'Pulumi.yaml'} with {how}", file=sys.stderr)
+        shown = os.path.relpath(project / "Pulumi.yaml")  # relative: the same text on every machine
+        print(f"Bird emulator at {emulator.url}; deploying {shown} with {how}", file=sys.stderr)
         config = demo_config(emulator)
         outputs = run_with_cli(project, config, pulumi) if pulumi else run_with_runner(project, config)
     print(json.dumps(outputs, indent=2, sort_keys=True))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pulumi_bird.testing import destroy, run_program
+from pulumi_bird.testing import destroy, run_program, secret
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -38,7 +38,7 @@ def test_every_example_is_a_pulumi_project():
 
 
 def test_root_program_exports_channels_and_subscription(emulator, bird_config, host):
-    result = run_program(str(ROOT), config=dict(channels_config(bird_config), webhookSigningKey="k-1"), host=host)
+    result = run_program(str(ROOT), config=dict(channels_config(bird_config), webhookSigningKey=secret("k-1")), host=host)
     out = result.outputs
     assert out, (result.steps, result.state.outputs)
     assert out["smsChannelId"] and out["voiceChannelId"] and out["webhookSubscriptionId"]
@@ -53,7 +53,7 @@ def test_consumer_stack_subscribes_to_the_channel_of_another_stack(emulator, bir
     sms_channel = channels.outputs["smsChannelId"]
     consumer = run_program(
         str(EXAMPLES / "consumer"),
-        config=dict(bird_config, inboundUrl="https://hooks.example.com/inbound", signingKey="consumer-key-1",
+        config=dict(bird_config, inboundUrl="https://hooks.example.com/inbound", signingKey=secret("consumer-key-1"),
                     channelsStack="acme/bird-channels/prod"),
         stack_references={"acme/bird-channels/prod": channels.outputs},
         host=host,
@@ -66,7 +66,7 @@ def test_consumer_stack_subscribes_to_the_channel_of_another_stack(emulator, bir
     destroy(channels.state, host=host)
 
 
-def test_adopt_existing_imports_without_creating(emulator, bird_config, host):
+def test_adopt_existing_adopts_without_creating(emulator, bird_config, host):
     number = str(uuid.uuid4())
     from pulumi_bird import SmsChannel
 
@@ -74,11 +74,15 @@ def test_adopt_existing_imports_without_creating(emulator, bird_config, host):
                                           name="made in the dashboard"), host=host)
     existing = made.state.find("dashboard")
     before = len(emulator.backend.list_all_connectors(emulator.workspace_id))
+    emulator.clear_requests()
     adopted = run_program(
         str(EXAMPLES / "adopt-existing"),
         config=dict(bird_config, connectorId=existing.id, connectorName="made in the dashboard", phoneNumberId=number),
         host=host,
     )
+    # adopt_id, not import_ (which the engine cannot serve for dynamic providers): no POST, the same connector.
+    assert [r for r in emulator.requests if r.method == "POST"] == []
+    assert adopted.state.find("adopted-sms").id == existing.id
     assert adopted.outputs["channelId"] == existing.outputs["channel_id"]
     assert adopted.outputs["liveChannelStatus"] == "ok"
     assert len(emulator.backend.list_all_connectors(emulator.workspace_id)) == before
@@ -89,7 +93,7 @@ def test_adopt_existing_imports_without_creating(emulator, bird_config, host):
 
 def test_generic_connector_keeps_security_arguments_secret(emulator, bird_config, host):
     result = run_program(str(EXAMPLES / "generic-connector"),
-                         config=dict(bird_config, wabaId="waba-123", accessToken="wa-token-secret-9"), host=host)
+                         config=dict(bird_config, wabaId="waba-123", accessToken=secret("wa-token-secret-9")), host=host)
     assert result.outputs["whatsappChannelId"]
     assert isinstance(result.outputs["smsConnectorCount"], int)
     state = result.state.to_json()
@@ -107,7 +111,7 @@ def _load_receiver():
 def test_webhook_receiver_example_and_its_receiver(emulator, bird_config, host):
     public = "https://hooks.example.com/bird/created"
     result = run_program(str(EXAMPLES / "webhook-receiver"),
-                         config=dict(bird_config, publicUrl=public, signingKey="receiver-key-5"), host=host)
+                         config=dict(bird_config, publicUrl=public, signingKey=secret("receiver-key-5")), host=host)
     sub = result.outputs["subscriptionId"]
     key = emulator.backend.get_signing_key(emulator.organization_id, emulator.workspace_id, sub)
     assert key == "receiver-key-5"

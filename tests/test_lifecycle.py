@@ -1,6 +1,7 @@
-"""Whole programs through the runner (mock monitor + the SDK's real provider host) against the emulator:
-preview, up, no-op up, in-place update, delete-first replacement, refresh (drift, out-of-band delete),
-import and destroy, for all four resources."""
+"""Whole programs through the runner (the engine double: mock monitor + the SDK's real provider host, sent
+the engine's requests) against the emulator: preview with unknowns, up, no-op up, in-place update,
+delete-first replacement, refresh then an unchanged up, drift, get (also in preview), import_ refused as the
+engine fails, adoption with adopt_id, and destroy, for all four resources."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pulumi
 import pytest
 
 from pulumi_bird import Connector, SmsChannel, VoiceChannel, WebhookSubscription, event_filter
-from pulumi_bird.testing import State, destroy, refresh, run_program
+from pulumi_bird.testing import ProgramError, State, destroy, refresh, run_program
 
 SMS_NUMBER = "5d1c0a3e-2b4f-4c6d-8e7f-9a0b1c2d3e4f"
 OTHER_NUMBER = "7e6d5c4b-3a2f-4e1d-8c0b-9a8f7e6d5c4b"
@@ -68,6 +69,16 @@ def test_preview_up_update_replace_refresh_destroy(emulator, host):
     assert set(again.steps.values()) == {"same"}
     assert [r.method for r in emulator.requests] == []  # an unchanged up makes no call
 
+    # Refresh (Read with the old outputs and inputs; returned inputs replace the stored ones), then an
+    # unchanged up: nothing to do, only reads were made.
+    emulator.clear_requests()
+    refreshed_once = refresh(again.state, host=host)
+    assert {r.method for r in emulator.requests} == {"GET"}
+    emulator.clear_requests()
+    again = run(host, settings, state=refreshed_once)
+    assert set(again.steps.values()) == {"same"}
+    assert emulator.requests == []
+
     emulator.clear_requests()
     preview = run(host, dict(settings, url="https://hooks.example.com/b", type="2fa"), state=again.state, preview=True)
     assert preview.steps[first.state.find("hook").urn] == "update"
@@ -101,28 +112,45 @@ def test_preview_up_update_replace_refresh_destroy(emulator, host):
     assert emulator.backend.list_all_webhooks(emulator.organization_id, emulator.workspace_id) == []
 
 
-def test_import_adopts_an_existing_connector_and_get_reads_one(emulator, host):
+def test_get_reads_in_preview_too_and_a_missing_id_fails(emulator, host):
+    made = run_program(lambda: VoiceChannel("made", phone_number_id=OTHER_NUMBER, name="legacy-voice"), host=host)
+    existing = made.state.find("made")
+
+    def look_up() -> None:
+        pulumi.export("channel", VoiceChannel.get("looked-up", existing.id).channel_id)
+
+    for preview in (True, False):
+        emulator.clear_requests()
+        result = run_program(look_up, host=host, preview=preview)
+        # The engine's ReadStep runs during a preview as well: get() calls Bird then too.
+        assert result.outputs["channel"] == existing.outputs["channel_id"]
+        assert [r.method for r in emulator.requests] and {r.method for r in emulator.requests} == {"GET"}
+    assert result.resource("looked-up").external
+    destroy(result.state, host=host)  # a get()'s resource is never deleted
+    assert any(c["id"] == existing.id for c in emulator.backend.list_all_connectors(emulator.workspace_id))
+
+    missing = "0b0e2c7d-5b8a-4f0e-9d3c-2a1b0c9d8e7f"
+    with pytest.raises(ProgramError, match=missing) as caught:
+        run_program(lambda: VoiceChannel.get("ghost", missing), host=host, preview=True)
+    assert caught.value.provider_error.operation == "Read" and caught.value.resource == "ghost"
+    destroy(made.state, host=host)
+
+
+def test_import_is_refused_as_the_engine_fails(emulator, host):
     made = run_program(lambda: VoiceChannel("made", phone_number_id=OTHER_NUMBER, name="legacy-voice"), host=host)
     existing = made.state.find("made").id
 
     def adopt() -> None:
         VoiceChannel("adopted", phone_number_id=OTHER_NUMBER, name="legacy-voice",
                      opts=pulumi.ResourceOptions(import_=existing))
-        looked_up = VoiceChannel.get("looked-up", existing)
-        pulumi.export("channel", looked_up.channel_id)
 
-    adopted = run_program(adopt, host=host)
-    assert adopted.state.find("adopted").id == existing
-    assert adopted.outputs["channel"] == made.state.find("made").outputs["channel_id"]
-    assert len(emulator.backend.list_all_connectors(emulator.workspace_id)) == 1  # nothing new was created
-
-    def mismatched() -> None:
-        VoiceChannel("adopted", phone_number_id=SMS_NUMBER, name="legacy-voice", opts=pulumi.ResourceOptions(import_=existing))
-
-    with pytest.raises(Exception, match="phone_number_id"):
-        run_program(mismatched, host=host)
-    destroy(adopted.state, host=host)
-    assert emulator.backend.list_all_connectors(emulator.workspace_id) == []
+    emulator.clear_requests()
+    with pytest.raises(ProgramError, match=r"KeyError: '__provider' \(pulumi/pulumi#16175\)") as caught:
+        run_program(adopt, host=host)
+    assert f"adopt_id={existing!r}" in str(caught.value) and "VoiceChannel.get(name, id)" in str(caught.value)
+    assert emulator.requests == []  # the host failed before our provider ran
+    assert caught.value.state.resources == []
+    destroy(made.state, host=host)
 
 
 def test_exports_round_trip_as_json(emulator, host):

@@ -97,7 +97,14 @@ def test_up_again_change_replace_destroy(cfg, state_dir):
     exclusive = run_program(two_toys(size=7, name="z", exclusive=True), config=cfg, state=replaced.state)
     assert exclusive.steps[urn("a")] == "replace"
     log = calls(state_dir)[mark:]
+    old_b = replaced.resource("b").id
+    # b's name comes from a's id: the engine re-diffs b with that input unknown (step_generator.go
+    # calculateDependentReplacements); the toy replaces on a new name, so b is deleted first, then a.
+    assert f"diff {old_b} unknown=name" in log
+    assert verbs(state_dir, mark) == ["delete", "delete", "create", "create"]
+    assert [l.split()[1] for l in log if l.startswith("delete")] == [old_b, new_a.id]
     assert log.index(f"delete {new_a.id} y") < next(i for i, l in enumerate(log) if l.startswith("create") and l.endswith(" z"))
+    assert exclusive.steps[urn("b")] == "replace"
 
     # destroy deletes in reverse creation order.
     mark = len(calls(state_dir))
@@ -106,6 +113,42 @@ def test_up_again_change_replace_destroy(cfg, state_dir):
     assert stored(state_dir) == {}
     deleted = [line.split()[2] for line in calls(state_dir)[mark:]]
     assert deleted == [f"b-of-{exclusive.resource('a').id}", "z"]
+
+
+def test_delete_before_replace_rules(cfg, state_dir):
+    def pair(name, *, dbr=None, retain=False, depends=True):
+        def program():
+            a = Toy("a", name=name, exclusive=True,
+                    opts=pulumi.ResourceOptions(delete_before_replace=dbr, retain_on_delete=retain))
+            # b depends on a only through depends_on: no input of b can change, so b stays.
+            Toy("b", name="b", opts=pulumi.ResourceOptions(depends_on=[a] if depends else None))
+
+        return program
+
+    up = run_program(pair("x"), config=cfg)
+    a, b = up.resource("a"), up.resource("b")
+    mark = len(calls(state_dir))
+    moved = run_program(pair("y"), config=cfg, state=up.state)
+    assert moved.steps == {urn("a"): "replace", urn("b"): "same"}
+    assert verbs(state_dir, mark) == ["delete", "create"]  # the provider asked for delete-first
+    assert not any(line.startswith(f"diff {b.id}") and "unknown" in line and "name" in line.split("unknown=")[1]
+                   for line in calls(state_dir)[mark:])
+
+    # deleteBeforeReplace=False in the program overrides the provider: create first, delete last.
+    mark = len(calls(state_dir))
+    later = run_program(pair("z", dbr=False), config=cfg, state=moved.state)
+    assert verbs(state_dir, mark) == ["create", "delete"]
+
+    # retainOnDelete: the replaced copy is left alone (step.go DeleteStep.Apply), also delete-first.
+    kept = run_program(pair("z", retain=True), config=cfg, state=later.state)
+    old_a = kept.resource("a").id
+    mark = len(calls(state_dir))
+    retained = run_program(pair("w", retain=True), config=cfg, state=kept.state)
+    assert retained.steps[urn("a")] == "replace"
+    assert verbs(state_dir, mark) == ["create"]
+    assert old_a in stored(state_dir)
+    destroy(retained.state, config=cfg)
+    assert set(stored(state_dir)) == {old_a, retained.resource("a").id} - {a.id}
 
 
 def test_resources_dropped_from_the_program_are_deleted(cfg, state_dir):
@@ -148,7 +191,9 @@ def test_preview_checks_and_diffs_but_changes_nothing(cfg, state_dir):
     plan_delete = run_program(lambda: None, config=cfg, state=up.state, preview=True)
     assert plan_delete.steps == {urn("a"): "delete", urn("b"): "delete"}
     assert verbs(state_dir, mark) == []
-    assert [c.split()[0] for c in calls(state_dir)[mark:]] == ["check", "diff"] * 4
+    # A replacement is checked again without olds (step_generator.go continueStepsFromDiff).
+    replace, same = ["check", "diff", "check"], ["check", "diff"]
+    assert [c.split()[0] for c in calls(state_dir)[mark:]] == replace * 2 + same * 2
     assert plan.state.to_json() == up.state.to_json()
 
 
@@ -250,37 +295,39 @@ def test_get_reads_an_existing_resource(cfg, state_dir):
     destroy(result.state, config=cfg)
     assert src.id in stored(state_dir)
 
-    with pytest.raises(ProgramError, match="with id 'missing' was not found"):
-        run_program(lambda: Toy.get("found", "missing"), config=cfg)
+    # The engine's ReadStep fails only when the provider returns no properties at all, and the SDK's
+    # host always returns some (it adds __provider): a read() answering "gone" (empty id) makes a
+    # resource whose outputs are all missing, with the requested id. Providers must raise instead.
+    ghost = run_program(lambda: pulumi.export("id", Toy.get("found", "missing").id), config=cfg)
+    assert ghost.outputs == {"id": "missing"}
+    assert set(ghost.resource("found").outputs) == {"__provider"}
 
-    # A preview makes no provider calls for a get: its properties stay unknown.
+    # ReadStep runs during a preview too: a get() reads the resource.
     mark = len(calls(state_dir))
     planned = run_program(program, config=cfg, preview=True)
     assert planned.steps == {urn("found"): "read"}
-    assert planned.outputs == {"size": UNKNOWN, "serial": UNKNOWN}
-    assert calls(state_dir)[mark:] == []
+    assert planned.outputs == {"size": 4, "serial": src.outputs["serial"]}
+    assert calls(state_dir)[mark:] == [f"read {src.id}"]
 
 
-def test_import_adopts_a_matching_resource_and_rejects_a_different_one(cfg, state_dir):
+def test_import_of_a_dynamic_resource_is_refused_as_the_engine_fails(cfg, state_dir):
     src = run_program(lambda: Toy("src", name="orig", size=4), config=cfg).resource("src")
 
-    def program(size):
-        return lambda: Toy("adopted", name="orig", size=size, opts=pulumi.ResourceOptions(import_=src.id))
+    def adopt():
+        Toy("adopted", name="orig", size=4, opts=pulumi.ResourceOptions(import_=src.id))
 
-    with pytest.raises(ProgramError, match="do not match the existing resource"):
-        run_program(program(5), config=cfg)
-
-    mark = len(calls(state_dir))
-    imported = run_program(program(4), config=cfg)
-    assert imported.steps == {urn("adopted"): "import"}
-    assert imported.resource("adopted").id == src.id
-    assert imported.resource("adopted").outputs["serial"] == src.outputs["serial"]
-    assert verbs(state_dir, mark) == []
-    assert f"read {src.id}" in calls(state_dir)[mark:]
-
-    # Once imported it is managed: the next up with the same program is a no-op.
-    again = run_program(program(4), config=cfg, state=imported.state)
-    assert again.steps == {urn("adopted"): "same"}
+    for preview in (True, False):
+        mark = len(calls(state_dir))
+        with pytest.raises(ProgramError) as caught:
+            run_program(adopt, config=cfg, preview=preview)
+        message = str(caught.value)
+        # The engine's id-only Read reaches the SDK's host, which fails before the provider runs.
+        assert "KeyError: '__provider'" in message and "pulumi/pulumi#16175" in message
+        assert f"adopt_id={src.id!r}" in message and "Toy.get(name, id)" in message
+        assert caught.value.provider_error.operation == "Read"
+        assert calls(state_dir)[mark:] == []  # neither read nor create reached the provider
+        assert caught.value.state.resources == []
+    assert set(stored(state_dir)) == {src.id}
 
 
 def test_stack_references_are_answered_from_given_outputs(cfg):

@@ -1,7 +1,7 @@
-"""Emulator fixtures for pytest: ``start_emulator(...)`` and the ``bird_emulator`` fixture.
+"""Emulator helpers that need no test framework: ``start_emulator(...)``.
 
-The plugin registered under ``pytest11`` re-exports ``bird_emulator``, so any test of a project that
-installs pulumi-bird can ask for it by name.
+The ``bird_emulator`` pytest fixture lives in :mod:`pulumi_bird.testing.plugin`, the pytest plugin
+registered under ``pytest11``; this module imports without pytest installed.
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Iterator
 
-import pytest
-
 from pulumi_bird.emulator import BirdEmulator
+
+__all__ = ["start_emulator"]
 
 
 @contextlib.contextmanager
@@ -22,13 +22,3 @@ def start_emulator(**kwargs: Any) -> Iterator[BirdEmulator]:
         yield emulator
     finally:
         emulator.stop()
-
-
-@pytest.fixture
-def bird_emulator() -> Iterator[BirdEmulator]:
-    """A started emulator with the default key, workspace and provisioning time; stopped after the test.
-
-    Tune it inside the test: ``bird_emulator.provision_seconds = 0.1``, ``bird_emulator.faults.add(...)``.
-    """
-    with start_emulator() as emulator:
-        yield emulator

@@ -35,6 +35,8 @@ from pulumi.runtime import rpc
 from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
+from .project import Secret
+
 __all__ = [
     "CheckResult",
     "CreateResult",
@@ -47,12 +49,15 @@ __all__ = [
     "decode_provider",
     "make_urn",
     "parse_urn",
+    "shim_command",
 ]
 
 UNKNOWN = rpc.UNKNOWN
 """The wire value of an unknown property (what the engine sends during preview)."""
 
 PROVIDER_KEY = "__provider"
+# The package of Python dynamic providers (pkg/resource/deploy/target.go pythonDynamicProviderPackage).
+DYNAMIC_PACKAGE = "pulumi-python"
 
 # The engine's default per-operation timeout is much longer; two minutes keeps a hung test short
 # while leaving room for a create that waits for provisioning.
@@ -137,12 +142,15 @@ class CreateResult:
 class ReadResult:
     """Result of ``Read``. An empty ``id`` means the resource is gone.
 
-    ``inputs`` is ``None`` unless the provider returned inputs to use for later diffs.
+    ``inputs`` is ``None`` unless the provider returned inputs to use for later diffs;
+    ``has_properties`` is false when the response carried no properties at all (the only case in
+    which the engine's ReadStep fails).
     """
 
     id: str
     outs: dict
     inputs: Optional[dict] = None
+    has_properties: bool = True
 
 
 def make_urn(type_: str, name: str, stack: str = "dev", project: str = "test") -> str:
@@ -221,6 +229,56 @@ def from_struct(struct: struct_pb2.Struct) -> dict:
     return plain(result) if isinstance(result, dict) else {}
 
 
+# --- the engine's way of starting the host ----------------------------------------------------
+
+
+def shim_command(cwd: str, env: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:
+    """The command and environment the ``pulumi-resource-pulumi-python`` shim would exec.
+
+    The engine does not run ``python -m pulumi.dynamic`` itself: it runs that shell script
+    (pulumi/pulumi sdk/python/dist/pulumi-resource-pulumi-python) in the project's main directory
+    with the runtime options as ``PULUMI_RUNTIME_*``. This mirrors the script line by line:
+
+    - no ``PULUMI_RUNTIME_VIRTUALENV``: the ``uv`` toolchain means ``.venv``; ``poetry`` asks
+      ``poetry env info --path``;
+    - a virtualenv (trailing slash dropped) relative to the script's ``$PWD`` (``cwd``: the *main*
+      directory, not the project root; pulumi/pulumi#7061) must hold ``bin/python``, which runs
+      with the virtualenv's ``bin`` first on ``PATH`` and ``PYTHONHOME`` unset;
+    - otherwise ``PULUMI_PYTHON_CMD``, else ``python3`` from ``PATH``.
+
+    :raises HostStartError: with the script's own explanation when the virtualenv is missing.
+    """
+    env = dict(env)
+    venv = env.get("PULUMI_RUNTIME_VIRTUALENV", "")
+    if not venv:
+        toolchain = env.get("PULUMI_RUNTIME_TOOLCHAIN", "")
+        if toolchain == "uv":
+            venv = ".venv"
+        elif toolchain == "poetry":
+            done = subprocess.run(
+                ["poetry", "env", "info", "--path"], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+            )
+            venv = done.stdout.strip()
+    if not venv:
+        python = env.get("PULUMI_PYTHON_CMD") or "python3"
+        return [python, "-u", "-m", "pulumi.dynamic"], env
+    venv = venv.rstrip("/") if venv != "/" else venv
+    if not venv.startswith("/"):
+        venv = f"{cwd}/{venv}"
+    python = f"{venv}/bin/python"
+    if os.path.isfile(python):
+        env["PATH"] = f"{venv}/bin" + (f":{env['PATH']}" if env.get("PATH") else ":")
+        env.pop("PYTHONHOME", None)
+        return [python, "-u", "-m", "pulumi.dynamic"], env
+    problem = "doesn't appear to be a virtual environment" if os.path.isdir(venv) else "doesn't exist"
+    raise HostStartError(
+        f'The \'virtualenv\' option in Pulumi.yaml is set to "{venv}", but "{venv}" {problem}. '
+        f"The engine starts the dynamic provider host in {cwd} and resolves the option from there "
+        f"(pulumi/pulumi#7061); create it with `python3 -m venv {venv}` and install the program's "
+        "requirements into it, or point the option at an existing virtualenv."
+    )
+
+
 # --- the host --------------------------------------------------------------------------------
 
 
@@ -292,7 +350,11 @@ class ProviderHost:
     :param env: environment overrides for the host process, merged over ``os.environ``.
         ``PULUMI_PROJECT``/``PULUMI_STACK`` default to ``project``/``stack``. Modules holding
         provider classes must be importable by the host (dill pickles them by reference).
-    :param cwd: working directory of the host process (the engine uses the program directory).
+    :param cwd: working directory of the host process (the engine uses the project's main directory).
+    :param shim: start the host the way the engine does, through the logic of the
+        ``pulumi-resource-pulumi-python`` shim (:func:`shim_command`: the runtime's virtualenv
+        resolved from ``cwd``, else ``PULUMI_PYTHON_CMD`` or ``python3``) instead of this
+        interpreter; :meth:`for_project` sets it up for a Pulumi.yaml.
     :param timeout: default per-call gRPC deadline, seconds.
     :param start_timeout: how long to wait for the port line, seconds.
 
@@ -309,9 +371,12 @@ class ProviderHost:
         *,
         project: str = "test",
         stack: str = "dev",
+        shim: bool = False,
         timeout: float = DEFAULT_CALL_TIMEOUT,
         start_timeout: float = DEFAULT_START_TIMEOUT,
     ) -> None:
+        self.shim = shim
+        self.argv: Optional[list[str]] = None  # the command that started the process
         self.config = dict(config or {})
         self.env = dict(env or {})
         self.cwd = cwd
@@ -326,6 +391,34 @@ class ProviderHost:
         self._finalizer: Optional[weakref.finalize] = None
         self._io = _HostOutput()
         self._readers: list[threading.Thread] = []
+
+    @classmethod
+    def for_project(
+        cls,
+        project: Any,
+        config: Optional[Mapping[str, Any]] = None,
+        env: Optional[Mapping[str, str]] = None,
+        *,
+        stack: str = "dev",
+        **kwargs: Any,
+    ) -> "ProviderHost":
+        """A host launched as the engine launches one for ``project`` (a directory holding
+        Pulumi.yaml, or a loaded :class:`~.project.Project`): in its main directory, with
+        ``PULUMI_RUNTIME_*``, ``PULUMI_PROJECT`` and ``PULUMI_CONFIG`` set, through the shim's logic.
+        ``env`` is the environment the CLI would run in (merged over ``os.environ``)."""
+        from .project import Project, load_project
+
+        loaded = project if isinstance(project, Project) else load_project(project)
+        cwd, additions = loaded.provider_launch(config or {})
+        return cls(
+            config=config,
+            env={**(env or {}), **additions},
+            cwd=cwd,
+            project=loaded.name,
+            stack=stack,
+            shim=True,
+            **kwargs,
+        )
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -351,19 +444,30 @@ class ProviderHost:
                 raise HostStartError(f"provider host exited with {self._proc.returncode}")
             return self
         env = dict(os.environ)
-        env["PULUMI_PROJECT"] = self.project
-        env["PULUMI_STACK"] = self.stack
-        env.update(self.env)
-        # `-u` as in the engine's pulumi-resource-pulumi-python shim: the host writes its port
-        # without flushing, so a buffered stdout would never deliver it.
-        self._proc = subprocess.Popen(
-            [sys.executable, "-u", "-m", "pulumi.dynamic"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            cwd=self.cwd,
-        )
+        if self.shim:
+            # provider_plugin.go NewProvider: PULUMI_PROJECT (and the runtime options) only.
+            env.update(self.env)
+            argv, env = shim_command(self.cwd or os.getcwd(), env)
+        else:
+            env["PULUMI_PROJECT"] = self.project
+            env["PULUMI_STACK"] = self.stack
+            env.update(self.env)
+            # `-u` as in the engine's pulumi-resource-pulumi-python shim: the host writes its port
+            # without flushing, so a buffered stdout would never deliver it.
+            argv = [sys.executable, "-u", "-m", "pulumi.dynamic"]
+        self.argv = argv
+        try:
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+                cwd=self.cwd,
+            )
+        except OSError as exn:
+            raise HostStartError(f"could not run {argv[0]!r} to start the provider host: {exn}") from None
+        self._proc = proc
         self._finalizer = weakref.finalize(self, _reap, self._proc, self._channel_box)
         # The readers must not hold `self`, or an unstopped host could never be collected.
         self._readers = [
@@ -439,19 +543,33 @@ class ProviderHost:
             raise ProviderError(operation, details or str(code), code=code, urn=urn) from None
 
     def configure(self, config: Mapping[str, Any], *, timeout: Optional[float] = None) -> None:
-        """Send ``Configure`` with ``config`` (done by :meth:`start` with the constructor's config)."""
-        variables = {}
+        """Send ``Configure`` with ``config`` (done by :meth:`start` with the constructor's config).
+
+        As the engine configures a dynamic provider: the *whole* stack config with its namespaces
+        (pkg/resource/deploy/target.go GetPackageConfig keeps ``bird:accessKey`` as is for
+        ``pulumi-python``); values set with ``--secret`` (:class:`~.project.Secret`) travel as
+        secrets in ``args`` (provider_plugin.go Configure marshals them with KeepSecrets), and the
+        deprecated ``variables`` map is keyed ``pulumi-python:config:<key>``, secrets removed.
+        """
+        variables, args = {}, {}
         for key, value in config.items():
-            ns, _, name = key.partition(":")
-            wire = value if isinstance(value, str) else json.dumps(plain(value))
-            variables[f"{ns}:config:{name}" if name else key] = wire
+            is_secret = isinstance(value, Secret)
+            inner = value.value if is_secret else value
+            wire = inner if isinstance(inner, str) else json.dumps(plain(inner))
+            variables[f"{DYNAMIC_PACKAGE}:config:{key}"] = wire
+            args[key] = rpc.wrap_rpc_secret(inner) if is_secret else inner
+        # provider_plugin.go Configure: the default provider's type and URN come with the request.
+        provider_type = f"pulumi:providers:{DYNAMIC_PACKAGE}"
         request = provider_pb2.ConfigureRequest(
             variables=variables,
-            args=to_struct(config),
+            args=to_struct(args, keep_secrets=True),
             acceptSecrets=True,
             acceptResources=True,
             sends_old_inputs=True,
             sends_old_inputs_to_delete=True,
+            type=provider_type,
+            name="default",
+            urn=make_urn(provider_type, "default", stack=self.stack, project=self.project),
         )
         self._call("Configure", request, None, timeout)
 
@@ -537,21 +655,18 @@ class ProviderHost:
         *,
         timeout: Optional[float] = None,
     ) -> ReadResult:
-        """``Read``: ``properties`` are the prior outputs (refresh) or empty (get/import, then
-        ``inputs`` must carry ``__provider``)."""
-        response = self._send(
-            "Read",
-            provider_pb2.ReadRequest,
-            urn,
-            timeout,
-            id=id,
-            properties=to_struct(properties),
-            inputs=to_struct(inputs),
-        )
+        """``Read``. The engine sends: on refresh the old outputs as ``properties`` and the old
+        inputs; on ``get()`` the registered properties as both; on an import the id alone
+        (``inputs=None`` leaves the field unset, as provider_plugin.go Read does for nil inputs)."""
+        fields: dict = {"id": id, "properties": to_struct(properties)}
+        if inputs is not None:
+            fields["inputs"] = to_struct(inputs)
+        response = self._send("Read", provider_pb2.ReadRequest, urn, timeout, **fields)
         return ReadResult(
             id=response.id,
             outs=from_struct(response.properties),
             inputs=from_struct(response.inputs) if response.HasField("inputs") else None,
+            has_properties=response.HasField("properties"),
         )
 
     def update(

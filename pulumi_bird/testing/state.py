@@ -1,0 +1,205 @@
+"""The stack state the runner keeps between runs, like a stack file (``pulumi stack export``).
+
+Secrets are plain in memory and sealed (base64 under the secret signature) in :meth:`State.to_json`:
+enough to keep plaintext out of a state a test scans, not encryption.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Optional
+
+from pulumi.runtime import rpc
+
+__all__ = ["ProgramResult", "ResourceState", "State"]
+
+_SIG = rpc._special_sig_key
+_SECRET_SIG = rpc._special_secret_sig
+_STATE_VERSION = 1
+
+
+def _encrypt(value: Any) -> dict:
+    # Stack files keep secrets as ciphertext under the secret signature. This is base64, not
+    # encryption: enough to keep plaintext out of a state a test scans, not to protect it.
+    blob = base64.b64encode(json.dumps(value, sort_keys=True).encode()).decode()
+    return {_SIG: _SECRET_SIG, "ciphertext": blob}
+
+
+def _decrypt(value: Any) -> Any:
+    return json.loads(base64.b64decode(value["ciphertext"]))
+
+
+def _is_ciphertext(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(_SIG) == _SECRET_SIG and "ciphertext" in value
+
+
+def _seal(props: Mapping[str, Any], secret: Iterable[str]) -> dict:
+    secret = set(secret)
+    return {k: _encrypt(v) if k in secret else v for k, v in props.items()}
+
+
+def _unseal(props: Mapping[str, Any]) -> tuple[dict, set]:
+    out, secret = {}, set()
+    for key, value in props.items():
+        if _is_ciphertext(value):
+            out[key] = _decrypt(value)
+            secret.add(key)
+        else:
+            out[key] = value
+    return out, secret
+
+
+@dataclass
+class ResourceState:
+    """One resource as the engine records it in the stack.
+
+    ``inputs`` are the checked inputs and ``outputs`` what the provider returned, both with
+    ``__provider``; ``secret_inputs``/``secret_outputs`` name the top-level properties that are
+    secret (plain in memory, ciphertext in :meth:`State.to_json`). ``external`` marks a resource
+    read with ``get`` (never deleted); ``pending_delete`` an old copy of a replaced resource that
+    still has to be deleted. ``dependencies`` and ``property_dependencies`` (input name -> URNs) are
+    the edges the engine walks to find what a delete-before-replace condemns.
+    """
+
+    urn: str
+    type: str
+    name: str
+    id: str
+    inputs: dict
+    outputs: dict
+    secret_inputs: set = field(default_factory=set)
+    secret_outputs: set = field(default_factory=set)
+    external: bool = False
+    protect: bool = False
+    retain_on_delete: bool = False
+    pending_delete: bool = False
+    dependencies: list = field(default_factory=list)
+    property_dependencies: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """JSON-ready form, secrets as ciphertext."""
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "id": self.id,
+            "inputs": _seal(self.inputs, self.secret_inputs),
+            "outputs": _seal(self.outputs, self.secret_outputs),
+            "external": self.external,
+            "protect": self.protect,
+            "retainOnDelete": self.retain_on_delete,
+            "pendingDelete": self.pending_delete,
+            "dependencies": list(self.dependencies),
+            "propertyDependencies": {k: list(v) for k, v in self.property_dependencies.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "ResourceState":
+        """Inverse of :meth:`to_dict`."""
+        inputs, secret_inputs = _unseal(data.get("inputs") or {})
+        outputs, secret_outputs = _unseal(data.get("outputs") or {})
+        return cls(
+            urn=data["urn"],
+            type=data["type"],
+            name=data["name"],
+            id=data.get("id", ""),
+            inputs=inputs,
+            outputs=outputs,
+            secret_inputs=secret_inputs,
+            secret_outputs=secret_outputs,
+            external=bool(data.get("external")),
+            protect=bool(data.get("protect")),
+            retain_on_delete=bool(data.get("retainOnDelete")),
+            pending_delete=bool(data.get("pendingDelete")),
+            dependencies=list(data.get("dependencies") or []),
+            property_dependencies={k: list(v) for k, v in (data.get("propertyDependencies") or {}).items()},
+        )
+
+
+@dataclass
+class State:
+    """A stack's state: resources in creation order, plus the stack's exports."""
+
+    resources: list = field(default_factory=list)
+    outputs: dict = field(default_factory=dict)
+    secret_outputs: set = field(default_factory=set)
+    project: str = "test"
+    stack: str = "dev"
+
+    def get(self, urn: str) -> Optional[ResourceState]:
+        """The live resource with this URN, or ``None``."""
+        for res in self.resources:
+            if res.urn == urn and not res.pending_delete:
+                return res
+        return None
+
+    def find(self, name: str, type_: Optional[str] = None) -> ResourceState:
+        """The live resource with this logical name (and type); ``KeyError`` if none or ambiguous."""
+        hits = [
+            r
+            for r in self.resources
+            if r.name == name and not r.pending_delete and (type_ is None or r.type == type_)
+        ]
+        if len(hits) != 1:
+            raise KeyError(f"{len(hits)} resources named {name!r} in state")
+        return hits[0]
+
+    def to_json(self, **kwargs: Any) -> str:
+        """Serialize like a stack file (secrets as ciphertext); ``kwargs`` go to ``json.dumps``."""
+        data = {
+            "version": _STATE_VERSION,
+            "project": self.project,
+            "stack": self.stack,
+            "outputs": _seal(self.outputs, self.secret_outputs),
+            "resources": [r.to_dict() for r in self.resources],
+        }
+        return json.dumps(data, **kwargs)
+
+    @classmethod
+    def from_json(cls, text: str) -> "State":
+        """Inverse of :meth:`to_json`."""
+        data = json.loads(text)
+        if data.get("version") != _STATE_VERSION:
+            raise ValueError(f"unsupported state version {data.get('version')!r}")
+        outputs, secret_outputs = _unseal(data.get("outputs") or {})
+        return cls(
+            resources=[ResourceState.from_dict(r) for r in data.get("resources", [])],
+            outputs=outputs,
+            secret_outputs=secret_outputs,
+            project=data.get("project", "test"),
+            stack=data.get("stack", "dev"),
+        )
+
+    def copy(self) -> "State":
+        """A deep copy."""
+        return copy.deepcopy(self)
+
+
+@dataclass
+class ProgramResult:
+    """What a run produced.
+
+    :ivar outputs: the stack's exports (``pulumi.export``), secrets unwrapped, integral numbers
+        as ``int`` (as ``pulumi stack output --json`` shows them).
+    :ivar secret_outputs: names of exports that are secret.
+    :ivar resources: URN -> :class:`ResourceState` (planned states on a preview).
+    :ivar state: the new state (on a preview: the prior state, unchanged).
+    :ivar steps: URN -> ``"create"``, ``"update"``, ``"replace"``, ``"same"``, ``"read"``,
+        ``"import"`` or ``"delete"``.
+    """
+
+    outputs: dict
+    secret_outputs: set
+    resources: dict
+    state: State
+    steps: dict
+
+    def resource(self, name: str) -> ResourceState:
+        """The resource with this logical name; ``KeyError`` if none or several."""
+        hits = [r for r in self.resources.values() if r.name == name]
+        if len(hits) != 1:
+            raise KeyError(f"{len(hits)} resources named {name!r}")
+        return hits[0]
