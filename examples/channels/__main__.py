@@ -19,7 +19,7 @@ sms = SmsChannel(
 
 voice = VoiceChannel("voice", phone_number_id=config.require("voicePhoneNumberId"))
 
-# Optional: Pulumi.yaml's default is "", which means "no signing key". Pass the key, as a secret, only when set.
+# Optional: unset or empty means "no signing key". Pass the key, as a secret, only when it is set.
 signing_key = config.get_secret("webhookSigningKey") if config.get("webhookSigningKey") else None
 updates = WebhookSubscription(
     "sms-channel-updates",
