@@ -87,3 +87,14 @@ def test_public_names_are_reexported_explicitly_and_load_on_first_use():
     probe = "import sys, pulumi_bird; print(sorted(m for m in sys.modules if m.startswith(('pulumi', 'pydantic'))))"
     loaded = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert loaded.stdout.strip() == "['pulumi_bird']", loaded.stderr
+
+
+@pytest.mark.parametrize("module", ["pulumi_bird", "pulumi_bird.testing"])
+def test_the_typed_program_uses_every_public_name(module):
+    import importlib
+
+    imported: set[str] = set()
+    for node in ast.walk(ast.parse((ROOT / "tests" / "typing" / "user_program.py").read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module == module:
+            imported.update(a.name for a in node.names)
+    assert sorted(set(importlib.import_module(module).__all__) - imported) == []

@@ -53,18 +53,26 @@ from pulumi_bird.testing import (
     HostStartError,
     ProgramError,
     ProgramResult,
+    Project,
+    ProjectError,
     ProviderError,
     ProviderHost,
     ReadResult,
     Registration,
     ResourceState,
+    Secret,
     State,
     decode_provider,
     destroy,
+    load_project,
     make_urn,
     refresh,
     registered_inputs,
     run_program,
+    secret,
+    shim_command,
+    stack_config,
+    validate_project,
 )
 from pulumi_bird.testing.fixtures import start_emulator
 from pulumi_bird.webhooks import compute_signature, is_valid_signature
@@ -99,6 +107,8 @@ def program() -> None:
     whole = Connector(
         "whole",
         connector_template_ref=whatsapp.connector_template_ref,
+        allow_identical=True,
+        adopt_id=config.get("adoptConnectorId"),
         arguments=token.apply(lambda t: {"token": t}),
         security_arguments=token.apply(lambda t: {"oauth2": {"accessToken": t}}),
     )
@@ -117,6 +127,8 @@ def program() -> None:
         event_filters=filters,
         template=None,
         organization_id=config.get("organizationId"),
+        allow_identical=False,
+        adopt_id=None,
         workspace_id=sms.workspace_id,
     )
     WebhookSubscription(
@@ -190,7 +202,13 @@ def my_tests(project_dir: str) -> None:
         requests: list[RecordedRequest] = emu.requests
         assert requests == []
 
-        preview: ProgramResult = run_program(project_dir, config=config, preview=True)
+        project: Project = load_project(project_dir)
+        problems: list[str] = validate_project(project.raw)
+        merged, secret_keys = stack_config(project, "dev", {"smsPhoneNumberId": "x"})
+        command, env = shim_command(project.main_dir, {"PATH": "/usr/bin"})
+        assert not problems and merged and isinstance(secret_keys, set) and command and env
+        key: Secret = secret(emu.access_key)
+        preview: ProgramResult = run_program(project_dir, config={**config, "bird:accessKey": key}, preview=True)
         result: ProgramResult = run_program(program, config=config, stack_references={"org/p/s": {"a": 1}})
         assert preview.outputs["smsChannelId"] == UNKNOWN and result.outputs["smsChannelId"]
         state: State = refresh(result.state, config=config)
@@ -213,5 +231,5 @@ def my_tests(project_dir: str) -> None:
             run_program(program, config={})
         except ProgramError as exc:
             assert exc.provider_error is None or isinstance(exc.provider_error, ProviderError)
-        except HostStartError:
+        except (HostStartError, ProjectError):
             pass
