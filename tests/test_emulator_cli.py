@@ -162,3 +162,25 @@ def test_importing_the_emulator_pulls_in_no_heavy_dependency() -> None:
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == "[]"
+
+
+def test_help_names_the_default_key_and_ids_and_the_rate_limit_options() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "pulumi_bird.emulator", "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=STARTUP_SECONDS,
+    )
+    assert completed.returncode == 0, completed.stderr
+    for expected in (
+        "bird-emulator-access-key",
+        DEFAULT_WORKSPACE_ID,
+        DEFAULT_ORGANIZATION_ID,
+        "--rate-limits",
+        "--get-rate",
+        "--post-rate",
+        "--provision-reads",
+        "/_emulator/rate-stats",
+    ):
+        assert expected in completed.stdout, expected

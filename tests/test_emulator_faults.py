@@ -1,5 +1,5 @@
 """The emulator in-process: fault injection, failing channels, rate limits, the request log, thread safety
-and the ``bird_emulator`` fixture. Responses are still raw HTTP, checked against the seed."""
+and the ``bird_emulator`` fixture. Responses are still raw HTTP, checked against the contract."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any, Dict, Iterator, List
 import pytest
 import requests
 
-from openapi_schema import requires_spec, validate_named, validate_operation
+from openapi_schema import validate_named, validate_operation
 from pulumi_bird.emulator import (
     DEFAULT_ACCESS_KEY,
     DEFAULT_ORGANIZATION_ID,
@@ -23,8 +23,6 @@ from pulumi_bird.emulator import (
 )
 from pulumi_bird.testing.fixtures import start_emulator
 from test_emulator_cli import api_session
-
-pytestmark = requires_spec
 
 LIST = "/workspaces/{workspaceId}/connectors"
 STATUS = "/workspaces/{workspaceId}/connectors/{connectorId}/status"
@@ -196,17 +194,38 @@ def test_latency_delays_every_response(client: Client) -> None:
     assert recorded.finished - recorded.started >= 0.2
 
 
-def test_get_rate_limit_answers_429_without_retry_after(client: Client) -> None:
-    client.emulator.get_rate_limit = 3
-    responses = [client.get() for _ in range(6)]
-    limited = [r for r in responses if r.status_code == 429]
-    assert [r.status_code for r in responses[:3]] == [200, 200, 200] and limited
-    for response in limited:
-        assert_error(response, 429)
-        assert "Retry-After" not in response.headers
-    assert client.post(sms_body()).status_code == 201  # only GETs are limited
-    client.emulator.get_rate_limit = None
-    assert client.get().status_code == 200
+def test_a_fraction_of_requests_fails_repeatably_with_a_seed(client: Client) -> None:
+    def run() -> List[int]:
+        client.emulator.faults.clear()
+        client.emulator.faults.seed(11)
+        rule = client.emulator.faults.add("GET", r"/connectors$", 503, times=None, probability=0.5)
+        statuses = [client.get().status_code for _ in range(40)]
+        assert rule.fired == statuses.count(503)
+        return statuses
+
+    first, second = run(), run()
+    assert first == second  # the same seed fails the same requests
+    assert set(first) == {200, 503} and 8 <= first.count(503) <= 32
+
+
+def test_fractional_rules_draw_in_order_and_a_commit_fault_still_writes(client: Client) -> None:
+    faults = client.emulator.faults
+    faults.seed(3)
+    too_many = faults.add("POST", r"/connectors$", 429, times=None, probability=0.3, retry_after=1)
+    unavailable = faults.add("POST", r"/connectors$", 503, times=None, probability=0.1)
+    lost = faults.add("POST", r"/connectors$", 502, times=None, probability=0.5, commit=True)
+    statuses = [client.post(sms_body()).status_code for _ in range(60)]
+    assert statuses.count(429) == too_many.fired and statuses.count(503) == unavailable.fired
+    assert statuses.count(502) == lost.fired and too_many.fired and unavailable.fired and lost.fired
+    stored = client.emulator.backend.list_all_connectors(DEFAULT_WORKSPACE_ID)
+    assert len(stored) == statuses.count(201) + statuses.count(502)  # 429 and 503 wrote nothing
+    assert faults.rules == [too_many, unavailable, lost]
+
+
+@pytest.mark.parametrize("probability", [0, -0.1, 1.5])
+def test_a_probability_outside_0_to_1_is_refused(client: Client, probability: float) -> None:
+    with pytest.raises(ValueError, match="probability must be above 0 and at most 1"):
+        client.emulator.faults.add("GET", ".", 500, probability=probability)
 
 
 def test_faults_clear(client: Client) -> None:
@@ -220,12 +239,16 @@ def test_faults_clear(client: Client) -> None:
 # --- the request log and out-of-band access ------------------------------------------------------------------
 
 
-def test_requests_are_recorded(client: Client) -> None:
+def test_requests_are_recorded_without_the_bodies_of_refused_ones(client: Client) -> None:
     body = sms_body()
     client.post(body)
     client.get(limit="5", templateRef="sms-messagebird:1")
     client.session.post(client.emulator.url + CONNECTORS_PATH, data=b"{broken")
-    post, listing, broken = client.emulator.requests
+    client.session.post(client.emulator.url + CONNECTORS_PATH, json={**sms_body(), "colour": "red"})
+    client.emulator.faults.add("POST", r"/connectors$", 502, commit=True)
+    committed_body = sms_body()
+    client.post(committed_body)
+    post, listing, broken, invalid, committed = client.emulator.requests
     assert post == RecordedRequest("POST", CONNECTORS_PATH, {}, body, 201, post.started, post.finished)
     assert (listing.method, listing.query, listing.body, listing.status) == (
         "GET",
@@ -233,10 +256,23 @@ def test_requests_are_recorded(client: Client) -> None:
         None,
         200,
     )
-    assert (broken.body, broken.status) == ("{broken", 422)
+    assert (broken.body, broken.status) == (None, 422)
+    assert (invalid.body, invalid.status) == (None, 422)
+    assert (committed.body, committed.status) == (committed_body, 502)  # carried out, so kept
     assert post.started <= post.finished <= listing.started
+    assert client.emulator.recorded_requests_total == 5
     client.emulator.clear_requests()
-    assert client.emulator.requests == []
+    assert client.emulator.requests == [] and client.emulator.recorded_requests_total == 0
+
+
+def test_the_request_log_keeps_a_fixed_number_of_entries() -> None:
+    with start_emulator(max_recorded_requests=3) as emulator:
+        http = Client(emulator)
+        with http.session:
+            answers = [http.get(limit=str(n)).status_code for n in range(1, 8)]
+        assert answers == [200] * 7
+        assert [r.query["limit"] for r in emulator.requests] == ["5", "6", "7"]
+        assert emulator.max_recorded_requests == 3 and emulator.recorded_requests_total == 7
 
 
 def test_out_of_band_delete_and_workspaces(client: Client) -> None:

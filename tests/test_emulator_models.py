@@ -1,5 +1,5 @@
-"""The emulator's backend without HTTP: a fake clock for provisioning, paging properties, and a check that
-the OpenAPI-to-JSON-Schema bridge really rejects what the seed forbids (so the other tests are not vacuous)."""
+"""The emulator's backend without HTTP: a fake clock for provisioning, paging properties, and
+a check that the contract really rejects what Bird forbids (so the other tests are not vacuous)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from openapi_schema import requires_spec, validate_named, validate_operation
+from openapi_schema import validate_named, validate_operation
 from pulumi_bird.emulator import DEFAULT_ORGANIZATION_ID, DEFAULT_WORKSPACE_ID, BirdBackend
 from pulumi_bird.emulator.models import Conflict, NotFound, PageRequest, Unprocessable, fake_phone_number
 
@@ -58,7 +58,6 @@ def test_a_failure_set_after_creation_shows_once_provisioned_and_can_heal() -> N
     assert backend.get_connector_status(WS, created["id"])["channel"]["status"] == "ok"
 
 
-@requires_spec
 def test_status_bodies_validate_in_every_state() -> None:
     clock, number = FakeClock(), str(uuid.uuid4())
     backend = BirdBackend(provision_seconds=1, clock=clock)
@@ -142,8 +141,7 @@ def test_a_webhook_token_is_no_connector_token() -> None:
         backend.list_connectors(WS, PageRequest(page_token=token))
 
 
-@requires_spec
-def test_the_schema_bridge_rejects_what_the_seed_forbids() -> None:
+def test_the_contract_rejects_what_bird_forbids() -> None:
     connector = BirdBackend(provision_seconds=0).create_connector(WS, sms(str(uuid.uuid4())))
     validate_named(connector, "Connector")
     for broken in ({**connector, "extra": 1}, {**connector, "id": "nope"}, {**connector, "createdAt": "yesterday"}):
@@ -154,3 +152,17 @@ def test_the_schema_bridge_rejects_what_the_seed_forbids() -> None:
     validate_named({"channel": None, "number": None}, "ConnectorStatus")
     with pytest.raises(jsonschema.ValidationError):
         validate_named({"code": "Bad", "message": "short"}, "Error")
+
+
+def test_provisioning_by_reads_ignores_the_clock() -> None:
+    clock = FakeClock()
+    backend = BirdBackend(provision_seconds=0, clock=clock, provision_reads=3)
+    created = backend.create_connector(WS, sms(str(uuid.uuid4())))
+    clock.now += 10_000
+    stages = [backend.get_connector_status(WS, created["id"])["channel"]["stage"] for _ in range(5)]
+    assert stages == ["provisioning"] * 3 + ["active"] * 2
+    backend.provision_reads = 0  # applies to connectors created from now on
+    later = backend.create_connector(WS, sms(str(uuid.uuid4())))
+    assert backend.get_connector(WS, later["id"])["channel"] is not None
+    with pytest.raises(ValueError, match="provision_reads must be None or a non-negative integer"):
+        backend.provision_reads = -1

@@ -6,19 +6,27 @@ Stdlib only (no pulumi, requests or pydantic), so it starts fast as a subprocess
         ...  # talk to emu.url with "Authorization: AccessKey " + emu.access_key
 
 Layout in the moto manner: ``models`` (state and rules), ``responses`` (HTTP in/out), ``urls`` (routes),
-``faults`` (fault injection), ``server`` (the threaded server). ``python -m pulumi_bird.emulator --help``
-runs it from a shell.
+``faults`` (fault injection), ``ratelimits`` (Bird's per-workspace limits and rate figures), ``server``
+(the threaded server). ``python -m pulumi_bird.emulator --help`` runs it from a shell.
 """
 
 from pulumi_bird.emulator.models import DEFAULT_ORGANIZATION_ID, DEFAULT_WORKSPACE_ID, BirdBackend
+from pulumi_bird.emulator.faults import FaultRule, Faults
+from pulumi_bird.emulator.ratelimits import BIRD_RATE_LIMITS, RateLimits, RateStats
 from pulumi_bird.emulator.responses import DEFAULT_ACCESS_KEY
-from pulumi_bird.emulator.server import BirdEmulator, RecordedRequest
+from pulumi_bird.emulator.server import MAX_BODY_BYTES, BirdEmulator, RecordedRequest
 
 __all__ = [
+    "BIRD_RATE_LIMITS",
     "DEFAULT_ACCESS_KEY",
     "DEFAULT_ORGANIZATION_ID",
     "DEFAULT_WORKSPACE_ID",
+    "MAX_BODY_BYTES",
     "BirdBackend",
     "BirdEmulator",
+    "FaultRule",
+    "Faults",
+    "RateLimits",
+    "RateStats",
     "RecordedRequest",
 ]

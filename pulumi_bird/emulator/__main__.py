@@ -1,6 +1,6 @@
 """Run the Bird emulator from a shell: prints its base URL on stdout once listening, stops on SIGINT/SIGTERM.
 
-    python -m pulumi_bird.emulator --port 0 --access-key KEY --provision-seconds 0.5
+    python -m pulumi_bird.emulator --port 0 --access-key KEY --provision-seconds 0.5 --rate-limits
 """
 
 from __future__ import annotations
@@ -13,21 +13,91 @@ from typing import List, Optional, Tuple
 
 from pulumi_bird.config import is_loopback_host
 from pulumi_bird.emulator import DEFAULT_ACCESS_KEY, DEFAULT_ORGANIZATION_ID, DEFAULT_WORKSPACE_ID, BirdEmulator
+from pulumi_bird.emulator.ratelimits import BIRD_GET_PER_SECOND, BIRD_POST_PER_SECOND, RateLimits
+from pulumi_bird.emulator.server import STATS_PATH
+
+EPILOG = f"""\
+Unless told otherwise the emulator accepts:
+  access key       {DEFAULT_ACCESS_KEY}   (header: Authorization: AccessKey <key>)
+  workspace id     {DEFAULT_WORKSPACE_ID}
+  organization id  {DEFAULT_ORGANIZATION_ID}
+
+Stack config for a program run against it:
+  bird:apiUrl <the printed URL>, bird:accessKey, bird:workspaceId, bird:organizationId as above.
+
+Rate figures per workspace (peak GETs/POSTs in any second, 429s): GET <URL>{STATS_PATH}
+with the access key; DELETE it to start counting afresh.
+"""
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be a positive integer")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line."""
-    parser = argparse.ArgumentParser(prog="python -m pulumi_bird.emulator", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m pulumi_bird.emulator",
+        description=__doc__.splitlines()[0],
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--port", type=int, default=0, help="port to listen on; 0 picks a free one (default)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--allow-remote", action="store_true", help="allow a --host that is not loopback")
-    parser.add_argument("--access-key", default=DEFAULT_ACCESS_KEY, help="the key clients must present")
+    parser.add_argument(
+        "--access-key", default=DEFAULT_ACCESS_KEY, help=f"the key clients must present (default {DEFAULT_ACCESS_KEY})"
+    )
     parser.add_argument(
         "--provision-seconds", type=float, default=1.0, help="seconds until a new channel is active (default 1)"
     )
-    parser.add_argument("--workspace-id", default=DEFAULT_WORKSPACE_ID, help="the workspace the emulator knows")
-    parser.add_argument("--organization-id", default=DEFAULT_ORGANIZATION_ID, help="that workspace's organization")
+    parser.add_argument(
+        "--provision-reads",
+        type=_non_negative_int,
+        default=None,
+        metavar="N",
+        help="instead of a time: a new channel answers 'provisioning' to its first N status reads, then is active",
+    )
+    parser.add_argument(
+        "--workspace-id", default=DEFAULT_WORKSPACE_ID, help=f"the workspace the emulator knows (default {DEFAULT_WORKSPACE_ID})"
+    )
+    parser.add_argument(
+        "--organization-id",
+        default=DEFAULT_ORGANIZATION_ID,
+        help=f"that workspace's organization (default {DEFAULT_ORGANIZATION_ID})",
+    )
+    limits = parser.add_argument_group(
+        "rate limits", "off unless one of these is given; beyond a limit a workspace gets 429 with Retry-After"
+    )
+    limits.add_argument(
+        "--rate-limits",
+        action="store_true",
+        help=f"enforce Bird's limits per workspace: {BIRD_GET_PER_SECOND} GET and {BIRD_POST_PER_SECOND} POST per second",
+    )
+    limits.add_argument(
+        "--get-rate", type=_positive_int, metavar="N", help=f"GETs per second per workspace (implies --rate-limits; default {BIRD_GET_PER_SECOND})"
+    )
+    limits.add_argument(
+        "--post-rate", type=_positive_int, metavar="N", help=f"POSTs per second per workspace (implies --rate-limits; default {BIRD_POST_PER_SECOND})"
+    )
     return parser
+
+
+def rate_limits_from(args: argparse.Namespace) -> Optional[RateLimits]:
+    """The limits the command line asks for (None: not enforced)."""
+    if not (args.rate_limits or args.get_rate or args.post_rate):
+        return None
+    return RateLimits(get=args.get_rate or BIRD_GET_PER_SECOND, post=args.post_rate or BIRD_POST_PER_SECOND)
 
 
 # The signals that end the emulator cleanly (exit code 0).
@@ -68,6 +138,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         port=args.port,
         workspace_id=args.workspace_id,
         organization_id=args.organization_id,
+        rate_limits=rate_limits_from(args),
+        provision_reads=args.provision_reads,
     )
     with emulator:
         print(emulator.url, flush=True)

@@ -1,22 +1,28 @@
-"""Fault injection for the Bird emulator: canned error answers, latency, failing channels, a GET rate limit.
+"""Fault injection for the Bird emulator: canned error answers, latency, failing channels, provisioning times.
 
-Tests reach these through ``emu.faults`` and ``emu.get_rate_limit``; the server consults them on every
-request (see ``server.py`` for the order in which they apply).
+Tests reach these through ``emu.faults``; the server consults them on every request (see ``server.py``
+for the order in which they apply). Rate limits live in ``ratelimits.py``.
+
+A rule answers matching requests with an error, either scripted (the next ``times`` requests) or for a
+fraction of them (``probability``, drawn from a seedable random source), and either before the request
+is carried out or after it (``commit=True``: the write happened, the client sees an error)::
+
+    emu.faults.seed(7)                                                       # repeatable fractions
+    emu.faults.add("POST", r"/connectors$", 429, times=None, probability=0.3, retry_after=1)
+    emu.faults.add("POST", r"/connectors$", 503, times=None, probability=0.1)
+    emu.faults.add("POST", r"/connectors$", 502, times=None, probability=0.5, commit=True)
+    emu.faults.add("GET", r"/connectors$", 503, times=3)                     # the next 3 list GETs fail
 """
 
 from __future__ import annotations
 
-import collections
 import dataclasses
+import random
 import re
 import threading
-import time
-from typing import Any, Callable, Deque, Dict, List, Optional, Pattern
+from typing import Any, Dict, List, Optional, Pattern
 
 from pulumi_bird.emulator.models import BirdBackend
-
-# The window of the GET rate limit: Bird states its limits per second.
-RATE_WINDOW_SECONDS = 1.0
 
 
 @dataclasses.dataclass
@@ -24,7 +30,10 @@ class FaultRule:
     """The next ``remaining`` requests matching ``method`` and ``path`` get ``status`` instead of an answer.
 
     ``remaining=None`` means every matching request. With ``commit`` the request is carried out first and
-    the error returned afterwards, the way a gateway timeout can hide a write that did happen.
+    the error returned afterwards, the way a gateway timeout can hide a write that did happen. With a
+    ``probability`` below 1 each matching request fires the rule only with that chance; a request the
+    rule lets pass neither counts down ``remaining`` nor stops later rules from being considered.
+    ``fired`` counts the requests the rule answered.
     """
 
     method: str
@@ -34,6 +43,8 @@ class FaultRule:
     retry_after: Optional[float] = None
     commit: bool = False
     body: Optional[Dict[str, Any]] = None
+    probability: float = 1.0
+    fired: int = 0
 
     def matches(self, method: str, path: str) -> bool:
         """Same method (or ``*``) and the pattern found in the path (``re.search``; anchor it to be exact)."""
@@ -43,11 +54,17 @@ class FaultRule:
 class Faults:
     """The faults of one emulator. Thread-safe; rules apply in the order they were added."""
 
-    def __init__(self, backend: BirdBackend) -> None:
+    def __init__(self, backend: BirdBackend, seed: Optional[int] = None) -> None:
         self._backend = backend
         self._lock = threading.Lock()
         self._rules: List[FaultRule] = []
+        self._random = random.Random(seed)
         self.latency = 0.0
+
+    def seed(self, seed: Optional[int]) -> None:
+        """Reseed the random source of ``probability`` rules, so a run with fractions repeats exactly."""
+        with self._lock:
+            self._random.seed(seed)
 
     @property
     def latency(self) -> float:
@@ -69,18 +86,26 @@ class Faults:
         retry_after: Optional[float] = None,
         commit: bool = False,
         body: Optional[Dict[str, Any]] = None,
+        probability: float = 1.0,
     ) -> FaultRule:
         """Answer the next ``times`` requests matching ``method`` and ``path_regex`` with ``status``.
 
+        ``method`` is an HTTP method or ``*``; ``path_regex`` is searched in the path (no query string).
         The answer carries an Error body (``body`` replaces it) and, with ``retry_after``, a Retry-After
         header in seconds. ``commit=True`` carries the operation out before answering with the error.
-        Returns the rule; its ``remaining`` counts down as it fires.
+        ``probability`` (0 < p <= 1) fires the rule for that fraction of matching requests; rules are
+        tried in the order added and each draws on its own, so with 30 % 429 then 10 % 503 a request
+        gets a 503 with chance 0.7 x 0.1. Returns the rule; ``remaining`` counts down and ``fired`` up.
         """
         if not 400 <= status <= 599:
             raise ValueError("a fault answers with a 4xx or 5xx status")
         if times is not None and times < 1:
             raise ValueError("times must be at least 1 (or None for every request)")
-        rule = FaultRule(method.upper(), re.compile(path_regex), status, times, retry_after, commit, body)
+        if not 0.0 < probability <= 1.0:
+            raise ValueError("probability must be above 0 and at most 1")
+        rule = FaultRule(
+            method.upper(), re.compile(path_regex), status, times, retry_after, commit, body, float(probability)
+        )
         with self._lock:
             self._rules.append(rule)
         return rule
@@ -89,12 +114,22 @@ class Faults:
         """The first rule matching this request, counted as fired; None when no rule matches."""
         with self._lock:
             for rule in self._rules:
-                if rule.matches(method, path):
-                    self._fire(rule)
-                    return rule
+                if not rule.matches(method, path):
+                    continue
+                if rule.probability < 1.0 and self._random.random() >= rule.probability:
+                    continue
+                self._fire(rule)
+                return rule
         return None
 
+    @property
+    def rules(self) -> List[FaultRule]:
+        """The rules still active, in the order they are tried."""
+        with self._lock:
+            return list(self._rules)
+
     def _fire(self, rule: FaultRule) -> None:
+        rule.fired += 1
         if rule.remaining is None:
             return
         rule.remaining -= 1
@@ -120,25 +155,3 @@ class Faults:
         self.latency = 0.0
         self._backend.clear_overrides()
 
-
-class RateLimiter:
-    """A sliding one-second window of accepted requests per key (the workspace)."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._accepted: Dict[str, Deque[float]] = collections.defaultdict(collections.deque)
-
-    def allow(self, key: str, per_second: Optional[int]) -> bool:
-        """Whether one more request under ``key`` fits in the window; ``None`` means no limit."""
-        if per_second is None:
-            return True
-        now = self._clock()
-        with self._lock:
-            window = self._accepted[key]
-            while window and now - window[0] >= RATE_WINDOW_SECONDS:
-                window.popleft()
-            if len(window) >= per_second:
-                return False
-            window.append(now)
-            return True

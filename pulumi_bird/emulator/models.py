@@ -259,6 +259,11 @@ class ConnectorRecord:
     created_clock: float
     provision_seconds: float
     channel_id: str
+    # Read-driven provisioning (moto style): when set, the channel is active once its status has been
+    # read this many times, whatever the clock says.
+    provision_reads: Optional[int] = None
+    status_reads: int = 0
+    activated_at: Optional[datetime.datetime] = None
 
     @property
     def phone_number_id(self) -> Optional[str]:
@@ -327,6 +332,7 @@ class BirdBackend:
         organization_id: str = DEFAULT_ORGANIZATION_ID,
         clock: Callable[[], float] = time.monotonic,
         region: str = DEFAULT_REGION,
+        provision_reads: Optional[int] = None,
     ) -> None:
         self._lock = threading.RLock()
         self._clock = clock
@@ -338,6 +344,7 @@ class BirdBackend:
         self._channel_failures: Dict[str, str] = {}
         self._number_provision_seconds: Dict[str, float] = {}
         self.provision_seconds = provision_seconds
+        self.provision_reads = provision_reads
         self.add_workspace(workspace_id, organization_id)
 
     # -- configuration ------------------------------------------------------------------------------------
@@ -350,6 +357,18 @@ class BirdBackend:
     @provision_seconds.setter
     def provision_seconds(self, seconds: float) -> None:
         self._provision_seconds = _non_negative(seconds, "provision_seconds")
+
+    @property
+    def provision_reads(self) -> Optional[int]:
+        """None (provisioning follows the clock), or how many status reads of a new connector answer
+        ``provisioning`` before it is active; applies to connectors created after a change."""
+        return self._provision_reads
+
+    @provision_reads.setter
+    def provision_reads(self, reads: Optional[int]) -> None:
+        if reads is not None and (isinstance(reads, bool) or not isinstance(reads, int) or reads < 0):
+            raise ValueError("provision_reads must be None or a non-negative integer")
+        self._provision_reads = reads
 
     def add_workspace(self, workspace_id: str, organization_id: str) -> None:
         """Make a workspace (and its organization) known; requests for unknown ones get a 404."""
@@ -430,6 +449,7 @@ class BirdBackend:
                 created_clock=self._clock(),
                 provision_seconds=self._number_provision_seconds.get(number_id, self.provision_seconds),
                 channel_id=str(uuid.uuid4()),
+                provision_reads=self._provision_reads,
             )
             self._connectors[workspace_id][record.id] = record
             return self._render_connector(record)
@@ -450,6 +470,7 @@ class BirdBackend:
         with self._lock:
             record = self._find_connector(workspace_id, connector_id)
             body: Dict[str, Any] = {"channel": self._channel_status(record)}
+            self._count_status_read(record)
             if record.phone_number_id is not None:
                 body["number"] = {
                     **self._number_ids(record.phone_number_id),
@@ -486,7 +507,17 @@ class BirdBackend:
             del self._connectors[workspace_id][record.id]
 
     def _provisioned(self, record: ConnectorRecord) -> bool:
+        if record.provision_reads is not None:
+            return record.status_reads >= record.provision_reads
         return self._clock() - record.created_clock >= record.provision_seconds
+
+    def _count_status_read(self, record: ConnectorRecord) -> None:
+        # The read that answered "provisioning" for the last time moves the channel on.
+        if record.provision_reads is None or record.status_reads >= record.provision_reads:
+            return
+        record.status_reads += 1
+        if record.status_reads >= record.provision_reads:
+            record.activated_at = utc_now()
 
     def _channel_failure(self, record: ConnectorRecord) -> Optional[str]:
         number_id = _phone_number_argument(record.arguments)
@@ -530,7 +561,9 @@ class BirdBackend:
     def _render_connector(self, record: ConnectorRecord) -> Dict[str, Any]:
         active = self._provisioned(record) and self._channel_failure(record) is None
         updated_at = record.created_at
-        if self._provisioned(record):
+        if record.provision_reads is not None:
+            updated_at = record.activated_at or record.created_at
+        elif self._provisioned(record):
             updated_at += datetime.timedelta(seconds=record.provision_seconds)
         return {
             "id": record.id,

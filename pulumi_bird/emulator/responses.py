@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hmac
 import json
+import math
 import re
 from http import HTTPStatus
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Type
@@ -52,11 +53,16 @@ class ApiRequest:
 
 @dataclasses.dataclass
 class ApiResponse:
-    """One HTTP answer: status, a JSON-able body (None for no body) and extra headers."""
+    """One HTTP answer: status, a JSON-able body (None for no body) and extra headers.
+
+    ``committed`` marks an error answer to a request that was carried out all the same (an injected
+    ``commit=True`` fault), so the request log keeps its body.
+    """
 
     status: int
     body: Any = None
     headers: Dict[str, str] = dataclasses.field(default_factory=dict)
+    committed: bool = False
 
 
 # Error codes spelled out for the statuses the emulator uses, so they do not shift with the reason phrases of
@@ -66,7 +72,10 @@ ERROR_CODES = {
     401: "Unauthorized",
     404: "NotFound",
     405: "MethodNotAllowed",
+    408: "RequestTimeout",
     409: "Conflict",
+    411: "LengthRequired",
+    413: "ContentTooLarge",
     422: "UnprocessableEntity",
     429: "TooManyRequests",
     500: "InternalServerError",
@@ -132,12 +141,65 @@ class Field:
     check: Optional[Check] = None
 
 
-def parse_json_object(raw: bytes, error: Type[BirdError]) -> Dict[str, Any]:
-    """The body as a JSON object; ``error`` (400 or 422, per endpoint) for bad JSON or another JSON type."""
+# The deepest nesting of arrays and objects a request body may have. Bird's bodies need 4 levels
+# (eventFilters items; securityArguments schemes); 32 leaves room for free-form connector arguments while
+# keeping every copy and rendering of a stored value far from Python's recursion limit.
+MAX_JSON_DEPTH = 32
+
+
+class _NonFiniteNumber(ValueError):
+    """NaN, Infinity, -Infinity or a number too large for a double: not JSON (RFC 8259, section 6)."""
+
+
+def _reject_constant(name: str) -> Any:
+    raise _NonFiniteNumber(name)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NonFiniteNumber(text)
+    return value
+
+
+def json_depth(value: Any) -> int:
+    """How deeply arrays and objects nest in a parsed value (a scalar is 0), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    for _ in range(10**7):  # a bound far above any body the size limit lets through
+        if not stack:
+            return deepest
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def parse_json(raw: bytes, error: Type[BirdError]) -> Any:
+    """A request body as a JSON value.
+
+    ``error`` (400 or 422, per endpoint) for bytes that are no UTF-8 JSON and for nesting deeper than
+    :data:`MAX_JSON_DEPTH`; always 422 for NaN or infinite numbers, which Python would otherwise accept
+    and later echo as invalid JSON.
+    """
     try:
-        value = json.loads(raw.decode("utf-8"))
+        value = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant, parse_float=_finite_float)
+    except _NonFiniteNumber:
+        raise Unprocessable("the request body holds a number JSON does not allow (NaN or infinite)") from None
+    except RecursionError:
+        raise error(f"the request body nests deeper than {MAX_JSON_DEPTH} levels") from None
     except (UnicodeDecodeError, ValueError):
         raise error("the request body is not valid JSON") from None
+    if json_depth(value) > MAX_JSON_DEPTH:
+        raise error(f"the request body nests deeper than {MAX_JSON_DEPTH} levels")
+    return value
+
+
+def parse_json_object(raw: bytes, error: Type[BirdError]) -> Dict[str, Any]:
+    """The body as a JSON object (see :func:`parse_json`); ``error`` for another JSON type."""
+    value = parse_json(raw, error)
     if not isinstance(value, dict):
         raise error("the request body must be a JSON object")
     return value
@@ -269,12 +331,17 @@ def parse_limit(query: Mapping[str, str]) -> int:
     return limit or DEFAULT_PAGE_SIZE
 
 
-def parse_page(query: Mapping[str, str]) -> PageRequest:
-    """limit, pageToken and reverse as one :class:`PageRequest` (the token is decoded by the list)."""
+def parse_page(query: Mapping[str, str], with_reverse: bool = True) -> PageRequest:
+    """limit, pageToken and (``with_reverse``) reverse as one :class:`PageRequest`.
+
+    The token is decoded by the list. Without ``with_reverse`` a ``reverse`` parameter is ignored, as
+    an API ignores a parameter it does not define.
+    """
     token = query.get("pageToken") or None
     if token is not None and len(token) > MAX_PAGE_TOKEN_LENGTH:
         raise invalid_field("pageToken", f"must have at most {MAX_PAGE_TOKEN_LENGTH} characters")
-    return PageRequest(limit=parse_limit(query), page_token=token, reverse=parse_bool(query, "reverse"))
+    reverse = parse_bool(query, "reverse") if with_reverse else False
+    return PageRequest(limit=parse_limit(query), page_token=token, reverse=reverse)
 
 
 # --- handlers ----------------------------------------------------------------------------------------------
@@ -342,8 +409,16 @@ class BirdResponses:
         return _answer(create, HTTPStatus.CREATED)
 
     def list_webhooks(self, request: ApiRequest, organization_id: str, workspace_id: str) -> ApiResponse:
-        """GET .../webhook-subscriptions -> {results, nextPageToken?}."""
-        return _answer(lambda: self.backend.list_webhooks(organization_id, workspace_id, parse_page(request.query)))
+        """GET .../webhook-subscriptions -> {results, nextPageToken?}, oldest first.
+
+        Bird documents ``limit`` and ``pageToken`` for this list, not ``reverse`` (unlike the connector
+        list), so ``reverse`` is ignored here: a client must not count on newest-first pages.
+        """
+        return _answer(
+            lambda: self.backend.list_webhooks(
+                organization_id, workspace_id, parse_page(request.query, with_reverse=False)
+            )
+        )
 
     def get_webhook(
         self, request: ApiRequest, organization_id: str, workspace_id: str, subscription_id: str

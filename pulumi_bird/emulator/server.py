@@ -1,11 +1,19 @@
 """The emulator's HTTP server: a threaded stdlib server on loopback, started and stopped from Python.
 
-Each request goes through, in order: auth (401), routing (404/405), the GET rate limit (429), injected
-faults, then the handler. The answer is delayed by ``faults.latency`` and every request is recorded.
+Each request goes through, in order: reading (400 for a malformed Content-Length or chunk, 413 for a
+body over :data:`MAX_BODY_BYTES`, 408 for a body that stops arriving), auth (401), routing (404/405),
+rate limits (429, when enforced), injected faults, then the handler. The answer is delayed by
+``faults.latency`` and the exchange is recorded in a bounded log.
+
+Hostile input gets an answer like a real server gives: every error carries the Error body, a request
+that is refused before its body was read is answered and then the connection is closed after draining
+what the client still sends (so the client reads the answer instead of a reset), and a fault in the
+emulator's own code still answers 500 instead of dropping the connection.
 """
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import json
 import socket
@@ -13,12 +21,20 @@ import threading
 import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Deque, Dict, List, Optional, Set, Tuple
 from urllib.parse import parse_qsl, urlsplit
 
 from pulumi_bird.emulator import urls
-from pulumi_bird.emulator.faults import FaultRule, Faults, RateLimiter
-from pulumi_bird.emulator.models import DEFAULT_ORGANIZATION_ID, DEFAULT_WORKSPACE_ID, BirdBackend
+from pulumi_bird.emulator.faults import FaultRule, Faults
+from pulumi_bird.emulator.models import DEFAULT_ORGANIZATION_ID, DEFAULT_WORKSPACE_ID, BadRequest, BirdBackend, BirdError
+from pulumi_bird.emulator.ratelimits import (
+    RateKeeper,
+    RateLimits,
+    RateLimitsSetting,
+    RateStats,
+    as_rate_limits,
+    retry_after_header,
+)
 from pulumi_bird.emulator.responses import (
     DEFAULT_ACCESS_KEY,
     ApiRequest,
@@ -26,6 +42,7 @@ from pulumi_bird.emulator.responses import (
     BirdResponses,
     error_response,
     is_authorized,
+    parse_json,
     unauthorized,
 )
 
@@ -36,15 +53,34 @@ IDLE_CONNECTION_SECONDS = 30.0
 POLL_INTERVAL_SECONDS = 0.05
 # How long stop() waits for the serving thread after shutdown() (a guard; it normally ends at once).
 STOP_JOIN_SECONDS = 5.0
+# The largest request body read. Bird's bodies are a few hundred bytes; 1 MiB is what common API gateways
+# allow by default, and it bounds what one request can make the emulator hold.
+MAX_BODY_BYTES = 1024 * 1024
+# A body that stops arriving for this long is answered 408 (far below the idle timeout of a connection).
+BODY_READ_SECONDS = 10.0
+# After refusing a body it did not read, the server drains what the client still sends for at most this
+# long and this many bytes before closing; closing with unread data would reset the connection and the
+# client could lose the answer.
+LINGER_SECONDS = 2.0
+LINGER_MAX_BYTES = 64 * 1024 * 1024
+# A chunk-size line of a chunked body is a hex number and optional extensions: short.
+MAX_CHUNK_LINE_BYTES = 1024
+# Trailer lines after the last chunk that are read (and ignored) before the body counts as malformed.
+MAX_TRAILER_LINES = 64
+# How many exchanges the request log keeps (the oldest go first); about 1 KB each without bodies.
+DEFAULT_MAX_RECORDED_REQUESTS = 50_000
+# Emulator-only endpoint (not Bird's): GET the per-workspace rate figures, DELETE to reset them.
+STATS_PATH = "/_emulator/rate-stats"
 
 
 @dataclasses.dataclass(frozen=True)
 class RecordedRequest:
     """One request as the emulator saw it (headers are not kept: they carry the access key).
 
-    ``body`` is the parsed JSON, the raw text when it is no JSON, or None when empty. ``started`` and
-    ``finished`` are ``time.monotonic()`` readings: when the request arrived and when its answer was
-    ready to send (injected latency included).
+    ``body`` is the parsed JSON of a request that was carried out (a 2xx, or an injected fault with
+    ``commit=True``); it is None for an empty body and for every refused request, whose body is never
+    kept. ``started`` and ``finished`` are ``time.monotonic()`` readings: when the request arrived and
+    when its answer was ready to send (injected latency included).
     """
 
     method: str
@@ -56,14 +92,13 @@ class RecordedRequest:
     finished: float
 
 
-def _recorded_body(raw: bytes) -> Any:
-    if not raw:
+def _recorded_body(raw: bytes, response: ApiResponse) -> Any:
+    if not raw or not (response.status < 400 or response.committed):
         return None
-    text = raw.decode("utf-8", "replace")
     try:
-        return json.loads(text)
-    except ValueError:
-        return text
+        return parse_json(raw, BadRequest)
+    except BirdError:  # a GET or DELETE may carry any bytes; the handler ignored them
+        return None
 
 
 def _fault_response(rule: FaultRule) -> ApiResponse:
@@ -72,8 +107,18 @@ def _fault_response(rule: FaultRule) -> ApiResponse:
         seconds = rule.retry_after
         headers["Retry-After"] = str(int(seconds)) if float(seconds).is_integer() else str(seconds)
     if rule.body is not None:
-        return ApiResponse(rule.status, rule.body, headers)
-    return error_response(rule.status, "injected fault: the emulator was told to fail this request", None, headers)
+        return ApiResponse(rule.status, rule.body, headers, committed=rule.commit)
+    response = error_response(rule.status, "injected fault: the emulator was told to fail this request", None, headers)
+    response.committed = rule.commit
+    return response
+
+
+def _rate_limited(method: str, limit: Optional[int], wait: float) -> ApiResponse:
+    message = f"too many {method} requests for this workspace: at most {limit} per second"
+    details = {"method": method, "limitPerSecond": limit, "retryAfterSeconds": round(wait, 3)}
+    return error_response(
+        HTTPStatus.TOO_MANY_REQUESTS, message, details, {"Retry-After": retry_after_header(wait)}
+    )
 
 
 class BirdEmulator:
@@ -85,9 +130,18 @@ class BirdEmulator:
     - ``url``: base URL without a trailing slash; ``access_key``, ``workspace_id``, ``organization_id``.
     - ``backend``: the :class:`BirdBackend` holding all state (inspect or change it out of band).
     - ``faults``: :class:`Faults` (canned errors, latency, failing channels, per-number provisioning time).
-    - ``provision_seconds``: how long new channels stay in provisioning (settable at any time).
-    - ``get_rate_limit``: None, or the GET requests per second a workspace may make before getting 429.
-    - ``requests`` / ``clear_requests()``: the log of :class:`RecordedRequest`.
+    - ``provision_seconds``: how long new channels stay in provisioning (settable at any time);
+      ``provision_reads``: None, or how many status reads a new channel answers ``provisioning`` before
+      it is active (moto style; overrides the clock).
+    - ``rate_limits``: None (the default: nothing is refused), or a :class:`RateLimits` enforced per
+      workspace over a sliding second; assign ``True`` for Bird's 50 GET / 500 POST per second.
+    - ``rate_stats(workspace_id)`` / ``reset_rate_stats()``: :class:`RateStats`, counted whether limits
+      are enforced or not (peak GETs and POSTs in any one-second window, 429s).
+    - ``requests`` / ``clear_requests()``: the log of :class:`RecordedRequest`, at most
+      ``max_recorded_requests`` entries (oldest dropped first); ``recorded_requests_total`` counts all.
+
+    ``clock`` (a monotonic clock) drives provisioning times and the rate-limit windows; tests pass a fake
+    one to make both deterministic. ``fault_seed`` seeds the random source of fractional faults.
     """
 
     def __init__(
@@ -98,21 +152,31 @@ class BirdEmulator:
         port: int = 0,
         workspace_id: str = DEFAULT_WORKSPACE_ID,
         organization_id: str = DEFAULT_ORGANIZATION_ID,
+        rate_limits: RateLimitsSetting = None,
+        provision_reads: Optional[int] = None,
+        max_recorded_requests: int = DEFAULT_MAX_RECORDED_REQUESTS,
+        fault_seed: Optional[int] = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not access_key:
             raise ValueError("access_key must not be empty")
+        if max_recorded_requests < 0:
+            raise ValueError("max_recorded_requests must not be negative")
         self.access_key = access_key
         self.host = host
         self.port = port
         self.workspace_id = workspace_id
         self.organization_id = organization_id
-        self.backend = BirdBackend(provision_seconds, workspace_id, organization_id)
-        self.faults = Faults(self.backend)
-        self.get_rate_limit: Optional[int] = None
-        self._rate_limiter = RateLimiter()
+        self.backend = BirdBackend(
+            provision_seconds, workspace_id, organization_id, clock=clock, provision_reads=provision_reads
+        )
+        self.faults = Faults(self.backend, seed=fault_seed)
+        self.rate_limits = rate_limits  # type: ignore[assignment] # the setter takes True too
+        self._rate_keeper = RateKeeper(clock)
         self._responses = BirdResponses(self.backend)
         self._log_lock = threading.Lock()
-        self._log: List[RecordedRequest] = []
+        self._log: Deque[RecordedRequest] = collections.deque(maxlen=max_recorded_requests)
+        self.recorded_requests_total = 0
         self._server: Optional[_EmulatorHTTPServer] = None
         self._thread: Optional[threading.Thread] = None
 
@@ -164,32 +228,68 @@ class BirdEmulator:
     def provision_seconds(self, seconds: float) -> None:
         self.backend.provision_seconds = seconds
 
+    @property
+    def provision_reads(self) -> Optional[int]:
+        """None, or the status reads a new channel answers ``provisioning`` before it is active."""
+        return self.backend.provision_reads
+
+    @provision_reads.setter
+    def provision_reads(self, reads: Optional[int]) -> None:
+        self.backend.provision_reads = reads
+
+    # -- rate limits --------------------------------------------------------------------------------------
+
+    @property
+    def rate_limits(self) -> Optional[RateLimits]:
+        """The limits enforced per workspace, or None when nothing is refused."""
+        return self._rate_limits
+
+    @rate_limits.setter
+    def rate_limits(self, setting: RateLimitsSetting) -> None:
+        self._rate_limits = as_rate_limits(setting)
+
+    def rate_stats(self, workspace_id: Optional[str] = None) -> RateStats:
+        """Totals, peaks per second and 429s of one workspace (default: the emulator's own)."""
+        return self._rate_keeper.stats(workspace_id or self.workspace_id)
+
+    def reset_rate_stats(self) -> None:
+        """Start the rate figures (and the windows of the limiter) afresh."""
+        self._rate_keeper.reset()
+
     # -- request log --------------------------------------------------------------------------------------
 
     @property
     def requests(self) -> List[RecordedRequest]:
-        """A snapshot of the requests served so far, in the order they finished."""
+        """A snapshot of the requests served so far (the latest ``max_recorded_requests``), in the order
+        they finished."""
         with self._log_lock:
             return list(self._log)
 
+    @property
+    def max_recorded_requests(self) -> int:
+        """How many exchanges the log keeps."""
+        return self._log.maxlen or 0
+
     def clear_requests(self) -> None:
-        """Forget the recorded requests."""
+        """Forget the recorded requests (``recorded_requests_total`` starts again at 0)."""
         with self._log_lock:
             self._log.clear()
+            self.recorded_requests_total = 0
 
-    def record(self, request: ApiRequest, status: int, started: float) -> None:
+    def record(self, request: ApiRequest, response: ApiResponse, started: float) -> None:
         """Append one finished exchange to the log (called by the request handler)."""
         entry = RecordedRequest(
             method=request.method,
             path=request.path,
             query=dict(request.query),
-            body=_recorded_body(request.body),
-            status=status,
+            body=_recorded_body(request.body, response),
+            status=response.status,
             started=started,
             finished=time.monotonic(),
         )
         with self._log_lock:
             self._log.append(entry)
+            self.recorded_requests_total += 1
 
     # -- dispatch -----------------------------------------------------------------------------------------
 
@@ -203,11 +303,32 @@ class BirdEmulator:
             return error_response(HTTPStatus.METHOD_NOT_ALLOWED, f"{request.method} is not allowed on this path")
         except urls.RouteNotFound:
             return error_response(HTTPStatus.NOT_FOUND, "no such endpoint")
-        if request.method == "GET" and not self._rate_limiter.allow(
-            route.params.get("workspace_id", ""), self.get_rate_limit
-        ):
-            return error_response(HTTPStatus.TOO_MANY_REQUESTS, "GET rate limit of this workspace exceeded")
-        return self._handle_with_faults(request, route)
+        workspace_id = route.params.get("workspace_id", "")
+        limits = self._rate_limits
+        wait = self._rate_keeper.admit(workspace_id, request.method, limits)
+        if wait is not None:
+            response = _rate_limited(request.method, limits.for_method(request.method) if limits else None, wait)
+        else:
+            response = self._handle_with_faults(request, route)
+        if response.status == HTTPStatus.TOO_MANY_REQUESTS:
+            self._rate_keeper.count_too_many_requests(workspace_id)
+        return response
+
+    def is_stats_request(self, request: ApiRequest) -> bool:
+        """Whether this is a call of the emulator's own stats endpoint (neither Bird's API nor logged)."""
+        return request.path == STATS_PATH
+
+    def answer_stats_request(self, request: ApiRequest) -> ApiResponse:
+        """GET: ``{workspaceId: {gets, posts, peakGetsPerSecond, ...}}``; DELETE: reset, 204."""
+        if not is_authorized(request, self.access_key):
+            return unauthorized()
+        if request.method == "GET":
+            workspaces = set(self._rate_keeper.workspaces()) | {self.workspace_id}
+            return ApiResponse(HTTPStatus.OK, {ws: self.rate_stats(ws).as_json() for ws in sorted(workspaces)})
+        if request.method == "DELETE":
+            self.reset_rate_stats()
+            return ApiResponse(HTTPStatus.NO_CONTENT)
+        return error_response(HTTPStatus.METHOD_NOT_ALLOWED, f"{request.method} is not allowed on this path")
 
     def _handle_with_faults(self, request: ApiRequest, route: urls.Route) -> ApiResponse:
         fault = self.faults.take(request.method, request.path)
@@ -257,6 +378,37 @@ class _EmulatorHTTPServer(ThreadingHTTPServer):
                 pass
 
 
+class _BodyRefused(Exception):
+    """A request body that is not read (or not read to its end): the answer and whether it was drained."""
+
+    def __init__(self, response: ApiResponse) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+def _refused(status: int, message: str) -> _BodyRefused:
+    return _BodyRefused(error_response(status, message))
+
+
+def _declared_length(values: List[str]) -> int:
+    """The Content-Length of a request (0 without one); 400 when malformed or repeated with other values,
+    413 when over :data:`MAX_BODY_BYTES` (decided before reading a byte)."""
+    distinct = {value.strip() for value in values}
+    if len(distinct) > 1:
+        raise _refused(HTTPStatus.BAD_REQUEST, "the request carries conflicting Content-Length headers")
+    if not distinct:
+        return 0
+    (text,) = distinct
+    # Only ASCII digits: int() would also take "+5", "-1", "1_000" or Unicode digits.
+    if not text or not (text.isascii() and text.isdigit()):
+        raise _refused(HTTPStatus.BAD_REQUEST, "the Content-Length header is not a non-negative integer")
+    if len(text) > 15 or int(text) > MAX_BODY_BYTES:
+        raise _refused(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"the request body is larger than {MAX_BODY_BYTES} bytes"
+        )
+    return int(text)
+
+
 class _RequestHandler(BaseHTTPRequestHandler):
     """Turns HTTP exchanges into :class:`ApiRequest` objects for the emulator, and answers back."""
 
@@ -273,6 +425,27 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature
         """Log nothing: the emulator is quiet, and a log line could carry a secret."""
 
+    def send_error(self, code: int, message: Optional[str] = None, explain: Optional[str] = None) -> None:
+        """Errors the stdlib raises while parsing (bad request line, long or many headers, unknown method)
+        get an Error body like every other answer, and close the connection."""
+        self.close_connection = True
+        if not self.request_version.startswith("HTTP/1."):
+            # The stdlib leaves HTTP/0.9 (no status line, no headers) when the request line was unreadable.
+            self.request_version = "HTTP/1.1"
+        try:
+            phrase = HTTPStatus(code).phrase
+        except ValueError:
+            phrase = "error"
+        self._write(error_response(code, f"the request could not be read: {phrase.lower()}"))
+
+    def handle_expect_100(self) -> bool:
+        """Invite the body only when it will be read; otherwise answer at once (with 400 or 413)."""
+        try:
+            self._body_plan()
+        except _BodyRefused:
+            return True
+        return super().handle_expect_100()
+
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
         self._serve()
 
@@ -281,37 +454,132 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         started = time.monotonic()
         emulator = self.server.emulator
-        request, problem = self._read_request()
-        response = problem or self._dispatch(request)
+        parts = urlsplit(self.path)
+        request = ApiRequest(self.command, parts.path, dict(parse_qsl(parts.query, keep_blank_values=True)), self.headers)
+        try:
+            request = dataclasses.replace(request, body=self._read_body())
+        except _BodyRefused as refused:
+            self.close_connection = True
+            response, unread = refused.response, True
+        else:
+            response, unread = self._dispatch(request), False
+        if emulator.is_stats_request(request):
+            self._write(response)
+            return
         if emulator.faults.latency:
             time.sleep(emulator.faults.latency)
         # Recorded before the answer goes out, so a client that has its answer finds its request logged.
-        emulator.record(request, response.status, started)
+        try:
+            emulator.record(request, response, started)
+        except Exception:  # noqa: BLE001 - the log must never cost the client its answer
+            pass
         self._write(response)
+        if unread:
+            self._linger()
 
     def _dispatch(self, request: ApiRequest) -> ApiResponse:
+        emulator = self.server.emulator
         try:
-            return self.server.emulator.dispatch(request)
-        except Exception:  # a bug in the emulator must still answer, or the client hangs
+            if emulator.is_stats_request(request):
+                return emulator.answer_stats_request(request)
+            return emulator.dispatch(request)
+        except Exception:  # noqa: BLE001 - a bug in the emulator must still answer, or the client hangs
             return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "the emulator failed on this request")
 
-    def _read_request(self) -> Tuple[ApiRequest, Optional[ApiResponse]]:
-        parts = urlsplit(self.path)
-        query = dict(parse_qsl(parts.query, keep_blank_values=True))
-        request = ApiRequest(self.command, parts.path, query, self.headers)
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            self.close_connection = True
-            return request, error_response(HTTPStatus.BAD_REQUEST, "chunked request bodies are not supported")
+    # -- reading the body ---------------------------------------------------------------------------------
+
+    def _body_plan(self) -> Optional[int]:
+        """None for a chunked body, else the declared length; raises :class:`_BodyRefused` when the
+        framing is unacceptable (both headers, another transfer coding, a bad or too large length)."""
+        encodings = [v.strip().lower() for v in (self.headers.get_all("Transfer-Encoding") or [])]
+        lengths = self.headers.get_all("Content-Length") or []
+        if encodings:
+            if lengths:
+                raise _refused(HTTPStatus.BAD_REQUEST, "a request may not carry both Transfer-Encoding and Content-Length")
+            if encodings != ["chunked"]:
+                raise _refused(HTTPStatus.BAD_REQUEST, "the only transfer coding accepted is chunked")
+            return None
+        return _declared_length(lengths)
+
+    def _read_body(self) -> bytes:
+        length = self._body_plan()
+        previous = self.connection.gettimeout()
+        self.connection.settimeout(BODY_READ_SECONDS)
         try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            self.close_connection = True
-            return request, error_response(HTTPStatus.BAD_REQUEST, "the Content-Length header is no integer")
-        body = self.rfile.read(length) if length > 0 else b""
-        return dataclasses.replace(request, body=body), None
+            body = self._read_chunked() if length is None else self._read_exactly(length)
+        except (TimeoutError, socket.timeout):
+            raise _refused(HTTPStatus.REQUEST_TIMEOUT, "the request body stopped arriving") from None
+        finally:
+            try:
+                self.connection.settimeout(previous)
+            except OSError:
+                pass
+        return body
+
+    def _read_exactly(self, length: int) -> bytes:
+        body = self.rfile.read(length) if length else b""
+        if len(body) < length:
+            raise _refused(HTTPStatus.BAD_REQUEST, "the request body is shorter than its Content-Length")
+        return body
+
+    def _read_chunked(self) -> bytes:
+        """A chunked body, refused with 413 as soon as it grows over :data:`MAX_BODY_BYTES`."""
+        body = bytearray()
+        for _ in range(MAX_BODY_BYTES + 1):  # each chunk but the last holds at least one byte
+            line = self.rfile.readline(MAX_CHUNK_LINE_BYTES + 1)
+            size_text = line.split(b";", 1)[0].strip()
+            if len(line) > MAX_CHUNK_LINE_BYTES or not line.endswith(b"\n") or not _is_hex(size_text):
+                raise _refused(HTTPStatus.BAD_REQUEST, "the chunked request body is malformed")
+            size = int(size_text, 16)
+            if size == 0:
+                self._skip_trailers()
+                return bytes(body)
+            if len(body) + size > MAX_BODY_BYTES:
+                raise _refused(
+                    HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"the request body is larger than {MAX_BODY_BYTES} bytes"
+                )
+            chunk = self.rfile.read(size)
+            if len(chunk) < size or self.rfile.readline(3).strip() != b"":
+                raise _refused(HTTPStatus.BAD_REQUEST, "the chunked request body is malformed")
+            body += chunk
+        raise _refused(HTTPStatus.BAD_REQUEST, "the chunked request body is malformed")
+
+    def _skip_trailers(self) -> None:
+        for _ in range(MAX_TRAILER_LINES):
+            line = self.rfile.readline(MAX_CHUNK_LINE_BYTES + 1)
+            if line in (b"\r\n", b"\n", b""):
+                return
+        raise _refused(HTTPStatus.BAD_REQUEST, "the chunked request body has too many trailer lines")
+
+    def _linger(self) -> None:
+        """After answering a request whose body was not read: stop writing, then read and discard what the
+        client still sends (bounded in time and bytes), so closing does not reset the connection before
+        the client has read the answer."""
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_WR)
+            deadline = time.monotonic() + LINGER_SECONDS
+            drained = 0
+            for _ in range(LINGER_MAX_BYTES // 4096 + 1):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or drained >= LINGER_MAX_BYTES:
+                    return
+                self.connection.settimeout(remaining)
+                data = self.connection.recv(65536)
+                if not data:
+                    return
+                drained += len(data)
+        except OSError:  # the client is gone or went quiet: nothing more to do
+            pass
+
+    # -- writing ------------------------------------------------------------------------------------------
 
     def _write(self, response: ApiResponse) -> None:
-        payload = b"" if response.body is None else json.dumps(response.body).encode("utf-8")
+        try:
+            payload = b"" if response.body is None else json.dumps(response.body, allow_nan=False).encode("utf-8")
+        except (TypeError, ValueError, RecursionError):
+            response = error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "the emulator could not render its answer")
+            payload = json.dumps(response.body).encode("utf-8")
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
@@ -319,6 +587,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", "application/json")
         if response.status != HTTPStatus.NO_CONTENT:
             self.send_header("Content-Length", str(len(payload)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         if payload:
             self.wfile.write(payload)
+
+
+def _is_hex(text: bytes) -> bool:
+    return bool(text) and len(text) <= 16 and all(c in b"0123456789abcdefABCDEF" for c in text)
