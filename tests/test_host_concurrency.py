@@ -1,7 +1,8 @@
-"""The provider host runs many creates at once (pulumi_bird._host lifts its four-worker limit).
+"""The provider host runs many creates at once (pulumi_bird._host lets its four-worker pool grow with demand).
 
 If an SDK or grpcio upgrade changes the host so that the lift no longer applies, the lift does nothing and
-creates fall back to four at a time: test_creates_run_concurrently_in_one_host then fails, saying so.
+creates fall back to four at a time: test_creates_run_concurrently_in_one_host and
+test_the_host_grows_with_demand_past_64 then fail, saying so.
 """
 
 from __future__ import annotations
@@ -9,8 +10,11 @@ from __future__ import annotations
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from pulumi_bird import SmsChannel
-from pulumi_bird._host import in_dynamic_host, lift_host_concurrency
+import re
+
+from pulumi_bird import SmsChannel, VoiceChannel
+from pulumi_bird._host import HOST_MAX_WORKERS, in_dynamic_host, lift_host_concurrency, worker_bound
+from pulumi_bird.testing.host import ProviderHost
 
 CHANNELS = 8
 PROVISION_SECONDS = 1.5
@@ -34,6 +38,44 @@ def test_creates_run_concurrently_in_one_host(host, double, inputs_of):
     assert posts[-1] - posts[0] < PROVISION_SECONDS, (
         "creates ran at most four at a time: the host concurrency lift in pulumi_bird/_host.py "
         "no longer applies to this SDK (see its docstring)")
+
+
+MANY = 72  # more than the fixed 64 workers of the past
+SLOW_SECONDS = 3.0
+
+
+def test_the_host_grows_with_demand_past_64(double, inputs_of):
+    double.seconds_until_active = SLOW_SECONDS
+    regs = [inputs_of(lambda i=i: VoiceChannel(f"v{i}", phone_number_id=str(uuid.uuid4()))) for i in range(MANY)]
+    with ProviderHost(config=double.config(), env={"PULUMI_BIRD_LOG": "debug"}) as host:
+        with ThreadPoolExecutor(8) as pool:
+            checked = list(pool.map(lambda r: host.check(r.urn, r.inputs).inputs, regs))
+        after_checks = host.stderr_text()
+        with ThreadPoolExecutor(MANY) as pool:
+            results = list(pool.map(lambda rc: host.create(rc[0].urn, rc[1]), zip(regs, checked)))
+        log = host.stderr_text()
+    assert all(r.outs["channel_id"] for r in results)
+    assert re.search(r"lifted: 4 -> up to \d+ workers, started on demand", log), log[-2000:]
+    # checks alone did not make the pool grow to its bound; the creates made it grow to what they needed
+    grown = [int(n) for n in re.findall(r"grew to (\d+) workers", after_checks)]
+    assert max(grown, default=4) < 32, grown
+    grown = [int(n) for n in re.findall(r"grew to (\d+) workers", log)]
+    assert MANY <= max(grown, default=0) <= MANY + 8, grown[-5:]
+    posts = sorted(c.at for c in double.calls("POST"))[-MANY:]
+    assert posts[-1] - posts[0] < SLOW_SECONDS, (
+        f"{MANY} creates did not all start before the first channel was active: the host's pool did not grow "
+        "past 64 (see pulumi_bird/_host.py)")
+
+
+def test_the_bound_respects_the_process_limit(monkeypatch):
+    import resource
+
+    monkeypatch.setattr(resource, "getrlimit", lambda _which: (400, 400))
+    assert worker_bound() == 100
+    monkeypatch.setattr(resource, "getrlimit", lambda _which: (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    assert worker_bound() == HOST_MAX_WORKERS
+    monkeypatch.setattr(resource, "getrlimit", lambda _which: (8, 8))
+    assert worker_bound() == 4
 
 
 def test_lift_does_nothing_outside_the_host():
