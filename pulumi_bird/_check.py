@@ -11,7 +11,6 @@ import uuid
 from typing import Any, Iterable, Optional
 
 from pulumi.dynamic import CheckFailure
-
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN  # the wire form of an unknown value (a string sentinel)
 
@@ -151,9 +150,13 @@ class Checker:
             if not isinstance(key, str) or not key:
                 self.fail(prop, "keys must be non-empty strings")
                 return None
-            if depth == 2 and not is_unknown(item):
-                if not isinstance(item, dict) or not all(
-                    isinstance(k, str) and (isinstance(v, str) or is_unknown(v)) for k, v in item.items()
-                ):
-                    self.fail(f"{prop}.{key}", "must be a mapping of strings to strings")
+            if depth == 2 and not is_unknown(item) and not _is_string_map(item):
+                self.fail(f"{prop}.{key}", "must be a mapping of strings to strings")
         return value
+
+
+def _is_string_map(value: Any) -> bool:
+    """A dict of strings to strings (values still unknown in a preview count as strings)."""
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and (isinstance(v, str) or is_unknown(v)) for k, v in value.items()
+    )

@@ -9,9 +9,12 @@ previews stay offline.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import pulumi
+
+if TYPE_CHECKING:
+    from .config import Settings
 
 
 @dataclass(frozen=True)
@@ -29,13 +32,14 @@ class ConnectorInfo:
     phone_number: Optional[str]
     region: Optional[str]
     created_at: Optional[str]
-    arguments: Optional[dict]
+    arguments: Optional[dict[str, Any]]
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields as a plain dict (for ``pulumi.export``)."""
         return asdict(self)
 
 
-def _program_settings(workspace_id: Optional[str]):
+def _program_settings(workspace_id: Optional[str]) -> tuple[Settings, str]:
     from . import config
 
     bird = pulumi.Config("bird")
@@ -86,8 +90,8 @@ def _unknown() -> pulumi.Output[Any]:
 
     from pulumi.output import Output
 
-    def future(value: Any) -> "asyncio.Future[Any]":
-        fut: asyncio.Future = asyncio.get_event_loop().create_future()
+    def future(value: Any) -> asyncio.Future[Any]:
+        fut: asyncio.Future[Any] = asyncio.get_event_loop().create_future()
         fut.set_result(value)
         return fut
 

@@ -8,7 +8,7 @@ without breaking a deployment.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, Optional
+from typing import Any, ClassVar, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, SecretStr, field_serializer
 from pydantic.alias_generators import to_camel
@@ -23,7 +23,7 @@ STAGE_ACTIVE = "active"
 
 
 class _Request(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    model_config: ClassVar[ConfigDict] = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
     def to_body(self) -> dict[str, Any]:
         """The JSON body: camelCase names, unset and None fields left out."""
@@ -31,7 +31,7 @@ class _Request(BaseModel):
 
 
 class _Response(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+    model_config: ClassVar[ConfigDict] = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
 
 
 # --- connectors -------------------------------------------------------------------------------------------
@@ -114,6 +114,8 @@ class ChannelStatus(_Response):
 
 
 class NumberStatus(_Response):
+    """The phone number's side of a connector's status."""
+
     number_id: Optional[str] = None
     profile_id: Optional[str] = None
     phone_number: Optional[str] = None

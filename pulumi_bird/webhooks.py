@@ -83,10 +83,18 @@ def verify_signature(
         raise SignatureError("the signature does not match this delivery")
 
 
-def is_valid_signature(signing_key: str, **kwargs) -> bool:
+def is_valid_signature(
+    signing_key: str,
+    *,
+    headers: Mapping[str, str],
+    url: str,
+    body: Union[bytes, str],
+    tolerance: Optional[float] = DEFAULT_TOLERANCE,
+    now: Optional[float] = None,
+) -> bool:
     """:func:`verify_signature` as a boolean."""
     try:
-        verify_signature(signing_key, **kwargs)
+        verify_signature(signing_key, headers=headers, url=url, body=body, tolerance=tolerance, now=now)
     except SignatureError:
         return False
     return True
