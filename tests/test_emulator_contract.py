@@ -292,7 +292,7 @@ def test_every_contract_schema_is_valid_json_schema() -> None:
 
 def test_the_emulator_enforces_the_contracts_limits_and_enums() -> None:
     limit = bird_contract.QUERY_PARAMETERS[("GET", bird_contract.CONNECTORS)]["limit"]
-    assert (models.MAX_PAGE_SIZE, models.DEFAULT_PAGE_SIZE) == (limit["maximum"], limit["default"])
+    assert (limit["maximum"], limit["default"]) == (models.MAX_PAGE_SIZE, models.DEFAULT_PAGE_SIZE)
     assert models.MAX_PAGE_TOKEN_LENGTH == bird_contract.PAGE_TOKEN_MAX_LENGTH
     assert list(models.WEBHOOK_SERVICES) == bird_contract.WEBHOOK_SERVICES
     assert list(models.WEBHOOK_STATUSES) == bird_contract.WEBHOOK_STATUSES

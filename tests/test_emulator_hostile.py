@@ -144,7 +144,7 @@ def test_nesting_up_to_the_limit_is_accepted_and_echoed(emulator: BirdEmulator) 
 @pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999", "-1e999"])
 def test_non_finite_numbers_get_422_everywhere(emulator: BirdEmulator, number: str) -> None:
     connector = connector_with_arguments(number)
-    webhook = ('{"service": "numbers", "event": "x.y", "url": "https://a.example.com", "eventFilters": %s}' % number)
+    webhook = f'{{"service": "numbers", "event": "x.y", "url": "https://a.example.com", "eventFilters": {number}}}'
     for path, body in ((CONNECTORS, connector), (webhooks_path(emulator), webhook.encode())):
         answer = assert_error(exchange(emulator, request_bytes(emulator, "POST", path, body)), 422)
         assert "NaN or infinite" in answer["message"]

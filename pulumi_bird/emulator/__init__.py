@@ -10,8 +10,8 @@ Layout in the moto manner: ``models`` (state and rules), ``responses`` (HTTP in/
 (the threaded server). ``python -m pulumi_bird.emulator --help`` runs it from a shell.
 """
 
-from pulumi_bird.emulator.models import DEFAULT_ORGANIZATION_ID, DEFAULT_WORKSPACE_ID, BirdBackend
 from pulumi_bird.emulator.faults import FaultRule, Faults
+from pulumi_bird.emulator.models import DEFAULT_ORGANIZATION_ID, DEFAULT_WORKSPACE_ID, BirdBackend
 from pulumi_bird.emulator.ratelimits import BIRD_RATE_LIMITS, RateLimits, RateStats
 from pulumi_bird.emulator.responses import DEFAULT_ACCESS_KEY
 from pulumi_bird.emulator.server import MAX_BODY_BYTES, BirdEmulator, RecordedRequest

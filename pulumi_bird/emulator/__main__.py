@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line."""
     parser = argparse.ArgumentParser(
         prog="python -m pulumi_bird.emulator",
-        description=__doc__.splitlines()[0],
+        description=(__doc__ or "").splitlines()[0],
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -447,7 +447,11 @@ class BirdBackend:
                 arguments=arguments,
                 created_at=utc_now(),
                 created_clock=self._clock(),
-                provision_seconds=self._number_provision_seconds.get(number_id, self.provision_seconds),
+                provision_seconds=(
+                    self._number_provision_seconds.get(number_id, self.provision_seconds)
+                    if number_id is not None
+                    else self.provision_seconds
+                ),
                 channel_id=str(uuid.uuid4()),
                 provision_reads=self._provision_reads,
             )

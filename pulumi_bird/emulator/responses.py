@@ -13,7 +13,7 @@ import json
 import math
 import re
 from http import HTTPStatus
-from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Type
+from typing import Any, Callable, Dict, Mapping, Optional, Protocol, Sequence, Type
 
 from pulumi_bird.emulator.models import (
     DEFAULT_PAGE_SIZE,
@@ -40,6 +40,12 @@ _AUTH_SCHEME = "AccessKey "
 _JSON_TYPE_NAMES = {str: "a string", dict: "an object", list: "an array", bool: "a boolean", int: "an integer"}
 
 
+class Headers(Protocol):
+    """Request headers, looked up without regard to case (``http.client.HTTPMessage`` is one)."""
+
+    def get(self, name: str, failobj: Any = None) -> Any: ...
+
+
 @dataclasses.dataclass(frozen=True)
 class ApiRequest:
     """One HTTP request as the handlers see it (path without the query string)."""
@@ -47,7 +53,7 @@ class ApiRequest:
     method: str
     path: str
     query: Mapping[str, str]
-    headers: Mapping[str, str]
+    headers: Headers
     body: bytes = b""
 
 

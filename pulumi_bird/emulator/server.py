@@ -21,12 +21,18 @@ import threading
 import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Deque, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Deque, Dict, List, Optional, Set, cast
 from urllib.parse import parse_qsl, urlsplit
 
 from pulumi_bird.emulator import urls
 from pulumi_bird.emulator.faults import FaultRule, Faults
-from pulumi_bird.emulator.models import DEFAULT_ORGANIZATION_ID, DEFAULT_WORKSPACE_ID, BadRequest, BirdBackend, BirdError
+from pulumi_bird.emulator.models import (
+    DEFAULT_ORGANIZATION_ID,
+    DEFAULT_WORKSPACE_ID,
+    BadRequest,
+    BirdBackend,
+    BirdError,
+)
 from pulumi_bird.emulator.ratelimits import (
     RateKeeper,
     RateLimits,
@@ -412,7 +418,6 @@ def _declared_length(values: List[str]) -> int:
 class _RequestHandler(BaseHTTPRequestHandler):
     """Turns HTTP exchanges into :class:`ApiRequest` objects for the emulator, and answers back."""
 
-    server: _EmulatorHTTPServer
     protocol_version = "HTTP/1.1"
     timeout = IDLE_CONNECTION_SECONDS
     # Headers and body go out in two writes; with Nagle on, a keep-alive client waits ~40 ms per answer.
@@ -422,7 +427,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         """The Server header."""
         return "BirdEmulator/1.0"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature
+    def log_message(self, format: str, *args: Any) -> None:  # the stdlib's signature
         """Log nothing: the emulator is quiet, and a log line could carry a secret."""
 
     def send_error(self, code: int, message: Optional[str] = None, explain: Optional[str] = None) -> None:
@@ -446,14 +451,18 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return True
         return super().handle_expect_100()
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+    def do_GET(self) -> None:  # the stdlib's naming
         self._serve()
 
     do_POST = do_PATCH = do_PUT = do_DELETE = do_OPTIONS = do_GET
 
+    @property
+    def _emulator(self) -> BirdEmulator:
+        return cast(_EmulatorHTTPServer, self.server).emulator
+
     def _serve(self) -> None:
         started = time.monotonic()
-        emulator = self.server.emulator
+        emulator = self._emulator
         parts = urlsplit(self.path)
         request = ApiRequest(self.command, parts.path, dict(parse_qsl(parts.query, keep_blank_values=True)), self.headers)
         try:
@@ -471,19 +480,19 @@ class _RequestHandler(BaseHTTPRequestHandler):
         # Recorded before the answer goes out, so a client that has its answer finds its request logged.
         try:
             emulator.record(request, response, started)
-        except Exception:  # noqa: BLE001 - the log must never cost the client its answer
+        except Exception:  # the log must never cost the client its answer
             pass
         self._write(response)
         if unread:
             self._linger()
 
     def _dispatch(self, request: ApiRequest) -> ApiResponse:
-        emulator = self.server.emulator
+        emulator = self._emulator
         try:
             if emulator.is_stats_request(request):
                 return emulator.answer_stats_request(request)
             return emulator.dispatch(request)
-        except Exception:  # noqa: BLE001 - a bug in the emulator must still answer, or the client hangs
+        except Exception:  # a bug in the emulator must still answer, or the client hangs
             return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "the emulator failed on this request")
 
     # -- reading the body ---------------------------------------------------------------------------------
@@ -507,7 +516,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.connection.settimeout(BODY_READ_SECONDS)
         try:
             body = self._read_chunked() if length is None else self._read_exactly(length)
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raise _refused(HTTPStatus.REQUEST_TIMEOUT, "the request body stopped arriving") from None
         finally:
             try:
