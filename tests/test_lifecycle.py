@@ -158,3 +158,44 @@ def test_exports_round_trip_as_json(emulator, host):
                                                                  channel_message_type="2fa").connector_id), host=host)
     assert json.loads(json.dumps(result.outputs))["x"] == result.state.find("s").id
     destroy(result.state, host=host)
+
+
+def test_adoption_with_adopt_id(emulator, host):
+    made = run_program(lambda: SmsChannel("made", phone_number_id=OTHER_NUMBER, channel_message_type="2fa",
+                                          name="from the dashboard"), host=host)
+    existing = made.state.find("made")
+
+    def adopt(adopt_id=existing.id, name="from the dashboard", type_="2fa"):
+        return lambda: pulumi.export("channel", SmsChannel("sms", phone_number_id=OTHER_NUMBER, channel_message_type=type_,
+                                                            name=name, adopt_id=adopt_id).channel_id)
+
+    def writes():
+        return [(r.method, r.path) for r in emulator.requests if r.method in ("POST", "PATCH", "DELETE")]
+
+    # A mismatch fails with one line per property, declared vs Bird, and writes nothing.
+    emulator.clear_requests()
+    with pytest.raises(ProgramError, match="name") as caught:
+        run_program(adopt(name="renamed"), host=host)
+    assert "renamed" in str(caught.value) and "from the dashboard" in str(caught.value)
+    missing = "2c1b0a9f-8e7d-4c6b-9a5f-4e3d2c1b0a9f"
+    with pytest.raises(ProgramError, match=missing):
+        run_program(adopt(adopt_id=missing), host=host)
+    assert writes() == []
+
+    # Preview, then the adoption: no POST; the stack now holds Bird's connector.
+    planned = run_program(adopt(), host=host, preview=True)
+    assert set(planned.steps.values()) == {"create"} and writes() == []
+    adopted = run_program(adopt(), host=host)
+    assert writes() == [] and adopted.state.find("sms").id == existing.id
+    assert adopted.outputs["channel"] == existing.outputs["channel_id"]
+
+    # Managed like any other: an unchanged up, and removing adopt_id later, change nothing.
+    again = run_program(adopt(), host=host, state=adopted.state)
+    without = run_program(adopt(adopt_id=None), host=host, state=again.state)
+    assert set(again.steps.values()) == set(without.steps.values()) == {"same"}
+    assert writes() == []
+
+    # destroy deletes it (no retain_on_delete).
+    destroy(without.state, host=host)
+    assert writes() == [("DELETE", f"/workspaces/{emulator.workspace_id}/connectors/{existing.id}")]
+    assert not any(c["id"] == existing.id for c in emulator.backend.list_all_connectors(emulator.workspace_id))

@@ -115,6 +115,78 @@ def test_up_again_change_replace_destroy(cfg, state_dir):
     assert deleted == [f"b-of-{exclusive.resource('a').id}", "z"]
 
 
+class RecordingHost(ProviderHost):
+    """The real host, noting each request's shape before sending it (a spy: every call goes through)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sent = []
+
+    def check(self, urn, news, olds=None, **kw):
+        self.sent.append(("check", dict(news), olds))
+        return super().check(urn, news, olds, **kw)
+
+    def diff(self, urn, id, olds, news, **kw):
+        self.sent.append(("diff", dict(olds), dict(news), kw.get("old_inputs")))
+        return super().diff(urn, id, olds, news, **kw)
+
+    def create(self, urn, inputs, **kw):
+        self.sent.append(("create", dict(inputs)))
+        return super().create(urn, inputs, **kw)
+
+    def read(self, urn, id, properties=None, inputs=None, **kw):
+        self.sent.append(("read", properties, inputs))
+        return super().read(urn, id, properties, inputs, **kw)
+
+    def update(self, urn, id, olds, news, **kw):
+        self.sent.append(("update", dict(olds), dict(news), kw.get("old_inputs")))
+        return super().update(urn, id, olds, news, **kw)
+
+    def delete(self, urn, id, properties, **kw):
+        self.sent.append(("delete", dict(properties), kw.get("old_inputs")))
+        return super().delete(urn, id, properties, **kw)
+
+
+def test_requests_have_the_engines_shapes(cfg, state_dir):
+    with RecordingHost(config=cfg, env={"PYTHONPATH": TESTS_DIR}) as host:
+        def run(program, **kw):
+            host.sent.clear()
+            return run_program(program, config=cfg, host=host, **kw)
+
+        first = run(lambda: Toy("a", name="x", size=2))
+        a = first.resource("a")
+        (check, news, olds), (create, created_with) = host.sent
+        assert (check, olds, create) == ("check", None, "create")  # no olds on a create
+        assert created_with == a.inputs and created_with["color"] == "blue"  # the *checked* inputs
+
+        updated = run(lambda: Toy("a", name="x", size=3), state=first.state)
+        check, diff, update = host.sent
+        assert check[2] == a.inputs  # Check: olds = the old *inputs*
+        assert check[1]["size"] == 3 and "color" not in check[1]  # news = the program's inputs
+        assert diff[1:] == (a.outputs, updated.resource("a").inputs, a.inputs)  # Diff: old outputs, checked, old inputs
+        assert update[1:] == (a.outputs, updated.resource("a").inputs, a.inputs)
+        b = updated.resource("a")
+
+        replaced = run(lambda: Toy("a", name="y", size=3), state=updated.state)
+        ops = [s[0] for s in host.sent]
+        assert ops == ["check", "diff", "check", "create", "delete"]
+        assert host.sent[2][2] is None  # a replacement is checked again without olds
+        assert host.sent[4][1:] == (b.outputs, b.inputs)  # Delete: old outputs and old inputs
+
+        run(lambda: None, state=replaced.state, preview=False)
+        run_program(lambda: Toy.get("g", replaced.resource("a").id), config=cfg, host=host)
+        (read, properties, inputs), = host.sent[-1:]
+        assert read == "read" and properties == inputs and "__provider" in inputs  # get: props = inputs
+
+        host.sent.clear()
+        made = run_program(lambda: Toy("r", name="r"), config=cfg, host=host)
+        host.sent.clear()
+        refresh(made.state, host=host)
+        r = made.resource("r")
+        assert host.sent == [("read", r.outputs, r.inputs)]  # refresh: old outputs, old inputs
+        destroy(made.state, host=host)
+
+
 def test_delete_before_replace_rules(cfg, state_dir):
     def pair(name, *, dbr=None, retain=False, depends=True):
         def program():
