@@ -51,6 +51,10 @@ MAX_CREATE_ATTEMPTS = 3
 # Pauses between those attempts: the client's backoff, a little longer than its default (Bird's list may lag
 # its writes by a moment).
 CREATE_RETRY_POLICY = RetryPolicy(base_delay=0.5, max_delay=2.0)
+# A look-up that settles an ambiguous POST is tried this often as a whole (each of its requests is already
+# retried by the client). Giving up leaves an object that may be ours and that no message can name by id, so
+# it is worth a little more patience than any other read.
+LOOKUP_ATTEMPTS = 3
 # Bird stamps createdAt with its own clock; ours may differ. A look-up for our attempt reads newest first and
 # stops at objects older than the attempt's start minus this margin.
 CLOCK_SKEW = timedelta(minutes=2)
@@ -215,14 +219,18 @@ def _create(
         return [o for o in not_owned(recent_like(since)) if o.id not in before]
 
     def look_up() -> list[T]:
-        try:
-            return candidates()
-        except errors.BirdError as failure:
-            raise AmbiguousCreateError(
-                f"{what}: {len(ambiguous)} POST(s) failed in a way that may have created it ({ambiguous[-1]}), and "
-                f"looking for it failed too ({failure}). Nothing was deleted. Look for a look-alike created after "
-                f"{since.isoformat()} and adopt it with adopt_id, or delete it"
-            ) from None
+        for attempt in range(1, LOOKUP_ATTEMPTS + 1):
+            try:
+                return candidates()
+            except errors.BirdError as exc:
+                failure = exc
+                if attempt < LOOKUP_ATTEMPTS:
+                    sleep(backoff_delay(attempt, CREATE_RETRY_POLICY))
+        raise AmbiguousCreateError(
+            f"{what}: {len(ambiguous)} POST(s) failed in a way that may have created it ({ambiguous[-1]}), and "
+            f"looking for it failed too ({failure}). Nothing was deleted. Look for a look-alike created after "
+            f"{since.isoformat()} and adopt it with adopt_id, or delete it"
+        )
 
     for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
         try:
@@ -243,7 +251,7 @@ def _create(
                 sleep(backoff_delay(attempt, CREATE_RETRY_POLICY))
             continue
         if ambiguous:
-            _remove_late_duplicates(what, created, candidates, len(ambiguous), delete)
+            _remove_late_duplicates(what, created, look_up, len(ambiguous), delete)
         return created
     raise AmbiguousCreateError(
         f"{what}: {len(ambiguous)} POSTs failed in a way that may have created it (last: {ambiguous[-1]}), and no "

@@ -4,12 +4,15 @@
 
 Tests script it: ``double.script(method, path_regex, status, body, times, headers, commit)`` answers the
 next matching requests as told; ``double.provision_after(n)`` makes a channel active after ``n`` status
-reads; ``double.fail_number(number_id, message)`` makes a channel end in error. Every request is recorded.
+reads; ``double.fail_number(number_id, message)`` makes a channel end in error; ``double.chaos(...)`` answers
+a random share of requests with 429 or 503 (not processed) and commits a share of POSTs before answering 502.
+Lists honour ``reverse=true`` (newest first). Every request is recorded.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import re
 import threading
 import time
@@ -17,7 +20,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 from urllib.parse import parse_qs, urlsplit
 
 KEY = "double-access-key-0123456789"
@@ -45,6 +48,8 @@ class Script:
     times: int
     headers: dict = field(default_factory=dict)
     commit: bool = False
+    skip: int = 0  # matching requests let through before the script applies
+    then: Optional[Any] = None  # called with the committed object, for a commit script
 
 
 def _now() -> str:
@@ -71,6 +76,8 @@ class BirdDouble:
         self.signing_keys: dict[str, str] = {}
         self.seen: list[Seen] = []
         self.scripts: list[Script] = []
+        self.chaos_rates: Optional[tuple[float, float, float]] = None
+        self.rng = random.Random(0)
         self.lock = threading.RLock()
         self.server = _Server(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -89,9 +96,34 @@ class BirdDouble:
         self.thread.join(timeout=5)
 
     def script(self, method: str, path: str, status: int, body: Any = None, *, times: int = 1,
-               headers: Optional[dict] = None, commit: bool = False) -> None:
+               headers: Optional[dict] = None, commit: bool = False, skip: int = 0,
+               then: Optional[Callable[[dict], None]] = None) -> None:
+        """Answer the next ``times`` matching requests (after letting ``skip`` through) with ``status``; with
+        ``commit`` the request is carried out first, and ``then`` sees what it made."""
         with self.lock:
-            self.scripts.append(Script(method, re.compile(path), status, body, times, headers or {}, commit))
+            self.scripts.append(Script(method, re.compile(path), status, body, times, headers or {}, commit, skip, then))
+
+    def chaos(self, *, rate_429: float = 0.0, rate_503: float = 0.0, post_commit_502: float = 0.0,
+              seed: int = 0) -> None:
+        """Random faults from now on: a share of all requests answered 429 or 503 before anything happens, and a
+        share of the POSTs that get through committed and then answered 502. ``chaos()`` with no rates ends it."""
+        with self.lock:
+            rates = (rate_429, rate_503, post_commit_502)
+            self.chaos_rates = rates if any(rates) else None
+            self.rng = random.Random(seed)
+
+    def _chaos(self, method: str) -> tuple[Optional[int], bool]:
+        """(status to answer before processing, whether to commit and answer 502)."""
+        with self.lock:
+            if self.chaos_rates is None:
+                return None, False
+            rate_429, rate_503, post_502 = self.chaos_rates
+            roll = self.rng.random()
+            if roll < rate_429:
+                return 429, False
+            if roll < rate_429 + rate_503:
+                return 503, False
+            return None, method == "POST" and self.rng.random() < post_502
 
     def fail_number(self, number_id: str, message: str) -> None:
         self.failing_numbers[number_id] = message
@@ -114,6 +146,9 @@ class BirdDouble:
         with self.lock:
             for s in self.scripts:
                 if s.times > 0 and s.method == method and s.pattern.search(path):
+                    if s.skip > 0:
+                        s.skip -= 1
+                        return None
                     s.times -= 1
                     return s
         return None
@@ -124,9 +159,19 @@ class BirdDouble:
         script = self._scripted(method, path)
         if script and not script.commit:
             return script.status, script.body or {"code": "SCRIPTED", "message": "scripted failure"}, script.headers
+        before, commit_502 = self._chaos(method) if script is None else (None, False)
+        if before == 429:
+            return 429, {"code": "RATE_LIMITED", "message": "too many requests"}, {"Retry-After": "0"}
+        if before == 503:
+            return 503, {"code": "UNAVAILABLE", "message": "service unavailable"}, {}
         status, payload = self._route(method, path, query, body)
         if script:  # committed, then answered with an error
+            if script.then is not None and status < 300:
+                with self.lock:
+                    script.then(payload)
             return script.status, script.body or {"code": "SCRIPTED", "message": "scripted failure"}, script.headers
+        if commit_502 and status < 300:
+            return 502, {"code": "BAD_GATEWAY", "message": "upstream timed out"}, {}
         return status, payload, {}
 
     def _route(self, method: str, path: str, query: dict, body: Any) -> tuple[int, Any]:
@@ -143,6 +188,8 @@ class BirdDouble:
         return 404, {"code": "NOT_FOUND", "message": "no such route"}
 
     def _page(self, items: list, query: dict) -> dict:
+        if query.get("reverse") == "true":  # items are kept oldest first
+            items = items[::-1]
         limit = int(query.get("limit", 10))
         start = int(query.get("pageToken", 0) or 0)
         page = {"results": items[start:start + limit]}
