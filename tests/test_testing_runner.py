@@ -458,6 +458,20 @@ def test_exports_are_unwrapped_and_secrets_stay_out_of_the_state_file(cfg):
     assert restored.to_json() == text
 
 
+def test_additional_secret_outputs_are_secret_in_state_and_exports(cfg):
+    def program():
+        toy = Toy("a", name="x", opts=pulumi.ResourceOptions(additional_secret_outputs=["serial"]))
+        pulumi.export("serial", toy.serial)
+
+    first = run_program(program, config=cfg)
+    again = run_program(program, config=cfg, state=first.state)
+    for result in (first, again):  # a create and a same step
+        assert "serial" in result.resource("a").secret_outputs
+        assert result.secret_outputs == {"serial"}
+        sealed = __import__("json").loads(result.state.to_json())
+        assert "ciphertext" in sealed["resources"][0]["outputs"]["serial"] and "ciphertext" in sealed["outputs"]["serial"]
+
+
 def test_config_reaches_the_program_and_the_host(cfg, state_dir):
     seen = {}
 
