@@ -1,0 +1,193 @@
+"""adopt_id, get() of a missing id, and refresh that never invents a replacement: through the SDK's provider host
+against the independent Bird double, with objects made out of band (as in Bird's dashboard)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from bird_double import ORG, WS, _now
+from pulumi_bird import Connector, SmsChannel, WebhookSubscription
+from pulumi_bird._provider import LOOKUP_MARKER
+from pulumi_bird.testing.host import ProviderError
+
+
+def out_of_band_connector(double, *, name, template="sms-messagebird:1", arguments=None) -> str:
+    cid = str(uuid.uuid4())
+    with double.lock:
+        double.connectors[cid] = {
+            "id": cid, "workspaceId": WS, "name": name, "region": "eu-west-1", "arguments": arguments,
+            "channel": None, "connectorTemplateRef": template, "createdAt": _now(), "updatedAt": _now(),
+        }
+        double.created_at[cid] = 0.0
+    return cid
+
+
+def out_of_band_subscription(double, *, url, event="channel.updated", service="channels") -> str:
+    sid = str(uuid.uuid4())
+    with double.lock:
+        double.subscriptions[sid] = {"id": sid, "organizationId": ORG, "workspaceId": WS, "service": service,
+                                     "event": event, "url": url, "status": "active", "createdAt": _now(),
+                                     "updatedAt": _now()}
+    return sid
+
+
+def sms(inputs_of, pn, **kw):
+    kw.setdefault("channel_message_type", "transactional")
+    return inputs_of(lambda: SmsChannel("sms", phone_number_id=pn, **kw))
+
+
+def checked(host, reg):
+    result = host.check(reg.urn, reg.inputs)
+    assert result.failures == []
+    return result.inputs
+
+
+def writes(double):
+    return [c for c in double.seen if c.method != "GET"]
+
+
+# --- adopt_id -----------------------------------------------------------------------------------------------------
+
+
+def test_adopting_a_connector_makes_no_post_and_returns_it(host, double, inputs_of):
+    pn = str(uuid.uuid4())
+    cid = out_of_band_connector(double, name="sms", arguments={"phoneNumberId": pn, "channelMessageType": "transactional"})
+    reg = sms(inputs_of, pn, adopt_id=cid)
+    created = host.create(reg.urn, checked(host, reg))
+    assert created.id == cid and created.outs["channel_id"]
+    assert writes(double) == []
+
+
+def test_a_mismatched_adoption_fails_one_line_per_property_and_writes_nothing(host, double, inputs_of):
+    pn = str(uuid.uuid4())
+    cid = out_of_band_connector(double, name="other-name", arguments={"phoneNumberId": pn, "channelMessageType": "2fa"})
+    reg = sms(inputs_of, pn, adopt_id=cid)
+    with pytest.raises(ProviderError) as caught:
+        host.create(reg.urn, checked(host, reg))
+    message = str(caught.value)
+    assert "  name: declared 'sms', Bird has 'other-name'" in message
+    assert "  channel_message_type: declared 'transactional', Bird has '2fa'" in message
+    assert writes(double) == [] and cid in double.connectors
+
+
+@pytest.mark.parametrize("template", ["voice-messagebird:1", None])
+def test_adopting_a_missing_id_or_another_template_fails_naming_the_id(host, double, inputs_of, template):
+    pn = str(uuid.uuid4())
+    cid = (out_of_band_connector(double, name="sms", template=template, arguments={"phoneNumberId": pn})
+           if template else str(uuid.uuid4()))
+    reg = sms(inputs_of, pn, adopt_id=cid)
+    with pytest.raises(ProviderError) as caught:
+        host.create(reg.urn, checked(host, reg))
+    assert f"adopt_id {cid!r}" in str(caught.value)
+    assert writes(double) == []
+
+
+def test_adopting_a_webhook_patches_what_patch_can_set_and_nothing_else(host, double, inputs_of):
+    sid = out_of_band_subscription(double, url="https://old.example.com/hook")
+    reg = inputs_of(lambda: WebhookSubscription("h", service="channels", event="channel.updated",
+                                                url="https://new.example.com/hook", signing_key="k-123456",
+                                                adopt_id=sid))
+    created = host.create(reg.urn, checked(host, reg))
+    assert created.id == sid
+    assert [(c.method, c.body) for c in writes(double)] == [
+        ("PATCH", {"url": "https://new.example.com/hook", "signingKey": "k-123456"})]
+    assert double.subscriptions[sid]["url"] == "https://new.example.com/hook"
+    assert double.signing_keys[sid] == "k-123456"
+
+
+def test_adopting_a_webhook_of_another_event_fails_and_writes_nothing(host, double, inputs_of):
+    sid = out_of_band_subscription(double, url="https://a.example.com/hook", event="channel.created")
+    reg = inputs_of(lambda: WebhookSubscription("h", service="channels", event="channel.updated",
+                                                url="https://a.example.com/hook", adopt_id=sid))
+    with pytest.raises(ProviderError) as caught:
+        host.create(reg.urn, checked(host, reg))
+    assert "  event: declared 'channel.updated', Bird has 'channel.created'" in str(caught.value)
+    assert writes(double) == []
+
+
+def test_removing_or_changing_adopt_id_later_is_no_change(host, double, inputs_of):
+    pn = str(uuid.uuid4())
+    cid = out_of_band_connector(double, name="sms", arguments={"phoneNumberId": pn, "channelMessageType": "transactional"})
+    reg = sms(inputs_of, pn, adopt_id=cid)
+    inputs = checked(host, reg)
+    created = host.create(reg.urn, inputs)
+    for later in ({}, {"adopt_id": str(uuid.uuid4())}):
+        news = checked(host, sms(inputs_of, pn, **later))
+        assert host.diff(reg.urn, created.id, created.outs, news, old_inputs=inputs).changes == "none"
+
+
+def test_a_replacement_while_adopt_id_names_the_old_object_is_refused(host, double, inputs_of):
+    pn = str(uuid.uuid4())
+    cid = out_of_band_connector(double, name="sms", arguments={"phoneNumberId": pn, "channelMessageType": "transactional"})
+    reg = sms(inputs_of, pn, adopt_id=cid)
+    inputs = checked(host, reg)
+    created = host.create(reg.urn, inputs)
+    news = checked(host, sms(inputs_of, pn, adopt_id=cid, channel_message_type="2fa"))
+    with pytest.raises(ProviderError) as caught:
+        host.diff(reg.urn, created.id, created.outs, news, old_inputs=inputs)
+    assert "remove adopt_id" in str(caught.value) and cid in str(caught.value)
+    news = checked(host, sms(inputs_of, pn, channel_message_type="2fa"))
+    assert host.diff(reg.urn, created.id, created.outs, news, old_inputs=inputs).replaces
+
+
+# --- get() of an id that does not exist -----------------------------------------------------------------------------
+
+
+def test_get_of_a_missing_id_fails_naming_it_but_refresh_of_a_gone_one_drops_it(host, double, inputs_of):
+    reg = sms(inputs_of, str(uuid.uuid4()))
+    missing = str(uuid.uuid4())
+    lookup = {"__provider": reg.inputs["__provider"], LOOKUP_MARKER: True}  # what ReadStep sends for a get()
+    with pytest.raises(ProviderError) as caught:
+        host.read(reg.urn, missing, properties=lookup, inputs=lookup)
+    assert repr(missing) in str(caught.value)
+    gone = host.read(reg.urn, missing, properties={"__provider": reg.inputs["__provider"], "workspace_id": WS})
+    assert gone.id == ""
+
+
+def test_get_of_another_template_fails_naming_the_id(host, double, inputs_of):
+    cid = out_of_band_connector(double, name="v", template="voice-messagebird:1", arguments={"phoneNumberId": "x"})
+    reg = sms(inputs_of, str(uuid.uuid4()))
+    lookup = {"__provider": reg.inputs["__provider"], LOOKUP_MARKER: True}
+    with pytest.raises(ProviderError) as caught:
+        host.read(reg.urn, cid, properties=lookup, inputs=lookup)
+    assert cid in str(caught.value) and "voice-messagebird:1" in str(caught.value)
+
+
+# --- refresh never invents a replacement ----------------------------------------------------------------------------
+
+
+def refresh_then_diff(host, reg, created, inputs):
+    read = host.read(reg.urn, created.id, properties=created.outs, inputs=inputs)
+    news = checked(host, reg)
+    return read, host.diff(reg.urn, created.id, read.outs, news, old_inputs=read.inputs)
+
+
+def test_refresh_ignores_argument_keys_bird_adds(host, double, inputs_of):
+    reg = inputs_of(lambda: Connector("wa", connector_template_ref="whatsapp:1", arguments={"wabaId": "w-9"},
+                                      allow_identical=True))
+    inputs = checked(host, reg)
+    created = host.create(reg.urn, inputs)
+    double.connectors[created.id]["arguments"] = {"wabaId": "w-9", "addedByBird": "x"}
+    read, diff = refresh_then_diff(host, reg, created, inputs)
+    assert read.inputs["arguments"] == {"wabaId": "w-9"} and diff.changes == "none"
+
+
+def test_refresh_keeps_arguments_bird_does_not_echo(host, double, inputs_of):
+    reg = sms(inputs_of, str(uuid.uuid4()))
+    inputs = checked(host, reg)
+    created = host.create(reg.urn, inputs)
+    double.connectors[created.id]["arguments"] = {"phoneNumberId": inputs["phone_number_id"]}  # no channelMessageType
+    read, diff = refresh_then_diff(host, reg, created, inputs)
+    assert read.inputs["channel_message_type"] == "transactional" and diff.changes == "none"
+
+
+def test_a_change_made_in_the_dashboard_still_shows(host, double, inputs_of):
+    reg = sms(inputs_of, str(uuid.uuid4()))
+    inputs = checked(host, reg)
+    created = host.create(reg.urn, inputs)
+    double.connectors[created.id]["arguments"]["channelMessageType"] = "promotional"
+    read, diff = refresh_then_diff(host, reg, created, inputs)
+    assert read.inputs["channel_message_type"] == "promotional"
+    assert diff.replaces == ["channel_message_type"]
