@@ -1,8 +1,9 @@
 """Adopt an existing SMS connector into this stack by id, and read its live status with a lookup.
 
-`ResourceOptions(import_=id)` adopts it on the next `pulumi up` (the inputs must match what Bird has; a
-mismatch fails the import and changes nothing). After that the stack owns it: `pulumi destroy` deletes it,
-unless `retain_on_delete=True` as here. `pulumi import` on the command line does the same once.
+`adopt_id` takes it over on the next `pulumi up` with no POST (the inputs must match what Bird has; a mismatch
+fails, naming each differing property, and changes nothing). After that the stack owns it: `pulumi destroy`
+deletes it, unless `retain_on_delete=True` as here. Removing `adopt_id` later changes nothing.
+(`import_` and `pulumi import` cannot serve Python dynamic providers: pulumi/pulumi#16175.)
 """
 
 import pulumi
@@ -17,7 +18,8 @@ sms = SmsChannel(
     phone_number_id=config.require("phoneNumberId"),
     channel_message_type=config.get("channelMessageType") or "transactional",
     name=config.require("connectorName"),
-    opts=pulumi.ResourceOptions(import_=connector_id, retain_on_delete=True),
+    adopt_id=connector_id,
+    opts=pulumi.ResourceOptions(retain_on_delete=True),
 )
 
 live = get_connector_output(connector_id)  # read-only, like a Terraform data block; unknown in preview
