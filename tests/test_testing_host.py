@@ -171,6 +171,34 @@ def test_configure_delivers_stack_config(provider, tmp_path):
     assert list(stored(str(tmp_path))) == [created.id]
 
 
+def test_configure_has_the_engines_shape(provider, tmp_path, monkeypatch):
+    from pulumi.runtime.proto import provider_pb2
+
+    from pulumi_bird.testing import secret
+
+    sent = []
+    original = ProviderHost._call
+
+    def spy(self, operation, request, urn, timeout):
+        sent.append((operation, request))
+        return original(self, operation, request, urn, timeout)
+
+    monkeypatch.setattr(ProviderHost, "_call", spy)
+    config = {"toy:stateDir": secret(str(tmp_path)), "proj:size": "3"}
+    with ProviderHost(config=config, env={"PYTHONPATH": TESTS_DIR}) as configured:
+        created = configured.create(URN, props(provider, name="x"))
+    assert list(stored(str(tmp_path))) == [created.id]  # the secret reached the provider, unwrapped by the host
+    request = next(r for op, r in sent if op == "Configure")
+    assert isinstance(request, provider_pb2.ConfigureRequest)
+    # target.go GetPackageConfig keeps the namespaces for dynamic providers; provider_plugin.go Configure keys
+    # the deprecated variables by package and sends secrets wrapped in args.
+    assert dict(request.variables) == {"pulumi-python:config:toy:stateDir": str(tmp_path),
+                                       "pulumi-python:config:proj:size": "3"}
+    args = rpc.deserialize_properties(request.args)
+    assert rpc.is_rpc_secret(args["toy:stateDir"]) and args["proj:size"] == "3"
+    assert request.type == "pulumi:providers:pulumi-python" and request.acceptSecrets
+
+
 def test_secrets_are_unwrapped_before_the_provider(host, provider, state_dir):
     created = host.create(URN, props(provider, name="x", secret=rpc.wrap_rpc_secret("s3cr3t")))
     assert stored(state_dir)[created.id]["secret"] == "s3cr3t"
