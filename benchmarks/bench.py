@@ -1,7 +1,14 @@
-"""``make bench``: the performance figures of issue 6, measured in one run against the emulator through the
-SDK's real dynamic provider host, each printed beside its target and the ideal.
+"""``make bench``: the performance figures, measured in one run against the emulator through the SDK's real
+dynamic provider host, each printed beside its target and the ideal.
 
-    python benchmarks/bench.py [--quick]     (--quick skips the 60 s readiness case)
+    python benchmarks/bench.py [--quick] [--scale-only]
+        --quick       skips the 60 s readiness case
+        --scale-only  runs only the scale figures (N channels at once, 2000 existing connectors, get() reads)
+
+The scale figures run against the emulator with Bird's rate limits enforced (50 GETs and 500 POSTs per second
+per workspace over a sliding second, 429 beyond), through ONE provider host, with all creates submitted at
+once (as ``pulumi up --parallel N`` does). Their floor: a channel active T seconds after its POST needs one
+status GET after that, so N channels cannot all be seen active before T + N/50 seconds.
 
 Timings on shared machines are noisy: each figure is a ratio taken within this one run (the time after
 activation against the activation time, the parallel run against one channel's provisioning time, our
@@ -12,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import collections
 import statistics
 import subprocess
 import sys
@@ -97,6 +105,110 @@ def bench_parallel(emu: BirdEmulator, host: ProviderHost, channels: int, provisi
         f"1.00 x {provision:g}s", ok and elapsed <= 1.75 * provision)
 
 
+# --- scale: many channels through one host, against Bird's rate limits ------------------------------------------
+
+SCALE_PROVISION = 2.0
+BIRD_GETS_PER_SECOND = 50
+
+
+def sms_channels(count: int, prefix: str = "sms") -> list[Any]:
+    """Registered inputs of ``count`` SmsChannels on fresh numbers (one program run)."""
+    names = [f"{prefix}{i}" for i in range(count)]
+    regs = registered_inputs(lambda: [SmsChannel(n, phone_number_id=str(uuid.uuid4()), channel_message_type="transactional")
+                                      for n in names])
+    return [regs[n] for n in names]
+
+
+def seed_connectors(emu: BirdEmulator, count: int) -> None:
+    """``count`` SMS connectors already in the workspace (made through the emulator's model, not timed)."""
+    for i in range(count):
+        emu.backend.create_connector(emu.workspace_id, {
+            "name": f"existing-{i}", "connectorTemplateRef": "sms-messagebird:1",
+            "arguments": {"phoneNumberId": str(uuid.uuid4()), "channelMessageType": "transactional"}})
+
+
+def classify(requests: list[Any]) -> collections.Counter:
+    kinds: collections.Counter = collections.Counter()
+    for r in requests:
+        if r.method == "GET" and r.path.endswith("/status"):
+            kinds["status"] += 1
+        elif r.method == "GET" and r.path.endswith("/connectors"):
+            kinds["list"] += 1
+        else:
+            kinds[r.method] += 1
+    return kinds
+
+
+def run_creates(count: int, existing: int = 0) -> dict[str, Any]:
+    """``count`` SmsChannels active SCALE_PROVISION s after their POST, all submitted at once to one host."""
+    with BirdEmulator(provision_seconds=SCALE_PROVISION, rate_limits=True) as emu:
+        seed_connectors(emu, existing)
+        with ProviderHost(config=config_for(emu)) as host:
+            regs = sms_channels(count)
+            with ThreadPoolExecutor(16) as pool:
+                checked = list(pool.map(lambda r: host.check(r.urn, r.inputs).inputs, regs))
+            emu.clear_requests()
+            emu.reset_rate_stats()
+            started = time.monotonic()
+            with ThreadPoolExecutor(count) as pool:
+                results = list(pool.map(lambda rc: host.create(rc[0].urn, rc[1], timeout=600), zip(regs, checked)))
+            wall = time.monotonic() - started
+            stats = emu.rate_stats()
+            kinds = classify(emu.requests)
+    assert all(r.outs["channel_id"] for r in results)
+    floor = SCALE_PROVISION + count / BIRD_GETS_PER_SECOND
+    return {"wall": wall, "floor": floor, "ratio": wall / floor, "peak": stats.peak_gets_per_second,
+            "429s": stats.rate_limited_gets + stats.rate_limited_posts + stats.too_many_requests,
+            "calls": sum(kinds.values()) / count, "lookups": kinds["list"] / count, "kinds": dict(kinds)}
+
+
+def bench_scale(count: int, max_ratio: float, max_calls: float) -> None:
+    m = run_creates(count)
+    row(f"{count} SmsChannels at once through one host, each active after {SCALE_PROVISION:g}s (Bird's limits enforced)",
+        f"{m['wall']:.2f}s = {m['ratio']:.2f} x floor {m['floor']:.2f}s, peak {m['peak']} GETs/s, {m['429s']} x 429, "
+        f"{m['calls']:.2f} calls per create ({m['lookups']:.2f} of them look-ups before the POST; {m['kinds']})",
+        f"<= {max_ratio:g} x floor, 0 x 429, peak <= 50, <= {max_calls:g} calls per create",
+        "1.00 x floor (T + N/50), 2 calls per create (POST, one status read)",
+        m["ratio"] <= max_ratio and m["429s"] == 0 and m["peak"] <= BIRD_GETS_PER_SECOND and m["calls"] <= max_calls)
+
+
+def bench_existing(count: int, existing: int, max_ratio: float) -> None:
+    none = run_creates(count)
+    many = run_creates(count, existing=existing)
+    ratio = many["wall"] / none["wall"]
+    row(f"{count} creates with {existing} connectors already in the workspace vs none",
+        f"{many['wall']:.2f}s vs {none['wall']:.2f}s = {ratio:.2f} x, {many['calls']:.2f} vs {none['calls']:.2f} calls "
+        f"per create, {many['429s'] + none['429s']} x 429",
+        f"<= {max_ratio:g} x", "1.00 x (no call before the POST depends on what exists)",
+        ratio <= max_ratio and many["429s"] + none["429s"] == 0)
+
+
+def bench_get_reads(count: int) -> None:
+    with BirdEmulator(provision_seconds=0.0, rate_limits=True) as emu:
+        ids = [emu.backend.create_connector(emu.workspace_id, {
+            "name": f"r{i}", "connectorTemplateRef": "sms-messagebird:1",
+            "arguments": {"phoneNumberId": str(uuid.uuid4()), "channelMessageType": "transactional"}})["id"]
+            for i in range(count)]
+        with ProviderHost(config=config_for(emu)) as host:
+            regs = registered_inputs(lambda: [SmsChannel.get(f"g{i}", cid) for i, cid in enumerate(ids)])
+            emu.clear_requests()
+            emu.reset_rate_stats()
+            started = time.monotonic()
+            with ThreadPoolExecutor(count) as pool:
+                reads = list(pool.map(lambda i: host.read(regs[f"g{i}"].urn, ids[i], regs[f"g{i}"].inputs,
+                                                           regs[f"g{i}"].inputs, timeout=120), range(count)))
+            wall = time.monotonic() - started
+            stats = emu.rate_stats()
+            calls = len(emu.requests)
+    floor = max(0, calls - BIRD_GETS_PER_SECOND) / BIRD_GETS_PER_SECOND  # a first second's burst, then 50/s
+    ok = all(r.id == cid and r.outs.get("channel_id") for r, cid in zip(reads, ids))
+    row(f"{count} get() reads at once through one host (Bird's limits enforced)",
+        f"{wall:.2f}s for {calls} GETs ({calls / count:.1f} per read; their floor at 50/s: {floor:.2f}s), "
+        f"peak {stats.peak_gets_per_second} GETs/s, {stats.rate_limited_gets + stats.too_many_requests} x 429",
+        "0 x 429, peak <= 50", f"{floor:.2f}s", ok and stats.peak_gets_per_second <= BIRD_GETS_PER_SECOND
+        and stats.rate_limited_gets + stats.too_many_requests == 0)
+
+
 def bench_pickle() -> None:
     regs = registered_inputs(lambda: (
         SmsChannel("s", phone_number_id=str(uuid.uuid4()), channel_message_type="2fa"),
@@ -133,16 +245,23 @@ def bench_import(rounds: int = 9) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the 60 s readiness case")
+    parser.add_argument("--scale-only", action="store_true", help="run only the scale figures")
     args = parser.parse_args()
     print("pulumi-bird benchmark (emulator on loopback, SDK provider host over gRPC)", flush=True)
-    with BirdEmulator(provision_seconds=1.0) as emu, ProviderHost(config=config_for(emu)) as host:
-        bench_preview(emu, host, 25)
-        bench_readiness(emu, host, 3.0, 0.75, 12)
-        if not args.quick:
-            bench_readiness(emu, host, 60.0, 5.0, 25)
-        bench_parallel(emu, host, 16, 2.0)
-    bench_pickle()
-    bench_import()
+    if not args.scale_only:
+        with BirdEmulator(provision_seconds=1.0) as emu, ProviderHost(config=config_for(emu)) as host:
+            bench_preview(emu, host, 25)
+            bench_readiness(emu, host, 3.0, 0.75, 12)
+            if not args.quick:
+                bench_readiness(emu, host, 60.0, 5.0, 25)
+            bench_parallel(emu, host, 16, 2.0)
+    bench_scale(64, 1.25, 2.5)
+    bench_scale(256, 1.25, 2.5)
+    bench_existing(64, 2000, 1.15)
+    bench_get_reads(100)
+    if not args.scale_only:
+        bench_pickle()
+        bench_import()
     missed = [r for r in ROWS if not r[4]]
     print(f"\n{len(ROWS) - len(missed)} of {len(ROWS)} figures within target")
     return 1 if missed else 0

@@ -72,8 +72,8 @@ def _poll_until_ready(
             if clock() - started > NOT_FOUND_GRACE:
                 raise
             hiccup = exc
-        turn.polled()
         channel = status.channel if status else None
+        turn.polled(not_ready=channel is not None and not channel.ready and not channel.failed)
         if channel is not None:
             if channel.ready:
                 return status

@@ -13,6 +13,13 @@ The turn sleeps until its poll is due, then queues for the workspace's GET budge
 with its due time as priority: when many channels wait at once, polls go out in order of when each became due,
 never beyond the budget, and a channel's next poll is scheduled from when its last one really went out, so a
 backlog does not pile up polls of channels that were just read.
+
+Siblings: channels created within :data:`SIBLING_GAP` of each other (one ``pulumi up``) provision alike. When
+an older sibling was still provisioning at an age of ``a`` seconds, a younger one cannot be expected ready
+before it reaches ``a`` plus the schedule's interval, so its poll is held until then: a burst of channels is
+probed like one channel by its oldest members, and the budget is kept for polls that can succeed. A hold
+never delays a poll by more than :data:`SIBLING_MAX_HOLD` past the channel's own schedule, so a fast channel
+among slow siblings is still seen.
 """
 
 from __future__ import annotations
@@ -30,6 +37,12 @@ FIRST_POLL_DELAY = 0.5
 POLL_FRACTION = 0.26
 POLL_MIN_INTERVAL = 0.5
 POLL_MAX_INTERVAL = 4.5
+# Channels registered at most this far apart are siblings (created by one deployment).
+SIBLING_GAP = 2.0
+# The most a sibling's evidence delays a poll past the channel's own schedule (seconds).
+SIBLING_MAX_HOLD = POLL_MAX_INTERVAL
+# A bound on the re-checks of one wait (each one sleeps; evidence changes only when a sibling polls).
+MAX_HOLDS = 10_000
 
 
 def poll_interval(elapsed: float) -> float:
@@ -55,6 +68,8 @@ class Turn:
         self.registered_at = registered_at
         self.due = registered_at + FIRST_POLL_DELAY
         self.polls = 0
+        # The age (seconds since registering) at which the channel was last seen still provisioning.
+        self.not_ready_at_age: Optional[float] = None
 
     def __repr__(self) -> str:
         return f"Turn({self.connector_id!r}, due={self.due:.2f}, polls={self.polls})"
@@ -69,9 +84,10 @@ class Turn:
         """Sleep until this poll is due (never past ``deadline``); the priority to send it with."""
         return self.scheduler.wait_for(self, deadline)
 
-    def polled(self) -> None:
-        """The poll went out (whatever it answered): the next one is due a poll interval from now."""
-        self.scheduler.polled(self)
+    def polled(self, *, not_ready: bool = False) -> None:
+        """The poll went out: the next one is due a poll interval from now. ``not_ready``: Bird answered
+        that the channel is still provisioning (evidence for its younger siblings; a failed poll is none)."""
+        self.scheduler.polled(self, not_ready=not_ready)
 
 
 class ReadinessScheduler:
@@ -107,19 +123,37 @@ class ReadinessScheduler:
         with self._lock:
             return sorted(self._turns.values(), key=lambda t: t.due)
 
-    def wait_for(self, turn: Turn, deadline: float) -> float:
-        wake = min(turn.due, deadline)
-        delay = wake - self._clock()
-        if delay > 0:
-            self._sleep(delay)
-        return wake
+    def eligible_at(self, turn: Turn) -> float:
+        """When ``turn`` may poll: its own due time, or later while an older sibling's evidence says its
+        channel cannot be ready yet (at most SIBLING_MAX_HOLD later)."""
+        with self._lock:
+            hold = turn.due
+            for other in self._turns.values():
+                age = other.not_ready_at_age
+                if other is turn or age is None or not 0 <= turn.registered_at - other.registered_at <= SIBLING_GAP:
+                    continue
+                hold = max(hold, turn.registered_at + age + poll_interval(age))
+            return min(hold, turn.due + SIBLING_MAX_HOLD)
 
-    def polled(self, turn: Turn) -> None:
+    def wait_for(self, turn: Turn, deadline: float) -> float:
+        """Sleep until ``turn`` is eligible (never past ``deadline``); returns that time (the poll's priority)."""
+        for _ in range(MAX_HOLDS):
+            wake = min(self.eligible_at(turn), deadline)
+            delay = wake - self._clock()
+            if delay <= 0:
+                return wake
+            self._sleep(delay)  # a sibling's poll meanwhile may extend the hold: check again
+        return min(self._clock(), deadline)
+
+    def polled(self, turn: Turn, *, not_ready: bool = False) -> None:
         now = self._clock()
         with self._lock:
             turn.polls += 1
             self.polls += 1
-            turn.due = now + poll_interval(now - turn.registered_at)
+            age = now - turn.registered_at
+            if not_ready:
+                turn.not_ready_at_age = age
+            turn.due = now + poll_interval(age)
 
     def done(self, turn: Turn) -> None:
         with self._lock:

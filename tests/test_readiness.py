@@ -15,6 +15,8 @@ from pulumi_bird._readiness import (
     FIRST_POLL_DELAY,
     POLL_MAX_INTERVAL,
     POLL_MIN_INTERVAL,
+    SIBLING_GAP,
+    SIBLING_MAX_HOLD,
     ReadinessScheduler,
     poll_interval,
     poll_schedule,
@@ -187,3 +189,66 @@ def test_polls_queue_for_the_workspace_budget_with_their_due_time(clock):
     assert status.channel.ready
     assert polls == pytest.approx([2 * (1 + WINDOW_MARGIN)])
     assert priorities == pytest.approx([1 + WINDOW_MARGIN + FIRST_POLL_DELAY])  # queued as of its due time
+
+
+# --- siblings -------------------------------------------------------------------------------------------------
+
+
+def test_an_older_siblings_miss_holds_a_younger_channels_poll(clock):
+    scheduler = ReadinessScheduler(clock=clock, sleep=clock.sleep)
+    older = scheduler.register("older")
+    clock.now = 0.4
+    younger = scheduler.register("younger")
+    clock.now = 1.5
+    older.polled(not_ready=True)  # still provisioning at age 1.5: the younger one cannot be ready before 1.5 + 0.5
+    assert scheduler.eligible_at(younger) == pytest.approx(0.4 + 1.5 + poll_interval(1.5))
+    assert scheduler.eligible_at(older) == older.due  # a younger sibling's evidence never holds an older one
+    assert younger.wait(deadline=100) == pytest.approx(2.4) and clock.now == pytest.approx(2.4)
+
+
+def test_a_hold_is_bounded_and_needs_a_sibling_still_waiting(clock):
+    scheduler = ReadinessScheduler(clock=clock, sleep=clock.sleep)
+    slow = scheduler.register("slow")
+    clock.now = 0.1
+    fast = scheduler.register("fast")
+    clock.now = 60.0
+    slow.polled(not_ready=True)
+    assert scheduler.eligible_at(fast) == fast.due + SIBLING_MAX_HOLD  # a slow sibling delays it at most this
+    slow.polled(not_ready=False)  # a failed poll is no evidence: the old evidence stands
+    assert slow.not_ready_at_age == pytest.approx(60.0)
+    with slow:
+        pass
+    assert scheduler.eligible_at(fast) == fast.due  # a sibling that is done holds nothing
+
+
+def test_channels_created_apart_are_not_siblings(clock):
+    scheduler = ReadinessScheduler(clock=clock, sleep=clock.sleep)
+    first = scheduler.register("first")
+    clock.now = SIBLING_GAP + 0.1
+    later = scheduler.register("later")
+    first.polled(not_ready=True)
+    assert scheduler.eligible_at(later) == later.due
+
+
+@responses.activate
+def test_the_waiter_reports_not_ready_and_waits_out_a_siblings_hold(clock):
+    scheduler = ReadinessScheduler(clock=clock, sleep=clock.sleep)
+    sibling = scheduler.register("sibling")
+    clock.now = 1.0
+    sibling.polled(not_ready=True)  # age 1.0: channels registered now are held until age 1.5
+    twin = scheduler.register("twin")  # registered with the waiter below: the waiter's misses hold it
+    polls: list[float] = []
+    twin_eligible: list[float] = []
+    answer = active_after(clock, 3.5, polls)
+
+    def status(request):
+        twin_eligible.append(scheduler.eligible_at(twin))
+        return answer(request)
+
+    responses.add_callback(responses.GET, STATUS, callback=status)
+    client = BirdClient(KEY, API, sleep=clock.sleep, clock=clock)
+    assert wait_connector_ready(client, WS, CID, 600, clock=clock, sleep=clock.sleep, scheduler=scheduler).channel.ready
+    assert polls == pytest.approx([2.5, 3.0, 3.0 + poll_interval(2.0)])  # held to age 1.5 by the sibling, then its own schedule
+    # the waiter reported each "still provisioning" as evidence: at its second poll (age 2.0) the twin is held
+    # by its miss at age 1.5, not just by the sibling's at age 1.0
+    assert twin_eligible[1] == pytest.approx(1.0 + 1.5 + poll_interval(1.5))
