@@ -86,7 +86,7 @@ def run_with_cli(project: Path, config: dict[str, str], pulumi: str) -> dict[str
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "make demo").splitlines()[0])
     parser.add_argument("--project", type=Path, default=Path.cwd(), help="directory of the Pulumi.yaml (default: .)")
     parser.add_argument("--provision-seconds", type=float, default=1.0, help="how long the emulator provisions a channel")
     way = parser.add_mutually_exclusive_group()

@@ -242,7 +242,7 @@ def test_host_that_dies_at_start_reports_its_output(tmp_path):
     fake.mkdir()
     (fake / "__init__.py").write_text("raise SystemExit('broken pulumi on purpose')\n")
     host = ProviderHost(cwd=str(tmp_path))
-    with pytest.raises(HostStartError, match="(?s)exited with code 1.*broken pulumi on purpose"):
+    with pytest.raises(HostStartError, match=r"(?s)exited with code 1.*broken pulumi on purpose"):
         host.start()
     assert not host.is_running()
 

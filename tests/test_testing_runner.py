@@ -102,8 +102,9 @@ def test_up_again_change_replace_destroy(cfg, state_dir):
     # calculateDependentReplacements); the toy replaces on a new name, so b is deleted first, then a.
     assert f"diff {old_b} unknown=name" in log
     assert verbs(state_dir, mark) == ["delete", "delete", "create", "create"]
-    assert [l.split()[1] for l in log if l.startswith("delete")] == [old_b, new_a.id]
-    assert log.index(f"delete {new_a.id} y") < next(i for i, l in enumerate(log) if l.startswith("create") and l.endswith(" z"))
+    assert [line.split()[1] for line in log if line.startswith("delete")] == [old_b, new_a.id]
+    first_create = next(i for i, line in enumerate(log) if line.startswith("create") and line.endswith(" z"))
+    assert log.index(f"delete {new_a.id} y") < first_create
     assert exclusive.steps[urn("b")] == "replace"
 
     # destroy deletes in reverse creation order.
@@ -155,7 +156,7 @@ def test_requests_have_the_engines_shapes(cfg, state_dir):
 
         first = run(lambda: Toy("a", name="x", size=2))
         a = first.resource("a")
-        (check, news, olds), (create, created_with) = host.sent
+        (check, _news, olds), (create, created_with) = host.sent
         assert (check, olds, create) == ("check", None, "create")  # no olds on a create
         assert created_with == a.inputs and created_with["color"] == "blue"  # the *checked* inputs
 

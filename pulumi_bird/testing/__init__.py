@@ -93,10 +93,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only (explici
     from .runner import Secret as Secret
     from .runner import State as State
     from .runner import destroy as destroy
+    from .runner import load_project as load_project
     from .runner import refresh as refresh
     from .runner import registered_inputs as registered_inputs
     from .runner import run_program as run_program
-    from .runner import load_project as load_project
     from .runner import secret as secret
     from .runner import stack_config as stack_config
     from .runner import validate_project as validate_project

@@ -195,7 +195,7 @@ class _Deployment(_Handler):
         recreating = old is not None and id(old) in self.condemned
         fresh = old is None or was_external or recreating
 
-        if fresh:
+        if old is None or fresh:
             # step_generator.go continueStepsFromImport: a new, formerly external or re-created
             # resource is checked without olds.
             inputs = self._check(reg, reg.inputs, None)

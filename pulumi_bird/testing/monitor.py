@@ -114,7 +114,7 @@ def _execute(
     def thread_main(context: contextvars.Context) -> None:
         try:
             context.run(run)
-        except BaseException as exn:  # noqa: BLE001 - re-raised in the caller's thread
+        except BaseException as exn:
             outcome.append(exn)
 
     # No deadline here: every provider call under it has one (the host's per-call timeout).
@@ -277,9 +277,10 @@ class _Recorder(_Handler):
         self._record(reg)
         if reg.type == STACK_REFERENCE_TYPE:
             refs = self.stack_references or {}
-            if reg.resource_id in refs:
-                return reg.resource_id, _stack_reference_state(reg.resource_id, refs), set()
-            return reg.resource_id, {"name": reg.resource_id, "outputs": {}}, set()
+            name = reg.resource_id or ""
+            if name in refs:
+                return name, _stack_reference_state(name, refs), set()
+            return name, {"name": name, "outputs": {}}, set()
         return reg.resource_id or "", reg.inputs, reg.secret_inputs
 
 
