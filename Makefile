@@ -35,8 +35,9 @@ lint: $(LINT_STAMP)
 	    print(f"pyright --verifytypes pulumi_bird: {s:.1%} of the public symbols have complete types (need >= 95%)"); \
 	    sys.exit(s < 0.95)'
 
+# BENCH_ARGS: --quick (skip the 60 s readiness case), --scale-only (N channels, 2000 existing, get() reads)
 bench: $(STAMP)
-	$(PY) benchmarks/bench.py
+	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .demo build *.egg-info

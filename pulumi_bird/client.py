@@ -233,6 +233,42 @@ class BirdClient:
                      failures + throttled, delay)
             self._sleep(delay)
 
+    # --- retrying around the client: for callers that must act between attempts --------------------------------
+
+    def now(self) -> float:
+        """The client's clock (injectable; monotonic seconds)."""
+        return self._clock()
+
+    def pause(self, seconds: float) -> None:
+        """Sleep with the client's sleep (injectable)."""
+        self._sleep(seconds)
+
+    def retry_delay(
+        self,
+        failure: errors.BirdError,
+        attempt: int,
+        started: float,
+        *,
+        repeatable: bool = False,
+        policy: Optional[RetryPolicy] = None,
+    ) -> Optional[float]:
+        """Seconds to wait before attempt ``attempt + 1`` of a request that failed with ``failure`` (after
+        ``attempt`` attempts, the first at ``started`` on :meth:`now`), or None to give up: the same decision,
+        backoff and budget :meth:`request` applies to its own retries.
+
+        For a caller that must do something between attempts, such as the create recovery, which looks up
+        whether an ambiguous POST landed before posting again: ``repeatable=True`` says that this look-up
+        proved the request safe to repeat (a POST found not to have landed), so 5xx and connection failures
+        are retried as for a GET.
+        """
+        method = "GET" if repeatable else (failure.method or "POST")
+        status = None if isinstance(failure, errors.APIConnectionError) else failure.status
+        if status is None and not isinstance(failure, errors.APIConnectionError):
+            return None  # an answer we could not use: not a transient failure
+        throttled = attempt if status == 429 else 0
+        retry_after = failure.retry_after if isinstance(failure, errors.RateLimitError) else None
+        return self._retry_delay(method, status, retry_after, attempt - throttled, throttled, started, policy or self.retry)
+
     def _retry_delay(
         self,
         method: str,

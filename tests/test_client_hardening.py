@@ -222,3 +222,32 @@ def test_a_429_holds_every_get_of_the_workspace(clock):
     pacer._sent.clear()
     client.get_connector(WS, other)
     assert clock.now == pytest.approx(2.0)
+
+
+# --- retrying around the client -------------------------------------------------------------------------------
+
+
+@responses.activate
+def test_retry_delay_gives_callers_the_clients_own_decision(client, clock):
+    responses.post(CONNECTORS, status=502, json={"code": "BAD_GATEWAY", "message": "upstream went away"})
+    with pytest.raises(errors.ServerError) as caught:
+        client.create_connector(WS, CreateConnectorRequest(name="sms"))
+    failure, started = caught.value, client.now()
+    assert client.retry_delay(failure, 1, started) is None  # a POST that may have landed is never repeated blindly
+    delay = client.retry_delay(failure, 1, started, repeatable=True)  # a look-up proved it did not land
+    assert delay is not None and 0.1 <= delay <= 0.2
+    assert client.retry_delay(failure, RetryPolicy().max_attempts, started, repeatable=True) is None
+    clock.now = started + RetryPolicy().total_seconds
+    assert client.retry_delay(failure, 1, started, repeatable=True) is None  # the 20 s budget is spent
+    client.pause(0.5)
+    assert clock.sleeps[-1] == 0.5
+
+
+def test_retry_delay_for_429s_and_unusable_answers(client):
+    limited = errors.RateLimitError("slow down", method="POST", url=CONNECTORS, status=429)
+    limited.retry_after = 3.0
+    assert client.retry_delay(limited, 6, client.now()) == 3.0  # 429s get the whole budget, not five attempts
+    unusable = errors.UnexpectedResponseError("cut short", method="POST", url=CONNECTORS, status=201)
+    assert client.retry_delay(unusable, 1, client.now(), repeatable=True) is None
+    lost = errors.APIConnectionError("no route", method="POST", url=CONNECTORS)
+    assert client.retry_delay(lost, 1, client.now()) is None and client.retry_delay(lost, 1, client.now(), repeatable=True)
