@@ -107,13 +107,19 @@ def test_up_again_change_replace_destroy(cfg, state_dir):
     assert log.index(f"delete {new_a.id} y") < first_create
     assert exclusive.steps[urn("b")] == "replace"
 
+    # A condemned dependent that the program no longer registers is simply gone.
+    alone = run_program(lambda: Toy("a", name="solo", size=7, exclusive=True), config=cfg, state=exclusive.state)
+    assert alone.steps == {urn("a"): "replace", urn("b"): "delete"}
+    assert [r.name for r in alone.state.resources] == ["a"] and len(stored(state_dir)) == 1
+    exclusive = alone
+
     # destroy deletes in reverse creation order.
     mark = len(calls(state_dir))
     empty = destroy(exclusive.state, config=cfg)
     assert empty.resources == []
     assert stored(state_dir) == {}
     deleted = [line.split()[2] for line in calls(state_dir)[mark:]]
-    assert deleted == [f"b-of-{exclusive.resource('a').id}", "z"]
+    assert deleted == ["solo"]
 
 
 class RecordingHost(ProviderHost):

@@ -595,7 +595,8 @@ def run_program(
 
         leftovers = deployment.leftovers()
         steps = dict(deployment.steps)
-        for res in leftovers:
+        condemned = [r for r in deployment.prior_list if id(r) in deployment.condemned]
+        for res in leftovers + condemned:  # condemned dependents the program no longer has are gone too
             if res.urn not in steps and not res.pending_delete:
                 steps[res.urn] = "delete"
         if preview:
