@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pulumi_bird.testing import destroy, run_program, secret
+from pulumi_bird.testing import ProjectError, destroy, refresh, run_program, secret
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -35,6 +35,20 @@ def test_every_example_is_a_pulumi_project():
         assert (directory / "Pulumi.yaml").is_file(), directory
         if directory != ROOT:
             assert (directory / "__main__.py").is_file() and (directory / "requirements.txt").is_file(), directory
+
+
+def test_root_project_up_refresh_up_destroy_with_hosts_started_as_the_engine_does(emulator, bird_config):
+    # No host= here: each step starts its provider host from the project (main directory, shim logic).
+    config = channels_config(bird_config)
+    result = run_program(str(ROOT), config=config)
+    with pytest.raises(ProjectError, match="Stack 'dev' is missing configuration values 'smsPhoneNumberId' and"):
+        refresh(result.state, project=ROOT, config=bird_config)  # the CLI validates the config for refresh too
+    refreshed = refresh(result.state, project=ROOT, config=config)
+    again = run_program(str(ROOT), config=config, state=refreshed)
+    assert set(again.steps.values()) == {"same"}
+    destroy(again.state, project=ROOT, config=config)
+    assert [c for c in emulator.backend.list_all_connectors(emulator.workspace_id)
+            if c["id"] in {r.id for r in result.state.resources}] == []
 
 
 def test_root_program_exports_channels_and_subscription(emulator, bird_config, host):

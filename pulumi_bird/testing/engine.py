@@ -548,9 +548,7 @@ def run_program(
     owned = host is None
     if host is None:
         if loaded is not None:
-            env = {"PULUMI_PYTHON_CMD": os.environ.get("PULUMI_PYTHON_CMD") or sys.executable}
-            env.update(host_env or {})
-            host = ProviderHost.for_project(loaded, _host_config(values, secure), env, stack=stack)
+            host = _project_host(loaded, values, secure, host_env, stack)
         else:
             host = ProviderHost(
                 config=_host_config(values, secure),
@@ -635,24 +633,42 @@ def _finish_state(state: State, prior: State, monitor: _Monitor) -> State:
     return state
 
 
+def _project_host(
+    loaded: Project, values: Mapping[str, str], secure: Iterable[str], host_env: Optional[Mapping[str, str]], stack: str
+) -> ProviderHost:
+    # The engine takes the host's python from the environment it runs in; this process runs the program,
+    # so PULUMI_PYTHON_CMD defaults to this interpreter (used only when the project names no virtualenv).
+    env = {"PULUMI_PYTHON_CMD": os.environ.get("PULUMI_PYTHON_CMD") or sys.executable}
+    env.update(host_env or {})
+    return ProviderHost.for_project(loaded, _host_config(values, secure), env, stack=stack)
+
+
 @contextlib.contextmanager
 def _state_host(
     state: State,
     host: Optional[ProviderHost],
     config: Optional[Mapping[str, Any]],
     host_env: Optional[Mapping[str, str]],
+    project: Optional[Union[str, os.PathLike]],
 ) -> Iterator[ProviderHost]:
-    """The given host, or one started for ``state``'s stack with ``config`` and stopped afterwards."""
+    """The given host, or one started for ``state``'s stack and stopped afterwards: as the engine starts it
+    for ``project`` (its Pulumi.yaml config merged), else with ``config`` alone."""
     if host is not None:
         yield host.start()
         return
-    values, secure = stack_config(None, state.stack, config, project_name=state.project)
-    started = ProviderHost(
-        config=_host_config(values, secure),
-        env=host_env if host_env is not None else _default_host_env(None),
-        project=state.project,
-        stack=state.stack,
-    ).start()
+    if project is not None:
+        loaded = load_project(project)
+        values, secure = stack_config(loaded, state.stack, config)
+        started = _project_host(loaded, values, secure, host_env, state.stack)
+    else:
+        values, secure = stack_config(None, state.stack, config, project_name=state.project)
+        started = ProviderHost(
+            config=_host_config(values, secure),
+            env=host_env if host_env is not None else _default_host_env(None),
+            project=state.project,
+            stack=state.stack,
+        )
+    started.start()
     try:
         yield started
     finally:
@@ -665,14 +681,16 @@ def destroy(
     host: Optional[ProviderHost] = None,
     config: Optional[Mapping[str, Any]] = None,
     host_env: Optional[Mapping[str, str]] = None,
+    project: Optional[Union[str, os.PathLike]] = None,
 ) -> State:
     """Delete every resource of ``state`` in reverse creation order, like ``pulumi destroy``.
 
     Resources read with ``get`` and ``retainOnDelete`` ones are only dropped; a protected one
     stops the destroy. Returns the empty state; on failure, :class:`ProgramError` carries the
-    resources still left in ``.state``.
+    resources still left in ``.state``. With ``project`` (a directory holding Pulumi.yaml) the host
+    is started as :func:`run_program` starts it for that project, with its config merged.
     """
-    with _state_host(state, host, config, host_env) as running:
+    with _state_host(state, host, config, host_env, project) as running:
         remaining = list(state.resources)
         for res in reversed(list(state.resources)):
             try:
@@ -690,13 +708,14 @@ def refresh(
     host: Optional[ProviderHost] = None,
     config: Optional[Mapping[str, Any]] = None,
     host_env: Optional[Mapping[str, str]] = None,
+    project: Optional[Union[str, os.PathLike]] = None,
 ) -> State:
     """Read every resource back, like ``pulumi refresh``, and return the refreshed state.
 
     A resource whose read returns an empty id is gone and leaves the state; inputs returned by
-    the provider's ``read`` replace the stored inputs.
+    the provider's ``read`` replace the stored inputs. ``project`` as for :func:`destroy`.
     """
-    with _state_host(state, host, config, host_env) as running:
+    with _state_host(state, host, config, host_env, project) as running:
         refreshed = []
         for res in state.resources:
             try:
