@@ -153,3 +153,38 @@ def test_the_provider_shares_one_budget_per_api_and_limit():
     assert config.get_budget("http://127.0.0.1:2", 50) is not first
     client = config.make_client(config.Settings(access_key="k-1234", api_url="http://127.0.0.1:1"))
     assert client.get_budget is first
+
+
+# --- through the provider host, against the emulator with Bird's limits ---------------------------------------
+
+
+def test_the_host_keeps_to_bird_get_rate_limit_and_a_429_slows_the_workspace():
+    """bird:getRateLimit reaches the host; no second holds more GETs than it; an injected 429 with Retry-After
+    on one channel's status holds the polls of every channel of the workspace."""
+    import uuid
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pulumi_bird import VoiceChannel
+    from pulumi_bird.emulator import BirdEmulator
+    from pulumi_bird.testing import ProviderHost, registered_inputs
+
+    count, limit = 12, 5
+    with BirdEmulator(provision_seconds=0.0, rate_limits=True) as emu:
+        config = {"bird:accessKey": emu.access_key, "bird:apiUrl": emu.url, "bird:workspaceId": emu.workspace_id,
+                  "bird:getRateLimit": str(limit)}
+        names = [f"v{i}" for i in range(count)]
+        regs = registered_inputs(lambda: [VoiceChannel(n, phone_number_id=str(uuid.uuid4())) for n in names])
+        with ProviderHost(config=config) as host:
+            checked = [host.check(regs[n].urn, regs[n].inputs).inputs for n in names]
+            emu.faults.add("GET", r"/status$", 429, retry_after=2)  # the first status poll of the workspace
+            emu.clear_requests()
+            with ThreadPoolExecutor(count) as pool:
+                results = list(pool.map(lambda i: host.create(regs[names[i]].urn, checked[i]), range(count)))
+        gets = sorted(r.started for r in emu.requests if r.method == "GET")
+        limited = [r.finished for r in emu.requests if r.status == 429]
+    assert all(r.outs["channel_id"] for r in results)
+    assert max_in_any_window(gets) <= limit, gets
+    assert len(limited) == 1
+    # once the 429 was answered, nothing of the workspace was read during its Retry-After, whoever's poll it
+    # was (GETs already on their way when it was answered may arrive just after: 0.1 s of slack)
+    assert not [t for t in gets if limited[0] + 0.1 < t < limited[0] + 1.9], (limited, gets)
