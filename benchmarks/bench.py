@@ -243,7 +243,7 @@ def bench_import(rounds: int = 9) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the 60 s readiness case")
     parser.add_argument("--scale-only", action="store_true", help="run only the scale figures")
     args = parser.parse_args()

@@ -9,9 +9,9 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Optional
 
 from . import errors
-from .client import BirdClient
 from ._create import SNAPSHOTS, as_utc, create_exactly_once, identity_key, newest_first_since
 from ._readiness import ReadinessScheduler, Turn, poll_interval, scheduler_for  # noqa: F401 (poll_interval: re-export)
+from .client import BirdClient
 from .models import Connector, ConnectorStatus, CreateConnectorRequest
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def _poll_until_ready(
             hiccup = exc
         channel = status.channel if status else None
         turn.polled(not_ready=channel is not None and not channel.ready and not channel.failed)
-        if channel is not None:
+        if status is not None and channel is not None:
             if channel.ready:
                 return status
             if channel.failed or channel.stage in TERMINAL_STAGES:

@@ -26,6 +26,7 @@ that happens.
 from __future__ import annotations
 
 import gc
+import importlib
 import logging
 import sys
 import threading
@@ -67,7 +68,7 @@ def worker_bound(limit: int = HOST_MAX_WORKERS) -> int:
 
 def _grpc_thread_pools() -> list[ThreadPoolExecutor]:
     try:
-        from grpc import _server
+        _server = importlib.import_module("grpc._server")  # private: checked at every step below
     except ImportError:
         return []
     server_type = getattr(_server, "_Server", None)

@@ -11,16 +11,15 @@ from __future__ import annotations
 import logging
 import time
 from typing import Any, Callable, Iterable, Iterator, Optional, TypeVar
-
 from urllib.parse import quote
 
 import requests
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from . import errors
-from .config import DEFAULT_API_URL, ConfigError
-from ._throttle import GetBudget, GetPacer
 from ._retry import RetryPolicy, backoff_delay, is_retryable, parse_retry_after
+from ._throttle import GetBudget, GetPacer
+from .config import DEFAULT_API_URL, ConfigError
 from .models import (
     Connector,
     ConnectorStatus,

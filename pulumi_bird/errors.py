@@ -191,7 +191,8 @@ def error_from_response(
     if isinstance(body, dict):
         code = body.get("code") if isinstance(body.get("code"), str) else None
         bird_message = body.get("message") if isinstance(body.get("message"), str) else None
-        details = body.get("details") if isinstance(body.get("details"), dict) else {}
+        raw_details = body.get("details")
+        details = raw_details if isinstance(raw_details, dict) else {}
     secrets = list(secrets)
     err = cls(
         _SUMMARY.get(cls, _SUMMARY[BirdError]),

@@ -8,13 +8,13 @@ import logging
 
 import pytest
 import responses
+from test_client import API, CID, CONNECTORS, KEY, ORG, WS, client, clock  # noqa: F401 (fixtures)
 
 from pulumi_bird import config, errors
 from pulumi_bird._retry import RetryPolicy
 from pulumi_bird._throttle import GetBudget
 from pulumi_bird.client import BirdClient
 from pulumi_bird.models import CreateConnectorRequest, CreateWebhookSubscriptionRequest
-from test_client import API, CID, CONNECTORS, KEY, ORG, WS, client, clock  # noqa: F401 (fixtures)
 
 WEBHOOKS = f"{API}/organizations/{ORG}/workspaces/{WS}/webhook-subscriptions"
 

@@ -7,10 +7,9 @@ test_the_host_grows_with_demand_past_64 then fail, saying so.
 
 from __future__ import annotations
 
+import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-
-import re
 
 from pulumi_bird import SmsChannel, VoiceChannel
 from pulumi_bird._host import HOST_MAX_WORKERS, in_dynamic_host, lift_host_concurrency, worker_bound

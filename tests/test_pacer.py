@@ -8,10 +8,10 @@ import random
 import threading
 
 import pytest
+from test_client import FakeClock
 
 from pulumi_bird import config
 from pulumi_bird._throttle import RECOVERY_SECONDS, WINDOW_MARGIN, GetBudget, GetPacer
-from test_client import FakeClock
 
 
 def max_in_any_window(times: list[float], window: float = 1.0) -> int:

@@ -3,11 +3,13 @@ the poll schedule, every terminal state of the waiter, tolerated hiccups, and th
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
 import requests
 import responses
+from test_client import API, CID, CONNECTORS, KEY, WS, FakeClock, clock  # noqa: F401 (fixture)
 
 from pulumi_bird import errors
 from pulumi_bird._connectors import NOT_FOUND_GRACE, wait_connector_ready
@@ -25,7 +27,6 @@ from pulumi_bird._readiness import (
 from pulumi_bird._retry import NO_RETRY
 from pulumi_bird._throttle import WINDOW_MARGIN, GetBudget
 from pulumi_bird.client import BirdClient
-from test_client import API, CID, CONNECTORS, KEY, WS, FakeClock, clock  # noqa: F401 (fixture)
 
 STATUS = f"{CONNECTORS}/{CID}/status"
 
@@ -57,7 +58,7 @@ def waiter(clock: FakeClock, **kwargs):
 def test_the_first_poll_waits_and_intervals_stay_in_bounds():
     times = poll_schedule(600)
     assert times[0] == FIRST_POLL_DELAY > 0  # never right after the POST: that poll always misses
-    gaps = [round(b - a, 9) for a, b in zip(times, times[1:])]
+    gaps = [round(b - a, 9) for a, b in itertools.pairwise(times)]
     assert all(POLL_MIN_INTERVAL <= g <= POLL_MAX_INTERVAL for g in gaps)
     assert gaps == sorted(gaps)  # slower channels are polled less often
     assert poll_interval(0) == POLL_MIN_INTERVAL and poll_interval(10_000) == POLL_MAX_INTERVAL
