@@ -68,8 +68,9 @@ class GetPacer:
         self._hold_until = -math.inf
         self._slowed_at = -math.inf
         self._slowed_factor = 1.0
-        self._cond = threading.Condition()
-        self._line: list[tuple[float, int]] = []
+        self._lock = threading.Lock()
+        # callers waiting, first in line first: (priority, arrival, the condition only that caller waits on)
+        self._line: list[tuple[float, int, threading.Condition]] = []
         self._seq = itertools.count()
         self.rate_limited = 0  # 429s reported, for logs and benchmarks
 
@@ -99,52 +100,55 @@ class GetPacer:
     def slow_down(self, retry_after: Optional[float]) -> None:
         """A 429 answered a GET of this workspace: hold every GET for ``retry_after`` seconds (one window when
         Bird gave none), and halve the limit (recovering over RECOVERY_SECONDS)."""
-        with self._cond:
+        with self._lock:
             now = self._clock()
             self.rate_limited += 1
             pause = self.window if retry_after is None else retry_after
             self._hold_until = max(self._hold_until, now + pause)
             self._slowed_factor = max(MIN_FACTOR, self.current_limit(now) / self.limit / 2)
-            self._slowed_at = self._hold_until
-            self._cond.notify_all()
+            self._slowed_at = self._hold_until  # the first in line sees the hold when its wait ends
 
     # --- blocking ------------------------------------------------------------------------------------------
 
     def acquire(self, priority: Optional[float] = None) -> float:
         """Wait until this caller is first in line (lowest ``priority``; default: now) and the budget has room;
-        returns the time the GET may be sent (now)."""
-        with self._cond:
-            entry = (self._clock() if priority is None else priority, next(self._seq))
+        returns the time the GET may be sent (now). Only the first in line watches the clock; the others sleep
+        until they move up (one wake-up per GET, however long the line)."""
+        with self._lock:
+            entry = (self._clock() if priority is None else priority, next(self._seq), threading.Condition(self._lock))
             heapq.heappush(self._line, entry)
-            self._cond.notify_all()  # a new first in line: the previous one must re-check
             try:
                 while True:
                     now = self._clock()
-                    if self._line[0] == entry:
+                    if self._line[0] is entry:
                         at = self.next_free(now)
                         if at <= now and self.take(now):
                             heapq.heappop(self._line)
-                            self._cond.notify_all()
+                            self._wake_first()
                             return now
-                        self._pause(at - now)
+                        self._pause(entry[2], at - now)
                     else:
-                        self._pause(IDLE_RECHECK)
+                        self._pause(entry[2], IDLE_RECHECK)
             except BaseException:
                 if entry in self._line:
                     self._line.remove(entry)
                     heapq.heapify(self._line)
-                    self._cond.notify_all()
+                    self._wake_first()
                 raise
 
-    def _pause(self, seconds: float) -> None:
+    def _wake_first(self) -> None:
+        if self._line:
+            self._line[0][2].notify()
+
+    def _pause(self, condition: threading.Condition, seconds: float) -> None:
         if self._sleep is None:
-            self._cond.wait(seconds)
+            condition.wait(seconds)
         else:
-            self._cond.release()
+            self._lock.release()
             try:
                 self._sleep(seconds)
             finally:
-                self._cond.acquire()
+                self._lock.acquire()
 
 
 class GetBudget:

@@ -123,7 +123,7 @@ def test_callers_go_in_order_of_priority_not_arrival():
     early = threading.Thread(target=caller, args=("due first", -1e9))
     early.start()
     for _ in range(200):  # both must be in line before the slot frees
-        with pacer._cond:
+        with pacer._lock:
             if len(pacer._line) == 2:
                 queued.set()
                 break
