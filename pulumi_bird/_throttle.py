@@ -1,10 +1,11 @@
 """The GET budget of a workspace: never more than Bird's limit in any sliding second, and all of it usable.
 
 Bird allows 50 GETs per second per workspace (https://docs.bird.com/api/api-access/rate-limits) and answers
-429 beyond. A :class:`GetPacer` hands out send times so that no window of one second (plus a small margin for
-the time a request takes to reach Bird) holds more than the limit, whatever the pattern of demand: it keeps
-the times of the last ``limit`` GETs and lets the next one go when the oldest of them has left the window. So
-a burst uses the whole budget at once and a steady stream runs at exactly the limit, never above.
+429 beyond. A :class:`GetPacer` lets a GET go only when no window of one second can hold more than the limit
+at Bird, whatever the pattern of demand and however long requests take to arrive: a GET counts from when it
+is sent until one window after its answer came back (Bird counted it at some moment in between), and one
+still on its way counts as "now". So a burst uses the whole budget at once, a steady stream runs at the
+limit less one round trip per window, and network jitter cannot push two windows' worth into one.
 
 Callers wait in order of their *priority* (a time: when their request became due; plain requests use "now"),
 so a readiness poll that has waited longest goes first (see :mod:`pulumi_bird._readiness`).
@@ -30,17 +31,30 @@ from typing import Callable, Deque, Optional
 
 # Bird's GET limit per workspace and second.
 DEFAULT_GETS_PER_SECOND = 50.0
-# The window Bird counts in, and a margin on top: our send time and Bird's arrival time differ by the
-# network and the scheduling of our threads, so a GET sent exactly one window after another can arrive a
-# little less than one window after it. 30 ms costs 3 % of the budget.
+# The window Bird counts in, and a margin on top for clocks read at slightly different moments (the round trip
+# itself is already accounted for: a GET counts until one window after its answer).
 WINDOW_SECONDS = 1.0
-WINDOW_MARGIN = 0.03
+WINDOW_MARGIN = 0.01
 # After a 429 the limit is halved, then grows back to the configured limit over this many seconds.
 RECOVERY_SECONDS = 10.0
 # The least the limit drops to after repeated 429s.
 MIN_FACTOR = 0.1
 # A waiter that is not first in line re-checks at least this often (it is also woken whenever the line moves).
 IDLE_RECHECK = 1.0
+
+
+class Slot:
+    """One GET let go by a :class:`GetPacer`; call :meth:`done` when its answer (or failure) is in."""
+
+    __slots__ = ("answered_at", "pacer", "sent_at")
+
+    def __init__(self, pacer: "GetPacer", sent_at: float) -> None:
+        self.pacer = pacer
+        self.sent_at = sent_at
+        self.answered_at: Optional[float] = None
+
+    def done(self) -> None:
+        self.pacer._done(self)
 
 
 class GetPacer:
@@ -64,7 +78,9 @@ class GetPacer:
         self.window = window
         self._clock = clock
         self._sleep = sleep
-        self._sent: Deque[float] = collections.deque(maxlen=self.limit)
+        # GETs on their way, and the times the latest answers came back (ascending; older ones no longer matter)
+        self._in_flight: set[Slot] = set()
+        self._answered: Deque[float] = collections.deque(maxlen=self.limit)
         self._hold_until = -math.inf
         self._slowed_at = -math.inf
         self._slowed_factor = 1.0
@@ -82,20 +98,34 @@ class GetPacer:
         return max(1, int(self.limit * factor))
 
     def next_free(self, now: float) -> float:
-        """The earliest time, not before ``now``, at which one more GET keeps every window within the limit."""
+        """The earliest time, not before ``now``, at which one more GET keeps every window within the limit
+        (infinity while the GETs on their way fill the budget: the next answer tells)."""
         at = max(now, self._hold_until)
         allowed = self.current_limit(at)
-        if len(self._sent) >= allowed:
-            # the allowed-th most recent GET must have left the window
-            at = max(at, self._sent[-allowed] + self.window)
+        room = allowed - len(self._in_flight)
+        if room <= 0:
+            return math.inf
+        recent = [t for t in self._answered if t > at - self.window]
+        if len(recent) >= room:
+            # enough of them must have left the window: the room-th most recent answer
+            at = max(at, recent[-room] + self.window)
         return at
 
-    def take(self, now: float) -> bool:
-        """Record a GET sent at ``now`` if the budget allows it; False (and nothing recorded) otherwise."""
+    def take(self, now: float) -> Optional[Slot]:
+        """Let a GET go at ``now`` if the budget allows it (a Slot to mark done); None otherwise."""
         if self.next_free(now) > now:
-            return False
-        self._sent.append(now)
-        return True
+            return None
+        slot = Slot(self, now)
+        self._in_flight.add(slot)
+        return slot
+
+    def _done(self, slot: Slot) -> None:
+        with self._lock:
+            if slot in self._in_flight:
+                self._in_flight.discard(slot)
+                slot.answered_at = self._clock()
+                self._answered.append(slot.answered_at)
+                self._wake_first()
 
     def slow_down(self, retry_after: Optional[float]) -> None:
         """A 429 answered a GET of this workspace: hold every GET for ``retry_after`` seconds (one window when
@@ -110,10 +140,10 @@ class GetPacer:
 
     # --- blocking ------------------------------------------------------------------------------------------
 
-    def acquire(self, priority: Optional[float] = None) -> float:
+    def acquire(self, priority: Optional[float] = None) -> Slot:
         """Wait until this caller is first in line (lowest ``priority``; default: now) and the budget has room;
-        returns the time the GET may be sent (now). Only the first in line watches the clock; the others sleep
-        until they move up (one wake-up per GET, however long the line)."""
+        returns the GET's Slot: send it now, and call ``done()`` when the answer is in. Only the first in line
+        watches the clock; the others sleep until they move up (one wake-up per GET, however long the line)."""
         with self._lock:
             entry = (self._clock() if priority is None else priority, next(self._seq), threading.Condition(self._lock))
             heapq.heappush(self._line, entry)
@@ -121,12 +151,12 @@ class GetPacer:
                 while True:
                     now = self._clock()
                     if self._line[0] is entry:
-                        at = self.next_free(now)
-                        if at <= now and self.take(now):
+                        slot = self.take(now)
+                        if slot is not None:
                             heapq.heappop(self._line)
                             self._wake_first()
-                            return now
-                        self._pause(entry[2], at - now)
+                            return slot
+                        self._pause(entry[2], min(self.next_free(now) - now, IDLE_RECHECK))
                     else:
                         self._pause(entry[2], IDLE_RECHECK)
             except BaseException:

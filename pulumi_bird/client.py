@@ -175,8 +175,9 @@ class BirdClient:
         failures = throttled = 0
         pace = self.pacer(workspace_id) if method == "GET" and workspace_id else None
         while True:
-            if pace is not None:
-                pace.acquire(priority if failures + throttled == 0 else None)
+            slot = pace.acquire(priority if failures + throttled == 0 else None) if pace is not None else None
+            response: Optional[requests.Response] = None
+            lost: Optional[requests.RequestException] = None
             try:
                 response = self._session.request(
                     method,
@@ -192,8 +193,13 @@ class BirdClient:
                     },
                 )
             except requests.RequestException as exc:
+                lost = exc
+            finally:
+                if slot is not None:
+                    slot.done()  # Bird has counted it by now: the window of this GET starts here at the latest
+            if response is None:
                 failures += 1
-                failure: errors.BirdError = self._connection_error(method, url, exc, failures + throttled, started)
+                failure: errors.BirdError = self._connection_error(method, url, lost, failures + throttled, started)
                 status: Optional[int] = None
                 retry_after: Optional[float] = None
             else:
@@ -336,7 +342,7 @@ class BirdClient:
             raise self._unexpected(method, url, status, secrets, f"not a {model.__name__}: {_problems(exc)}") from None
 
     def _connection_error(
-        self, method: str, url: str, exc: requests.RequestException, attempt: int, started: float
+        self, method: str, url: str, exc: Optional[requests.RequestException], attempt: int, started: float
     ) -> errors.APIConnectionError:
         timed_out = isinstance(exc, requests.Timeout)
         reason = "timed out" if timed_out else "could not connect"

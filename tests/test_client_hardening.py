@@ -219,7 +219,7 @@ def test_a_429_holds_every_get_of_the_workspace(clock):
     assert pacer.rate_limited == 1 and pacer.current_limit(clock.now) == 25  # halved, recovering
     # a request for another connector of the workspace is held too (a fresh clock: the hold is still on)
     clock.now = 0.5
-    pacer._sent.clear()
+    pacer._answered.clear()
     client.get_connector(WS, other)
     assert clock.now == pytest.approx(2.0)
 

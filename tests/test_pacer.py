@@ -30,7 +30,9 @@ def run(pacer: GetPacer, clock: FakeClock, arrivals: list[float]) -> list[float]
     sent = []
     for at in arrivals:
         clock.now = max(clock.now, at)
-        sent.append(pacer.acquire())
+        slot = pacer.acquire()
+        slot.done()  # answered at once
+        sent.append(slot.sent_at)
     return sent
 
 
@@ -49,6 +51,53 @@ def test_no_sliding_second_ever_holds_more_than_the_limit(seed):
     for i, (at, went) in enumerate(zip(arrivals, sent)):
         earliest = max(at, sent[i - 50] + 1.0 + WINDOW_MARGIN) if i >= 50 else at
         assert went == pytest.approx(earliest), i
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_however_late_requests_arrive_no_second_at_bird_holds_more_than_the_limit(seed):
+    """GETs reach Bird after a random delay and answer after another: Bird's count, taken at arrival, never
+    exceeds the limit in any sliding second, and the budget still goes at nearly the full rate."""
+    rng = random.Random(seed)
+    clock = FakeClock()
+    pacer = GetPacer(50, clock=clock, sleep=clock.sleep)
+    arrivals: list[float] = []
+    answers: list[tuple[float, int, object]] = []  # (answer time, tiebreak, slot)
+    waiting, order = 400, 0
+    for _ in range(100_000):
+        while waiting and (slot := pacer.take(clock.now)) is not None:
+            waiting -= 1
+            arrive = clock.now + rng.uniform(0.0, 0.08)  # up to 80 ms on the way, far beyond the margin
+            arrivals.append(arrive)
+            order += 1
+            answers.append((arrive + rng.uniform(0.0, 0.05), order, slot))
+        answers.sort(key=lambda a: a[:2])
+        if not waiting and not answers:
+            break
+        next_free = pacer.next_free(clock.now) if waiting else float("inf")
+        if answers and answers[0][0] <= next_free:
+            clock.now = max(clock.now, answers[0][0])
+            answers.pop(0)[2].done()
+        else:
+            clock.now = next_free
+    assert waiting == 0 and len(arrivals) == 400
+    assert max_in_any_window(arrivals, 1.0) <= 50
+    assert clock.now < 400 / 50 * 1.2  # a round trip per window is all it costs
+
+
+def test_gets_on_their_way_count_until_answered_and_then_a_window_more():
+    clock = FakeClock()
+    pacer = GetPacer(2, clock=clock, sleep=clock.sleep)
+    first, second = pacer.take(0.0), pacer.take(0.0)
+    assert first is not None and second is not None and pacer.take(0.0) is None
+    assert pacer.next_free(0.0) == float("inf")  # both still on their way: wait for an answer
+    clock.now = 0.4
+    first.done()
+    assert pacer.next_free(0.4) == pytest.approx(0.4 + pacer.window)  # one on its way + one answered at 0.4
+    clock.now = 0.5
+    second.done()
+    second.done()  # twice is once
+    assert pacer.next_free(0.5) == pytest.approx(0.4 + pacer.window)
+    assert pacer.next_free(2.0) == 2.0
 
 
 def test_a_burst_takes_the_whole_budget_at_once_then_the_steady_limit():
@@ -72,7 +121,7 @@ def test_workspaces_have_budgets_of_their_own():
     budget = GetBudget(2, clock=clock, sleep=clock.sleep)
     run(budget.for_workspace("a"), clock, [0.0, 0.0])
     assert budget.for_workspace("a") is budget.for_workspace("a")
-    assert budget.for_workspace("b").acquire() == 0.0  # "a" being spent does not hold "b"
+    assert budget.for_workspace("b").acquire().sent_at == 0.0  # "a" being spent does not hold "b"
     assert budget.for_workspace("a").next_free(0.0) == pytest.approx(1.0 + WINDOW_MARGIN)
 
 
@@ -110,13 +159,14 @@ def test_the_limit_must_be_at_least_one():
 
 def test_callers_go_in_order_of_priority_not_arrival():
     pacer = GetPacer(1, window=0.3)  # the real clock: one GET per 0.3 s
-    pacer.acquire()  # spends the budget: the next slot is 0.3 s away
+    pacer.acquire().done()  # spends the budget: the next slot is 0.3 s away
     order: list[str] = []
     queued = threading.Event()
 
     def caller(name: str, priority: float) -> None:
-        pacer.acquire(priority)
+        slot = pacer.acquire(priority)
         order.append(name)
+        slot.done()
 
     late = threading.Thread(target=caller, args=("due later", 1e9))
     late.start()

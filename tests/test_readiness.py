@@ -181,8 +181,8 @@ def test_polls_queue_for_the_workspace_budget_with_their_due_time(clock):
     pacer = budget.for_workspace(WS)
     polls: list[float] = []
     responses.add_callback(responses.GET, STATUS, callback=active_after(clock, 1.2, polls))
-    pacer.acquire()  # another GET of the workspace at 0 s
-    pacer.acquire()  # and one at 1.03 s, when the waiter starts: its first poll (due 1.53 s) waits until 2.06 s
+    pacer.acquire().done()  # another GET of the workspace at 0 s
+    pacer.acquire().done()  # and one at 1.01 s, when the waiter starts: its first poll (due 1.51 s) waits until 2.02 s
     priorities: list = []
     acquire = pacer.acquire
     pacer.acquire = lambda priority=None: (priorities.append(priority), acquire(priority))[1]  # type: ignore[method-assign]
