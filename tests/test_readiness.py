@@ -253,3 +253,19 @@ def test_the_waiter_reports_not_ready_and_waits_out_a_siblings_hold(clock):
     # the waiter reported each "still provisioning" as evidence: at its second poll (age 2.0) the twin is held
     # by its miss at age 1.5, not just by the sibling's at age 1.0
     assert twin_eligible[1] == pytest.approx(1.0 + 1.5 + poll_interval(1.5))
+
+
+@responses.activate
+def test_a_wait_registers_with_the_scheduler_of_its_workspace_budget():
+    budget = GetBudget(50)
+    client = BirdClient(KEY, API, get_budget=budget)
+    shared = scheduler_for(budget.for_workspace(WS))
+    seen: list[list[str]] = []
+
+    def status(_request):
+        seen.append([t.connector_id for t in shared.waiting()])
+        return 200, {}, json.dumps(ACTIVE)
+
+    responses.add_callback(responses.GET, STATUS, callback=status)
+    assert wait_connector_ready(client, WS, CID, 10.0).channel.ready  # the real clock: one poll, 0.5 s in
+    assert seen == [[CID]] and shared.waiting() == [] and shared.polls == 1
