@@ -178,7 +178,6 @@ def create_connector_resolving(
     *,
     guard_existing: bool = True,
     allow_identical: bool = False,
-    sleep: Callable[[float], None] = time.sleep,
 ) -> Connector:
     """POST a connector so that one resource ends with exactly one connector, or none and an error naming what
     is left (see :mod:`pulumi_bird._create`).
@@ -196,7 +195,7 @@ def create_connector_resolving(
         existing_like=(lambda: connectors_like_before(client, workspace_id, request)) if guard_existing else None,
         allow_identical=allow_identical,
         explain_conflict=lambda exc: _explain_conflict(client, workspace_id, request, exc),
-        sleep=sleep,
+        retry=client,
     )
 
 

@@ -26,9 +26,10 @@ would adopt it. The window is the seconds of one failed attempt, and only object
 are at risk; see the README's "Exactly one object per resource".
 
 Retrying: the client retries every request that is safe to repeat, 429s included (Bird says a rate-limited
-request was not processed). A POST that may have landed cannot be retried blindly by the client: whether to
-POST again depends on this look-up, a resource-level fact, so that one decision lives here; the pause before it
-comes from the client's own backoff policy (:func:`pulumi_bird._retry.backoff_delay`).
+request was not processed). A POST that may have landed cannot be retried by the client on its own: whether
+it is safe to POST again is learnt only from this look-up. So the look-up runs here, between attempts, and
+the client still decides: :meth:`~pulumi_bird.client.BirdClient.retry_delay` with ``repeatable=True`` (the
+look-up proved the POST did not land) applies the client's own retry rules, backoff and 20 s budget.
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Hashable, Iterable, Iterator, Optional, Protocol, Sequence, TypeVar
@@ -46,11 +46,10 @@ from ._retry import RetryPolicy, backoff_delay
 
 log = logging.getLogger(__name__)
 
-# An ambiguous create is looked up, then POSTed again, at most this often in all.
-MAX_CREATE_ATTEMPTS = 3
-# Pauses between those attempts: the client's backoff, a little longer than its default (Bird's list may lag
-# its writes by a moment).
-CREATE_RETRY_POLICY = RetryPolicy(base_delay=0.5, max_delay=2.0)
+# A hard stop for the POST loop whatever the client's policy says (the client's budget ends it far sooner).
+MAX_CREATE_ATTEMPTS = 10
+# Pauses between attempts of a recovery look-up that failed as a whole (Bird's list may lag its writes).
+LOOKUP_RETRY_POLICY = RetryPolicy(base_delay=0.5, max_delay=2.0)
 # A look-up that settles an ambiguous POST is tried this often as a whole (each of its requests is already
 # retried by the client). Giving up leaves an object that may be ours and that no message can name by id, so
 # it is worth a little more patience than any other read.
@@ -58,11 +57,26 @@ LOOKUP_ATTEMPTS = 3
 # Bird stamps createdAt with its own clock; ours may differ. A look-up for our attempt reads newest first and
 # stops at objects older than the attempt's start minus this margin.
 CLOCK_SKEW = timedelta(minutes=2)
-# Bird's answers to a POST that mean "maybe": Bird may have committed it. (UnreadableResponse: a 2xx whose body
-# we could not read; ValueError covers the same from older clients.)
-AMBIGUOUS: tuple[type[BaseException], ...] = (errors.ServerError, errors.APIConnectionError, ValueError)
-if hasattr(errors, "UnexpectedResponseError"):  # a 2xx body the client could not read
-    AMBIGUOUS = (*AMBIGUOUS, errors.UnexpectedResponseError)
+# Bird's answers to a POST that mean "maybe": Bird may have committed it (a 5xx, no answer, or a 2xx whose body
+# could not be read). A redirect is not among them: the client never follows one for a write, and nothing at
+# the redirecting URL processed the request.
+AMBIGUOUS: tuple[type[errors.BirdError], ...] = (
+    errors.ServerError,
+    errors.APIConnectionError,
+    errors.UnexpectedResponseError,
+)
+
+
+class RetryAdvisor(Protocol):
+    """What the create needs of the client to retry the client's way (see :class:`~pulumi_bird.client.BirdClient`)."""
+
+    def now(self) -> float: ...
+
+    def pause(self, seconds: float) -> None: ...
+
+    def retry_delay(
+        self, failure: errors.BirdError, attempt: int, started: float, *, repeatable: bool = False
+    ) -> Optional[float]: ...
 
 
 class BirdObject(Protocol):
@@ -171,7 +185,7 @@ def create_exactly_once(
     allow_identical: bool = False,
     adopt_hint: str = "adopt_id",
     explain_conflict: Optional[Callable[[errors.ConflictError], errors.BirdError]] = None,
-    sleep: Callable[[float], None] = time.sleep,
+    retry: RetryAdvisor,
     now: Callable[[], datetime] = utc_now,
 ) -> T:
     """Create one object of ``identity`` (see the module docstring for why the result is exact).
@@ -182,6 +196,7 @@ def create_exactly_once(
     :param existing_like: look-alikes that exist before the POST: when given, finding one that this process does
         not own fails the create (an interrupted run's leftover), unless ``allow_identical``.
     :param adopt_hint: the input that adopts an existing object, named in errors.
+    :param retry: the client, which decides whether and when to POST again (and whose clock and sleep are used).
     """
     with REGISTRY.hold(identity):
         before: set[str] = set()
@@ -195,24 +210,24 @@ def create_exactly_once(
                     existing=[o.id for o in found],
                 )
             before = {o.id for o in found}
-        created = _create(identity, what, post, recent_like, delete, before, explain_conflict, sleep, now)
+        created = _create(what, post, recent_like, delete, before, explain_conflict, retry, now)
         REGISTRY.own(created.id)
         return created
 
 
 def _create(
-    identity: Hashable,
     what: str,
     post: Callable[[], T],
     recent_like: Callable[[datetime], Iterable[T]],
     delete: Callable[[T], None],
     before: set[str],
     explain_conflict: Optional[Callable[[errors.ConflictError], errors.BirdError]],
-    sleep: Callable[[float], None],
+    retry: RetryAdvisor,
     now: Callable[[], datetime],
 ) -> T:
     since = now() - CLOCK_SKEW
-    ambiguous: list[BaseException] = []
+    started = retry.now()
+    ambiguous: list[errors.BirdError] = []
 
     def candidates() -> list[T]:
         """New look-alikes that may be our own attempts: not there before, not owned by a sibling."""
@@ -225,7 +240,7 @@ def _create(
             except errors.BirdError as exc:
                 failure = exc
                 if attempt < LOOKUP_ATTEMPTS:
-                    sleep(backoff_delay(attempt, CREATE_RETRY_POLICY))
+                    retry.pause(backoff_delay(attempt, LOOKUP_RETRY_POLICY))
         raise AmbiguousCreateError(
             f"{what}: {len(ambiguous)} POST(s) failed in a way that may have created it ({ambiguous[-1]}), and "
             f"looking for it failed too ({failure}). Nothing was deleted. Look for a look-alike created after "
@@ -247,14 +262,17 @@ def _create(
             found = look_up()
             if found:
                 return _settle(what, found, len(ambiguous), delete)
-            if attempt < MAX_CREATE_ATTEMPTS:
-                sleep(backoff_delay(attempt, CREATE_RETRY_POLICY))
+            # It did not land (as far as Bird lists): the client decides whether and when to POST again.
+            delay = retry.retry_delay(exc, attempt, started, repeatable=True)
+            if delay is None:
+                break
+            retry.pause(delay)
             continue
         if ambiguous:
             _remove_late_duplicates(what, created, look_up, len(ambiguous), delete)
         return created
     raise AmbiguousCreateError(
-        f"{what}: {len(ambiguous)} POSTs failed in a way that may have created it (last: {ambiguous[-1]}), and no "
+        f"{what}: {len(ambiguous)} POST(s) failed in a way that may have created it (last: {ambiguous[-1]}), and no "
         f"look-alike created after {since.isoformat()} was found, so nothing was created (or Bird has not listed it "
         f"yet: if one appears, adopt it with adopt_id)"
     )

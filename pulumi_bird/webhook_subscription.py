@@ -199,6 +199,7 @@ class WebhookSubscriptionProvider(BirdProvider):
                     delete=lambda sub: _delete_if_present(client, org, ws, sub.id),
                     existing_like=lambda: _subscriptions_like_before(client, org, ws, request),
                     allow_identical=bool(inputs.get("allow_identical")),
+                    retry=client,
                 )
         return CreateResult(subscription.id, {**inputs, **_outputs(subscription)})
 

@@ -243,6 +243,7 @@ def test_a_create_that_landed_late_is_removed_after_a_successful_retry():
     the look-up misses it; the retry succeeds; the late one must then be deleted."""
     from pulumi_bird import errors
     from pulumi_bird._create import create_exactly_once
+    from pulumi_bird.client import BirdClient
 
     class Obj:
         def __init__(self, id_):
@@ -258,6 +259,7 @@ def test_a_create_that_landed_late_is_removed_after_a_successful_retry():
         visible[:] = stored  # the list catches up
         return obj
 
+    client = BirdClient("key", "http://127.0.0.1:9", sleep=lambda s: None)  # only its retry decisions are used
     result = create_exactly_once(identity="thing", what="thing", post=post, recent_like=lambda since: list(visible),
-                                 delete=deleted.append, sleep=lambda s: None)
+                                 delete=deleted.append, retry=client)
     assert result.id == "o2" and [d.id for d in deleted] == ["o1"]
