@@ -116,15 +116,10 @@ def delete_connector_if_present(client: BirdClient, workspace_id: str, connector
 def same_declared_arguments(connector: Connector, declared: Optional[dict[str, Any]]) -> bool:
     """Whether Bird's connector agrees with every declared argument it echoes. Arguments Bird adds are not
     compared, and neither are those it does not echo (the phone number is then read from ``number``)."""
-    have = connector.arguments or {}
-    for key, value in (declared or {}).items():
-        if key in have:
-            if have[key] != value:
-                return False
-        elif key == "phoneNumberId" and connector.number is not None and connector.number.number_id is not None:
-            if connector.number.number_id != value:
-                return False
-    return True
+    have = dict(connector.arguments or {})
+    if "phoneNumberId" not in have and connector.number is not None and connector.number.number_id is not None:
+        have["phoneNumberId"] = connector.number.number_id
+    return all(have[key] == value for key, value in (declared or {}).items() if key in have)
 
 
 def is_look_alike(connector: Connector, request: CreateConnectorRequest) -> bool:

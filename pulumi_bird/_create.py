@@ -80,8 +80,13 @@ class RetryAdvisor(Protocol):
 
 
 class BirdObject(Protocol):
-    id: str
-    created_at: Optional[datetime]
+    """What the create needs of an object Bird returns (read-only, so any model with these fields fits)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def created_at(self) -> Optional[datetime]: ...
 
 
 T = TypeVar("T", bound=BirdObject)
@@ -234,6 +239,7 @@ def _create(
         return [o for o in not_owned(recent_like(since)) if o.id not in before]
 
     def look_up() -> list[T]:
+        failure: Optional[errors.BirdError] = None
         for attempt in range(1, LOOKUP_ATTEMPTS + 1):
             try:
                 return candidates()

@@ -12,7 +12,6 @@ import pulumi
 
 from ._check import Checker
 from .connector import (
-    CHANNEL_MESSAGE_TYPES,
     SMS_TEMPLATE,
     VOICE_TEMPLATE,
     ConnectorProvider,

@@ -97,7 +97,7 @@ def merge_declared(declared: Any, reported: Optional[Mapping[str, Any]]) -> Any:
     ignored, so they never turn into a replacement."""
     if not isinstance(declared, dict) or reported is None:
         return declared
-    return {key: reported[key] if key in reported else value for key, value in declared.items()}
+    return {key: reported.get(key, value) for key, value in declared.items()}
 
 
 # --- provider ----------------------------------------------------------------------------------------------

@@ -177,7 +177,7 @@ class WebhookSubscriptionProvider(BirdProvider):
         from ._create import create_exactly_once, identity_key
         from .models import CreateWebhookSubscriptionRequest
 
-        inputs = {k: props.get(k) for k in INPUTS}
+        inputs: dict[str, Any] = {k: props.get(k) for k in INPUTS}
         org, ws = inputs["organization_id"], inputs["workspace_id"]
         request = CreateWebhookSubscriptionRequest(
             service=inputs["service"],

@@ -11,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bird_double import WS
 from pulumi_bird import Connector, SmsChannel, WebhookSubscription
 from pulumi_bird.testing.host import ProviderError
 
