@@ -89,7 +89,7 @@ def test_public_names_are_reexported_explicitly_and_load_on_first_use():
     assert loaded.stdout.strip() == "['pulumi_bird']", loaded.stderr
 
 
-@pytest.mark.parametrize("module", ["pulumi_bird", "pulumi_bird.testing"])
+@pytest.mark.parametrize("module", ["pulumi_bird", "pulumi_bird.testing", "pulumi_bird.emulator"])
 def test_the_typed_program_uses_every_public_name(module):
     import importlib
 

@@ -29,10 +29,17 @@ from pulumi_bird import (
     verify_signature,
 )
 from pulumi_bird.emulator import (
+    BIRD_RATE_LIMITS,
     DEFAULT_ACCESS_KEY,
     DEFAULT_ORGANIZATION_ID,
     DEFAULT_WORKSPACE_ID,
+    MAX_BODY_BYTES,
+    BirdBackend,
     BirdEmulator,
+    FaultRule,
+    Faults,
+    RateLimits,
+    RateStats,
     RecordedRequest,
 )
 from pulumi_bird.errors import (
@@ -201,6 +208,13 @@ def my_tests(project_dir: str) -> None:
         assert emu.organization_id == DEFAULT_ORGANIZATION_ID
         requests: list[RecordedRequest] = emu.requests
         assert requests == []
+        emu.rate_limits = RateLimits(get=BIRD_RATE_LIMITS.get, post=None)
+        stats: RateStats = emu.rate_stats(emu.workspace_id)
+        faults: Faults = emu.faults
+        rule: FaultRule = faults.add("POST", r"/connectors$", 502, commit=True, retry_after=1.0)
+        faults.fail_channel("6a3f2b1c-0d4e-4f5a-8b6c-7d8e9f0a1b2c", "carrier refused the number")
+        backend: BirdBackend = emu.backend
+        assert stats.gets == 0 and rule.remaining == 1 and backend.provision_seconds > 0 and MAX_BODY_BYTES
 
         project: Project = load_project(project_dir)
         problems: list[str] = validate_project(project.raw)
