@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator, Optional
 
 import pytest
 
@@ -43,7 +43,7 @@ def host(double: BirdDouble) -> Iterator[ProviderHost]:
 def inputs_of() -> Callable:
     """``inputs_of(lambda: SmsChannel("sms", ...))`` -> the registration (urn, inputs with __provider)."""
 
-    def build(factory: Callable[[], object], name: str = None):
+    def build(factory: Callable[[], object], name: Optional[str] = None):
         regs = registered_inputs(factory)
         return regs[name] if name else next(iter(regs.values()))
 

@@ -73,7 +73,7 @@ def test_check_names_the_property_the_user_wrote_and_calls_nothing(host, double,
 
 def test_check_lists_the_allowed_message_types(host, inputs_of):
     reg = sms(inputs_of, channel_message_type="bulk")
-    (prop, reason), = host.check(reg.urn, reg.inputs).failures
+    (_prop, reason), = host.check(reg.urn, reg.inputs).failures
     for allowed in ("promotional", "transactional", "conversational", "emergency", "2fa"):
         assert allowed in reason
 

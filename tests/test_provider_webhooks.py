@@ -66,7 +66,7 @@ def test_check_lists_allowed_services_and_tolerates_unknown_filters(host, double
 def test_create_sends_a_valid_body_and_keeps_the_signing_key_out_of_birds_answers(host, double, inputs_of):
     reg = hook(inputs_of, signing_key=SIGNING_KEY, event_filters=[event_filter("channelId", CHANNEL)])
     assert reg.inputs["signing_key"] == SIGNING_KEY
-    checked, made = created(host, reg)
+    _checked, made = created(host, reg)
     post, = double.calls("POST")
     validate_named(post.body, "CreateWebhookSubscription")
     assert post.body["signingKey"] == SIGNING_KEY and post.body["eventFilters"] == [{"key": "channelId", "value": CHANNEL}]
@@ -109,7 +109,7 @@ def test_removing_the_signing_key_replaces(host, inputs_of):
 
 def test_refresh_drift_gone_and_idempotent_delete(host, double, inputs_of):
     reg = hook(inputs_of, signing_key=SIGNING_KEY)
-    checked, made = created(host, reg)
+    _checked, made = created(host, reg)
     double.subscriptions[made.id]["url"] = "https://elsewhere.example.com/x"
     read = host.read(reg.urn, made.id, properties=made.outs)
     assert read.inputs["url"] == "https://elsewhere.example.com/x"
