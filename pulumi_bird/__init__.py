@@ -4,6 +4,11 @@ Resources: :class:`SmsChannel`, :class:`VoiceChannel`, :class:`Connector`, :clas
 Lookups: :func:`get_connector`, :func:`list_connectors` (and their ``_output`` forms).
 
 Names are loaded on first use, so ``import pulumi_bird`` stays cheap.
+
+Layers: :mod:`pulumi_bird.api` is Bird's HTTP API and imports nothing of pulumi; :mod:`pulumi_bird.provider`
+is what every resource provider shares; one module per resource (``sms_channel``, ``voice_channel``,
+``connector``, ``webhook_subscription``) and ``lookups`` build on both. ``emulator`` and ``testing`` are tools
+for tests and demos, which the rest never imports.
 """
 
 from __future__ import annotations
@@ -15,20 +20,20 @@ __version__ = "0.1.0"
 
 # public name -> the module that defines it (loaded on first use)
 _EXPORTS = {
-    "BirdError": "errors",
+    "BirdError": "api.errors",
     "Connector": "connector",
     "ConnectorInfo": "lookups",
     "EventFilterArgs": "webhook_subscription",
-    "SignatureError": "webhooks",
-    "SmsChannel": "channels",
-    "VoiceChannel": "channels",
+    "SignatureError": "api.signatures",
+    "SmsChannel": "sms_channel",
+    "VoiceChannel": "voice_channel",
     "WebhookSubscription": "webhook_subscription",
     "event_filter": "webhook_subscription",
     "get_connector": "lookups",
     "get_connector_output": "lookups",
     "list_connectors": "lookups",
     "list_connectors_output": "lookups",
-    "verify_signature": "webhooks",
+    "verify_signature": "api.signatures",
 }
 
 # Written out (not computed) so that type checkers see the public names.
@@ -50,21 +55,20 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs; at run time __getattr__ loads them
-    from .channels import SmsChannel as SmsChannel
-    from .channels import VoiceChannel as VoiceChannel
+    from .api.errors import BirdError as BirdError
+    from .api.signatures import SignatureError as SignatureError
+    from .api.signatures import verify_signature as verify_signature
     from .connector import Connector as Connector
-    from .errors import BirdError as BirdError
     from .lookups import ConnectorInfo as ConnectorInfo
     from .lookups import get_connector as get_connector
     from .lookups import get_connector_output as get_connector_output
     from .lookups import list_connectors as list_connectors
     from .lookups import list_connectors_output as list_connectors_output
+    from .sms_channel import SmsChannel as SmsChannel
+    from .voice_channel import VoiceChannel as VoiceChannel
     from .webhook_subscription import EventFilterArgs as EventFilterArgs
     from .webhook_subscription import WebhookSubscription as WebhookSubscription
     from .webhook_subscription import event_filter as event_filter
-    from .webhooks import SignatureError as SignatureError
-    from .webhooks import verify_signature as verify_signature
-
 
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import pulumi
 
 if TYPE_CHECKING:
-    from .config import Settings
+    from .provider.config import Settings
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class ConnectorInfo:
 
 
 def _program_settings(workspace_id: Optional[str]) -> tuple[Settings, str]:
-    from . import config
+    from .provider import config
 
     bird = pulumi.Config("bird")
     values = {name: bird.get(name.split(":", 1)[1]) for name, _ in config.ALL_KEYS}
@@ -52,7 +52,7 @@ def _program_settings(workspace_id: Optional[str]) -> tuple[Settings, str]:
 
 
 def _info(connector: Any, status: Any) -> ConnectorInfo:
-    from ._connectors import connector_outputs
+    from .api.connectors import connector_outputs
 
     outs = connector_outputs(connector, status)
     return ConnectorInfo(name=connector.name, arguments=connector.arguments, **outs)
@@ -61,9 +61,9 @@ def _info(connector: Any, status: Any) -> ConnectorInfo:
 def get_connector(connector_id: str, workspace_id: Optional[str] = None, with_status: bool = True) -> ConnectorInfo:
     """Read one connector by id (and its channel's readiness unless ``with_status`` is False).
 
-    Raises :class:`~pulumi_bird.errors.NotFoundError` when Bird does not know it.
+    Raises :class:`~pulumi_bird.api.errors.NotFoundError` when Bird does not know it.
     """
-    from . import config
+    from .provider import config
 
     settings, workspace = _program_settings(workspace_id)
     with config.make_client(settings) as client:
@@ -77,7 +77,7 @@ def list_connectors(template_ref: Optional[str] = None, workspace_id: Optional[s
 
     Readiness fields are left empty (one status call per connector would be slow); use :func:`get_connector`.
     """
-    from . import config
+    from .provider import config
 
     settings, workspace = _program_settings(workspace_id)
     with config.make_client(settings) as client:

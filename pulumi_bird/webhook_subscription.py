@@ -1,8 +1,9 @@
 """``WebhookSubscription``: deliver Bird events (``channel.updated``, ``sms.inbound``, ...) to an https URL.
 
-service, event, organization and workspace cannot change on Bird, so changing them replaces the
-subscription (the new one is created first, so no event is missed). url, signing key, filters and template
-are updated in place with PATCH. The signing key is a secret and is never read back from Bird.
+Sections: the declared schema (with the offline checks of filters), the provider, the resource class. service,
+event, organization and workspace cannot change on Bird, so changing them replaces the subscription (the new one
+is created first, so no event is missed). url, signing key, filters and template are updated in place with
+PATCH. The signing key is a secret and is never read back from Bird.
 """
 
 from __future__ import annotations
@@ -12,11 +13,36 @@ from typing import Any, Optional, Sequence, TypedDict
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
-from ._check import Checker, is_unknown, is_uuid
-from ._provider import BirdProvider, is_lookup, read_existing
-from .connector import default_from_config, refuse_adopting_the_replaced
+from .api.values import is_uuid
+from .provider import config
+from .provider.base import BirdProvider, default_from_config, is_lookup, read_existing, refuse_adopting_the_replaced
+from .provider.checks import Checker, is_unknown
+from .provider.schema import Property, Schema, document
 
 # --- schema ------------------------------------------------------------------------------------------------
+
+SCHEMA = Schema(
+    Property("service", "channels, numbers, payments, conversations or templates.", bird="service"),
+    Property("event", "the event, e.g. ``channel.updated`` or ``sms.inbound``.", bird="event"),
+    Property("url", "where Bird POSTs events: a public https URL.", bird="url", change="update"),
+    Property("signing_key", "a key you choose; Bird signs every delivery with it. Removing it replaces the "
+             "subscription (Bird cannot unset it).", bird="signingKey", secret=True, change="update"),
+    Property("event_filters", "``[{\"key\": ..., \"value\": ...}]``, all of which must match; see "
+             ":func:`event_filter`.", bird="eventFilters", change="update"),
+    Property("template", "Bird's exit-API template name, for Twilio/Sinch-style payloads. Removing it replaces "
+             "the subscription.", bird="template", change="update"),
+    Property("organization_id", "defaults to ``bird:organizationId`` / ``BIRD_ORGANIZATION_ID``."),
+    Property("workspace_id", "defaults to ``bird:workspaceId`` / ``BIRD_WORKSPACE_ID``."),
+    Property("allow_identical", "create even when a subscription identical in everything Bird shows (service, "
+             "event, url, template, filters) already exists. Without it such a create fails naming the existing one, "
+             "which is usually a leftover of an interrupted run to adopt.", change="none"),
+    Property("adopt_id", "the id of an existing subscription to take over instead of creating one (no POST): its "
+             "url, signing key, filters and template are set to the program's; service and event must match. "
+             "Changing or removing it later changes nothing.", change="none"),
+)
+# What PATCH cannot remove: dropping one needs a new subscription.
+NOT_REMOVABLE = ("signing_key", "template")
+COMPUTED_OUTPUTS = ("status", "status_reason", "created_at", "updated_at")
 
 SERVICES = ("channels", "numbers", "payments", "conversations", "templates")
 FILTER_KEYS = (
@@ -43,25 +69,6 @@ MAX_CHANNEL_ID_FILTERS = 1
 # Bird caps the filters it accepts per subscription well below this; the bound keeps check cheap on junk.
 MAX_FILTERS = 50
 
-INPUTS = (
-    "service",
-    "event",
-    "url",
-    "signing_key",
-    "event_filters",
-    "template",
-    "organization_id",
-    "workspace_id",
-    "adopt_id",
-    "allow_identical",
-)
-# Inputs that only matter to a create: changing or removing them later is no change at all.
-CREATE_ONLY_INPUTS = ("adopt_id", "allow_identical")
-REPLACE_INPUTS = ("service", "event", "organization_id", "workspace_id")
-UPDATE_INPUTS = ("url", "signing_key", "event_filters", "template")
-COMPUTED_OUTPUTS = ("status", "status_reason", "created_at", "updated_at")
-
-
 
 class EventFilterArgs(TypedDict):
     """One event filter: ``{"key": "channelId", "value": sms.channel_id}``. All filters must match."""
@@ -73,16 +80,6 @@ class EventFilterArgs(TypedDict):
 def event_filter(key: str, value: pulumi.Input[str]) -> EventFilterArgs:
     """A typed event filter, e.g. ``event_filter("channelId", sms.channel_id)``."""
     return {"key": key, "value": value}
-
-
-def _normalize_filters(filters: Any) -> Any:
-    """Filters as an order-free, comparable value (Bird ANDs them, so order does not matter)."""
-    if not isinstance(filters, list) or is_unknown(filters):
-        return filters
-    try:
-        return sorted((f.get("key"), f.get("value")) for f in filters)
-    except (AttributeError, TypeError):
-        return filters
 
 
 def _check_filters(checker: Checker, service: Optional[str]) -> None:
@@ -133,10 +130,8 @@ class WebhookSubscriptionProvider(BirdProvider):
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate offline; never raises, never calls Bird. Fills in organization and workspace ids."""
-        from . import config
-
         inputs = dict(news) if isinstance(news, dict) else {}
-        checker = Checker(inputs, INPUTS)
+        checker = Checker(inputs, SCHEMA.names)
         try:
             service = checker.one_of("service", SERVICES, required=True)
             checker.string("event", required=True, max_length=255)
@@ -153,18 +148,21 @@ class WebhookSubscriptionProvider(BirdProvider):
         return CheckResult(inputs, checker.failures)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        from .api.webhooks import normalize_filters
+
         def differs(key: str) -> bool:
             old, new = olds.get(key), news.get(key)
+            if is_unknown(new):
+                return True
             if key == "event_filters":
-                old, new = _normalize_filters(old or []), _normalize_filters(new or [])
-            return is_unknown(new) or old != new
+                old, new = normalize_filters(old or []), normalize_filters(new or [])
+            return old != new
 
-        changed = [k for k in INPUTS if k not in CREATE_ONLY_INPUTS and differs(k)]
+        changed = [k for k in SCHEMA.names if k not in SCHEMA.create_only and differs(k)]
         if not changed:
             return DiffResult(changes=False)
-        # PATCH cannot remove a signing key or a template, so dropping one needs a new subscription.
-        removed = [k for k in ("signing_key", "template") if k in changed and olds.get(k) is not None and news.get(k) is None]
-        replaces = [k for k in changed if k in REPLACE_INPUTS] + removed
+        removed = [k for k in NOT_REMOVABLE if k in changed and olds.get(k) is not None and news.get(k) is None]
+        replaces = [k for k in changed if k in SCHEMA.replacing] + removed
         refuse_adopting_the_replaced(id_, news, replaces, "webhook subscription")
         # Replacements create the new subscription first, so no event is missed, except when only the signing key
         # goes: the new one would then look exactly like the old one (Bird never shows keys), which a create
@@ -173,38 +171,24 @@ class WebhookSubscriptionProvider(BirdProvider):
         return DiffResult(changes=True, replaces=replaces, delete_before_replace=True if only_unseen else None)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        from . import config
-        from ._create import create_exactly_once, identity_key
-        from .models import CreateWebhookSubscriptionRequest
+        from .api.models import CreateWebhookSubscriptionRequest
+        from .api.webhooks import create_subscription_resolving, subscription_outputs
 
-        inputs: dict[str, Any] = {k: props.get(k) for k in INPUTS}
+        inputs: dict[str, Any] = {k: props.get(k) for k in SCHEMA.names}
         org, ws = inputs["organization_id"], inputs["workspace_id"]
-        request = CreateWebhookSubscriptionRequest(
-            service=inputs["service"],
-            event=inputs["event"],
-            url=inputs["url"],
-            event_filters=inputs["event_filters"],
-            template=inputs["template"],
-            signing_key=inputs["signing_key"],
-        )
+        body = {p.bird: inputs[p.name] for p in SCHEMA if p.bird and inputs[p.name] is not None}
+        request = CreateWebhookSubscriptionRequest.model_validate(body)
         with config.make_client() as client:
             if inputs.get("adopt_id"):
                 subscription = _adopt(client, org, ws, inputs["adopt_id"], request)
             else:
-                subscription = create_exactly_once(
-                    identity=identity_key("webhook", client.api_url, org, ws, *_look(request)),
-                    what=f"{request.event} subscription",
-                    post=lambda: client.create_webhook_subscription(org, ws, request),
-                    recent_like=lambda since: _subscriptions_like(client, org, ws, request, since),
-                    delete=lambda sub: _delete_if_present(client, org, ws, sub.id),
-                    existing_like=lambda: _subscriptions_like_before(client, org, ws, request),
-                    allow_identical=bool(inputs.get("allow_identical")),
-                    retry=client,
+                subscription = create_subscription_resolving(
+                    client, org, ws, request, allow_identical=bool(inputs.get("allow_identical"))
                 )
-        return CreateResult(subscription.id, {**inputs, **_outputs(subscription)})
+        return CreateResult(subscription.id, {**inputs, **subscription_outputs(subscription)})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        from . import config
+        from .api.webhooks import subscription_outputs
 
         settings = config.current_settings()
         org, ws = config.scope_of(props, settings, f"webhook subscription {id_}", "organization_id", "workspace_id")
@@ -225,90 +209,47 @@ class WebhookSubscriptionProvider(BirdProvider):
             "template": subscription.template,
             "organization_id": subscription.organization_id or org,
             "workspace_id": subscription.workspace_id or ws,
-            **{k: props.get(k) for k in CREATE_ONLY_INPUTS if props.get(k) is not None},
+            **{k: props.get(k) for k in SCHEMA.create_only if props.get(k) is not None},
         }
-        return ReadResult(id_, {**inputs, **_outputs(subscription)}, inputs)
+        return ReadResult(id_, {**inputs, **subscription_outputs(subscription)}, inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        from . import config
-        from .models import UpdateWebhookSubscriptionRequest
+        from .api.models import UpdateWebhookSubscriptionRequest
+        from .api.webhooks import normalize_filters, subscription_outputs
 
-        changes: dict[str, Any] = {}
-        if news.get("url") != olds.get("url"):
-            changes["url"] = news.get("url")
-        if news.get("signing_key") != olds.get("signing_key"):
-            changes["signing_key"] = news.get("signing_key")
-        if _normalize_filters(news.get("event_filters") or []) != _normalize_filters(olds.get("event_filters") or []):
-            changes["event_filters"] = news.get("event_filters") or []
-        if news.get("template") != olds.get("template"):
-            changes["template"] = news.get("template")
-        inputs = {k: news.get(k) for k in INPUTS}
+        def same(name: str) -> bool:
+            if name == "event_filters":
+                return normalize_filters(news.get(name) or []) == normalize_filters(olds.get(name) or [])
+            return news.get(name) == olds.get(name)
+
+        changes = {SCHEMA[name].bird: news.get(name) for name in SCHEMA.names if name in SCHEMA.updating and not same(name)}
+        if "eventFilters" in changes:
+            changes["eventFilters"] = changes["eventFilters"] or []
+        inputs = {k: news.get(k) for k in SCHEMA.names}
         if not changes:
             return UpdateResult({**olds, **inputs})
         with config.make_client() as client:
             subscription = client.update_webhook_subscription(
-                news["organization_id"], news["workspace_id"], id_, UpdateWebhookSubscriptionRequest(**changes)
+                news["organization_id"], news["workspace_id"], id_, UpdateWebhookSubscriptionRequest.model_validate(changes)
             )
-        return UpdateResult({**inputs, **_outputs(subscription)})
+        return UpdateResult({**inputs, **subscription_outputs(subscription)})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        from . import config
+        from .api.webhooks import delete_subscription_if_present
 
         settings = config.current_settings()
         org, ws = config.scope_of(props, settings, f"webhook subscription {id_}", "organization_id", "workspace_id")
         with config.make_client(settings) as client:
-            _delete_if_present(client, org, ws, id_)
-
-
-def _outputs(subscription: Any) -> dict[str, Any]:
-    from ._connectors import iso
-
-    return {
-        "status": subscription.status,
-        "status_reason": subscription.status_reason,
-        "created_at": iso(subscription.created_at),
-        "updated_at": iso(subscription.updated_at),
-    }
-
-
-def _filters_key(filters: Any) -> Any:
-    return _normalize_filters([f.model_dump() for f in filters or []])
-
-
-def _look(subscription: Any) -> tuple[Any, ...]:
-    """Everything Bird shows of a subscription that a create sets (it never shows the signing key)."""
-    return (subscription.service, subscription.event, subscription.url, subscription.template,
-            _filters_key(subscription.event_filters))
-
-
-def _subscriptions_like(client: Any, org: str, ws: str, request: Any, since: Any) -> list[Any]:
-    """Look-alikes of this create request created at or after ``since``. Bird's subscription list has no
-    documented order, so every page is read: this runs only after an ambiguous POST."""
-    from ._create import as_utc
-
-    wanted = _look(request)
-    return [
-        s
-        for s in client.list_webhook_subscriptions(org, ws)
-        if _look(s) == wanted and (s.created_at is None or as_utc(s.created_at) >= since)
-    ]
-
-
-def _subscriptions_like_before(client: Any, org: str, ws: str, request: Any) -> list[Any]:
-    """Look-alikes that exist now, from the process's one listing of the workspace, each confirmed by id."""
-    from ._create import SNAPSHOTS
-
-    listing = SNAPSHOTS.get(("webhooks", client.api_url, org, ws), lambda: client.list_webhook_subscriptions(org, ws))
-    wanted = _look(request)
-    return [s for s in listing if _look(s) == wanted and client.find_webhook_subscription(org, ws, s.id) is not None]
+            delete_subscription_if_present(client, org, ws, id_)
 
 
 def _adopt(client: Any, org: str, ws: str, adopt_id: str, request: Any) -> Any:
     """Take over the subscription ``adopt_id`` names instead of creating one: what PATCH can set (url, signing
     key, filters, template) is brought to what the program declares; anything else that differs fails, and
     then nothing is written."""
-    from ._create import remember_owned
-    from .models import UpdateWebhookSubscriptionRequest
+    from .api.create import remember_owned
+    from .api.models import UpdateWebhookSubscriptionRequest
+    from .api.webhooks import filters_key
 
     found = client.find_webhook_subscription(org, ws, adopt_id)
     if found is None:
@@ -329,7 +270,7 @@ def _adopt(client: Any, org: str, ws: str, adopt_id: str, request: Any) -> Any:
         changes["url"] = request.url
     if request.signing_key is not None:  # Bird never shows the key, so set it: the program's key is the one in use
         changes["signing_key"] = request.signing_key
-    if _filters_key(found.event_filters) != _filters_key(request.event_filters):
+    if filters_key(found.event_filters) != filters_key(request.event_filters):
         changes["event_filters"] = request.event_filters or []
     if request.template is not None and found.template != request.template:
         changes["template"] = request.template
@@ -337,15 +278,6 @@ def _adopt(client: Any, org: str, ws: str, adopt_id: str, request: Any) -> Any:
         found = client.update_webhook_subscription(org, ws, adopt_id, UpdateWebhookSubscriptionRequest(**changes))
     remember_owned(adopt_id)
     return found
-
-
-def _delete_if_present(client: Any, org: str, ws: str, subscription_id: str) -> None:
-    from . import errors
-
-    try:
-        client.delete_webhook_subscription(org, ws, subscription_id)
-    except errors.NotFoundError:
-        pass
 
 
 # --- resource ----------------------------------------------------------------------------------------------
@@ -389,40 +321,19 @@ class WebhookSubscription(pulumi.dynamic.Resource, module="bird", name="WebhookS
         adopt_id: Optional[pulumi.Input[str]] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
-        """
-        :param service: channels, numbers, payments, conversations or templates (replaces when changed).
-        :param event: the event, e.g. ``channel.updated`` or ``sms.inbound`` (replaces when changed).
-        :param url: where Bird POSTs events: a public https URL.
-        :param signing_key: a key you choose; Bird signs every delivery with it (secret).
-        :param event_filters: ``[{"key": ..., "value": ...}]``, all of which must match; see :func:`event_filter`.
-        :param template: Bird's exit-API template name, for Twilio/Sinch-style payloads.
-        :param organization_id: defaults to ``bird:organizationId`` / ``BIRD_ORGANIZATION_ID`` (replaces when changed).
-        :param workspace_id: defaults to ``bird:workspaceId`` / ``BIRD_WORKSPACE_ID`` (replaces when changed).
-        :param allow_identical: create even when a subscription identical in everything Bird shows (service, event,
-            url, template, filters) already exists. Without it such a create fails naming the existing one, which is
-            usually a leftover of an interrupted run to adopt.
-        :param adopt_id: the id of an existing subscription to take over instead of creating one (no POST): its url,
-            signing key, filters and template are set to the program's; service and event must match. Changing or
-            removing it later changes nothing.
-        """
         props: dict[str, Any] = {k: None for k in COMPUTED_OUTPUTS}
-        props.update(
-            service=service,
-            event=event,
-            url=url,
-            signing_key=pulumi.Output.secret(signing_key) if signing_key is not None else None,
-            event_filters=event_filters,
-            template=template,
-            organization_id=organization_id,
-            workspace_id=workspace_id,
-            allow_identical=allow_identical,
-            adopt_id=adopt_id,
-        )
-        secrets = pulumi.ResourceOptions(additional_secret_outputs=["signing_key"])
+        props.update(SCHEMA.collect(locals()))
+        for key in SCHEMA.secrets:
+            if props.get(key) is not None:
+                props[key] = pulumi.Output.secret(props[key])
+        secrets = pulumi.ResourceOptions(additional_secret_outputs=list(SCHEMA.secrets))
         super().__init__(WebhookSubscriptionProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, secrets))
 
     @staticmethod
-    def get(resource_name: str, id: pulumi.Input[str], opts: Optional[pulumi.ResourceOptions] = None) -> "WebhookSubscription":
+    def get(resource_name: str, id: pulumi.Input[str], opts: Optional[pulumi.ResourceOptions] = None) -> WebhookSubscription:
         """Read an existing subscription into the stack by its Bird id (organization and workspace from config)."""
         return read_existing(WebhookSubscription, WebhookSubscriptionProvider(), resource_name, id,
-                             INPUTS + COMPUTED_OUTPUTS, opts, ["signing_key"])
+                             SCHEMA.names + COMPUTED_OUTPUTS, opts, SCHEMA.secrets)
+
+
+document(WebhookSubscription, SCHEMA, "A subscription to one event of one service; ``resource_name`` is the Pulumi name.")

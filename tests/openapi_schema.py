@@ -8,13 +8,13 @@ checked here rather than by jsonschema's optional format packages, so the checks
 from __future__ import annotations
 
 import datetime
-import uuid
 from typing import Any, Dict
 
 import jsonschema
 import pytest
 
 import bird_contract
+from pulumi_bird.api.values import is_uuid
 
 # Kept for the modules that still mark themselves with it: the contract is always there, so nothing is
 # skipped any more.
@@ -22,13 +22,7 @@ requires_spec = pytest.mark.skipif(False, reason="the contract is part of the re
 
 
 def _is_uuid(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return len(value) == 36
+    return not isinstance(value, str) or is_uuid(value)
 
 
 def _is_date_time(value: object) -> bool:

@@ -9,7 +9,7 @@ import pytest
 
 from bird_double import ORG, WS, _now
 from pulumi_bird import Connector, SmsChannel, WebhookSubscription
-from pulumi_bird._provider import LOOKUP_MARKER
+from pulumi_bird.provider.base import LOOKUP_MARKER
 from pulumi_bird.testing.host import ProviderError
 
 

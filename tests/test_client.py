@@ -10,15 +10,15 @@ import pytest
 import requests
 import responses
 
-from pulumi_bird import errors
-from pulumi_bird._retry import RetryPolicy, backoff_delay, is_retryable, parse_retry_after
-from pulumi_bird.client import DEFAULT_TIMEOUT, BirdClient
-from pulumi_bird.models import (
+from pulumi_bird.api import errors
+from pulumi_bird.api.client import DEFAULT_TIMEOUT, BirdClient
+from pulumi_bird.api.models import (
     CreateConnectorRequest,
     CreateWebhookSubscriptionRequest,
     EventFilter,
     UpdateWebhookSubscriptionRequest,
 )
+from pulumi_bird.api.retry import RetryPolicy, backoff_delay, is_retryable, parse_retry_after
 
 API = "https://api.bird.test"
 KEY = "sk-live-very-secret-key-0001"

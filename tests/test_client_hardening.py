@@ -10,11 +10,12 @@ import pytest
 import responses
 from test_client import API, CID, CONNECTORS, KEY, ORG, WS, client, clock  # noqa: F401 (fixtures)
 
-from pulumi_bird import config, errors
-from pulumi_bird._retry import RetryPolicy
-from pulumi_bird._throttle import GetBudget
-from pulumi_bird.client import BirdClient
-from pulumi_bird.models import CreateConnectorRequest, CreateWebhookSubscriptionRequest
+from pulumi_bird.api import errors
+from pulumi_bird.api.client import BirdClient
+from pulumi_bird.api.models import CreateConnectorRequest, CreateWebhookSubscriptionRequest
+from pulumi_bird.api.pacing import GetBudget
+from pulumi_bird.api.retry import RetryPolicy
+from pulumi_bird.provider import config
 
 WEBHOOKS = f"{API}/organizations/{ORG}/workspaces/{WS}/webhook-subscriptions"
 
@@ -103,7 +104,7 @@ def test_an_unreadable_2xx_is_one_clear_error(client, body, content_type, expect
 @responses.activate
 def test_an_unreadable_answer_to_a_post_is_ambiguous_for_the_create_recovery(client):
     responses.post(CONNECTORS, status=201, body='{"id": "cut', content_type="application/json")
-    with pytest.raises(ValueError) as caught:  # _create.AMBIGUOUS catches ValueError: Bird may have committed it
+    with pytest.raises(ValueError) as caught:  # api.create treats an unreadable 2xx as ambiguous: Bird may have committed it
         client.create_connector(WS, CreateConnectorRequest(name="sms"))
     assert isinstance(caught.value, errors.UnexpectedResponseError) and caught.value.method == "POST"
 

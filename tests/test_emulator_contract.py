@@ -26,7 +26,7 @@ import pytest
 
 import bird_contract
 from openapi_schema import validate_named
-from pulumi_bird.emulator import models, responses
+from pulumi_bird.emulator import backend, responses
 
 SPEC_PATH = Path(
     os.environ.get("BIRD_OPENAPI_SPEC")
@@ -292,11 +292,11 @@ def test_every_contract_schema_is_valid_json_schema() -> None:
 
 def test_the_emulator_enforces_the_contracts_limits_and_enums() -> None:
     limit = bird_contract.QUERY_PARAMETERS[("GET", bird_contract.CONNECTORS)]["limit"]
-    assert (limit["maximum"], limit["default"]) == (models.MAX_PAGE_SIZE, models.DEFAULT_PAGE_SIZE)
-    assert models.MAX_PAGE_TOKEN_LENGTH == bird_contract.PAGE_TOKEN_MAX_LENGTH
-    assert list(models.WEBHOOK_SERVICES) == bird_contract.WEBHOOK_SERVICES
-    assert list(models.WEBHOOK_STATUSES) == bird_contract.WEBHOOK_STATUSES
-    assert sorted(models.EVENT_FILTER_KEYS) == sorted(bird_contract.FILTER_KEYS)
+    assert (limit["maximum"], limit["default"]) == (backend.MAX_PAGE_SIZE, backend.DEFAULT_PAGE_SIZE)
+    assert backend.MAX_PAGE_TOKEN_LENGTH == bird_contract.PAGE_TOKEN_MAX_LENGTH
+    assert list(backend.WEBHOOK_SERVICES) == bird_contract.WEBHOOK_SERVICES
+    assert list(backend.WEBHOOK_STATUSES) == bird_contract.WEBHOOK_STATUSES
+    assert sorted(backend.EVENT_FILTER_KEYS) == sorted(bird_contract.FILTER_KEYS)
     assert responses.WEBHOOK_URL_PATTERN.pattern == bird_contract.WEBHOOK_URL_PATTERN
     assert responses.MIN_CODE_LENGTH == bird_contract.ERROR_TEXT_MIN_LENGTH
     assert set(responses.CONNECTOR_FIELDS) == set(bird_contract.SCHEMAS["CreateConnectorReq"]["properties"])

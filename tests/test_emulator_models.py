@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from openapi_schema import validate_named, validate_operation
 from pulumi_bird.emulator import DEFAULT_ORGANIZATION_ID, DEFAULT_WORKSPACE_ID, BirdBackend
-from pulumi_bird.emulator.models import Conflict, NotFound, PageRequest, Unprocessable, fake_phone_number
+from pulumi_bird.emulator.backend import Conflict, NotFound, PageRequest, Unprocessable, fake_phone_number
 
 WS, ORG = DEFAULT_WORKSPACE_ID, DEFAULT_ORGANIZATION_ID
 STATUS = "/workspaces/{workspaceId}/connectors/{connectorId}/status"

@@ -241,9 +241,9 @@ def test_secret_values_are_not_echoed_by_check(host, inputs_of):
 def test_a_create_that_landed_late_is_removed_after_a_successful_retry():
     """_create.create_exactly_once with an API whose list lags: the first POST commits but answers 502 and
     the look-up misses it; the retry succeeds; the late one must then be deleted."""
-    from pulumi_bird import errors
-    from pulumi_bird._create import create_exactly_once
-    from pulumi_bird.client import BirdClient
+    from pulumi_bird.api import errors
+    from pulumi_bird.api.client import BirdClient
+    from pulumi_bird.api.create import create_exactly_once
 
     class Obj:
         def __init__(self, id_):

@@ -1,4 +1,4 @@
-"""The per-workspace GET budget (pulumi_bird._throttle) with an injected clock: no sliding second ever holds
+"""The per-workspace GET budget (pulumi_bird.api.pacing) with an injected clock: no sliding second ever holds
 more than the limit, the budget is used fully, a 429 slows the whole workspace, and callers go in order of
 priority. No test here sleeps for real except the one ordering test, which waits on an event."""
 
@@ -10,8 +10,8 @@ import threading
 import pytest
 from test_client import FakeClock
 
-from pulumi_bird import config
-from pulumi_bird._throttle import RECOVERY_SECONDS, WINDOW_MARGIN, GetBudget, GetPacer
+from pulumi_bird.api.pacing import RECOVERY_SECONDS, WINDOW_MARGIN, GetBudget, GetPacer
+from pulumi_bird.provider import config
 
 
 def max_in_any_window(times: list[float], window: float = 1.0) -> int:

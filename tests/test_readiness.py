@@ -11,9 +11,11 @@ import requests
 import responses
 from test_client import API, CID, CONNECTORS, KEY, WS, FakeClock, clock  # noqa: F401 (fixture)
 
-from pulumi_bird import errors
-from pulumi_bird._connectors import NOT_FOUND_GRACE, wait_connector_ready
-from pulumi_bird._readiness import (
+from pulumi_bird.api import errors
+from pulumi_bird.api.client import BirdClient
+from pulumi_bird.api.connectors import NOT_FOUND_GRACE, wait_connector_ready
+from pulumi_bird.api.pacing import WINDOW_MARGIN, GetBudget
+from pulumi_bird.api.readiness import (
     FIRST_POLL_DELAY,
     POLL_MAX_INTERVAL,
     POLL_MIN_INTERVAL,
@@ -24,9 +26,7 @@ from pulumi_bird._readiness import (
     poll_schedule,
     scheduler_for,
 )
-from pulumi_bird._retry import NO_RETRY
-from pulumi_bird._throttle import WINDOW_MARGIN, GetBudget
-from pulumi_bird.client import BirdClient
+from pulumi_bird.api.retry import NO_RETRY
 
 STATUS = f"{CONNECTORS}/{CID}/status"
 

@@ -72,7 +72,7 @@ def test_no_secret_in_state_providers_logs_or_errors(emulator):
             (lambda: run_program(program(number, SIGNING_KEY), host=host),  # the number is taken: 409
              r"create of resource '(sms|voice)' .* failed: .*-> 409\]"),
             (lambda: refresh(state, host=host),  # 500s on the subscription
-             r"refresh of resource 'hook' .* failed: pulumi_bird\.errors\.ServerError: .*-> 500\]"),
+             r"refresh of resource 'hook' .* failed: pulumi_bird\.api\.errors\.ServerError: .*-> 500\]"),
         ):
             with pytest.raises(ProgramError, match=expected) as caught:
                 attempt()

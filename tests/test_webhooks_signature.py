@@ -8,7 +8,7 @@ import hmac
 
 import pytest
 
-from pulumi_bird.webhooks import SignatureError, compute_signature, is_valid_signature, verify_signature
+from pulumi_bird.api.signatures import SignatureError, compute_signature, is_valid_signature, verify_signature
 
 KEY = "whsec-test-signing-key"
 URL = "https://hooks.example.com/bird?tenant=7"
@@ -76,7 +76,7 @@ def test_future_timestamps_missing_headers_and_junk_are_refused():
 
 
 def test_comparison_is_constant_time_and_is_what_decides(monkeypatch):
-    import pulumi_bird.webhooks as webhooks
+    import pulumi_bird.api.signatures as webhooks
 
     compared: list[tuple[bytes, bytes]] = []
     real = hmac.compare_digest

@@ -5,13 +5,13 @@ Stdlib only (no pulumi, requests or pydantic), so it starts fast as a subprocess
     with BirdEmulator(provision_seconds=0.2) as emu:
         ...  # talk to emu.url with "Authorization: AccessKey " + emu.access_key
 
-Layout in the moto manner: ``models`` (state and rules), ``responses`` (HTTP in/out), ``urls`` (routes),
+Layout in the moto manner: ``backend`` (state and rules), ``responses`` (HTTP in/out), ``urls`` (routes),
 ``faults`` (fault injection), ``ratelimits`` (Bird's per-workspace limits and rate figures), ``server``
 (the threaded server). ``python -m pulumi_bird.emulator --help`` runs it from a shell.
 """
 
+from pulumi_bird.emulator.backend import DEFAULT_ORGANIZATION_ID, DEFAULT_WORKSPACE_ID, BirdBackend
 from pulumi_bird.emulator.faults import FaultRule, Faults
-from pulumi_bird.emulator.models import DEFAULT_ORGANIZATION_ID, DEFAULT_WORKSPACE_ID, BirdBackend
 from pulumi_bird.emulator.ratelimits import BIRD_RATE_LIMITS, RateLimits, RateStats
 from pulumi_bird.emulator.responses import DEFAULT_ACCESS_KEY
 from pulumi_bird.emulator.server import MAX_BODY_BYTES, BirdEmulator, RecordedRequest

@@ -11,7 +11,7 @@ import sys
 import threading
 from typing import List, Optional, Tuple
 
-from pulumi_bird.config import is_loopback_host
+from pulumi_bird.api.values import is_loopback_host
 from pulumi_bird.emulator import DEFAULT_ACCESS_KEY, DEFAULT_ORGANIZATION_ID, DEFAULT_WORKSPACE_ID, BirdEmulator
 from pulumi_bird.emulator.ratelimits import BIRD_GET_PER_SECOND, BIRD_POST_PER_SECOND, RateLimits
 from pulumi_bird.emulator.server import STATS_PATH

@@ -22,7 +22,7 @@ import re
 import threading
 from typing import Any, Dict, List, Optional, Pattern
 
-from pulumi_bird.emulator.models import BirdBackend
+from pulumi_bird.emulator.backend import BirdBackend
 
 
 @dataclasses.dataclass

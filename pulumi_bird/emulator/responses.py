@@ -15,16 +15,16 @@ import re
 from http import HTTPStatus
 from typing import Any, Callable, Dict, Mapping, Optional, Protocol, Sequence, Type
 
-from pulumi_bird.emulator.models import (
+from pulumi_bird.emulator.backend import (
     DEFAULT_PAGE_SIZE,
     EVENT_FILTER_KEYS,
     MAX_PAGE_SIZE,
     MAX_PAGE_TOKEN_LENGTH,
     WEBHOOK_SERVICES,
     WEBHOOK_STATUSES,
+    ApiError,
     BadRequest,
     BirdBackend,
-    BirdError,
     PageRequest,
     Unprocessable,
     invalid_field,
@@ -114,7 +114,7 @@ def error_response(
     return ApiResponse(int(status), body, dict(headers or {}))
 
 
-def from_bird_error(error: BirdError) -> ApiResponse:
+def from_api_error(error: ApiError) -> ApiResponse:
     """The answer for an error raised by the backend or a shape check."""
     return error_response(error.status, error.message, error.details)
 
@@ -183,7 +183,7 @@ def json_depth(value: Any) -> int:
     return deepest
 
 
-def parse_json(raw: bytes, error: Type[BirdError]) -> Any:
+def parse_json(raw: bytes, error: Type[ApiError]) -> Any:
     """A request body as a JSON value.
 
     ``error`` (400 or 422, per endpoint) for bytes that are no UTF-8 JSON and for nesting deeper than
@@ -203,7 +203,7 @@ def parse_json(raw: bytes, error: Type[BirdError]) -> Any:
     return value
 
 
-def parse_json_object(raw: bytes, error: Type[BirdError]) -> Dict[str, Any]:
+def parse_json_object(raw: bytes, error: Type[ApiError]) -> Dict[str, Any]:
     """The body as a JSON object (see :func:`parse_json`); ``error`` for another JSON type."""
     value = parse_json(raw, error)
     if not isinstance(value, dict):
@@ -356,8 +356,8 @@ def parse_page(query: Mapping[str, str], with_reverse: bool = True) -> PageReque
 def _answer(call: Callable[[], Any], status: int = HTTPStatus.OK) -> ApiResponse:
     try:
         return ApiResponse(int(status), call())
-    except BirdError as error:
-        return from_bird_error(error)
+    except ApiError as error:
+        return from_api_error(error)
 
 
 class BirdResponses:

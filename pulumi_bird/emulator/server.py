@@ -25,14 +25,14 @@ from typing import Any, Callable, Deque, Dict, List, Optional, Set, cast
 from urllib.parse import parse_qsl, urlsplit
 
 from pulumi_bird.emulator import urls
-from pulumi_bird.emulator.faults import FaultRule, Faults
-from pulumi_bird.emulator.models import (
+from pulumi_bird.emulator.backend import (
     DEFAULT_ORGANIZATION_ID,
     DEFAULT_WORKSPACE_ID,
+    ApiError,
     BadRequest,
     BirdBackend,
-    BirdError,
 )
+from pulumi_bird.emulator.faults import FaultRule, Faults
 from pulumi_bird.emulator.ratelimits import (
     RateKeeper,
     RateLimits,
@@ -103,7 +103,7 @@ def _recorded_body(raw: bytes, response: ApiResponse) -> Any:
         return None
     try:
         return parse_json(raw, BadRequest)
-    except BirdError:  # a GET or DELETE may carry any bytes; the handler ignored them
+    except ApiError:  # a GET or DELETE may carry any bytes; the handler ignored them
         return None
 
 
@@ -173,16 +173,16 @@ class BirdEmulator:
         self.port = port
         self.workspace_id = workspace_id
         self.organization_id = organization_id
-        self.backend = BirdBackend(
+        self.backend: BirdBackend = BirdBackend(
             provision_seconds, workspace_id, organization_id, clock=clock, provision_reads=provision_reads
         )
-        self.faults = Faults(self.backend, seed=fault_seed)
+        self.faults: Faults = Faults(self.backend, seed=fault_seed)
         self.rate_limits = rate_limits  # type: ignore[assignment] # the setter takes True too
         self._rate_keeper = RateKeeper(clock)
         self._responses = BirdResponses(self.backend)
         self._log_lock = threading.Lock()
         self._log: Deque[RecordedRequest] = collections.deque(maxlen=max_recorded_requests)
-        self.recorded_requests_total = 0
+        self.recorded_requests_total: int = 0
         self._server: Optional[_EmulatorHTTPServer] = None
         self._thread: Optional[threading.Thread] = None
 
@@ -193,7 +193,7 @@ class BirdEmulator:
         if self._server is not None:
             raise RuntimeError("the emulator is already running")
         server = _EmulatorHTTPServer((self.host, self.port), self)
-        self.port = server.server_address[1]
+        self.port: int = server.server_address[1]
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, args=(POLL_INTERVAL_SECONDS,), name=f"bird-emulator:{self.port}", daemon=True

@@ -35,6 +35,6 @@ class ProgramError(Exception):
         super().__init__(message)
         self.resource = resource
         self.urn = urn
-        self.failures = list(failures)
+        self.failures: list[tuple[str, str]] = list(failures)
         self.provider_error = provider_error
         self.state: Optional["State"] = None

@@ -377,8 +377,8 @@ class ProviderHost:
     ) -> None:
         self.shim = shim
         self.argv: Optional[list[str]] = None  # the command that started the process
-        self.config = dict(config or {})
-        self.env = dict(env or {})
+        self.config: dict[str, Any] = dict(config or {})
+        self.env: dict[str, str] = dict(env or {})
         self.cwd = cwd
         self.project = project
         self.stack = stack

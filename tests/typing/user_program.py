@@ -28,6 +28,17 @@ from pulumi_bird import (
     list_connectors_output,
     verify_signature,
 )
+from pulumi_bird.api.errors import (
+    APIConnectionError,
+    AuthenticationError,
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    RateLimitError,
+    ReadinessError,
+    ServerError,
+)
+from pulumi_bird.api.signatures import compute_signature, is_valid_signature
 from pulumi_bird.emulator import (
     BIRD_RATE_LIMITS,
     DEFAULT_ACCESS_KEY,
@@ -41,16 +52,6 @@ from pulumi_bird.emulator import (
     RateLimits,
     RateStats,
     RecordedRequest,
-)
-from pulumi_bird.errors import (
-    APIConnectionError,
-    AuthenticationError,
-    ConflictError,
-    InvalidRequestError,
-    NotFoundError,
-    RateLimitError,
-    ReadinessError,
-    ServerError,
 )
 from pulumi_bird.testing import (
     UNKNOWN,
@@ -82,7 +83,6 @@ from pulumi_bird.testing import (
     validate_project,
 )
 from pulumi_bird.testing.fixtures import start_emulator
-from pulumi_bird.webhooks import compute_signature, is_valid_signature
 
 
 def program() -> None:

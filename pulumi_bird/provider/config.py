@@ -7,16 +7,15 @@ process only) and a client is built from it inside each provider call.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import math
 import os
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
-from urllib.parse import urlsplit
 
-DEFAULT_API_URL = "https://api.bird.com"
+from ..api.errors import ConfigError
+from ..api.values import DEFAULT_API_URL, validate_api_url
 
 # stack config key -> environment variable
 ACCESS_KEY = ("bird:accessKey", "BIRD_ACCESS_KEY")
@@ -46,10 +45,6 @@ def configure_logging() -> None:
         handler.setFormatter(logging.Formatter("pulumi-bird %(levelname)s %(message)s"))
         logger.addHandler(handler)
         logger.setLevel(getattr(logging, level, logging.INFO))
-
-
-class ConfigError(ValueError):
-    """The provider configuration is missing or invalid (the message never contains the key)."""
 
 
 @dataclass(frozen=True)
@@ -90,29 +85,6 @@ def _lookup(key: tuple[str, str], config: Mapping[str, Any]) -> Optional[str]:
     if value in (None, ""):
         value = os.environ.get(env)
     return str(value) if value not in (None, "") else None
-
-
-def is_loopback_host(host: Optional[str]) -> bool:
-    if not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def validate_api_url(url: str) -> str:
-    """Accept https URLs, and plain http only for loopback hosts (the emulator)."""
-    parts = urlsplit(url)
-    if parts.scheme == "https" and parts.hostname:
-        return url.rstrip("/")
-    if parts.scheme == "http" and is_loopback_host(parts.hostname):
-        return url.rstrip("/")
-    raise ConfigError(
-        f"bird:apiUrl must be an https:// URL (plain http:// only for a loopback host such as the emulator), got {url!r}"
-    )
 
 
 def validate_get_rate_limit(value: Optional[str]) -> float:
@@ -170,7 +142,7 @@ _budgets: dict[tuple[str, float], Any] = {}
 def get_budget(api_url: str, per_second: float):  # -> GetBudget (imported lazily: keeps import cheap)
     """The GET budget this process shares for ``api_url`` at ``per_second``: every client the provider
     builds for the same API and limit paces its GETs (and backs off after a 429) together."""
-    from ._throttle import GetBudget
+    from ..api.pacing import GetBudget
 
     with _lock:
         budget = _budgets.get((api_url, per_second))
@@ -181,7 +153,7 @@ def get_budget(api_url: str, per_second: float):  # -> GetBudget (imported lazil
 
 def make_client(settings: Optional[Settings] = None):  # -> BirdClient (imported lazily: keeps import cheap)
     """A fresh client for one provider call, pacing its GETs with the process's budget for its API."""
-    from .client import BirdClient
+    from ..api.client import BirdClient
 
     settings = settings or current_settings()
     return BirdClient(

@@ -1,7 +1,7 @@
 """The one HTTP client for Bird's Connectors and webhook-subscription endpoints.
 
 Retries, backoff and GET pacing live here and nowhere else. Every failure is raised as a
-:class:`~pulumi_bird.errors.BirdError` subclass naming the method and URL; the access key and the secrets of
+:class:`~pulumi_bird.api.errors.BirdError` subclass naming the method and URL; the access key and the secrets of
 the request (signing keys, security arguments, invitation tokens) are redacted from everything an error
 carries, whatever Bird echoes.
 """
@@ -17,9 +17,7 @@ import requests
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from . import errors
-from ._retry import RetryPolicy, backoff_delay, is_retryable, parse_retry_after
-from ._throttle import GetBudget, GetPacer
-from .config import DEFAULT_API_URL, ConfigError
+from .errors import ConfigError
 from .models import (
     Connector,
     ConnectorStatus,
@@ -29,6 +27,9 @@ from .models import (
     UpdateWebhookSubscriptionRequest,
     WebhookSubscription,
 )
+from .pacing import GetBudget, GetPacer
+from .retry import RetryPolicy, backoff_delay, is_retryable, parse_retry_after
+from .values import DEFAULT_API_URL
 
 # (connect, read) seconds. Connecting to Bird takes well under a second; reads are small JSON documents.
 # A request that exceeds these is treated as a connection failure (retried for idempotent methods).
@@ -42,7 +43,7 @@ USER_AGENT = "pulumi-bird/0.1"
 SNIPPET_CHARS = 80
 
 M = TypeVar("M", bound=BaseModel)
-log = logging.getLogger(__name__)
+log: logging.Logger = logging.getLogger(__name__)
 
 
 def _seg(value: str) -> str:
@@ -94,8 +95,8 @@ def secrets_of(request: Optional[BaseModel]) -> list[str]:
 class BirdClient:
     """A thin, typed client over ``requests``.
 
-    ``get_budget`` paces GETs per workspace (see :mod:`pulumi_bird._throttle`); the provider passes the budget
-    its process shares (:func:`pulumi_bird.config.get_budget`), and without one GETs are not paced. ``sleep``
+    ``get_budget`` paces GETs per workspace (see :mod:`pulumi_bird.api.pacing`); the provider passes the budget
+    its process shares (:func:`pulumi_bird.provider.config.get_budget`), and without one GETs are not paced. ``sleep``
     and ``clock`` are injectable so that retry timing can be tested without waiting.
     """
 
@@ -112,7 +113,7 @@ class BirdClient:
         get_budget: Optional[GetBudget] = None,
     ) -> None:
         self._access_key = header_safe_key(access_key)
-        self.api_url = api_url.rstrip("/")
+        self.api_url: str = api_url.rstrip("/")
         self.timeout = timeout
         self.retry = retry
         self.get_budget = get_budget
@@ -148,9 +149,9 @@ class BirdClient:
 
         GETs that name their ``workspace_id`` are paced by the workspace's budget; ``priority`` (a time, default
         now) orders them among the GETs waiting for it. ``secrets`` (the request body's secret values) are
-        redacted from errors like the access key. Raises the :mod:`~pulumi_bird.errors` class chosen by the
-        final answer's status, :class:`~pulumi_bird.errors.UnexpectedResponseError` for a 2xx that is not JSON
-        or any 3xx (redirects are never followed), or :class:`~pulumi_bird.errors.APIConnectionError` naming
+        redacted from errors like the access key. Raises the :mod:`~pulumi_bird.api.errors` class chosen by the
+        final answer's status, :class:`~pulumi_bird.api.errors.UnexpectedResponseError` for a 2xx that is not JSON
+        or any 3xx (redirects are never followed), or :class:`~pulumi_bird.api.errors.APIConnectionError` naming
         how long and how often it tried.
         """
         return self._send(method, path, **options)[0]

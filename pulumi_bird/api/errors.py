@@ -38,7 +38,7 @@ class BirdError(Exception):
         self.status = status
         self.code = code
         self.bird_message = bird_message
-        self.details = details or {}
+        self.details: dict[str, Any] = details or {}
         self.request_id = request_id
 
     def with_summary(self, summary: str) -> "BirdError":
@@ -57,6 +57,11 @@ class BirdError(Exception):
         if self.request_id:
             parts.append(f"(request id {self.request_id})")
         return " ".join(parts)
+
+
+class ConfigError(BirdError, ValueError):
+    """The configuration is missing or invalid: no access key, a key that cannot be sent in a header, a bad API
+    URL or rate limit (the message never contains the key)."""
 
 
 class AuthenticationError(BirdError):

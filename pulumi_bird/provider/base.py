@@ -1,28 +1,31 @@
-"""What every pulumi-bird provider shares."""
+"""What every pulumi-bird provider shares: the base provider, ``get()``, and the rules every resource applies to
+its scope (workspace, organization) and to ``adopt_id``."""
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional, TypeVar
+from typing import Any, Iterable, Mapping, Optional, TypeVar
 
 import pulumi
 from pulumi.dynamic import Resource, ResourceProvider
+
+from ..api.values import is_uuid
+from . import config, host
+from .checks import Checker
 
 R = TypeVar("R", bound=Resource)
 
 
 class BirdProvider(ResourceProvider):
     """Base of the providers. It holds nothing: the object is pickled into every resource's state, so the
-    configuration stays in the host's memory (:mod:`pulumi_bird.config`) and a client is built per call."""
+    configuration stays in the host's memory (:mod:`pulumi_bird.provider.config`) and a client is built per call."""
 
     serialize_as_secret_always = False  # nothing secret is held on the object
 
     def configure(self, req: Any) -> None:
         """Called by the provider host with the stack config, once per process."""
-        from . import _host, config
-
         config.remember_stack_config({name: req.config.get(name) for name, _ in config.ALL_KEYS})
         config.configure_logging()
-        _host.lift_host_concurrency()
+        host.lift_host_concurrency()
 
 
 # Registered by ``get()`` beside the all-empty properties: the engine hands a get's registered properties to
@@ -54,3 +57,26 @@ def read_existing(
     props[LOOKUP_MARKER] = True
     Resource.__init__(resource, provider, resource_name, props, options)
     return resource
+
+
+def default_from_config(checker: Checker, inputs: dict[str, Any], prop: str, key: tuple[str, str]) -> None:
+    """Fill ``prop`` from stack config or the environment (``key``) when the user left it out; it must be a UUID."""
+    if inputs.get(prop) is None:
+        inputs[prop] = config.current_settings_value(key)
+        if inputs[prop] is None:
+            checker.fail(prop, f"is required: set {prop} on the resource, {key[0]} in stack config, or {key[1]}")
+            return
+        if not is_uuid(inputs[prop]):
+            checker.fail(prop, f"(from {key[0]}) must be a UUID, got {inputs[prop]!r:.60}")
+            return
+    checker.uuid(prop)
+
+
+def refuse_adopting_the_replaced(id_: str, news: Mapping[str, Any], replaces: list[str], what: str) -> None:
+    """A replacement while ``adopt_id`` still names the object being replaced would adopt (or find deleted) the
+    very object it replaces: stop, as the engine stops a leftover ``import_``."""
+    if replaces and news.get("adopt_id") == id_:
+        raise ValueError(
+            f"{what} {id_} must be replaced (changed: {', '.join(replaces)}), but adopt_id still names it: "
+            f"remove adopt_id from the program (it is only needed for the first deployment), then run again"
+        )

@@ -7,12 +7,13 @@ SDK's ``UNKNOWN`` sentinel, anywhere inside a value) are skipped, not judged.
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any, Iterable, Optional
 
 from pulumi.dynamic import CheckFailure
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN  # the wire form of an unknown value (a string sentinel)
+
+from ..api.values import is_uuid
 
 # Bird's pattern for webhook URLs: public https hosts with a dotted name and an alphabetic TLD.
 HTTPS_URL = re.compile(r"^https://([a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}(/[^\s]*)?$")
@@ -32,16 +33,6 @@ def is_unknown(value: Any) -> bool:
     if isinstance(value, (list, tuple)):
         return any(is_unknown(v) for v in value)
     return False
-
-
-def is_uuid(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return len(value) == 36
 
 
 def _describe(value: Any) -> str:

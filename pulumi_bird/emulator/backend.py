@@ -24,6 +24,8 @@ import uuid
 from http import HTTPStatus
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
+from pulumi_bird.api.values import is_uuid
+
 # Fixed ids so that a stack config or a test can name the emulator's workspace before it starts.
 DEFAULT_WORKSPACE_ID = "5f0e4c9e-2b7a-4d1e-9c3b-000000000001"
 DEFAULT_ORGANIZATION_ID = "5f0e4c9e-2b7a-4d1e-9c3b-0000000000a1"
@@ -66,7 +68,7 @@ FILTER_KEYS_BY_SERVICE: Dict[str, Tuple[str, ...]] = {
 SMS_MESSAGE_TYPES = ("promotional", "transactional", "conversational", "emergency", "2fa")
 
 
-class BirdError(Exception):
+class ApiError(Exception):
     """An API error: the HTTP status and the text of the Error body (``code`` derives from the status)."""
 
     status = HTTPStatus.INTERNAL_SERVER_ERROR
@@ -77,25 +79,25 @@ class BirdError(Exception):
         self.details = details
 
 
-class BadRequest(BirdError):
+class BadRequest(ApiError):
     """400: the request could not be read (webhook endpoints: malformed JSON, a body that is no object)."""
 
     status = HTTPStatus.BAD_REQUEST
 
 
-class NotFound(BirdError):
+class NotFound(ApiError):
     """404: an unknown workspace, organization, connector, subscription or route."""
 
     status = HTTPStatus.NOT_FOUND
 
 
-class Conflict(BirdError):
+class Conflict(ApiError):
     """409: a connector of the same template already holds the phone number."""
 
     status = HTTPStatus.CONFLICT
 
 
-class Unprocessable(BirdError):
+class Unprocessable(ApiError):
     """422: well-formed JSON that breaks a rule."""
 
     status = HTTPStatus.UNPROCESSABLE_ENTITY
@@ -104,16 +106,6 @@ class Unprocessable(BirdError):
 def invalid_field(field: str, problem: str) -> Unprocessable:
     """A 422 naming the field at fault, in the message and in ``details.field``."""
     return Unprocessable(f"{field} {problem}", details={"field": field})
-
-
-def is_uuid(value: Any) -> bool:
-    """True for a string in the canonical 8-4-4-4-12 hex form."""
-    if not isinstance(value, str) or len(value) != 36:
-        return False
-    try:
-        return str(uuid.UUID(value)) == value.lower()
-    except ValueError:
-        return False
 
 
 def iso_utc(moment: datetime.datetime) -> str:
@@ -321,7 +313,7 @@ class BirdBackend:
     """All emulator state, behind one re-entrant lock.
 
     Public methods return rendered dicts (fresh copies shaped like the API's bodies) and raise
-    :class:`BirdError` subclasses for API errors. Tests may call them directly to look at or change
+    :class:`ApiError` subclasses for API errors. Tests may call them directly to look at or change
     state out of band.
     """
 

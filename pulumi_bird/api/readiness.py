@@ -9,7 +9,7 @@ a channel is never active the moment its connector is created, so the poll sched
   and a slow channel costs few calls (a channel active after 3 s: 6 polls; after 60 s: 23).
 
 Every waiting create registers its connector with the scheduler of its workspace and gets a :class:`Turn`.
-The turn sleeps until its poll is due, then queues for the workspace's GET budget (:mod:`pulumi_bird._throttle`)
+The turn sleeps until its poll is due, then queues for the workspace's GET budget (:mod:`pulumi_bird.api.pacing`)
 with its due time as priority: when many channels wait at once, polls go out in order of when each became due,
 never beyond the budget, and a channel's next poll is scheduled from when its last one really went out, so a
 backlog does not pile up polls of channels that were just read.
@@ -29,7 +29,7 @@ import time
 import weakref
 from typing import Callable, Optional
 
-from ._throttle import GetPacer
+from .pacing import GetPacer
 
 # Seconds from the POST to the first status poll.
 FIRST_POLL_DELAY = 0.5
@@ -66,8 +66,8 @@ class Turn:
         self.scheduler = scheduler
         self.connector_id = connector_id
         self.registered_at = registered_at
-        self.due = registered_at + FIRST_POLL_DELAY
-        self.polls = 0
+        self.due: float = registered_at + FIRST_POLL_DELAY
+        self.polls: int = 0
         # The age (seconds since registering) at which the channel was last seen still provisioning.
         self.not_ready_at_age: Optional[float] = None
 
@@ -109,7 +109,7 @@ class ReadinessScheduler:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._turns: dict[int, Turn] = {}
-        self.polls = 0  # polls of every turn so far, for logs and benchmarks
+        self.polls: int = 0  # polls of every turn so far, for logs and benchmarks
 
     def register(self, connector_id: str) -> Turn:
         """Start waiting for ``connector_id``, just created: its first poll is due FIRST_POLL_DELAY from now."""

@@ -28,7 +28,7 @@ are at risk; see the README's "Exactly one object per resource".
 Retrying: the client retries every request that is safe to repeat, 429s included (Bird says a rate-limited
 request was not processed). A POST that may have landed cannot be retried by the client on its own: whether
 it is safe to POST again is learnt only from this look-up. So the look-up runs here, between attempts, and
-the client still decides: :meth:`~pulumi_bird.client.BirdClient.retry_delay` with ``repeatable=True`` (the
+the client still decides: :meth:`~pulumi_bird.api.client.BirdClient.retry_delay` with ``repeatable=True`` (the
 look-up proved the POST did not land) applies the client's own retry rules, backoff and 20 s budget.
 """
 
@@ -38,13 +38,14 @@ import json
 import logging
 import threading
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Callable, Hashable, Iterable, Iterator, Optional, Protocol, Sequence, TypeVar
 
 from . import errors
-from ._retry import RetryPolicy, backoff_delay
+from .retry import RetryPolicy, backoff_delay
+from .values import as_utc, utc_now
 
-log = logging.getLogger(__name__)
+log: logging.Logger = logging.getLogger(__name__)
 
 # A hard stop for the POST loop whatever the client's policy says (the client's budget ends it far sooner).
 MAX_CREATE_ATTEMPTS = 10
@@ -68,7 +69,7 @@ AMBIGUOUS: tuple[type[errors.BirdError], ...] = (
 
 
 class RetryAdvisor(Protocol):
-    """What the create needs of the client to retry the client's way (see :class:`~pulumi_bird.client.BirdClient`)."""
+    """What the create needs of the client to retry the client's way (see :class:`~pulumi_bird.api.client.BirdClient`)."""
 
     def now(self) -> float: ...
 
@@ -97,7 +98,7 @@ class AmbiguousCreateError(errors.BirdError):
 
     def __init__(self, message: str, *, candidates: Sequence[str] = ()) -> None:
         super().__init__(message)
-        self.candidates = list(candidates)
+        self.candidates: list[str] = list(candidates)
 
 
 class IdenticalObjectError(errors.BirdError):
@@ -106,17 +107,7 @@ class IdenticalObjectError(errors.BirdError):
 
     def __init__(self, message: str, *, existing: Sequence[str] = ()) -> None:
         super().__init__(message)
-        self.existing = list(existing)
-
-
-def as_utc(moment: Optional[datetime]) -> datetime:
-    if moment is None:
-        return datetime.min.replace(tzinfo=timezone.utc)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+        self.existing: list[str] = list(existing)
 
 
 def identity_key(*parts: Any) -> str:

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable, Optional
 
 from . import errors
-from ._create import SNAPSHOTS, as_utc, create_exactly_once, identity_key, newest_first_since
-from ._readiness import ReadinessScheduler, Turn, poll_interval, scheduler_for  # noqa: F401 (poll_interval: re-export)
 from .client import BirdClient
+from .create import SNAPSHOTS, create_exactly_once, identity_key, newest_first_since
 from .models import Connector, ConnectorStatus, CreateConnectorRequest
+from .readiness import ReadinessScheduler, Turn, poll_interval, scheduler_for  # noqa: F401 (poll_interval: re-export)
+from .values import iso
 
-log = logging.getLogger(__name__)
+log: logging.Logger = logging.getLogger(__name__)
 
 # Readiness polling: the schedule (first poll 0.5 s after the POST, then every 26 % of the time waited, 0.5-4.5 s
 # apart) and the per-workspace scheduler that orders the polls of many waiting creates live in _readiness.
@@ -39,7 +40,7 @@ def wait_connector_ready(
 ) -> ConnectorStatus:
     """Poll ``/status`` until the channel is ok/active; raise ReadinessError when it fails or time runs out.
 
-    The polls are scheduled by the workspace's :class:`~pulumi_bird._readiness.ReadinessScheduler` (the one its
+    The polls are scheduled by the workspace's :class:`~pulumi_bird.api.readiness.ReadinessScheduler` (the one its
     GET budget has; ``scheduler`` overrides it). Passing ``sleep`` or ``clock`` gives the wait a private scheduler
     on those (for tests). Failed polls (429, 5xx, no connection: the client has retried already) count as "not
     ready yet" until the deadline, and so does a 404 in the first NOT_FOUND_GRACE seconds.
@@ -175,7 +176,7 @@ def create_connector_resolving(
     allow_identical: bool = False,
 ) -> Connector:
     """POST a connector so that one resource ends with exactly one connector, or none and an error naming what
-    is left (see :mod:`pulumi_bird._create`).
+    is left (see :mod:`pulumi_bird.api.create`).
 
     ``guard_existing``: look for an identical connector before the POST (an interrupted run's leftover). Phone
     number channels skip it: Bird's 409 guards their number, and they make no call before their POST. A 409
@@ -224,12 +225,6 @@ def roll_back(client: BirdClient, workspace_id: str, connector_id: str, cause: B
             f"it is still on Bird: delete it by hand or import it"
         )
     return errors.BirdError(f"{cause}. Connector {connector_id} was deleted, so nothing is left on Bird")
-
-
-def iso(moment: Optional[datetime]) -> Optional[str]:
-    if moment is None:
-        return None
-    return as_utc(moment).astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def connector_outputs(

@@ -8,14 +8,14 @@ still on its way counts as "now". So a burst uses the whole budget at once, a st
 limit less one round trip per window, and network jitter cannot push two windows' worth into one.
 
 Callers wait in order of their *priority* (a time: when their request became due; plain requests use "now"),
-so a readiness poll that has waited longest goes first (see :mod:`pulumi_bird._readiness`).
+so a readiness poll that has waited longest goes first (see :mod:`pulumi_bird.api.readiness`).
 
 A 429 slows the whole workspace, not just the request it answered: nothing more is sent until its
 ``Retry-After`` (one window when absent) has passed, and the limit is halved, recovering linearly to the
 configured one over :data:`RECOVERY_SECONDS` (another client shares the workspace: back off, then probe).
 
 A :class:`GetBudget` holds one pacer per workspace. It belongs to the client's configuration: the provider
-builds one per process from ``bird:getRateLimit`` (see :func:`pulumi_bird.config.get_budget`), tests build
+builds one per process from ``bird:getRateLimit`` (see :func:`pulumi_bird.provider.config.get_budget`), tests build
 their own with a fake clock. Nothing here is global.
 """
 
@@ -49,8 +49,8 @@ class Slot:
     __slots__ = ("answered_at", "pacer", "sent_at")
 
     def __init__(self, pacer: "GetPacer", sent_at: float) -> None:
-        self.pacer = pacer
-        self.sent_at = sent_at
+        self.pacer: GetPacer = pacer
+        self.sent_at: float = sent_at
         self.answered_at: Optional[float] = None
 
     def done(self) -> None:
@@ -74,7 +74,7 @@ class GetPacer:
     ) -> None:
         if not per_second >= 1:
             raise ValueError(f"a GET rate limit must be at least 1 per second, got {per_second!r}")
-        self.limit = int(per_second)
+        self.limit: int = int(per_second)
         self.window = window
         self._clock = clock
         self._sleep = sleep
@@ -88,7 +88,7 @@ class GetPacer:
         # callers waiting, first in line first: (priority, arrival, the condition only that caller waits on)
         self._line: list[tuple[float, int, threading.Condition]] = []
         self._seq = itertools.count()
-        self.rate_limited = 0  # 429s reported, for logs and benchmarks
+        self.rate_limited: int = 0  # 429s reported, for logs and benchmarks
 
     # --- the pure core (call with the lock held, or single-threaded) -------------------------------------------
 

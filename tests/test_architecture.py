@@ -1,0 +1,205 @@
+"""The package's layers, checked on its static import graph (imports inside functions included, imports under
+``if TYPE_CHECKING:`` left out since they never run):
+
+* no import cycles among the package's modules;
+* ``pulumi_bird.api`` (Bird's HTTP API) reaches no ``pulumi`` module, directly or through other modules;
+* ``pulumi_bird.provider`` and the resource modules never reach the emulator or the test toolkit.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "pulumi_bird"
+ROOT = "pulumi_bird"
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def runtime_imports(tree: ast.AST):
+    """Every import node that can run (skipping the bodies of ``if TYPE_CHECKING:``)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.If) and is_type_checking(node.test):
+            stack.extend(node.orelse)
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def graph(*, parents: bool = True) -> dict[str, set[str]]:
+    """module -> the modules it imports (package modules by full name; others by their top-level name).
+
+    ``parents``: count that importing ``a.b.c`` runs ``a`` and ``a.b`` first. Those implicit edges matter for what
+    a module reaches, but not for cycles: a package's ``__init__`` importing its own submodules is no cycle."""
+    paths = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+    edges: dict[str, set[str]] = {}
+    for name, path in paths.items():
+        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+        targets: set[str] = set()
+        for node in runtime_imports(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                targets.update(alias.name for alias in node.names)
+                continue
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - (node.level - 1)]
+                base = ".".join(anchor + ([node.module] if node.module else []))
+            for alias in node.names:  # `from . import errors` imports a module; `from .x import y` imports x
+                candidate = f"{base}.{alias.name}"
+                targets.add(candidate if candidate in paths else base)
+        resolved = set()
+        for target in targets:
+            if target.split(".")[0] == ROOT:
+                while target not in paths and "." in target:  # pulumi_bird.x.y where y is a name in x
+                    target = target.rsplit(".", 1)[0]
+                resolved.add(target)
+                # importing a submodule runs its packages' __init__ first
+                parent = target.rsplit(".", 1)[0] if parents and "." in target else None
+                while parent and parent != name:
+                    resolved.add(parent)
+                    parent = parent.rsplit(".", 1)[0] if "." in parent else None
+            else:
+                resolved.add(target.split(".")[0])
+        if parents and "." in name:  # and this module's own packages run before it
+            resolved.add(name.rsplit(".", 1)[0])
+        resolved.discard(name)
+        edges[name] = resolved
+    return edges
+
+
+def reachable(edges: dict[str, set[str]], start: str) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        node = todo.pop()
+        for nxt in edges.get(node, ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def package_cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one package module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in edges.get(node, ()):
+            if nxt not in edges:
+                continue
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(edges):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_the_graph_sees_lazy_imports():
+    edges = graph()
+    assert "pulumi_bird.api.client" in edges and "requests" in edges["pulumi_bird.api.client"]
+    # the connector provider imports its finders inside functions: those edges count
+    assert "pulumi_bird.api.connectors" in edges["pulumi_bird.provider.connectors"]
+
+
+def test_no_import_cycles():
+    assert package_cycles(graph(parents=False)) == []
+
+
+def test_the_api_layer_reaches_no_pulumi_module():
+    edges = graph()
+    api = [m for m in edges if m == "pulumi_bird.api" or m.startswith("pulumi_bird.api.")]
+    assert len(api) > 5
+    for module in api:
+        reached = reachable(edges, module)
+        assert "pulumi" not in reached, f"{module} reaches pulumi through {sorted(reached & set(edges))}"
+        assert not [m for m in reached if m.startswith("pulumi_bird.") and not m.startswith("pulumi_bird.api")], (
+            f"{module} reaches outside the api layer")
+
+
+def test_the_provider_layer_and_resources_never_reach_the_emulator_or_the_toolkit():
+    edges = graph()
+    users = [m for m in edges if m.startswith("pulumi_bird.provider")] + [
+        "pulumi_bird.connector", "pulumi_bird.sms_channel", "pulumi_bird.voice_channel",
+        "pulumi_bird.webhook_subscription", "pulumi_bird.lookups"]
+    for module in users:
+        reached = reachable(edges, module)
+        assert not [m for m in reached if m.startswith(("pulumi_bird.emulator", "pulumi_bird.testing"))], module
+
+
+# --- one schema per resource ------------------------------------------------------------------------------------
+
+
+def resource_classes():
+    from pulumi_bird import connector, sms_channel, voice_channel, webhook_subscription
+
+    return [(m.SCHEMA, getattr(m, name)) for m, name in (
+        (connector, "Connector"), (sms_channel, "SmsChannel"), (voice_channel, "VoiceChannel"),
+        (webhook_subscription, "WebhookSubscription"))]
+
+
+def test_each_resource_signature_names_exactly_its_schema():
+    import inspect
+
+    for schema, cls in resource_classes():
+        params = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "resource_name", "opts")]
+        assert tuple(params) == schema.names, cls.__name__
+        for name in schema.names:  # and the documentation comes from the schema
+            assert f":param {name}: {schema[name].doc[:20]}" in cls.__init__.__doc__
+
+
+def test_providers_pickled_by_version_0_1_still_load():
+    """Stacks keep their providers pickled by module and class name; these are what 0.1 wrote into state."""
+    import base64
+
+    import dill
+
+    from pulumi_bird.connector import ConnectorProvider
+    from pulumi_bird.sms_channel import SmsChannelProvider
+    from pulumi_bird.voice_channel import VoiceChannelProvider
+    from pulumi_bird.webhook_subscription import WebhookSubscriptionProvider
+
+    pickled_by_0_1 = {
+        SmsChannelProvider: "gASVMgAAAAAAAACMFHB1bHVtaV9iaXJkLmNoYW5uZWxzlIwSU21zQ2hhbm5lbFByb3ZpZGVylJOUKYGULg==",
+        VoiceChannelProvider: "gASVNAAAAAAAAACMFHB1bHVtaV9iaXJkLmNoYW5uZWxzlIwUVm9pY2VDaGFubmVsUHJvdmlkZXKUk5QpgZQu",
+        ConnectorProvider: "gASVMgAAAAAAAACMFXB1bHVtaV9iaXJkLmNvbm5lY3RvcpSMEUNvbm5lY3RvclByb3ZpZGVylJOUKYGULg==",
+        WebhookSubscriptionProvider: (
+            "gASVRwAAAAAAAACMIHB1bHVtaV9iaXJkLndlYmhvb2tfc3Vic2NyaXB0aW9ulIwbV2ViaG9va1N1YnNjcmlwdGlvblByb3ZpZGVylJOUKYGULg=="),
+    }
+    for cls, blob in pickled_by_0_1.items():
+        assert type(dill.loads(base64.b64decode(blob))) is cls
