@@ -6,7 +6,7 @@ resource shares lives in :mod:`pulumi_bird.provider.connectors`.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from typing import Any, ClassVar, Mapping, Optional
 
 import pulumi
 
@@ -51,7 +51,7 @@ SCHEMA = Schema(
 class ConnectorProvider(ConnectorBackedProvider):
     """Provider of :class:`Connector` (any template, from ``connector_template_ref``)."""
 
-    schema = SCHEMA
+    schema: ClassVar[Schema] = SCHEMA
 
     def validate(self, checker: Checker) -> None:
         template = checker.string("connector_template_ref", required=True, max_length=255)

@@ -6,7 +6,7 @@ create waits for readiness) is shared with every connector: :mod:`pulumi_bird.pr
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import ClassVar, Optional
 
 import pulumi
 
@@ -46,8 +46,8 @@ SCHEMA = Schema(
 class SmsChannelProvider(PhoneNumberChannelProvider):
     """Provider of :class:`SmsChannel`."""
 
-    schema = SCHEMA
-    template_ref = SMS_TEMPLATE
+    schema: ClassVar[Schema] = SCHEMA
+    template_ref: ClassVar[Optional[str]] = SMS_TEMPLATE
 
     def validate(self, checker: Checker) -> None:
         super().validate(checker)

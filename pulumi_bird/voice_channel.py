@@ -6,7 +6,7 @@ create waits for readiness) is shared with every connector: :mod:`pulumi_bird.pr
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import ClassVar, Optional
 
 import pulumi
 
@@ -39,8 +39,8 @@ SCHEMA = Schema(
 class VoiceChannelProvider(PhoneNumberChannelProvider):
     """Provider of :class:`VoiceChannel`."""
 
-    schema = SCHEMA
-    template_ref = VOICE_TEMPLATE
+    schema: ClassVar[Schema] = SCHEMA
+    template_ref: ClassVar[Optional[str]] = VOICE_TEMPLATE
 
 
 # --- resource ----------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import threading
 import time
 import uuid
 from http import HTTPStatus
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 from pulumi_bird.api.values import is_uuid
 
@@ -217,7 +217,7 @@ class PageRequest:
     reverse: bool = False
 
 
-def paginate(kind: str, records: Iterable[Any], page: PageRequest, render: Callable[[Any], Dict]) -> Dict:
+def paginate(kind: str, records: Iterable[Any], page: PageRequest, render: Callable[[Any], Dict[str, Any]]) -> Dict[str, Any]:
     """One page of ``records`` (objects with a ``seq``) as ``{results, nextPageToken?}``.
 
     The token holds the sequence number of the page's last item, so items created or deleted between two
@@ -283,12 +283,14 @@ class WebhookRecord:
     created_at: datetime.datetime
     updated_at: datetime.datetime
 
-    def combination(self) -> Tuple[str, str, frozenset]:
+    def combination(self) -> Tuple[str, str, FrozenSet[Tuple[str, str]]]:
         """Service, event and filters: what Bird counts to cap identical subscriptions."""
         return combination_of(self.service, self.event, self.event_filters)
 
 
-def combination_of(service: str, event: str, filters: Iterable[Dict[str, str]]) -> Tuple[str, str, frozenset]:
+def combination_of(
+    service: str, event: str, filters: Iterable[Dict[str, str]]
+) -> Tuple[str, str, FrozenSet[Tuple[str, str]]]:
     """The identity of a subscription for the five-identical-subscriptions rule (filter order ignored)."""
     return service, event, frozenset((f["key"], f["value"]) for f in filters)
 

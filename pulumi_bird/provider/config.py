@@ -12,7 +12,7 @@ import math
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 from ..api.errors import ConfigError
 from ..api.values import DEFAULT_API_URL, validate_api_url
@@ -136,10 +136,14 @@ def scope_of(props: Mapping[str, Any], settings: Settings, what: str, *names: st
     return values
 
 
-_budgets: dict[tuple[str, float], Any] = {}
+if TYPE_CHECKING:  # for annotations only: the client and its requests load on first use, keeping import cheap
+    from ..api.client import BirdClient
+    from ..api.pacing import GetBudget
+
+_budgets: dict[tuple[str, float], GetBudget] = {}
 
 
-def get_budget(api_url: str, per_second: float):  # -> GetBudget (imported lazily: keeps import cheap)
+def get_budget(api_url: str, per_second: float) -> GetBudget:
     """The GET budget this process shares for ``api_url`` at ``per_second``: every client the provider
     builds for the same API and limit paces its GETs (and backs off after a 429) together."""
     from ..api.pacing import GetBudget
@@ -151,7 +155,7 @@ def get_budget(api_url: str, per_second: float):  # -> GetBudget (imported lazil
         return budget
 
 
-def make_client(settings: Optional[Settings] = None):  # -> BirdClient (imported lazily: keeps import cheap)
+def make_client(settings: Optional[Settings] = None) -> BirdClient:
     """A fresh client for one provider call, pacing its GETs with the process's budget for its API."""
     from ..api.client import BirdClient
 

@@ -52,7 +52,7 @@ __all__ = [
     "shim_command",
 ]
 
-UNKNOWN = rpc.UNKNOWN
+UNKNOWN: str = rpc.UNKNOWN
 """The wire value of an unknown property (what the engine sends during preview)."""
 
 PROVIDER_KEY = "__provider"
@@ -112,8 +112,8 @@ class HostStartError(RuntimeError):
 class CheckResult:
     """Result of ``Check``: the checked inputs and one ``(property, reason)`` per failure."""
 
-    inputs: dict
-    failures: list = field(default_factory=list)
+    inputs: dict[str, Any]
+    failures: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -125,9 +125,9 @@ class DiffResult:
     """
 
     changes: str
-    replaces: list = field(default_factory=list)
+    replaces: list[str] = field(default_factory=list)
     delete_before_replace: bool = False
-    stables: list = field(default_factory=list)
+    stables: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -135,7 +135,7 @@ class CreateResult:
     """Result of ``Create``: the new id and the outputs (including ``__provider``)."""
 
     id: str
-    outs: dict
+    outs: dict[str, Any]
 
 
 @dataclass
@@ -148,8 +148,8 @@ class ReadResult:
     """
 
     id: str
-    outs: dict
-    inputs: Optional[dict] = None
+    outs: dict[str, Any]
+    inputs: Optional[dict[str, Any]] = None
     has_properties: bool = True
 
 

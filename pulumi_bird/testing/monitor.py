@@ -52,14 +52,14 @@ class Registration:
     type: str
     name: str
     urn: str
-    inputs: dict
+    inputs: dict[str, Any]
     import_id: Optional[str] = None
     resource_id: Optional[str] = None
     custom: bool = True
-    secret_inputs: set = field(default_factory=set)
+    secret_inputs: set[str] = field(default_factory=set)
     parent: str = ""
-    dependencies: list = field(default_factory=list)
-    property_dependencies: dict = field(default_factory=dict)
+    dependencies: list[str] = field(default_factory=list)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _execute(

@@ -68,18 +68,18 @@ class ResourceState:
     type: str
     name: str
     id: str
-    inputs: dict
-    outputs: dict
-    secret_inputs: set = field(default_factory=set)
-    secret_outputs: set = field(default_factory=set)
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    secret_inputs: set[str] = field(default_factory=set)
+    secret_outputs: set[str] = field(default_factory=set)
     external: bool = False
     protect: bool = False
     retain_on_delete: bool = False
     pending_delete: bool = False
-    dependencies: list = field(default_factory=list)
-    property_dependencies: dict = field(default_factory=dict)
+    dependencies: list[str] = field(default_factory=list)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, secrets as ciphertext."""
         return {
             "urn": self.urn,
@@ -123,9 +123,9 @@ class ResourceState:
 class State:
     """A stack's state: resources in creation order, plus the stack's exports."""
 
-    resources: list = field(default_factory=list)
-    outputs: dict = field(default_factory=dict)
-    secret_outputs: set = field(default_factory=set)
+    resources: list[ResourceState] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    secret_outputs: set[str] = field(default_factory=set)
     project: str = "test"
     stack: str = "dev"
 
@@ -191,11 +191,11 @@ class ProgramResult:
         ``"import"`` or ``"delete"``.
     """
 
-    outputs: dict
-    secret_outputs: set
-    resources: dict
+    outputs: dict[str, Any]
+    secret_outputs: set[str]
+    resources: dict[str, ResourceState]
     state: State
-    steps: dict
+    steps: dict[str, str]
 
     def resource(self, name: str) -> ResourceState:
         """The resource with this logical name; ``KeyError`` if none or several."""
