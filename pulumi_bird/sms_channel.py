@@ -15,6 +15,7 @@ from .provider.checks import Checker
 from .provider.connectors import (
     ADOPT_ID,
     NAME,
+    PHONE_NUMBER_ID,
     READY_TIMEOUT,
     WORKSPACE_ID,
     ConnectorResource,
@@ -25,8 +26,7 @@ from .provider.schema import Property, Schema, document
 # --- schema ------------------------------------------------------------------------------------------------
 
 SCHEMA = Schema(
-    Property("phone_number_id", "the Bird id (UUID) of the phone number to install the channel on.",
-             bird="arguments.phoneNumberId"),
+    PHONE_NUMBER_ID,
     Property("channel_message_type", "the traffic it carries: one of promotional, transactional, conversational, "
              "emergency, 2fa.", bird="arguments.channelMessageType"),
     Property("use_case_id", "the 10DLC use case id, required by Bird for US 10DLC numbers.", bird="arguments.useCaseId"),

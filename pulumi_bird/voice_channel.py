@@ -14,18 +14,18 @@ from .api.models import VOICE_TEMPLATE
 from .provider.connectors import (
     ADOPT_ID,
     NAME,
+    PHONE_NUMBER_ID,
     READY_TIMEOUT,
     WORKSPACE_ID,
     ConnectorResource,
     PhoneNumberChannelProvider,
 )
-from .provider.schema import Property, Schema, document
+from .provider.schema import Schema, document
 
 # --- schema ------------------------------------------------------------------------------------------------
 
 SCHEMA = Schema(
-    Property("phone_number_id", "the Bird id (UUID) of the phone number to install the channel on.",
-             bird="arguments.phoneNumberId"),
+    PHONE_NUMBER_ID,
     NAME,
     WORKSPACE_ID,
     READY_TIMEOUT,

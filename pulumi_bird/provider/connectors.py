@@ -25,6 +25,9 @@ from .schema import Property, Schema
 # a channel that takes longer than this is stuck (see the README's troubleshooting).
 DEFAULT_READY_TIMEOUT = 600.0
 
+# The phone number a channel is installed on (SmsChannel, VoiceChannel).
+PHONE_NUMBER_ID = Property("phone_number_id", "the Bird id (UUID) of the phone number to install the channel on.",
+                           bird="arguments.phoneNumberId")
 # The properties every connector-backed resource has, after its own.
 NAME = Property("name", "the connector's name in Bird; defaults to the resource name.", bird="name")
 WORKSPACE_ID = Property("workspace_id", "the Bird workspace (UUID); defaults to ``bird:workspaceId`` / "
