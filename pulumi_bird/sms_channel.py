@@ -10,7 +10,7 @@ from typing import ClassVar, Optional
 
 import pulumi
 
-from .api.models import SMS_TEMPLATE
+from .api.values import SMS_TEMPLATE
 from .provider.checks import Checker
 from .provider.connectors import (
     ADOPT_ID,

@@ -10,7 +10,7 @@ from typing import ClassVar, Optional
 
 import pulumi
 
-from .api.models import VOICE_TEMPLATE
+from .api.values import VOICE_TEMPLATE
 from .provider.connectors import (
     ADOPT_ID,
     NAME,

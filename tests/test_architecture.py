@@ -203,3 +203,16 @@ def test_providers_pickled_by_version_0_1_still_load():
     }
     for cls, blob in pickled_by_0_1.items():
         assert type(dill.loads(base64.b64decode(blob))) is cls
+
+
+def test_importing_the_resources_loads_neither_requests_nor_pydantic():
+    """A program imports the resource classes at start-up; the client and its models load on first use."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import pulumi_bird.sms_channel, pulumi_bird.voice_channel, pulumi_bird.connector, "
+            "pulumi_bird.webhook_subscription, pulumi_bird.lookups; "
+            "print(sorted(m for m in ('requests', 'pydantic', 'pulumi_bird.api.client', 'pulumi_bird.api.models') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]"

@@ -14,10 +14,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr, field_serializer
 from pydantic.alias_generators import to_camel
 
 ChannelMessageType = Literal["promotional", "transactional", "conversational", "emergency", "2fa"]
-CHANNEL_MESSAGE_TYPES: tuple[str, ...] = ("promotional", "transactional", "conversational", "emergency", "2fa")
-# The templates of the two phone number channels (their arguments are the only ones Bird documents).
-SMS_TEMPLATE = "sms-messagebird:1"
-VOICE_TEMPLATE = "voice-messagebird:1"
+
 WebhookService = Literal["channels", "numbers", "payments", "conversations", "templates"]
 WebhookStatus = Literal["active", "inactive"]
 

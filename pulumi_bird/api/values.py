@@ -13,6 +13,12 @@ from .errors import ConfigError
 
 DEFAULT_API_URL = "https://api.bird.com"
 
+# The templates of the two phone number channels (their arguments are the only ones Bird documents), and the
+# traffic an SMS channel may carry (its channelMessageType argument).
+SMS_TEMPLATE = "sms-messagebird:1"
+VOICE_TEMPLATE = "voice-messagebird:1"
+CHANNEL_MESSAGE_TYPES: tuple[str, ...] = ("promotional", "transactional", "conversational", "emergency", "2fa")
+
 # Bird's ids (workspaces, organizations, connectors, channels, numbers) are UUIDs in the canonical 8-4-4-4-12
 # hex form (the OpenAPI's `format: uuid`).
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")

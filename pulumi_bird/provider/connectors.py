@@ -14,8 +14,7 @@ from typing import Any, ClassVar, Mapping, Optional, TypeVar
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
-from ..api.models import CHANNEL_MESSAGE_TYPES, SMS_TEMPLATE, VOICE_TEMPLATE
-from ..api.values import is_uuid
+from ..api.values import CHANNEL_MESSAGE_TYPES, SMS_TEMPLATE, VOICE_TEMPLATE, is_uuid
 from . import config
 from .base import BirdProvider, default_from_config, is_lookup, read_existing, refuse_adopting_the_replaced
 from .checks import Checker, is_unknown
