@@ -57,7 +57,7 @@ FILTER_KEYS = (
 )
 # The filter keys each service accepts (Bird's per-service filter schemas; numbers and payments define none
 # of their own, so any key above is passed on for Bird to judge).
-SERVICE_FILTER_KEYS = {
+SERVICE_FILTER_KEYS: dict[str, tuple[str, ...]] = {
     "channels": ("channelId", "messageStatus", "interactionType", "channelStatus", "platformId", "status"),
     "conversations": ("channelId",),
     "templates": ("platformId",),

@@ -492,7 +492,7 @@ def _host_config(values: Mapping[str, str], secure: Iterable[str]) -> dict[str, 
 
 
 def run_program(
-    program: Union[Callable[[], Any], str, os.PathLike],
+    program: Union[Callable[[], Any], str, os.PathLike[str]],
     *,
     config: Optional[Mapping[str, Any]] = None,
     host: Optional[ProviderHost] = None,
@@ -649,7 +649,7 @@ def _state_host(
     host: Optional[ProviderHost],
     config: Optional[Mapping[str, Any]],
     host_env: Optional[Mapping[str, str]],
-    project: Optional[Union[str, os.PathLike]],
+    project: Optional[Union[str, os.PathLike[str]]],
 ) -> Iterator[ProviderHost]:
     """The given host, or one started for ``state``'s stack and stopped afterwards: as the engine starts it
     for ``project`` (its Pulumi.yaml config merged), else with ``config`` alone."""
@@ -681,7 +681,7 @@ def destroy(
     host: Optional[ProviderHost] = None,
     config: Optional[Mapping[str, Any]] = None,
     host_env: Optional[Mapping[str, str]] = None,
-    project: Optional[Union[str, os.PathLike]] = None,
+    project: Optional[Union[str, os.PathLike[str]]] = None,
 ) -> State:
     """Delete every resource of ``state`` in reverse creation order, like ``pulumi destroy``.
 
@@ -708,7 +708,7 @@ def refresh(
     host: Optional[ProviderHost] = None,
     config: Optional[Mapping[str, Any]] = None,
     host_env: Optional[Mapping[str, str]] = None,
-    project: Optional[Union[str, os.PathLike]] = None,
+    project: Optional[Union[str, os.PathLike[str]]] = None,
 ) -> State:
     """Read every resource back, like ``pulumi refresh``, and return the refreshed state.
 

@@ -223,7 +223,7 @@ def plain(value: Any) -> Any:
     return value
 
 
-def from_struct(struct: struct_pb2.Struct) -> dict:
+def from_struct(struct: struct_pb2.Struct) -> dict[str, Any]:
     """Deserialize a property ``Struct`` keeping unknowns (as :data:`UNKNOWN`), secrets unwrapped."""
     result = rpc.deserialize_properties(struct, keep_unknowns=True)
     return plain(result) if isinstance(result, dict) else {}
@@ -614,7 +614,7 @@ class ProviderHost:
         news: Mapping[str, Any],
         *,
         old_inputs: Optional[Mapping[str, Any]] = None,
-        ignore_changes: tuple = (),
+        ignore_changes: tuple[str, ...] = (),
         timeout: Optional[float] = None,
     ) -> DiffResult:
         """``Diff``: ``olds`` are the prior *outputs* (the engine sends those), ``news`` the
@@ -678,7 +678,7 @@ class ProviderHost:
         *,
         old_inputs: Optional[Mapping[str, Any]] = None,
         timeout: Optional[float] = None,
-    ) -> dict:
+    ) -> dict[str, Any]:
         """``Update``: ``olds`` are the prior outputs, ``news`` the checked inputs; returns outputs."""
         response = self._send(
             "Update",

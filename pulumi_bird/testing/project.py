@@ -75,9 +75,9 @@ class Project:
     main_dir: str
     entry: str
     runtime: str
-    runtime_options: dict = field(default_factory=dict)
-    config: dict = field(default_factory=dict)  # key -> declaration (after shorthand rewriting)
-    raw: dict = field(default_factory=dict)
+    runtime_options: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)  # key -> declaration (after shorthand rewriting)
+    raw: dict[str, Any] = field(default_factory=dict)
 
     def full_key(self, key: str) -> str:
         # pkg/workspace/config.go parseConfigKey: a key without a namespace belongs to the project.
@@ -284,7 +284,7 @@ def validate_project(raw: Any) -> list[str]:
     return errors
 
 
-def load_project(directory: Union[str, os.PathLike]) -> Project:
+def load_project(directory: Union[str, os.PathLike[str]]) -> Project:
     """Read and validate ``directory/Pulumi.yaml``; :class:`ProjectError` lists what the CLI would refuse."""
     import yaml
 
