@@ -15,7 +15,14 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 
 from .api.values import is_uuid
 from .provider import config
-from .provider.base import BirdProvider, default_from_config, is_lookup, read_existing, refuse_adopting_the_replaced
+from .provider.base import (
+    BirdProvider,
+    default_from_config,
+    is_lookup,
+    read_existing,
+    refuse_adopting_the_replaced,
+    registration,
+)
 from .provider.checks import Checker, is_unknown
 from .provider.schema import Property, Schema, document
 
@@ -176,8 +183,7 @@ class WebhookSubscriptionProvider(BirdProvider):
 
         inputs: dict[str, Any] = {k: props.get(k) for k in SCHEMA.names}
         org, ws = inputs["organization_id"], inputs["workspace_id"]
-        body = {p.bird: inputs[p.name] for p in SCHEMA if p.bird and inputs[p.name] is not None}
-        request = CreateWebhookSubscriptionRequest.model_validate(body)
+        request = CreateWebhookSubscriptionRequest.model_validate(SCHEMA.request_body(inputs))
         with config.make_client() as client:
             if inputs.get("adopt_id"):
                 subscription = _adopt(client, org, ws, inputs["adopt_id"], request)
@@ -321,13 +327,8 @@ class WebhookSubscription(pulumi.dynamic.Resource, module="bird", name="WebhookS
         adopt_id: Optional[pulumi.Input[str]] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
-        props: dict[str, Any] = {k: None for k in COMPUTED_OUTPUTS}
-        props.update(SCHEMA.collect(locals()))
-        for key in SCHEMA.secrets:
-            if props.get(key) is not None:
-                props[key] = pulumi.Output.secret(props[key])
-        secrets = pulumi.ResourceOptions(additional_secret_outputs=list(SCHEMA.secrets))
-        super().__init__(WebhookSubscriptionProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, secrets))
+        props, options = registration(SCHEMA, locals(), COMPUTED_OUTPUTS, opts)
+        super().__init__(WebhookSubscriptionProvider(), resource_name, props, options)
 
     @staticmethod
     def get(resource_name: str, id: pulumi.Input[str], opts: Optional[pulumi.ResourceOptions] = None) -> WebhookSubscription:

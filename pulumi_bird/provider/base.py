@@ -11,6 +11,7 @@ from pulumi.dynamic import Resource, ResourceProvider
 from ..api.values import is_uuid
 from . import config, host
 from .checks import Checker
+from .schema import Schema
 
 R = TypeVar("R", bound=Resource)
 
@@ -37,6 +38,20 @@ LOOKUP_MARKER = "__bird_lookup"
 def is_lookup(props: Any) -> bool:
     """Whether ``read`` serves a ``get()`` rather than a refresh."""
     return isinstance(props, dict) and props.get(LOOKUP_MARKER) is True
+
+
+def registration(
+    schema: Schema, values: Mapping[str, Any], computed: Iterable[str], opts: Optional[pulumi.ResourceOptions]
+) -> tuple[dict[str, Any], pulumi.ResourceOptions]:
+    """What a resource registers: the schema's inputs out of ``values`` (its ``__init__``'s locals) beside its
+    computed outputs, the secret inputs wrapped, and options that keep those secret in the outputs too."""
+    props: dict[str, Any] = {k: None for k in computed}
+    props.update(schema.collect(values))
+    for key in schema.secrets:
+        if props.get(key) is not None:
+            props[key] = pulumi.Output.secret(props[key])
+    secrets = pulumi.ResourceOptions(additional_secret_outputs=list(schema.secrets)) if schema.secrets else None
+    return props, pulumi.ResourceOptions.merge(opts, secrets)
 
 
 def read_existing(

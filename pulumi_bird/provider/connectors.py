@@ -16,7 +16,14 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 
 from ..api.values import CHANNEL_MESSAGE_TYPES, SMS_TEMPLATE, VOICE_TEMPLATE, is_uuid
 from . import config
-from .base import BirdProvider, default_from_config, is_lookup, read_existing, refuse_adopting_the_replaced
+from .base import (
+    BirdProvider,
+    default_from_config,
+    is_lookup,
+    read_existing,
+    refuse_adopting_the_replaced,
+    registration,
+)
 from .checks import Checker, is_unknown
 from .schema import Property, Schema
 
@@ -332,16 +339,10 @@ class ConnectorResource(pulumi.dynamic.Resource):
         opts: Optional[pulumi.ResourceOptions],
     ) -> None:
         """Register the schema's inputs out of ``values`` (the ``__init__``'s locals), secrets wrapped."""
-        schema = provider.schema
-        props: dict[str, Any] = {k: None for k in COMPUTED_OUTPUTS}
-        props.update(schema.collect(values))
+        props, options = registration(provider.schema, values, COMPUTED_OUTPUTS, opts)
         if props.get("name") is None:
             props["name"] = resource_name
-        for key in schema.secrets:
-            if props.get(key) is not None:
-                props[key] = pulumi.Output.secret(props[key])
-        secrets = pulumi.ResourceOptions(additional_secret_outputs=list(schema.secrets)) if schema.secrets else None
-        super().__init__(provider, resource_name, props, pulumi.ResourceOptions.merge(opts, secrets))
+        super().__init__(provider, resource_name, props, options)
 
     @classmethod
     def _get(
