@@ -1,6 +1,7 @@
 """Pulumi dynamic providers for Bird (formerly MessageBird) channels and webhook subscriptions.
 
-Resources: :class:`SmsChannel`, :class:`VoiceChannel`, :class:`Connector`, :class:`WebhookSubscription`.
+Resources (one module each, listed in :data:`RESOURCES`): :class:`SmsChannel`, :class:`VoiceChannel`,
+:class:`Connector`, :class:`WebhookSubscription`.
 Lookups: :func:`get_connector`, :func:`list_connectors` (and their ``_output`` forms).
 
 Names are loaded on first use, so ``import pulumi_bird`` stays cheap.
@@ -18,16 +19,26 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-# public name -> the module that defines it (loaded on first use)
-_EXPORTS = {
-    "BirdError": "api.errors",
+# The resources, one line each: class name -> its module. Everything that must cover every resource reads this:
+# the package's exports below, and the tests (typing, architecture, faults, pickled providers).
+RESOURCES: dict[str, str] = {
     "Connector": "connector",
-    "ConnectorInfo": "lookups",
-    "EventFilterArgs": "webhook_subscription",
-    "SignatureError": "api.signatures",
     "SmsChannel": "sms_channel",
     "VoiceChannel": "voice_channel",
     "WebhookSubscription": "webhook_subscription",
+}
+
+# public name -> the module that defines it (loaded on first use)
+_EXPORTS = {
+    **RESOURCES,
+    "BirdError": "api.errors",
+    "ChannelMessageType": "api.values",
+    "ConnectorInfo": "lookups",
+    "EventFilterArgs": "webhook_subscription",
+    "FilterKey": "api.values",
+    "SignatureError": "api.signatures",
+    "WebhookService": "api.values",
+    "WebhookStatus": "api.values",
     "event_filter": "webhook_subscription",
     "get_connector": "lookups",
     "get_connector_output": "lookups",
@@ -36,15 +47,19 @@ _EXPORTS = {
     "verify_signature": "api.signatures",
 }
 
-# Written out (not computed) so that type checkers see the public names.
+# Written out (not computed) so that type checkers see the public names; a test holds them equal to _EXPORTS.
 __all__ = [
     "BirdError",
+    "ChannelMessageType",
     "Connector",
     "ConnectorInfo",
     "EventFilterArgs",
+    "FilterKey",
     "SignatureError",
     "SmsChannel",
     "VoiceChannel",
+    "WebhookService",
+    "WebhookStatus",
     "WebhookSubscription",
     "event_filter",
     "get_connector",
@@ -58,6 +73,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs; at run time 
     from .api.errors import BirdError as BirdError
     from .api.signatures import SignatureError as SignatureError
     from .api.signatures import verify_signature as verify_signature
+    from .api.values import ChannelMessageType as ChannelMessageType
+    from .api.values import FilterKey as FilterKey
+    from .api.values import WebhookService as WebhookService
+    from .api.values import WebhookStatus as WebhookStatus
     from .connector import Connector as Connector
     from .lookups import ConnectorInfo as ConnectorInfo
     from .lookups import get_connector as get_connector

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Callable, Iterator, Optional
 import pytest
 
 from bird_double import BirdDouble
+from helpers import API, KEY, FakeClock
+from pulumi_bird.api.client import BirdClient
 from pulumi_bird.testing.host import ProviderHost
 from pulumi_bird.testing.runner import registered_inputs
 
@@ -71,3 +73,13 @@ def emulator_host(bird_config) -> Iterator[ProviderHost]:
     """A provider host configured for ``emulator``."""
     with ProviderHost(config=bird_config) as h:
         yield h
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def client(clock: FakeClock) -> BirdClient:
+    return BirdClient(KEY, API, sleep=clock.sleep, clock=clock)

@@ -11,14 +11,9 @@ import datetime
 from typing import Any, Dict
 
 import jsonschema
-import pytest
 
 import bird_contract
 from pulumi_bird.api.values import is_uuid
-
-# Kept for the modules that still mark themselves with it: the contract is always there, so nothing is
-# skipped any more.
-requires_spec = pytest.mark.skipif(False, reason="the contract is part of the repository")
 
 
 def _is_uuid(value: object) -> bool:

@@ -10,6 +10,7 @@ import pytest
 import requests
 import responses
 
+from helpers import API, CID, CONNECTORS, KEY, ORG, WS
 from pulumi_bird.api import errors
 from pulumi_bird.api.client import DEFAULT_TIMEOUT, BirdClient
 from pulumi_bird.api.models import (
@@ -19,36 +20,6 @@ from pulumi_bird.api.models import (
     UpdateWebhookSubscriptionRequest,
 )
 from pulumi_bird.api.retry import RetryPolicy, backoff_delay, is_retryable, parse_retry_after
-
-API = "https://api.bird.test"
-KEY = "sk-live-very-secret-key-0001"
-WS = "11111111-2222-4333-8444-555555555555"
-ORG = "99999999-8888-4777-8666-555555555555"
-CID = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
-CONNECTORS = f"{API}/workspaces/{WS}/connectors"
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def client(clock: FakeClock) -> BirdClient:
-    return BirdClient(KEY, API, sleep=clock.sleep, clock=clock)
 
 
 def connector(cid: str = CID, **extra) -> dict:

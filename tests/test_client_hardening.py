@@ -8,8 +8,8 @@ import logging
 
 import pytest
 import responses
-from test_client import API, CID, CONNECTORS, KEY, ORG, WS, client, clock  # noqa: F401 (fixtures)
 
+from helpers import API, CID, CONNECTORS, KEY, ORG, WS
 from pulumi_bird.api import errors
 from pulumi_bird.api.client import BirdClient
 from pulumi_bird.api.models import CreateConnectorRequest, CreateWebhookSubscriptionRequest

@@ -7,9 +7,9 @@ from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
+from helpers import RunningEmulator, api_session, emulator_process
 from openapi_schema import validate_named, validate_operation
 from pulumi_bird.emulator import DEFAULT_WORKSPACE_ID
-from test_emulator_cli import RunningEmulator, api_session, emulator_process
 
 # The CLI runs with this provisioning time; short, so the transition tests stay fast.
 PROVISION_SECONDS = 0.3

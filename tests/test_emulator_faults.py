@@ -12,6 +12,7 @@ from typing import Any, Dict, Iterator, List
 import pytest
 import requests
 
+from helpers import api_session
 from openapi_schema import validate_named, validate_operation
 from pulumi_bird.emulator import (
     DEFAULT_ACCESS_KEY,
@@ -22,7 +23,6 @@ from pulumi_bird.emulator import (
     RecordedRequest,
 )
 from pulumi_bird.testing.fixtures import start_emulator
-from test_emulator_cli import api_session
 
 LIST = "/workspaces/{workspaceId}/connectors"
 STATUS = "/workspaces/{workspaceId}/connectors/{connectorId}/status"

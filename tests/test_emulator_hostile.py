@@ -16,11 +16,11 @@ from typing import Dict, Iterator, List, Optional, Tuple
 import pytest
 import requests
 
+from helpers import api_session
 from openapi_schema import validate_named
 from pulumi_bird.emulator import DEFAULT_WORKSPACE_ID, MAX_BODY_BYTES, BirdEmulator
 from pulumi_bird.emulator.responses import MAX_JSON_DEPTH
 from pulumi_bird.testing.fixtures import start_emulator
-from test_emulator_cli import api_session
 
 CONNECTORS = f"/workspaces/{DEFAULT_WORKSPACE_ID}/connectors"
 # Every socket read in these tests is bounded; a hang is a failure, not a wait.

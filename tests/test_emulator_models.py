@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers import FakeClock
 from openapi_schema import validate_named, validate_operation
 from pulumi_bird.emulator import DEFAULT_ORGANIZATION_ID, DEFAULT_WORKSPACE_ID, BirdBackend
 from pulumi_bird.emulator.backend import Conflict, NotFound, PageRequest, Unprocessable, fake_phone_number
@@ -19,15 +20,6 @@ WS, ORG = DEFAULT_WORKSPACE_ID, DEFAULT_ORGANIZATION_ID
 STATUS = "/workspaces/{workspaceId}/connectors/{connectorId}/status"
 
 
-class FakeClock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
 
 def sms(number: str) -> Dict[str, Any]:
     arguments = {"phoneNumberId": number, "channelMessageType": "promotional"}
@@ -35,7 +27,7 @@ def sms(number: str) -> Dict[str, Any]:
 
 
 def test_provisioning_follows_the_clock() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     backend = BirdBackend(provision_seconds=10, clock=clock)
     created = backend.create_connector(WS, sms(str(uuid.uuid4())))
     clock.now += 9.99
@@ -47,7 +39,7 @@ def test_provisioning_follows_the_clock() -> None:
 
 
 def test_a_failure_set_after_creation_shows_once_provisioned_and_can_heal() -> None:
-    clock, number = FakeClock(), str(uuid.uuid4())
+    clock, number = FakeClock(1000.0), str(uuid.uuid4())
     backend = BirdBackend(provision_seconds=1, clock=clock)
     created = backend.create_connector(WS, sms(number))
     backend.set_channel_failure(number, "number not verified")
@@ -59,7 +51,7 @@ def test_a_failure_set_after_creation_shows_once_provisioned_and_can_heal() -> N
 
 
 def test_status_bodies_validate_in_every_state() -> None:
-    clock, number = FakeClock(), str(uuid.uuid4())
+    clock, number = FakeClock(1000.0), str(uuid.uuid4())
     backend = BirdBackend(provision_seconds=1, clock=clock)
     created = backend.create_connector(WS, sms(number))
     validate_operation(backend.get_connector_status(WS, created["id"]), "GET", STATUS, 200)
@@ -155,7 +147,7 @@ def test_the_contract_rejects_what_bird_forbids() -> None:
 
 
 def test_provisioning_by_reads_ignores_the_clock() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     backend = BirdBackend(provision_seconds=0, clock=clock, provision_reads=3)
     created = backend.create_connector(WS, sms(str(uuid.uuid4())))
     clock.now += 10_000

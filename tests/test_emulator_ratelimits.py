@@ -12,25 +12,16 @@ from typing import Iterator, List
 import pytest
 import requests
 
+from helpers import FakeClock, api_session, emulator_process
 from openapi_schema import validate_named
 from pulumi_bird.emulator import BIRD_RATE_LIMITS, DEFAULT_WORKSPACE_ID, BirdEmulator, RateLimits, RateStats
 from pulumi_bird.emulator.__main__ import build_parser, rate_limits_from
 from pulumi_bird.emulator.ratelimits import RateKeeper, retry_after_header
 from pulumi_bird.emulator.server import STATS_PATH
 from pulumi_bird.testing.fixtures import start_emulator
-from test_emulator_cli import api_session, emulator_process
 
 CONNECTORS = f"/workspaces/{DEFAULT_WORKSPACE_ID}/connectors"
 
-
-class FakeClock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 500.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Api:
@@ -54,7 +45,7 @@ class Api:
 
 @pytest.fixture
 def api() -> Iterator[Api]:
-    clock = FakeClock()
+    clock = FakeClock(500.0)
     with start_emulator(provision_seconds=0, clock=clock) as emulator:
         http = Api(emulator, clock)
         with http.session:
@@ -143,7 +134,7 @@ def test_injected_429s_count_too(api: Api) -> None:
 
 
 def test_the_peak_is_the_most_requests_in_any_one_second_window() -> None:
-    clock = FakeClock()
+    clock = FakeClock(500.0)
     keeper = RateKeeper(clock)
     for moment in (0.0, 0.3, 0.6, 0.99, 1.0, 1.25, 2.5, 2.6):
         clock.now = 500.0 + moment

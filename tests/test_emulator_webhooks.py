@@ -7,9 +7,9 @@ from typing import Any, Dict, Iterator, List
 
 import pytest
 
+from helpers import RunningEmulator, emulator_process
 from openapi_schema import validate_named, validate_operation
 from pulumi_bird.emulator import DEFAULT_ORGANIZATION_ID, DEFAULT_WORKSPACE_ID
-from test_emulator_cli import RunningEmulator, emulator_process
 
 BASE = "/organizations/{organizationId}/workspaces/{workspaceId}/webhook-subscriptions"
 CHANNEL_ID = "3c9d3f1e-7a54-4c3b-9f0e-5b2f6a8d1c47"

@@ -233,7 +233,7 @@ def test_ambiguous_webhook_create_never_adopts_an_older_look_alike(host, double,
 
 
 def test_secret_values_are_not_echoed_by_check(host, inputs_of):
-    reg = inputs_of(lambda: WebhookSubscription("h", service="channels", event="e.x", url="https://a.example.com"))
+    reg = inputs_of(lambda: WebhookSubscription("h", service="channels", event="channel.created", url="https://a.example.com"))
     failures = host.check(reg.urn, dict(reg.inputs, signing_key=918273645)).failures
     assert [p for p, _ in failures] == ["signing_key"] and "918273645" not in failures[0][1]
 

@@ -8,8 +8,8 @@ import random
 import threading
 
 import pytest
-from test_client import FakeClock
 
+from helpers import FakeClock
 from pulumi_bird.api.pacing import RECOVERY_SECONDS, WINDOW_MARGIN, GetBudget, GetPacer
 from pulumi_bird.provider import config
 

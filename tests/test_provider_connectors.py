@@ -9,7 +9,7 @@ import pytest
 from pulumi.runtime.rpc import UNKNOWN
 
 from bird_double import KEY, WS
-from openapi_schema import requires_spec, validate_named
+from openapi_schema import validate_named
 from pulumi_bird import Connector, SmsChannel, VoiceChannel
 from pulumi_bird.testing.host import ProviderError
 
@@ -125,7 +125,6 @@ def test_update_of_ready_timeout_makes_no_call(host, double, inputs_of):
 # --- create ------------------------------------------------------------------------------------------------
 
 
-@requires_spec
 def test_create_waits_for_the_channel_and_returns_its_id(host, double, inputs_of):
     double.reads_until_active = 3
     pn = number()
@@ -143,7 +142,6 @@ def test_create_waits_for_the_channel_and_returns_its_id(host, double, inputs_of
     assert post.body["connectorTemplateRef"] == "sms-messagebird:1"
 
 
-@requires_spec
 def test_voice_and_generic_connector_bodies(host, double, inputs_of):
     pn = number()
     reg = inputs_of(lambda: VoiceChannel("voice", phone_number_id=pn))

@@ -9,8 +9,8 @@ import json
 import pytest
 import requests
 import responses
-from test_client import API, CID, CONNECTORS, KEY, WS, FakeClock, clock  # noqa: F401 (fixture)
 
+from helpers import API, CID, CONNECTORS, KEY, WS, FakeClock
 from pulumi_bird.api import errors
 from pulumi_bird.api.client import BirdClient
 from pulumi_bird.api.connectors import NOT_FOUND_GRACE, wait_connector_ready

@@ -8,8 +8,11 @@ library (pyproject.toml: ignore_errors for pulumi_bird.*), as it does for a user
 from __future__ import annotations
 
 import ast
+import importlib
+import re
 import subprocess
 import sys
+import typing
 from pathlib import Path
 
 import pytest
@@ -59,6 +62,39 @@ def test_mypy_sees_the_real_types_and_rejects_misuse(mypy_cache, tmp_path):
     assert 'Unexpected keyword argument "colour"' in result.stdout
 
 
+def test_a_value_outside_a_fixed_set_is_a_mypy_error(mypy_cache):
+    # wrong_values.py silences each wrong value with `# type: ignore[...]`; --strict reports an ignore that
+    # silences nothing, so this fails as soon as one of those inputs accepts any str.
+    result = mypy_strict(mypy_cache, ROOT / "tests" / "typing" / "wrong_values.py")
+    assert result.returncode == 0 and result.stdout == "", result.stdout + result.stderr
+
+
+def test_a_value_outside_a_fixed_set_is_a_pyright_error():
+    pytest.importorskip("pyright", reason="pyright comes with the lint extra (make lint runs it on tests/typing)")
+    result = subprocess.run(
+        [sys.executable, "-m", "pyright", "--pythonpath", sys.executable, str(ROOT / "tests" / "typing" / "wrong_values.py")],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0 and "0 errors" in result.stdout, result.stdout + result.stderr
+
+
+def test_each_literal_type_is_the_schemas_list_of_values():
+    """A fixed set of values is declared once: the Literal of the resource's input is its schema's ``values``."""
+    import pulumi_bird
+
+    checked = 0
+    for name, module in pulumi_bird.RESOURCES.items():
+        namespace = vars(importlib.import_module(f"pulumi_bird.{module}"))
+        cls = namespace[name]
+        for prop in cls.bird_provider.schema:
+            if prop.values:  # the annotation reads pulumi.Input[<a Literal alias>]
+                alias = re.search(r"Input\[(\w+)\]", cls.__init__.__annotations__[prop.name]).group(1)
+                assert typing.get_origin(namespace[alias]) is typing.Literal, (name, prop.name)
+                assert typing.get_args(namespace[alias]) == prop.values, (name, prop.name)
+                checked += 1
+    assert checked >= 3  # channel_message_type, service, desired_status
+
+
 def _type_checking_reexports(init: Path) -> set[str]:
     """Names imported as ``from .m import X as X`` under ``if TYPE_CHECKING:`` in ``init``."""
     names: set[str] = set()
@@ -76,7 +112,8 @@ def test_public_names_are_reexported_explicitly_and_load_on_first_use():
     assert pulumi_bird.__all__ == sorted(pulumi_bird._EXPORTS)
     assert _type_checking_reexports(ROOT / "pulumi_bird" / "__init__.py") == set(pulumi_bird.__all__)
     for name in pulumi_bird.__all__:
-        assert getattr(pulumi_bird, name).__name__ == name
+        value = getattr(pulumi_bird, name)  # a class or function of that name, or a Literal alias of fixed values
+        assert getattr(value, "__name__", None) == name or typing.get_origin(value) is typing.Literal, name
     import pulumi_bird.testing
 
     assert pulumi_bird.testing.__all__ == sorted(pulumi_bird.testing._LAZY)

@@ -6,9 +6,11 @@ deletes it, unless `retain_on_delete=True` as here. Removing `adopt_id` later ch
 (`import_` and `pulumi import` cannot serve Python dynamic providers: pulumi/pulumi#16175.)
 """
 
+from typing import cast
+
 import pulumi
 
-from pulumi_bird import SmsChannel, get_connector_output
+from pulumi_bird import ChannelMessageType, SmsChannel, get_connector_output
 
 config = pulumi.Config()
 connector_id = config.require("connectorId")
@@ -16,7 +18,8 @@ connector_id = config.require("connectorId")
 sms = SmsChannel(
     "adopted-sms",
     phone_number_id=config.require("phoneNumberId"),
-    channel_message_type=config.get("channelMessageType") or "transactional",
+    # check (at preview) refuses a value the template does not know; the cast tells the type checker so
+    channel_message_type=cast(ChannelMessageType, config.get("channelMessageType") or "transactional"),
     name=config.require("connectorName"),
     adopt_id=connector_id,
     opts=pulumi.ResourceOptions(retain_on_delete=True),

@@ -18,7 +18,7 @@ from .values import iso
 log: logging.Logger = logging.getLogger(__name__)
 
 # Readiness polling: the schedule (first poll 0.5 s after the POST, then every 26 % of the time waited, 0.5-4.5 s
-# apart) and the per-workspace scheduler that orders the polls of many waiting creates live in _readiness.
+# apart) and the per-workspace scheduler that orders the polls of many waiting creates live in readiness.
 # A hard stop for the loop whatever the clock says (a week of polls at the minimum interval is far less).
 MAX_POLLS = 100_000
 # Stages in which the channel is going away: a create that sees one has failed.
@@ -118,8 +118,8 @@ def same_declared_arguments(connector: Connector, declared: Optional[dict[str, A
     """Whether Bird's connector agrees with every declared argument it echoes. Arguments Bird adds are not
     compared, and neither are those it does not echo (the phone number is then read from ``number``)."""
     have = dict(connector.arguments or {})
-    if "phoneNumberId" not in have and connector.number is not None and connector.number.number_id is not None:
-        have["phoneNumberId"] = connector.number.number_id
+    if connector.phone_number_id is not None:
+        have["phoneNumberId"] = connector.phone_number_id
     return all(have[key] == value for key, value in (declared or {}).items() if key in have)
 
 
@@ -161,8 +161,7 @@ def number_holder(client: BirdClient, workspace_id: str, request: CreateConnecto
     if not number_id:
         return None
     for connector in client.list_connectors(workspace_id, request.connector_template_ref, newest_first=True):
-        held = (connector.arguments or {}).get("phoneNumberId") or (connector.number.number_id if connector.number else None)
-        if held == number_id:
+        if connector.phone_number_id == number_id:
             return connector
     return None
 
@@ -240,9 +239,7 @@ def connector_outputs(
         "platform": (connector.channel.platform if connector.channel else None) or (channel.platform_name if channel else None),
         "channel_status": channel.status if channel else None,
         "channel_stage": channel.stage if channel else None,
-        "number_id": (connector.number.number_id if connector.number else None)
-        or (number.number_id if number else None)
-        or (connector.arguments or {}).get("phoneNumberId"),
+        "number_id": connector.phone_number_id or (number.number_id if number else None),
         "phone_number": (connector.number.phone_number if connector.number else None) or (number.phone_number if number else None),
         "region": connector.region,
         "connector_template_ref": connector.connector_template_ref or template_ref,

@@ -8,18 +8,15 @@ without breaking a deployment.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar, Literal, Optional
+from typing import Any, ClassVar, Optional
 
 from pydantic import BaseModel, ConfigDict, SecretStr, field_serializer
 from pydantic.alias_generators import to_camel
 
-ChannelMessageType = Literal["promotional", "transactional", "conversational", "emergency", "2fa"]
-
-WebhookService = Literal["channels", "numbers", "payments", "conversations", "templates"]
-WebhookStatus = Literal["active", "inactive"]
+from .values import WebhookService, WebhookStatus
 
 # Readiness vocabulary of GET .../connectors/{id}/status (channel.status and channel.stage).
-STATUS_OK, STATUS_PENDING, STATUS_ERROR, STATUS_UNKNOWN = "ok", "pending", "error", "unknown"
+STATUS_OK, STATUS_ERROR = "ok", "error"
 STAGE_ACTIVE = "active"
 
 
@@ -94,6 +91,12 @@ class Connector(_Response):
     connector_template_slug: Optional[str] = None
     connector_template_ref: Optional[str] = None
     updated_at: Optional[datetime] = None
+
+    @property
+    def phone_number_id(self) -> Optional[str]:
+        """The phone number it is installed on: its phoneNumberId argument, or (when Bird leaves the argument out)
+        its ``number`` block."""
+        return (self.arguments or {}).get("phoneNumberId") or (self.number.number_id if self.number else None)
 
 
 class ChannelStatus(_Response):

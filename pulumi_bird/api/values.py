@@ -6,18 +6,69 @@ from __future__ import annotations
 import ipaddress
 import re
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any, Literal, Optional, get_args
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
 
 DEFAULT_API_URL = "https://api.bird.com"
 
-# The templates of the two phone number channels (their arguments are the only ones Bird documents), and the
-# traffic an SMS channel may carry (its channelMessageType argument).
+# The templates of the two phone number channels (their arguments are the only ones Bird documents).
 SMS_TEMPLATE = "sms-messagebird:1"
 VOICE_TEMPLATE = "voice-messagebird:1"
-CHANNEL_MESSAGE_TYPES: tuple[str, ...] = ("promotional", "transactional", "conversational", "emergency", "2fa")
+
+# Every fixed set of values is declared once, as a Literal (what type checkers show the user); the tuples the
+# checks, the schemas and the models use are derived from it.
+
+# The traffic an SMS channel may carry (the sms-messagebird:1 template's channelMessageType argument).
+ChannelMessageType = Literal["promotional", "transactional", "conversational", "emergency", "2fa"]
+CHANNEL_MESSAGE_TYPES: tuple[str, ...] = get_args(ChannelMessageType)
+
+# The services a webhook subscription can listen to (the OpenAPI's WebhookService enum).
+WebhookService = Literal["channels", "numbers", "payments", "conversations", "templates"]
+WEBHOOK_SERVICES: tuple[str, ...] = get_args(WebhookService)
+
+# What PATCH may set a subscription's status to (the OpenAPI's WebhookSubscriptionStatus).
+WebhookStatus = Literal["active", "inactive"]
+WEBHOOK_STATUSES: tuple[str, ...] = get_args(WebhookStatus)
+
+# The event filter keys (the OpenAPI's WebhookEventFilter key enum), and those each service accepts (its
+# EventFilters<Service> schema); numbers and payments define none of their own, so any key goes to Bird.
+FilterKey = Literal[
+    "channelId", "platformId", "channelStatus", "interactionType", "messageStatus", "status", "eventDestination",
+    "navigatorId",
+]
+FILTER_KEYS: tuple[str, ...] = get_args(FilterKey)
+SERVICE_FILTER_KEYS: dict[str, tuple[str, ...]] = {
+    "channels": ("channelId", "messageStatus", "interactionType", "channelStatus", "platformId", "status"),
+    "conversations": ("channelId",),
+    "templates": ("platformId",),
+    "numbers": FILTER_KEYS,
+    "payments": FILTER_KEYS,
+}
+
+# The event names Bird documents, per service. Only the channels service has any: the channel's own events, and
+# one event per message direction of each platform (``sms.inbound``, ``voice.outbound``, ``email.interaction``).
+# Bird does not enumerate its platforms, so any lowercase platform name is taken; the other services document no
+# event names, so their events are not judged.
+CHANNEL_EVENTS = ("channel.created", "channel.updated")
+MESSAGE_EVENT_KINDS = ("inbound", "outbound", "interaction")
+_PLATFORM_EVENT = re.compile(r"[a-z][a-z0-9-]*\.(" + "|".join(MESSAGE_EVENT_KINDS) + ")")
+
+
+def documented_events(service: str) -> Optional[str]:
+    """The events Bird documents for ``service``, in words (None: Bird documents none for it)."""
+    if service != "channels":
+        return None
+    kinds = ", ".join(f"<platform>.{kind}" for kind in MESSAGE_EVENT_KINDS)
+    return f"{', '.join(CHANNEL_EVENTS)}, or {kinds} (such as sms.inbound or voice.outbound)"
+
+
+def is_documented_event(service: str, event: str) -> bool:
+    """Whether ``event`` is one Bird documents for ``service`` (True for a service that documents none)."""
+    if service != "channels":
+        return True
+    return event in CHANNEL_EVENTS or _PLATFORM_EVENT.fullmatch(event) is not None
 
 # Bird's ids (workspaces, organizations, connectors, channels, numbers) are UUIDs in the canonical 8-4-4-4-12
 # hex form (the OpenAPI's `format: uuid`).

@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from . import errors
 from .client import BirdClient
 from .create import SNAPSHOTS, create_exactly_once, identity_key
 from .models import CreateWebhookSubscriptionRequest, WebhookSubscription
-from .values import as_utc, iso
+from .values import as_utc
 
 
 def normalize_filters(filters: Any) -> Any:
@@ -85,13 +85,3 @@ def create_subscription_resolving(
         allow_identical=allow_identical,
         retry=client,
     )
-
-
-def subscription_outputs(subscription: WebhookSubscription) -> dict[str, Optional[str]]:
-    """The computed outputs of a WebhookSubscription resource."""
-    return {
-        "status": subscription.status,
-        "status_reason": subscription.status_reason,
-        "created_at": iso(subscription.created_at),
-        "updated_at": iso(subscription.updated_at),
-    }

@@ -24,7 +24,13 @@ import uuid
 from http import HTTPStatus
 from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Tuple
 
-from pulumi_bird.api.values import is_uuid
+from pulumi_bird.api.values import (
+    CHANNEL_MESSAGE_TYPES,
+    FILTER_KEYS,
+    SERVICE_FILTER_KEYS,
+    WEBHOOK_STATUSES,
+    is_uuid,
+)
 
 # Fixed ids so that a stack config or a test can name the emulator's workspace before it starts.
 DEFAULT_WORKSPACE_ID = "5f0e4c9e-2b7a-4d1e-9c3b-000000000001"
@@ -42,30 +48,10 @@ MAX_PAGE_TOKEN_LENGTH = 8000
 # bird-api.md: Bird accepts at most five subscriptions with the same service, event and filters.
 MAX_IDENTICAL_SUBSCRIPTIONS = 5
 
-WEBHOOK_SERVICES = ("channels", "numbers", "payments", "conversations", "templates")
-WEBHOOK_STATUSES = ("active", "inactive")
-# The WebhookEventFilter key enum of the OpenAPI.
-EVENT_FILTER_KEYS = (
-    "channelId",
-    "platformId",
-    "channelStatus",
-    "interactionType",
-    "messageStatus",
-    "status",
-    "eventDestination",
-    "navigatorId",
-)
-# Filter keys each service accepts (bird-api.md); numbers and payments take any key of the enum.
-FILTER_KEYS_BY_SERVICE: Dict[str, Tuple[str, ...]] = {
-    "channels": ("channelId", "messageStatus", "interactionType", "channelStatus", "platformId", "status"),
-    "conversations": ("channelId",),
-    "templates": ("platformId",),
-    "numbers": EVENT_FILTER_KEYS,
-    "payments": EVENT_FILTER_KEYS,
-}
-
-# The channelMessageType values the sms-messagebird:1 template accepts.
-SMS_MESSAGE_TYPES = ("promotional", "transactional", "conversational", "emergency", "2fa")
+# Bird's webhook and SMS vocabularies, shared with the client (each is one Literal there).
+EVENT_FILTER_KEYS = FILTER_KEYS
+FILTER_KEYS_BY_SERVICE = SERVICE_FILTER_KEYS
+SMS_MESSAGE_TYPES = CHANNEL_MESSAGE_TYPES
 
 
 class ApiError(Exception):

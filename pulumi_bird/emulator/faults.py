@@ -140,10 +140,6 @@ class Faults:
         """Channels on this number end in status error, stage inactive with ``error_message`` once provisioned."""
         self._backend.set_channel_failure(phone_number_id, error_message)
 
-    def heal_channel(self, phone_number_id: str) -> None:
-        """Undo :meth:`fail_channel` for this number."""
-        self._backend.set_channel_failure(phone_number_id, None)
-
     def set_provision_seconds(self, phone_number_id: str, seconds: float) -> None:
         """Provisioning time for connectors created from now on for this number (overrides the default)."""
         self._backend.set_number_provision_seconds(phone_number_id, seconds)

@@ -1,7 +1,7 @@
 """HTTP in and out for the Bird emulator: request parsing and shape checks, auth, JSON and Error bodies.
 
 Handlers take an :class:`ApiRequest` plus the path parameters captured by ``urls.py`` and return an
-:class:`ApiResponse`; rules that need state live in ``models.py``. Error bodies follow the OpenAPI
+:class:`ApiResponse`; rules that need state live in ``backend.py``. Error bodies follow the OpenAPI
 ``Error`` schema: ``code`` and ``message`` (both at least five characters) and optional ``details``.
 """
 
@@ -15,13 +15,12 @@ import re
 from http import HTTPStatus
 from typing import Any, Callable, Dict, Mapping, Optional, Protocol, Sequence, Type
 
+from pulumi_bird.api.values import WEBHOOK_SERVICES, WEBHOOK_STATUSES
 from pulumi_bird.emulator.backend import (
     DEFAULT_PAGE_SIZE,
     EVENT_FILTER_KEYS,
     MAX_PAGE_SIZE,
     MAX_PAGE_TOKEN_LENGTH,
-    WEBHOOK_SERVICES,
-    WEBHOOK_STATUSES,
     ApiError,
     BadRequest,
     BirdBackend,

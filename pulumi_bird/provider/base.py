@@ -1,26 +1,70 @@
-"""What every pulumi-bird provider shares: the base provider, ``get()``, and the rules every resource applies to
-its scope (workspace, organization) and to ``adopt_id``."""
+"""What every pulumi-bird provider shares: the lifecycle (check, diff, create, read, update, delete, adoption
+and ``get()``), implemented once from the resource's declared :class:`~pulumi_bird.provider.schema.Schema`, and
+the rules every resource applies to its scope (workspace, organization) and to ``adopt_id``.
+
+A resource's provider supplies only what differs (the model is pulumi-go-provider's ``infer``: a declared
+schema, and small hooks where a resource opts out of a default): its ``schema``, ``validate``, how to ``find``,
+``post``, ``patch`` and ``remove`` its object on Bird, and its ``outputs`` when they need more than the schema's
+computed properties.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Optional, TypeVar
+from typing import Any, ClassVar, Iterable, Mapping, Optional, Sequence, TypeVar
 
 import pulumi
-from pulumi.dynamic import Resource, ResourceProvider
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
 
 from ..api.values import is_uuid
 from . import config, host
-from .checks import Checker
-from .schema import Schema
+from .checks import Checker, is_unknown
+from .schema import Property, Schema, shown
 
-R = TypeVar("R", bound=Resource)
+R = TypeVar("R", bound="BirdResource")
+
+# The stack config key and environment variable each scope input defaults from.
+SCOPE_SETTINGS = {"workspace_id": config.WORKSPACE_ID, "organization_id": config.ORGANIZATION_ID}
+# The scope inputs (every resource has a workspace; a webhook subscription an organization too).
+WORKSPACE_INPUT = Property("workspace_id", "the Bird workspace (UUID); defaults to ``bird:workspaceId`` / "
+                           "``BIRD_WORKSPACE_ID``.", read_from=("workspaceId",))
+ORGANIZATION_INPUT = Property("organization_id", "the Bird organization (UUID); defaults to "
+                              "``bird:organizationId`` / ``BIRD_ORGANIZATION_ID``.", read_from=("organizationId",))
 
 
 class BirdProvider(ResourceProvider):
     """Base of the providers. It holds nothing: the object is pickled into every resource's state, so the
-    configuration stays in the host's memory (:mod:`pulumi_bird.provider.config`) and a client is built per call."""
+    configuration stays in the host's memory (:mod:`pulumi_bird.provider.config`) and a client is built per call.
+
+    Declared by each resource's provider (class attributes):
+    """
 
     serialize_as_secret_always = False  # nothing secret is held on the object
+
+    schema: ClassVar[Schema]
+    # The inputs of the resource, as the user writes them (from the schema).
+    input_names: ClassVar[tuple[str, ...]] = ()
+    # What the object is called in messages ("connector", "webhook subscription").
+    what: ClassVar[str] = "object"
+    # The inputs that locate the object on Bird, outermost first; each defaults from stack config.
+    scope: ClassVar[tuple[str, ...]] = ("workspace_id",)
+    # Whether a create first looks for an identical object that exists already (an interrupted run's leftover)
+    # and refuses to make a second one beside it unless allow_identical.
+    guard_existing: ClassVar[bool] = True
+    # Whether a replacement deletes the old object before creating the new one (Bird refuses two alike).
+    delete_before_replace: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "schema" in cls.__dict__:  # a resource's provider, not an intermediate base
+            cls.input_names = cls.schema.names
 
     def configure(self, req: Any) -> None:
         """Called by the provider host with the stack config, once per process."""
@@ -28,6 +72,246 @@ class BirdProvider(ResourceProvider):
         config.configure_logging()
         host.lift_host_concurrency()
 
+    # -- what a resource supplies --
+
+    def validate(self, checker: Checker) -> None:
+        """Checks of the resource's own inputs (the schema's fixed values are checked already)."""
+
+    def find(self, client: Any, scope: Sequence[str], id_: str) -> Any:
+        """Bird's object, or None when Bird says there is none."""
+        raise NotImplementedError
+
+    def post(self, client: Any, scope: Sequence[str], inputs: dict[str, Any]) -> Any:
+        """Create the object (exactly once) and return Bird's object."""
+        raise NotImplementedError
+
+    def patch(self, client: Any, scope: Sequence[str], id_: str, changes: dict[str, Any]) -> Any:
+        """Send ``changes`` (wire names) with PATCH; Bird's object after it."""
+        raise NotImplementedError(f"a {self.what} cannot be updated")
+
+    def remove(self, client: Any, scope: Sequence[str], id_: str) -> None:
+        """Delete the object; one that is gone already counts as deleted."""
+        raise NotImplementedError
+
+    def complete(self, client: Any, scope: Sequence[str], found: Any) -> Any:
+        """What a refresh reads beside the object itself (a connector's channel status)."""
+        return found
+
+    def echo_of(self, found: Any) -> Any:
+        """The part of what ``find`` returns that the schema's read paths are read from."""
+        return found
+
+    def check_found(self, id_: str, found: Any, adopting: bool = False) -> None:
+        """Refuse an object that is not of this resource's kind."""
+
+    def outputs(self, found: Any, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        """The computed outputs: what Bird's object shows of each computed property."""
+        return {p.name: shown(p, self.echo_of(found)) for p in self.schema.computed}
+
+    def ready(self, client: Any, scope: Sequence[str], found: Any, inputs: Mapping[str, Any]) -> Any:
+        """Wait until an adopted object can be used; what ``find`` would return then."""
+        return found
+
+    # -- check and diff --
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Validate offline; never raises, never calls Bird. Fills in the scope from config, and defaults."""
+        inputs = dict(news) if isinstance(news, dict) else {}
+        checker = Checker(inputs, self.schema.names)
+        try:
+            for p in self.schema:
+                if p.values:
+                    checker.one_of(p.name, p.values, required=p.required)
+            if "adopt_id" in self.schema.names:
+                checker.uuid("adopt_id")
+            if "allow_identical" in self.schema.names:
+                checker.boolean("allow_identical")
+            self.validate(checker)
+            for name in self.scope:
+                default_from_config(checker, inputs, name, SCOPE_SETTINGS[name])
+            for p in self.schema:
+                if p.default is not None and inputs.get(p.name) is None:
+                    inputs[p.name] = p.default
+        except Exception as exc:  # check must answer with failures, whatever the input
+            checker.failures.append(CheckFailure("", f"could not validate the inputs ({type(exc).__name__})"))
+        return CheckResult(inputs, checker.failures)
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed = [p.name for p in self.schema if _changed(p, olds.get(p.name), news.get(p.name))]
+        if not changed:
+            return DiffResult(changes=False)
+        replaces = [name for name in changed if _replaces(self.schema[name], olds.get(name), news.get(name))]
+        refuse_adopting_the_replaced(id_, news, replaces, self.what)
+        # A replacement creates the new object first, so nothing is missed in between, unless Bird refuses two
+        # alike: always (delete_before_replace), or when only inputs Bird never shows change (the new object
+        # would then look exactly like the old one, which a guarded create refuses to make beside it).
+        unseen = all(self.schema[name].reading == "never" for name in replaces) and self.guard_existing
+        first = bool(replaces) and (self.delete_before_replace or unseen)
+        return DiffResult(changes=True, replaces=replaces, delete_before_replace=True if first else None)
+
+    # -- create, read, update, delete --
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = self._inputs(props)
+        scope = [inputs[name] for name in self.scope]
+        with config.make_client() as client:
+            if inputs.get("adopt_id"):
+                found = self._adopt(client, scope, inputs)
+            else:
+                found = self.post(client, scope, inputs)
+                changes = self._changes(found, inputs, [p for p in self.schema.patchable if not p.create])
+                if changes:  # what only PATCH can set (the create request has no field for it)
+                    found = self.patch(client, scope, self.id_of(found), changes)
+        return CreateResult(self.id_of(found), {**inputs, **self.outputs(found, inputs)})
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        settings = config.current_settings()
+        scope = config.scope_of(props, settings, f"{self.what} {id_}", *self.scope)
+        with config.make_client(settings) as client:
+            found = self.find(client, scope, id_)
+            found = self.complete(client, scope, found) if found is not None else None
+        if found is None:
+            if is_lookup(props):  # get(): the engine would hand the program a resource with every output empty
+                raise ValueError(f"get: there is no {self.what} {id_!r} in workspace {scope[-1]}")
+            return ReadResult("", {})  # refresh: gone, so the engine drops it from the stack
+        self.check_found(id_, found)
+        inputs = self.inputs_from_bird(found, props, scope, lookup=is_lookup(props))
+        return ReadResult(id_, {**inputs, **self.outputs(found, inputs)}, inputs)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        inputs = self._inputs(news)
+        changes: dict[str, Any] = {
+            str(p.bird): news.get(p.name) if news.get(p.name) is not None else p.cleared
+            for p in self.schema.patchable
+            if _changed(p, olds.get(p.name), news.get(p.name))
+        }
+        if not changes:  # only inputs Bird never sees changed
+            return UpdateResult({**olds, **inputs})
+        scope = [news[name] for name in self.scope]
+        with config.make_client() as client:
+            found = self.patch(client, scope, id_, changes)
+        return UpdateResult({**inputs, **self.outputs(found, inputs)})
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        settings = config.current_settings()
+        scope = config.scope_of(props, settings, f"{self.what} {id_}", *self.scope)
+        with config.make_client(settings) as client:
+            self.remove(client, scope, id_)
+
+    # -- reading back, adopting --
+
+    def id_of(self, found: Any) -> str:
+        return str(self.echo_of(found).id)
+
+    def inputs_from_bird(
+        self, found: Any, props: Mapping[str, Any], scope: Sequence[str], *, lookup: bool = False
+    ) -> dict[str, Any]:
+        """The inputs as Bird shows them, each read as its schema declares (:data:`~.schema.Echo`); the scope
+        from Bird where it shows it, else the one the object was found in."""
+        echo = self.echo_of(found)
+        inputs: dict[str, Any] = {}
+        for p in self.schema:
+            value = read_back(p, echo, props.get(p.name), lookup=lookup)
+            if p.name in self.scope:
+                value = shown(p, echo) or scope[self.scope.index(p.name)]
+            if value is None and p.default is not None:
+                value = p.default
+            if value is not None or p.change != "none":
+                inputs[p.name] = value
+        return inputs
+
+    def _changes(self, found: Any, inputs: Mapping[str, Any], props: Iterable[Property]) -> dict[str, Any]:
+        """PATCH fields (wire names) that bring Bird's object to ``inputs`` for ``props``. An input Bird never
+        shows is always sent when set: the program's value is then the one in use."""
+        echo, changes = self.echo_of(found), {}
+        for p in props:
+            mine, field = inputs.get(p.name), str(p.bird)
+            if p.reading == "never":
+                if mine is not None:
+                    changes[field] = mine
+            elif not _same(p, read_back(p, echo, mine), mine) and (mine is not None or p.reading != "declared"):
+                changes[field] = mine if mine is not None else p.cleared
+        return changes
+
+    def _adopt(self, client: Any, scope: Sequence[str], inputs: dict[str, Any]) -> Any:
+        """Take over the object ``adopt_id`` names instead of creating one (no POST): what PATCH can set is
+        brought to what the program declares; anything else that differs fails, and then nothing is written."""
+        from ..api.create import remember_owned
+
+        adopt_id = inputs["adopt_id"]
+        found = self.find(client, scope, adopt_id)
+        if found is None:
+            raise ValueError(f"adopt_id {adopt_id!r}: there is no {self.what} with this id in workspace {scope[-1]}")
+        self.check_found(adopt_id, found, adopting=True)
+        differences = self._fixed_differences(found, inputs, scope)
+        if differences:
+            lines = "\n".join(f"  {prop}: declared {mine!r}, Bird has {theirs!r}" for prop, mine, theirs in differences)
+            what = "in what cannot be updated" if self.schema.patchable else f"and {self.what}s cannot be updated"
+            raise ValueError(
+                f"adopt_id {adopt_id!r}: {self.what} {adopt_id} differs from the program {what}, so nothing was "
+                f"changed. Make the program say what Bird has:\n{lines}"
+            )
+        changes = self._changes(found, inputs, self.schema.patchable)
+        if changes:
+            found = self.patch(client, scope, adopt_id, changes)
+        found = self.ready(client, scope, found, inputs)
+        remember_owned(adopt_id)
+        return found
+
+    def _fixed_differences(self, found: Any, inputs: Mapping[str, Any], scope: Sequence[str]) -> list[tuple[str, Any, Any]]:
+        """(property, declared, Bird's) for what differs and PATCH cannot change (or cannot unset)."""
+        theirs = self.inputs_from_bird(found, inputs, scope)
+        found_differences = []
+        for p in self.schema:
+            if p.change == "none" or p.reading == "never":
+                continue
+            mine, bird = inputs.get(p.name), theirs.get(p.name)
+            unsets = not p.removable and mine is None and bird is not None
+            if (not p.patchable and not _same(p, bird, mine)) or unsets:
+                found_differences.append((p.name, mine, bird))
+        return found_differences
+
+    def _inputs(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: props.get(k) for k in self.schema.names}
+
+
+def read_back(p: Property, echo: Any, declared: Any, *, lookup: bool = False) -> Any:
+    """One input as Bird's object shows it, read the way its schema declares (:data:`~.schema.Echo`)."""
+    reading = p.reading
+    if reading == "never":
+        return declared
+    value = shown(p, echo)
+    if reading == "fallback":
+        return declared if value is None else value
+    if reading == "declared":
+        return None if declared is None else value
+    if reading == "keys":
+        if lookup or not isinstance(declared, dict) or value is None:
+            return value if lookup else declared
+        return {key: value.get(key, mine) for key, mine in declared.items()}
+    return None if declared is None and not value else value  # exact
+
+
+def _same(p: Property, old: Any, new: Any) -> bool:
+    return p.comparable(old) == p.comparable(new)
+
+
+def _changed(p: Property, old: Any, new: Any) -> bool:
+    """Whether a diff sees a change of ``p`` (an unknown always counts)."""
+    if p.change == "none":
+        return False
+    if is_unknown(new):
+        return True
+    if new is None and p.reading == "declared":  # left unset, the program has no opinion of it
+        return False
+    return not _same(p, old, new)
+
+
+def _replaces(p: Property, old: Any, new: Any) -> bool:
+    return p.change == "replace" or (not p.removable and old is not None and new is None)
+
+
+# --- get() and the resource base --------------------------------------------------------------------------
 
 # Registered by ``get()`` beside the all-empty properties: the engine hands a get's registered properties to
 # ``read`` (ReadStep), so this tells a get, which must fail on a missing id, from a refresh, where "gone" is an
@@ -55,23 +339,49 @@ def registration(
 
 
 def read_existing(
-    cls: type[R],
+    cls: type[Any],
     provider: ResourceProvider,
     resource_name: str,
     id: pulumi.Input[str],
     properties: Iterable[str],
     opts: Optional[pulumi.ResourceOptions],
     secret_outputs: Iterable[str] = (),
-) -> R:
+) -> Any:
     """A resource of ``cls`` read from Bird by id (the ``get`` of every resource class): every property is
     left to the provider's ``read``, and the stack never deletes it."""
-    resource = cls.__new__(cls)
+    resource = object.__new__(cls)
     secrets = list(secret_outputs) or None
     options = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id, additional_secret_outputs=secrets))
     props: dict[str, Any] = {name: None for name in properties}
     props[LOOKUP_MARKER] = True
-    Resource.__init__(resource, provider, resource_name, props, options)
+    pulumi.dynamic.Resource.__init__(resource, provider, resource_name, props, options)
     return resource
+
+
+class BirdResource(pulumi.dynamic.Resource):
+    """Base of the resource classes: registration and ``get()`` from the provider's schema. A resource class names
+    its provider in ``bird_provider``."""
+
+    bird_provider: ClassVar[type[BirdProvider]]
+
+    def _register(self, resource_name: str, values: Mapping[str, Any], opts: Optional[pulumi.ResourceOptions]) -> None:
+        """Register the schema's inputs out of ``values`` (the ``__init__``'s locals), secrets wrapped."""
+        provider = self.bird_provider()
+        props, options = registration(provider.schema, values, provider.schema.outputs, opts)
+        self._fill(props, resource_name)
+        super().__init__(provider, resource_name, props, options)
+
+    def _fill(self, props: dict[str, Any], resource_name: str) -> None:
+        """Defaults that depend on the resource name."""
+
+    @classmethod
+    def get(cls: type[R], resource_name: str, id: pulumi.Input[str], opts: Optional[pulumi.ResourceOptions] = None) -> R:
+        """Read an existing object into the stack by its Bird id (its scope from the stack config); the stack
+        never deletes it."""
+        provider = cls.bird_provider()
+        schema = provider.schema
+        resource: R = read_existing(cls, provider, resource_name, id, (*schema.names, *schema.outputs), opts, schema.secrets)
+        return resource
 
 
 def default_from_config(checker: Checker, inputs: dict[str, Any], prop: str, key: tuple[str, str]) -> None:

@@ -14,12 +14,16 @@ import pulumi
 import pulumi_bird
 from pulumi_bird import (
     BirdError,
+    ChannelMessageType,
     Connector,
     ConnectorInfo,
     EventFilterArgs,
+    FilterKey,
     SignatureError,
     SmsChannel,
     VoiceChannel,
+    WebhookService,
+    WebhookStatus,
     WebhookSubscription,
     event_filter,
     get_connector,
@@ -88,10 +92,11 @@ from pulumi_bird.testing.fixtures import start_emulator
 def program() -> None:
     """The resources and lookups, with Inputs nested as generated Pulumi SDKs allow."""
     config = pulumi.Config()
+    kind: ChannelMessageType = "transactional"
     sms = SmsChannel(
         "sms",
         phone_number_id=config.require("smsPhoneNumberId"),
-        channel_message_type="transactional",
+        channel_message_type=kind,
         use_case_id=config.get("smsUseCaseId"),
         conversational=True,
         name="sms",
@@ -120,21 +125,27 @@ def program() -> None:
         security_arguments=token.apply(lambda t: {"oauth2": {"accessToken": t}}),
     )
 
+    status_key: FilterKey = "channelStatus"
+    service: WebhookService = "channels"
+    wanted: WebhookStatus = "active"
     filters: list[EventFilterArgs] = [
         event_filter("channelId", sms.channel_id),
+        event_filter(status_key, "active"),
         {"key": "channelStatus", "value": "active"},
     ]
     signing_key: Optional[pulumi.Output[str]] = config.get_secret("signingKey")
     hook = WebhookSubscription(
         "updates",
-        service="channels",
+        service=service,
         event="channel.updated",
         url="https://hooks.example.com/bird",
         signing_key=signing_key,
         event_filters=filters,
         template=None,
+        desired_status=wanted,
         organization_id=config.get("organizationId"),
         allow_identical=False,
+        allow_unlisted_event=False,
         adopt_id=None,
         workspace_id=sms.workspace_id,
     )
