@@ -11,6 +11,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pulumi_bird
+from helpers import resource_classes
+
 PACKAGE = Path(__file__).resolve().parent.parent / "pulumi_bird"
 ROOT = "pulumi_bird"
 
@@ -155,8 +158,7 @@ def test_the_api_layer_reaches_no_pulumi_module():
 def test_the_provider_layer_and_resources_never_reach_the_emulator_or_the_toolkit():
     edges = graph()
     users = [m for m in edges if m.startswith("pulumi_bird.provider")] + [
-        "pulumi_bird.connector", "pulumi_bird.sms_channel", "pulumi_bird.voice_channel",
-        "pulumi_bird.webhook_subscription", "pulumi_bird.lookups"]
+        *(f"pulumi_bird.{module}" for module in pulumi_bird.RESOURCES.values()), "pulumi_bird.lookups"]
     for module in users:
         reached = reachable(edges, module)
         assert not [m for m in reached if m.startswith(("pulumi_bird.emulator", "pulumi_bird.testing"))], module
@@ -165,44 +167,28 @@ def test_the_provider_layer_and_resources_never_reach_the_emulator_or_the_toolki
 # --- one schema per resource ------------------------------------------------------------------------------------
 
 
-def resource_classes():
-    from pulumi_bird import connector, sms_channel, voice_channel, webhook_subscription
-
-    return [(m.SCHEMA, getattr(m, name)) for m, name in (
-        (connector, "Connector"), (sms_channel, "SmsChannel"), (voice_channel, "VoiceChannel"),
-        (webhook_subscription, "WebhookSubscription"))]
+def test_every_resource_module_is_registered():
+    """A resource module (one that defines a BirdResource subclass) that is missing from pulumi_bird.RESOURCES
+    would be missed by the exports and by every test that covers all resources."""
+    defining = set()
+    for path in PACKAGE.glob("*.py"):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.ClassDef) and any(
+                getattr(base, "id", getattr(base, "attr", "")) in ("BirdResource", "ConnectorResource") for base in node.bases
+            ):
+                defining.add((node.name, path.stem))
+    assert defining == set(pulumi_bird.RESOURCES.items())
 
 
 def test_each_resource_signature_names_exactly_its_schema():
     import inspect
 
-    for schema, cls in resource_classes():
+    for cls in resource_classes():
+        schema = cls.bird_provider.schema
         params = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "resource_name", "opts")]
         assert tuple(params) == schema.names, cls.__name__
         for name in schema.names:  # and the documentation comes from the schema
             assert f":param {name}: {schema[name].doc[:20]}" in cls.__init__.__doc__
-
-
-def test_providers_pickled_by_version_0_1_still_load():
-    """Stacks keep their providers pickled by module and class name; these are what 0.1 wrote into state."""
-    import base64
-
-    import dill
-
-    from pulumi_bird.connector import ConnectorProvider
-    from pulumi_bird.sms_channel import SmsChannelProvider
-    from pulumi_bird.voice_channel import VoiceChannelProvider
-    from pulumi_bird.webhook_subscription import WebhookSubscriptionProvider
-
-    pickled_by_0_1 = {
-        SmsChannelProvider: "gASVMgAAAAAAAACMFHB1bHVtaV9iaXJkLmNoYW5uZWxzlIwSU21zQ2hhbm5lbFByb3ZpZGVylJOUKYGULg==",
-        VoiceChannelProvider: "gASVNAAAAAAAAACMFHB1bHVtaV9iaXJkLmNoYW5uZWxzlIwUVm9pY2VDaGFubmVsUHJvdmlkZXKUk5QpgZQu",
-        ConnectorProvider: "gASVMgAAAAAAAACMFXB1bHVtaV9iaXJkLmNvbm5lY3RvcpSMEUNvbm5lY3RvclByb3ZpZGVylJOUKYGULg==",
-        WebhookSubscriptionProvider: (
-            "gASVRwAAAAAAAACMIHB1bHVtaV9iaXJkLndlYmhvb2tfc3Vic2NyaXB0aW9ulIwbV2ViaG9va1N1YnNjcmlwdGlvblByb3ZpZGVylJOUKYGULg=="),
-    }
-    for cls, blob in pickled_by_0_1.items():
-        assert type(dill.loads(base64.b64decode(blob))) is cls
 
 
 def test_importing_the_resources_loads_neither_requests_nor_pydantic():
@@ -210,8 +196,8 @@ def test_importing_the_resources_loads_neither_requests_nor_pydantic():
     import subprocess
     import sys
 
-    code = ("import sys; import pulumi_bird.sms_channel, pulumi_bird.voice_channel, pulumi_bird.connector, "
-            "pulumi_bird.webhook_subscription, pulumi_bird.lookups; "
+    modules = ", ".join(f"pulumi_bird.{m}" for m in pulumi_bird.RESOURCES.values())
+    code = (f"import sys; import {modules}, pulumi_bird.lookups; "
             "print(sorted(m for m in ('requests', 'pydantic', 'pulumi_bird.api.client', 'pulumi_bird.api.models') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)

@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bird_double import KEY, WS
-from pulumi_bird import Connector, SmsChannel, VoiceChannel, WebhookSubscription
+from helpers import example_inputs, resource_classes
+from pulumi_bird import SmsChannel, VoiceChannel, WebhookSubscription
 from pulumi_bird.testing.host import ProviderError, ProviderHost
 
 CONNECTORS = r"^/workspaces/[^/]+/connectors$"
@@ -163,22 +164,15 @@ junk = st.recursive(
     max_leaves=8,
 )
 
-RESOURCES = {
-    "sms": (lambda: SmsChannel("s", phone_number_id=str(uuid.uuid4()), channel_message_type="2fa"),
-            ["phone_number_id", "channel_message_type", "use_case_id", "conversational", "name", "workspace_id", "ready_timeout"]),
-    "voice": (lambda: VoiceChannel("v", phone_number_id=str(uuid.uuid4())), ["phone_number_id", "name", "workspace_id", "ready_timeout"]),
-    "connector": (lambda: Connector("c", connector_template_ref="sms-messagebird:1"),
-                  ["connector_template_ref", "name", "arguments", "security_arguments",
-                   "channel_conversational_status_enabled", "invitation_token", "workspace_id", "ready_timeout"]),
-    "webhook": (lambda: WebhookSubscription("w", service="channels", event="channel.updated", url="https://a.example.com"),
-                ["service", "event", "url", "signing_key", "event_filters", "template", "organization_id", "workspace_id"]),
-}
+# Every registered resource, with inputs that pass check and every input it has.
+RESOURCES = {cls.__name__: cls for cls in resource_classes()}
 
 
 @pytest.mark.parametrize("kind", sorted(RESOURCES))
 def test_check_answers_junk_with_failures_never_an_exception(host, double, inputs_of, kind):
-    factory, props = RESOURCES[kind]
-    reg = inputs_of(factory)
+    cls = RESOURCES[kind]
+    reg = inputs_of(lambda: cls("r", **example_inputs(cls)))
+    props = list(cls.bird_provider.schema.names)
     checked_count = []
 
     @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))

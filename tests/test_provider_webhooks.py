@@ -134,3 +134,61 @@ def test_wrong_organization_is_a_clear_error_without_the_key(host, inputs_of):
     with pytest.raises(ProviderError) as caught:
         host.create(reg.urn, checked.inputs)
     assert "not found" in str(caught.value) and KEY not in str(caught.value)
+
+
+# --- events Bird documents, filter keys judged with unknown values, desired_status ----------------------------------
+
+
+@pytest.mark.parametrize("event", ["sms.inbond", "channel.deleted", "sms", "SMS.inbound"])
+def test_an_event_bird_does_not_document_for_channels_fails_check_listing_them(host, double, inputs_of, event):
+    failures = host.check(hook(inputs_of, event=event).urn, hook(inputs_of, event=event).inputs).failures
+    assert [p for p, _ in failures] == ["event"]
+    assert "channel.created, channel.updated, or <platform>.inbound" in failures[0][1]
+    assert "allow_unlisted_event=True" in failures[0][1]
+    assert double.seen == []
+
+
+@pytest.mark.parametrize("event", ["sms.inbound", "voice.outbound", "whatsapp.interaction", "channel.created"])
+def test_documented_channel_events_pass(host, inputs_of, event):
+    reg = hook(inputs_of, event=event)
+    assert host.check(reg.urn, reg.inputs).failures == []
+
+
+def test_allow_unlisted_event_lets_a_newer_event_through_and_services_without_a_list_are_not_judged(host, inputs_of):
+    reg = hook(inputs_of, event="sms.delivered", allow_unlisted_event=True)
+    assert host.check(reg.urn, reg.inputs).failures == []
+    reg = hook(inputs_of, service="numbers", event="number.anything")
+    assert host.check(reg.urn, reg.inputs).failures == []
+
+
+def test_a_filter_key_the_service_refuses_fails_at_preview_while_its_value_is_unknown(host, double, inputs_of):
+    reg = hook(inputs_of, service="templates", event="template.updated")
+    filters = [{"key": "channelId", "value": UNKNOWN}, {"key": "platformId", "value": UNKNOWN}]
+    failures = host.check(reg.urn, dict(reg.inputs, event_filters=filters)).failures
+    assert [p for p, _ in failures] == ["event_filters[0].key"] and "allowed: platformId" in failures[0][1]
+    assert double.seen == []
+
+
+def test_desired_status_is_set_with_patch_after_the_create_and_updated_in_place(host, double, inputs_of):
+    url = f"https://hooks.example.com/{uuid.uuid4()}"
+    reg = hook(inputs_of, url=url, desired_status="inactive")
+    _checked, made = created(host, reg)
+    assert made.outs["status"] == "inactive" and made.outs["desired_status"] == "inactive"
+    post = double.calls("POST")[-1]
+    assert "status" not in post.body  # Bird's create request has no status field
+    assert double.calls("PATCH")[-1].body == {"status": "inactive"}
+    news = host.check(reg.urn, dict(reg.inputs, desired_status="active")).inputs
+    diff = host.diff(reg.urn, made.id, made.outs, news)
+    assert diff.changes and diff.replaces == []
+    updated = host.update(reg.urn, made.id, made.outs, news)
+    assert updated["status"] == "active" and double.calls("PATCH")[-1].body == {"status": "active"}
+
+
+def test_an_unset_desired_status_is_no_opinion_refresh_and_diff_leave_bird_alone(host, double, inputs_of):
+    reg = hook(inputs_of, url=f"https://hooks.example.com/{uuid.uuid4()}")
+    checked, made = created(host, reg)
+    with double.lock:  # Bird deactivates it (its URL kept failing)
+        double.subscriptions[made.id]["status"] = "inactive"
+    read = host.read(reg.urn, made.id, properties=made.outs)
+    assert read.outs["status"] == "inactive" and read.outs.get("desired_status") is None
+    assert host.diff(reg.urn, made.id, read.outs, checked.inputs).changes == "none"
