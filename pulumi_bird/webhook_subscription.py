@@ -19,9 +19,12 @@ from .provider.base import (
     BirdProvider,
     default_from_config,
     is_lookup,
+    note_checked,
+    note_refreshed,
     read_existing,
     refuse_adopting_the_replaced,
     registration,
+    stored_key_explained,
 )
 from .provider.checks import Checker, is_unknown
 from .provider.schema import Property, Schema, document
@@ -137,6 +140,7 @@ class WebhookSubscriptionProvider(BirdProvider):
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate offline; never raises, never calls Bird. Fills in organization and workspace ids."""
+        note_checked(news)
         inputs = dict(news) if isinstance(news, dict) else {}
         checker = Checker(inputs, SCHEMA.names)
         try:
@@ -170,7 +174,7 @@ class WebhookSubscriptionProvider(BirdProvider):
             return DiffResult(changes=False)
         removed = [k for k in NOT_REMOVABLE if k in changed and olds.get(k) is not None and news.get(k) is None]
         replaces = [k for k in changed if k in SCHEMA.replacing] + removed
-        refuse_adopting_the_replaced(id_, news, replaces, "webhook subscription")
+        refuse_adopting_the_replaced(id_, olds, news, replaces, "webhook subscription", SCHEMA.secrets)
         # Replacements create the new subscription first, so no event is missed, except when only the signing key
         # goes: the new one would then look exactly like the old one (Bird never shows keys), which a create
         # refuses to make beside it. That one deletes first.
@@ -198,7 +202,7 @@ class WebhookSubscriptionProvider(BirdProvider):
 
         settings = config.current_settings()
         org, ws = config.scope_of(props, settings, f"webhook subscription {id_}", "organization_id", "workspace_id")
-        with config.make_client(settings) as client:
+        with config.make_client(settings) as client, stored_key_explained(f"reading webhook subscription {id_}"):
             subscription = client.find_webhook_subscription(org, ws, id_)
         if subscription is None:
             if is_lookup(props):  # get(): the engine would hand the program a resource with every output empty
@@ -217,6 +221,8 @@ class WebhookSubscriptionProvider(BirdProvider):
             "workspace_id": subscription.workspace_id or ws,
             **{k: props.get(k) for k in SCHEMA.create_only if props.get(k) is not None},
         }
+        if not is_lookup(props):
+            note_refreshed(id_)
         return ReadResult(id_, {**inputs, **subscription_outputs(subscription)}, inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -245,7 +251,7 @@ class WebhookSubscriptionProvider(BirdProvider):
 
         settings = config.current_settings()
         org, ws = config.scope_of(props, settings, f"webhook subscription {id_}", "organization_id", "workspace_id")
-        with config.make_client(settings) as client:
+        with config.make_client(settings) as client, stored_key_explained(f"deleting webhook subscription {id_}"):
             delete_subscription_if_present(client, org, ws, id_)
 
 

@@ -3,7 +3,9 @@ its scope (workspace, organization) and to ``adopt_id``."""
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Optional, TypeVar
+import threading
+from contextlib import contextmanager
+from typing import Any, Iterable, Iterator, Mapping, Optional, TypeVar
 
 import pulumi
 from pulumi.dynamic import Resource, ResourceProvider
@@ -87,11 +89,79 @@ def default_from_config(checker: Checker, inputs: dict[str, Any], prop: str, key
     checker.uuid(prop)
 
 
-def refuse_adopting_the_replaced(id_: str, news: Mapping[str, Any], replaces: list[str], what: str) -> None:
+# --- telling refresh's Diff from up's ----------------------------------------------------------------------
+# The engine runs our Diff in two commands, with the same shapes:
+# - `pulumi up` (step_generator.go continueStepsFromRefresh, then diffResource): Check(olds = old inputs, news =
+#   program inputs) first, then Diff(olds = old outputs, news = the checked inputs). An error stops the up before
+#   any step runs (the preview runs the same Check and Diff).
+# - `pulumi refresh` and the refresh steps of `up --refresh` (step.go RefreshStep.Apply): Read, then at once
+#   Diff(olds = the outputs Read returned, news = the *old* inputs) on the same provider, only to display the
+#   drift; no Check runs in between. A Diff error there fails the refresh.
+# After a refresh, the up's Diff receives the same olds and, for an unchanged program, the same news as the
+# refresh's Diff did, so the values cannot tell them apart; the order of the calls can. A Read of an id leaves a
+# mark; the next Diff of that id finds it (a refresh's Diff); a Check for that id (an up's) wipes it first.
+_refreshed: set[str] = set()
+_refreshed_lock = threading.Lock()
+
+
+def note_refreshed(id_: str) -> None:
+    """``read`` found ``id_`` for a refresh: the Diff the engine runs next for it is the refresh's."""
+    with _refreshed_lock:
+        _refreshed.add(id_)
+
+
+def note_checked(news: Any) -> None:
+    """``check`` ran for an up: a Diff of the object ``adopt_id`` names is now the up's, not a refresh's."""
+    adopt_id = news.get("adopt_id") if isinstance(news, dict) else None
+    if isinstance(adopt_id, str):
+        with _refreshed_lock:
+            _refreshed.discard(adopt_id)
+
+
+def _diff_follows_refresh(id_: str) -> bool:
+    with _refreshed_lock:
+        found = id_ in _refreshed
+        _refreshed.discard(id_)
+        return found
+
+
+def refuse_adopting_the_replaced(
+    id_: str, olds: Mapping[str, Any], news: Mapping[str, Any], replaces: list[str], what: str,
+    secrets: Iterable[str] = (),
+) -> None:
     """A replacement while ``adopt_id`` still names the object being replaced would adopt (or find deleted) the
-    very object it replaces: stop, as the engine stops a leftover ``import_``."""
-    if replaces and news.get("adopt_id") == id_:
-        raise ValueError(
-            f"{what} {id_} must be replaced (changed: {', '.join(replaces)}), but adopt_id still names it: "
-            f"remove adopt_id from the program (it is only needed for the first deployment), then run again"
-        )
+    very object it replaces: stop the up before anything is deleted, as the engine stops a leftover ``import_``.
+    A refresh's Diff (which only shows the drift, and whose news are the old inputs) never fails for it."""
+    if not replaces or news.get("adopt_id") != id_ or _diff_follows_refresh(id_):
+        return
+    hidden = set(secrets)
+    changes = ", ".join(key if key in hidden else f"{key} {olds.get(key)!r} -> {news.get(key)!r}" for key in replaces)
+    raise ValueError(
+        f"{what} {id_} must be replaced ({changes}), but adopt_id still names it: the replacement would delete it "
+        f"and then find nothing to adopt. To keep it, declare its current values in the program; to replace it, "
+        f"remove adopt_id (it is only needed for the first deployment). Then run again"
+    )
+
+
+# --- an access key refused where the stored configuration is used -------------------------------------------
+
+
+@contextmanager
+def stored_key_explained(doing: str) -> Iterator[None]:
+    """Say why Bird may refuse the key (401/403) ``doing`` a read or delete, which never succeeds then.
+
+    `pulumi refresh` and `pulumi destroy` do not run the program: the engine configures the provider from its
+    inputs stored in the state, i.e. the stack config of the last `pulumi up` (pkg/engine/refresh.go, destroy.go;
+    deploy/deployment.go EnsureProvider; pulumi/pulumi#18756 reverted using today's config), so a rotated key is
+    not seen until an up or a `--run-program` run."""
+    from ..api.errors import AuthenticationError
+
+    try:
+        yield
+    except AuthenticationError as exc:
+        raise exc.with_summary(
+            f"Bird refused the access key ({exc.status}) {doing}, so nothing was changed. `pulumi refresh` and "
+            f"`pulumi destroy` use the configuration stored by the last `pulumi up`: if bird:accessKey was rotated "
+            f"since, run `pulumi up` first, or `pulumi destroy --run-program` / `pulumi refresh --run-program`; "
+            f"otherwise check bird:accessKey / BIRD_ACCESS_KEY"
+        ) from None

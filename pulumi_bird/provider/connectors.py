@@ -20,9 +20,12 @@ from .base import (
     BirdProvider,
     default_from_config,
     is_lookup,
+    note_checked,
+    note_refreshed,
     read_existing,
     refuse_adopting_the_replaced,
     registration,
+    stored_key_explained,
 )
 from .checks import Checker, is_unknown
 from .schema import Property, Schema
@@ -173,6 +176,7 @@ class ConnectorBackedProvider(BirdProvider):
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate offline; never raises, never calls Bird. Fills in workspace_id and ready_timeout."""
+        note_checked(news)
         inputs = dict(news) if isinstance(news, dict) else {}
         checker = Checker(inputs, self.schema.names)
         try:
@@ -193,7 +197,7 @@ class ConnectorBackedProvider(BirdProvider):
         replaces = [k for k in changed if k in schema.replacing]
         if not changed:
             return DiffResult(changes=False)
-        refuse_adopting_the_replaced(id_, news, replaces, "connector")
+        refuse_adopting_the_replaced(id_, olds, news, replaces, "connector", schema.secrets)
         return DiffResult(changes=True, replaces=replaces, delete_before_replace=True if replaces else None)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -251,7 +255,7 @@ class ConnectorBackedProvider(BirdProvider):
         settings = config.current_settings()
         (workspace_id,) = config.scope_of(props, settings, f"connector {id_}", "workspace_id")
         lookup = is_lookup(props)
-        with config.make_client(settings) as client:
+        with config.make_client(settings) as client, stored_key_explained(f"reading connector {id_}"):
             connector = client.find_connector(workspace_id, id_)
             status = find_connector_status(client, workspace_id, id_) if connector else None
         if connector is None:
@@ -270,6 +274,8 @@ class ConnectorBackedProvider(BirdProvider):
             **{k: props.get(k) for k in self.schema.create_only if props.get(k) is not None},
         }
         template = inputs.get("connector_template_ref") or self.template_ref
+        if not lookup:
+            note_refreshed(id_)
         return ReadResult(id_, {**inputs, **connector_outputs(connector, status, template)}, inputs)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -281,7 +287,7 @@ class ConnectorBackedProvider(BirdProvider):
 
         settings = config.current_settings()
         (workspace_id,) = config.scope_of(props, settings, f"connector {id_}", "workspace_id")
-        with config.make_client(settings) as client:
+        with config.make_client(settings) as client, stored_key_explained(f"deleting connector {id_}"):
             delete_connector_if_present(client, workspace_id, id_)
 
     def _inputs(self, props: Mapping[str, Any]) -> dict[str, Any]:
