@@ -37,6 +37,14 @@ class BirdProvider(ResourceProvider):
 LOOKUP_MARKER = "__bird_lookup"
 
 
+# Registered by a resource beside its inputs: its own Pulumi name. The engine puts the URN in every request, but the
+# SDK's dynamic host hands a provider only the properties (pulumi/dynamic/__main__.py Create), so a 409 on a phone
+# number could not otherwise name the sibling resource that holds it. Keys starting with "__" are internal: the
+# engine passes them to the provider and leaves them out of every diff it shows (sdk/go/common/resource/
+# properties.go IsInternalPropertyKey). Our diffs compare only declared inputs, so it never causes a change.
+RESOURCE_NAME_KEY = "__bird_resource"
+
+
 def is_lookup(props: Any) -> bool:
     """Whether ``read`` serves a ``get()`` rather than a refresh."""
     return isinstance(props, dict) and props.get(LOOKUP_MARKER) is True

@@ -17,6 +17,7 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 from ..api.values import CHANNEL_MESSAGE_TYPES, SMS_TEMPLATE, VOICE_TEMPLATE, is_uuid
 from . import config
 from .base import (
+    RESOURCE_NAME_KEY,
     BirdProvider,
     default_from_config,
     is_lookup,
@@ -215,6 +216,8 @@ class ConnectorBackedProvider(BirdProvider):
                 request,
                 guard_existing=self.template_ref is None,  # phone number channels: Bird's 409 guards the number
                 allow_identical=bool(inputs.get("allow_identical")),
+                resource=props.get(RESOURCE_NAME_KEY),
+                release_timeout=float(inputs["ready_timeout"]),  # a number this process released: Bird may lag
             )
             try:
                 status = wait_connector_ready(client, workspace_id, connector.id, float(inputs["ready_timeout"]))
@@ -283,12 +286,15 @@ class ConnectorBackedProvider(BirdProvider):
         return UpdateResult({**olds, **self._inputs(news)})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        from ..api.connectors import delete_connector_if_present
+        from ..api.connectors import delete_connector_if_present, note_number_released
 
         settings = config.current_settings()
         (workspace_id,) = config.scope_of(props, settings, f"connector {id_}", "workspace_id")
         with config.make_client(settings) as client, stored_key_explained(f"deleting connector {id_}"):
             delete_connector_if_present(client, workspace_id, id_)
+        template = props.get("connector_template_ref") or self.template_ref
+        number = props.get("phone_number_id") or (props.get("arguments") or {}).get("phoneNumberId") or props.get("number_id")
+        note_number_released(workspace_id, template, number, id_)
 
     def _inputs(self, props: Mapping[str, Any]) -> dict[str, Any]:
         return {k: props.get(k) for k in self.schema.names}
@@ -348,6 +354,7 @@ class ConnectorResource(pulumi.dynamic.Resource):
         props, options = registration(provider.schema, values, COMPUTED_OUTPUTS, opts)
         if props.get("name") is None:
             props["name"] = resource_name
+        props[RESOURCE_NAME_KEY] = resource_name
         super().__init__(provider, resource_name, props, options)
 
     @classmethod
