@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
-from typing import Iterator
+from typing import Iterator, Optional
 
 import pytest
 
@@ -23,7 +23,7 @@ from pulumi_bird.api import connectors as api_connectors
 from pulumi_bird.api.client import BirdClient
 from pulumi_bird.api.errors import ConflictError
 from pulumi_bird.api.models import CreateConnectorRequest
-from pulumi_bird.api.pacing import GetBudget, GetPacer
+from pulumi_bird.api.pacing import GetBudget, GetPacer, Slot
 from pulumi_bird.emulator import DEFAULT_WORKSPACE_ID, BirdEmulator
 from pulumi_bird.emulator.backend import Conflict
 from pulumi_bird.testing import ProgramError, destroy, run_program
@@ -54,19 +54,20 @@ class CountingBudget(GetBudget):
     def __init__(self, clock: FakeClock) -> None:
         super().__init__(clock=clock, sleep=clock.sleep)
         self.acquired = 0
+        self._counting: dict[str, GetPacer] = {}
 
     def for_workspace(self, workspace_id: str) -> GetPacer:
-        pacer = super().for_workspace(workspace_id)
         budget = self
-        original = GetPacer.acquire
 
         class Counting(GetPacer):
-            def acquire(self, priority=None):  # type: ignore[no-untyped-def]
+            def acquire(self, priority: Optional[float] = None) -> Slot:
                 budget.acquired += 1
-                return original(self, priority)
+                return super().acquire(priority)
 
-        pacer.__class__ = Counting
-        return pacer
+        if workspace_id not in self._counting:
+            self._counting[workspace_id] = Counting(self.per_second, window=self.window, clock=self.clock,
+                                                    sleep=self.sleep)
+        return self._counting[workspace_id]
 
 
 def request_for(number: str, name: str = "sms") -> CreateConnectorRequest:
