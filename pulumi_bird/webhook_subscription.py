@@ -166,7 +166,7 @@ class WebhookSubscriptionProvider(BirdProvider):
         org, ws = scope
         return client.find_webhook_subscription(org, ws, id_)
 
-    def post(self, client: Any, scope: Sequence[str], inputs: dict[str, Any]) -> Any:
+    def post(self, client: Any, scope: Sequence[str], inputs: dict[str, Any], resource: Optional[str]) -> Any:
         from .api.models import CreateWebhookSubscriptionRequest
         from .api.webhooks import create_subscription_resolving
 

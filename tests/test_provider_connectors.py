@@ -11,7 +11,7 @@ from pulumi.runtime.rpc import UNKNOWN
 from bird_double import KEY, WS
 from openapi_schema import validate_named
 from pulumi_bird import Connector, SmsChannel, VoiceChannel
-from pulumi_bird.testing.host import ProviderError
+from pulumi_bird.testing.host import ProviderError, ProviderHost
 
 
 def number() -> str:
@@ -183,10 +183,12 @@ def test_readiness_timeout_rolls_back(host, double, inputs_of):
 def test_number_in_use_names_the_connector_that_holds_it(host, double, inputs_of):
     pn = number()
     _, first = create(host, sms(inputs_of, phone_number_id=pn))
-    reg = sms(inputs_of, phone_number_id=pn)
-    with pytest.raises(ProviderError) as caught:
-        host.create(reg.urn, host.check(reg.urn, reg.inputs).inputs)
-    assert f"adopt_id={first.id!r}" in str(caught.value)
+    double.connectors[first.id]["name"] = "made-elsewhere"
+    with ProviderHost(config=double.config()) as other_run:  # a later `pulumi up`: another process
+        reg = sms(inputs_of, phone_number_id=pn)
+        with pytest.raises(ProviderError) as caught:
+            other_run.create(reg.urn, other_run.check(reg.urn, reg.inputs).inputs)
+    assert f"adopt_id={first.id!r}" in str(caught.value) and "'made-elsewhere'" in str(caught.value)
 
 
 # --- read --------------------------------------------------------------------------------------------------

@@ -4,15 +4,17 @@ VoiceChannel (in the manner of terraform-provider-aws's find/status/wait functio
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from . import errors
 from .client import BirdClient
 from .create import SNAPSHOTS, create_exactly_once, identity_key, newest_first_since
 from .models import Connector, ConnectorStatus, CreateConnectorRequest
-from .readiness import ReadinessScheduler, Turn, poll_interval, scheduler_for  # noqa: F401 (poll_interval: re-export)
+from .readiness import ReadinessScheduler, Turn, poll_interval, scheduler_for
 from .values import iso
 
 log: logging.Logger = logging.getLogger(__name__)
@@ -166,6 +168,103 @@ def number_holder(client: BirdClient, workspace_id: str, request: CreateConnecto
     return None
 
 
+# --- phone numbers: what this process knows better than Bird's 409 ---------------------------------------------
+# A number carries one connector of a template, so a second POST for it is a 409. This process can tell two of
+# those apart from a foreign holder: the holder is the connector a sibling resource of this deployment created
+# (name that resource: adopting it would be the wrong fix), or the number's connector was deleted by this
+# process moments ago, as a delete-before-replace does, and Bird is still releasing the number in the
+# background (its stages deprovisioning and deprovisioned): wait for it.
+
+# How long explaining a 409 waits for a sibling's POST on the same number to be answered (the client's read
+# timeout: the POST is answered, or failed, by then).
+SIBLING_ANSWER_SECONDS = 30.0
+# A hard stop for the POSTs on a number being released, whatever the clock says (ready_timeout ends it far sooner:
+# attempts are spaced like readiness polls, 0.5-4.5 s apart).
+MAX_RELEASE_ATTEMPTS = 1_000
+# A deletion this old no longer explains a 409: a delete-before-replace creates right after its delete, and even a
+# large `pulumi up` reaches the create within minutes.
+RELEASE_MEMORY_SECONDS = 900.0
+
+NumberKey = tuple[str, str, str]  # (workspace, template ref, phone number id)
+
+
+class NumberNotReleasedError(errors.ConflictError):
+    """409 on a phone number whose connector this process deleted: Bird has not released the number yet."""
+
+
+class Claim:
+    """One create of this process on a phone number: the resource it is for, and its connector once it has one."""
+
+    def __init__(self, resource: Optional[str]) -> None:
+        self.resource = resource
+        self.connector_id: Optional[str] = None
+        self.answered = threading.Event()  # clear while one of its POSTs is on its way
+        self.answered.set()
+
+
+class NumberLedger:
+    """Process-wide, per phone number: the creates of this process on it, and the connectors it deleted from it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._claims: dict[NumberKey, list[Claim]] = {}
+        self._released: dict[NumberKey, dict[str, float]] = {}  # connector id -> when it was deleted (monotonic)
+
+    @contextmanager
+    def claim(self, key: Optional[NumberKey], resource: Optional[str]) -> Iterator[Claim]:
+        """A create on ``key``'s number for ``resource``; kept while it holds a connector, so siblings can name it."""
+        claim = Claim(resource)
+        if key is None:
+            yield claim
+            return
+        with self._lock:
+            self._claims.setdefault(key, []).append(claim)
+        try:
+            yield claim
+        finally:
+            claim.answered.set()
+            if claim.connector_id is None:
+                with self._lock:
+                    self._claims[key].remove(claim)
+
+    def sibling_holding(self, key: NumberKey, holder_id: Optional[str], me: Claim, wait: float) -> Optional[Claim]:
+        """The sibling create that holds the number (its connector is ``holder_id``; any sibling's when Bird's list
+        did not show the holder), after waiting up to ``wait`` seconds for siblings' POSTs on their way."""
+        with self._lock:
+            others = [c for c in self._claims.get(key, []) if c is not me]
+        deadline = time.monotonic() + wait
+        for other in others:
+            other.answered.wait(max(0.0, deadline - time.monotonic()))
+            if other.connector_id is not None and holder_id in (None, other.connector_id):
+                return other
+        return None
+
+    def note_deleted(self, key: NumberKey, connector_id: str) -> None:
+        with self._lock:
+            self._released.setdefault(key, {})[connector_id] = time.monotonic()
+            self._claims[key] = [c for c in self._claims.get(key, []) if c.connector_id != connector_id]
+
+    def deleted(self, key: NumberKey) -> frozenset[str]:
+        """The connectors this process deleted from the number lately (within RELEASE_MEMORY_SECONDS)."""
+        since = time.monotonic() - RELEASE_MEMORY_SECONDS
+        with self._lock:
+            return frozenset(cid for cid, at in self._released.get(key, {}).items() if at >= since)
+
+
+NUMBERS = NumberLedger()
+
+
+def number_key(workspace_id: str, template_ref: Optional[str], number_id: Any) -> Optional[NumberKey]:
+    return (workspace_id, template_ref, number_id) if template_ref and isinstance(number_id, str) and number_id else None
+
+
+def note_number_released(workspace_id: str, template_ref: Optional[str], number_id: Any, connector_id: str) -> None:
+    """This process deleted ``connector_id``, which held ``number_id``: a 409 on the number may follow for a while."""
+    key = number_key(workspace_id, template_ref, number_id)
+    if key is not None:
+        NUMBERS.note_deleted(key, connector_id)
+
+
 def create_connector_resolving(
     client: BirdClient,
     workspace_id: str,
@@ -173,36 +272,100 @@ def create_connector_resolving(
     *,
     guard_existing: bool = True,
     allow_identical: bool = False,
+    resource: Optional[str] = None,
+    release_timeout: float = 0.0,
 ) -> Connector:
     """POST a connector so that one resource ends with exactly one connector, or none and an error naming what
     is left (see :mod:`pulumi_bird.api.create`).
 
     ``guard_existing``: look for an identical connector before the POST (an interrupted run's leftover). Phone
     number channels skip it: Bird's 409 guards their number, and they make no call before their POST. A 409
-    names the connector that holds the number when it can be found.
+    names what holds the number: ``resource`` names this create to its siblings. A 409 on a number whose
+    connector this process deleted is retried for up to ``release_timeout`` seconds, each attempt taking a turn
+    in the workspace's GET budget like a readiness poll.
     """
+    key = number_key(workspace_id, request.connector_template_ref, (request.arguments or {}).get("phoneNumberId"))
+    with NUMBERS.claim(key, resource) as claim:
+        started = client.now()
+        for _ in range(MAX_RELEASE_ATTEMPTS):
+            try:
+                connector = _create_once(client, workspace_id, request, claim, guard_existing, allow_identical)
+            except NumberNotReleasedError as exc:
+                waited = client.now() - started
+                if waited >= release_timeout:
+                    raise _gave_up(exc, key, waited, NUMBERS.deleted(key) if key else frozenset()) from None
+                _take_turn(client, workspace_id, min(started + release_timeout, client.now() + poll_interval(waited)))
+                continue
+            claim.connector_id = connector.id
+            return connector
+    raise errors.ConflictError(f"gave up creating connector {request.name!r} after {MAX_RELEASE_ATTEMPTS} attempts")
+
+
+def _create_once(
+    client: BirdClient, workspace_id: str, request: CreateConnectorRequest, claim: Claim, guard: bool, identical: bool
+) -> Connector:
+    def post() -> Connector:
+        claim.answered.clear()
+        try:
+            connector = client.create_connector(workspace_id, request)
+            claim.connector_id = connector.id
+            return connector
+        finally:
+            claim.answered.set()
+
     return create_exactly_once(
         identity=connector_identity(client, workspace_id, request),
         what=f"connector {request.name!r}",
-        post=lambda: client.create_connector(workspace_id, request),
+        post=post,
         recent_like=lambda since: connectors_like_since(client, workspace_id, request, since),
         delete=lambda c: delete_connector_if_present(client, workspace_id, c.id),
-        existing_like=(lambda: connectors_like_before(client, workspace_id, request)) if guard_existing else None,
-        allow_identical=allow_identical,
-        explain_conflict=lambda exc: _explain_conflict(client, workspace_id, request, exc),
+        existing_like=(lambda: connectors_like_before(client, workspace_id, request)) if guard else None,
+        allow_identical=identical,
+        explain_conflict=lambda exc: _explain_conflict(client, workspace_id, request, exc, claim),
         retry=client,
     )
 
 
+def _take_turn(client: BirdClient, workspace_id: str, due: float) -> None:
+    """Wait until ``due``, then for a slot of the workspace's GET budget (priority: when the attempt became due)."""
+    client.pause(max(0.0, due - client.now()))
+    pacer = client.pacer(workspace_id)
+    if pacer is not None:
+        pacer.acquire(due).done()
+
+
+def _gave_up(exc: errors.BirdError, key: Optional[NumberKey], waited: float, deleted: frozenset[str]) -> errors.BirdError:
+    number = key[2] if key else "?"
+    return exc.with_summary(
+        f"phone number {number} is still taken on Bird: this deployment deleted its connector "
+        f"{', '.join(sorted(deleted))} and waited {waited:.0f}s for Bird to release the number. The old channel is "
+        f"gone and no new one was created: run `pulumi up` again once Bird has released it, or raise ready_timeout"
+    )
+
+
 def _explain_conflict(
-    client: BirdClient, workspace_id: str, request: CreateConnectorRequest, exc: errors.ConflictError
+    client: BirdClient, workspace_id: str, request: CreateConnectorRequest, exc: errors.ConflictError, claim: Claim
 ) -> errors.BirdError:
     number_id = (request.arguments or {}).get("phoneNumberId")
+    key = number_key(workspace_id, request.connector_template_ref, number_id)
     try:
         holder = number_holder(client, workspace_id, request)
     except errors.BirdError:
         holder = None
-    if holder is not None:
+    sibling = NUMBERS.sibling_holding(key, holder.id if holder else None, claim, SIBLING_ANSWER_SECONDS) if key else None
+    deleted = NUMBERS.deleted(key) if key else frozenset()
+    if sibling is not None:
+        what = (
+            f"phone number {number_id} is already used by resource {sibling.resource or '?'!r} of this stack "
+            f"(connector {sibling.connector_id}): a number carries one {request.connector_template_ref} connector, "
+            f"so give each channel its own number"
+        )
+    elif deleted and (holder is None or holder.id in deleted):
+        return NumberNotReleasedError(
+            f"phone number {number_id} is still being released", method=exc.method, url=exc.url, status=exc.status,
+            code=exc.code, bird_message=exc.bird_message, details=exc.details, request_id=exc.request_id,
+        )
+    elif holder is not None:
         what = (
             f"phone number {number_id} already carries connector {holder.id} ({holder.name!r}, "
             f"{holder.connector_template_ref}). Adopt it with adopt_id={holder.id!r}, or delete it first"

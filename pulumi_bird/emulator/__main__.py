@@ -1,6 +1,6 @@
 """Run the Bird emulator from a shell: prints its base URL on stdout once listening, stops on SIGINT/SIGTERM.
 
-    python -m pulumi_bird.emulator --port 0 --access-key KEY --provision-seconds 0.5 --rate-limits
+    python -m pulumi_bird.emulator --port 0 --access-key KEY --provision-seconds 0.5 --release-seconds 3 --rate-limits
 """
 
 from __future__ import annotations
@@ -69,6 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="instead of a time: a new channel answers 'provisioning' to its first N status reads, then is active",
     )
     parser.add_argument(
+        "--release-seconds",
+        type=float,
+        default=0.0,
+        help="seconds a deleted connector's phone number stays taken, as while Bird deprovisions it: a new "
+        "connector on it gets 409 until then (default 0)",
+    )
+    parser.add_argument(
         "--workspace-id", default=DEFAULT_WORKSPACE_ID, help=f"the workspace the emulator knows (default {DEFAULT_WORKSPACE_ID})"
     )
     parser.add_argument(
@@ -128,6 +135,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         parser.error(f"--host {args.host} is not a loopback address; pass --allow-remote to serve it anyway")
     if args.provision_seconds < 0:
         parser.error("--provision-seconds must not be negative")
+    if args.release_seconds < 0:
+        parser.error("--release-seconds must not be negative")
     # Block the stop signals before any thread starts, so that threads inherit the mask and only
     # wait_for_stop_signal() sees them: no handler runs at an awkward moment.
     _block(STOP_SIGNALS)
@@ -140,6 +149,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         organization_id=args.organization_id,
         rate_limits=rate_limits_from(args),
         provision_reads=args.provision_reads,
+        release_seconds=args.release_seconds,
     )
     with emulator:
         print(emulator.url, flush=True)

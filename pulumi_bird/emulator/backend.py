@@ -313,6 +313,7 @@ class BirdBackend:
         clock: Callable[[], float] = time.monotonic,
         region: str = DEFAULT_REGION,
         provision_reads: Optional[int] = None,
+        release_seconds: float = 0.0,
     ) -> None:
         self._lock = threading.RLock()
         self._clock = clock
@@ -323,7 +324,10 @@ class BirdBackend:
         self._webhooks: Dict[str, Dict[str, WebhookRecord]] = {}
         self._channel_failures: Dict[str, str] = {}
         self._number_provision_seconds: Dict[str, float] = {}
+        # (workspace, template ref, number id) -> the clock at which a deleted connector's number is free again
+        self._releasing: Dict[Tuple[str, str, str], float] = {}
         self.provision_seconds = provision_seconds
+        self.release_seconds = release_seconds
         self.provision_reads = provision_reads
         self.add_workspace(workspace_id, organization_id)
 
@@ -337,6 +341,16 @@ class BirdBackend:
     @provision_seconds.setter
     def provision_seconds(self, seconds: float) -> None:
         self._provision_seconds = _non_negative(seconds, "provision_seconds")
+
+    @property
+    def release_seconds(self) -> float:
+        """Seconds a deleted connector's phone number stays taken (Bird deprovisions in the background): a new
+        connector of the same template on it gets 409 until then. Applies to deletes after a change."""
+        return self._release_seconds
+
+    @release_seconds.setter
+    def release_seconds(self, seconds: float) -> None:
+        self._release_seconds = _non_negative(seconds, "release_seconds")
 
     @property
     def provision_reads(self) -> Optional[int]:
@@ -374,10 +388,11 @@ class BirdBackend:
                 self._number_provision_seconds[phone_number_id] = _non_negative(seconds, "seconds")
 
     def clear_overrides(self) -> None:
-        """Forget every channel failure and per-number provisioning time."""
+        """Forget every channel failure, per-number provisioning time and number still being released."""
         with self._lock:
             self._channel_failures.clear()
             self._number_provision_seconds.clear()
+            self._releasing.clear()
 
     # -- lookups ------------------------------------------------------------------------------------------
 
@@ -416,7 +431,10 @@ class BirdBackend:
         number_id = _phone_number_argument(arguments)
         with self._lock:
             self.require_workspace(workspace_id)
-            if number_id is not None and self._number_holder(workspace_id, template, number_id) is not None:
+            if number_id is not None and (
+                self._number_holder(workspace_id, template, number_id) is not None
+                or self._releasing.get((workspace_id, template.ref, number_id), -1.0) > self._clock()
+            ):
                 raise Conflict(f"a {template.ref} connector already exists for this phone number")
             record = ConnectorRecord(
                 id=str(uuid.uuid4()),
@@ -485,10 +503,14 @@ class BirdBackend:
             return [self._render_connector(r) for r in records]
 
     def delete_connector(self, workspace_id: str, connector_id: str) -> None:
-        """Delete a connector and its channel, freeing its number; 404 when missing."""
+        """Delete a connector and its channel; its number is free again after ``release_seconds``; 404 when
+        missing."""
         with self._lock:
             record = self._find_connector(workspace_id, connector_id)
             del self._connectors[workspace_id][record.id]
+            if record.phone_number_id is not None and self._release_seconds > 0:
+                key = (workspace_id, record.template.ref, record.phone_number_id)
+                self._releasing[key] = self._clock() + self._release_seconds
 
     def _provisioned(self, record: ConnectorRecord) -> bool:
         if record.provision_reads is not None:

@@ -139,6 +139,8 @@ class BirdEmulator:
     - ``provision_seconds``: how long new channels stay in provisioning (settable at any time);
       ``provision_reads``: None, or how many status reads a new channel answers ``provisioning`` before
       it is active (moto style; overrides the clock).
+    - ``release_seconds``: how long a deleted connector's phone number stays taken, as while Bird
+      deprovisions it (default 0: free at once); a connector of the same template on it gets 409 until then.
     - ``rate_limits``: None (the default: nothing is refused), or a :class:`RateLimits` enforced per
       workspace over a sliding second; assign ``True`` for Bird's 50 GET / 500 POST per second.
     - ``rate_stats(workspace_id)`` / ``reset_rate_stats()``: :class:`RateStats`, counted whether limits
@@ -163,6 +165,7 @@ class BirdEmulator:
         max_recorded_requests: int = DEFAULT_MAX_RECORDED_REQUESTS,
         fault_seed: Optional[int] = None,
         clock: Callable[[], float] = time.monotonic,
+        release_seconds: float = 0.0,
     ) -> None:
         if not access_key:
             raise ValueError("access_key must not be empty")
@@ -174,7 +177,8 @@ class BirdEmulator:
         self.workspace_id = workspace_id
         self.organization_id = organization_id
         self.backend: BirdBackend = BirdBackend(
-            provision_seconds, workspace_id, organization_id, clock=clock, provision_reads=provision_reads
+            provision_seconds, workspace_id, organization_id, clock=clock, provision_reads=provision_reads,
+            release_seconds=release_seconds,
         )
         self.faults: Faults = Faults(self.backend, seed=fault_seed)
         self.rate_limits = rate_limits  # type: ignore[assignment] # the setter takes True too
@@ -233,6 +237,15 @@ class BirdEmulator:
     @provision_seconds.setter
     def provision_seconds(self, seconds: float) -> None:
         self.backend.provision_seconds = seconds
+
+    @property
+    def release_seconds(self) -> float:
+        """Seconds a deleted connector's phone number stays taken; applies to deletes after a change."""
+        return self.backend.release_seconds
+
+    @release_seconds.setter
+    def release_seconds(self, seconds: float) -> None:
+        self.backend.release_seconds = seconds
 
     @property
     def provision_reads(self) -> Optional[int]:

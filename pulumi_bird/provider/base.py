@@ -10,7 +10,9 @@ computed properties.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Iterable, Mapping, Optional, Sequence, TypeVar
+import threading
+from contextlib import contextmanager
+from typing import Any, ClassVar, Iterable, Iterator, Mapping, Optional, Sequence, TypeVar
 
 import pulumi
 from pulumi.dynamic import (
@@ -81,8 +83,9 @@ class BirdProvider(ResourceProvider):
         """Bird's object, or None when Bird says there is none."""
         raise NotImplementedError
 
-    def post(self, client: Any, scope: Sequence[str], inputs: dict[str, Any]) -> Any:
-        """Create the object (exactly once) and return Bird's object."""
+    def post(self, client: Any, scope: Sequence[str], inputs: dict[str, Any], resource: Optional[str]) -> Any:
+        """Create the object (exactly once) and return Bird's object; ``resource``: the resource's Pulumi name,
+        when it registered one (:data:`RESOURCE_NAME_KEY`)."""
         raise NotImplementedError
 
     def patch(self, client: Any, scope: Sequence[str], id_: str, changes: dict[str, Any]) -> Any:
@@ -96,6 +99,9 @@ class BirdProvider(ResourceProvider):
     def complete(self, client: Any, scope: Sequence[str], found: Any) -> Any:
         """What a refresh reads beside the object itself (a connector's channel status)."""
         return found
+
+    def deleted(self, scope: Sequence[str], id_: str, props: Mapping[str, Any]) -> None:
+        """What to remember once the object is gone (a connector's phone number, which Bird releases late)."""
 
     def echo_of(self, found: Any) -> Any:
         """The part of what ``find`` returns that the schema's read paths are read from."""
@@ -116,6 +122,7 @@ class BirdProvider(ResourceProvider):
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate offline; never raises, never calls Bird. Fills in the scope from config, and defaults."""
+        note_checked(news)
         inputs = dict(news) if isinstance(news, dict) else {}
         checker = Checker(inputs, self.schema.names)
         try:
@@ -141,7 +148,7 @@ class BirdProvider(ResourceProvider):
         if not changed:
             return DiffResult(changes=False)
         replaces = [name for name in changed if _replaces(self.schema[name], olds.get(name), news.get(name))]
-        refuse_adopting_the_replaced(id_, news, replaces, self.what)
+        refuse_adopting_the_replaced(id_, olds, news, replaces, self.what, self.schema.secrets)
         # A replacement creates the new object first, so nothing is missed in between, unless Bird refuses two
         # alike: always (delete_before_replace), or when only inputs Bird never shows change (the new object
         # would then look exactly like the old one, which a guarded create refuses to make beside it).
@@ -158,7 +165,7 @@ class BirdProvider(ResourceProvider):
             if inputs.get("adopt_id"):
                 found = self._adopt(client, scope, inputs)
             else:
-                found = self.post(client, scope, inputs)
+                found = self.post(client, scope, inputs, props.get(RESOURCE_NAME_KEY))
                 changes = self._changes(found, inputs, [p for p in self.schema.patchable if not p.create])
                 if changes:  # what only PATCH can set (the create request has no field for it)
                     found = self.patch(client, scope, self.id_of(found), changes)
@@ -167,7 +174,7 @@ class BirdProvider(ResourceProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         settings = config.current_settings()
         scope = config.scope_of(props, settings, f"{self.what} {id_}", *self.scope)
-        with config.make_client(settings) as client:
+        with config.make_client(settings) as client, stored_key_explained(f"reading {self.what} {id_}"):
             found = self.find(client, scope, id_)
             found = self.complete(client, scope, found) if found is not None else None
         if found is None:
@@ -176,6 +183,8 @@ class BirdProvider(ResourceProvider):
             return ReadResult("", {})  # refresh: gone, so the engine drops it from the stack
         self.check_found(id_, found)
         inputs = self.inputs_from_bird(found, props, scope, lookup=is_lookup(props))
+        if not is_lookup(props):
+            note_refreshed(id_)
         return ReadResult(id_, {**inputs, **self.outputs(found, inputs)}, inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -195,8 +204,9 @@ class BirdProvider(ResourceProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         settings = config.current_settings()
         scope = config.scope_of(props, settings, f"{self.what} {id_}", *self.scope)
-        with config.make_client(settings) as client:
+        with config.make_client(settings) as client, stored_key_explained(f"deleting {self.what} {id_}"):
             self.remove(client, scope, id_)
+        self.deleted(scope, id_, props)
 
     # -- reading back, adopting --
 
@@ -319,6 +329,14 @@ def _replaces(p: Property, old: Any, new: Any) -> bool:
 LOOKUP_MARKER = "__bird_lookup"
 
 
+# Registered by a resource beside its inputs: its own Pulumi name. The engine puts the URN in every request, but the
+# SDK's dynamic host hands a provider only the properties (pulumi/dynamic/__main__.py Create), so a 409 on a phone
+# number could not otherwise name the sibling resource that holds it. Keys starting with "__" are internal: the
+# engine passes them to the provider and leaves them out of every diff it shows (sdk/go/common/resource/
+# properties.go IsInternalPropertyKey). Our diffs compare only declared inputs, so it never causes a change.
+RESOURCE_NAME_KEY = "__bird_resource"
+
+
 def is_lookup(props: Any) -> bool:
     """Whether ``read`` serves a ``get()`` rather than a refresh."""
     return isinstance(props, dict) and props.get(LOOKUP_MARKER) is True
@@ -397,11 +415,79 @@ def default_from_config(checker: Checker, inputs: dict[str, Any], prop: str, key
     checker.uuid(prop)
 
 
-def refuse_adopting_the_replaced(id_: str, news: Mapping[str, Any], replaces: list[str], what: str) -> None:
+# --- telling refresh's Diff from up's ----------------------------------------------------------------------
+# The engine runs our Diff in two commands, with the same shapes:
+# - `pulumi up` (step_generator.go continueStepsFromRefresh, then diffResource): Check(olds = old inputs, news =
+#   program inputs) first, then Diff(olds = old outputs, news = the checked inputs). An error stops the up before
+#   any step runs (the preview runs the same Check and Diff).
+# - `pulumi refresh` and the refresh steps of `up --refresh` (step.go RefreshStep.Apply): Read, then at once
+#   Diff(olds = the outputs Read returned, news = the *old* inputs) on the same provider, only to display the
+#   drift; no Check runs in between. A Diff error there fails the refresh.
+# After a refresh, the up's Diff receives the same olds and, for an unchanged program, the same news as the
+# refresh's Diff did, so the values cannot tell them apart; the order of the calls can. A Read of an id leaves a
+# mark; the next Diff of that id finds it (a refresh's Diff); a Check for that id (an up's) wipes it first.
+_refreshed: set[str] = set()
+_refreshed_lock = threading.Lock()
+
+
+def note_refreshed(id_: str) -> None:
+    """``read`` found ``id_`` for a refresh: the Diff the engine runs next for it is the refresh's."""
+    with _refreshed_lock:
+        _refreshed.add(id_)
+
+
+def note_checked(news: Any) -> None:
+    """``check`` ran for an up: a Diff of the object ``adopt_id`` names is now the up's, not a refresh's."""
+    adopt_id = news.get("adopt_id") if isinstance(news, dict) else None
+    if isinstance(adopt_id, str):
+        with _refreshed_lock:
+            _refreshed.discard(adopt_id)
+
+
+def _diff_follows_refresh(id_: str) -> bool:
+    with _refreshed_lock:
+        found = id_ in _refreshed
+        _refreshed.discard(id_)
+        return found
+
+
+def refuse_adopting_the_replaced(
+    id_: str, olds: Mapping[str, Any], news: Mapping[str, Any], replaces: list[str], what: str,
+    secrets: Iterable[str] = (),
+) -> None:
     """A replacement while ``adopt_id`` still names the object being replaced would adopt (or find deleted) the
-    very object it replaces: stop, as the engine stops a leftover ``import_``."""
-    if replaces and news.get("adopt_id") == id_:
-        raise ValueError(
-            f"{what} {id_} must be replaced (changed: {', '.join(replaces)}), but adopt_id still names it: "
-            f"remove adopt_id from the program (it is only needed for the first deployment), then run again"
-        )
+    very object it replaces: stop the up before anything is deleted, as the engine stops a leftover ``import_``.
+    A refresh's Diff (which only shows the drift, and whose news are the old inputs) never fails for it."""
+    if not replaces or news.get("adopt_id") != id_ or _diff_follows_refresh(id_):
+        return
+    hidden = set(secrets)
+    changes = ", ".join(key if key in hidden else f"{key} {olds.get(key)!r} -> {news.get(key)!r}" for key in replaces)
+    raise ValueError(
+        f"{what} {id_} must be replaced ({changes}), but adopt_id still names it: the replacement would delete it "
+        f"and then find nothing to adopt. To keep it, declare its current values in the program; to replace it, "
+        f"remove adopt_id (it is only needed for the first deployment). Then run again"
+    )
+
+
+# --- an access key refused where the stored configuration is used -------------------------------------------
+
+
+@contextmanager
+def stored_key_explained(doing: str) -> Iterator[None]:
+    """Say why Bird may refuse the key (401/403) ``doing`` a read or delete, which never succeeds then.
+
+    `pulumi refresh` and `pulumi destroy` do not run the program: the engine configures the provider from its
+    inputs stored in the state, i.e. the stack config of the last `pulumi up` (pkg/engine/refresh.go, destroy.go;
+    deploy/deployment.go EnsureProvider; pulumi/pulumi#18756 reverted using today's config), so a rotated key is
+    not seen until an up or a `--run-program` run."""
+    from ..api.errors import AuthenticationError
+
+    try:
+        yield
+    except AuthenticationError as exc:
+        raise exc.with_summary(
+            f"Bird refused the access key ({exc.status}) {doing}, so nothing was changed. `pulumi refresh` and "
+            f"`pulumi destroy` use the configuration stored by the last `pulumi up`: if bird:accessKey was rotated "
+            f"since, run `pulumi up` first, or `pulumi destroy --run-program` / `pulumi refresh --run-program`; "
+            f"otherwise check bird:accessKey / BIRD_ACCESS_KEY"
+        ) from None

@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Mapping, Optional, Sequence
 import pulumi
 
 from ..api.values import CHANNEL_MESSAGE_TYPES, SMS_TEMPLATE, VOICE_TEMPLATE, is_uuid
-from .base import WORKSPACE_INPUT, BirdProvider, BirdResource
+from .base import RESOURCE_NAME_KEY, WORKSPACE_INPUT, BirdProvider, BirdResource
 from .checks import Checker, is_unknown
 from .schema import Property
 
@@ -143,13 +143,14 @@ class ConnectorBackedProvider(BirdProvider):
 
         return Installed(found.connector, find_connector_status(client, scope[0], found.connector.id))
 
-    def post(self, client: Any, scope: Sequence[str], inputs: dict[str, Any]) -> Installed:
+    def post(self, client: Any, scope: Sequence[str], inputs: dict[str, Any], resource: Optional[str]) -> Installed:
         from ..api.connectors import create_connector_resolving, roll_back, wait_connector_ready
 
         (workspace_id,) = scope
         connector = create_connector_resolving(
             client, workspace_id, self.request(inputs), guard_existing=self.guard_existing,
-            allow_identical=bool(inputs.get("allow_identical")),
+            allow_identical=bool(inputs.get("allow_identical")), resource=resource,
+            release_timeout=float(inputs["ready_timeout"]),  # a number this process released: Bird may lag
         )
         try:
             status = wait_connector_ready(client, workspace_id, connector.id, float(inputs["ready_timeout"]))
@@ -167,6 +168,13 @@ class ConnectorBackedProvider(BirdProvider):
         from ..api.connectors import delete_connector_if_present
 
         delete_connector_if_present(client, scope[0], id_)
+
+    def deleted(self, scope: Sequence[str], id_: str, props: Mapping[str, Any]) -> None:
+        from ..api.connectors import note_number_released
+
+        template = props.get("connector_template_ref") or self.template_ref
+        number = props.get("phone_number_id") or (props.get("arguments") or {}).get("phoneNumberId") or props.get("number_id")
+        note_number_released(scope[0], template, number, id_)
 
     def check_found(self, id_: str, found: Installed, adopting: bool = False) -> None:
         theirs = found.connector.connector_template_ref
@@ -234,3 +242,4 @@ class ConnectorResource(BirdResource):
     def _fill(self, props: dict[str, Any], resource_name: str) -> None:
         if props.get("name") is None:
             props["name"] = resource_name
+        props[RESOURCE_NAME_KEY] = resource_name
