@@ -26,6 +26,7 @@ import pytest
 
 import bird_contract
 from openapi_schema import validate_named
+from pulumi_bird.api import values
 from pulumi_bird.emulator import backend, responses
 
 SPEC = os.environ.get("BIRD_OPENAPI_SPEC")
@@ -290,9 +291,10 @@ def test_the_emulator_enforces_the_contracts_limits_and_enums() -> None:
     limit = bird_contract.QUERY_PARAMETERS[("GET", bird_contract.CONNECTORS)]["limit"]
     assert (limit["maximum"], limit["default"]) == (backend.MAX_PAGE_SIZE, backend.DEFAULT_PAGE_SIZE)
     assert backend.MAX_PAGE_TOKEN_LENGTH == bird_contract.PAGE_TOKEN_MAX_LENGTH
-    assert list(backend.WEBHOOK_SERVICES) == bird_contract.WEBHOOK_SERVICES
-    assert list(backend.WEBHOOK_STATUSES) == bird_contract.WEBHOOK_STATUSES
-    assert sorted(backend.EVENT_FILTER_KEYS) == sorted(bird_contract.FILTER_KEYS)
+    # the fixed sets the client, the provider and the emulator share (each one Literal in api.values)
+    assert list(values.WEBHOOK_SERVICES) == bird_contract.WEBHOOK_SERVICES
+    assert list(values.WEBHOOK_STATUSES) == bird_contract.WEBHOOK_STATUSES
+    assert sorted(values.FILTER_KEYS) == sorted(bird_contract.FILTER_KEYS)
     assert responses.WEBHOOK_URL_PATTERN.pattern == bird_contract.WEBHOOK_URL_PATTERN
     assert responses.MIN_CODE_LENGTH == bird_contract.ERROR_TEXT_MIN_LENGTH
     assert set(responses.CONNECTOR_FIELDS) == set(bird_contract.SCHEMAS["CreateConnectorReq"]["properties"])
