@@ -12,7 +12,7 @@ import binascii
 import hashlib
 import hmac
 import time
-from typing import Mapping, Optional, Union
+from typing import Callable, Mapping, Optional, ParamSpec, Union
 
 SIGNATURE_HEADER = "messagebird-signature"
 TIMESTAMP_HEADER = "messagebird-request-timestamp"
@@ -22,6 +22,9 @@ REQUEST_ID_HEADER = "messagebird-request-id"
 DEFAULT_TOLERANCE = 24 * 3600
 # A delivery stamped this far in the future comes from a wrong clock or a forger.
 MAX_FUTURE_SKEW = 300
+
+
+P = ParamSpec("P")
 
 
 class SignatureError(ValueError):
@@ -83,18 +86,20 @@ def verify_signature(
         raise SignatureError("the signature does not match this delivery")
 
 
-def is_valid_signature(
-    signing_key: str,
-    *,
-    headers: Mapping[str, str],
-    url: str,
-    body: Union[bytes, str],
-    tolerance: Optional[float] = DEFAULT_TOLERANCE,
-    now: Optional[float] = None,
-) -> bool:
-    """:func:`verify_signature` as a boolean."""
-    try:
-        verify_signature(signing_key, headers=headers, url=url, body=body, tolerance=tolerance, now=now)
-    except SignatureError:
-        return False
-    return True
+def _as_bool(verify: Callable[P, None]) -> Callable[P, bool]:
+    """``verify`` as a predicate: True when it passes, False when it raises :class:`SignatureError`."""
+
+    def check(*args: P.args, **kwargs: P.kwargs) -> bool:
+        try:
+            verify(*args, **kwargs)
+        except SignatureError:
+            return False
+        return True
+
+    return check
+
+
+# :func:`verify_signature` as a boolean (the same parameters).
+is_valid_signature = _as_bool(verify_signature)
+is_valid_signature.__name__ = is_valid_signature.__qualname__ = "is_valid_signature"
+is_valid_signature.__doc__ = ":func:`verify_signature` as a boolean: True for a valid signature, False otherwise."
