@@ -192,3 +192,10 @@ def test_an_unset_desired_status_is_no_opinion_refresh_and_diff_leave_bird_alone
     read = host.read(reg.urn, made.id, properties=made.outs)
     assert read.outs["status"] == "inactive" and read.outs.get("desired_status") is None
     assert host.diff(reg.urn, made.id, read.outs, checked.inputs).changes == "none"
+
+
+def test_no_filters_and_an_empty_list_of_them_are_no_change(host, inputs_of):
+    reg = hook(inputs_of, url=f"https://hooks.example.com/{uuid.uuid4()}")
+    _checked, made = created(host, reg)
+    news = host.check(reg.urn, dict(reg.inputs, event_filters=[])).inputs
+    assert host.diff(reg.urn, made.id, made.outs, news).changes == "none"

@@ -108,9 +108,10 @@ class Property:
         return self.echo or ("fallback" if self.paths else "never")
 
     def comparable(self, value: Any) -> Any:
-        """The value as a diff compares it (an ``unordered`` list as a sorted one)."""
-        if self.unordered and isinstance(value, list):
-            return sorted(json.dumps(item, sort_keys=True, default=str) for item in value)
+        """The value as a diff compares it: an ``unordered`` list as a sorted one, and unset as empty (no filters
+        and an empty list of them mean the same)."""
+        if self.unordered and (value is None or isinstance(value, list)):
+            return sorted(json.dumps(item, sort_keys=True, default=str) for item in value or [])
         return value
 
 
