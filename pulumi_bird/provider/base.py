@@ -33,7 +33,7 @@ from .schema import Property, Schema, shown
 R = TypeVar("R", bound="BirdResource")
 
 # The stack config key and environment variable each scope input defaults from.
-SCOPE_SETTINGS = {"workspace_id": config.WORKSPACE_ID, "organization_id": config.ORGANIZATION_ID}
+SCOPE_SETTINGS: dict[str, tuple[str, str]] = {"workspace_id": config.WORKSPACE_ID, "organization_id": config.ORGANIZATION_ID}
 # The scope inputs (every resource has a workspace; a webhook subscription an organization too).
 WORKSPACE_INPUT = Property("workspace_id", "the Bird workspace (UUID); defaults to ``bird:workspaceId`` / "
                            "``BIRD_WORKSPACE_ID``.", read_from=("workspaceId",))

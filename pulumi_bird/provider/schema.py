@@ -121,9 +121,9 @@ class Schema:
 
     def __init__(self, *properties: Property) -> None:
         _refuse_contradictions(properties)
-        self.all = properties
-        self.properties = tuple(p for p in properties if not p.computed)
-        self.computed = tuple(p for p in properties if p.computed)
+        self.all: tuple[Property, ...] = properties
+        self.properties: tuple[Property, ...] = tuple(p for p in properties if not p.computed)
+        self.computed: tuple[Property, ...] = tuple(p for p in properties if p.computed)
         self.names: tuple[str, ...] = tuple(p.name for p in self.properties)
         self.outputs: tuple[str, ...] = tuple(p.name for p in self.computed)
         self.secrets: tuple[str, ...] = tuple(p.name for p in self.properties if p.secret)
