@@ -1,9 +1,10 @@
 """``WebhookSubscription``: deliver Bird events (``channel.updated``, ``sms.inbound``, ...) to an https URL.
 
-Sections: the declared schema (with the offline checks of filters), the provider, the resource class. service,
-event, organization and workspace cannot change on Bird, so changing them replaces the subscription (the new one
-is created first, so no event is missed). url, signing key, filters and template are updated in place with
-PATCH. The signing key is a secret and is never read back from Bird.
+Sections: the declared schema (with the offline checks of events and filters), the provider, the resource class.
+The schema says it all: service, event, organization and workspace cannot change on Bird, so changing them
+replaces the subscription (the new one is created first, so no event is missed); url, signing key, filters,
+template and desired status are updated in place with PATCH; the signing key is a secret Bird never shows. The
+provider only says how to find, create, PATCH and delete a subscription on Bird.
 """
 
 from __future__ import annotations

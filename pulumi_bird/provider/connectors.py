@@ -1,6 +1,7 @@
 """The provider and resource base shared by every connector-backed resource (Connector, SmsChannel,
-VoiceChannel). Each of those declares its :class:`~pulumi_bird.provider.schema.Schema`; everything here is
-derived from it.
+VoiceChannel), and the properties they share. Each of those declares its
+:class:`~pulumi_bird.provider.schema.Schema`; the lifecycle comes from :class:`~pulumi_bird.provider.base.BirdProvider`,
+and this module adds only how a connector is found, created (and waited for), deleted, and what it outputs.
 
 Bird has no update endpoint for connectors, so every change that reaches Bird replaces the connector, and the
 old one is deleted first (a phone number carries one connector of a template; a second is a 409). Create waits
