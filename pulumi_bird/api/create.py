@@ -225,10 +225,24 @@ def _create(
     started = retry.now()
     ambiguous: list[errors.BirdError] = []
 
-    def look_up() -> list[T]:
+    def candidates() -> list[T]:
         """New look-alikes that may be our own attempts: not there before, not owned by a sibling."""
-        return _look_up(what, lambda: [o for o in not_owned(recent_like(since)) if o.id not in before],
-                        ambiguous, since, retry)
+        return [o for o in not_owned(recent_like(since)) if o.id not in before]
+
+    def look_up() -> list[T]:
+        failure: Optional[errors.BirdError] = None
+        for attempt in range(1, LOOKUP_ATTEMPTS + 1):
+            try:
+                return candidates()
+            except errors.BirdError as exc:
+                failure = exc
+                if attempt < LOOKUP_ATTEMPTS:
+                    retry.pause(backoff_delay(attempt, LOOKUP_RETRY_POLICY))
+        raise AmbiguousCreateError(
+            f"{what}: {len(ambiguous)} POST(s) failed in a way that may have created it ({ambiguous[-1]}), and "
+            f"looking for it failed too ({failure}). Nothing was deleted. Look for a look-alike created after "
+            f"{since.isoformat()} and adopt it with adopt_id, or delete it"
+        )
 
     for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
         try:
@@ -258,27 +272,6 @@ def _create(
         f"{what}: {len(ambiguous)} POST(s) failed in a way that may have created it (last: {ambiguous[-1]}), and no "
         f"look-alike created after {since.isoformat()} was found, so nothing was created (or Bird has not listed it "
         f"yet: if one appears, adopt it with adopt_id)"
-    )
-
-
-def _look_up(
-    what: str, candidates: Callable[[], list[T]], ambiguous: list[errors.BirdError], since: datetime,
-    retry: RetryAdvisor,
-) -> list[T]:
-    """``candidates()``, its failures retried a few times; when it keeps failing nobody can tell whether the
-    create landed, and the error says what to look for."""
-    failure: Optional[errors.BirdError] = None
-    for attempt in range(1, LOOKUP_ATTEMPTS + 1):
-        try:
-            return candidates()
-        except errors.BirdError as exc:
-            failure = exc
-            if attempt < LOOKUP_ATTEMPTS:
-                retry.pause(backoff_delay(attempt, LOOKUP_RETRY_POLICY))
-    raise AmbiguousCreateError(
-        f"{what}: {len(ambiguous)} POST(s) failed in a way that may have created it ({ambiguous[-1]}), and "
-        f"looking for it failed too ({failure}). Nothing was deleted. Look for a look-alike created after "
-        f"{since.isoformat()} and adopt it with adopt_id, or delete it"
     )
 
 
