@@ -64,7 +64,16 @@ def is_secret(value: Any) -> bool:
 
 def from_struct(struct: struct_pb2.Struct) -> dict[str, Any]:
     """A property struct as a dict; secrets stay wrapped (``is_secret``), unknowns are :data:`UNKNOWN`."""
-    result = rpc.deserialize_properties(struct, keep_unknowns=True)
+    from pulumi.output import Unknown
+
+    def unknowns(value: Any) -> Any:
+        if isinstance(value, Unknown):
+            return UNKNOWN
+        if isinstance(value, dict):
+            return {k: unknowns(v) for k, v in value.items()}
+        return [unknowns(v) for v in value] if isinstance(value, list) else value
+
+    result = unknowns(rpc.deserialize_properties(struct, keep_unknowns=True))
     return result if isinstance(result, dict) else {}
 
 

@@ -220,6 +220,8 @@ def fields(token: str) -> tuple[Field, ...]:
         result.append(field_of(prop, hint, optional or not required))
     computed = getattr(importlib.import_module(kind.computed[0]), kind.computed[1])
     for name in computed:
+        if name in schema.names:  # an input Bird also reports (a Connector's template): declared once, as an input
+            continue
         hint, optional = strip(outputs.get(name, Optional[str]))
         result.append(Field(name, documented(name, docs), hint, optional, input=False))
     return tuple(result)

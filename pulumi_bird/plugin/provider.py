@@ -43,6 +43,7 @@ from pulumi.provider.experimental.provider import (
 )
 
 from ..provider import config
+from ..provider.base import LOOKUP_MARKER
 from .fields import BY_TOKEN, ResourceKind, fields
 from .package import schema_json
 from .settings import apply_config, check_config
@@ -139,9 +140,12 @@ def create(kind: ResourceKind, properties: Mapping[str, PropertyValue]) -> Creat
 def read(kind: ResourceKind, id_: str, properties: Mapping[str, PropertyValue],
          inputs: Mapping[str, PropertyValue]) -> ReadResponse:
     """Refresh (old outputs and inputs), ``get`` (registered properties) or import (the id alone: the workspace
-    and organization then come from the provider's configuration)."""
+    and organization then come from the provider's configuration; a missing id fails, as it must for an import,
+    where the engine would otherwise record an empty resource)."""
     names = _names(kind)
     values, secret = names.incoming(properties or inputs)
+    if not values:  # an import (or a get): nothing declared, so Bird's object is taken whole, and must exist
+        values = {LOOKUP_MARKER: True}
     result = kind.new_provider().read(id_, values)
     if not result.id:
         return ReadResponse(resource_id="")  # gone: the server answers without properties

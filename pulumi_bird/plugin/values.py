@@ -3,8 +3,7 @@ it calls take plain Python values with snake_case keys.
 
 - secrets arrive wrapped; the providers see plain values, and a top-level property that was secret (or that the
   schema declares secret) goes back secret;
-- values unknown during a preview become the SDK's unknown sentinel (what the dynamic host hands providers), and
-  back;
+- values unknown during a preview are the wire's unknown sentinel, a string the providers' checks recognise;
 - only top-level keys are renamed: nested keys (template arguments, ``{key, value}`` filters) are Bird's own.
 """
 
@@ -32,9 +31,8 @@ def to_plain(value: PropertyValue) -> Any:
 
 
 def to_value(value: Any, secret: bool = False) -> PropertyValue:
-    """A plain value as a property value (the unknown sentinel becomes an unknown again)."""
-    if isinstance(value, str) and value == UNKNOWN:
-        return PropertyValue(Computed(), is_secret=secret)
+    """A plain value as a property value. The unknown sentinel stays the string it is on the wire (the SDK reads an
+    unknown as that string, and cannot marshal its own ``Computed``)."""
     if isinstance(value, Mapping):
         value = {str(k): to_value(v) for k, v in value.items()}
     elif isinstance(value, (list, tuple)):
