@@ -155,7 +155,7 @@ def test_sms_channel_create_read_noop_diff_replace_diff_update_delete(plugin, em
 
 def test_webhook_changes_patch_in_place_and_the_signing_key_stays_secret(plugin, emulator):
     urn = plugin.urn("WebhookSubscription", "hook")
-    filters = [{"key": "channelStatus", "value": "active"}]
+    filters = [{"key": "channelStatus", "value": "active"}, {"key": "platformId", "value": "sms"}]
     news = hook_inputs(signingKey=secret(SIGNING_KEY), eventFilters=filters)
     id_, outs, checked = plugin.up("WebhookSubscription", "hook", news)
     assert is_secret(checked["signingKey"]) and is_secret(outs["signingKey"])
@@ -175,6 +175,9 @@ def test_webhook_changes_patch_in_place_and_the_signing_key_stays_secret(plugin,
     assert {k: v.kind for k, v in removal.detailedDiff.items()} == {"signingKey": KIND.DELETE_REPLACE}
     reordered = {**moved, "eventFilters": list(reversed(filters))}
     assert plugin.diff(urn, id_, updated, reordered).changes == DIFF.DIFF_NONE
+    # The provider's own comparison decides each property: filters in another order are no change beside a url's.
+    both = plugin.diff(urn, id_, updated, {**reordered, "url": "https://hooks.example.com/again"})
+    assert {k: v.kind for k, v in both.detailedDiff.items()} == {"url": KIND.UPDATE}
     plugin.delete(urn, id_, updated)
 
 
@@ -190,6 +193,10 @@ def test_connector_secrets_are_never_plain_in_outputs_state_or_the_plugins_outpu
         assert is_secret(props["securityArguments"]) and is_secret(props["invitationToken"])
     assert outs["arguments"] == {"businessId": "b-1"}  # nested keys are Bird's, not renamed
     plugin.delete(urn, id_, outs)
+    # A declared secret given in plain text (a program that forgot to mark it) is still secret in every output.
+    id_, outs, checked = plugin.up("Connector", "wa-plain", {**news, "invitationToken": TOKEN})
+    assert is_secret(checked["invitationToken"]) and is_secret(outs["invitationToken"])
+    plugin.delete(plugin.urn("Connector", "wa-plain"), id_, outs)
     text = "".join(plugin.stderr + plugin.stdout)
     for value in (TOKEN, "cs-plugin-test-91aa", emulator.access_key):
         assert value not in text
