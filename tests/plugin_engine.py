@@ -80,7 +80,9 @@ def from_struct(struct: struct_pb2.Struct) -> dict[str, Any]:
 class Plugin:
     """One ``pulumi-resource-bird`` process (the engine runs one per provider instance)."""
 
-    def __init__(self, env: Optional[Mapping[str, str]] = None, *, name: str = "default") -> None:
+    def __init__(self, env: Optional[Mapping[str, str]] = None, *, name: str = "default",
+                 command: Optional[list[str]] = None) -> None:
+        self.command = command or plugin_command()
         clean = {k: v for k, v in os.environ.items() if not k.startswith("BIRD_")}
         self.env = {**clean, **(env or {})}
         self.name = name
@@ -98,7 +100,7 @@ class Plugin:
 
     def start(self) -> "Plugin":
         # provider_plugin.go NewProvider -> plugin.go execPlugin: the engine's address is the first argument.
-        self.proc = subprocess.Popen(plugin_command() + ["127.0.0.1:1", "--logtostderr", "-v=9"],
+        self.proc = subprocess.Popen(self.command + ["127.0.0.1:1", "--logtostderr", "-v=9"],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      env=self.env)
         port: list[int] = []

@@ -54,6 +54,11 @@ def test_the_schema_served_over_grpc_follows_the_rules_of_a_package_schema(plugi
     schema = plugin.get_schema()
     assert problems(schema) == []
     assert schema["name"] == "bird"
+    from google.protobuf import empty_pb2
+
+    from pulumi_bird import __version__
+
+    assert plugin.stub.GetPluginInfo(empty_pb2.Empty()).version == schema["version"] == __version__
     assert set(schema["resources"]) == {f"bird:index:{n}" for n in
                                         ("SmsChannel", "VoiceChannel", "Connector", "WebhookSubscription")}
     assert set(schema["functions"]) == {"bird:index:getConnector", "bird:index:listConnectors"}
@@ -395,3 +400,14 @@ def test_the_pool_runs_more_waiting_creates_than_asyncios_default():
         assert pool._max_workers == worker_bound() > min(32, (os.cpu_count() or 1) + 4)
     finally:
         pool.shutdown()
+
+
+def test_the_plugin_project_directory_runs_as_the_python_language_host_runs_it():
+    """``PulumiPlugin.yaml`` (runtime: python) beside a ``__main__.py``: the language host's RunPlugin runs
+    ``python <directory> <engine address>`` (sdk/python/cmd/pulumi-language-python/main.go RunPlugin)."""
+    from importlib import resources
+
+    directory = resources.files("pulumi_bird.plugin")
+    assert "runtime: python" in (directory / "PulumiPlugin.yaml").read_text()
+    with Plugin(command=[sys.executable, str(directory)]) as by_directory:
+        assert by_directory.get_schema()["name"] == "bird"
