@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import subprocess
 import sys
 
@@ -411,3 +412,67 @@ def test_the_plugin_project_directory_runs_as_the_python_language_host_runs_it()
     assert "runtime: python" in (directory / "PulumiPlugin.yaml").read_text()
     with Plugin(command=[sys.executable, str(directory)]) as by_directory:
         assert by_directory.get_schema()["name"] == "bird"
+
+
+# --- the other languages' examples -------------------------------------------------------------------------
+
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+
+
+def _reference_problems(text, resources, types, config):
+    """What ``${name.property}`` references in a YAML program get wrong."""
+    found = []
+    for name, prop in re.findall(r"\$\{([\w-]+)(?:\.(\w+))?\}", text):
+        if name in config and not prop:
+            continue
+        if name not in resources:
+            found.append(f"${{{name}}} names no resource or config key")
+        elif prop not in ("id", "urn", *types[resources[name]]["properties"]):
+            found.append(f"${{{name}.{prop}}}: {resources[name]} has no output {prop}")
+    return found
+
+
+def test_the_yaml_example_declares_the_channels_stack_with_the_schemas_names():
+    """The program cannot run here (no CLI); checked against the schema: types, inputs, required inputs, nested
+    filter keys, secrets, and that every reference names an output the resource has."""
+    import yaml
+
+    from pulumi_bird.plugin.package import package_schema
+
+    schema = package_schema()
+    with open(os.path.join(EXAMPLES, "yaml-channels", "Pulumi.yaml"), encoding="utf-8") as f:
+        text = f.read()
+    program = yaml.safe_load(text)
+    assert program["runtime"] == "yaml" and program["packages"]["bird"].endswith("/pulumi-resource-bird")
+    resources = {name: spec["type"] for name, spec in program["resources"].items()}
+    assert sorted(resources.values()) == ["bird:index:SmsChannel", "bird:index:VoiceChannel",
+                                          "bird:index:WebhookSubscription"]
+    for name, spec in program["resources"].items():
+        declared = schema["resources"][spec["type"]]
+        assert set(spec["properties"]) <= set(declared["inputProperties"]), name
+        assert set(declared.get("requiredInputs", [])) <= set(spec["properties"]), name
+    event_filter = schema["types"]["bird:index:EventFilter"]["properties"]
+    for item in program["resources"]["sms-channel-updates"]["properties"]["eventFilters"]:
+        assert set(item) <= set(event_filter)
+    assert program["config"]["webhookSigningKey"]["secret"] is True
+    assert _reference_problems(text, resources, schema["resources"], program["config"]) == []
+    assert set(program["outputs"]) == {"smsChannelId", "smsConnectorId", "smsPhoneNumber", "voiceChannelId",
+                                       "voiceConnectorId", "webhookSubscriptionId"}
+
+
+def test_the_typescript_example_uses_only_names_the_schema_generates():
+    from pulumi_bird.plugin.package import package_schema
+
+    schema = package_schema()["resources"]
+    with open(os.path.join(EXAMPLES, "typescript-channels", "index.ts"), encoding="utf-8") as f:
+        source = f.read()
+    variables = {}
+    for variable, type_name, body in re.findall(r"const (\w+) = new bird\.(\w+)\([^,]+, \{(.*?)\}\);", source, re.S):
+        declared = schema[f"bird:index:{type_name}"]
+        keys = set(re.findall(r"^\s*(\w+):", body, re.M)) - {"key", "value"}
+        assert keys and keys <= set(declared["inputProperties"]), (type_name, keys)
+        assert set(declared.get("requiredInputs", [])) <= keys, type_name
+        variables[variable] = declared
+    assert len(variables) == 3
+    for variable, prop in re.findall(r"\b(sms|voice|updates)\.(\w+)", source):
+        assert prop == "id" or prop in variables[variable]["properties"], (variable, prop)
