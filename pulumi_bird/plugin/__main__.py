@@ -8,8 +8,8 @@ import sys
 if __package__:
     from .server import main
 else:  # run as a directory: its own modules must not shadow top-level ones, and the package is imported whole
-    here = os.path.dirname(os.path.abspath(__file__))
-    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
+    _here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _here]
     from pulumi_bird.plugin.server import main
 
 if __name__ == "__main__":

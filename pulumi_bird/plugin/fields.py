@@ -172,7 +172,7 @@ def hints(obj: Any) -> dict[str, Any]:
             if name not in skip or (name == "return" and "opts" not in obj.__annotations__)}
 
 
-def annotations(cls: type) -> dict[str, Any]:
+def output_annotations(cls: type) -> dict[str, Any]:
     """The evaluated attribute annotations of ``cls`` and its pulumi_bird bases (nearest wins)."""
     found: dict[str, Any] = {}
     for klass in reversed(cls.__mro__):
@@ -212,7 +212,7 @@ def fields(token: str) -> tuple[Field, ...]:
     cls = kind.load(kind.name)
     signature = inspect.signature(cls.__init__)
     declared = hints(cls.__init__)
-    outputs, docs = annotations(cls), attribute_docs(cls)
+    outputs, docs = output_annotations(cls), attribute_docs(cls)
     result = []
     for prop in schema:
         hint, optional = strip(declared.get(prop.name, str))
@@ -229,7 +229,7 @@ def fields(token: str) -> tuple[Field, ...]:
 
 def output_optional(token: str) -> dict[str, bool]:
     """Per property, whether the resource's ``Output`` annotation allows None (inputs: their declaration)."""
-    outputs = annotations(BY_TOKEN[token].load(BY_TOKEN[token].name))
+    outputs = output_annotations(BY_TOKEN[token].load(BY_TOKEN[token].name))
     return {f.name: strip(outputs[f.name])[1] if f.name in outputs else f.optional for f in fields(token)}
 
 

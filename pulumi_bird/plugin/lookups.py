@@ -42,7 +42,7 @@ def invoke(token: str, args: Mapping[str, PropertyValue]) -> InvokeResponse:
     if not workspace and not failures:
         failures.append(CheckFailure("workspaceId", "workspaceId is required: pass it, or configure the provider's "
                                                     "workspaceId (bird:workspaceId / BIRD_WORKSPACE_ID)"))
-    if failures:
+    if failures or not workspace:
         return InvokeResponse(failures=failures)
     with config.make_client(settings) as client:
         if name == "get_connector":

@@ -88,7 +88,7 @@ class Types:
             return {"type": simple[hint]}
         if hint is Any or hint is object:
             return {"$ref": "pulumi.json#/Any"}
-        if typing.is_typeddict(hint) or dataclasses.is_dataclass(hint):
+        if isinstance(hint, type) and (typing.is_typeddict(hint) or dataclasses.is_dataclass(hint)):
             return {"$ref": f"#/types/{self.declare(hint)}"}
         origin, args = typing.get_origin(hint), typing.get_args(hint)
         if origin in (dict, collections.abc.Mapping):
