@@ -476,3 +476,18 @@ def test_the_typescript_example_uses_only_names_the_schema_generates():
     assert len(variables) == 3
     for variable, prop in re.findall(r"\b(sms|voice|updates)\.(\w+)", source):
         assert prop == "id" or prop in variables[variable]["properties"], (variable, prop)
+
+
+def test_an_engine_that_sends_only_the_deprecated_variables_configures_the_provider(emulator):
+    """Configure's ``variables`` (keyed ``bird:config:<key>``, provider_plugin.go Configure) are used when ``args``
+    is empty, as older engines send it."""
+    from google.protobuf import struct_pb2
+
+    with Plugin(name="legacy") as legacy:
+        variables = {f"bird:config:{k}": plain(v) for k, v in provider_config(emulator).items()}
+        legacy.stub.Configure(provider_pb2.ConfigureRequest(
+            variables=variables, args=struct_pb2.Struct(), acceptSecrets=True, acceptResources=True,
+            type="pulumi:providers:bird", name="legacy", urn=legacy.provider_urn), timeout=30)
+        id_, outs, _ = legacy.up("VoiceChannel", "legacy", {"phoneNumberId": NUMBER})
+        assert outs["workspaceId"] == emulator.workspace_id and outs["channelStage"] == "active"
+        legacy.delete(legacy.urn("VoiceChannel", "legacy"), id_, outs)
