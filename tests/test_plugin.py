@@ -369,6 +369,10 @@ def test_lookups_are_the_packages_functions(plugin, emulator):
         assert id_ in [c["connectorId"] for c in listed["connectors"]]
         _, failures = plugin.invoke("bird:index:getConnector", {})
         assert failures and failures[0][0] == "connectorId"
+        missing = "0e0e0e0e-1111-4222-8333-444444444444"
+        with pytest.raises(grpc.RpcError) as caught:
+            plugin.invoke("bird:index:getConnector", {"connectorId": missing})
+        assert missing in caught.value.details() and 'File "' not in caught.value.details()
     finally:
         plugin.delete(plugin.urn("VoiceChannel", "looked-up"), id_, outs)
 

@@ -12,7 +12,7 @@ from .. import lookups
 from ..provider import config
 from .fields import Field, camel, function_fields
 from .package import FUNCTIONS
-from .values import Names, plain_map
+from .values import Names
 
 
 def _info(connector: Any, status: Any) -> dict[str, Any]:
@@ -55,4 +55,4 @@ def invoke(token: str, args: Mapping[str, PropertyValue]) -> InvokeResponse:
     return InvokeResponse(return_value=Names(()).outgoing(result))
 
 
-__all__ = ["invoke", "plain_map"]
+__all__ = ["invoke"]

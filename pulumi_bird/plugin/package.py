@@ -47,7 +47,7 @@ CONFIG_TYPES = {"getRateLimit": {"type": "number"}}
 CONFIG_DEFAULTS: dict[str, Any] = {"apiUrl": config.DEFAULT_API_URL, "getRateLimit": config.BIRD_GETS_PER_SECOND}
 SECRET_CONFIG = frozenset({"accessKey"})
 
-# The lookups served as functions: token -> (function, result).
+# The lookups of pulumi_bird.lookups served as the package's functions: token -> function name.
 FUNCTIONS = {
     f"{PACKAGE}:index:getConnector": "get_connector",
     f"{PACKAGE}:index:listConnectors": "list_connectors",

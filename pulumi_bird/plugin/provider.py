@@ -42,7 +42,6 @@ from pulumi.provider.experimental.provider import (
     UpdateResponse,
 )
 
-from ..provider import config
 from ..provider.base import LOOKUP_MARKER
 from .fields import BY_TOKEN, ResourceKind, fields
 from .package import schema_json
@@ -219,7 +218,7 @@ class BirdProvider(Provider):
     async def invoke(self, request: InvokeRequest) -> InvokeResponse:
         from .lookups import invoke
 
-        return await self._run(invoke, request.tok, request.args)
+        return await self._run(_guarded, Names(()), lambda: invoke(request.tok, request.args))
 
 
-__all__ = ["BirdProvider", "PluginError", "config"]
+__all__ = ["BirdProvider", "PluginError"]
