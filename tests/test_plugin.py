@@ -231,12 +231,16 @@ def test_import_by_id_returns_the_inputs_of_the_program_so_its_up_shows_no_chang
         imported, outputs = from_struct(read.inputs), from_struct(read.properties)
         for key, value in program.items():
             assert imported[key] == value, key
+        # What the checks fill in anyway is left out, so the program `pulumi import` writes stays portable.
+        assert not {"name", "workspaceId", "organizationId", "readyTimeout"} & set(imported), imported
         # `pulumi import` checks the read inputs against themselves: no failures.
         assert plugin.check(urn, imported, imported)[1] == []
         # The program's first up: Check(olds = imported inputs, news = the program), then Diff against the state.
         checked, failures = plugin.check(urn, program, imported)
         assert failures == []
         assert plugin.diff(urn, id_, outputs, checked, old_inputs=imported).changes == DIFF.DIFF_NONE
+        # Inputs left out of the import are defaults, not changes, even where only those inputs are at hand.
+        assert plugin.diff(urn, id_, imported, checked).changes == DIFF.DIFF_NONE
     finally:
         plugin.delete(urn, id_, {})
 
@@ -495,3 +499,18 @@ def test_an_engine_that_sends_only_the_deprecated_variables_configures_the_provi
         id_, outs, _ = legacy.up("VoiceChannel", "legacy", {"phoneNumberId": NUMBER})
         assert outs["workspaceId"] == emulator.workspace_id and outs["channelStage"] == "active"
         legacy.delete(legacy.urn("VoiceChannel", "legacy"), id_, outs)
+
+
+def test_an_import_under_another_resource_name_keeps_birds_name(plugin):
+    id_, outs, _ = plugin.up("VoiceChannel", "bird-side-name", {"phoneNumberId": NUMBER})
+    urn = plugin.urn("VoiceChannel", "stack-side-name")
+    try:
+        from plugin_engine import from_struct
+
+        read = plugin.read(urn, id_, properties={})
+        imported = from_struct(read.inputs)
+        assert imported == {"phoneNumberId": NUMBER, "name": "bird-side-name"}
+        checked, _ = plugin.check(urn, imported, imported)
+        assert plugin.diff(urn, id_, from_struct(read.properties), checked, imported).changes == DIFF.DIFF_NONE
+    finally:
+        plugin.delete(urn, id_, outs)

@@ -80,14 +80,19 @@ def _guarded(names: Names, operation: Callable[[], T]) -> T:
 # --- the operations (synchronous, run on the pool) ---------------------------------------------------------
 
 
+def _named(names: Names, values: dict[str, Any], resource_name: str) -> dict[str, Any]:
+    """``values`` with the connector's name defaulting to the resource's, as the Python resources register it."""
+    if "name" in names.to_key and values.get("name") is None:
+        return {**values, "name": resource_name}
+    return values
+
+
 def check(kind: ResourceKind, resource_name: str, olds: Mapping[str, PropertyValue],
           news: Mapping[str, PropertyValue]) -> CheckResponse:
     names = _names(kind)
     old_values, _ = names.incoming(olds)
     values, secret = names.incoming(news)
-    if "name" in names.to_key and values.get("name") is None:
-        values["name"] = resource_name  # as the Python resources do: the connector is named after the resource
-    result = kind.new_provider().check(old_values, values)
+    result = kind.new_provider().check(old_values, _named(names, values, resource_name))
     failures = [CheckFailure(names.key(f.property), names.message(f.reason)) for f in result.failures or []]
     return CheckResponse(inputs=names.outgoing(result.inputs or {}, secret), failures=failures)
 
@@ -110,12 +115,25 @@ def changed_properties(provider: Any, id_: str, olds: dict[str, Any], news: dict
     return [name for name in candidates if provider.diff(id_, olds, {**base, name: news.get(name)}).changes]
 
 
-def diff(kind: ResourceKind, id_: str, olds: Mapping[str, PropertyValue],
+def completed(provider: Any, names: Names, resource_name: str, olds: dict[str, Any]) -> dict[str, Any]:
+    """``olds`` with each input it lacks set to what the provider's check fills in. Outputs carry every input, so
+    this only matters for state that holds an import's inputs (:func:`declared_inputs` leaves defaults out): an
+    absent input means its default, not a change."""
+    declared = [f.name for f in names.fields if f.input]
+    missing = [name for name in declared if olds.get(name) is None]
+    if not missing:
+        return olds
+    given = {name: olds[name] for name in declared if olds.get(name) is not None}
+    filled = provider.check({}, _named(names, given, resource_name)).inputs or {}
+    return {**olds, **{name: filled[name] for name in missing if filled.get(name) is not None}}
+
+
+def diff(kind: ResourceKind, resource_name: str, id_: str, olds: Mapping[str, PropertyValue],
          news: Mapping[str, PropertyValue]) -> DiffResponse:
     names = _names(kind)
-    old_values, _ = names.incoming(olds)
     values, _ = names.incoming(news)
     provider = kind.new_provider()
+    old_values = completed(provider, names, resource_name, names.incoming(olds)[0])
     result = provider.diff(id_, old_values, values)
     if not result.changes:
         return DiffResponse(changes=False)
@@ -136,20 +154,38 @@ def create(kind: ResourceKind, properties: Mapping[str, PropertyValue]) -> Creat
     return CreateResponse(resource_id=result.id, properties=names.outgoing(result.outs, secret))
 
 
-def read(kind: ResourceKind, id_: str, properties: Mapping[str, PropertyValue],
+def declared_inputs(provider: Any, names: Names, resource_name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """An import's inputs as a program would declare them: without those that the provider's check gives the same
+    value anyway (a default, the configured workspace, the resource's own name), so the program that
+    ``pulumi import`` writes names no workspace and repeats no default."""
+    kept = dict(inputs)
+    for name in inputs:
+        trial = {k: v for k, v in kept.items() if k != name}
+        result = provider.check({}, _named(names, trial, resource_name))
+        if not result.failures and (result.inputs or {}).get(name) == inputs[name]:
+            kept = trial
+    return kept
+
+
+def read(kind: ResourceKind, resource_name: str, id_: str, properties: Mapping[str, PropertyValue],
          inputs: Mapping[str, PropertyValue]) -> ReadResponse:
     """Refresh (old outputs and inputs), ``get`` (registered properties) or import (the id alone: the workspace
     and organization then come from the provider's configuration; a missing id fails, as it must for an import,
     where the engine would otherwise record an empty resource)."""
     names = _names(kind)
     values, secret = names.incoming(properties or inputs)
-    if not values:  # an import (or a get): nothing declared, so Bird's object is taken whole, and must exist
+    provider = kind.new_provider()
+    importing = not values
+    if importing:  # nothing declared, so Bird's object is taken whole, and it must exist
         values = {LOOKUP_MARKER: True}
-    result = kind.new_provider().read(id_, values)
+    result = provider.read(id_, values)
     if not result.id:
         return ReadResponse(resource_id="")  # gone: the server answers without properties
+    found = result.inputs or {}
+    if importing:
+        found = declared_inputs(provider, names, resource_name, found)
     return ReadResponse(resource_id=result.id, properties=names.outgoing(result.outs, secret),
-                        inputs=names.outgoing(result.inputs or {}, secret))
+                        inputs=names.outgoing(found, secret))
 
 
 def update(kind: ResourceKind, id_: str, olds: Mapping[str, PropertyValue],
@@ -201,13 +237,15 @@ class BirdProvider(Provider):
         return await self._resource(request.type, check, request.name, request.old_inputs, request.new_inputs)
 
     async def diff(self, request: DiffRequest) -> DiffResponse:
-        return await self._resource(request.type, diff, request.resource_id, request.old_state, request.new_inputs)
+        return await self._resource(request.type, diff, request.name, request.resource_id, request.old_state,
+                                    request.new_inputs)
 
     async def create(self, request: CreateRequest) -> CreateResponse:
         return await self._resource(request.type, create, request.properties)
 
     async def read(self, request: ReadRequest) -> ReadResponse:
-        return await self._resource(request.type, read, request.resource_id, request.properties, request.inputs)
+        return await self._resource(request.type, read, request.name, request.resource_id, request.properties,
+                                    request.inputs)
 
     async def update(self, request: UpdateRequest) -> UpdateResponse:
         return await self._resource(request.type, update, request.resource_id, request.olds, request.news)
