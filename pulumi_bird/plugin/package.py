@@ -167,7 +167,8 @@ def function_spec(name: str, types: Types) -> dict[str, Any]:
     else:
         outputs = types.object_of(dataclass_fields(result, connector_docs()))
     summary = (inspect.getdoc(fn) or "").split("\n\n")[0]
-    return {"description": describe(summary), "inputs": types.object_of(args, as_input=True), "outputs": outputs}
+    names = {f.name: f.key for f in args}
+    return {"description": translate(describe(summary), names), "inputs": types.object_of(args, as_input=True), "outputs": outputs}
 
 
 @lru_cache(maxsize=1)
