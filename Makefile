@@ -28,7 +28,7 @@ test: $(STAMP)
 lint: $(LINT_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m mypy --strict tests/typing
-	for d in examples/*/; do $(PY) -m mypy --strict "$$d"*.py || exit 1; done
+	for d in examples/*/; do [ -f "$$d"__main__.py ] || continue; $(PY) -m mypy --strict "$$d"*.py || exit 1; done
 	$(PY) -m pyright --pythonpath $(PY) pulumi_bird examples tests/typing
 	PYTHONPATH=$(CURDIR) $(PY) -m pyright --pythonpath $(PY) --ignoreexternal --outputjson --verifytypes pulumi_bird \
 	  | $(PY) -c 'import json, sys; s = json.load(sys.stdin)["typeCompleteness"]["completenessScore"]; \

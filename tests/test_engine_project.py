@@ -30,7 +30,8 @@ from pulumi_bird.testing import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-PROJECTS = [ROOT, *sorted(p for p in (ROOT / "examples").iterdir() if (p / "Pulumi.yaml").is_file())]
+# The Python projects (examples/yaml-channels and typescript-channels use the native plugin: tests/test_plugin.py).
+PROJECTS = [ROOT, *sorted(p for p in (ROOT / "examples").iterdir() if (p / "__main__.py").is_file())]
 WORKSPACE = {"bird:workspaceId": "0c9d8e7f-2a1b-4c3d-9e8f-7a6b5c4d3e2f"}  # Configure must reach the provider
 BIRD_ENV = {"bird:accessKey": "BIRD_ACCESS_KEY", "bird:apiUrl": "BIRD_API_URL",
             "bird:workspaceId": "BIRD_WORKSPACE_ID", "bird:organizationId": "BIRD_ORGANIZATION_ID"}
