@@ -42,7 +42,7 @@ from pulumi.provider.experimental.provider import (
     UpdateResponse,
 )
 
-from ..provider.base import LOOKUP_MARKER
+from ..provider.base import LOOKUP_MARKER, RESOURCE_NAME_KEY
 from .fields import BY_TOKEN, ResourceKind, fields
 from .package import schema_json
 from .settings import apply_config, check_config
@@ -147,9 +147,11 @@ def diff(kind: ResourceKind, resource_name: str, id_: str, olds: Mapping[str, Pr
                         diffs=[names.key(n) for n in changed], detailed_diff=detailed)
 
 
-def create(kind: ResourceKind, properties: Mapping[str, PropertyValue]) -> CreateResponse:
+def create(kind: ResourceKind, urn: str, properties: Mapping[str, PropertyValue]) -> CreateResponse:
     names = _names(kind)
     values, secret = names.incoming(properties)
+    # The resource's name, as the Python resources register it, so that a 409 can name a sibling of this stack.
+    values[RESOURCE_NAME_KEY] = urn.rsplit("::", 1)[-1]
     result = kind.new_provider().create(values)
     return CreateResponse(resource_id=result.id, properties=names.outgoing(result.outs, secret))
 
@@ -241,7 +243,7 @@ class BirdProvider(Provider):
                                     request.new_inputs)
 
     async def create(self, request: CreateRequest) -> CreateResponse:
-        return await self._resource(request.type, create, request.properties)
+        return await self._resource(request.type, create, request.urn, request.properties)
 
     async def read(self, request: ReadRequest) -> ReadResponse:
         return await self._resource(request.type, read, request.name, request.resource_id, request.properties,
