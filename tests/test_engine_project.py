@@ -31,7 +31,8 @@ from pulumi_bird.testing import (
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECTS = [ROOT, *sorted(p for p in (ROOT / "examples").iterdir() if (p / "Pulumi.yaml").is_file())]
-WORKSPACE = {"bird:workspaceId": "0c9d8e7f-2a1b-4c3d-9e8f-7a6b5c4d3e2f"}  # Configure must reach the provider
+WORKSPACE = {"bird:workspaceId": "0c9d8e7f-2a1b-4c3d-9e8f-7a6b5c4d3e2f",  # Configure must reach the provider
+             "bird:accessKey": "test-key"}  # check judges the key (preview fails without one)
 BIRD_ENV = {"bird:accessKey": "BIRD_ACCESS_KEY", "bird:apiUrl": "BIRD_API_URL",
             "bird:workspaceId": "BIRD_WORKSPACE_ID", "bird:organizationId": "BIRD_ORGANIZATION_ID"}
 
