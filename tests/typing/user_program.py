@@ -179,6 +179,10 @@ def program() -> None:
     pulumi.export("count", len(every))
     pulumi.export("live", live.apply(lambda c: c.channel_status))
     pulumi.export("listed", listed.apply(len))
+    pulumi.export("numberId", number_id)
+    pulumi.export("capabilities", capabilities)
+    pulumi.export("numberLater", number_later.apply(lambda n: n.to_dict()))
+    pulumi.export("seeded", seeded[0])
     pulumi.export("version", pulumi_bird.__version__)
 
 
