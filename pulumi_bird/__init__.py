@@ -1,7 +1,7 @@
 """Pulumi dynamic providers for Bird (formerly MessageBird) channels and webhook subscriptions.
 
 Resources: :class:`SmsChannel`, :class:`VoiceChannel`, :class:`Connector`, :class:`WebhookSubscription`.
-Lookups: :func:`get_connector`, :func:`list_connectors` (and their ``_output`` forms).
+Lookups: :func:`get_connector`, :func:`list_connectors`, :func:`get_phone_number` (and their ``_output`` forms).
 
 Names are loaded on first use, so ``import pulumi_bird`` stays cheap.
 
@@ -24,6 +24,7 @@ _EXPORTS = {
     "Connector": "connector",
     "ConnectorInfo": "lookups",
     "EventFilterArgs": "webhook_subscription",
+    "PhoneNumberInfo": "lookups",
     "SignatureError": "api.signatures",
     "SmsChannel": "sms_channel",
     "VoiceChannel": "voice_channel",
@@ -31,6 +32,8 @@ _EXPORTS = {
     "event_filter": "webhook_subscription",
     "get_connector": "lookups",
     "get_connector_output": "lookups",
+    "get_phone_number": "lookups",
+    "get_phone_number_output": "lookups",
     "list_connectors": "lookups",
     "list_connectors_output": "lookups",
     "verify_signature": "api.signatures",
@@ -42,6 +45,7 @@ __all__ = [
     "Connector",
     "ConnectorInfo",
     "EventFilterArgs",
+    "PhoneNumberInfo",
     "SignatureError",
     "SmsChannel",
     "VoiceChannel",
@@ -49,6 +53,8 @@ __all__ = [
     "event_filter",
     "get_connector",
     "get_connector_output",
+    "get_phone_number",
+    "get_phone_number_output",
     "list_connectors",
     "list_connectors_output",
     "verify_signature",
@@ -60,8 +66,11 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs; at run time 
     from .api.signatures import verify_signature as verify_signature
     from .connector import Connector as Connector
     from .lookups import ConnectorInfo as ConnectorInfo
+    from .lookups import PhoneNumberInfo as PhoneNumberInfo
     from .lookups import get_connector as get_connector
     from .lookups import get_connector_output as get_connector_output
+    from .lookups import get_phone_number as get_phone_number
+    from .lookups import get_phone_number_output as get_phone_number_output
     from .lookups import list_connectors as list_connectors
     from .lookups import list_connectors_output as list_connectors_output
     from .sms_channel import SmsChannel as SmsChannel

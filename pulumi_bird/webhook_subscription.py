@@ -144,6 +144,7 @@ class WebhookSubscriptionProvider(BirdProvider):
         inputs = dict(news) if isinstance(news, dict) else {}
         checker = Checker(inputs, SCHEMA.names)
         try:
+            self.check_config(checker)
             service = checker.one_of("service", SERVICES, required=True)
             checker.string("event", required=True, max_length=255)
             checker.https_url("url", required=True)

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import Any, Iterable, Iterator, Mapping, Optional, TypeVar
 
 import pulumi
-from pulumi.dynamic import Resource, ResourceProvider
+from pulumi.dynamic import CheckFailure, Resource, ResourceProvider
 
 from ..api.values import is_uuid
 from . import config, host
@@ -26,9 +26,20 @@ class BirdProvider(ResourceProvider):
 
     def configure(self, req: Any) -> None:
         """Called by the provider host with the stack config, once per process."""
-        config.remember_stack_config({name: req.config.get(name) for name, _ in config.ALL_KEYS})
+        # Every key of the stack config, to name unknown bird:* keys (the SDK's Config offers no public list).
+        names = getattr(req.config, "_props", None) or {}
+        config.remember_stack_config({name: req.config.get(name) for name, _ in config.ALL_KEYS}, names)
         config.configure_logging()
         host.lift_host_concurrency()
+        # With no engine connection, the host's pulumi.log writes to stderr, which the engine shows the user
+        # (sdk/go/common/resource/plugin/plugin.go, newPlugin's runtrace: plugin stderr -> Diag.Infoerrf).
+        for warning in config.unknown_key_warnings():
+            pulumi.log.warn(warning)
+
+    def check_config(self, checker: Checker) -> None:
+        """Fail check (so preview fails) on each configuration mistake that can be judged offline, naming its key."""
+        for key, message in config.config_problems():
+            checker.failures.append(CheckFailure(key, message))
 
 
 # Registered by ``get()`` beside the all-empty properties: the engine hands a get's registered properties to
@@ -92,8 +103,7 @@ def default_from_config(checker: Checker, inputs: dict[str, Any], prop: str, key
             checker.fail(prop, f"is required: set {prop} on the resource, {key[0]} in stack config, or {key[1]}")
             return
         if not is_uuid(inputs[prop]):
-            checker.fail(prop, f"(from {key[0]}) must be a UUID, got {inputs[prop]!r:.60}")
-            return
+            return  # check_config names the malformed key
     checker.uuid(prop)
 
 

@@ -181,6 +181,7 @@ class ConnectorBackedProvider(BirdProvider):
         inputs = dict(news) if isinstance(news, dict) else {}
         checker = Checker(inputs, self.schema.names)
         try:
+            self.check_config(checker)
             checker.string("name", required=True, max_length=255)
             checker.seconds("ready_timeout")
             checker.uuid("adopt_id")
