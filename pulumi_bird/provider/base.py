@@ -9,7 +9,7 @@ import pulumi
 from pulumi.dynamic import Resource, ResourceProvider
 
 from ..api.values import is_uuid
-from . import config, host
+from . import config, workers
 from .checks import Checker
 from .schema import Schema
 
@@ -26,7 +26,7 @@ class BirdProvider(ResourceProvider):
         """Called by the provider host with the stack config, once per process."""
         config.remember_stack_config({name: req.config.get(name) for name, _ in config.ALL_KEYS})
         config.configure_logging()
-        host.lift_host_concurrency()
+        workers.lift_host_concurrency()
 
 
 # Registered by ``get()`` beside the all-empty properties: the engine hands a get's registered properties to
