@@ -127,3 +127,13 @@ def test_the_host_pool_grows_to_the_work_in_flight_past_512():
     assert all(f.result() for f in futures)
 
 
+
+
+def test_a_process_keeps_the_sessions_of_a_few_apis_only():
+    from pulumi_bird.api.pool import MAX_POOLED_APIS
+
+    first = pooled_session("http://127.0.0.1:1")
+    for port in range(2, MAX_POOLED_APIS + 2):
+        pooled_session(f"http://127.0.0.1:{port}")
+    assert pooled_session(f"http://127.0.0.1:{MAX_POOLED_APIS + 1}") is pooled_session(f"http://127.0.0.1:{MAX_POOLED_APIS + 1}")
+    assert pooled_session("http://127.0.0.1:1") is not first  # the least recently used was closed, and is new

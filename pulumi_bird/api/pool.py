@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import OrderedDict
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 
@@ -38,8 +39,13 @@ MAX_KEPT_CONNECTIONS = 2048
 # The workspace a request goes to, from its path (connectors and webhook subscriptions both carry it).
 _WORKSPACE_IN_PATH = re.compile(r"/workspaces/([^/?#]+)")
 
+# API URLs whose sessions are kept; past this the least recently used one is closed. A provider talks to one
+# (Bird, or an emulator in tests); a process that talks to many short-lived servers (a test suite, each
+# emulator on a port of its own) must not keep the sockets of every one of them open.
+MAX_POOLED_APIS = 8
+
 _lock = threading.Lock()
-_sessions: dict[str, requests.Session] = {}
+_sessions: OrderedDict[str, PooledSession] = OrderedDict()
 
 
 class PooledAdapter(HTTPAdapter):
@@ -89,4 +95,7 @@ def pooled_session(api_url: str) -> requests.Session:
         session = _sessions.get(key)
         if session is None:
             session = _sessions[key] = PooledSession(PostBudget())
+            while len(_sessions) > MAX_POOLED_APIS:
+                _sessions.popitem(last=False)[1].close_for_good()  # requests on its way still finish
+        _sessions.move_to_end(key)
         return session
