@@ -1,9 +1,9 @@
 """Reads of many connectors and webhook subscriptions in one workspace, answered from list pages.
 
 A refresh reads every object of a stack by id, ``--parallel`` at a time (the engine's default is 4 x the
-CPUs: pkg/cmd/pulumi/operations/up.go defaultParallel). One GET per object spends Bird's 50 GETs per second per
-workspace, which the user's own applications share, one object at a time; a list page returns 100 whole
-objects for the same GET. So reads that meet in this process are gathered into a *batch* per workspace and kind
+CPUs: pkg/cmd/pulumi/operations/up.go defaultParallel, which refresh.go's ``--parallel`` uses too). One GET per
+object spends Bird's 50 GETs per second per workspace, which the user's own applications share, one object at
+a time; a list page returns 100 whole objects for the same GET. So reads that meet in this process are gathered into a *batch* per workspace and kind
 (connectors; the subscriptions of one organization), and a batch is answered from one listing:
 
 - **Fresh.** A batch closes before its listing sends its first page, and a read joins only an open batch, so
@@ -31,6 +31,7 @@ the batch.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -41,6 +42,8 @@ from typing import Any, Callable, Iterator, Optional
 from . import errors
 from .client import MAX_PAGE_SIZE, BirdClient
 from .models import Connector, ConnectorStatus, WebhookSubscription
+
+log: logging.Logger = logging.getLogger(__name__)
 
 # How long a batch stays open at least: the reads the engine sends at once arrive over a few milliseconds
 # (one gRPC call each); a lone read (a refresh of one resource, a get()) waits this long before its own GET.
@@ -170,6 +173,8 @@ class WorkspaceReads:
         else:
             self.pages[kind.key] = max(self.pages.get(kind.key, 0), len(batch.ids))  # at least this many
         batch.found = {object_id: seen[object_id] for object_id in batch.ids if object_id in seen}
+        log.debug("%s: %d reads answered from a listing of %d objects (%s); %d read by id", "/".join(kind.key),
+                  len(batch.found), len(seen), "complete" if complete else "stopped early", len(batch.ids) - len(batch.found))
 
 
 _lock = threading.Lock()
