@@ -3,8 +3,9 @@
 A refresh reads every object of a stack by id, ``--parallel`` at a time (the engine's default is 4 x the
 CPUs: pkg/cmd/pulumi/operations/up.go defaultParallel, which refresh.go's ``--parallel`` uses too). One GET per
 object spends Bird's 50 GETs per second per workspace, which the user's own applications share, one object at
-a time; a list page returns 100 whole objects for the same GET. So reads that meet in this process are gathered into a *batch* per workspace and kind
-(connectors; the subscriptions of one organization), and a batch is answered from one listing:
+a time; a list page returns 100 whole objects for the same GET. So reads that meet in this process are
+gathered into a *batch* per workspace and kind (connectors; the subscriptions of one organization), and a
+batch is answered from one listing:
 
 - **Fresh.** A batch closes before its listing sends its first page, and a read joins only an open batch, so
   a read is answered only from a listing that began after it was asked: never older than its own GET would be.
