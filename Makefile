@@ -47,7 +47,7 @@ lint: $(LINT_STAMP)
 	    print(f"pyright --verifytypes pulumi_bird: {s:.1%} of the public symbols have complete types (need >= 95%)"); \
 	    sys.exit(s < 0.95)'
 
-# BENCH_ARGS: --quick (skip the 60 s readiness case), --scale-only (N channels, 2000 existing, get() reads)
+# BENCH_ARGS: --quick (skip the 60 s readiness case), --scale-only (the scale figures), --only refresh|waiting
 bench: $(STAMP)
 	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 

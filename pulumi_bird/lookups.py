@@ -84,11 +84,13 @@ def get_connector(connector_id: str, workspace_id: Optional[str] = None, with_st
 
     Raises :class:`~pulumi_bird.api.errors.NotFoundError` when Bird does not know it.
     """
+    from .api.reads import find_connector
     from .provider import config
 
     settings, workspace = _program_settings(workspace_id)
     with config.make_client(settings) as client:
-        connector = client.get_connector(workspace, connector_id)
+        # lookups made together (get_connector_output over many ids) share list pages
+        connector = find_connector(client, workspace, connector_id) or client.get_connector(workspace, connector_id)
         status = client.get_connector_status(workspace, connector_id) if with_status else None
     return _info(connector, status)
 

@@ -199,12 +199,13 @@ class WebhookSubscriptionProvider(BirdProvider):
         return CreateResult(subscription.id, {**inputs, **subscription_outputs(subscription)})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        from .api.reads import find_subscription
         from .api.webhooks import subscription_outputs
 
         settings = config.current_settings()
         org, ws = config.scope_of(props, settings, f"webhook subscription {id_}", "organization_id", "workspace_id")
         with config.make_client(settings) as client, stored_key_explained(f"reading webhook subscription {id_}"):
-            subscription = client.find_webhook_subscription(org, ws, id_)
+            subscription = find_subscription(client, org, ws, id_)  # from list pages shared by reads in flight
         if subscription is None:
             if is_lookup(props):  # get(): the engine would hand the program a resource with every output empty
                 raise ValueError(f"get: there is no webhook subscription {id_!r} in workspace {ws}")
@@ -262,9 +263,10 @@ def _adopt(client: Any, org: str, ws: str, adopt_id: str, request: Any) -> Any:
     then nothing is written."""
     from .api.create import remember_owned
     from .api.models import UpdateWebhookSubscriptionRequest
+    from .api.reads import find_subscription
     from .api.webhooks import filters_key
 
-    found = client.find_webhook_subscription(org, ws, adopt_id)
+    found = find_subscription(client, org, ws, adopt_id)
     if found is None:
         raise ValueError(f"adopt_id {adopt_id!r}: there is no webhook subscription with this id in workspace {ws}")
     fixed = [("service", request.service, found.service), ("event", request.event, found.event),

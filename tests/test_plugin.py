@@ -409,7 +409,7 @@ def test_the_plugin_is_not_loaded_by_import_pulumi_bird():
 
 def test_the_pool_runs_more_waiting_creates_than_asyncios_default():
     from pulumi_bird.plugin.server import executor
-    from pulumi_bird.provider.host import worker_bound
+    from pulumi_bird.provider.workers import worker_bound
 
     pool = executor()
     try:

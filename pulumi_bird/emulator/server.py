@@ -148,6 +148,7 @@ class BirdEmulator:
       are enforced or not (peak GETs and POSTs in any one-second window, 429s).
     - ``requests`` / ``clear_requests()``: the log of :class:`RecordedRequest`, at most
       ``max_recorded_requests`` entries (oldest dropped first); ``recorded_requests_total`` counts all.
+    - ``connections_opened``: TCP connections accepted since start.
 
     ``clock`` (a monotonic clock) drives provisioning times and the rate-limit windows; tests pass a fake
     one to make both deterministic. ``fault_seed`` seeds the random source of fractional faults.
@@ -190,6 +191,8 @@ class BirdEmulator:
         self._log_lock = threading.Lock()
         self._log: Deque[RecordedRequest] = collections.deque(maxlen=max_recorded_requests)
         self.recorded_requests_total: int = 0
+        # TCP connections accepted since start (a keep-alive client opens few; one per request opens many).
+        self.connections_opened: int = 0
         self._server: Optional[_EmulatorHTTPServer] = None
         self._thread: Optional[threading.Thread] = None
 
@@ -385,6 +388,7 @@ class _EmulatorHTTPServer(ThreadingHTTPServer):
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._connections_lock:
             self._connections.add(request)
+            self.emulator.connections_opened += 1
         super().process_request(request, client_address)
 
     def shutdown_request(self, request: Any) -> None:

@@ -23,7 +23,7 @@ from pulumi.provider.experimental.server import ProviderServicer
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from .. import __version__
-from ..provider.host import worker_bound
+from ..provider.workers import worker_bound
 from .provider import BirdProvider, PluginError
 
 try:  # the SDK's message size limits, as its own servers use them

@@ -11,7 +11,7 @@ import pulumi
 from pulumi.dynamic import CheckFailure, Resource, ResourceProvider
 
 from ..api.values import is_uuid
-from . import config, host
+from . import config, workers
 from .checks import Checker
 from .schema import Schema
 
@@ -30,7 +30,7 @@ class BirdProvider(ResourceProvider):
         names = getattr(req.config, "_props", None) or {}
         config.remember_stack_config({name: req.config.get(name) for name, _ in config.ALL_KEYS}, names)
         config.configure_logging()
-        host.lift_host_concurrency()
+        workers.lift_host_concurrency()
         # With no engine connection, the host's pulumi.log writes to stderr, which the engine shows the user
         # (sdk/go/common/resource/plugin/plugin.go, newPlugin's runtrace: plugin stderr -> Diag.Infoerrf).
         for warning in config.unknown_key_warnings():

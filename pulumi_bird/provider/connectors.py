@@ -231,9 +231,10 @@ class ConnectorBackedProvider(BirdProvider):
         (connectors cannot be updated, so any difference from the program fails)."""
         from ..api.connectors import connector_outputs, wait_connector_ready
         from ..api.create import remember_owned
+        from ..api.reads import find_connector
 
         adopt_id = inputs["adopt_id"]
-        connector = client.find_connector(workspace_id, adopt_id)
+        connector = find_connector(client, workspace_id, adopt_id)
         if connector is None:
             raise ValueError(f"adopt_id {adopt_id!r}: there is no connector with this id in workspace {workspace_id}")
         template = request.connector_template_ref
@@ -254,14 +255,14 @@ class ConnectorBackedProvider(BirdProvider):
         return CreateResult(adopt_id, {**inputs, **connector_outputs(connector, status, template)})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        from ..api.connectors import connector_outputs, find_connector_status
+        from ..api.connectors import connector_outputs
+        from ..api.reads import read_connector
 
         settings = config.current_settings()
         (workspace_id,) = config.scope_of(props, settings, f"connector {id_}", "workspace_id")
         lookup = is_lookup(props)
         with config.make_client(settings) as client, stored_key_explained(f"reading connector {id_}"):
-            connector = client.find_connector(workspace_id, id_)
-            status = find_connector_status(client, workspace_id, id_) if connector else None
+            connector, status = read_connector(client, workspace_id, id_)  # from list pages shared by reads in flight
         if connector is None:
             if lookup:  # get(): the engine would hand the program a resource with every output empty
                 raise ValueError(f"get: there is no connector {id_!r} in workspace {workspace_id}")
