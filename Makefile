@@ -6,7 +6,11 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-test
 LINT_STAMP := $(VENV)/.installed-lint
 
-.PHONY: demo test bench lint venv clean
+# The lowest pulumi SDK pyproject.toml allows (its `pulumi>=X` line), installed in a venv of its own.
+PULUMI_FLOOR := $(shell sed -n 's/^ *"pulumi>=\([0-9.]*\),.*/\1/p' pyproject.toml)
+FLOOR_VENV := .venv-floor
+
+.PHONY: demo test test-floor bench lint venv clean
 
 venv: $(STAMP)
 
@@ -22,22 +26,30 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+# The suite on the SDK floor (CI runs it after `make test`): a venv with pulumi==$(PULUMI_FLOOR) exactly.
+test-floor: pyproject.toml
+	test -x $(FLOOR_VENV)/bin/python || $(PYTHON) -m venv $(FLOOR_VENV)
+	$(FLOOR_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(FLOOR_VENV)/bin/python -m pip install --quiet -e '.[test]' 'pulumi==$(PULUMI_FLOOR)'
+	$(FLOOR_VENV)/bin/python -c 'import importlib.metadata as m; v = m.version("pulumi"); print("pulumi", v); assert v.startswith("$(PULUMI_FLOOR)")'
+	$(FLOOR_VENV)/bin/python -m pytest -q
+
 # ruff on everything; mypy --strict on what a user writes (tests/typing/ uses every public name, and the
 # examples, one directory at a time as each has a __main__.py); pyright on the package, the examples and
 # tests/typing/; pyright --verifytypes for the share of the public API with complete types (>= 95 %).
 lint: $(LINT_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m mypy --strict tests/typing
-	for d in examples/*/; do $(PY) -m mypy --strict "$$d"*.py || exit 1; done
+	for d in examples/*/; do [ -f "$$d"__main__.py ] || continue; $(PY) -m mypy --strict "$$d"*.py || exit 1; done
 	$(PY) -m pyright --pythonpath $(PY) pulumi_bird examples tests/typing
 	PYTHONPATH=$(CURDIR) $(PY) -m pyright --pythonpath $(PY) --ignoreexternal --outputjson --verifytypes pulumi_bird \
 	  | $(PY) -c 'import json, sys; s = json.load(sys.stdin)["typeCompleteness"]["completenessScore"]; \
 	    print(f"pyright --verifytypes pulumi_bird: {s:.1%} of the public symbols have complete types (need >= 95%)"); \
 	    sys.exit(s < 0.95)'
 
-# BENCH_ARGS: --quick (skip the 60 s readiness case), --scale-only (N channels, 2000 existing, get() reads)
+# BENCH_ARGS: --quick (skip the 60 s readiness case), --scale-only (the scale figures), --only refresh|waiting
 bench: $(STAMP)
 	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .demo build *.egg-info
+	rm -rf $(VENV) $(FLOOR_VENV) .demo build *.egg-info

@@ -1,9 +1,11 @@
 """``make bench``: the performance figures, measured in one run against the emulator through the SDK's real
 dynamic provider host, each printed beside its target and the ideal.
 
-    python benchmarks/bench.py [--quick] [--scale-only]
+    python benchmarks/bench.py [--quick] [--scale-only] [--only refresh|waiting]
         --quick       skips the 60 s readiness case
-        --scale-only  runs only the scale figures (N channels at once, 2000 existing connectors, get() reads)
+        --scale-only  runs only the scale figures (N channels at once, 2000 existing connectors, get() reads,
+                      refresh in list pages, 1000 creates waiting 30 s)
+        --only        runs only the refresh figures, or only the 1000 creates waiting 30 s
 
 The scale figures run against the emulator with Bird's rate limits enforced (50 GETs and 500 POSTs per second
 per workspace over a sliding second, 429 beyond), through ONE provider host, with all creates submitted at
@@ -139,9 +141,18 @@ def classify(requests: list[Any]) -> collections.Counter:
     return kinds
 
 
-def run_creates(count: int, existing: int = 0) -> dict[str, Any]:
-    """``count`` SmsChannels active SCALE_PROVISION s after their POST, all submitted at once to one host."""
-    with BirdEmulator(provision_seconds=SCALE_PROVISION, rate_limits=True) as emu:
+def rss_kb(pid: Any) -> int:
+    """The resident memory of a process (Linux), in kB; 0 where /proc is not there."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+    except (OSError, StopIteration, ValueError):
+        return 0
+
+
+def run_creates(count: int, existing: int = 0, provision: float = SCALE_PROVISION) -> dict[str, Any]:
+    """``count`` SmsChannels active ``provision`` s after their POST, all submitted at once to one host."""
+    with BirdEmulator(provision_seconds=provision, rate_limits=True) as emu:
         seed_connectors(emu, existing)
         with ProviderHost(config=config_for(emu)) as host:
             regs = sms_channels(count)
@@ -149,17 +160,27 @@ def run_creates(count: int, existing: int = 0) -> dict[str, Any]:
                 checked = list(pool.map(lambda r: host.check(r.urn, r.inputs).inputs, regs))
             emu.clear_requests()
             emu.reset_rate_stats()
+            opened, idle_kb = emu.connections_opened, rss_kb(host.pid)
             started = time.monotonic()
             with ThreadPoolExecutor(count) as pool:
-                results = list(pool.map(lambda rc: host.create(rc[0].urn, rc[1], timeout=600), zip(regs, checked)))
+                futures = [pool.submit(host.create, reg.urn, inputs, timeout=600) for reg, inputs in zip(regs, checked)]
+                # while every create waits for its channel (all POSTed, none active yet): the host's memory
+                waiting_kb = 0
+                if provision >= 10:
+                    time.sleep(provision * 0.8)
+                    waiting_kb = rss_kb(host.pid)
+                results = [f.result() for f in futures]
             wall = time.monotonic() - started
             stats = emu.rate_stats()
             kinds = classify(emu.requests)
+            connections = emu.connections_opened - opened
     assert all(r.outs["channel_id"] for r in results)
-    floor = SCALE_PROVISION + count / BIRD_GETS_PER_SECOND
+    floor = provision + count / BIRD_GETS_PER_SECOND
     return {"wall": wall, "floor": floor, "ratio": wall / floor, "peak": stats.peak_gets_per_second,
+            "peak_posts": stats.peak_posts_per_second,
             "429s": stats.rate_limited_gets + stats.rate_limited_posts + stats.too_many_requests,
-            "calls": sum(kinds.values()) / count, "lookups": kinds["list"] / count, "kinds": dict(kinds)}
+            "calls": sum(kinds.values()) / count, "lookups": kinds["list"] / count, "kinds": dict(kinds),
+            "connections": connections, "kb_per_waiting": (waiting_kb - idle_kb) / count if waiting_kb else None}
 
 
 def bench_scale(count: int, max_ratio: float, max_calls: float) -> None:
@@ -170,6 +191,72 @@ def bench_scale(count: int, max_ratio: float, max_calls: float) -> None:
         f"<= {max_ratio:g} x floor, 0 x 429, peak <= 50, <= {max_calls:g} calls per create",
         "1.00 x floor (T + N/50), 2 calls per create (POST, one status read)",
         m["ratio"] <= max_ratio and m["429s"] == 0 and m["peak"] <= BIRD_GETS_PER_SECOND and m["calls"] <= max_calls)
+
+
+def bench_many_waiting(count: int, provision: float, max_ratio: float) -> None:
+    """No second wave: ``count`` creates whose channels take ``provision`` s all wait at once in one host."""
+    m = run_creates(count, provision=provision)
+    memory = f", {m['kb_per_waiting']:.0f} kB of host memory per waiting create" if m["kb_per_waiting"] else ""
+    row(f"{count} SmsChannels at once through one host, each active after {provision:g}s (Bird's limits enforced)",
+        f"{m['wall']:.2f}s = {m['ratio']:.2f} x floor {m['floor']:.2f}s, {m['429s']} x 429, peak {m['peak_posts']} "
+        f"POSTs/s and {m['peak']} GETs/s, {m['connections']} connections ({m['connections'] / count:.2f} per create)"
+        f"{memory}",
+        f"<= {max_ratio:g} x floor, 0 x 429, <= 500 POSTs/s", "1.00 x floor (T + N/50)",
+        m["ratio"] <= max_ratio and m["429s"] == 0 and m["peak_posts"] <= 500 and m["peak"] <= BIRD_GETS_PER_SECOND)
+
+
+def seed_subscriptions(emu: BirdEmulator, count: int) -> list[str]:
+    """``count`` webhook subscriptions (each filtered on its own channel, as many_channels declares them)."""
+    return [emu.backend.create_webhook(emu.organization_id, emu.workspace_id, {
+        "service": "channels", "event": "channel.updated", "url": "https://hooks.example.com/bird",
+        "eventFilters": [{"key": "channelId", "value": str(uuid.uuid4())}]})["id"] for _ in range(count)]
+
+
+def bench_refresh(count: int, parallel: int) -> None:
+    """Refresh of ``count`` SmsChannels and ``count`` subscriptions, ``parallel`` reads in flight (each next read
+    sent as one ends, as the engine's step executor does), after a rename, a deletion and a url change made out
+    of band. Floor: one status GET per connector plus one listing of each kind."""
+    with BirdEmulator(provision_seconds=0.0, rate_limits=True) as emu:
+        ws, org = emu.workspace_id, emu.organization_id
+        connectors = [emu.backend.create_connector(ws, {
+            "name": f"sms{i}", "connectorTemplateRef": "sms-messagebird:1",
+            "arguments": {"phoneNumberId": str(uuid.uuid4()), "channelMessageType": "transactional"}})["id"]
+            for i in range(count)]
+        subscriptions = seed_subscriptions(emu, count)
+        emu.backend._connectors[ws][connectors[1]].name = "renamed in the dashboard"
+        emu.backend.delete_connector(ws, connectors[2])
+        emu.backend.update_webhook(org, ws, subscriptions[3], {"url": "https://moved.example.com/bird"})
+        regs = registered_inputs(lambda: (
+            SmsChannel("sms", phone_number_id=str(uuid.uuid4()), channel_message_type="transactional"),
+            WebhookSubscription("hook", service="channels", event="channel.updated", url="https://a.example.com")))
+        work = [(regs["sms"], cid) for cid in connectors] + [(regs["hook"], sid) for sid in subscriptions]
+        with ProviderHost(config=config_for(emu)) as host:
+            emu.clear_requests()
+            emu.reset_rate_stats()
+            opened = emu.connections_opened
+            started = time.monotonic()
+            with ThreadPoolExecutor(parallel) as pool:
+                results = list(pool.map(lambda w: host.read(w[0].urn, w[1], *[{
+                    **w[0].inputs, "workspace_id": ws, "organization_id": org}] * 2, timeout=600), work))
+            wall = time.monotonic() - started
+            connections = emu.connections_opened - opened
+        stats = emu.rate_stats()
+        gets = sum(1 for r in emu.requests if r.method == "GET")
+    seen = (results[1].outs.get("name") == "renamed in the dashboard" and results[2].id == ""
+            and results[count + 3].outs.get("url") == "https://moved.example.com/bird")
+    reads, limited = 2 * count, stats.rate_limited_gets + stats.too_many_requests
+    pages = 2 * -(-count // 100)  # a listing of each kind: 100 objects a page
+    least = count + pages  # a status GET per connector, one listing of each kind
+    target = 1.1 * count + pages * reads / parallel  # a listing of each kind per wave of `parallel` reads
+    floor = max(0, least - BIRD_GETS_PER_SECOND) / BIRD_GETS_PER_SECOND
+    row(f"refresh of {count} SmsChannels + {count} subscriptions, {parallel} in flight, after a rename, a deletion "
+        "and a url change out of band",
+        f"{gets} GETs = {gets / reads:.2f} per read (one by one: {3 * count}), {wall:.2f}s (floor {floor:.2f}s), "
+        f"{connections} connections = {connections / reads:.3f} per read, {limited} x 429, "
+        f"changes {'all seen' if seen else 'MISSED'}",
+        f"<= {target:.0f} GETs (1.1 x connectors + {pages} pages x reads/{parallel}), 0 x 429, every change seen",
+        f"{least} GETs ({least / reads:.2f} per read), {floor:.2f}s",
+        seen and limited == 0 and gets <= target)
 
 
 def bench_existing(count: int, existing: int, max_ratio: float) -> None:
@@ -246,7 +333,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the 60 s readiness case")
     parser.add_argument("--scale-only", action="store_true", help="run only the scale figures")
+    parser.add_argument("--only", choices=("refresh", "waiting"),
+                        help="run only the refresh figures, or only 1000 creates with T = 30 s")
     args = parser.parse_args()
+    if args.only:
+        return finish(bench_refresh_all if args.only == "refresh" else bench_waiting)
     print("pulumi-bird benchmark (emulator on loopback, SDK provider host over gRPC)", flush=True)
     if not args.scale_only:
         with BirdEmulator(provision_seconds=1.0) as emu, ProviderHost(config=config_for(emu)) as host:
@@ -259,9 +350,26 @@ def main() -> int:
     bench_scale(256, 1.25, 2.5)
     bench_existing(64, 2000, 1.15)
     bench_get_reads(100)
+    bench_refresh_all()
+    bench_waiting()
     if not args.scale_only:
         bench_pickle()
         bench_import()
+    return finish(lambda: None)
+
+
+def bench_refresh_all() -> None:
+    for count in (256, 1000):
+        for parallel in (32, count):
+            bench_refresh(count, parallel)
+
+
+def bench_waiting() -> None:
+    bench_many_waiting(1000, 30.0, 1.15)
+
+
+def finish(run: Any) -> int:
+    run()
     missed = [r for r in ROWS if not r[4]]
     print(f"\n{len(ROWS) - len(missed)} of {len(ROWS)} figures within target")
     return 1 if missed else 0

@@ -2,7 +2,7 @@
 
 Resources (one module each, listed in :data:`RESOURCES`): :class:`SmsChannel`, :class:`VoiceChannel`,
 :class:`Connector`, :class:`WebhookSubscription`.
-Lookups: :func:`get_connector`, :func:`list_connectors` (and their ``_output`` forms).
+Lookups: :func:`get_connector`, :func:`list_connectors`, :func:`get_phone_number` (and their ``_output`` forms).
 
 Names are loaded on first use, so ``import pulumi_bird`` stays cheap.
 
@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 # The resources, one line each: class name -> its module. Everything that must cover every resource reads this:
-# the package's exports below, and the tests (typing, architecture, faults, pickled providers).
+# the package's exports below, the README's generated reference (pulumi_bird.reference), and the tests (typing,
+# architecture, faults, pickled providers). In the order the README documents them.
 RESOURCES: dict[str, str] = {
-    "Connector": "connector",
     "SmsChannel": "sms_channel",
     "VoiceChannel": "voice_channel",
+    "Connector": "connector",
     "WebhookSubscription": "webhook_subscription",
 }
 
@@ -36,12 +37,15 @@ _EXPORTS = {
     "ConnectorInfo": "lookups",
     "EventFilterArgs": "webhook_subscription",
     "FilterKey": "api.values",
+    "PhoneNumberInfo": "lookups",
     "SignatureError": "api.signatures",
     "WebhookService": "api.values",
     "WebhookStatus": "api.values",
     "event_filter": "webhook_subscription",
     "get_connector": "lookups",
     "get_connector_output": "lookups",
+    "get_phone_number": "lookups",
+    "get_phone_number_output": "lookups",
     "list_connectors": "lookups",
     "list_connectors_output": "lookups",
     "verify_signature": "api.signatures",
@@ -55,6 +59,7 @@ __all__ = [
     "ConnectorInfo",
     "EventFilterArgs",
     "FilterKey",
+    "PhoneNumberInfo",
     "SignatureError",
     "SmsChannel",
     "VoiceChannel",
@@ -64,6 +69,8 @@ __all__ = [
     "event_filter",
     "get_connector",
     "get_connector_output",
+    "get_phone_number",
+    "get_phone_number_output",
     "list_connectors",
     "list_connectors_output",
     "verify_signature",
@@ -79,8 +86,11 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs; at run time 
     from .api.values import WebhookStatus as WebhookStatus
     from .connector import Connector as Connector
     from .lookups import ConnectorInfo as ConnectorInfo
+    from .lookups import PhoneNumberInfo as PhoneNumberInfo
     from .lookups import get_connector as get_connector
     from .lookups import get_connector_output as get_connector_output
+    from .lookups import get_phone_number as get_phone_number
+    from .lookups import get_phone_number_output as get_phone_number_output
     from .lookups import list_connectors as list_connectors
     from .lookups import list_connectors_output as list_connectors_output
     from .sms_channel import SmsChannel as SmsChannel

@@ -23,9 +23,10 @@ from typing import Any, Optional
 
 from .emulator import BirdEmulator
 
-# Phone numbers the demo installs channels on: any UUID is a number the emulator knows.
-DEMO_SMS_NUMBER = "6a3f2b1c-0d4e-4f5a-8b6c-7d8e9f0a1b2c"
-DEMO_VOICE_NUMBER = "1c2b3a4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
+# Phone numbers the demo installs channels on, as people know them (E.164): the program finds their ids with
+# get_phone_number in the emulator's default numbers inventory (pulumi_bird.emulator.DEFAULT_NUMBERS).
+DEMO_SMS_NUMBER = "+3197010520000"
+DEMO_VOICE_NUMBER = "+3197010520001"
 DEMO_SIGNING_KEY = "demo-signing-key"  # the emulator's deliveries are not real: a fixed key is fine here
 
 

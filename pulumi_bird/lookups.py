@@ -1,4 +1,5 @@
-"""Data-source style lookups (Terraform's ``data`` blocks): read connectors that a stack does not manage.
+"""Data-source style lookups (Terraform's ``data`` blocks): read connectors that a stack does not manage, and find
+a phone number's id from its E.164 text.
 
 They run in the Pulumi program, with the same configuration as the resources (``bird:*`` stack config,
 then environment). The plain forms call Bird at once, in preview too; the ``_output`` forms take Inputs,
@@ -39,6 +40,26 @@ class ConnectorInfo:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class PhoneNumberInfo:
+    """A phone number of the workspace as :func:`get_phone_number` returns it."""
+
+    id: str
+    """The number's Bird id: what ``phone_number_id`` of a channel takes."""
+    number: str
+    """E.164 text, e.g. ``+3197010520000``."""
+    country: Optional[str]
+    """ISO 3166-1 alpha-2 country code, e.g. ``NL``."""
+    type: Optional[str]
+    """``mobile``, ``local``, ``toll-free``, ... as Bird reports it."""
+    capabilities: list[str]
+    """What it can carry: ``sms``, ``voice``, ``mms``, ``whatsapp``."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a plain dict (for ``pulumi.export``)."""
+        return asdict(self)
+
+
 def _program_settings(workspace_id: Optional[str]) -> tuple[Settings, str]:
     from .provider import config
 
@@ -63,11 +84,13 @@ def get_connector(connector_id: str, workspace_id: Optional[str] = None, with_st
 
     Raises :class:`~pulumi_bird.api.errors.NotFoundError` when Bird does not know it.
     """
+    from .api.reads import find_connector
     from .provider import config
 
     settings, workspace = _program_settings(workspace_id)
     with config.make_client(settings) as client:
-        connector = client.get_connector(workspace, connector_id)
+        # lookups made together (get_connector_output over many ids) share list pages
+        connector = find_connector(client, workspace, connector_id) or client.get_connector(workspace, connector_id)
         status = client.get_connector_status(workspace, connector_id) if with_status else None
     return _info(connector, status)
 
@@ -82,6 +105,26 @@ def list_connectors(template_ref: Optional[str] = None, workspace_id: Optional[s
     settings, workspace = _program_settings(workspace_id)
     with config.make_client(settings) as client:
         return [_info(c, None) for c in client.list_connectors(workspace, template_ref)]
+
+
+def get_phone_number(number: str, workspace_id: Optional[str] = None) -> PhoneNumberInfo:
+    """The workspace's phone number whose E.164 text is ``number`` (``+3197010520000``; spaces and dashes are
+    ignored), found with Bird's Numbers API ("List Numbers in Workspace", every page).
+
+    Raises :class:`ValueError` for text that is not a phone number and
+    :class:`~pulumi_bird.api.errors.NotFoundError` when the workspace has no such number.
+    """
+    from .api.errors import NotFoundError
+    from .api.numbers import find_phone_number
+    from .provider import config
+
+    settings, workspace = _program_settings(workspace_id)
+    with config.make_client(settings) as client:
+        found = find_phone_number(client, workspace, number)
+    if found is None:
+        raise NotFoundError(f"workspace {workspace} has no phone number {number}: buy it or move it there in Bird "
+                            "(Numbers), or check bird:workspaceId")
+    return PhoneNumberInfo(found.id, found.number, found.country, found.type, list(found.capabilities))
 
 
 def _unknown() -> pulumi.Output[Any]:
@@ -114,3 +157,12 @@ def list_connectors_output(
     if pulumi.runtime.is_dry_run():
         return _unknown()
     return pulumi.Output.all(template_ref, workspace_id).apply(lambda v: list_connectors(v[0], v[1]))
+
+
+def get_phone_number_output(
+    number: pulumi.Input[str], workspace_id: Optional[pulumi.Input[str]] = None
+) -> pulumi.Output[PhoneNumberInfo]:
+    """:func:`get_phone_number` over Inputs; unknown during preview."""
+    if pulumi.runtime.is_dry_run():
+        return _unknown()
+    return pulumi.Output.all(number, workspace_id).apply(lambda v: get_phone_number(v[0], v[1]))

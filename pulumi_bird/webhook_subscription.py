@@ -164,8 +164,10 @@ class WebhookSubscriptionProvider(BirdProvider):
         checker.boolean("allow_unlisted_event")
 
     def find(self, client: Any, scope: Sequence[str], id_: str) -> Any:
+        from .api.reads import find_subscription
+
         org, ws = scope
-        return client.find_webhook_subscription(org, ws, id_)
+        return find_subscription(client, org, ws, id_)  # from list pages shared by reads in flight
 
     def post(self, client: Any, scope: Sequence[str], inputs: dict[str, Any], resource: Optional[str]) -> Any:
         from .api.models import CreateWebhookSubscriptionRequest

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from pulumi_bird.testing import ProjectError, destroy, refresh, run_program, secret
+from pulumi_bird.testing import ProgramError, ProjectError, destroy, refresh, run_program, secret
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -33,10 +33,47 @@ def channels_config(bird_config):
     return dict(bird_config, smsPhoneNumberId=str(uuid.uuid4()), voicePhoneNumberId=str(uuid.uuid4()))
 
 
+# --- every example as shipped: no host= below, so each run starts its provider host from the project, as the
+# engine does (main directory, the shim's logic, the runtime options of its Pulumi.yaml) -------------------
+
+
+def test_examples_name_no_virtualenv_that_would_not_exist_and_have_a_readme():
+    from pulumi_bird.testing import load_project
+
+    ignored = (ROOT / ".gitignore").read_text().splitlines()
+    assert "examples/*/Pulumi.*.yaml" in ignored and "venv/" in ignored
+    for directory in sorted(p for p in EXAMPLES.iterdir() if p.is_dir()):
+        readme = (directory / "README.md").read_text()
+        for needed in ("pulumi config set", "pulumi up", "python -m pulumi_bird.emulator"):
+            assert needed in readme, (directory.name, needed)
+        if not (directory / "__main__.py").is_file():  # TypeScript and YAML: through the native plugin
+            assert "pulumi package add" in readme, directory.name
+            continue
+        loaded = load_project(directory)
+        assert "virtualenv" not in loaded.runtime_options, directory
+        assert "run_program" in readme, directory.name
+
+
+def test_channels_example_as_shipped_finds_its_numbers_by_e164_text(emulator, bird_config):
+    config = dict(bird_config, smsPhoneNumberId="+3197010520000", voicePhoneNumberId="+3197010520001")
+    result = run_program(str(EXAMPLES / "channels"), config=config)
+    assert result.outputs["smsPhoneNumber"] == "+3197010520000"
+    sms = result.state.find("sms")
+    assert sms.outputs["phone_number_id"] == "6a3f2b1c-0d4e-4f5a-8b6c-7d8e9f0a1b2c"
+    assert result.outputs["voiceChannelId"] and result.outputs["webhookSubscriptionId"]
+    destroy(result.state, project=EXAMPLES / "channels", config=config)
+    # The voice-only number cannot carry the SMS channel: Bird's 422, named.
+    wrong = dict(config, smsPhoneNumberId="+3197010520001")
+    with pytest.raises(ProgramError, match=r"phone number \+3197010520001 has no sms capability") as caught:
+        run_program(str(EXAMPLES / "channels"), config=wrong)
+    destroy(caught.value.state, project=EXAMPLES / "channels", config=wrong)
+
+
 def test_every_example_is_a_pulumi_project():
     for directory in [ROOT, *sorted(p for p in EXAMPLES.iterdir() if p.is_dir())]:
         assert (directory / "Pulumi.yaml").is_file(), directory
-        if directory != ROOT:
+        python = "runtime: yaml" not in (directory / "Pulumi.yaml").read_text() and not (directory / "index.ts").exists()
+        if directory != ROOT and python:  # the other languages' examples of the native plugin: tests/test_plugin.py
             assert (directory / "__main__.py").is_file() and (directory / "requirements.txt").is_file(), directory
 
 
@@ -66,14 +103,13 @@ def test_root_program_exports_channels_and_subscription(emulator, bird_config, h
 
 
 def test_consumer_stack_subscribes_to_the_channel_of_another_stack(emulator, bird_config, host):
-    channels = run_program(str(EXAMPLES / "channels"), config=channels_config(bird_config), host=host)
+    channels = run_program(str(EXAMPLES / "channels"), config=channels_config(bird_config))
     sms_channel = channels.outputs["smsChannelId"]
     consumer = run_program(
         str(EXAMPLES / "consumer"),
         config=dict(bird_config, inboundUrl="https://hooks.example.com/inbound", signingKey=secret("consumer-key-1"),
                     channelsStack="acme/bird-channels/prod"),
         stack_references={"acme/bird-channels/prod": channels.outputs},
-        host=host,
     )
     assert consumer.outputs["subscribedChannelId"] == sms_channel
     sub_id = consumer.outputs["subscriptionId"]
@@ -83,34 +119,37 @@ def test_consumer_stack_subscribes_to_the_channel_of_another_stack(emulator, bir
     destroy(channels.state, host=host)
 
 
-def test_adopt_existing_adopts_without_creating(emulator, bird_config, host):
-    number = str(uuid.uuid4())
-    from pulumi_bird import SmsChannel
-
-    made = run_program(lambda: SmsChannel("dashboard", phone_number_id=number, channel_message_type="transactional",
-                                          name="made in the dashboard"), host=host)
-    existing = made.state.find("dashboard")
+def test_adopt_existing_adopts_what_make_connector_made_without_creating(emulator, bird_config, host):
+    # As the example's README says: make_connector.py makes the connector (as the dashboard would) and prints the
+    # `pulumi config set` commands for it; the example then adopts it.
+    env = dict(os.environ, BIRD_API_URL=emulator.url, BIRD_ACCESS_KEY=emulator.access_key,
+               BIRD_WORKSPACE_ID=emulator.workspace_id)
+    made = subprocess.run([sys.executable, "make_connector.py", "--number", "+3197010520002"], cwd=EXAMPLES / "adopt-existing",
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    config = dict(bird_config)
+    for line in made.stdout.splitlines():
+        key, value = line.removeprefix("pulumi config set ").split(" ", 1)
+        config[key] = value.strip("'")
+    assert config["phoneNumberId"] == "+3197010520002"
+    existing = emulator.backend.get_connector(emulator.workspace_id, config["connectorId"])
     before = len(emulator.backend.list_all_connectors(emulator.workspace_id))
     emulator.clear_requests()
-    adopted = run_program(
-        str(EXAMPLES / "adopt-existing"),
-        config=dict(bird_config, connectorId=existing.id, connectorName="made in the dashboard", phoneNumberId=number),
-        host=host,
-    )
+    adopted = run_program(str(EXAMPLES / "adopt-existing"), config=config)
     # adopt_id, not import_ (which the engine cannot serve for dynamic providers): no POST, the same connector.
     assert [r for r in emulator.requests if r.method == "POST"] == []
-    assert adopted.state.find("adopted-sms").id == existing.id
-    assert adopted.outputs["channelId"] == existing.outputs["channel_id"]
+    assert adopted.state.find("adopted-sms").id == existing["id"]
+    assert adopted.outputs["channelId"] == existing["channel"]["channelId"]
     assert adopted.outputs["liveChannelStatus"] == "ok"
     assert len(emulator.backend.list_all_connectors(emulator.workspace_id)) == before
-    destroy(adopted.state, host=host)  # retain_on_delete: Bird keeps it
-    assert any(c["id"] == existing.id for c in emulator.backend.list_all_connectors(emulator.workspace_id))
-    destroy(made.state, host=host)
+    destroy(adopted.state, project=EXAMPLES / "adopt-existing", config=config)  # retain_on_delete: Bird keeps it
+    assert any(c["id"] == existing["id"] for c in emulator.backend.list_all_connectors(emulator.workspace_id))
+    emulator.backend.delete_connector(emulator.workspace_id, existing["id"])
 
 
 def test_generic_connector_keeps_security_arguments_secret(emulator, bird_config, host):
     result = run_program(str(EXAMPLES / "generic-connector"),
-                         config=dict(bird_config, wabaId="waba-123", accessToken=secret("wa-token-secret-9")), host=host)
+                         config=dict(bird_config, wabaId="waba-123", accessToken=secret("wa-token-secret-9")))
     assert result.outputs["whatsappChannelId"]
     assert isinstance(result.outputs["smsConnectorCount"], int)
     state = result.state.to_json()
@@ -128,7 +167,7 @@ def _load_receiver():
 def test_webhook_receiver_example_and_its_receiver(emulator, bird_config, host):
     public = "https://hooks.example.com/bird/created"
     result = run_program(str(EXAMPLES / "webhook-receiver"),
-                         config=dict(bird_config, publicUrl=public, signingKey=secret("receiver-key-5")), host=host)
+                         config=dict(bird_config, publicUrl=public, signingKey=secret("receiver-key-5")))
     sub = result.outputs["subscriptionId"]
     key = emulator.backend.get_signing_key(emulator.organization_id, emulator.workspace_id, sub)
     assert key == "receiver-key-5"

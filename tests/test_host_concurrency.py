@@ -1,4 +1,4 @@
-"""The provider host runs many creates at once (pulumi_bird.provider.host lets its four-worker pool grow with demand).
+"""The provider host runs many creates at once (pulumi_bird.provider.workers lets its four-worker pool grow with demand).
 
 If an SDK or grpcio upgrade changes the host so that the lift no longer applies, the lift does nothing and
 creates fall back to four at a time: test_creates_run_concurrently_in_one_host and
@@ -12,7 +12,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 from pulumi_bird import SmsChannel, VoiceChannel
-from pulumi_bird.provider.host import HOST_MAX_WORKERS, in_dynamic_host, lift_host_concurrency, worker_bound
+from pulumi_bird.provider.workers import HOST_MAX_WORKERS, in_dynamic_host, lift_host_concurrency, worker_bound
 from pulumi_bird.testing.host import ProviderHost
 
 CHANNELS = 8
@@ -35,7 +35,7 @@ def test_creates_run_concurrently_in_one_host(host, double, inputs_of):
     # With the SDK's four workers, the fifth POST cannot start before a first channel is active
     # (PROVISION_SECONDS after its POST). Lifted, all start together.
     assert posts[-1] - posts[0] < PROVISION_SECONDS, (
-        "creates ran at most four at a time: the host concurrency lift in pulumi_bird/provider/host.py "
+        "creates ran at most four at a time: the host concurrency lift in pulumi_bird/provider/workers.py "
         "no longer applies to this SDK (see its docstring)")
 
 
@@ -63,7 +63,7 @@ def test_the_host_grows_with_demand_past_64(double, inputs_of):
     posts = sorted(c.at for c in double.calls("POST"))[-MANY:]
     assert posts[-1] - posts[0] < SLOW_SECONDS, (
         f"{MANY} creates did not all start before the first channel was active: the host's pool did not grow "
-        "past 64 (see pulumi_bird/provider/host.py)")
+        "past 64 (see pulumi_bird/provider/workers.py)")
 
 
 def test_the_bound_respects_the_process_limit(monkeypatch):

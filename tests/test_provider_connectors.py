@@ -12,6 +12,7 @@ from bird_double import KEY, WS
 from openapi_schema import validate_named
 from pulumi_bird import Connector, SmsChannel, VoiceChannel
 from pulumi_bird.testing.host import ProviderError, ProviderHost
+from sdk_floor import requires_read_fallback
 
 
 def number() -> str:
@@ -205,6 +206,7 @@ def test_refresh_reports_drift_and_out_of_band_delete(host, double, inputs_of):
     assert host.read(reg.urn, created.id, properties=created.outs).id == ""
 
 
+@requires_read_fallback
 def test_import_and_get_read_with_inputs_only(host, double, inputs_of):
     pn = number()
     _, created = create(host, sms(inputs_of, phone_number_id=pn, name="existing"))
@@ -218,6 +220,7 @@ def test_import_and_get_read_with_inputs_only(host, double, inputs_of):
     assert read.outs["phone_number_id"] == pn and read.outs["channel_id"] == created.outs["channel_id"]
 
 
+@requires_read_fallback
 def test_reading_a_connector_of_another_template_is_an_error(host, double, inputs_of):
     _, created = create(host, inputs_of(lambda: VoiceChannel("v", phone_number_id=number())))
     got = inputs_of(lambda: SmsChannel.get("wrong", created.id))

@@ -11,6 +11,7 @@ from bird_double import KEY, ORG, WS
 from openapi_schema import validate_named
 from pulumi_bird import WebhookSubscription, event_filter
 from pulumi_bird.testing.host import ProviderError
+from sdk_floor import requires_read_fallback
 
 CHANNEL = "0b5c1f9e-3c8a-4d53-9d8e-2f1a6c7b8d90"
 SIGNING_KEY = "whsec-do-not-leak-7f3a"
@@ -119,6 +120,7 @@ def test_refresh_drift_gone_and_idempotent_delete(host, double, inputs_of):
     assert host.read(reg.urn, made.id, properties=made.outs).id == ""
 
 
+@requires_read_fallback
 def test_import_by_id(host, inputs_of):
     reg = hook(inputs_of)
     checked, made = created(host, reg)

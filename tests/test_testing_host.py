@@ -20,6 +20,7 @@ from pulumi_bird.testing import (
     registered_inputs,
 )
 from pulumi_bird.testing.host import decode_provider, parse_urn
+from sdk_floor import requires_read_fallback
 from toy_provider import Toy, calls, stored
 
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -121,6 +122,7 @@ def test_create_read_update_delete(host, provider, state_dir):
     assert [c.split()[0] for c in calls(state_dir)] == ["create", "read", "update", "delete", "read"]
 
 
+@requires_read_fallback
 def test_read_with_inputs_only_works_like_a_get(host, provider):
     created = host.create(URN, props(provider, name="x", size=2))
     read = host.read(URN, created.id, properties=None, inputs={"__provider": provider})

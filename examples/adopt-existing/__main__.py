@@ -4,20 +4,24 @@
 fails, naming each differing property, and changes nothing). After that the stack owns it: `pulumi destroy`
 deletes it, unless `retain_on_delete=True` as here. Removing `adopt_id` later changes nothing.
 (`import_` and `pulumi import` cannot serve Python dynamic providers: pulumi/pulumi#16175.)
+
+On the emulator, make_connector.py makes a connector to adopt (see README.md).
 """
 
 from typing import cast
 
 import pulumi
 
-from pulumi_bird import ChannelMessageType, SmsChannel, get_connector_output
+from pulumi_bird import ChannelMessageType, SmsChannel, get_connector_output, get_phone_number
 
 config = pulumi.Config()
 connector_id = config.require("connectorId")
+# E.164 text (+3197010520000) is looked up with Bird's Numbers API; anything else is the number's id (UUID).
+number = config.require("phoneNumberId").strip()
 
 sms = SmsChannel(
     "adopted-sms",
-    phone_number_id=config.require("phoneNumberId"),
+    phone_number_id=get_phone_number(number).id if number.startswith("+") else number,
     # check (at preview) refuses a value the template does not know; the cast tells the type checker so
     channel_message_type=cast(ChannelMessageType, config.get("channelMessageType") or "transactional"),
     name=config.require("connectorName"),

@@ -1,4 +1,4 @@
-"""An SMS channel and a voice channel from phone number IDs, and a webhook on the SMS channel's updates.
+"""An SMS channel and a voice channel on two phone numbers, and a webhook on the SMS channel's updates.
 
 The root Pulumi.yaml runs this program (`make demo`, `pulumi up`); so does examples/channels/Pulumi.yaml.
 """
@@ -7,20 +7,35 @@ from typing import cast
 
 import pulumi
 
-from pulumi_bird import ChannelMessageType, SmsChannel, VoiceChannel, WebhookSubscription, event_filter
+from pulumi_bird import (
+    ChannelMessageType,
+    SmsChannel,
+    VoiceChannel,
+    WebhookSubscription,
+    event_filter,
+    get_phone_number,
+)
 
 config = pulumi.Config()
 
+
+def phone_number_id(key: str) -> str:
+    """The number's Bird id from config: E.164 text (+3197010520000) is looked up in the workspace's numbers
+    with Bird's Numbers API; anything else is taken as the number's id (a UUID) as it is."""
+    value = config.require(key).strip()
+    return get_phone_number(value).id if value.startswith("+") else value
+
+
 sms = SmsChannel(
     "sms",
-    phone_number_id=config.require("smsPhoneNumberId"),
+    phone_number_id=phone_number_id("smsPhoneNumberId"),
     # check (at preview) refuses a value the template does not know; the cast tells the type checker so
     channel_message_type=cast(ChannelMessageType, config.get("smsMessageType") or "transactional"),
     use_case_id=config.get("smsUseCaseId") or None,
     conversational=True,
 )
 
-voice = VoiceChannel("voice", phone_number_id=config.require("voicePhoneNumberId"))
+voice = VoiceChannel("voice", phone_number_id=phone_number_id("voicePhoneNumberId"))
 
 # Optional: unset or empty means "no signing key". Pass the key, as a secret, only when it is set.
 signing_key = config.get_secret("webhookSigningKey") if config.get("webhookSigningKey") else None

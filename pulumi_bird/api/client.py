@@ -28,6 +28,7 @@ from .models import (
     WebhookSubscription,
 )
 from .pacing import GetBudget, GetPacer
+from .pool import pooled_session
 from .retry import RetryPolicy, backoff_delay, is_retryable, parse_retry_after
 from .values import DEFAULT_API_URL
 
@@ -117,7 +118,7 @@ class BirdClient:
         self.timeout = timeout
         self.retry = retry
         self.get_budget = get_budget
-        self._session = session or requests.Session()
+        self._session = session or pooled_session(self.api_url)
         self._sleep = sleep
         self._clock = clock
 

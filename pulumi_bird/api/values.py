@@ -91,15 +91,29 @@ def is_loopback_host(host: Optional[str]) -> bool:
         return False
 
 
+def is_loopback_api_url(url: str) -> bool:
+    """Whether ``url`` names a loopback host (the emulator, or a local tunnel)."""
+    try:
+        return is_loopback_host(urlsplit(url).hostname)
+    except ValueError:
+        return False
+
+
 def validate_api_url(url: str) -> str:
     """Accept https URLs, and plain http only for loopback hosts (the emulator)."""
-    parts = urlsplit(url)
-    if parts.scheme == "https" and parts.hostname:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # e.g. an unbalanced [ in the host
+        parts, host = urlsplit(""), None
+    if parts.scheme == "https" and host:
         return url.rstrip("/")
-    if parts.scheme == "http" and is_loopback_host(parts.hostname):
+    if parts.scheme == "http" and is_loopback_host(host):
         return url.rstrip("/")
     raise ConfigError(
-        f"bird:apiUrl must be an https:// URL (plain http:// only for a loopback host such as the emulator), got {url!r}"
+        f"bird:apiUrl / BIRD_API_URL must be an https:// URL (plain http:// only for a loopback host such as the "
+        f"emulator), got {url!r:.80}: run `pulumi config set bird:apiUrl https://api.bird.com`, or "
+        "`pulumi config rm bird:apiUrl` for Bird's own API"
     )
 
 

@@ -1,4 +1,5 @@
-"""An in-memory Bird API for tests and demos: connectors, their channel provisioning, webhook subscriptions.
+"""An in-memory Bird API for tests and demos: connectors, their channel provisioning, webhook subscriptions,
+a numbers inventory per workspace.
 
 Stdlib only (no pulumi, requests or pydantic), so it starts fast as a subprocess or inside a test::
 
@@ -10,7 +11,7 @@ Layout in the moto manner: ``backend`` (state and rules), ``responses`` (HTTP in
 (the threaded server). ``python -m pulumi_bird.emulator --help`` runs it from a shell.
 """
 
-from pulumi_bird.emulator.backend import DEFAULT_ORGANIZATION_ID, DEFAULT_WORKSPACE_ID, BirdBackend
+from pulumi_bird.emulator.backend import DEFAULT_NUMBERS, DEFAULT_ORGANIZATION_ID, DEFAULT_WORKSPACE_ID, BirdBackend
 from pulumi_bird.emulator.faults import FaultRule, Faults
 from pulumi_bird.emulator.ratelimits import BIRD_RATE_LIMITS, RateLimits, RateStats
 from pulumi_bird.emulator.responses import DEFAULT_ACCESS_KEY
@@ -19,6 +20,7 @@ from pulumi_bird.emulator.server import MAX_BODY_BYTES, BirdEmulator, RecordedRe
 __all__ = [
     "BIRD_RATE_LIMITS",
     "DEFAULT_ACCESS_KEY",
+    "DEFAULT_NUMBERS",
     "DEFAULT_ORGANIZATION_ID",
     "DEFAULT_WORKSPACE_ID",
     "MAX_BODY_BYTES",

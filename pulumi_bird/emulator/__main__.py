@@ -12,15 +12,25 @@ import threading
 from typing import List, Optional, Tuple
 
 from pulumi_bird.api.values import is_loopback_host
-from pulumi_bird.emulator import DEFAULT_ACCESS_KEY, DEFAULT_ORGANIZATION_ID, DEFAULT_WORKSPACE_ID, BirdEmulator
+from pulumi_bird.emulator import (
+    DEFAULT_ACCESS_KEY,
+    DEFAULT_NUMBERS,
+    DEFAULT_ORGANIZATION_ID,
+    DEFAULT_WORKSPACE_ID,
+    BirdEmulator,
+)
 from pulumi_bird.emulator.ratelimits import BIRD_GET_PER_SECOND, BIRD_POST_PER_SECOND, RateLimits
 from pulumi_bird.emulator.server import STATS_PATH
 
+NUMBERS = "\n".join(f"  {number}  {number_id}  {','.join(caps)}" for number, number_id, caps in DEFAULT_NUMBERS)
 EPILOG = f"""\
 Unless told otherwise the emulator accepts:
   access key       {DEFAULT_ACCESS_KEY}   (header: Authorization: AccessKey <key>)
   workspace id     {DEFAULT_WORKSPACE_ID}
   organization id  {DEFAULT_ORGANIZATION_ID}
+
+Phone numbers of that workspace (--number adds more, --no-default-numbers drops these):
+{NUMBERS}
 
 Stack config for a program run against it:
   bird:apiUrl <the printed URL>, bird:accessKey, bird:workspaceId, bird:organizationId as above.
@@ -35,6 +45,11 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be a positive integer")
     return value
+
+
+def _number(text: str) -> Tuple[str, Tuple[str, ...]]:
+    number, _, caps = text.partition("=")
+    return number.strip(), tuple(c.strip() for c in (caps or "sms,voice").split(",") if c.strip())
 
 
 def _non_negative_int(text: str) -> int:
@@ -83,6 +98,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_ORGANIZATION_ID,
         help=f"that workspace's organization (default {DEFAULT_ORGANIZATION_ID})",
     )
+    parser.add_argument(
+        "--number",
+        action="append",
+        default=[],
+        type=_number,
+        metavar="E164[=CAPS]",
+        help="add a phone number to the workspace, e.g. +3197010520099=sms,voice (default capabilities: sms,voice)",
+    )
+    parser.add_argument("--no-default-numbers", action="store_true", help="start with no phone numbers")
     limits = parser.add_argument_group(
         "rate limits", "off unless one of these is given; beyond a limit a workspace gets 429 with Retry-After"
     )
@@ -150,10 +174,18 @@ def main(argv: Optional[List[str]] = None) -> int:
         rate_limits=rate_limits_from(args),
         provision_reads=args.provision_reads,
         release_seconds=args.release_seconds,
+        numbers=() if args.no_default_numbers else None,
     )
+    try:
+        added = [emulator.add_number(number, caps) for number, caps in args.number]
+    except ValueError as exc:
+        parser.error(f"--number: {exc}")
     with emulator:
         print(emulator.url, flush=True)
         print(f"workspace {emulator.workspace_id} organization {emulator.organization_id}", file=sys.stderr, flush=True)
+        for number in added:
+            print(f"number {number['number']} id {number['id']} {','.join(number['capabilities'])}", file=sys.stderr,
+                  flush=True)
         wait_for_stop_signal()
     return 0
 

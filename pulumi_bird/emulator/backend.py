@@ -41,6 +41,10 @@ DEFAULT_REGION = "eu-west-1"
 
 # Connector listing: the OpenAPI `queryLimit` parameter (default 10, maximum 100).
 DEFAULT_PAGE_SIZE = 10
+# Bird's Numbers API pages hold at most 99 numbers ("List Numbers in Workspace": limit 1-99).
+MAX_NUMBERS_PAGE_SIZE = 99
+# What a number can carry, as the Numbers API names it.
+NUMBER_CAPABILITIES = ("sms", "voice", "mms", "whatsapp")
 MAX_PAGE_SIZE = 100
 # The OpenAPI `queryCursor` parameter: a page token has at most 8000 characters.
 MAX_PAGE_TOKEN_LENGTH = 8000
@@ -297,6 +301,40 @@ def check_event_filters(service: str, filters: List[Dict[str, str]]) -> None:
 # --- the backend -------------------------------------------------------------------------------------------
 
 
+@dataclasses.dataclass(frozen=True)
+class NumberRecord:
+    """A phone number of a workspace's inventory (what the Numbers API lists)."""
+
+    id: str
+    seq: int
+    number: str
+    country: str
+    type: str
+    capabilities: Tuple[str, ...]
+    created_at: datetime.datetime
+
+    def render(self) -> Dict[str, Any]:
+        return {"id": self.id, "number": self.number, "country": self.country, "type": self.type,
+                "capabilities": list(self.capabilities), "status": "active", "createdAt": iso_utc(self.created_at)}
+
+
+# The numbers the emulator's default workspace holds unless told otherwise: the ones `make demo`, the examples and
+# the README use (E.164 text, id, capabilities). The second carries no SMS (an SMS channel on it gets Bird's 422).
+DEFAULT_NUMBERS: Tuple[Tuple[str, str, Tuple[str, ...]], ...] = (
+    ("+3197010520000", "6a3f2b1c-0d4e-4f5a-8b6c-7d8e9f0a1b2c", ("sms", "voice")),
+    ("+3197010520001", "1c2b3a4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d", ("voice",)),
+    ("+3197010520002", "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b", ("sms",)),
+)
+
+
+def _number_country(number: str) -> str:
+    # Enough for the emulator's inventory: the calling codes its seeds and tests use.
+    for prefix, country in (("+31", "NL"), ("+44", "GB"), ("+49", "DE"), ("+1", "US")):
+        if number.startswith(prefix):
+            return country
+    return "NL"
+
+
 class BirdBackend:
     """All emulator state, behind one re-entrant lock.
 
@@ -314,6 +352,7 @@ class BirdBackend:
         region: str = DEFAULT_REGION,
         provision_reads: Optional[int] = None,
         release_seconds: float = 0.0,
+        numbers: Iterable[Tuple[str, str, Tuple[str, ...]]] = DEFAULT_NUMBERS,
     ) -> None:
         self._lock = threading.RLock()
         self._clock = clock
@@ -326,10 +365,13 @@ class BirdBackend:
         self._number_provision_seconds: Dict[str, float] = {}
         # (workspace, template ref, number id) -> the clock at which a deleted connector's number is free again
         self._releasing: Dict[Tuple[str, str, str], float] = {}
+        self._numbers: Dict[str, Dict[str, NumberRecord]] = {}
         self.provision_seconds = provision_seconds
         self.release_seconds = release_seconds
         self.provision_reads = provision_reads
         self.add_workspace(workspace_id, organization_id)
+        for number, number_id, capabilities in numbers:
+            self.add_number(workspace_id, number, capabilities, number_id=number_id)
 
     # -- configuration ------------------------------------------------------------------------------------
 
@@ -370,6 +412,54 @@ class BirdBackend:
             self._workspaces[workspace_id] = organization_id
             self._connectors.setdefault(workspace_id, {})
             self._webhooks.setdefault(workspace_id, {})
+            self._numbers.setdefault(workspace_id, {})
+
+    # -- the numbers inventory ------------------------------------------------------------------------------
+
+    def add_number(
+        self,
+        workspace_id: str,
+        number: str,
+        capabilities: Iterable[str] = ("sms", "voice"),
+        *,
+        number_id: Optional[str] = None,
+        country: Optional[str] = None,
+        type: str = "mobile",
+    ) -> Dict[str, Any]:
+        """Put a phone number (E.164 text) in the workspace's inventory, as if bought; returns it as the Numbers
+        API lists it. A channel on an inventory number needs its capability (``sms``, ``voice``); a number id
+        outside the inventory is taken as a number with every capability."""
+        caps = tuple(dict.fromkeys(capabilities))
+        unknown = [c for c in caps if c not in NUMBER_CAPABILITIES]
+        if unknown or not (number.startswith("+") and number[1:].isdigit() and 8 <= len(number) <= 16):
+            raise ValueError(f"a number is E.164 text (+ and 7 to 15 digits) with capabilities from "
+                             f"{', '.join(NUMBER_CAPABILITIES)}; got {number!r} {list(caps)}")
+        with self._lock:
+            self.require_workspace(workspace_id)
+            record = NumberRecord(id=number_id or str(uuid.uuid4()), seq=next(self._seq), number=number,
+                                  country=country or _number_country(number), type=type, capabilities=caps,
+                                  created_at=utc_now())
+            self._numbers[workspace_id][record.id] = record
+            return record.render()
+
+    def remove_number(self, workspace_id: str, number_id: str) -> None:
+        """Take a number out of the workspace's inventory (a no-op for one it does not hold)."""
+        with self._lock:
+            self._numbers.get(workspace_id, {}).pop(number_id, None)
+
+    def list_numbers(self, workspace_id: str, page: PageRequest) -> Dict[str, Any]:
+        """One page of the workspace's numbers, oldest first (``reverse``: newest first)."""
+        with self._lock:
+            self.require_workspace(workspace_id)
+            return paginate("numbers", self._numbers[workspace_id].values(), page, NumberRecord.render)
+
+    def _require_capability(self, workspace_id: str, template: Template, number_id: Optional[str]) -> None:
+        """422, as Bird answers, for an SMS or voice channel on an inventory number that lacks the capability."""
+        record = self._numbers[workspace_id].get(number_id or "")
+        if record is None or template.platform not in ("sms", "voice") or template.platform in record.capabilities:
+            return
+        raise invalid_field("arguments.phoneNumberId",
+                            f"phone number {record.number} has no {template.platform} capability")
 
     def set_channel_failure(self, phone_number_id: str, error_message: Optional[str]) -> None:
         """Once provisioned, channels on this number report an error (``None`` heals them)."""
@@ -431,6 +521,7 @@ class BirdBackend:
         number_id = _phone_number_argument(arguments)
         with self._lock:
             self.require_workspace(workspace_id)
+            self._require_capability(workspace_id, template, number_id)
             if number_id is not None and (
                 self._number_holder(workspace_id, template, number_id) is not None
                 or self._releasing.get((workspace_id, template.ref, number_id), -1.0) > self._clock()
@@ -547,10 +638,11 @@ class BirdBackend:
         return status
 
     def _number_ids(self, number_id: str) -> Dict[str, str]:
+        held = next((n for ns in self._numbers.values() for n in ns.values() if n.id == number_id), None)
         return {
             "numberId": number_id,
             "profileId": _derived_uuid("profile", number_id),
-            "phoneNumber": fake_phone_number(number_id),
+            "phoneNumber": held.number if held else fake_phone_number(number_id),
         }
 
     def _render_number(self, record: ConnectorRecord) -> Optional[Dict[str, Any]]:

@@ -19,6 +19,7 @@ from pulumi_bird.api.values import WEBHOOK_SERVICES, WEBHOOK_STATUSES
 from pulumi_bird.emulator.backend import (
     DEFAULT_PAGE_SIZE,
     EVENT_FILTER_KEYS,
+    MAX_NUMBERS_PAGE_SIZE,
     MAX_PAGE_SIZE,
     MAX_PAGE_TOKEN_LENGTH,
     ApiError,
@@ -385,6 +386,17 @@ class BirdResponses:
             parse_bool(request.query, "includeInternal")  # accepted and validated; nothing is internal here
             template_ref = request.query.get("templateRef") or None
             return self.backend.list_connectors(workspace_id, parse_page(request.query), template_ref)
+
+        return _answer(page)
+
+    def list_numbers(self, request: ApiRequest, workspace_id: str) -> ApiResponse:
+        """GET /workspaces/{ws}/numbers -> {results, nextPageToken?} (Bird's Numbers API; limit 1-99)."""
+
+        def page() -> Dict[str, Any]:
+            parsed = parse_page(request.query)
+            if request.query.get("limit") and parsed.limit > MAX_NUMBERS_PAGE_SIZE:
+                raise invalid_field("limit", f"must be between 1 and {MAX_NUMBERS_PAGE_SIZE}")
+            return self.backend.list_numbers(workspace_id, parsed)
 
         return _answer(page)
 

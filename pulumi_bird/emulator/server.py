@@ -21,11 +21,12 @@ import threading
 import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Deque, Dict, List, Optional, Set, cast
+from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Set, Tuple, cast
 from urllib.parse import parse_qsl, urlsplit
 
 from pulumi_bird.emulator import urls
 from pulumi_bird.emulator.backend import (
+    DEFAULT_NUMBERS,
     DEFAULT_ORGANIZATION_ID,
     DEFAULT_WORKSPACE_ID,
     ApiError,
@@ -147,6 +148,7 @@ class BirdEmulator:
       are enforced or not (peak GETs and POSTs in any one-second window, 429s).
     - ``requests`` / ``clear_requests()``: the log of :class:`RecordedRequest`, at most
       ``max_recorded_requests`` entries (oldest dropped first); ``recorded_requests_total`` counts all.
+    - ``connections_opened``: TCP connections accepted since start.
 
     ``clock`` (a monotonic clock) drives provisioning times and the rate-limit windows; tests pass a fake
     one to make both deterministic. ``fault_seed`` seeds the random source of fractional faults.
@@ -166,6 +168,7 @@ class BirdEmulator:
         fault_seed: Optional[int] = None,
         clock: Callable[[], float] = time.monotonic,
         release_seconds: float = 0.0,
+        numbers: Optional[Iterable[Tuple[str, str, Tuple[str, ...]]]] = None,
     ) -> None:
         if not access_key:
             raise ValueError("access_key must not be empty")
@@ -179,6 +182,7 @@ class BirdEmulator:
         self.backend: BirdBackend = BirdBackend(
             provision_seconds, workspace_id, organization_id, clock=clock, provision_reads=provision_reads,
             release_seconds=release_seconds,
+            numbers=DEFAULT_NUMBERS if numbers is None else numbers,
         )
         self.faults: Faults = Faults(self.backend, seed=fault_seed)
         self.rate_limits = rate_limits  # type: ignore[assignment] # the setter takes True too
@@ -187,6 +191,8 @@ class BirdEmulator:
         self._log_lock = threading.Lock()
         self._log: Deque[RecordedRequest] = collections.deque(maxlen=max_recorded_requests)
         self.recorded_requests_total: int = 0
+        # TCP connections accepted since start (a keep-alive client opens few; one per request opens many).
+        self.connections_opened: int = 0
         self._server: Optional[_EmulatorHTTPServer] = None
         self._thread: Optional[threading.Thread] = None
 
@@ -289,6 +295,12 @@ class BirdEmulator:
         """How many exchanges the log keeps."""
         return self._log.maxlen or 0
 
+    def add_number(self, number: str, capabilities: Iterable[str] = ("sms", "voice"), **options: Any) -> Dict[str, Any]:
+        """Put a phone number (E.164 text) in the default workspace's inventory; see :meth:`BirdBackend.add_number`
+        (``number_id``, ``country``, ``type``, or ``workspace_id`` for another known workspace)."""
+        workspace_id = options.pop("workspace_id", self.workspace_id)
+        return self.backend.add_number(workspace_id, number, capabilities, **options)
+
     def clear_requests(self) -> None:
         """Forget the recorded requests (``recorded_requests_total`` starts again at 0)."""
         with self._log_lock:
@@ -376,6 +388,7 @@ class _EmulatorHTTPServer(ThreadingHTTPServer):
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._connections_lock:
             self._connections.add(request)
+            self.emulator.connections_opened += 1
         super().process_request(request, client_address)
 
     def shutdown_request(self, request: Any) -> None:

@@ -22,6 +22,7 @@ URL_PATHS: Tuple[Tuple[str, str, str], ...] = (
     ("GET", _CONNECTOR, "get_connector"),
     ("DELETE", _CONNECTOR, "delete_connector"),
     ("GET", rf"{_CONNECTOR}/status", "get_connector_status"),
+    ("GET", rf"/workspaces/(?P<workspace_id>{_ID})/numbers", "list_numbers"),
     ("POST", _WEBHOOKS, "create_webhook"),
     ("GET", _WEBHOOKS, "list_webhooks"),
     ("GET", _WEBHOOK, "get_webhook"),

@@ -26,7 +26,7 @@ from pulumi.dynamic import (
 )
 
 from ..api.values import is_uuid
-from . import config, host
+from . import config, workers
 from .checks import Checker, is_unknown
 from .schema import Property, Schema, shown
 
@@ -70,9 +70,20 @@ class BirdProvider(ResourceProvider):
 
     def configure(self, req: Any) -> None:
         """Called by the provider host with the stack config, once per process."""
-        config.remember_stack_config({name: req.config.get(name) for name, _ in config.ALL_KEYS})
+        # Every key of the stack config, to name unknown bird:* keys (the SDK's Config offers no public list).
+        names = getattr(req.config, "_props", None) or {}
+        config.remember_stack_config({name: req.config.get(name) for name, _ in config.ALL_KEYS}, names)
         config.configure_logging()
-        host.lift_host_concurrency()
+        workers.lift_host_concurrency()
+        # With no engine connection, the host's pulumi.log writes to stderr, which the engine shows the user
+        # (sdk/go/common/resource/plugin/plugin.go, newPlugin's runtrace: plugin stderr -> Diag.Infoerrf).
+        for warning in config.unknown_key_warnings():
+            pulumi.log.warn(warning)
+
+    def check_config(self, checker: Checker) -> None:
+        """Fail check (so preview fails) on each configuration mistake that can be judged offline, naming its key."""
+        for key, message in config.config_problems():
+            checker.failures.append(CheckFailure(key, message))
 
     # -- what a resource supplies --
 
@@ -96,9 +107,9 @@ class BirdProvider(ResourceProvider):
         """Delete the object; one that is gone already counts as deleted."""
         raise NotImplementedError
 
-    def complete(self, client: Any, scope: Sequence[str], found: Any) -> Any:
-        """What a refresh reads beside the object itself (a connector's channel status)."""
-        return found
+    def find_for_read(self, client: Any, scope: Sequence[str], id_: str) -> Any:
+        """What a refresh (or ``get()``) reads: by default what ``find`` returns."""
+        return self.find(client, scope, id_)
 
     def deleted(self, scope: Sequence[str], id_: str, props: Mapping[str, Any]) -> None:
         """What to remember once the object is gone (a connector's phone number, which Bird releases late)."""
@@ -126,6 +137,7 @@ class BirdProvider(ResourceProvider):
         inputs = dict(news) if isinstance(news, dict) else {}
         checker = Checker(inputs, self.schema.names)
         try:
+            self.check_config(checker)
             for p in self.schema:
                 if p.values:
                     checker.one_of(p.name, p.values, required=p.required)
@@ -175,8 +187,7 @@ class BirdProvider(ResourceProvider):
         settings = config.current_settings()
         scope = config.scope_of(props, settings, f"{self.what} {id_}", *self.scope)
         with config.make_client(settings) as client, stored_key_explained(f"reading {self.what} {id_}"):
-            found = self.find(client, scope, id_)
-            found = self.complete(client, scope, found) if found is not None else None
+            found = self.find_for_read(client, scope, id_)
         if found is None:
             if is_lookup(props):  # get(): the engine would hand the program a resource with every output empty
                 raise ValueError(f"get: there is no {self.what} {id_!r} in workspace {scope[-1]}")
@@ -410,8 +421,7 @@ def default_from_config(checker: Checker, inputs: dict[str, Any], prop: str, key
             checker.fail(prop, f"is required: set {prop} on the resource, {key[0]} in stack config, or {key[1]}")
             return
         if not is_uuid(inputs[prop]):
-            checker.fail(prop, f"(from {key[0]}) must be a UUID, got {inputs[prop]!r:.60}")
-            return
+            return  # check_config names the malformed key
     checker.uuid(prop)
 
 

@@ -7,15 +7,16 @@ process only) and a client is built from it inside each provider call.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import math
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
 
 from ..api.errors import ConfigError
-from ..api.values import DEFAULT_API_URL, validate_api_url
+from ..api.values import DEFAULT_API_URL, is_loopback_api_url, is_uuid, validate_api_url
 
 # stack config key -> environment variable
 ACCESS_KEY = ("bird:accessKey", "BIRD_ACCESS_KEY")
@@ -70,13 +71,105 @@ class Settings:
 
 _lock = threading.Lock()
 _stack_config: dict[str, Any] = {}
+# ``bird:*`` keys of the stack config that the provider does not read (typos, mostly), and whether this process
+# has warned about them.
+_unknown_keys: list[str] = []
+_warned = False
 
 
-def remember_stack_config(values: Mapping[str, Any]) -> None:
-    """Keep the ``bird:*`` stack config handed to the provider's ``configure()`` (host process memory only)."""
+def remember_stack_config(values: Mapping[str, Any], names: Iterable[str] = ()) -> None:
+    """Keep the ``bird:*`` stack config handed to the provider's ``configure()`` (host process memory only);
+    ``names`` are all the keys of the stack config, to tell the user about ``bird:*`` keys nobody reads."""
+    known = {name for name, _ in ALL_KEYS}
     with _lock:
         _stack_config.clear()
         _stack_config.update({k: v for k, v in values.items() if v is not None})
+        _unknown_keys[:] = sorted(n for n in names if isinstance(n, str) and n.startswith("bird:") and n not in known)
+
+
+def closest_key(name: str) -> Optional[str]:
+    """The known ``bird:*`` key that ``name`` most likely misspells (case and small typos), if any."""
+    known = {key.split(":", 1)[1].lower(): key for key, _ in ALL_KEYS}
+    match = difflib.get_close_matches(name.split(":", 1)[-1].lower(), list(known), n=1, cutoff=0.6)
+    return known[match[0]] if match else None
+
+
+def describe_unknown_keys(names: Iterable[str]) -> list[str]:
+    """One sentence per ``bird:*`` key the provider does not read, beside the key it most likely means."""
+    sentences = []
+    for name in names:
+        near = closest_key(name)
+        hint = f"did you mean {near}?" if near else "the provider reads " + ", ".join(key for key, _ in ALL_KEYS)
+        sentences.append(f"{name} is not a setting of the bird provider and is ignored ({hint})")
+    return sentences
+
+
+def unknown_key_warnings() -> list[str]:
+    """The warnings about unknown ``bird:*`` keys, once per process, when an access key is configured (without
+    one, check fails and names them in its error instead)."""
+    global _warned
+    with _lock:
+        config = dict(_stack_config)
+        if _warned or not _unknown_keys:
+            return []
+        _warned = True
+        unknown = list(_unknown_keys)
+    if _lookup(ACCESS_KEY, config) is None:
+        return []
+    return [f"pulumi-bird: {sentence}: `pulumi config rm {name}`" for name, sentence in
+            zip(unknown, describe_unknown_keys(unknown))]
+
+
+def _missing_key_message(config: Mapping[str, Any], unknown: list[str]) -> str:
+    message = (f"{ACCESS_KEY[0]} is not set: run `pulumi config set --secret {ACCESS_KEY[0]} <key>` "
+               f"or set {ACCESS_KEY[1]} in the environment")
+    api_url = _lookup(API_URL, config)
+    if api_url and is_loopback_api_url(api_url):
+        message += " (the emulator wants a key too: the one it printed when it started)"
+    if unknown:
+        message += "; " + "; ".join(describe_unknown_keys(unknown))
+    return message
+
+
+def _uuid_problem(key: tuple[str, str], config: Mapping[str, Any]) -> Optional[str]:
+    value = _lookup(key, config)
+    if value is None or is_uuid(value):
+        return None
+    return (f"{key[0]} / {key[1]} must be a UUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6, got "
+            f"{value!r:.60}: run `pulumi config set {key[0]} <UUID>` with the id Bird shows")
+
+
+def config_problems(config: Optional[Mapping[str, Any]] = None) -> list[tuple[str, str]]:
+    """Every mistake in the configuration that can be judged offline, as (key, message): a missing or unusable
+    access key, a malformed API URL or id, a rate limit out of range. Each message names the key, its
+    environment variable and the fix; it never quotes the access key."""
+    with _lock:
+        unknown = list(_unknown_keys)
+        if config is None:
+            config = dict(_stack_config)
+    problems: list[tuple[str, str]] = []
+    access_key = _lookup(ACCESS_KEY, config)
+    if access_key is None or not access_key.strip():
+        problems.append((ACCESS_KEY[0], _missing_key_message(config, unknown)))
+    else:
+        from ..api.client import header_safe_key
+
+        try:
+            header_safe_key(access_key)
+        except ConfigError as exc:
+            problems.append((ACCESS_KEY[0], str(exc)))
+    checks = ((API_URL, lambda v: validate_api_url(v or DEFAULT_API_URL)),
+              (GET_RATE_LIMIT, validate_get_rate_limit))
+    for key, validate in checks:
+        try:
+            validate(_lookup(key, config))
+        except ConfigError as exc:
+            problems.append((key[0], str(exc)))
+    for key in (WORKSPACE_ID, ORGANIZATION_ID):
+        problem = _uuid_problem(key, config)
+        if problem:
+            problems.append((key[0], problem))
+    return problems
 
 
 def _lookup(key: tuple[str, str], config: Mapping[str, Any]) -> Optional[str]:
@@ -98,7 +191,9 @@ def validate_get_rate_limit(value: Optional[str]) -> float:
     if not 1 <= rate <= BIRD_GETS_PER_SECOND:
         raise ConfigError(
             f"bird:getRateLimit / BIRD_GET_RATE_LIMIT must be a number of GETs per second from 1 to "
-            f"{BIRD_GETS_PER_SECOND:g} (Bird's limit per workspace), got {value!r:.40}"
+            f"{BIRD_GETS_PER_SECOND:g} (Bird's limit per workspace), got {value!r:.40}: run "
+            f"`pulumi config set bird:getRateLimit 20`, or `pulumi config rm bird:getRateLimit` for Bird's "
+            f"{BIRD_GETS_PER_SECOND:g}"
         )
     return rate
 

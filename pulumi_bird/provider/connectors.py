@@ -136,13 +136,16 @@ class ConnectorBackedProvider(BirdProvider):
         return found.connector
 
     def find(self, client: Any, scope: Sequence[str], id_: str) -> Optional[Installed]:
-        connector = client.find_connector(scope[0], id_)
+        from ..api.reads import find_connector
+
+        connector = find_connector(client, scope[0], id_)
         return Installed(connector) if connector is not None else None
 
-    def complete(self, client: Any, scope: Sequence[str], found: Installed) -> Installed:
-        from ..api.connectors import find_connector_status
+    def find_for_read(self, client: Any, scope: Sequence[str], id_: str) -> Optional[Installed]:
+        from ..api.reads import read_connector
 
-        return Installed(found.connector, find_connector_status(client, scope[0], found.connector.id))
+        connector, status = read_connector(client, scope[0], id_)  # from list pages shared by reads in flight
+        return Installed(connector, status) if connector is not None else None
 
     def post(self, client: Any, scope: Sequence[str], inputs: dict[str, Any], resource: Optional[str]) -> Installed:
         from ..api.connectors import create_connector_resolving, roll_back, wait_connector_ready

@@ -19,6 +19,7 @@ from pulumi_bird import (
     ConnectorInfo,
     EventFilterArgs,
     FilterKey,
+    PhoneNumberInfo,
     SignatureError,
     SmsChannel,
     VoiceChannel,
@@ -28,6 +29,8 @@ from pulumi_bird import (
     event_filter,
     get_connector,
     get_connector_output,
+    get_phone_number,
+    get_phone_number_output,
     list_connectors,
     list_connectors_output,
     verify_signature,
@@ -46,6 +49,7 @@ from pulumi_bird.api.signatures import compute_signature, is_valid_signature
 from pulumi_bird.emulator import (
     BIRD_RATE_LIMITS,
     DEFAULT_ACCESS_KEY,
+    DEFAULT_NUMBERS,
     DEFAULT_ORGANIZATION_ID,
     DEFAULT_WORKSPACE_ID,
     MAX_BODY_BYTES,
@@ -166,6 +170,11 @@ def program() -> None:
     every: list[ConnectorInfo] = list_connectors(template_ref="sms-messagebird:1")
     live: pulumi.Output[ConnectorInfo] = get_connector_output(sms.connector_id, workspace_id=sms.workspace_id)
     listed: pulumi.Output[list[ConnectorInfo]] = list_connectors_output(template_ref=whole.connector_template_ref)
+    number: PhoneNumberInfo = get_phone_number("+3197010520000")
+    number_id: str = number.id
+    capabilities: list[str] = number.capabilities
+    number_later: pulumi.Output[PhoneNumberInfo] = get_phone_number_output(sms.phone_number_id, workspace_id=None)
+    seeded: tuple[str, str, tuple[str, ...]] = DEFAULT_NUMBERS[0]
 
     channel_id: pulumi.Output[str] = sms.channel_id
     status: pulumi.Output[Optional[str]] = sms.channel_status
@@ -181,6 +190,10 @@ def program() -> None:
     pulumi.export("count", len(every))
     pulumi.export("live", live.apply(lambda c: c.channel_status))
     pulumi.export("listed", listed.apply(len))
+    pulumi.export("numberId", number_id)
+    pulumi.export("capabilities", capabilities)
+    pulumi.export("numberLater", number_later.apply(lambda n: n.to_dict()))
+    pulumi.export("seeded", seeded[0])
     pulumi.export("version", pulumi_bird.__version__)
 
 

@@ -1,0 +1,32 @@
+// An SMS channel and a voice channel from phone number IDs, and a webhook on the SMS channel's updates: the
+// stack of examples/channels, with the SDK that `pulumi package add` generates from the bird plugin's schema.
+import * as pulumi from "@pulumi/pulumi";
+import * as bird from "@pulumi/bird";
+
+const config = new pulumi.Config();
+
+const sms = new bird.SmsChannel("sms", {
+    phoneNumberId: config.require("smsPhoneNumberId"),
+    channelMessageType: config.get("smsMessageType") ?? "transactional",
+    useCaseId: config.get("smsUseCaseId"),
+    conversational: true,
+});
+
+const voice = new bird.VoiceChannel("voice", { phoneNumberId: config.require("voicePhoneNumberId") });
+
+// Optional: unset means "no signing key"; when set it is a secret.
+const updates = new bird.WebhookSubscription("sms-channel-updates", {
+    service: "channels",
+    event: "channel.updated",
+    url: config.get("webhookUrl") ?? "https://hooks.example.com/bird/channel-updated",
+    signingKey: config.getSecret("webhookSigningKey"),
+    // The channel id is known once the SMS channel is active: the subscription waits for it.
+    eventFilters: [{ key: "channelId", value: sms.channelId }],
+});
+
+export const smsChannelId = sms.channelId;
+export const smsConnectorId = sms.connectorId;
+export const smsPhoneNumber = sms.phoneNumber;
+export const voiceChannelId = voice.channelId;
+export const voiceConnectorId = voice.connectorId;
+export const webhookSubscriptionId = updates.id;

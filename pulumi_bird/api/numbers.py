@@ -1,0 +1,104 @@
+"""Bird's Numbers API, read side: a workspace's phone numbers, to find a number's id from its E.164 text.
+
+"List Numbers in Workspace" (``GET /workspaces/{workspaceId}/numbers``) pages with ``limit`` (1-99) and
+``pageToken``. Bird's reference shows two item shapes: the current one (``number``, ``country``, ``type``,
+``capabilities`` as a list of names) and the long-code one (``numberString``, ``countryCode``, ``capabilities``
+as ``{sms: {inbound, outbound}, ...}``). :func:`parse_number` reads either.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Optional
+from urllib.parse import quote
+
+from . import errors
+
+if TYPE_CHECKING:
+    from .client import BirdClient
+
+# Bird's maximum page size for this list (limit 1-99; the connector lists allow 100).
+NUMBERS_PAGE_SIZE = 99
+# A guard against a server that keeps handing out page tokens: 1000 pages of 99 is far beyond any workspace.
+MAX_NUMBER_PAGES = 1000
+# E.164: a +, then up to 15 digits, the first not 0. Spaces, dashes, dots and brackets people type are dropped.
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+_SEPARATORS = re.compile(r"[\s\-.()]")
+
+
+@dataclass(frozen=True)
+class PhoneNumber:
+    """A number of the workspace: its Bird id, E.164 text, country (ISO 3166-1 alpha-2), type (``mobile``,
+    ``local``, ``toll-free``, ...) and what it can carry (``sms``, ``voice``, ``mms``, ``whatsapp``)."""
+
+    id: str
+    number: str
+    country: Optional[str]
+    type: Optional[str]
+    capabilities: tuple[str, ...]
+
+
+def normalize_e164(text: str) -> Optional[str]:
+    """``text`` as E.164 (``+31 970 1052 0000`` -> ``+3197010520000``), or None when it is not a phone number."""
+    if not isinstance(text, str):
+        return None
+    compact = _SEPARATORS.sub("", text.strip())
+    if compact.startswith("00"):
+        compact = "+" + compact[2:]
+    return compact if _E164.fullmatch(compact) else None
+
+
+def _capabilities(value: Any) -> tuple[str, ...]:
+    if isinstance(value, Mapping):  # {sms: {inbound: true, outbound: false}, ...}: any direction counts
+        names = [name for name, directions in value.items()
+                 if directions is True or (isinstance(directions, Mapping) and any(directions.values()))]
+    elif isinstance(value, (list, tuple)):  # ["sms", "voice"]
+        names = [name for name in value if isinstance(name, str)]
+    else:
+        names = []
+    return tuple(sorted(dict.fromkeys(str(name).lower() for name in names)))
+
+
+def parse_number(item: Mapping[str, Any]) -> Optional[PhoneNumber]:
+    """One list item in either documented shape; None when it has no id or no number."""
+    number_id = item.get("id")
+    text = item.get("number") or item.get("numberString") or item.get("phoneNumber")
+    if not isinstance(number_id, str) or not isinstance(text, str):
+        return None
+    return PhoneNumber(
+        id=number_id,
+        number=normalize_e164(text) or text,
+        country=item.get("country") or item.get("countryCode"),
+        type=item.get("type") or item.get("numberType"),
+        capabilities=_capabilities(item.get("capabilities")),
+    )
+
+
+def list_phone_numbers(client: BirdClient, workspace_id: str) -> Iterator[PhoneNumber]:
+    """Every number of the workspace, across pages, lazily (stop iterating and no further page is read)."""
+    path = f"/workspaces/{quote(workspace_id, safe='')}/numbers"
+    params: dict[str, Any] = {"limit": NUMBERS_PAGE_SIZE}
+    for _ in range(MAX_NUMBER_PAGES):
+        page = client.request("GET", path, params=dict(params), workspace_id=workspace_id)
+        if not isinstance(page, Mapping) or not isinstance(page.get("results", []), list):
+            raise errors.BirdError("the Numbers API answered with something that is not a page of numbers",
+                                   method="GET", url=client.api_url + path)
+        for item in page.get("results") or []:
+            parsed = parse_number(item) if isinstance(item, Mapping) else None
+            if parsed is not None:
+                yield parsed
+        token = page.get("nextPageToken")
+        if not token:
+            return
+        params["pageToken"] = token
+    raise errors.BirdError(f"gave up listing {path} after {MAX_NUMBER_PAGES} pages", method="GET",
+                           url=client.api_url + path)
+
+
+def find_phone_number(client: BirdClient, workspace_id: str, number: str) -> Optional[PhoneNumber]:
+    """The workspace's number whose E.164 text is ``number`` (separators ignored), or None."""
+    wanted = normalize_e164(number)
+    if wanted is None:
+        raise ValueError(f"{number!r:.40} is not an E.164 phone number such as +3197010520000")
+    return next((n for n in list_phone_numbers(client, workspace_id) if n.number == wanted), None)

@@ -1,0 +1,264 @@
+"""The ``bird`` provider: each Pulumi request handed to the dynamic provider of its resource.
+
+The dynamic providers (``SmsChannelProvider`` and friends) keep all the behaviour: offline checks, which changes
+replace, the exactly-once create, the readiness wait, the GET budget, adoption and import. This module only
+translates: camelCase keys and property values in, snake_case plain values to the provider, and back, with
+secrets kept secret. The providers are synchronous; every call runs on the plugin's thread pool, so the gRPC
+event loop keeps serving while creates wait for their channels.
+
+Configuration lives in this process: the engine starts one plugin process per provider instance, and
+``Configure`` hands the instance's settings to :mod:`pulumi_bird.provider.config`, the same module the dynamic
+providers read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import Executor
+from typing import Any, Callable, Mapping, TypeVar
+
+from pulumi.provider.experimental.property_value import PropertyValue
+from pulumi.provider.experimental.provider import (
+    CheckFailure,
+    CheckRequest,
+    CheckResponse,
+    ConfigureRequest,
+    ConfigureResponse,
+    CreateRequest,
+    CreateResponse,
+    DeleteRequest,
+    DiffRequest,
+    DiffResponse,
+    GetSchemaRequest,
+    GetSchemaResponse,
+    InvokeRequest,
+    InvokeResponse,
+    PropertyDiff,
+    PropertyDiffKind,
+    Provider,
+    ReadRequest,
+    ReadResponse,
+    UpdateRequest,
+    UpdateResponse,
+)
+
+from ..provider.base import LOOKUP_MARKER, RESOURCE_NAME_KEY
+from .fields import BY_TOKEN, ResourceKind, fields
+from .package import schema_json
+from .settings import apply_config, check_config
+from .values import Names
+
+T = TypeVar("T")
+
+
+class PluginError(Exception):
+    """An operation failed; the message (one paragraph, property names as the user writes them) is what the
+    engine shows."""
+
+
+def _kind(type_: str) -> ResourceKind:
+    kind = BY_TOKEN.get(type_)
+    if kind is None:
+        raise PluginError(f"the bird provider has no resource type {type_!r}; it has {', '.join(sorted(BY_TOKEN))}")
+    return kind
+
+
+def _names(kind: ResourceKind) -> Names:
+    return Names(fields(kind.token))
+
+
+def _guarded(names: Names, operation: Callable[[], T]) -> T:
+    """Run a provider operation; its error comes back as one :class:`PluginError` in the user's names."""
+    try:
+        return operation()
+    except PluginError:
+        raise
+    except Exception as exc:  # whatever the provider raised, the engine shows its message
+        raise PluginError(names.message(str(exc)) or type(exc).__name__) from exc
+
+
+# --- the operations (synchronous, run on the pool) ---------------------------------------------------------
+
+
+def _named(names: Names, values: dict[str, Any], resource_name: str) -> dict[str, Any]:
+    """``values`` with the connector's name defaulting to the resource's, as the Python resources register it."""
+    if "name" in names.to_key and values.get("name") is None:
+        return {**values, "name": resource_name}
+    return values
+
+
+def check(kind: ResourceKind, resource_name: str, olds: Mapping[str, PropertyValue],
+          news: Mapping[str, PropertyValue]) -> CheckResponse:
+    names = _names(kind)
+    old_values, _ = names.incoming(olds)
+    values, secret = names.incoming(news)
+    result = kind.new_provider().check(old_values, _named(names, values, resource_name))
+    failures = [CheckFailure(names.key(f.property), names.message(f.reason)) for f in result.failures or []]
+    return CheckResponse(inputs=names.outgoing(result.inputs or {}, secret), failures=failures)
+
+
+def _diff_kind(old: Any, new: Any, replaces: bool) -> PropertyDiffKind:
+    if old is None:
+        return PropertyDiffKind.ADD_REPLACE if replaces else PropertyDiffKind.ADD
+    if new is None:
+        return PropertyDiffKind.DELETE_REPLACE if replaces else PropertyDiffKind.DELETE
+    return PropertyDiffKind.UPDATE_REPLACE if replaces else PropertyDiffKind.UPDATE
+
+
+def changed_properties(provider: Any, id_: str, olds: dict[str, Any], news: dict[str, Any],
+                       names: Names) -> list[str]:
+    """The inputs whose change the provider's own ``diff`` counts, each asked alone: the old inputs with that one
+    property taken from ``news`` (create-only inputs, which diff ignores, always from ``news``)."""
+    declared = [f for f in names.fields if f.input]
+    base = {f.name: news.get(f.name) if f.change == "none" else olds.get(f.name) for f in declared}
+    candidates = [f.name for f in declared if f.change != "none" and olds.get(f.name) != news.get(f.name)]
+    return [name for name in candidates if provider.diff(id_, olds, {**base, name: news.get(name)}).changes]
+
+
+def completed(provider: Any, names: Names, resource_name: str, olds: dict[str, Any]) -> dict[str, Any]:
+    """``olds`` with each input it lacks set to what the provider's check fills in. Outputs carry every input, so
+    this only matters for state that holds an import's inputs (:func:`declared_inputs` leaves defaults out): an
+    absent input means its default, not a change."""
+    declared = [f.name for f in names.fields if f.input]
+    missing = [name for name in declared if olds.get(name) is None]
+    if not missing:
+        return olds
+    given = {name: olds[name] for name in declared if olds.get(name) is not None}
+    filled = provider.check({}, _named(names, given, resource_name)).inputs or {}
+    return {**olds, **{name: filled[name] for name in missing if filled.get(name) is not None}}
+
+
+def diff(kind: ResourceKind, resource_name: str, id_: str, olds: Mapping[str, PropertyValue],
+         news: Mapping[str, PropertyValue]) -> DiffResponse:
+    names = _names(kind)
+    values, _ = names.incoming(news)
+    provider = kind.new_provider()
+    old_values = completed(provider, names, resource_name, names.incoming(olds)[0])
+    result = provider.diff(id_, old_values, values)
+    if not result.changes:
+        return DiffResponse(changes=False)
+    replaces = set(result.replaces or [])
+    changed = changed_properties(provider, id_, old_values, values, names)
+    changed += [name for name in replaces if name not in changed]
+    detailed = {names.key(name): PropertyDiff(_diff_kind(old_values.get(name), values.get(name), name in replaces),
+                                              input_diff=True) for name in changed}
+    return DiffResponse(changes=True, replaces=[names.key(n) for n in replaces],
+                        delete_before_replace=bool(result.delete_before_replace),
+                        diffs=[names.key(n) for n in changed], detailed_diff=detailed)
+
+
+def create(kind: ResourceKind, urn: str, properties: Mapping[str, PropertyValue]) -> CreateResponse:
+    names = _names(kind)
+    values, secret = names.incoming(properties)
+    # The resource's name, as the Python resources register it, so that a 409 can name a sibling of this stack.
+    values[RESOURCE_NAME_KEY] = urn.rsplit("::", 1)[-1]
+    result = kind.new_provider().create(values)
+    return CreateResponse(resource_id=result.id, properties=names.outgoing(result.outs, secret))
+
+
+def declared_inputs(provider: Any, names: Names, resource_name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """An import's inputs as a program would declare them: without those that the provider's check gives the same
+    value anyway (a default, the configured workspace, the resource's own name), so the program that
+    ``pulumi import`` writes names no workspace and repeats no default."""
+    kept = dict(inputs)
+    for name in inputs:
+        trial = {k: v for k, v in kept.items() if k != name}
+        result = provider.check({}, _named(names, trial, resource_name))
+        if not result.failures and (result.inputs or {}).get(name) == inputs[name]:
+            kept = trial
+    return kept
+
+
+def read(kind: ResourceKind, resource_name: str, id_: str, properties: Mapping[str, PropertyValue],
+         inputs: Mapping[str, PropertyValue]) -> ReadResponse:
+    """Refresh (old outputs and inputs), ``get`` (registered properties) or import (the id alone: the workspace
+    and organization then come from the provider's configuration; a missing id fails, as it must for an import,
+    where the engine would otherwise record an empty resource)."""
+    names = _names(kind)
+    values, secret = names.incoming(properties or inputs)
+    provider = kind.new_provider()
+    importing = not values
+    if importing:  # nothing declared, so Bird's object is taken whole, and it must exist
+        values = {LOOKUP_MARKER: True}
+    result = provider.read(id_, values)
+    if not result.id:
+        return ReadResponse(resource_id="")  # gone: the server answers without properties
+    found = result.inputs or {}
+    if importing:
+        found = declared_inputs(provider, names, resource_name, found)
+    return ReadResponse(resource_id=result.id, properties=names.outgoing(result.outs, secret),
+                        inputs=names.outgoing(found, secret))
+
+
+def update(kind: ResourceKind, id_: str, olds: Mapping[str, PropertyValue],
+           news: Mapping[str, PropertyValue]) -> UpdateResponse:
+    names = _names(kind)
+    old_values, _ = names.incoming(olds)
+    values, secret = names.incoming(news)
+    result = kind.new_provider().update(id_, old_values, values)
+    return UpdateResponse(properties=names.outgoing(result.outs or {}, secret))
+
+
+def delete(kind: ResourceKind, id_: str, properties: Mapping[str, PropertyValue]) -> None:
+    values, _ = _names(kind).incoming(properties)
+    kind.new_provider().delete(id_, values)
+
+
+# --- the provider ------------------------------------------------------------------------------------------
+
+
+class BirdProvider(Provider):
+    """The ``bird`` package's provider; ``executor`` runs the synchronous operations."""
+
+    def __init__(self, executor: Executor) -> None:
+        super().__init__()
+        self._executor = executor
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    async def _resource(self, type_: str, fn: Callable[..., T], *args: Any) -> T:
+        kind = _kind(type_)
+        names = _names(kind)
+        return await self._run(_guarded, names, lambda: fn(kind, *args))
+
+    async def get_schema(self, request: GetSchemaRequest) -> GetSchemaResponse:
+        return GetSchemaResponse(schema=await self._run(schema_json))
+
+    async def check_config(self, request: CheckRequest) -> CheckResponse:
+        return await self._run(check_config, request.new_inputs)
+
+    async def configure(self, request: ConfigureRequest) -> ConfigureResponse:
+        await self._run(apply_config, request.args, request.variables)
+        # Secrets arrive wrapped and go back marked; the dynamic providers never supported preview of create or
+        # update (they would need the outputs), so the engine does not ask for it.
+        return ConfigureResponse(accept_secrets=True, supports_preview=False, accept_resources=False,
+                                 accept_outputs=False)
+
+    async def check(self, request: CheckRequest) -> CheckResponse:
+        return await self._resource(request.type, check, request.name, request.old_inputs, request.new_inputs)
+
+    async def diff(self, request: DiffRequest) -> DiffResponse:
+        return await self._resource(request.type, diff, request.name, request.resource_id, request.old_state,
+                                    request.new_inputs)
+
+    async def create(self, request: CreateRequest) -> CreateResponse:
+        return await self._resource(request.type, create, request.urn, request.properties)
+
+    async def read(self, request: ReadRequest) -> ReadResponse:
+        return await self._resource(request.type, read, request.name, request.resource_id, request.properties,
+                                    request.inputs)
+
+    async def update(self, request: UpdateRequest) -> UpdateResponse:
+        return await self._resource(request.type, update, request.resource_id, request.olds, request.news)
+
+    async def delete(self, request: DeleteRequest) -> None:
+        await self._resource(request.type, delete, request.resource_id, request.properties)
+
+    async def invoke(self, request: InvokeRequest) -> InvokeResponse:
+        from .lookups import invoke
+
+        return await self._run(_guarded, Names(()), lambda: invoke(request.tok, request.args))
+
+
+__all__ = ["BirdProvider", "PluginError"]

@@ -1,0 +1,74 @@
+"""The provider's configuration: ``CheckConfig`` judges it, ``Configure`` keeps it in this process.
+
+The engine sends a provider instance's inputs without namespace (``accessKey``), the stack's ``bird:*`` config
+for the default provider, or an explicit provider's arguments (sdk/go/common/resource/plugin/provider_plugin.go
+CheckConfig, Configure). ``Configure`` also carries the deprecated ``variables`` map keyed
+``bird:config:accessKey``, used here only when ``args`` is empty (older engines).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from pulumi.provider.experimental.property_value import PropertyValue
+from pulumi.provider.experimental.provider import CheckFailure, CheckResponse
+
+from ..api.errors import ConfigError
+from ..api.values import is_uuid, validate_api_url
+from ..provider import config
+from .package import SECRET_CONFIG, config_key
+from .values import plain_map
+
+KEYS = {config_key(name): name for name, _ in config.ALL_KEYS}  # accessKey -> bird:accessKey
+# Keys the engine may add to a provider's inputs that are not settings of ours.
+ENGINE_KEYS = frozenset({"version", "pluginDownloadURL"})
+
+
+def _judge(key: str, value: Any) -> str:
+    """Why ``value`` is not a valid ``key``, or "" when it is."""
+    if key in ("workspaceId", "organizationId"):
+        shown = repr(value) if isinstance(value, str) and len(value) <= 60 else f"a {type(value).__name__}"
+        return "" if is_uuid(value) else f"{key} must be a UUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6, got {shown}"
+    if key == "accessKey":
+        return "" if isinstance(value, str) and value.strip() else f"{key} must be a non-empty string"
+    try:
+        if key == "apiUrl":
+            validate_api_url(str(value))
+        elif key == "getRateLimit":
+            config.validate_get_rate_limit(str(value))
+    except ConfigError as exc:
+        return f"{key}: {exc}"
+    return ""
+
+
+def check_config(news: Mapping[str, PropertyValue]) -> CheckResponse:
+    """One failure per bad setting, naming its key; unknown values (preview) are not judged."""
+    from pulumi.runtime.rpc import UNKNOWN
+
+    values = plain_map(news)
+    failures = []
+    for key, value in sorted(values.items()):
+        if key in ENGINE_KEYS or value is None or value == UNKNOWN:
+            continue
+        if key not in KEYS:
+            failures.append(CheckFailure(key, f"{key} is not a setting of the bird provider; the settings are "
+                                              f"{', '.join(KEYS)}"))
+            continue
+        reason = _judge(key, value)
+        if reason:
+            failures.append(CheckFailure(key, reason))
+    inputs = {key: value.with_secret(value.is_secret or key in SECRET_CONFIG) for key, value in news.items()}
+    return CheckResponse(inputs=inputs, failures=failures)
+
+
+def apply_config(args: Mapping[str, PropertyValue], variables: Mapping[str, str]) -> None:
+    """Keep this provider instance's settings (this process serves one instance) for every later call."""
+    values: dict[str, Any] = plain_map(args)
+    if not values:
+        prefix = "bird:config:"
+        values = {k[len(prefix):]: v for k, v in variables.items() if k.startswith(prefix)}
+    config.remember_stack_config({name: values.get(key) for key, name in KEYS.items()})
+    config.configure_logging()
+
+
+__all__ = ["apply_config", "check_config"]

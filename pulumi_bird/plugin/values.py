@@ -1,0 +1,93 @@
+"""Wire values and names: the plugin speaks Pulumi's property values with camelCase keys; the dynamic providers
+it calls take plain Python values with snake_case keys.
+
+- secrets arrive wrapped; the providers see plain values, and a top-level property that was secret (or that the
+  schema declares secret) goes back secret;
+- values unknown during a preview are the wire's unknown sentinel, a string the providers' checks recognise;
+- only top-level keys are renamed: nested keys (template arguments, ``{key, value}`` filters) are Bird's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Optional
+
+from pulumi.provider.experimental.property_value import Computed, PropertyValue
+from pulumi.runtime.rpc import UNKNOWN
+
+from .fields import Field, translate
+
+
+def to_plain(value: PropertyValue) -> Any:
+    """A property value as the dynamic providers take it (secrets unwrapped, unknowns as the sentinel)."""
+    inner = value.value
+    if isinstance(inner, Computed):
+        return UNKNOWN
+    if isinstance(inner, Mapping):
+        return {k: to_plain(v) for k, v in inner.items()}
+    if isinstance(inner, (list, tuple)):
+        return [to_plain(v) for v in inner]
+    return inner
+
+
+def to_value(value: Any, secret: bool = False) -> PropertyValue:
+    """A plain value as a property value. The unknown sentinel stays the string it is on the wire (the SDK reads an
+    unknown as that string, and cannot marshal its own ``Computed``)."""
+    if isinstance(value, Mapping):
+        value = {str(k): to_value(v) for k, v in value.items()}
+    elif isinstance(value, (list, tuple)):
+        value = [to_value(v) for v in value]
+    elif isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)  # the wire has one number type
+    return PropertyValue(value, is_secret=secret)
+
+
+@dataclass(frozen=True)
+class Names:
+    """The property names of one resource: snake_case (the providers) <-> camelCase (the wire)."""
+
+    fields: tuple[Field, ...]
+
+    @property
+    def to_key(self) -> dict[str, str]:
+        return {f.name: f.key for f in self.fields}
+
+    @property
+    def to_name(self) -> dict[str, str]:
+        return {f.key: f.name for f in self.fields}
+
+    @property
+    def secrets(self) -> frozenset[str]:
+        return frozenset(f.name for f in self.fields if f.secret)
+
+    def incoming(self, props: Mapping[str, PropertyValue]) -> tuple[dict[str, Any], set[str]]:
+        """(plain values by snake_case name, the names that arrived secret). Unknown keys keep their spelling,
+        so a check names the property as the user wrote it."""
+        to_name = self.to_name
+        plain, secret = {}, set()
+        for key, value in props.items():
+            name = to_name.get(key, key)
+            plain[name] = to_plain(value)
+            if value.contains_secret():
+                secret.add(name)
+        return plain, secret
+
+    def outgoing(self, values: Mapping[str, Any], secret: Iterable[str] = ()) -> dict[str, PropertyValue]:
+        """Property values by camelCase key: None left out, declared and given secrets wrapped."""
+        to_key, hidden = self.to_key, self.secrets | set(secret)
+        return {to_key.get(name, name): to_value(value, name in hidden)
+                for name, value in values.items() if value is not None and not name.startswith("__")}
+
+    def key(self, path: str) -> str:
+        """A property path as the user wrote it: ``event_filters[0].key`` -> ``eventFilters[0].key``."""
+        head = path.split("[", 1)[0].split(".", 1)[0]
+        return self.to_key.get(head, head) + path[len(head):]
+
+    def message(self, text: str) -> str:
+        """A message with the property names as the user writes them."""
+        return translate(text, self.to_key)
+
+
+def plain_map(props: Optional[Mapping[str, PropertyValue]]) -> dict[str, Any]:
+    """Property values as plain values, keys unchanged (configuration, lookup arguments)."""
+    return {k: to_plain(v) for k, v in (props or {}).items()}

@@ -1,0 +1,134 @@
+"""Phone numbers by their E.164 text: get_phone_number through Bird's Numbers API (both documented item shapes,
+every page), the emulator's numbers inventory (Python and command line), and Bird's 422 for a channel on a
+number without the capability."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pulumi
+import pytest
+import responses
+
+from pulumi_bird import SmsChannel, VoiceChannel, get_phone_number, get_phone_number_output
+from pulumi_bird.api.client import BirdClient
+from pulumi_bird.api.numbers import NUMBERS_PAGE_SIZE, find_phone_number, normalize_e164
+from pulumi_bird.emulator import DEFAULT_NUMBERS, DEFAULT_WORKSPACE_ID, BirdEmulator
+from pulumi_bird.testing import ProgramError, destroy, run_program
+
+SMS_AND_VOICE, VOICE_ONLY, SMS_ONLY = (number for number, _, _ in DEFAULT_NUMBERS)
+API = "https://api.bird.com"
+WS = "11111111-2222-4333-8444-555555555555"
+NUMBERS = f"{API}/workspaces/{WS}/numbers"
+
+
+@pytest.fixture(scope="module")
+def host(emulator_host):
+    return emulator_host
+
+
+def test_get_phone_number_returns_the_numbers_id_country_type_and_capabilities(emulator, bird_config, host):
+    def program() -> None:
+        found = get_phone_number("+3197010520000")
+        pulumi.export("found", found.to_dict())
+        pulumi.export("spaced", get_phone_number("+31 970 1052 0002").id)
+        pulumi.export("viaOutput", get_phone_number_output(pulumi.Output.from_input(VOICE_ONLY)).apply(lambda n: n.id))
+
+    out = run_program(program, config=bird_config, host=host).outputs
+    assert out["found"] == {"id": "6a3f2b1c-0d4e-4f5a-8b6c-7d8e9f0a1b2c", "number": "+3197010520000", "country": "NL",
+                            "type": "mobile", "capabilities": ["sms", "voice"]}
+    assert out["spaced"] == DEFAULT_NUMBERS[2][1]
+    assert out["viaOutput"] == DEFAULT_NUMBERS[1][1]
+
+
+def test_a_number_the_workspace_lacks_is_not_found_and_text_that_is_no_number_is_refused(emulator, bird_config, host):
+    with pytest.raises(ProgramError, match=r"NotFoundError: workspace .* has no phone number \+3197099999999"):
+        run_program(lambda: get_phone_number("+3197099999999"), config=bird_config, host=host)
+    with pytest.raises(ProgramError, match=r"'call me' is not an E\.164 phone number"):
+        run_program(lambda: get_phone_number("call me"), config=bird_config, host=host)
+
+
+def test_a_channel_on_a_number_without_its_capability_fails_as_bird_fails_it(emulator, bird_config, host):
+    by_text = {number: number_id for number, number_id, _ in DEFAULT_NUMBERS}
+
+    def program() -> None:
+        SmsChannel("sms", phone_number_id=get_phone_number(VOICE_ONLY).id, channel_message_type="transactional")
+
+    with pytest.raises(ProgramError, match=r"422.*has no sms capability") as caught:
+        run_program(program, config=bird_config, host=host)
+    assert caught.value.state.resources == []
+    ok = run_program(lambda: VoiceChannel("voice", phone_number_id=by_text[VOICE_ONLY]), config=bird_config, host=host)
+    assert ok.state.find("voice").outputs["phone_number"] == VOICE_ONLY  # the connector reports the number's text
+    destroy(ok.state, host=host)
+
+
+@responses.activate
+def test_lookup_reads_every_page_and_both_documented_item_shapes():
+    long_code = {"id": "b5b0e7a2-0000-4000-8000-000000000001", "numberString": "+31970 1052 0000", "countryCode": "NL",
+                 "type": "local", "capabilities": {"sms": {"inbound": True, "outbound": False},
+                                                   "voice": {"inbound": False, "outbound": False}}}
+    current = {"id": "b5b0e7a2-0000-4000-8000-000000000002", "number": "+14155550100", "country": "US",
+               "type": "toll-free", "capabilities": ["voice", "sms"], "status": "active"}
+    responses.get(NUMBERS, match=[responses.matchers.query_param_matcher({"limit": str(NUMBERS_PAGE_SIZE)})],
+                  json={"results": [{"unrelated": True}, current], "nextPageToken": "p2"})
+    responses.get(NUMBERS, match=[responses.matchers.query_param_matcher({"limit": str(NUMBERS_PAGE_SIZE),
+                                                                         "pageToken": "p2"})],
+                  json={"results": [long_code]})
+    with BirdClient("k", API) as client:
+        found = find_phone_number(client, WS, "+3197010520000")
+        assert found is not None and found.id == long_code["id"]
+        assert (found.country, found.type, found.capabilities) == ("NL", "local", ("sms",))
+        us = find_phone_number(client, WS, "+1 (415) 555-0100")
+        assert us is not None and us.capabilities == ("sms", "voice")
+        assert find_phone_number(client, WS, "+3197010520009") is None
+    assert len(responses.calls) == 2 + 1 + 2  # the first match stops early; a miss reads every page
+
+
+def test_normalize_e164():
+    assert normalize_e164(" +31 970-1052.0000 ") == "+3197010520000"
+    assert normalize_e164("0031970 10520000") == "+3197010520000"
+    assert normalize_e164("+1 415 555 0100") == "+14155550100"
+    assert normalize_e164("3197010520000") is None and normalize_e164("+0123456789") is None
+
+
+def test_emulator_inventory_from_python():
+    with BirdEmulator(numbers=()) as emu:
+        assert emu.backend.list_numbers(emu.workspace_id, _page())["results"] == []
+        added = emu.add_number("+442071838750", ["sms"], type="local")
+        listed = emu.backend.list_numbers(emu.workspace_id, _page())["results"]
+        assert listed == [added] and added["country"] == "GB" and added["capabilities"] == ["sms"]
+        with pytest.raises(ValueError, match=r"E\.164"):
+            emu.add_number("442071838750")
+        with pytest.raises(ValueError, match="capabilities"):
+            emu.add_number("+442071838751", ["fax"])
+
+
+def _page():
+    from pulumi_bird.emulator.backend import PageRequest
+
+    return PageRequest(limit=99)
+
+
+def test_emulator_inventory_from_the_command_line():
+    from test_emulator_cli import _first_line, _start, _stop, api_session
+
+    process = _start(["--port", "0", "--no-default-numbers", "--number", "+3197010520077=voice",
+                      "--number", "+3197010520078"])
+    try:
+        url = _first_line(process.stdout)
+        with api_session(access_key="bird-emulator-access-key") as session:
+            body = session.get(f"{url}/workspaces/{DEFAULT_WORKSPACE_ID}/numbers", params={"limit": 99}).json()
+            too_many = session.get(f"{url}/workspaces/{DEFAULT_WORKSPACE_ID}/numbers", params={"limit": 100})
+    finally:
+        _stop(process, 15)
+    stderr = process.stderr.read()
+    process.stdout.close()
+    process.stderr.close()
+    assert [(n["number"], n["capabilities"]) for n in body["results"]] == [
+        ("+3197010520077", ["voice"]), ("+3197010520078", ["sms", "voice"])]
+    assert too_many.status_code == 422
+    assert "number +3197010520077 id " in stderr
+    bad = subprocess.run([sys.executable, "-m", "pulumi_bird.emulator", "--number", "12"], capture_output=True,
+                         text=True, timeout=60)
+    assert bad.returncode == 2 and "--number" in bad.stderr
