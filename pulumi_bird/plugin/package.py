@@ -91,6 +91,9 @@ class Types:
         if isinstance(hint, type) and (typing.is_typeddict(hint) or dataclasses.is_dataclass(hint)):
             return {"$ref": f"#/types/{self.declare(hint)}"}
         origin, args = typing.get_origin(hint), typing.get_args(hint)
+        if origin is typing.Literal and all(isinstance(a, str) for a in args):
+            # a fixed set of strings (ChannelMessageType, WebhookService, ...): a string here; check judges the value
+            return {"type": "string"}
         if origin in (dict, collections.abc.Mapping):
             return {"type": "object", "additionalProperties": self.spec(args[1] if args else Any)}
         if origin in (list, tuple, collections.abc.Sequence):
