@@ -105,7 +105,7 @@ def test_the_emulator_holds_a_deleted_connectors_number_for_release_seconds() ->
 
 
 def test_the_command_line_sets_release_seconds() -> None:
-    from test_emulator_cli import STARTUP_SECONDS, emulator_process
+    from helpers import STARTUP_SECONDS, emulator_process
 
     with emulator_process(0.0, "--release-seconds", "30") as running:
         base = f"{running.url}/workspaces/{DEFAULT_WORKSPACE_ID}/connectors"

@@ -111,17 +111,17 @@ def _page():
 
 
 def test_emulator_inventory_from_the_command_line():
-    from test_emulator_cli import _first_line, _start, _stop, api_session
+    from helpers import api_session, first_line, start_process, stop_process
 
-    process = _start(["--port", "0", "--no-default-numbers", "--number", "+3197010520077=voice",
+    process = start_process(["--port", "0", "--no-default-numbers", "--number", "+3197010520077=voice",
                       "--number", "+3197010520078"])
     try:
-        url = _first_line(process.stdout)
+        url = first_line(process.stdout)
         with api_session(access_key="bird-emulator-access-key") as session:
             body = session.get(f"{url}/workspaces/{DEFAULT_WORKSPACE_ID}/numbers", params={"limit": 99}).json()
             too_many = session.get(f"{url}/workspaces/{DEFAULT_WORKSPACE_ID}/numbers", params={"limit": 100})
     finally:
-        _stop(process, 15)
+        stop_process(process, 15)
     stderr = process.stderr.read()
     process.stdout.close()
     process.stderr.close()
