@@ -3,7 +3,7 @@
 What a field is comes from the declarations the Python resources already have, nothing is restated here:
 
 - the resource module's ``SCHEMA`` (:class:`~pulumi_bird.provider.schema.Property`: name, doc, secret, change);
-- its computed outputs (``COMPUTED_OUTPUTS``);
+- its computed outputs (the schema's computed properties), and the list of resources (``pulumi_bird.RESOURCES``);
 - the types and optionality of the resource class (the typed ``__init__`` for inputs, the ``Output`` annotations
   and attribute docstrings of the class for outputs).
 
@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from functools import cache
 from types import SimpleNamespace
 from typing import Any, Callable, Optional
+
+from .. import RESOURCES as REGISTERED
 
 PACKAGE = "bird"
 
@@ -95,12 +97,10 @@ def field_of(prop: Any, hint: Any, optional: bool) -> Field:
 
 @dataclass(frozen=True)
 class ResourceKind:
-    """Where one resource's declarations live."""
+    """Where one resource's declarations live (its class names its provider, whose schema has the rest)."""
 
     name: str  # SmsChannel
     module: str  # pulumi_bird.sms_channel
-    provider: str  # the dynamic provider class in that module
-    computed: tuple[str, str]  # (module, attribute) of its computed outputs
 
     @property
     def token(self) -> str:
@@ -111,17 +111,11 @@ class ResourceKind:
 
     def new_provider(self) -> Any:
         """A fresh dynamic provider of this resource (it holds nothing, so one per call is cheap)."""
-        return self.load(self.provider)()
+        return self.load(self.name).bird_provider()
 
 
-_CONNECTOR_OUTPUTS = ("pulumi_bird.provider.connectors", "COMPUTED_OUTPUTS")
-RESOURCES: tuple[ResourceKind, ...] = (
-    ResourceKind("SmsChannel", "pulumi_bird.sms_channel", "SmsChannelProvider", _CONNECTOR_OUTPUTS),
-    ResourceKind("VoiceChannel", "pulumi_bird.voice_channel", "VoiceChannelProvider", _CONNECTOR_OUTPUTS),
-    ResourceKind("Connector", "pulumi_bird.connector", "ConnectorProvider", _CONNECTOR_OUTPUTS),
-    ResourceKind("WebhookSubscription", "pulumi_bird.webhook_subscription", "WebhookSubscriptionProvider",
-                 ("pulumi_bird.webhook_subscription", "COMPUTED_OUTPUTS")),
-)
+# Every resource of the package's one registry (pulumi_bird.RESOURCES), in its order.
+RESOURCES: tuple[ResourceKind, ...] = tuple(ResourceKind(name, f"pulumi_bird.{module}") for name, module in REGISTERED.items())
 BY_TOKEN = {kind.token: kind for kind in RESOURCES}
 
 
@@ -218,8 +212,7 @@ def fields(token: str) -> tuple[Field, ...]:
         hint, optional = strip(declared.get(prop.name, str))
         required = signature.parameters[prop.name].default is inspect.Parameter.empty
         result.append(field_of(prop, hint, optional or not required))
-    computed = getattr(importlib.import_module(kind.computed[0]), kind.computed[1])
-    for name in computed:
+    for name in cls.bird_provider.schema.outputs:
         if name in schema.names:  # an input Bird also reports (a Connector's template): declared once, as an input
             continue
         hint, optional = strip(outputs.get(name, Optional[str]))
