@@ -63,6 +63,13 @@ def test_read_and_delete_run_with_the_provider_an_older_version_pickled(host, do
     assert gone.id == ""  # deleted on Bird: a refresh drops it
 
 
+def test_todays_providers_are_pickled_by_reference():
+    """Nothing of the provider's code or schema lands in state: only its module and class name (a few dozen bytes)."""
+    for cls in resource_classes():
+        raw = base64.b64decode(current_pickle(cls))
+        assert len(raw) < 120 and cls.bird_provider.__module__.encode() in raw, (cls, len(raw))
+
+
 def test_every_resource_today_has_a_pickle_held_here():
     """Renaming a provider's module or class would strand the stacks that pickled it: hold its bytes above first."""
     held = {path for path in PICKLED_BEFORE}
