@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from . import errors
 from .client import BirdClient
@@ -67,9 +67,9 @@ def connector_identity(client: BirdClient, workspace_id: str, request: CreateCon
 
 
 def connectors_like_since(
-    client: BirdClient, workspace_id: str, request: CreateConnectorRequest, since: datetime
+    client: BirdClient, workspace_id: str, request: CreateConnectorRequest, since: Callable[[], datetime]
 ) -> list[Connector]:
-    """Look-alikes created at or after ``since``: newest first, no page older than that is read."""
+    """Look-alikes created at or after ``since()`` (Bird's clock): newest first, no page older than that is read."""
     listing = client.list_connectors(workspace_id, request.connector_template_ref, newest_first=True)
     return [c for c in newest_first_since(listing, since) if is_look_alike(c, request)]
 
@@ -117,6 +117,7 @@ def create_connector_resolving(
         post=lambda: client.create_connector(workspace_id, request),
         recent_like=lambda since: connectors_like_since(client, workspace_id, request, since),
         delete=lambda c: delete_connector_if_present(client, workspace_id, c.id),
+        matches=lambda c: is_look_alike(c, request),
         existing_like=(lambda: connectors_like_before(client, workspace_id, request)) if guard_existing else None,
         allow_identical=allow_identical,
         explain_conflict=lambda exc: _explain_conflict(client, workspace_id, request, exc),
@@ -133,9 +134,10 @@ def _explain_conflict(
     except errors.BirdError:
         holder = None
     if holder is not None:
+        mine = " (identical to this one: perhaps left by an interrupted create)" if is_look_alike(holder, request) else ""
         what = (
             f"phone number {number_id} already carries connector {holder.id} ({holder.name!r}, "
-            f"{holder.connector_template_ref}). Adopt it with adopt_id={holder.id!r}, or delete it first"
+            f"{holder.connector_template_ref}){mine}. Adopt it with adopt_id={holder.id!r}, or delete it first"
         )
     elif number_id:
         what = f"phone number {number_id} already carries a {request.connector_template_ref} connector"
