@@ -159,8 +159,10 @@ class BirdClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         get_budget: Optional[GetBudget] = None,
+        request_deadline: float = REQUEST_DEADLINE,
     ) -> None:
         self._access_key = header_safe_key(access_key)
+        self.request_deadline = request_deadline
         self.api_url: str = api_url.rstrip("/")
         self.timeout = timeout
         self.retry = retry
@@ -236,7 +238,7 @@ class BirdClient:
         while True:
             first = failures + throttled == 0
             outcome = self._attempt(method, url, params, body, pace, priority if first else None, ends, secrets,
-                                    min(REQUEST_DEADLINE, attempt_seconds or REQUEST_DEADLINE))
+                                    min(self.request_deadline, attempt_seconds or self.request_deadline))
             if isinstance(outcome, Answer):
                 return outcome
             failure = outcome
@@ -302,7 +304,7 @@ class BirdClient:
     def _exchange(
         self, method: str, url: str, params: Optional[dict[str, Any]], body: Optional[dict[str, Any]], seconds: float
     ) -> requests.Response:
-        """Send once and read the whole answer within ``seconds`` (:data:`REQUEST_DEADLINE` at most) of real time
+        """Send once and read the whole answer within ``seconds`` (the client's request deadline at most) of real time
         (requests' read timeout bounds each read, not the answer: a body trickled byte by byte would outlive it),
         and at most :data:`MAX_ANSWER_BYTES`. Raises requests' errors, or :class:`DeadlineExceeded`."""
         ends = time.monotonic() + seconds

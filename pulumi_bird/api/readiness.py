@@ -199,6 +199,8 @@ _HICCUPS: tuple[type[errors.BirdError], ...] = (
 class StatusReader(Protocol):
     """What the waiter needs of the client (:class:`~pulumi_bird.api.client.BirdClient`)."""
 
+    request_deadline: float  # seconds one attempt may take in all
+
     def get_connector_status(
         self, workspace_id: str, connector_id: str, *, priority: Optional[float] = None,
         deadline: Optional[float] = None, attempt_seconds: Optional[float] = None,
@@ -305,9 +307,7 @@ class _Wait:
     def last_look(self) -> ConnectorStatus:
         """After the deadline: one more poll if the last one failed and time is left within one request
         deadline past the deadline; else the timeout."""
-        from .client import REQUEST_DEADLINE
-
-        left = self.deadline + REQUEST_DEADLINE - self.clock()
+        left = self.deadline + self.client.request_deadline - self.clock()
         if self.hiccup is not None and left > LAST_LOOK_MIN_SECONDS:
             status = self.poll(deadline=self.on_client_clock(self.clock()), attempt_seconds=left)
             if status is not None:

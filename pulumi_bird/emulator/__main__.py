@@ -76,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_ORGANIZATION_ID,
         help=f"that workspace's organization (default {DEFAULT_ORGANIZATION_ID})",
     )
+    hostile = parser.add_argument_group("hostile answers", "answers a real service gives when something is off")
+    hostile.add_argument("--clock-offset", type=float, default=0.0, metavar="SECONDS",
+                         help="Bird's clock ahead of the host's (negative: behind): createdAt and the Date header")
+    hostile.add_argument("--list-lag", type=float, default=0.0, metavar="SECONDS",
+                         help="lists show a new object only this long after it was made")
+    hostile.add_argument("--repeat-list-items", action="store_true", help="every list item twice")
     limits = parser.add_argument_group(
         "rate limits", "off unless one of these is given; beyond a limit a workspace gets 429 with Retry-After"
     )
@@ -128,6 +134,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         parser.error(f"--host {args.host} is not a loopback address; pass --allow-remote to serve it anyway")
     if args.provision_seconds < 0:
         parser.error("--provision-seconds must not be negative")
+    if args.list_lag < 0:
+        parser.error("--list-lag must not be negative")
     # Block the stop signals before any thread starts, so that threads inherit the mask and only
     # wait_for_stop_signal() sees them: no handler runs at an awkward moment.
     _block(STOP_SIGNALS)
@@ -141,6 +149,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         rate_limits=rate_limits_from(args),
         provision_reads=args.provision_reads,
     )
+    emulator.faults.clock_offset = args.clock_offset
+    emulator.faults.list_lag = args.list_lag
+    emulator.faults.repeat_list_items = args.repeat_list_items
     with emulator:
         print(emulator.url, flush=True)
         print(f"workspace {emulator.workspace_id} organization {emulator.organization_id}", file=sys.stderr, flush=True)

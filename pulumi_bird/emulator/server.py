@@ -341,7 +341,10 @@ class BirdEmulator:
         if fault is not None and not fault.commit:
             return _fault_response(fault)
         response = getattr(self._responses, route.handler)(request, **route.params)
-        return _fault_response(fault) if fault is not None else response
+        if fault is not None:
+            return _fault_response(fault)
+        body, trickle = self.faults.shape_answer(request.method, request.path, response.status, response.body)
+        return dataclasses.replace(response, body=body, trickle=trickle)
 
 
 class _EmulatorHTTPServer(ThreadingHTTPServer):
@@ -599,8 +602,25 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
-        if payload:
+        if payload and response.trickle:
+            self._trickle(payload, response.trickle)
+        elif payload:
             self.wfile.write(payload)
+
+    def _trickle(self, payload: bytes, seconds_per_byte: float) -> None:
+        """Write ``payload`` a byte at a time (a hostile answer); stop when the client has gone away."""
+        try:
+            for index in range(len(payload)):
+                self.wfile.write(payload[index:index + 1])
+                self.wfile.flush()
+                time.sleep(seconds_per_byte)
+        except OSError:
+            self.close_connection = True
+
+    def date_time_string(self, timestamp: Optional[float] = None) -> str:
+        """The Date header, on Bird's clock (``faults.clock_offset``)."""
+        offset = self._emulator.backend.clock_offset
+        return super().date_time_string((time.time() if timestamp is None else timestamp) + offset)
 
 
 def _is_hex(text: bytes) -> bool:
