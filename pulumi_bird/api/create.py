@@ -16,9 +16,22 @@ happened is to look for the object afterwards. What makes that exact:
   process made it.
 * **What this process owns is never a candidate.** Objects this process created or adopted for a resource
   are remembered; a later look-up of a sibling never adopts or deletes them.
-* **Counting.** A look-up after ``k`` ambiguous POSTs may find at most ``k`` new look-alikes that are ours.
-  Finding more proves someone else created look-alikes meanwhile: nothing is adopted or deleted and the error
-  names every candidate and how to adopt one (``adopt_id``).
+* **A 2xx is checked against the request.** Its id must be a UUID and what it echoes must be what was posted
+  (``matches``); otherwise it is ambiguous like a 5xx. The object it names is never adopted, stored or deleted.
+* **Bird's clock, not ours.** "Created since our first attempt" is judged on the clock that stamps
+  ``createdAt``: Bird's, read from the ``Date`` of its latest answer (at the latest, the look-up's own first
+  page) and moved on by our monotonic clock, less :data:`CLOCK_MARGIN`. Our wall clock is used only when Bird
+  never sent a ``Date``.
+* **Lists may lag.** A look-up that finds nothing is repeated until :data:`LIST_SETTLE_SECONDS` after the
+  ambiguous answer before the POST counts as not carried out. A 409 after an ambiguous POST (a phone number
+  carries one connector per template: perhaps ours) waits for the list the same way.
+* **Counting.** A look-up after ``k`` ambiguous POSTs may find at most ``k`` new look-alikes that are ours
+  (each id counted once: a server may list an object twice). Finding more proves someone else created
+  look-alikes meanwhile: nothing is adopted or deleted and the error names every candidate and how to adopt
+  one (``adopt_id``). A candidate whose id is not a UUID is never adopted: the error names it.
+
+When certainty cannot be had (look-ups keep failing, retries run out with nothing listed), the create fails
+naming what to look for and deletes nothing: never a silent duplicate.
 
 Across processes (two stacks creating identical objects in one workspace at the same moment) exactness cannot
 be had: if our POST was not committed and the other stack's identical object appeared within our attempt, we
