@@ -165,6 +165,14 @@ def test_a_listing_yields_each_id_once_and_ends_on_a_looping_token():
     assert len(responses.calls) == 2  # the first page, then the token once: it repeats, so the list ends
 
 
+@responses.activate
+def test_a_listing_ends_when_fresh_tokens_bring_nothing_new():
+    for n in range(3):
+        responses.get(CONNECTORS, json={"results": [connector(1)], "nextPageToken": f"t{n}"})
+    client = BirdClient(KEY, API, sleep=lambda s: None)
+    assert [c.name for c in client.list_connectors(WS)] == ["c1"] and len(responses.calls) == 2
+
+
 # --- redaction ----------------------------------------------------------------------------------------------------
 
 

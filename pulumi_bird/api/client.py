@@ -50,8 +50,9 @@ ANSWER_CHUNK_BYTES = 64 * 1024
 MAX_PAGE_SIZE = 100
 # A guard against a server that keeps handing out page tokens: 1000 pages of 100 is far beyond any workspace.
 MAX_PAGES = 1000
-# And on what one listing may read in all, whatever the size of its pages (1000 full pages are ~50 MiB).
-MAX_LIST_BYTES = 64 * 1024 * 1024
+# And on what one listing may read in all, whatever the size of its pages (a workspace of 1000 connectors is
+# well under 1 MiB), so that a server handing out huge pages cannot fill the host's memory.
+MAX_LIST_BYTES = 16 * 1024 * 1024
 USER_AGENT = "pulumi-bird/0.1"
 # How much of an unreadable answer an error quotes.
 SNIPPET_CHARS = 80
@@ -229,8 +230,8 @@ class BirdClient:
         """:meth:`request`, returning the whole :class:`Answer`: pacing, transport and errors each in a helper."""
         policy = retry or self.retry
         url = self.api_url + path
-        secrets = [self._access_key, *secrets]
         self._sent_secrets.update(s for s in secrets if s)
+        secrets = [self._access_key, *self._sent_secrets]  # any secret this client sent may be echoed later
         started = self._clock()
         ends = started + policy.total_seconds if deadline is None else min(deadline, started + policy.total_seconds)
         failures = throttled = 0
@@ -453,7 +454,7 @@ class BirdClient:
         or wrong (never the values) when it does not fit."""
         answer = self._send(method, path, **kwargs)
         data, status, url = answer.body, answer.status, answer.url
-        secrets = [self._access_key, *kwargs.get("secrets", ())]
+        secrets = [self._access_key, *self._sent_secrets]
         if data is None:
             raise self._unexpected(method, url, status, secrets, f"no body where a {model.__name__} was expected")
         try:
@@ -482,7 +483,8 @@ class BirdClient:
         """Yield every item of a list endpoint once, following ``nextPageToken`` until the last page.
 
         An id already yielded is skipped (a server may list an object twice, across pages or within one); a page
-        token already followed ends the listing (the pages from there repeat what was read). Bounded by
+        token already followed, or a page of nothing but items already seen, ends the listing (the server is
+        going round in circles: the pages from there repeat what was read). Bounded by
         :data:`MAX_PAGES` pages and :data:`MAX_LIST_BYTES` bytes in all."""
         query = dict(params, limit=MAX_PAGE_SIZE)
         url = self.api_url + path
@@ -495,13 +497,15 @@ class BirdClient:
             if size > MAX_LIST_BYTES:
                 break
             page = self._page(answer)
+            fresh = 0
             for item in self._page_items(page, answer.url, model):
                 if item.id not in seen:  # type: ignore[attr-defined]
                     seen.add(item.id)  # type: ignore[attr-defined]
+                    fresh += 1
                     yield item
             token = page.next_page_token
-            if not token or token in tokens:
-                return
+            if not token or token in tokens or (page.results and not fresh):
+                return  # the last page, or a server going round in circles: nothing more to learn
             tokens.add(token)
             query["pageToken"] = token
         raise errors.BirdError(
@@ -509,7 +513,7 @@ class BirdClient:
             method="GET", url=url)
 
     def _page(self, answer: Answer) -> Page:
-        secrets = [self._access_key]
+        secrets = [self._access_key, *self._sent_secrets]
         if answer.body is None:
             raise self._unexpected("GET", answer.url, answer.status, secrets, "no body where a Page was expected")
         try:

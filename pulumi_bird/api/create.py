@@ -97,6 +97,8 @@ class RetryAdvisor(Protocol):
 
     def bird_now(self) -> Optional[datetime]: ...
 
+    def redact(self, text: str) -> str: ...
+
     def pause(self, seconds: float) -> None: ...
 
     def retry_delay(
@@ -233,7 +235,10 @@ def create_exactly_once(
                     existing=[o.id for o in found],
                 )
             before = {o.id for o in found}
-        created = _Create(what, post, recent_like, delete, matches, before, explain_conflict, retry).run()
+        try:
+            created = _Create(what, post, recent_like, delete, matches, before, explain_conflict, retry).run()
+        except AmbiguousCreateError as exc:  # it quotes ids and answers from Bird: no secret may ride along
+            raise exc.with_summary(retry.redact(str(exc.args[0]))) from None
         REGISTRY.own(created.id)
         return created
 
@@ -268,6 +273,10 @@ class _Create(Generic[T]):
         unique = {o.id: o for o in not_owned(self.recent_like(self.since)) if o.id not in self.before}
         return list(unique.values())
 
+    def uuid_candidates(self) -> list[T]:
+        """:meth:`candidates` with a Bird id (only those may be deleted as late duplicates)."""
+        return [o for o in self.candidates() if is_uuid(o.id)]
+
     def run(self) -> T:
         for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
             try:
@@ -291,7 +300,7 @@ class _Create(Generic[T]):
                 self.retry.pause(delay)
                 continue
             if self.ambiguous:
-                _remove_late_duplicates(self.what, created, self.candidates, len(self.ambiguous), self.delete)
+                _remove_late_duplicates(self.what, created, self.uuid_candidates, len(self.ambiguous), self.delete)
             return created
         raise AmbiguousCreateError(
             f"{self.what}: {len(self.ambiguous)} POST(s) failed in a way that may have created it (last: "
@@ -304,7 +313,7 @@ class _Create(Generic[T]):
         """One POST; an answer that is not the object posted raises ForeignAnswerError (ambiguous)."""
         created = self.post()
         if not is_uuid(created.id):
-            raise ForeignAnswerError(f"Bird's answer names no usable id ({created.id!r:.60}): not taken")
+            raise ForeignAnswerError(self.retry.redact(f"Bird's answer names no usable id ({created.id!r:.60}): not taken"))
         if not self.matches(created):
             raise ForeignAnswerError(f"Bird's answer is object {created.id}, which is not the one posted: not taken")
         return created
