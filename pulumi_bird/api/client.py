@@ -32,7 +32,7 @@ from .models import (
     UpdateWebhookSubscriptionRequest,
     WebhookSubscription,
 )
-from .pacing import GetBudget, GetPacer
+from .pacing import GetBudget, GetPacer, Slot
 from .retry import RetryPolicy, backoff_delay, is_retryable, parse_retry_after
 from .values import DEFAULT_API_URL
 
@@ -262,16 +262,11 @@ class BirdClient:
         self, method: str, url: str, params: Optional[dict[str, Any]], body: Optional[dict[str, Any]],
         pace: Optional[GetPacer], priority: Optional[float], ends: float, secrets: list[str], seconds: float,
     ) -> "Answer | errors.BirdError":
-        """One attempt: wait for the pacer (never past ``ends``), send, and read the answer or the failure.
-        A 2xx is returned as an Answer; every other outcome as the error it means (raised only when it must not
-        be retried: a redirect, a 2xx that cannot be read)."""
-        slot = None
-        if pace is not None:
-            slot = pace.acquire(priority, timeout=max(0.0, ends - self._clock()))
-            if slot is None:
-                return errors.RateLimitError(
-                    "not sent: Bird asked this workspace to slow down (429 Retry-After) until after this request's "
-                    "deadline", method=method, url=url, status=429)
+        """One attempt: pacing (:meth:`_wait_for_pacer`), transport (:meth:`_exchange`), and the answer read as
+        an Answer or the error it means (:meth:`_outcome`)."""
+        slot = self._wait_for_pacer(pace, priority, ends, method, url)
+        if isinstance(slot, errors.BirdError):
+            return slot
         try:
             response = self._exchange(method, url, params, body, seconds)
         except requests.RequestException as exc:
@@ -280,6 +275,27 @@ class BirdClient:
         finally:
             if slot is not None:
                 slot.done()  # Bird has counted it by now: the window of this GET starts here at the latest
+        return self._outcome(method, url, response, pace, secrets)
+
+    def _wait_for_pacer(
+        self, pace: Optional[GetPacer], priority: Optional[float], ends: float, method: str, url: str
+    ) -> "Optional[Slot] | errors.BirdError":
+        """The workspace's go-ahead for a GET (None: not paced), or, when it cannot come before ``ends``, the
+        error that stands for the request not sent."""
+        if pace is None:
+            return None
+        slot = pace.acquire(priority, timeout=max(0.0, ends - self._clock()))
+        if slot is not None:
+            return slot
+        return errors.RateLimitError(
+            "not sent: Bird asked this workspace to slow down (429 Retry-After) until after this request's "
+            "deadline", method=method, url=url, status=429)
+
+    def _outcome(
+        self, method: str, url: str, response: requests.Response, pace: Optional[GetPacer], secrets: list[str]
+    ) -> "Answer | errors.BirdError":
+        """A 2xx as an Answer; any other answer as the error it means (raised at once when it must not be
+        retried: a redirect, a 2xx that cannot be read). A 429 also slows the workspace's pacer."""
         self._note_bird_clock(response)
         status = response.status_code
         log.debug("%s %s -> %s in %.2fs", method, url, status, response.elapsed.total_seconds())
