@@ -9,8 +9,6 @@ carries, whatever Bird echoes.
 from __future__ import annotations
 
 import logging
-import socket
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -34,6 +32,7 @@ from .models import (
 )
 from .pacing import GetBudget, GetPacer, Slot
 from .retry import RetryPolicy, backoff_delay, is_retryable, parse_retry_after
+from .transport import DeadlineExceeded, exchange, mount_deadlines
 from .values import DEFAULT_API_URL
 
 # (connect, read) seconds. Connecting to Bird takes well under a second; reads are small JSON documents.
@@ -43,9 +42,6 @@ DEFAULT_TIMEOUT = (5.0, 30.0)
 # bounds each read, so an answer trickled a byte at a time would outlive it. Bird's answers are small JSON
 # documents; one that takes longer than a stalled read would is as broken as a stalled read.
 REQUEST_DEADLINE = 30.0
-# The largest answer read (a page of 100 connectors is tens of kilobytes); a bigger one is a failed attempt.
-MAX_ANSWER_BYTES = 8 * 1024 * 1024
-ANSWER_CHUNK_BYTES = 64 * 1024
 # Bird's maximum page size for connector and subscription lists (limit <= 100).
 MAX_PAGE_SIZE = 100
 # A guard against a server that keeps handing out page tokens: 1000 pages of 100 is far beyond any workspace.
@@ -61,14 +57,6 @@ M = TypeVar("M", bound=BaseModel)
 log: logging.Logger = logging.getLogger(__name__)
 
 
-class DeadlineExceeded(requests.Timeout):
-    """An attempt that did not finish within :data:`REQUEST_DEADLINE` (a trickling or stalled answer)."""
-
-
-class TooLarge(requests.ConnectionError):
-    """An answer larger than :data:`MAX_ANSWER_BYTES`: not read further (the connection is dropped)."""
-
-
 @dataclass(frozen=True)
 class Answer:
     """A 2xx answer: its decoded JSON body (None when empty), status, URL and size in bytes."""
@@ -80,19 +68,9 @@ class Answer:
 
 
 def new_session() -> requests.Session:
-    """The HTTP session a client sends with (the one place a session is made)."""
-    return requests.Session()
-
-
-def _cut_off(response: requests.Response) -> None:
-    """Shut the connection of an answer that outlived its deadline: a read blocked on it returns at once."""
-    connection = getattr(response.raw, "_connection", None)
-    sock = getattr(connection, "sock", None)
-    try:
-        if sock is not None:
-            sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass  # already closed
+    """The HTTP session a client sends with (the one place a session is made): its connections can be cut at
+    an attempt's deadline (:mod:`.transport`)."""
+    return mount_deadlines(requests.Session())
 
 
 def _seg(value: str) -> str:
@@ -321,37 +299,13 @@ class BirdClient:
     def _exchange(
         self, method: str, url: str, params: Optional[dict[str, Any]], body: Optional[dict[str, Any]], seconds: float
     ) -> requests.Response:
-        """Send once and read the whole answer within ``seconds`` (the client's request deadline at most) of real time
-        (requests' read timeout bounds each read, not the answer: a body trickled byte by byte would outlive it),
-        and at most :data:`MAX_ANSWER_BYTES`. Raises requests' errors, or :class:`DeadlineExceeded`."""
-        ends = time.monotonic() + seconds
-        timeout = (min(self.timeout[0], seconds), min(self.timeout[1], seconds))
-        response = self._session.request(
-            method, url, params=params, json=body, timeout=timeout, allow_redirects=False, stream=True,
+        """One attempt within ``seconds`` of real time, status line to last byte (see :mod:`.transport`)."""
+        return exchange(
+            self._session, method, url, seconds, params=params, json=body,
+            timeout=(min(self.timeout[0], seconds), min(self.timeout[1], seconds)),
             headers={"Authorization": f"AccessKey {self._access_key}", "Accept": "application/json",
                      "User-Agent": USER_AGENT},
         )
-        watchdog = threading.Timer(max(0.0, ends - time.monotonic()), _cut_off, (response,))
-        watchdog.daemon = True
-        watchdog.start()
-        try:
-            chunks, size = [], 0
-            for chunk in response.iter_content(ANSWER_CHUNK_BYTES):
-                size += len(chunk)
-                if size > MAX_ANSWER_BYTES:
-                    raise TooLarge(f"the answer is larger than {MAX_ANSWER_BYTES} bytes")
-                chunks.append(chunk)
-                if time.monotonic() > ends:
-                    raise DeadlineExceeded(f"the answer took longer than {seconds:g}s")
-            response._content = b"".join(chunks)
-        except (requests.RequestException, OSError, ValueError) as exc:
-            response.close()
-            if time.monotonic() >= ends:
-                raise DeadlineExceeded(f"the answer took longer than {seconds:g}s") from exc
-            raise exc if isinstance(exc, requests.RequestException) else requests.ConnectionError(str(exc)) from exc
-        finally:
-            watchdog.cancel()
-        return response
 
     def _note_bird_clock(self, response: requests.Response) -> None:
         """Remember Bird's clock (its ``Date`` header) and when, on our monotonic clock, we read it."""

@@ -78,7 +78,8 @@ class AnswerPatch:
 
 @dataclasses.dataclass
 class Trickle:
-    """The next ``remaining`` answers to matching requests are written one byte every ``seconds_per_byte``."""
+    """The next ``remaining`` answers to matching requests (status line, headers and body) are written one byte
+    every ``seconds_per_byte``."""
 
     method: str
     path: Pattern[str]

@@ -601,17 +601,20 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(payload)))
         if self.close_connection:
             self.send_header("Connection", "close")
+        if response.trickle:  # status line, headers and body alike
+            self._headers_buffer.append(b"\r\n")  # the stdlib's own buffer, written at once by end_headers()
+            head, self._headers_buffer = b"".join(self._headers_buffer), []
+            self._trickle(head + payload, response.trickle)
+            return
         self.end_headers()
-        if payload and response.trickle:
-            self._trickle(payload, response.trickle)
-        elif payload:
+        if payload:
             self.wfile.write(payload)
 
-    def _trickle(self, payload: bytes, seconds_per_byte: float) -> None:
-        """Write ``payload`` a byte at a time (a hostile answer); stop when the client has gone away."""
+    def _trickle(self, data: bytes, seconds_per_byte: float) -> None:
+        """Write ``data`` a byte at a time (a hostile answer); stop when the client has gone away."""
         try:
-            for index in range(len(payload)):
-                self.wfile.write(payload[index:index + 1])
+            for index in range(len(data)):
+                self.wfile.write(data[index:index + 1])
                 self.wfile.flush()
                 time.sleep(seconds_per_byte)
         except OSError:
