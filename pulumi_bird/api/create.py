@@ -49,6 +49,8 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import os
 import threading
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -77,6 +79,9 @@ CLOCK_MARGIN = timedelta(minutes=2)
 # every SETTLE_INTERVAL until this long after the answer before the POST counts as "not landed" and may be
 # repeated (measured lags are 2-5 s).
 LIST_SETTLE_SECONDS = 8.0
+# Bird documents no list lag: this environment variable sets the settle time (seconds, 0 to MAX_LIST_SETTLE).
+LIST_SETTLE_ENV = "PULUMI_BIRD_LIST_SETTLE_SECONDS"
+MAX_LIST_SETTLE = 120.0
 SETTLE_INTERVAL = 1.0
 # A bound on the looks of one settle whatever the clock says.
 MAX_SETTLE_LOOKS = 30
@@ -192,6 +197,23 @@ def not_owned(objects: Iterable[T]) -> list[T]:
 # --- the create ----------------------------------------------------------------------------------------------
 
 
+def list_settle_seconds() -> float:
+    """The settle time: :data:`LIST_SETTLE_SECONDS`, or what ``PULUMI_BIRD_LIST_SETTLE_SECONDS`` says (a number
+    that is not one, or out of range, is ignored with a warning)."""
+    raw = os.environ.get(LIST_SETTLE_ENV, "").strip()
+    if not raw:
+        return LIST_SETTLE_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not 0 <= seconds <= MAX_LIST_SETTLE:
+        log.warning("%s=%r is not a number of seconds from 0 to %g: using %g", LIST_SETTLE_ENV, raw[:20],
+                    MAX_LIST_SETTLE, LIST_SETTLE_SECONDS)
+        return LIST_SETTLE_SECONDS
+    return seconds
+
+
 def _ids(objects: Iterable[BirdObject]) -> str:
     return ", ".join(o.id or repr(o.id) for o in objects)
 
@@ -258,6 +280,7 @@ class _Create(Generic[T]):
         self.what, self.post, self.recent_like, self.delete, self.matches = what, post, recent_like, delete, matches
         self.before, self.explain_conflict, self.retry = before, explain_conflict, retry
         self.started = retry.now()
+        self.settle = list_settle_seconds()
         self.ambiguous: list[errors.BirdError] = []
 
     def since(self) -> datetime:
@@ -305,7 +328,7 @@ class _Create(Generic[T]):
         raise AmbiguousCreateError(
             f"{self.what}: {len(self.ambiguous)} POST(s) failed in a way that may have created it (last: "
             f"{self.ambiguous[-1]}), and no look-alike created after {self.since().isoformat()} (Bird's clock) was "
-            f"listed within {LIST_SETTLE_SECONDS:g}s of each, so none is known to exist. If one appears, adopt it "
+            f"listed within {self.settle:g}s of each, so none is known to exist. If one appears, adopt it "
             "with adopt_id"
         )
 
@@ -321,7 +344,7 @@ class _Create(Generic[T]):
     def look_up(self) -> list[T]:
         """Our attempts that landed: looked for until one is listed or LIST_SETTLE_SECONDS have passed since
         the ambiguous answer with at least one look succeeding after that (Bird's list may lag its writes)."""
-        settled = self.retry.now() + LIST_SETTLE_SECONDS
+        settled = self.retry.now() + self.settle
         failure: Optional[errors.BirdError] = None
         failures = 0
         for _ in range(MAX_SETTLE_LOOKS):
