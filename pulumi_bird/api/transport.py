@@ -116,12 +116,14 @@ class _HTTPSConnection(_Watched, HTTPSConnection):
     pass
 
 
+# urllib3 declares ConnectionCls as its connection protocols, which its own classes satisfy only loosely (a
+# Final class attribute against a mutable one): pyright refuses the subclasses for that alone.
 class _HTTPPool(HTTPConnectionPool):
-    ConnectionCls = _HTTPConnection
+    ConnectionCls = _HTTPConnection  # pyright: ignore[reportAssignmentType]
 
 
 class _HTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _HTTPSConnection
+    ConnectionCls = _HTTPSConnection  # pyright: ignore[reportAssignmentType]
 
 
 _POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
