@@ -308,7 +308,7 @@ class _Create(Generic[T]):
                 found = self.look_up() if self.ambiguous else []  # an attempt of ours may hold the number
                 if found:
                     return _settle(self.what, found, len(self.ambiguous), self.delete)
-                raise (self.explain_conflict(exc) if self.explain_conflict else exc) from None
+                raise self.conflict(exc) from None
             except AMBIGUOUS as exc:
                 self.ambiguous.append(exc)
                 log.warning("create of %s failed ambiguously (%s); looking it up", self.what, exc)
@@ -331,6 +331,16 @@ class _Create(Generic[T]):
             f"listed within {self.settle:g}s of each, so none is known to exist. If one appears, adopt it "
             "with adopt_id"
         )
+
+    def conflict(self, exc: errors.ConflictError) -> errors.BirdError:
+        """The 409 to raise, explained; after ambiguous POSTs it says that the holder may be one of them."""
+        conflict = self.explain_conflict(exc) if self.explain_conflict else exc
+        if not self.ambiguous:
+            return conflict
+        return conflict.with_summary(
+            f"{conflict.args[0]}. {len(self.ambiguous)} earlier POST(s) of this create failed in a way that may "
+            f"have created it ({self.ambiguous[-1]}) and Bird did not list it within {self.settle:g}s: the holder "
+            "may be this create's own; if so, adopt it with adopt_id")
 
     def _post(self) -> T:
         """One POST; an answer that is not the object posted raises ForeignAnswerError (ambiguous)."""
