@@ -187,7 +187,7 @@ def test_a_huge_retry_after_costs_a_create_less_than_a_minute(emulator, emulator
 
 
 def test_a_trickled_status_answer_is_read_through_the_host(emulator, emulator_host, inputs_of):
-    emulator.faults.trickle("GET", r"/status$", seconds_per_byte=0.005)
+    emulator.faults.trickle("GET", r"/status$", seconds_per_byte=0.001)
     result = up(emulator_host, sms(inputs_of, str(uuid.uuid4())))
     assert result.outs["channel_id"]
 
