@@ -22,7 +22,6 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.mocks import MockCallArgs, MockEngine, MockMonitor, MockResourceArgs, Mocks
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _ensure_event_loop
 
 from .errors import ProgramError
 from .host import plain, to_struct
@@ -108,6 +107,9 @@ def _execute(
                     loop.run_until_complete(task)
             executor.shutdown(wait=True)
             loop.close()
+            close_loops = getattr(monitor, "close_thread_loops", None)
+            if close_loops is not None:
+                close_loops()
 
     outcome: list[BaseException] = []
 
@@ -117,7 +119,7 @@ def _execute(
         except BaseException as exn:
             outcome.append(exn)
 
-    # No deadline here: every provider call under it has one (the host's per-call timeout).
+    # No deadline here, as the engine sets none on a program or on provider calls.
     worker = threading.Thread(
         target=thread_main, args=(contextvars.copy_context(),), name="pulumi-program-main", daemon=True
     )
@@ -157,6 +159,29 @@ class _Monitor(MockMonitor):
         self.stack_urn: Optional[str] = None
         self.exports: dict = {}
         self.secret_exports: set = set()
+        self._loops: list[asyncio.AbstractEventLoop] = []
+        self._loops_lock = threading.Lock()
+
+    def _thread_loop(self) -> None:
+        """An event loop for this worker thread (deserializing resource references needs one), kept so
+        that :meth:`close_thread_loops` closes it: left to the garbage collector, an unclosed loop may be
+        finalized after its self-pipe sockets and print ``Invalid file descriptor: -1`` from
+        ``BaseEventLoop.__del__``."""
+        try:
+            asyncio.get_event_loop()
+        except RuntimeError:
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            with self._loops_lock:
+                self._loops.append(loop)
+
+    def close_thread_loops(self) -> None:
+        """Close the loops :meth:`_thread_loop` made, once their threads are done."""
+        with self._loops_lock:
+            loops, self._loops = self._loops, []
+        for loop in loops:
+            if not loop.is_closed() and not loop.is_running():
+                loop.close()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # The engine leaves the root stack out of a child's type chain; MockMonitor does not.
@@ -165,8 +190,7 @@ class _Monitor(MockMonitor):
         return super().make_urn(parent, type_, name)
 
     def _registration(self, request: Any, struct: Any, **extra: Any) -> Registration:
-        # Ensure this worker thread has an event loop: deserializing resource references needs one.
-        _ensure_event_loop()
+        self._thread_loop()
         raw = rpc.deserialize_properties(struct, keep_unknowns=True)
         return Registration(
             type=request.type,
