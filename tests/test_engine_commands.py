@@ -149,3 +149,20 @@ def test_provider_errors_read_as_the_providers_message(emulator, bird_config):
 def test_provider_calls_have_no_deadline():
     """provider_plugin.go sets no deadline; a create may wait for provisioning as long as it needs."""
     assert DEFAULT_CALL_TIMEOUT is None and ProviderHost().timeout is None
+
+
+@pytest.mark.xfail(strict=True, reason="issue 16 point 2: product fix on branch i16product")
+def test_refresh_survives_an_adopted_channel_renamed_in_bird(emulator, bird_config):
+    """step.go RefreshStep.Apply runs Diff after the Read (refreshed state as the olds, old inputs as the news):
+    a channel adopted with adopt_id and renamed in Bird's dashboard must still refresh."""
+    phone = number()
+    made = run_program(lambda: VoiceChannel("made", phone_number_id=phone, name="dashboard"), config=bird_config)
+    existing = made.resource("made").id
+    adopted = run_program(lambda: VoiceChannel("voice", phone_number_id=phone, name="dashboard", adopt_id=existing),
+                          config=bird_config)
+    emulator.backend._find_connector(emulator.workspace_id, existing).name = "renamed in the dashboard"
+    try:
+        refreshed = refresh(adopted.state)
+        assert refreshed.resources[0].id == existing
+    finally:
+        destroy(adopted.state)
