@@ -166,3 +166,13 @@ def test_refresh_survives_an_adopted_channel_renamed_in_bird(emulator, bird_conf
         assert refreshed.resources[0].id == existing
     finally:
         destroy(adopted.state)
+
+
+def test_each_command_has_a_fresh_host_so_a_leftover_is_named(emulator, bird_config):
+    """The engine starts its plugins per operation: a second `up` from an empty state (an interrupted first
+    run) meets a provider that has never seen the first subscription, and its look-up names the leftover."""
+    first = run_program(lambda: hooks(1, CHANNEL_B), config=bird_config)
+    leftover = first.resource("hook0").id
+    with pytest.raises(ProgramError, match=leftover):
+        run_program(lambda: hooks(1, CHANNEL_B), config=bird_config)
+    destroy(first.state)

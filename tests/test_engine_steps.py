@@ -4,6 +4,8 @@ and ignoreChanges property paths (sdk/go/common/resource/properties_path.go Prop
 
 from __future__ import annotations
 
+import asyncio
+
 import pulumi
 import pytest
 
@@ -40,21 +42,21 @@ def test_independent_creates_run_in_parallel(cfg):
 
 
 def test_a_failed_step_cancels_the_steps_not_yet_started(cfg):
-    """step_executor.go cancelDueToError: `a` fails while `b` is being created; `b` finishes, `c` (registered
-    after `b`) never starts."""
+    """step_executor.go cancelDueToError: with --parallel 1, `bad` holds the only slot and fails; `q1` and `q2`,
+    registered meanwhile and waiting for a slot, never start."""
+
+    def later(value):
+        return pulumi.Output.from_input(asyncio.sleep(0.5, result=value))  # registered once `bad` is creating
 
     def program():
-        Toy("a", name="explode")
-        b = Toy("b", name="b", sleep=1.5)
-        Toy("c", name=b.id.apply(lambda i: f"c-of-{i}"))
+        Toy("bad", name="explode", sleep=1.0)
+        Toy("q1", name=later("q1"))
+        Toy("q2", name=later("q2"))
 
-    with pytest.raises(ProgramError, match="create of resource 'a'") as caught:
-        run_program(program, config=cfg)
-    created = [line.split()[2] for line in log(cfg) if line.startswith("create")]
-    assert created == ["b"]
-    assert [r.name for r in caught.value.state.resources] == ["b"]
-    destroy(caught.value.state)
-    assert stored(cfg["toy:stateDir"]) == {}
+    with pytest.raises(ProgramError, match="create of resource 'bad'") as caught:
+        run_program(program, config=cfg, parallel=1)
+    assert [line.split()[0] for line in log(cfg) if line.split()[0] in ("begin", "create")] == ["begin"]
+    assert caught.value.state.resources == [] and stored(cfg["toy:stateDir"]) == {}
 
 
 def test_deletes_go_dependents_first(cfg):

@@ -108,11 +108,11 @@ class ToyProvider(ResourceProvider):
         )
 
     def create(self, props: dict) -> CreateResult:
-        if props.get("name") == "explode":
-            raise RuntimeError("toy create refused: name 'explode'")
         if props.get("sleep"):
             self._log("begin", props.get("name"))  # a slow create notes its start (tests see overlaps)
             time.sleep(props["sleep"])
+        if props.get("name") == "explode":
+            raise RuntimeError("toy create refused: name 'explode'")
         id_ = uuid.uuid4().hex[:12]
         # Output the host must capture (tests scan it, e.g. for leaked secrets).
         print(f"toy stderr: creating {props.get('name')}", file=sys.stderr)
