@@ -153,3 +153,19 @@ def test_property_paths_reset_as_the_engine_does():
     grown = {"filters": [{"key": "k", "value": "new"}, {"key": "x", "value": "y"}]}
     assert reset_path("filters[1]", old, grown) is False
     assert new["filters"][0]["value"] == "new"  # the news themselves are not changed
+
+
+def test_a_run_leaves_no_unclosed_event_loop(cfg):
+    """Event loops the program's worker threads needed are closed with the run: left to the garbage collector,
+    one is sometimes finalized after its sockets and prints `BaseEventLoop.__del__ ... Invalid file descriptor`."""
+    import gc
+
+    gc.collect()
+    gc.disable()
+    try:
+        with pytest.raises(ProgramError):
+            run_program(lambda: [Toy("boom", name="explode"), Toy("ok", name="ok")], config=cfg, skip_preview=True)
+        unclosed = [o for o in gc.get_objects() if isinstance(o, asyncio.AbstractEventLoop) and not o.is_closed()]
+    finally:
+        gc.enable()
+    assert unclosed == []
