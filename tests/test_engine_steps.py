@@ -5,14 +5,17 @@ and ignoreChanges property paths (sdk/go/common/resource/properties_path.go Prop
 from __future__ import annotations
 
 import asyncio
+import os
 
 import pulumi
 import pytest
 
 import toy_provider
-from pulumi_bird.testing import ProgramError, destroy, make_urn, run_program
+from pulumi_bird.testing import ProgramError, ProviderHost, State, destroy, make_urn, refresh, run_program
 from pulumi_bird.testing.paths import apply_ignore_changes, parse_property_path, reset_path
 from toy_provider import Echo, Toy, calls, stored
+
+TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 @pytest.fixture
@@ -169,3 +172,50 @@ def test_a_run_leaves_no_unclosed_event_loop(cfg):
     finally:
         gc.enable()
     assert unclosed == []
+
+
+def test_a_failed_delete_before_replace_keeps_the_old_resource_pending_replacement(cfg):
+    """step.go DeleteStep.Apply marks the deleted old resource PendingReplacement; it stays in the state until
+    the replacement exists, a refresh leaves it alone, and the next up creates without deleting it again."""
+    made = run_program(lambda: Toy("a", name="one", exclusive=True), config=cfg)
+    old = made.resource("a")
+    with pytest.raises(ProgramError, match="create of resource 'a'") as caught:
+        run_program(lambda: Toy("a", name="explode", exclusive=True), config=cfg, state=made.state)
+    kept = caught.value.state
+    assert [(r.id, r.pending_replacement) for r in kept.resources] == [(old.id, True)]
+    assert stored(cfg["toy:stateDir"]) == {}  # the delete happened
+    mark = len(log(cfg))
+    assert refresh(kept).resources[0].pending_replacement  # RefreshStep.Apply: unchanged, no Read
+    fixed = run_program(lambda: Toy("a", name="two", exclusive=True), config=cfg, state=kept)
+    assert [line.split()[0] for line in log(cfg)[mark:] if line.split()[0] in ("read", "create", "delete")] == [
+        "create"]
+    assert [(r.name, r.pending_replacement) for r in fixed.state.resources] == [("a", False)]
+    destroy(fixed.state)
+
+
+class Interrupting(ProviderHost):
+    """The CLI killed right after a Create went out: the provider made the object, the engine never heard."""
+
+    def create(self, urn, inputs, **kw):
+        super().create(urn, inputs, **kw)
+        raise KeyboardInterrupt
+
+
+def test_an_interrupted_create_leaves_a_pending_operation(cfg):
+    """pkg/backend/snapshot.go doCreate keeps a pending CREATE until the call ends; the next up warns
+    (deployment_executor.go printPendingOperationsWarning) and keeps it until a refresh clears it."""
+    with Interrupting(config=cfg, env={"PYTHONPATH": TESTS_DIR}) as host:
+        with pytest.raises(KeyboardInterrupt) as caught:
+            run_program(lambda: Toy("a", name="x"), config=cfg, host=host, skip_preview=True)
+    left = State.from_json(caught.value.state.to_json())  # as the stack file keeps it
+    urn = make_urn(toy_provider.TYPE, "a")
+    assert [(op.type, op.resource.urn) for op in left.pending_operations] == [("creating", urn)]
+    assert left.resources == [] and len(stored(cfg["toy:stateDir"])) == 1  # made, but unknown to the state
+    again = run_program(lambda: Toy("a", name="x"), config=cfg, state=left)
+    assert f"* {urn}, interrupted while creating" in again.warnings[0]
+    assert again.state.pending_operations == left.pending_operations
+    assert refresh(again.state).pending_operations == left.pending_operations
+    cleared = refresh(again.state, clear_pending_creates=True)
+    assert cleared.pending_operations == [] and run_program(
+        lambda: Toy("a", name="x"), config=cfg, state=cleared).warnings == []
+    destroy(cleared)

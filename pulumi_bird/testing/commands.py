@@ -206,8 +206,9 @@ def _deploy(stack: _Stack, host: ProviderHost, prior: State, *, preview: bool,
         _execute(stack.run, monitor, project=stack.name, stack=stack.stack, preview=preview, config=stack.values,
                  secret_keys=stack.secure, root_directory=stack.root)
     except Exception as exn:
-        error = _program_error(deployment, exn)
-        error.state = prior if preview else _finish_state(deployment.snapshot(), prior, monitor, config)
+        error: BaseException = deployment.interrupted or _program_error(deployment, exn)
+        # An interrupted run (KeyboardInterrupt, SystemExit) raises as it was, with the checkpoint it left.
+        error.state = prior if preview else _finish_state(deployment.snapshot(), prior, monitor, config)  # type: ignore[attr-defined]
         raise error from error.__cause__
     leftovers = deployment.leftovers()
     steps = dict(deployment.steps)
@@ -229,10 +230,27 @@ def _deploy(stack: _Stack, host: ProviderHost, prior: State, *, preview: bool,
     except ProgramError as exn:
         exn.state = _finish_state(deployment.snapshot(getattr(exn, "deleted", [])), prior, monitor, config)
         raise
-    final = _finish_state(deployment.snapshot(leftovers), prior, monitor, config)
+    final = _finish_state(deployment.snapshot(leftovers, final=True), prior, monitor, config)
     return ProgramResult(outputs=dict(monitor.exports), secret_outputs=set(monitor.secret_exports),
                          resources={r.urn: r for r in final.resources if not r.pending_delete},
-                         state=final, steps=steps)
+                         state=final, steps=steps, warnings=_pending_warning(prior))
+
+
+def _pending_warning(prior: State) -> list[str]:
+    """deployment_executor.go printPendingOperationsWarning (an update, not a preview, prints it)."""
+    if not prior.pending_operations:
+        return []
+    listed = "".join(f"  * {op.resource.urn}, interrupted while {op.type}\n" for op in prior.pending_operations)
+    return [
+        f"Attempting to deploy or update resources with {len(prior.pending_operations)} pending operations from "
+        f"previous deployment.\n{listed}These resources are in an unknown state because the Pulumi CLI was "
+        "interrupted while waiting for changes to these resources to complete. You should confirm whether or not "
+        "the operations listed completed successfully by checking the state of the appropriate provider.\n\n"
+        "Once you have confirmed the status of the interrupted operations, you can repair your stack using "
+        "`pulumi refresh` which will refresh the state from the provider you are using and clear the pending "
+        "operations if there are any.\n\nNote that `pulumi refresh` will need to be run interactively to clear "
+        "pending CREATE operations."
+    ]
 
 
 
@@ -379,14 +397,18 @@ def destroy(
             gone = {id(r) for r in getattr(exn, "deleted", [])}
             left = [r for r in state.resources if id(r) not in gone]
             exn.state = State(resources=left, outputs=dict(state.outputs), secret_outputs=set(state.secret_outputs),
-                              project=state.project, stack=state.stack, provider_config=state.provider_config)
+                              project=state.project, stack=state.stack, provider_config=state.provider_config,
+                              pending_operations=list(state.pending_operations))
             raise
-        return State(project=state.project, stack=state.stack)
+        # pkg/backend/snapshot.go: pending CREATEs stay until a refresh clears them.
+        return State(project=state.project, stack=state.stack, pending_operations=list(state.pending_operations))
 
 
 def _refresh_one(host: ProviderHost, executor: Executor, res: ResourceState) -> Optional[ResourceState]:
     """step.go RefreshStep.Apply: Read, then (for a managed resource) Diff of the refreshed state against the
     old inputs; a failure of either fails the refresh. ``None``: the resource is gone."""
+    if res.pending_replacement:
+        return res  # RefreshStep.Apply: a pending replacement does not change with a refresh
     what = f"refresh of resource '{res.name}' (id {res.id})"
     try:
         # RefreshStep.Apply -> provider_plugin.go Read: the old outputs as the state, the old inputs.
@@ -423,8 +445,12 @@ def refresh(
     project: Optional[Union[str, "os.PathLike[str]"]] = None,
     run_program: bool = False,
     parallel: Optional[int] = None,
+    clear_pending_creates: bool = False,
 ) -> State:
     """Read every resource back, like ``pulumi refresh``, and return the refreshed state.
+
+    Pending CREATE operations of an interrupted run stay (a non-interactive refresh keeps them) unless
+    ``clear_pending_creates=True`` (``--clear-pending-creates``; pkg/cmd/pulumi/operations/refresh.go).
 
     Each resource is Read, then Diffed as step.go RefreshStep.Apply does (the refreshed inputs and outputs as
     the olds, the old inputs as the news), ``parallel`` at a time; a failed Read or Diff fails the refresh.
@@ -446,7 +472,8 @@ def refresh(
     refreshed = [res if isinstance(out, BaseException) else out for res, out in outcomes]
     result = State(resources=[r for r in refreshed if r is not None], outputs=dict(state.outputs),
                    secret_outputs=set(state.secret_outputs), project=state.project, stack=state.stack,
-                   provider_config=host_config if run_program else state.provider_config)
+                   provider_config=host_config if run_program else state.provider_config,
+                   pending_operations=[] if clear_pending_creates else list(state.pending_operations))
     if executor.error is not None:
         first = executor.error
         if isinstance(first, ProgramError):

@@ -21,7 +21,7 @@ from .errors import ProgramError
 from .host import UNKNOWN, ProviderError, ProviderHost
 from .monitor import STACK_REFERENCE_TYPE, STACK_TYPE, Registration, _Handler, _stack_reference_state
 from .paths import apply_ignore_changes, parse_property_path
-from .state import ResourceState, State
+from .state import PendingOperation, ResourceState, State
 
 __all__ = [
     "DYNAMIC_TYPE_PREFIX",
@@ -100,8 +100,8 @@ def delete_resource(
     resources are only dropped from the state, also inside a replacement."""
     if not replacing and res.protect:
         raise protected_error(res.urn)
-    if res.external or res.retain_on_delete:
-        return
+    if res.external or res.retain_on_delete or res.pending_replacement:
+        return  # a pending replacement was deleted already (step_generator.go RemovePendingReplaceStep)
     if res.deleted_with and res.deleted_with in set(others):
         return  # step.go isDeletedWith: deleting the other resource deletes this one
     try:
@@ -208,6 +208,10 @@ class Deployment(_Handler):
         self.replaced: list[ResourceState] = []  # old copies to delete after the program
         self.deleted_early: set[int] = set()  # id() of old copies deleted before a replacement
         self.condemned: set[int] = set()  # id() of dependents deleted with a delete-before-replace
+        self.pending: list[PendingOperation] = []  # creates in flight when the run was interrupted
+        self.interrupted: Optional[BaseException] = None
+        # pkg/backend/snapshot.go: pending CREATEs of earlier runs stay until a refresh clears them.
+        self.kept_pending = [op for op in prior.pending_operations if op.type == "creating"]
 
     @property
     def error(self) -> Optional[BaseException]:
@@ -367,6 +371,10 @@ class Deployment(_Handler):
             old_inputs=old.inputs, ignore_changes=tuple(request.ignoreChanges),
         )
         changes, replaces = diff.changes, list(diff.replaces)
+        if old.pending_replacement:
+            # continueStepsFromDiff: an old resource deleted by an earlier delete-before-replace is replaced
+            # whatever the diff says, without deleting it again.
+            return "some", replaces or ["(pending replacement)"], True
         changed: list[str] = []
         if changes == "unknown":
             # diffResource: for DIFF_UNKNOWN the engine compares old and new inputs itself.
@@ -438,6 +446,10 @@ class Deployment(_Handler):
     def _delete_before_replace(self, reg: Registration, old: ResourceState) -> None:
         """continueStepsFromDiff with deleteBeforeReplace: the dependents a change of this resource would
         replace go first, in reverse order, then the old resource itself."""
+        if old.pending_replacement:
+            with self.lock:
+                self.deleted_early.add(id(old))  # deleted by an earlier run; the create completes it
+            return
         dependents = self._dependent_replacements(old)
         for dependent in reversed(dependents):
             if dependent.protect:
@@ -463,7 +475,17 @@ class Deployment(_Handler):
             # Python host) is not called; its inputs stand for the outputs, the id is unknown.
             return "", inputs
         # step.go CreateStep.Apply -> provider_plugin.go Create: properties = the checked inputs.
-        created = self._provider("create", reg, self.host.create, reg.urn, inputs, step=True)
+        try:
+            created = self._provider("create", reg, self.host.create, reg.urn, inputs, step=True)
+        except (KeyboardInterrupt, SystemExit) as exn:
+            # pkg/backend/snapshot.go doCreate: the checkpoint holds a pending CREATE from before the call
+            # until it ends; a CLI killed meanwhile leaves it there. The program is stopped with an ordinary
+            # error (the SDK would wait forever on a KeyboardInterrupt); the command re-raises `exn`.
+            pending = ResourceState(reg.urn, reg.type, reg.name, "", inputs, {}, secret_inputs=set(reg.secret_inputs))
+            with self.lock:
+                self.pending.append(PendingOperation("creating", pending))
+                self.interrupted = self.interrupted or exn
+            raise self._fail(f"interrupted while creating resource '{reg.name}'", reg) from None
         return created.id, created.outs
 
     def _import(self, reg: Registration) -> None:
@@ -581,27 +603,37 @@ class Deployment(_Handler):
             return True
         return self.aliased.get(old.urn, "") in self.new  # the alias's new state replaces it
 
-    def snapshot(self, deleted: Iterable[ResourceState] = ()) -> State:
+    def snapshot(self, deleted: Iterable[ResourceState] = (), *, final: bool = False) -> State:
         """The stack now: this run's resources in order, then prior ones not superseded
-        (untouched after a failure, or awaiting deletion), minus ``deleted``."""
-        gone = {id(r) for r in deleted} | self.deleted_early
+        (untouched after a failure, or awaiting deletion), minus ``deleted``.
+
+        An old resource deleted by a delete-before-replace stays, marked ``pending_replacement``
+        (step.go DeleteStep.Apply), until its replacement exists; a ``final`` snapshot drops those the
+        program no longer has (step_generator.go GenerateDeletes: RemovePendingReplaceStep)."""
+        gone = {id(r) for r in deleted}
         with self.lock:
             fresh = list(self.new.values())
             replaced = {id(r) for r in self.replaced}
+            early = set(self.deleted_early)
         keep = []
         for old in self.prior_list:
             if id(old) in gone:
                 continue
-            if old.pending_delete or id(old) in replaced:
-                keep.append(_as_pending(old))  # an old copy that still exists
+            if id(old) in early:
+                if not (final or self._superseded(old)):
+                    keep.append(_marked(old, pending_replacement=True))
+            elif old.pending_delete or id(old) in replaced:
+                keep.append(_marked(old, pending_delete=True))  # an old copy that still exists
             elif not self._superseded(old):
                 keep.append(old)
-        return State(resources=fresh + keep, project=self.project, stack=self.stack)
+        return State(resources=fresh + keep, project=self.project, stack=self.stack,
+                     pending_operations=self.kept_pending + list(self.pending))
 
 
-def _as_pending(res: ResourceState) -> ResourceState:
+def _marked(res: ResourceState, **flags: bool) -> ResourceState:
     clone = copy.copy(res)
-    clone.pending_delete = True
+    for name, value in flags.items():
+        setattr(clone, name, value)
     return clone
 
 

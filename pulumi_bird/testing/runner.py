@@ -19,10 +19,11 @@ from .errors import ProgramError
 from .host import UNKNOWN
 from .monitor import Registration, registered_inputs
 from .project import Project, ProjectError, Secret, load_project, secret, stack_config, validate_project
-from .state import ProgramResult, ResourceState, State
+from .state import PendingOperation, ProgramResult, ResourceState, State
 
 __all__ = [
     "DYNAMIC_TYPE_PREFIX",
+    "PendingOperation",
     "ProgramError",
     "ProgramResult",
     "Project",

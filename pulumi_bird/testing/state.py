@@ -16,7 +16,7 @@ from pulumi.runtime import rpc
 
 from .project import Secret
 
-__all__ = ["ProgramResult", "ResourceState", "State"]
+__all__ = ["PendingOperation", "ProgramResult", "ResourceState", "State"]
 
 _SIG = rpc._special_sig_key
 _SECRET_SIG = rpc._special_secret_sig
@@ -83,6 +83,7 @@ class ResourceState:
     parent: str = ""
     deleted_with: str = ""
     ignore_changes: list[str] = field(default_factory=list)
+    pending_replacement: bool = False
 
     def edges(self) -> set[str]:
         """The URNs this resource depends on: dependencies, property dependencies, parent and
@@ -109,6 +110,7 @@ class ResourceState:
             "parent": self.parent,
             "deletedWith": self.deleted_with,
             "ignoreChanges": list(self.ignore_changes),
+            "pendingReplacement": self.pending_replacement,
         }
 
     @classmethod
@@ -134,7 +136,17 @@ class ResourceState:
             parent=data.get("parent") or "",
             deleted_with=data.get("deletedWith") or "",
             ignore_changes=list(data.get("ignoreChanges") or []),
+            pending_replacement=bool(data.get("pendingReplacement")),
         )
+
+
+@dataclass
+class PendingOperation:
+    """An operation a run started and never saw finish (the CLI was interrupted): ``type`` is ``"creating"``,
+    and ``resource`` what was being created (pkg/resource/operation.go Operation)."""
+
+    type: str
+    resource: ResourceState
 
 
 @dataclass
@@ -153,6 +165,7 @@ class State:
     project: str = "test"
     stack: str = "dev"
     provider_config: Optional[dict[str, Any]] = None
+    pending_operations: list[PendingOperation] = field(default_factory=list)
 
     def get(self, urn: str) -> Optional[ResourceState]:
         """The live resource with this URN, or ``None``."""
@@ -181,6 +194,9 @@ class State:
             "outputs": _seal(self.outputs, self.secret_outputs),
             "resources": [r.to_dict() for r in self.resources],
         }
+        if self.pending_operations:
+            data["pendingOperations"] = [{"type": op.type, "resource": op.resource.to_dict()}
+                                         for op in self.pending_operations]
         if self.provider_config is not None:
             data["providerConfig"] = {
                 k: _encrypt(v.value) if isinstance(v, Secret) else v for k, v in self.provider_config.items()
@@ -200,6 +216,8 @@ class State:
             if config is None
             else {k: Secret(_decrypt(v)) if _is_ciphertext(v) else v for k, v in config.items()},
             resources=[ResourceState.from_dict(r) for r in data.get("resources", [])],
+            pending_operations=[PendingOperation(op["type"], ResourceState.from_dict(op["resource"]))
+                                for op in data.get("pendingOperations") or []],
             outputs=outputs,
             secret_outputs=secret_outputs,
             project=data.get("project", "test"),
@@ -222,6 +240,7 @@ class ProgramResult:
     :ivar state: the new state (on a preview: the prior state, unchanged).
     :ivar steps: URN -> ``"create"``, ``"update"``, ``"replace"``, ``"same"``, ``"read"``,
         ``"import"`` or ``"delete"``.
+    :ivar warnings: what the engine would print as warnings (pending operations of an interrupted run).
     """
 
     outputs: dict[str, Any]
@@ -229,6 +248,7 @@ class ProgramResult:
     resources: dict[str, ResourceState]
     state: State
     steps: dict[str, str]
+    warnings: list[str] = field(default_factory=list)
 
     def resource(self, name: str) -> ResourceState:
         """The resource with this logical name; ``KeyError`` if none or several."""
