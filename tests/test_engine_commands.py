@@ -101,10 +101,11 @@ def test_disable_default_providers_denies_every_dynamic_resource(emulator, bird_
 def test_ignore_changes_takes_a_nested_property_path(emulator, bird_config):
     """step_generator.go processIgnoreChanges -> PropertyPath.Reset: `event_filters[0].value` keeps the
     old value, so the changed filter value makes no update."""
-    first = run_program(lambda: hooks(1, CHANNEL_A), config=bird_config)
+    first = run_program(lambda: hooks(1, CHANNEL_A), config=bird_config, skip_preview=True)
     emulator.clear_requests()
     ignored = pulumi.ResourceOptions(ignore_changes=["event_filters[0].value"])
-    again = run_program(lambda: hooks(1, CHANNEL_B, opts=ignored), config=bird_config, state=first.state)
+    again = run_program(lambda: hooks(1, CHANNEL_B, opts=ignored), config=bird_config, state=first.state,
+                        skip_preview=True)
     assert set(again.steps.values()) == {"same"} and "PATCH" not in methods(emulator)
     assert again.state.resources[0].inputs["event_filters"][0]["value"] == CHANNEL_A
     destroy(again.state)
@@ -114,7 +115,8 @@ def test_destroy_and_refresh_use_the_config_stored_by_the_last_up(emulator, bird
     """pkg/engine/destroy.go and refresh.go do not run the program: the provider is configured from its
     inputs in the state (deployment.go EnsureProvider), so a rotated key needs --run-program (or an up)."""
     config = dict(bird_config, **{"bird:accessKey": secret(emulator.access_key)})
-    made = run_program(lambda: VoiceChannel("voice", phone_number_id=number(), name="rotating"), config=config)
+    made = run_program(lambda: VoiceChannel("voice", phone_number_id=number(), name="rotating"), config=config,
+                       skip_preview=True)
     assert emulator.access_key not in made.state.to_json()  # the stored config keeps the key secret
     old_key = emulator.access_key
     emulator.access_key = "rotated-key-2"
@@ -135,9 +137,9 @@ def test_destroy_and_refresh_use_the_config_stored_by_the_last_up(emulator, bird
 def test_provider_errors_read_as_the_providers_message(emulator, bird_config):
     """One clear error: what failed and what the provider raised; the host's traceback only on `.traceback`."""
     phone = number()
-    taken = run_program(lambda: VoiceChannel("first", phone_number_id=phone), config=bird_config)
+    taken = run_program(lambda: VoiceChannel("first", phone_number_id=phone), config=bird_config, skip_preview=True)
     with pytest.raises(ProgramError) as caught:
-        run_program(lambda: VoiceChannel("second", phone_number_id=phone), config=bird_config)
+        run_program(lambda: VoiceChannel("second", phone_number_id=phone), config=bird_config, skip_preview=True)
     message = str(caught.value)
     assert message.startswith(f"create of resource 'second' ({VOICE}) failed: ConflictError: phone number {phone}")
     assert "Traceback" not in message and 'File "' not in message

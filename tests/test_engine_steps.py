@@ -93,14 +93,15 @@ def test_deleted_with_skips_the_providers_delete(cfg):
 
 def test_protect_refuses_deletes_in_preview_and_destroy(cfg):
     """step.go DeleteStep.Apply: a protected resource is not deleted, and a preview already says so."""
-    made = run_program(lambda: Toy("keep", name="keep", opts=pulumi.ResourceOptions(protect=True)), config=cfg)
+    made = run_program(lambda: Toy("keep", name="keep", opts=pulumi.ResourceOptions(protect=True)), config=cfg,
+                       skip_preview=True)
     with pytest.raises(ProgramError, match="cannot be deleted because it is protected") as caught:
         run_program(lambda: None, config=cfg, state=made.state, preview=True)
     assert caught.value.resource == "keep"
     with pytest.raises(ProgramError, match="pulumi state unprotect"):
         destroy(made.state)
     assert len(stored(cfg["toy:stateDir"])) == 1
-    unprotected = run_program(lambda: Toy("keep", name="keep"), config=cfg, state=made.state)
+    unprotected = run_program(lambda: Toy("keep", name="keep"), config=cfg, state=made.state, skip_preview=True)
     destroy(unprotected.state)
 
 
@@ -109,12 +110,12 @@ def test_replace_on_changes_needs_changed_keys_the_engine_knows(cfg):
     answers its own diff (the toy, as every pulumi_bird resource) updates in place; only a DIFF_UNKNOWN answer,
     diffed by the engine, turns into a replacement."""
     opts = pulumi.ResourceOptions(replace_on_changes=["size"])
-    first = run_program(lambda: Toy("t", name="t", size=1, opts=opts), config=cfg)
-    again = run_program(lambda: Toy("t", name="t", size=2, opts=opts), config=cfg, state=first.state)
+    first = run_program(lambda: Toy("t", name="t", size=1, opts=opts), config=cfg, skip_preview=True)
+    again = run_program(lambda: Toy("t", name="t", size=2, opts=opts), config=cfg, state=first.state, skip_preview=True)
     assert again.steps == {make_urn(toy_provider.TYPE, "t"): "update"}
     echo = pulumi.ResourceOptions(replace_on_changes=["value"])
-    made = run_program(lambda: Echo("e", value="a", opts=echo), config=cfg)
-    changed = run_program(lambda: Echo("e", value="b", opts=echo), config=cfg, state=made.state)
+    made = run_program(lambda: Echo("e", value="a", opts=echo), config=cfg, skip_preview=True)
+    changed = run_program(lambda: Echo("e", value="b", opts=echo), config=cfg, state=made.state, skip_preview=True)
     assert changed.steps == {make_urn("pulumi-python:dynamic/toy:Echo", "e"): "replace"}
     destroy(again.state)
 

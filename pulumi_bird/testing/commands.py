@@ -8,8 +8,8 @@ configure the host from the provider config recorded in the state at the last ``
 ``run_program=True`` (``--run-program``), which takes today's config.
 
 What it does not model: provider resources other than dynamic ones (non-dynamic custom resources echo their
-inputs and are not kept in state), hooks, targets, plans, ``--continue-on-error``, pending operations of an
-interrupted run, and what a failed delete-before-replace leaves behind.
+inputs and are not kept in state), explicit providers, hooks, targets, plans, ``--continue-on-error``, and
+interruptions other than a ``KeyboardInterrupt``/``SystemExit`` during a Create (which leaves a pending CREATE).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Union
 
-from .engine import Deployment, Executor, delete_resource, protected_error, provider_failed, schedule_deletes
+from .engine import _Deployment, _Executor, delete_resource, protected_error, provider_failed, schedule_deletes
 from .errors import ProgramError
 from .host import ProviderError, ProviderHost
 from .monitor import _execute, _Monitor
@@ -146,7 +146,7 @@ def _finish_state(state: State, prior: State, monitor: _Monitor, config: Optiona
     return state
 
 
-def _program_error(deployment: Deployment, exn: Exception) -> ProgramError:
+def _program_error(deployment: _Deployment, exn: Exception) -> ProgramError:
     """The first failed registration explains the run better than what the SDK re-raised."""
     error = deployment.error if isinstance(deployment.error, Exception) else exn
     if isinstance(error, ProgramError):
@@ -156,7 +156,7 @@ def _program_error(deployment: Deployment, exn: Exception) -> ProgramError:
     return wrapped
 
 
-def _recorded(executor: Executor, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+def _recorded(executor: _Executor, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run ``fn``; its failure, the first of the operation, cancels the steps not yet started."""
     try:
         return fn(*args, **kwargs)
@@ -165,7 +165,7 @@ def _recorded(executor: Executor, fn: Callable[..., Any], *args: Any, **kwargs: 
         raise
 
 
-def _delete_all(executor: Executor, host: ProviderHost, condemned: list[ResourceState],
+def _delete_all(executor: _Executor, host: ProviderHost, condemned: list[ResourceState],
                 replacing: Callable[[ResourceState], bool], parallel: int) -> list[ResourceState]:
     """Delete ``condemned`` antichain by antichain (step_generator.go ScheduleDeletes), each antichain in
     parallel; the first failure stops the rest (step_executor.go cancelDueToError). Returns what was deleted
@@ -198,7 +198,7 @@ def _deploy(stack: _Stack, host: ProviderHost, prior: State, *, preview: bool,
     """One engine operation (pkg/engine/update.go Update, or its preview): run the program against the
     step generator, then delete what it no longer has."""
     assert stack.run is not None
-    deployment = Deployment(host, prior, preview=preview, stack_references=stack_references,
+    deployment = _Deployment(host, prior, preview=preview, stack_references=stack_references,
                             config=stack.values, parallel=parallel)
     monitor = _Monitor(deployment)
     config = dict(host.config)
@@ -390,7 +390,7 @@ def destroy(
     """
     target, host_config = _state_stack(state, config, host_env, project, run_program)
     with _lease(host, lambda: target.new_host(host_config), state) as running:
-        executor = Executor(parallel or default_parallel())
+        executor = _Executor(parallel or default_parallel())
         try:
             _delete_all(executor, running, list(state.resources), lambda r: False, parallel or default_parallel())
         except ProgramError as exn:
@@ -404,7 +404,7 @@ def destroy(
         return State(project=state.project, stack=state.stack, pending_operations=list(state.pending_operations))
 
 
-def _refresh_one(host: ProviderHost, executor: Executor, res: ResourceState) -> Optional[ResourceState]:
+def _refresh_one(host: ProviderHost, executor: _Executor, res: ResourceState) -> Optional[ResourceState]:
     """step.go RefreshStep.Apply: Read, then (for a managed resource) Diff of the refreshed state against the
     old inputs; a failure of either fails the refresh. ``None``: the resource is gone."""
     if res.pending_replacement:
@@ -462,7 +462,7 @@ def refresh(
     target, host_config = _state_stack(state, config, host_env, project, run_program)
     workers = parallel or default_parallel()
     with _lease(host, lambda: target.new_host(host_config), state) as running:
-        executor = Executor(workers)
+        executor = _Executor(workers)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pulumi-refresh") as pool:
             futures = [pool.submit(_recorded, executor, _refresh_one, running, executor, res) for res in state.resources]
             outcomes: list[tuple[ResourceState, Any]] = []

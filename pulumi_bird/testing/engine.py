@@ -25,8 +25,6 @@ from .state import PendingOperation, ResourceState, State
 
 __all__ = [
     "DYNAMIC_TYPE_PREFIX",
-    "Deployment",
-    "Executor",
     "default_provider_denial",
     "delete_resource",
     "protected_error",
@@ -116,7 +114,7 @@ class Cancelled(ProgramError):
     """A step that did not start because an earlier one failed (step_executor.go cancelDueToError)."""
 
 
-class Executor:
+class _Executor:
     """step_executor.go: at most ``parallel`` steps apply at once (``--parallel``; up.go defaultParallel is
     4 x GOMAXPROCS), and once a step fails (cancelDueToError) no step that has not started starts."""
 
@@ -177,7 +175,7 @@ def _alias_urns(reg: Registration, request: Any, project: str, stack: str) -> li
     return list(dict.fromkeys(u for u in found if u != reg.urn))
 
 
-class Deployment(_Handler):
+class _Deployment(_Handler):
     """The engine's step generation and execution for one ``up`` or ``preview``."""
 
     def __init__(
@@ -197,7 +195,7 @@ class Deployment(_Handler):
         self.prior_list = list(prior.resources)
         self.prior = {r.urn: r for r in prior.resources if not r.pending_delete}
         self.denial = default_provider_denial(config)
-        self.executor = Executor(parallel)
+        self.executor = _Executor(parallel)
         self.lock = threading.Lock()
         self.new: dict[str, ResourceState] = {}
         self.planned: dict[str, ResourceState] = {}

@@ -27,7 +27,7 @@ from .errors import ProgramError
 from .host import plain, to_struct
 from .project import stack_config
 from .state import ProgramResult, State
-from .transforms import Transforms
+from .transforms import _Transforms
 
 __all__ = ["Registration", "registered_inputs"]
 
@@ -167,7 +167,7 @@ class _Monitor(MockMonitor):
         self.secret_exports: set = set()
         self._loops: list[asyncio.AbstractEventLoop] = []
         self._loops_lock = threading.Lock()
-        self.transforms = Transforms()
+        self.transforms = _Transforms()
 
     def _thread_loop(self) -> None:
         """An event loop for this worker thread (deserializing resource references needs one), kept so

@@ -15,7 +15,7 @@ from typing import Any
 import grpc
 from pulumi.runtime.proto import callback_pb2, callback_pb2_grpc, resource_pb2
 
-__all__ = ["Transforms"]
+__all__: list[str] = []
 
 
 def _options(request: Any) -> Any:
@@ -61,7 +61,7 @@ def _apply_options(request: Any, opts: Any) -> None:
     request.deleteBeforeReplace = opts.delete_before_replace
 
 
-class Transforms:
+class _Transforms:
     """The transforms a monitor has seen: the stack's, and each resource's (its children inherit them)."""
 
     def __init__(self) -> None:
