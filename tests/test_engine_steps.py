@@ -187,6 +187,7 @@ def test_a_failed_delete_before_replace_keeps_the_old_resource_pending_replaceme
     assert stored(cfg["toy:stateDir"]) == {}  # the delete happened
     mark = len(log(cfg))
     assert refresh(kept).resources[0].pending_replacement  # RefreshStep.Apply: unchanged, no Read
+    assert destroy(kept).resources == []  # GenerateDeletes: RemovePendingReplaceStep, no Delete
     fixed = run_program(lambda: Toy("a", name="two", exclusive=True), config=cfg, state=kept)
     assert [line.split()[0] for line in log(cfg)[mark:] if line.split()[0] in ("read", "create", "delete")] == [
         "create"]
