@@ -356,7 +356,8 @@ def _state_stack(state: State, config: Optional[Mapping[str, Any]], host_env: Op
     """The stack of ``state`` and the config its host is configured with: the provider config the last ``up``
     recorded (deployment.go EnsureProvider -> the provider's inputs in the snapshot), or with ``run_program``
     (``--run-program``) today's config. A state without a recorded config (older than this double) takes
-    today's config."""
+    today's config. Today's config is validated either way, as the CLI validates the stack's config for
+    refresh and destroy too."""
     target = _Stack(project, None, state.stack, config, host_env)
     if project is None:
         target.name = state.project
