@@ -153,7 +153,6 @@ def test_provider_calls_have_no_deadline():
     assert DEFAULT_CALL_TIMEOUT is None and ProviderHost().timeout is None
 
 
-@pytest.mark.xfail(strict=True, reason="issue 16 point 2: product fix on branch i16product")
 def test_refresh_survives_an_adopted_channel_renamed_in_bird(emulator, bird_config):
     """step.go RefreshStep.Apply runs Diff after the Read (refreshed state as the olds, old inputs as the news):
     a channel adopted with adopt_id and renamed in Bird's dashboard must still refresh."""
