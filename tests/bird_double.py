@@ -50,6 +50,7 @@ class Script:
     commit: bool = False
     skip: int = 0  # matching requests let through before the script applies
     then: Optional[Any] = None  # called with the committed object, for a commit script
+    when: Optional[Any] = None  # the script applies only while this returns True (called with the lock held)
 
 
 def _now() -> str:
@@ -97,11 +98,12 @@ class BirdDouble:
 
     def script(self, method: str, path: str, status: int, body: Any = None, *, times: int = 1,
                headers: Optional[dict] = None, commit: bool = False, skip: int = 0,
-               then: Optional[Callable[[dict], None]] = None) -> None:
+               then: Optional[Callable[[dict], None]] = None, when: Optional[Callable[[], bool]] = None) -> None:
         """Answer the next ``times`` matching requests (after letting ``skip`` through) with ``status``; with
         ``commit`` the request is carried out first, and ``then`` sees what it made."""
         with self.lock:
-            self.scripts.append(Script(method, re.compile(path), status, body, times, headers or {}, commit, skip, then))
+            self.scripts.append(Script(method, re.compile(path), status, body, times, headers or {}, commit, skip, then,
+                                       when))
 
     def chaos(self, *, rate_429: float = 0.0, rate_503: float = 0.0, post_commit_502: float = 0.0,
               seed: int = 0) -> None:
@@ -146,6 +148,8 @@ class BirdDouble:
         with self.lock:
             for s in self.scripts:
                 if s.times > 0 and s.method == method and s.pattern.search(path):
+                    if s.when is not None and not s.when():
+                        continue
                     if s.skip > 0:
                         s.skip -= 1
                         return None

@@ -63,8 +63,11 @@ def emulator() -> Iterator["BirdEmulator"]:
 
 @pytest.fixture(scope="module")
 def bird_config(emulator) -> dict:
-    """Stack config pointing at ``emulator``."""
-    return {"bird:accessKey": emulator.access_key, "bird:apiUrl": emulator.url,
+    """Stack config pointing at ``emulator``, the access key set as ``pulumi config set --secret`` sets it (the
+    engine records the provider's config in the state as given, so a plain key would be stored in plain)."""
+    from pulumi_bird.testing import secret
+
+    return {"bird:accessKey": secret(emulator.access_key), "bird:apiUrl": emulator.url,
             "bird:workspaceId": emulator.workspace_id, "bird:organizationId": emulator.organization_id}
 
 

@@ -85,7 +85,7 @@ def test_an_unreadable_answer_quoting_the_key_is_redacted(client):
 @pytest.mark.parametrize("body,content_type,expected", [
     ("<html><body>Gateway says hi</body></html>", "text/html", r"not JSON.*text/html.*<html>"),
     ('{"id": "aaaa", "name": "sm', "application/json", r"not JSON, or is cut short"),
-    ('{"kind": "something else", "items": []}', "application/json", r"not a Connector: id is missing; name is missing; createdAt is missing"),
+    ('{"kind": "something else", "items": []}', "application/json", r"not a Connector: id is missing; name is missing"),
     ('["a", "list"]', "application/json", r"not a Connector"),
     ("", "application/json", r"no body where a Connector was expected"),
 ])

@@ -128,7 +128,7 @@ def test_a_301_to_the_post_is_a_clear_error_and_not_followed(hostile, hostile_ho
 @pytest.mark.parametrize("body,content_type,expected", [
     ("<html><body>502 from a proxy, sorry</body></html>", "text/html", r"the body is not JSON, or is cut short \(text/html"),
     ('{"id": "' + CID + '", "name": "sm', "application/json", r"the body is not JSON, or is cut short"),
-    ('{"data": {"id": "' + CID + '"}}', "application/json", r"not a Connector: id is missing; name is missing; createdAt is missing"),
+    ('{"data": {"id": "' + CID + '"}}', "application/json", r"not a Connector: id is missing; name is missing"),
 ])
 def test_refresh_of_an_unreadable_answer_is_one_clear_error(hostile, hostile_host, inputs_of, body, content_type, expected):
     urn, inputs = sms(inputs_of, hostile_host)

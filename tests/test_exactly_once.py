@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from pulumi_bird import Connector, SmsChannel, WebhookSubscription
-from pulumi_bird.testing.host import ProviderError
+from pulumi_bird.testing.host import ProviderError, ProviderHost
 
 CONNECTORS = r"^/workspaces/[^/]+/connectors$"
 SUBSCRIPTIONS = r"/webhook-subscriptions$"
@@ -104,9 +104,10 @@ def test_a_successful_post_is_returned_even_when_its_clean_up_look_up_fails(host
     name = f"wa-{uuid.uuid4()}"
     reg = whatsapp(inputs_of, name, template=fresh_template())
     double.script("POST", CONNECTORS, 503, UNAVAILABLE)  # not committed, but ambiguous to us
-    # lists: the snapshot before the POST and the look-up after the 503 work (it finds nothing); the retried POST
+    # lists: the snapshot before the POST and the look-ups after the 503 work (they find nothing); the retried POST
     # lands; the look-up for late duplicates after it then fails for good
-    double.script("GET", CONNECTORS, 503, UNAVAILABLE, skip=2, times=20)
+    posts = lambda: sum(1 for s in double.seen if s.method == "POST" and s.path.endswith("/connectors"))  # noqa: E731
+    double.script("GET", CONNECTORS, 503, UNAVAILABLE, times=20, when=lambda: posts() >= 2)
     up_result = up(host, reg)
     on_bird = [cid for cid, c in double.connectors.items() if c["name"] == name]
     assert on_bird == [up_result.id]
@@ -167,6 +168,14 @@ def test_phone_number_channels_make_no_call_before_their_post(host, double, inpu
 
 SOAK_ROUNDS = 10
 GROUPS, PER_GROUP = 8, 4
+# The double's chaos: shares of all requests answered 429 or 503 before anything happens, and of the POSTs that
+# get through, committed and then answered 502.
+RATE_429, RATE_503, POST_COMMIT_502 = 0.3, 0.1, 0.5
+# What these rates allow to fail. A 429 is retried by the client; a commit-then-502 is found by the look-up and
+# adopted; a GET's 503 is retried. A create can fail cleanly only after a POST refused with 503 (not carried
+# out, but ambiguous to us), when, after the look-up's settle time, no retried POST fits the client's budget or
+# the retry draws another fault. So failures stay well under twice the 503 share of first POSTs.
+MAX_FAILED_SHARE = 2 * RATE_503
 
 
 def soak_round(host, double, inputs_of, round_: int) -> dict:
@@ -182,7 +191,7 @@ def soak_round(host, double, inputs_of, round_: int) -> dict:
             else:
                 regs.append(whatsapp(inputs_of, f"wa-{tag}-{g}", token=f"t{g}-{i}", allow_identical=True))
             kinds.append(g % 2)
-    double.chaos(rate_429=0.3, rate_503=0.1, post_commit_502=0.5, seed=round_)
+    double.chaos(rate_429=RATE_429, rate_503=RATE_503, post_commit_502=POST_COMMIT_502, seed=round_)
     try:
         results = in_parallel(host, regs)
     finally:
@@ -209,12 +218,20 @@ def soak_round(host, double, inputs_of, round_: int) -> dict:
     }
 
 
-def test_soak_look_alikes_under_rate_limits_5xx_and_commit_then_502(host, double, inputs_of):
-    rounds = [soak_round(host, double, inputs_of, r) for r in range(SOAK_ROUNDS)]
+# The double's lists never lag: the soak settles for 1 s instead of 8 after a POST refused with 503, so that
+# the recovery's settle path runs in every round without making the soak slow.
+SOAK_ENV = {"PULUMI_BIRD_LIST_SETTLE_SECONDS": "1"}
+
+
+def test_soak_look_alikes_under_rate_limits_5xx_and_commit_then_502(double, inputs_of):
+    with ProviderHost(config=double.config(), env=SOAK_ENV) as host:
+        rounds = [soak_round(host, double, inputs_of, r) for r in range(SOAK_ROUNDS)]
     total = Counter()
     for r in rounds:
         total.update(r)
     print("soak:", dict(total))
     assert total["shared ids"] == total["ids not on Bird"] == total["orphans"] == total["wrong key"] == 0, rounds
     assert total["unclear errors"] == 0
-    assert total["created"] + total["failed"] == SOAK_ROUNDS * GROUPS * PER_GROUP
+    creates = SOAK_ROUNDS * GROUPS * PER_GROUP
+    assert total["created"] + total["failed"] == creates
+    assert total["created"] >= (1 - MAX_FAILED_SHARE) * creates, dict(total)  # the soak creates, not only fails

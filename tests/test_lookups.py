@@ -78,5 +78,5 @@ def test_list_connectors_follows_pages(monkeypatch):
     monkeypatch.setenv("BIRD_API_URL", "https://api.bird.test")
     monkeypatch.setenv("BIRD_WORKSPACE_ID", WS)
     found = []
-    run_program(lambda: found.extend(list_connectors()), config={})
+    run_program(lambda: found.extend(list_connectors()), config={}, preview=True)  # `up` would run it twice
     assert [c.connector_id for c in found] == [f"c{i}" for i in range(102)]

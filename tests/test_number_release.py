@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
-from typing import Iterator, Optional
+from typing import Any, Iterator, Optional
 
 import pytest
 
@@ -23,7 +23,7 @@ from pulumi_bird.api import connectors as api_connectors
 from pulumi_bird.api.client import BirdClient
 from pulumi_bird.api.errors import ConflictError
 from pulumi_bird.api.models import CreateConnectorRequest
-from pulumi_bird.api.pacing import GetBudget, GetPacer, Slot
+from pulumi_bird.api.pacing import GetBudget, GetPacer
 from pulumi_bird.emulator import DEFAULT_WORKSPACE_ID, BirdEmulator
 from pulumi_bird.emulator.backend import Conflict
 from pulumi_bird.testing import ProgramError, destroy, run_program
@@ -60,9 +60,9 @@ class CountingBudget(GetBudget):
         budget = self
 
         class Counting(GetPacer):
-            def acquire(self, priority: Optional[float] = None) -> Slot:
+            def acquire(self, priority: Optional[float] = None, *, timeout: Optional[float] = None) -> Any:
                 budget.acquired += 1
-                return super().acquire(priority)
+                return super().acquire(priority) if timeout is None else super().acquire(priority, timeout=timeout)
 
         if workspace_id not in self._counting:
             self._counting[workspace_id] = Counting(self.per_second, window=self.window, clock=self.clock,

@@ -185,7 +185,7 @@ def test_polls_queue_for_the_workspace_budget_with_their_due_time(clock):
     pacer.acquire().done()  # and one at 1.01 s, when the waiter starts: its first poll (due 1.51 s) waits until 2.02 s
     priorities: list = []
     acquire = pacer.acquire
-    pacer.acquire = lambda priority=None: (priorities.append(priority), acquire(priority))[1]  # type: ignore[method-assign]
+    pacer.acquire = lambda priority=None, **kw: (priorities.append(priority), acquire(priority, **kw))[1]  # type: ignore[method-assign]
     status = waiter(clock, get_budget=budget)()
     assert status.channel.ready
     assert polls == pytest.approx([2 * (1 + WINDOW_MARGIN)])

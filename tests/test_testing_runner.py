@@ -158,7 +158,8 @@ def test_requests_have_the_engines_shapes(cfg, state_dir):
     with RecordingHost(config=cfg, env={"PYTHONPATH": TESTS_DIR}) as host:
         def run(program, **kw):
             host.sent.clear()
-            return run_program(program, config=cfg, host=host, **kw)
+            # --skip-preview: the update's requests alone (the preview's are the subject of other tests).
+            return run_program(program, config=cfg, host=host, skip_preview=True, **kw)
 
         first = run(lambda: Toy("a", name="x", size=2))
         a = first.resource("a")
@@ -181,16 +182,18 @@ def test_requests_have_the_engines_shapes(cfg, state_dir):
         assert host.sent[4][1:] == (b.outputs, b.inputs)  # Delete: old outputs and old inputs
 
         run(lambda: None, state=replaced.state, preview=False)
-        run_program(lambda: Toy.get("g", replaced.resource("a").id), config=cfg, host=host)
+        run_program(lambda: Toy.get("g", replaced.resource("a").id), config=cfg, host=host, skip_preview=True)
         (read, properties, inputs), = host.sent[-1:]
         assert read == "read" and properties == inputs and "__provider" in inputs  # get: props = inputs
 
         host.sent.clear()
-        made = run_program(lambda: Toy("r", name="r"), config=cfg, host=host)
+        made = run_program(lambda: Toy("r", name="r"), config=cfg, host=host, skip_preview=True)
         host.sent.clear()
         refresh(made.state, host=host)
         r = made.resource("r")
-        assert host.sent == [("read", r.outputs, r.inputs)]  # refresh: old outputs, old inputs
+        # refresh: Read with the old outputs and old inputs, then Diff with the refreshed outputs as the olds,
+        # the old inputs as the news and the refreshed inputs as the old inputs (step.go RefreshStep.Apply).
+        assert host.sent == [("read", r.outputs, r.inputs), ("diff", r.outputs, r.inputs, r.inputs)]
         destroy(made.state, host=host)
 
 
@@ -242,11 +245,11 @@ def test_resources_dropped_from_the_program_are_deleted(cfg, state_dir):
             Toy(name, name=name)
 
     many = run_program(three, config=cfg)
-    order = [r.id for r in many.state.resources]
     mark = len(calls(state_dir))
     run_program(lambda: None, config=cfg, state=many.state)
+    # Independent resources are deleted in one antichain, in parallel (step_generator.go ScheduleDeletes).
     deleted = [line.split()[1] for line in calls(state_dir)[mark:] if line.startswith("delete")]
-    assert deleted == list(reversed(order))
+    assert sorted(deleted) == sorted(r.id for r in many.state.resources)
 
 
 def test_preview_checks_and_diffs_but_changes_nothing(cfg, state_dir):
@@ -281,13 +284,21 @@ def test_check_failure_names_resource_and_properties(cfg, state_dir):
         ok = Toy("ok", name="fine")
         Toy("bad", name=ok.id.apply(lambda _: None), size=30)
 
+    # `pulumi up` previews first: there `name` is still unknown, so only `size` fails, and the failed
+    # preview stops the up before anything is created (pkg/backend/apply.go).
     with pytest.raises(ProgramError) as caught:
         run_program(program, config=cfg)
     err = caught.value
     assert err.resource == "bad"
+    assert err.failures == [("size", "size must be an integer from 1 to 10, got 30.0")]
+    assert "resource 'bad'" in str(err) and "size: size must be an integer from 1 to 10" in str(err)
+    assert err.state.resources == [] and stored(state_dir) == {}
+
+    # With --skip-preview the update checks `bad` once `ok` exists: both failures, and `ok` stays.
+    with pytest.raises(ProgramError) as caught:
+        run_program(program, config=cfg, skip_preview=True)
+    err = caught.value
     assert err.failures == [("name", "name is required"), ("size", "size must be an integer from 1 to 10, got 30.0")]
-    assert "resource 'bad'" in str(err)
-    assert "size: size must be an integer from 1 to 10" in str(err)
     assert "name: name is required" in str(err)
     # What was created before the failure is in the error's state, so it can be cleaned up.
     assert [r.name for r in err.state.resources] == ["ok"]
@@ -306,6 +317,10 @@ def test_exception_in_the_program_propagates(cfg, state_dir):
     with pytest.raises(ProgramError, match="the program raised Oops: program bug") as caught:
         run_program(program, config=cfg)
     assert isinstance(caught.value.__cause__, Oops)
+    assert caught.value.state.resources == [] and stored(state_dir) == {}  # the preview failed: nothing made
+
+    with pytest.raises(ProgramError, match="the program raised Oops: program bug") as caught:
+        run_program(program, config=cfg, skip_preview=True)
     # Registrations made before the exception were deployed and are kept for clean-up.
     assert [r.name for r in caught.value.state.resources] == ["a"]
     assert set(stored(state_dir)) == {caught.value.state.resources[0].id}
@@ -341,7 +356,7 @@ def test_replaced_copy_survives_a_failed_run_and_is_deleted_by_the_next(cfg, sta
         Toy("b", name=a.id.apply(lambda i: f"b-of-{i}"), size=30)
 
     with pytest.raises(ProgramError, match="resource 'b'") as caught:
-        run_program(replace_a_then_fail, config=cfg, state=up.state)
+        run_program(replace_a_then_fail, config=cfg, state=up.state, skip_preview=True)  # fail in the update
     kept = caught.value.state
     new_a = kept.get(urn("a")).id
     assert new_a != old_a
@@ -368,7 +383,8 @@ def test_get_reads_an_existing_resource(cfg, state_dir):
     result = run_program(program, config=cfg)
     assert result.steps == {urn("found"): "read"}
     assert result.outputs == {"size": 4, "serial": src.outputs["serial"]}
-    assert calls(state_dir)[mark:] == [f"read {src.id}"]
+    # A get() is a ReadStep, which runs in the preview too: one read there, one in the update.
+    assert calls(state_dir)[mark:] == [f"read {src.id}"] * 2
     assert result.resource("found").external
     # A resource read with get is never deleted by destroy.
     destroy(result.state, config=cfg)
@@ -591,7 +607,9 @@ def test_owned_host_is_stopped(cfg, monkeypatch):
     with pytest.raises(ProgramError):
         run_program(lambda: Toy("boom", name="explode"), config=cfg)
     run_program(lambda: Toy("a", name="x"), config=cfg)
-    assert len(started) == 2
+    # A fresh host for each operation, as the engine starts plugins per operation: the preview's and the
+    # update's, twice.
+    assert len(started) == 4 and len({id(h) for h in started}) == 4
     assert not any(h.is_running() for h in started)
 
 

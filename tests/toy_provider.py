@@ -108,10 +108,11 @@ class ToyProvider(ResourceProvider):
         )
 
     def create(self, props: dict) -> CreateResult:
+        if props.get("sleep"):
+            self._log("begin", props.get("name"))  # a slow create notes its start (tests see overlaps)
+            time.sleep(props["sleep"])
         if props.get("name") == "explode":
             raise RuntimeError("toy create refused: name 'explode'")
-        if props.get("sleep"):
-            time.sleep(props["sleep"])
         id_ = uuid.uuid4().hex[:12]
         # Output the host must capture (tests scan it, e.g. for leaked secrets).
         print(f"toy stderr: creating {props.get('name')}", file=sys.stderr)
@@ -146,6 +147,8 @@ class ToyProvider(ResourceProvider):
         return UpdateResult(outs)
 
     def delete(self, id_: str, props: dict) -> None:
+        if props.get("sleep"):
+            time.sleep(props["sleep"])  # a slow delete logs when it is done
         self._log("delete", id_, props.get("name"))
         try:
             os.remove(self._path(id_))
@@ -171,8 +174,10 @@ class Toy(Resource, module="toy", name="Toy"):
         exclusive: Optional[bool] = None,
         secret: pulumi.Input[str] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
+        sleep: Optional[float] = None,
     ) -> None:
         props = {
+            "sleep": sleep,
             "name": name,
             "size": size,
             "color": color,

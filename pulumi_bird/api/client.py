@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Iterable, Iterator, Optional, TypeVar
 from urllib.parse import quote
 
@@ -27,24 +30,42 @@ from .models import (
     UpdateWebhookSubscriptionRequest,
     WebhookSubscription,
 )
-from .pacing import GetBudget, GetPacer
+from .pacing import GetBudget, GetPacer, Slot
 from .pool import pooled_session
 from .retry import RetryPolicy, backoff_delay, is_retryable, parse_retry_after
+from .transport import DeadlineExceeded, exchange
 from .values import DEFAULT_API_URL
 
 # (connect, read) seconds. Connecting to Bird takes well under a second; reads are small JSON documents.
 # A request that exceeds these is treated as a connection failure (retried for idempotent methods).
 DEFAULT_TIMEOUT = (5.0, 30.0)
+# The whole of one attempt, from sending to the last byte of the answer, in real time: the read timeout above
+# bounds each read, so an answer trickled a byte at a time would outlive it. Bird's answers are small JSON
+# documents; one that takes longer than a stalled read would is as broken as a stalled read.
+REQUEST_DEADLINE = 30.0
 # Bird's maximum page size for connector and subscription lists (limit <= 100).
 MAX_PAGE_SIZE = 100
 # A guard against a server that keeps handing out page tokens: 1000 pages of 100 is far beyond any workspace.
 MAX_PAGES = 1000
+# And on what one listing may read in all, whatever the size of its pages (a workspace of 1000 connectors is
+# well under 1 MiB), so that a server handing out huge pages cannot fill the host's memory.
+MAX_LIST_BYTES = 16 * 1024 * 1024
 USER_AGENT = "pulumi-bird/0.1"
 # How much of an unreadable answer an error quotes.
 SNIPPET_CHARS = 80
 
 M = TypeVar("M", bound=BaseModel)
 log: logging.Logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A 2xx answer: its decoded JSON body (None when empty), status, URL and size in bytes."""
+
+    body: Any
+    status: int
+    url: str
+    size: int
 
 
 def _seg(value: str) -> str:
@@ -112,8 +133,10 @@ class BirdClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         get_budget: Optional[GetBudget] = None,
+        request_deadline: float = REQUEST_DEADLINE,
     ) -> None:
         self._access_key = header_safe_key(access_key)
+        self.request_deadline = request_deadline
         self.api_url: str = api_url.rstrip("/")
         self.timeout = timeout
         self.retry = retry
@@ -121,6 +144,10 @@ class BirdClient:
         self._session = session or pooled_session(self.api_url)
         self._sleep = sleep
         self._clock = clock
+        # Bird's clock: the Date of its latest answer, and when (on our clock) it was read
+        self._bird_date: Optional[tuple[datetime, float]] = None
+        # every secret this client has sent (redacted from whatever Bird says back, in any later answer)
+        self._sent_secrets: set[str] = set()
 
     def __repr__(self) -> str:  # never show the key
         return f"BirdClient(api_url={self.api_url!r})"
@@ -146,16 +173,18 @@ class BirdClient:
     def request(self, method: str, path: str, **options: Any) -> Any:
         """Send one request (with retries as the policy allows) and return the decoded JSON body (None when
         the answer has no body). ``options``: ``params``, ``body``, ``retry`` (a RetryPolicy), ``workspace_id``,
-        ``secrets``, ``priority``.
+        ``secrets``, ``priority``, ``deadline``.
 
         GETs that name their ``workspace_id`` are paced by the workspace's budget; ``priority`` (a time, default
-        now) orders them among the GETs waiting for it. ``secrets`` (the request body's secret values) are
-        redacted from errors like the access key. Raises the :mod:`~pulumi_bird.api.errors` class chosen by the
-        final answer's status, :class:`~pulumi_bird.api.errors.UnexpectedResponseError` for a 2xx that is not JSON
-        or any 3xx (redirects are never followed), or :class:`~pulumi_bird.api.errors.APIConnectionError` naming
-        how long and how often it tried.
+        now) orders them among the GETs waiting for it. ``deadline`` (a time on :meth:`now`) is the caller's:
+        no wait for the pacer and no retry pause goes past it (the attempt under way still has its own
+        :data:`REQUEST_DEADLINE`). ``secrets`` (the request body's secret values) are redacted from errors like
+        the access key. Raises the :mod:`~pulumi_bird.api.errors` class chosen by the final answer's status,
+        :class:`~pulumi_bird.api.errors.UnexpectedResponseError` for a 2xx that is not JSON or any 3xx
+        (redirects are never followed), or :class:`~pulumi_bird.api.errors.APIConnectionError` naming how long
+        and how often it tried.
         """
-        return self._send(method, path, **options)[0]
+        return self._send(method, path, **options).body
 
     def _send(
         self,
@@ -168,77 +197,131 @@ class BirdClient:
         workspace_id: Optional[str] = None,
         secrets: Iterable[str] = (),
         priority: Optional[float] = None,
-    ) -> tuple[Any, int, str]:
-        """:meth:`request`, returning (decoded body, status, URL)."""
+        deadline: Optional[float] = None,
+        attempt_seconds: Optional[float] = None,
+    ) -> Answer:
+        """:meth:`request`, returning the whole :class:`Answer`: pacing, transport and errors each in a helper."""
         policy = retry or self.retry
         url = self.api_url + path
-        secrets = [self._access_key, *secrets]
+        self._sent_secrets.update(s for s in secrets if s)
+        secrets = [self._access_key, *self._sent_secrets]  # any secret this client sent may be echoed later
         started = self._clock()
+        ends = started + policy.total_seconds if deadline is None else min(deadline, started + policy.total_seconds)
         failures = throttled = 0
         pace = self.pacer(workspace_id) if method == "GET" and workspace_id else None
         while True:
-            slot = pace.acquire(priority if failures + throttled == 0 else None) if pace is not None else None
-            response: Optional[requests.Response] = None
-            lost: Optional[requests.RequestException] = None
-            try:
-                response = self._session.request(
-                    method,
-                    url,
-                    params=params,
-                    json=body,
-                    timeout=self.timeout,
-                    allow_redirects=False,
-                    headers={
-                        "Authorization": f"AccessKey {self._access_key}",
-                        "Accept": "application/json",
-                        "User-Agent": USER_AGENT,
-                    },
-                )
-            except requests.RequestException as exc:
-                lost = exc
-            finally:
-                if slot is not None:
-                    slot.done()  # Bird has counted it by now: the window of this GET starts here at the latest
-            if response is None:
-                failures += 1
-                failure: errors.BirdError = self._connection_error(method, url, lost, failures + throttled, started)
-                status: Optional[int] = None
-                retry_after: Optional[float] = None
+            first = failures + throttled == 0
+            outcome = self._attempt(method, url, params, body, pace, priority if first else None, ends, secrets,
+                                    min(self.request_deadline, attempt_seconds or self.request_deadline))
+            if isinstance(outcome, Answer):
+                return outcome
+            failure = outcome
+            if isinstance(failure, errors.RateLimitError):
+                throttled += 1
             else:
-                status = response.status_code
-                log.debug("%s %s -> %s in %.2fs", method, url, status, response.elapsed.total_seconds())
-                if 200 <= status < 300:
-                    return self._decode_ok(method, url, response, secrets), status, url
-                if status < 400:
-                    raise self._unexpected(
-                        method, url, status, secrets,
-                        f"a redirect to {response.headers.get('Location') or 'nowhere'}: the client follows no "
-                        "redirect (a write must not be replayed elsewhere, nor the key sent there); "
-                        "check bird:apiUrl / BIRD_API_URL",
-                        cls=errors.RedirectError,
-                    )
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                failure = errors.error_from_response(
-                    method=method,
-                    url=url,
-                    status=status,
-                    body=_json_or_none(response),
-                    request_id=response.headers.get("X-Request-Id"),
-                    retry_after=retry_after,
-                    secrets=secrets,
-                )
-                if status == 429:
-                    throttled += 1
-                    if pace is not None:
-                        pace.slow_down(retry_after)
-                else:
-                    failures += 1
+                failures += 1
+            if isinstance(failure, errors.APIConnectionError):
+                failure = self._connection_error(method, url, failure, failures + throttled, started)
+            status = None if isinstance(failure, errors.APIConnectionError) else failure.status
+            retry_after = failure.retry_after if isinstance(failure, errors.RateLimitError) else None
             delay = self._retry_delay(method, status, retry_after, failures, throttled, started, policy)
-            if delay is None:
+            if delay is None or self._clock() + delay > ends:
                 raise failure
             log.info("%s %s failed (%s); retry %d in %.2fs", method, url, status or "no answer",
                      failures + throttled, delay)
             self._sleep(delay)
+
+    def _attempt(
+        self, method: str, url: str, params: Optional[dict[str, Any]], body: Optional[dict[str, Any]],
+        pace: Optional[GetPacer], priority: Optional[float], ends: float, secrets: list[str], seconds: float,
+    ) -> "Answer | errors.BirdError":
+        """One attempt: pacing (:meth:`_wait_for_pacer`), transport (:meth:`_exchange`), and the answer read as
+        an Answer or the error it means (:meth:`_outcome`)."""
+        slot = self._wait_for_pacer(pace, priority, ends, method, url)
+        if isinstance(slot, errors.BirdError):
+            return slot
+        try:
+            response = self._exchange(method, url, params, body, seconds)
+        except requests.RequestException as exc:
+            return errors.APIConnectionError(type(exc).__name__, method=method, url=url,
+                                             timed_out=isinstance(exc, (requests.Timeout, DeadlineExceeded)))
+        finally:
+            if slot is not None:
+                slot.done()  # Bird has counted it by now: the window of this GET starts here at the latest
+        return self._outcome(method, url, response, pace, secrets)
+
+    def _wait_for_pacer(
+        self, pace: Optional[GetPacer], priority: Optional[float], ends: float, method: str, url: str
+    ) -> "Optional[Slot] | errors.BirdError":
+        """The workspace's go-ahead for a GET (None: not paced), or, when it cannot come before ``ends``, the
+        error that stands for the request not sent."""
+        if pace is None:
+            return None
+        slot = pace.acquire(priority, timeout=max(0.0, ends - self._clock()))
+        if slot is not None:
+            return slot
+        return errors.RateLimitError(
+            "not sent: Bird asked this workspace to slow down (429 Retry-After) until after this request's "
+            "deadline", method=method, url=url, status=429)
+
+    def _outcome(
+        self, method: str, url: str, response: requests.Response, pace: Optional[GetPacer], secrets: list[str]
+    ) -> "Answer | errors.BirdError":
+        """A 2xx as an Answer; any other answer as the error it means (raised at once when it must not be
+        retried: a redirect, a 2xx that cannot be read). A 429 also slows the workspace's pacer."""
+        self._note_bird_clock(response)
+        status = response.status_code
+        log.debug("%s %s -> %s in %.2fs", method, url, status, response.elapsed.total_seconds())
+        if 200 <= status < 300:
+            return Answer(self._decode_ok(method, url, response, secrets), status, url, len(response.content))
+        if status < 400:
+            raise self._unexpected(
+                method, url, status, secrets,
+                f"a redirect to {response.headers.get('Location') or 'nowhere'}: the client follows no "
+                "redirect (a write must not be replayed elsewhere, nor the key sent there); "
+                "check bird:apiUrl / BIRD_API_URL",
+                cls=errors.RedirectError,
+            )
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        if status == 429 and pace is not None:
+            # capped as the client caps its own wait: one huge Retry-After must not freeze the workspace
+            pace.slow_down(None if retry_after is None else min(retry_after, self.retry.max_retry_after))
+        return errors.error_from_response(
+            method=method, url=url, status=status, body=_json_or_none(response),
+            request_id=response.headers.get("X-Request-Id"), retry_after=retry_after, secrets=secrets,
+        )
+
+    def _exchange(
+        self, method: str, url: str, params: Optional[dict[str, Any]], body: Optional[dict[str, Any]], seconds: float
+    ) -> requests.Response:
+        """One attempt within ``seconds`` of real time, status line to last byte (see :mod:`.transport`)."""
+        return exchange(
+            self._session, method, url, seconds, params=params, json=body,
+            timeout=(min(self.timeout[0], seconds), min(self.timeout[1], seconds)),
+            headers={"Authorization": f"AccessKey {self._access_key}", "Accept": "application/json",
+                     "User-Agent": USER_AGENT},
+        )
+
+    def _note_bird_clock(self, response: requests.Response) -> None:
+        """Remember Bird's clock (its ``Date`` header) and when, on our monotonic clock, we read it."""
+        try:
+            when = parsedate_to_datetime(response.headers.get("Date") or "")
+        except (TypeError, ValueError):
+            return
+        if when is not None:
+            self._bird_date = (when if when.tzinfo else when.replace(tzinfo=timezone.utc), self._clock())
+
+    def bird_now(self) -> Optional[datetime]:
+        """Bird's clock now, from the ``Date`` of its latest answer plus the time passed since on ours (None
+        before any answer with a Date). Bird stamps ``createdAt`` with its clock, not ours."""
+        if self._bird_date is None:
+            return None
+        date, read_at = self._bird_date
+        return date + timedelta(seconds=self._clock() - read_at)
+
+    def redact(self, text: str) -> str:
+        """``text`` without the access key or any secret this client has sent, whole or cut."""
+        return errors.redact(text, self._sent_secrets | {self._access_key})
 
     # --- retrying around the client: for callers that must act between attempts --------------------------------
 
@@ -334,8 +417,9 @@ class BirdClient:
     def _typed(self, model: type[M], method: str, path: str, **kwargs: Any) -> M:
         """:meth:`request`, its answer read as ``model``: one UnexpectedResponseError naming what is missing
         or wrong (never the values) when it does not fit."""
-        data, status, url = self._send(method, path, **kwargs)
-        secrets = [self._access_key, *kwargs.get("secrets", ())]
+        answer = self._send(method, path, **kwargs)
+        data, status, url = answer.body, answer.status, answer.url
+        secrets = [self._access_key, *self._sent_secrets]
         if data is None:
             raise self._unexpected(method, url, status, secrets, f"no body where a {model.__name__} was expected")
         try:
@@ -344,38 +428,72 @@ class BirdClient:
             raise self._unexpected(method, url, status, secrets, f"not a {model.__name__}: {_problems(exc)}") from None
 
     def _connection_error(
-        self, method: str, url: str, exc: Optional[requests.RequestException], attempt: int, started: float
+        self, method: str, url: str, lost: errors.APIConnectionError, attempt: int, started: float
     ) -> errors.APIConnectionError:
-        timed_out = isinstance(exc, requests.Timeout)
-        reason = "timed out" if timed_out else "could not connect"
+        """The error of an attempt that got no usable answer (``lost`` names what requests raised)."""
+        reason = "timed out" if lost.timed_out else "could not connect"
         elapsed = self._clock() - started
         return errors.APIConnectionError(
             f"Bird API at {self.api_url} {reason} after {attempt} attempt(s) over {elapsed:.1f}s "
-            f"({type(exc).__name__}); check bird:apiUrl / BIRD_API_URL and the network",
+            f"({lost.args[0] if lost.args else 'no answer'}); check bird:apiUrl / BIRD_API_URL and the network",
             method=method,
             url=url,
-            timed_out=timed_out,
+            timed_out=lost.timed_out,
         )
 
-    def _get_model(self, path: str, model: type[M], workspace_id: str, priority: Optional[float] = None) -> M:
-        return self._typed(model, "GET", path, workspace_id=workspace_id, priority=priority)
+    def _get_model(self, path: str, model: type[M], workspace_id: str, **options: Any) -> M:
+        return self._typed(model, "GET", path, workspace_id=workspace_id, **options)
 
     def _paginate(self, path: str, params: dict[str, Any], model: type[M], workspace_id: str) -> Iterator[M]:
-        """Yield every item of a list endpoint, following ``nextPageToken`` until the last page."""
+        """Yield every item of a list endpoint once, following ``nextPageToken`` until the last page.
+
+        An id already yielded is skipped (a server may list an object twice, across pages or within one); a page
+        token already followed, or a page of nothing but items already seen, ends the listing (the server is
+        going round in circles: the pages from there repeat what was read). Bounded by
+        :data:`MAX_PAGES` pages and :data:`MAX_LIST_BYTES` bytes in all."""
         query = dict(params, limit=MAX_PAGE_SIZE)
+        url = self.api_url + path
+        seen: set[str] = set()
+        tokens: set[str] = set()
+        size = 0
         for _ in range(MAX_PAGES):
-            page = self._typed(Page, "GET", path, params=dict(query), workspace_id=workspace_id)
-            for index, item in enumerate(page.results):
-                try:
-                    yield model.model_validate(item)
-                except ValidationError as exc:
-                    raise self._unexpected(
-                        "GET", self.api_url + path, 200, [self._access_key],
-                        f"item {index} of a page is not a {model.__name__}: {_problems(exc)}") from None
-            if not page.next_page_token:
-                return
-            query["pageToken"] = page.next_page_token
-        raise errors.BirdError(f"gave up listing {path} after {MAX_PAGES} pages", method="GET", url=self.api_url + path)
+            answer = self._send("GET", path, params=dict(query), workspace_id=workspace_id)
+            size += answer.size
+            if size > MAX_LIST_BYTES:
+                break
+            page = self._page(answer)
+            fresh = 0
+            for item in self._page_items(page, answer.url, model):
+                if item.id not in seen:  # type: ignore[attr-defined]
+                    seen.add(item.id)  # type: ignore[attr-defined]
+                    fresh += 1
+                    yield item
+            token = page.next_page_token
+            if not token or token in tokens or (page.results and not fresh):
+                return  # the last page, or a server going round in circles: nothing more to learn
+            tokens.add(token)
+            query["pageToken"] = token
+        raise errors.BirdError(
+            f"gave up listing {path} after {MAX_PAGES} pages or {MAX_LIST_BYTES // (1024 * 1024)} MiB",
+            method="GET", url=url)
+
+    def _page(self, answer: Answer) -> Page:
+        secrets = [self._access_key, *self._sent_secrets]
+        if answer.body is None:
+            raise self._unexpected("GET", answer.url, answer.status, secrets, "no body where a Page was expected")
+        try:
+            return Page.model_validate(answer.body)
+        except ValidationError as exc:
+            raise self._unexpected("GET", answer.url, answer.status, secrets, f"not a Page: {_problems(exc)}") from None
+
+    def _page_items(self, page: Page, url: str, model: type[M]) -> Iterator[M]:
+        for index, item in enumerate(page.results):
+            try:
+                yield model.model_validate(item)
+            except ValidationError as exc:
+                raise self._unexpected(
+                    "GET", url, 200, [self._access_key],
+                    f"item {index} of a page is not a {model.__name__}: {_problems(exc)}") from None
 
     # --- connectors ---------------------------------------------------------------------------------------
 
@@ -400,11 +518,15 @@ class BirdClient:
             return None
 
     def get_connector_status(
-        self, workspace_id: str, connector_id: str, *, priority: Optional[float] = None
+        self, workspace_id: str, connector_id: str, *, priority: Optional[float] = None,
+        deadline: Optional[float] = None, attempt_seconds: Optional[float] = None,
     ) -> ConnectorStatus:
-        """The connector's status; ``priority`` (the time the poll became due) orders it among waiting GETs."""
+        """The connector's status; ``priority`` (the time the poll became due) orders it among waiting GETs, no
+        pacing or retry wait goes past ``deadline`` (a time on :meth:`now`), and ``attempt_seconds`` shortens
+        the whole-request deadline of each attempt."""
         path = f"{self._connectors_path(workspace_id)}/{_seg(connector_id)}/status"
-        return self._get_model(path, ConnectorStatus, workspace_id, priority)
+        return self._get_model(path, ConnectorStatus, workspace_id, priority=priority, deadline=deadline,
+                               attempt_seconds=attempt_seconds)
 
     def list_connectors(
         self, workspace_id: str, template_ref: Optional[str] = None, *, newest_first: bool = False
@@ -452,8 +574,14 @@ class BirdClient:
     def update_webhook_subscription(
         self, organization_id: str, workspace_id: str, subscription_id: str, request: UpdateWebhookSubscriptionRequest
     ) -> WebhookSubscription:
+        """PATCH a subscription; a 404 says it was deleted outside the stack (refresh drops it)."""
         path = f"{self._webhooks_path(organization_id, workspace_id)}/{_seg(subscription_id)}"
-        return self._typed(WebhookSubscription, "PATCH", path, body=request.to_body(), secrets=secrets_of(request))
+        try:
+            return self._typed(WebhookSubscription, "PATCH", path, body=request.to_body(), secrets=secrets_of(request))
+        except errors.NotFoundError as exc:
+            raise exc.with_summary(
+                f"webhook subscription {subscription_id} is gone from Bird (deleted outside this stack): run "
+                "`pulumi refresh` to drop it from the stack, then `pulumi up` to create it again") from None
 
     def delete_webhook_subscription(self, organization_id: str, workspace_id: str, subscription_id: str) -> None:
         """Delete a subscription. Raises NotFoundError when it is already gone."""

@@ -14,90 +14,20 @@ from . import errors
 from .client import BirdClient
 from .create import SNAPSHOTS, create_exactly_once, identity_key, newest_first_since
 from .models import Connector, ConnectorStatus, CreateConnectorRequest
-from .readiness import ReadinessScheduler, Turn, poll_interval, scheduler_for
+from .readiness import NOT_FOUND_GRACE, poll_interval  # noqa: F401 (re-exports)
+from .readiness import wait_connector_ready as wait_ready
 from .values import iso
 
 log: logging.Logger = logging.getLogger(__name__)
 
-# Readiness polling: the schedule (first poll 0.5 s after the POST, then every 26 % of the time waited, 0.5-4.5 s
-# apart) and the per-workspace scheduler that orders the polls of many waiting creates live in readiness.
-# A hard stop for the loop whatever the clock says (a week of polls at the minimum interval is far less).
-MAX_POLLS = 100_000
-# Stages in which the channel is going away: a create that sees one has failed.
-TERMINAL_STAGES = frozenset({"deprovisioning", "deprovisioned"})
-
-# Just after a POST, Bird may not serve the new connector's status yet: a 404 this early means "not yet".
-NOT_FOUND_GRACE = 30.0
+# Readiness: the poll schedule, the per-workspace scheduler and the waiter live in pulumi_bird.api.readiness.
 
 
 def wait_connector_ready(
-    client: BirdClient,
-    workspace_id: str,
-    connector_id: str,
-    timeout: float,
-    *,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-    scheduler: Optional[ReadinessScheduler] = None,
+    client: BirdClient, workspace_id: str, connector_id: str, timeout: float, **options: Any
 ) -> ConnectorStatus:
-    """Poll ``/status`` until the channel is ok/active; raise ReadinessError when it fails or time runs out.
-
-    The polls are scheduled by the workspace's :class:`~pulumi_bird.api.readiness.ReadinessScheduler` (the one its
-    GET budget has; ``scheduler`` overrides it). Passing ``sleep`` or ``clock`` gives the wait a private scheduler
-    on those (for tests). Failed polls (429, 5xx, no connection: the client has retried already) count as "not
-    ready yet" until the deadline, and so does a 404 in the first NOT_FOUND_GRACE seconds.
-    """
-    if scheduler is None:
-        pacer = client.pacer(workspace_id)
-        if sleep is time.sleep and clock is time.monotonic:
-            scheduler = scheduler_for(pacer)
-        else:
-            scheduler = ReadinessScheduler(pacer, clock=clock, sleep=sleep)
-    with scheduler.register(connector_id) as turn:
-        return _poll_until_ready(client, workspace_id, connector_id, timeout, turn, clock)
-
-
-def _poll_until_ready(
-    client: BirdClient, workspace_id: str, connector_id: str, timeout: float, turn: Turn, clock: Callable[[], float]
-) -> ConnectorStatus:
-    started = turn.registered_at
-    deadline = started + timeout
-    hiccup: Optional[errors.BirdError] = None
-    for _ in range(MAX_POLLS):
-        priority = turn.wait(deadline)
-        status: Optional[ConnectorStatus] = None
-        try:
-            status = client.get_connector_status(workspace_id, connector_id, priority=priority)
-            hiccup = None
-        except (errors.RateLimitError, errors.ServerError, errors.APIConnectionError, errors.UnexpectedResponseError) as exc:
-            hiccup = exc  # the client has retried already; the channel may be fine: poll on until the deadline
-        except errors.NotFoundError as exc:
-            if clock() - started > NOT_FOUND_GRACE:
-                raise
-            hiccup = exc
-        channel = status.channel if status else None
-        turn.polled(not_ready=channel is not None and not channel.ready and not channel.failed)
-        if status is not None and channel is not None:
-            if channel.ready:
-                return status
-            if channel.failed or channel.stage in TERMINAL_STAGES:
-                raise errors.ReadinessError(
-                    f"the channel of connector {connector_id} failed to provision "
-                    f"(status {channel.status}, stage {channel.stage}): {channel.error_message or 'Bird gave no reason'}",
-                    connector_id=connector_id,
-                )
-        state = f"status {channel.status}, stage {channel.stage}" if channel else "no channel yet"
-        if hiccup is not None:
-            state = f"last poll failed: {hiccup}"
-        if clock() >= deadline:
-            raise errors.ReadinessError(
-                f"the channel of connector {connector_id} was not active after {timeout:g}s ({state}); "
-                "raise ready_timeout if Bird is slow to provision",
-                connector_id=connector_id,
-                timed_out=True,
-            )
-        log.debug("connector %s: %s; next poll in %.2fs", connector_id, state, max(0.0, turn.due - clock()))
-    raise errors.ReadinessError(f"gave up waiting for connector {connector_id}", connector_id=connector_id, timed_out=True)
+    """:func:`pulumi_bird.api.readiness.wait_connector_ready`, paced by the workspace's GET budget."""
+    return wait_ready(client, workspace_id, connector_id, timeout, pacer=client.pacer(workspace_id), **options)
 
 
 def find_connector_status(client: BirdClient, workspace_id: str, connector_id: str) -> Optional[ConnectorStatus]:
@@ -140,9 +70,9 @@ def connector_identity(client: BirdClient, workspace_id: str, request: CreateCon
 
 
 def connectors_like_since(
-    client: BirdClient, workspace_id: str, request: CreateConnectorRequest, since: datetime
+    client: BirdClient, workspace_id: str, request: CreateConnectorRequest, since: Callable[[], datetime]
 ) -> list[Connector]:
-    """Look-alikes created at or after ``since``: newest first, no page older than that is read."""
+    """Look-alikes created at or after ``since()`` (Bird's clock): newest first, no page older than that is read."""
     listing = client.list_connectors(workspace_id, request.connector_template_ref, newest_first=True)
     return [c for c in newest_first_since(listing, since) if is_look_alike(c, request)]
 
@@ -319,6 +249,7 @@ def _create_once(
         post=post,
         recent_like=lambda since: connectors_like_since(client, workspace_id, request, since),
         delete=lambda c: delete_connector_if_present(client, workspace_id, c.id),
+        matches=lambda c: is_look_alike(c, request),
         existing_like=(lambda: connectors_like_before(client, workspace_id, request)) if guard else None,
         allow_identical=identical,
         explain_conflict=lambda exc: _explain_conflict(client, workspace_id, request, exc, claim),
@@ -366,9 +297,10 @@ def _explain_conflict(
             code=exc.code, bird_message=exc.bird_message, details=exc.details, request_id=exc.request_id,
         )
     elif holder is not None:
+        mine = " (identical to this one: perhaps left by an interrupted create)" if is_look_alike(holder, request) else ""
         what = (
             f"phone number {number_id} already carries connector {holder.id} ({holder.name!r}, "
-            f"{holder.connector_template_ref}). Adopt it with adopt_id={holder.id!r}, or delete it first"
+            f"{holder.connector_template_ref}){mine}. Adopt it with adopt_id={holder.id!r}, or delete it first"
         )
     elif number_id:
         what = f"phone number {number_id} already carries a {request.connector_template_ref} connector"

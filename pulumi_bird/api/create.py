@@ -16,9 +16,22 @@ happened is to look for the object afterwards. What makes that exact:
   process made it.
 * **What this process owns is never a candidate.** Objects this process created or adopted for a resource
   are remembered; a later look-up of a sibling never adopts or deletes them.
-* **Counting.** A look-up after ``k`` ambiguous POSTs may find at most ``k`` new look-alikes that are ours.
-  Finding more proves someone else created look-alikes meanwhile: nothing is adopted or deleted and the error
-  names every candidate and how to adopt one (``adopt_id``).
+* **A 2xx is checked against the request.** Its id must be a UUID and what it echoes must be what was posted
+  (``matches``); otherwise it is ambiguous like a 5xx. The object it names is never adopted, stored or deleted.
+* **Bird's clock, not ours.** "Created since our first attempt" is judged on the clock that stamps
+  ``createdAt``: Bird's, read from the ``Date`` of its latest answer (at the latest, the look-up's own first
+  page) and moved on by our monotonic clock, less :data:`CLOCK_MARGIN`. Our wall clock is used only when Bird
+  never sent a ``Date``.
+* **Lists may lag.** A look-up that finds nothing is repeated until :data:`LIST_SETTLE_SECONDS` after the
+  ambiguous answer before the POST counts as not carried out. A 409 after an ambiguous POST (a phone number
+  carries one connector per template: perhaps ours) waits for the list the same way.
+* **Counting.** A look-up after ``k`` ambiguous POSTs may find at most ``k`` new look-alikes that are ours
+  (each id counted once: a server may list an object twice). Finding more proves someone else created
+  look-alikes meanwhile: nothing is adopted or deleted and the error names every candidate and how to adopt
+  one (``adopt_id``). A candidate whose id is not a UUID is never adopted: the error names it.
+
+When certainty cannot be had (look-ups keep failing, retries run out with nothing listed), the create fails
+naming what to look for and deletes nothing: never a silent duplicate.
 
 Across processes (two stacks creating identical objects in one workspace at the same moment) exactness cannot
 be had: if our POST was not committed and the other stack's identical object appeared within our attempt, we
@@ -36,14 +49,16 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import os
 import threading
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any, Callable, Hashable, Iterable, Iterator, Optional, Protocol, Sequence, TypeVar
+from typing import Any, Callable, Generic, Hashable, Iterable, Iterator, Optional, Protocol, Sequence, TypeVar
 
 from . import errors
 from .retry import RetryPolicy, backoff_delay
-from .values import as_utc, utc_now
+from .values import as_utc, is_uuid, utc_now
 
 log: logging.Logger = logging.getLogger(__name__)
 
@@ -55,9 +70,21 @@ LOOKUP_RETRY_POLICY = RetryPolicy(base_delay=0.5, max_delay=2.0)
 # retried by the client). Giving up leaves an object that may be ours and that no message can name by id, so
 # it is worth a little more patience than any other read.
 LOOKUP_ATTEMPTS = 3
-# Bird stamps createdAt with its own clock; ours may differ. A look-up for our attempt reads newest first and
-# stops at objects older than the attempt's start minus this margin.
-CLOCK_SKEW = timedelta(minutes=2)
+# Bird stamps createdAt with its own clock, and we judge "created since our first attempt" on that clock (from
+# the Date of its answers; see _Create.since). The margin covers the Date's one-second resolution and Bird's
+# servers disagreeing among themselves; an older look-alike it lets in is still excluded by the before-set, a
+# sibling's ownership, or counting.
+CLOCK_MARGIN = timedelta(minutes=2)
+# Bird's list may lag its writes by seconds. After an ambiguous POST, a look-up that finds nothing is repeated
+# every SETTLE_INTERVAL until this long after the answer before the POST counts as "not landed" and may be
+# repeated (measured lags are 2-5 s).
+LIST_SETTLE_SECONDS = 8.0
+# Bird documents no list lag: this environment variable sets the settle time (seconds, 0 to MAX_LIST_SETTLE).
+LIST_SETTLE_ENV = "PULUMI_BIRD_LIST_SETTLE_SECONDS"
+MAX_LIST_SETTLE = 120.0
+SETTLE_INTERVAL = 1.0
+# A bound on the looks of one settle whatever the clock says.
+MAX_SETTLE_LOOKS = 30
 # Bird's answers to a POST that mean "maybe": Bird may have committed it (a 5xx, no answer, or a 2xx whose body
 # could not be read). A redirect is not among them: the client never follows one for a write, and nothing at
 # the redirecting URL processed the request.
@@ -72,6 +99,10 @@ class RetryAdvisor(Protocol):
     """What the create needs of the client to retry the client's way (see :class:`~pulumi_bird.api.client.BirdClient`)."""
 
     def now(self) -> float: ...
+
+    def bird_now(self) -> Optional[datetime]: ...
+
+    def redact(self, text: str) -> str: ...
 
     def pause(self, seconds: float) -> None: ...
 
@@ -166,8 +197,25 @@ def not_owned(objects: Iterable[T]) -> list[T]:
 # --- the create ----------------------------------------------------------------------------------------------
 
 
+def list_settle_seconds() -> float:
+    """The settle time: :data:`LIST_SETTLE_SECONDS`, or what ``PULUMI_BIRD_LIST_SETTLE_SECONDS`` says (a number
+    that is not one, or out of range, is ignored with a warning)."""
+    raw = os.environ.get(LIST_SETTLE_ENV, "").strip()
+    if not raw:
+        return LIST_SETTLE_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not 0 <= seconds <= MAX_LIST_SETTLE:
+        log.warning("%s=%r is not a number of seconds from 0 to %g: using %g", LIST_SETTLE_ENV, raw[:20],
+                    MAX_LIST_SETTLE, LIST_SETTLE_SECONDS)
+        return LIST_SETTLE_SECONDS
+    return seconds
+
+
 def _ids(objects: Iterable[BirdObject]) -> str:
-    return ", ".join(o.id for o in objects)
+    return ", ".join(o.id or repr(o.id) for o in objects)
 
 
 def create_exactly_once(
@@ -175,24 +223,27 @@ def create_exactly_once(
     identity: Hashable,
     what: str,
     post: Callable[[], T],
-    recent_like: Callable[[datetime], Iterable[T]],
+    recent_like: Callable[[Callable[[], datetime]], Iterable[T]],
     delete: Callable[[T], None],
+    matches: Callable[[T], bool] = lambda _: True,
     existing_like: Optional[Callable[[], Iterable[T]]] = None,
     allow_identical: bool = False,
     adopt_hint: str = "adopt_id",
     explain_conflict: Optional[Callable[[errors.ConflictError], errors.BirdError]] = None,
     retry: RetryAdvisor,
-    now: Callable[[], datetime] = utc_now,
 ) -> T:
     """Create one object of ``identity`` (see the module docstring for why the result is exact).
 
     :param post: POSTs the object once (the client retries 429s; it never repeats a POST that may have landed).
-    :param recent_like: look-alikes created at or after the given moment (read newest first, stopping there).
+    :param recent_like: look-alikes created at or after a moment on Bird's clock (the callable gives it when
+        asked: after the listing's first answer, whose Date it may use), read newest first, stopping there.
     :param delete: removes one of our own duplicates (a 404 must count as done).
+    :param matches: whether Bird's answer to the POST is the object posted (its echoed fields); an answer that
+        is not, or whose id is not a UUID, is ambiguous: it is never adopted, and the object is looked for.
     :param existing_like: look-alikes that exist before the POST: when given, finding one that this process does
         not own fails the create (an interrupted run's leftover), unless ``allow_identical``.
     :param adopt_hint: the input that adopts an existing object, named in errors.
-    :param retry: the client, which decides whether and when to POST again (and whose clock and sleep are used).
+    :param retry: the client, which decides whether and when to POST again (and whose clocks and sleep are used).
     """
     with REGISTRY.hold(identity):
         before: set[str] = set()
@@ -206,77 +257,137 @@ def create_exactly_once(
                     existing=[o.id for o in found],
                 )
             before = {o.id for o in found}
-        created = _create(what, post, recent_like, delete, before, explain_conflict, retry, now)
+        try:
+            created = _Create(what, post, recent_like, delete, matches, before, explain_conflict, retry).run()
+        except AmbiguousCreateError as exc:  # it quotes ids and answers from Bird: no secret may ride along
+            raise exc.with_summary(retry.redact(str(exc.args[0]))) from None
         REGISTRY.own(created.id)
         return created
 
 
-def _create(
-    what: str,
-    post: Callable[[], T],
-    recent_like: Callable[[datetime], Iterable[T]],
-    delete: Callable[[T], None],
-    before: set[str],
-    explain_conflict: Optional[Callable[[errors.ConflictError], errors.BirdError]],
-    retry: RetryAdvisor,
-    now: Callable[[], datetime],
-) -> T:
-    since = now() - CLOCK_SKEW
-    started = retry.now()
-    ambiguous: list[errors.BirdError] = []
+class ForeignAnswerError(errors.UnexpectedResponseError):
+    """A 2xx to a POST that is not the object posted (another id form, other echoed fields): ambiguous."""
 
-    def candidates() -> list[T]:
-        """New look-alikes that may be our own attempts: not there before, not owned by a sibling."""
-        return [o for o in not_owned(recent_like(since)) if o.id not in before]
 
-    def look_up() -> list[T]:
-        failure: Optional[errors.BirdError] = None
-        for attempt in range(1, LOOKUP_ATTEMPTS + 1):
+class _Create(Generic[T]):
+    """The attempts of one create, and the look-ups between them."""
+
+    def __init__(
+        self, what: str, post: Callable[[], T], recent_like: Callable[[Callable[[], datetime]], Iterable[T]],
+        delete: Callable[[T], None], matches: Callable[[T], bool], before: set[str],
+        explain_conflict: Optional[Callable[[errors.ConflictError], errors.BirdError]], retry: RetryAdvisor,
+    ) -> None:
+        self.what, self.post, self.recent_like, self.delete, self.matches = what, post, recent_like, delete, matches
+        self.before, self.explain_conflict, self.retry = before, explain_conflict, retry
+        self.started = retry.now()
+        self.settle = list_settle_seconds()
+        self.ambiguous: list[errors.BirdError] = []
+
+    def since(self) -> datetime:
+        """The earliest createdAt one of our attempts can carry, on Bird's clock: Bird's time now (the Date of
+        its latest answer, moved on by our monotonic clock) less the time since the first attempt began, less
+        a margin. Only without any Date from Bird does our own wall clock stand in."""
+        bird_now = self.retry.bird_now()
+        now = bird_now if bird_now is not None else utc_now()
+        return now - timedelta(seconds=self.retry.now() - self.started) - CLOCK_MARGIN
+
+    def candidates(self) -> list[T]:
+        """New look-alikes that may be our own attempts: not there before, not owned by a sibling; once each."""
+        unique = {o.id: o for o in not_owned(self.recent_like(self.since)) if o.id not in self.before}
+        return list(unique.values())
+
+    def uuid_candidates(self) -> list[T]:
+        """:meth:`candidates` with a Bird id (only those may be deleted as late duplicates)."""
+        return [o for o in self.candidates() if is_uuid(o.id)]
+
+    def run(self) -> T:
+        for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
             try:
-                return candidates()
-            except errors.BirdError as exc:
-                failure = exc
-                if attempt < LOOKUP_ATTEMPTS:
-                    retry.pause(backoff_delay(attempt, LOOKUP_RETRY_POLICY))
+                created = self._post()
+            except errors.ConflictError as exc:
+                found = self.look_up() if self.ambiguous else []  # an attempt of ours may hold the number
+                if found:
+                    return _settle(self.what, found, len(self.ambiguous), self.delete)
+                raise self.conflict(exc) from None
+            except AMBIGUOUS as exc:
+                self.ambiguous.append(exc)
+                log.warning("create of %s failed ambiguously (%s); looking it up", self.what, exc)
+                found = self.look_up()
+                if found:
+                    return _settle(self.what, found, len(self.ambiguous), self.delete)
+                # It did not land (Bird lists nothing, also after the settle time): the client decides whether
+                # and when to POST again.
+                delay = self.retry.retry_delay(exc, attempt, self.started, repeatable=True)
+                if delay is None:
+                    break
+                self.retry.pause(delay)
+                continue
+            if self.ambiguous:
+                _remove_late_duplicates(self.what, created, self.uuid_candidates, len(self.ambiguous), self.delete)
+            return created
         raise AmbiguousCreateError(
-            f"{what}: {len(ambiguous)} POST(s) failed in a way that may have created it ({ambiguous[-1]}), and "
-            f"looking for it failed too ({failure}). Nothing was deleted. Look for a look-alike created after "
-            f"{since.isoformat()} and adopt it with adopt_id, or delete it"
+            f"{self.what}: {len(self.ambiguous)} POST(s) failed in a way that may have created it (last: "
+            f"{self.ambiguous[-1]}), and no look-alike created after {self.since().isoformat()} (Bird's clock) was "
+            f"listed within {self.settle:g}s of each, so none is known to exist. If one appears, adopt it "
+            "with adopt_id"
         )
 
-    for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
-        try:
-            created = post()
-        except errors.ConflictError as exc:
-            if ambiguous:  # an earlier attempt of ours may hold the slot (a number carries one connector)
-                found = look_up()
-                if found:
-                    return _settle(what, found, len(ambiguous), delete)
-            raise (explain_conflict(exc) if explain_conflict else exc) from None
-        except AMBIGUOUS as exc:
-            ambiguous.append(exc)
-            log.warning("create of %s failed ambiguously (%s); looking it up", what, exc)
-            found = look_up()
-            if found:
-                return _settle(what, found, len(ambiguous), delete)
-            # It did not land (as far as Bird lists): the client decides whether and when to POST again.
-            delay = retry.retry_delay(exc, attempt, started, repeatable=True)
-            if delay is None:
-                break
-            retry.pause(delay)
-            continue
-        if ambiguous:
-            _remove_late_duplicates(what, created, look_up, len(ambiguous), delete)
+    def conflict(self, exc: errors.ConflictError) -> errors.BirdError:
+        """The 409 to raise, explained; after ambiguous POSTs it says that the holder may be one of them."""
+        conflict = self.explain_conflict(exc) if self.explain_conflict else exc
+        if not self.ambiguous:
+            return conflict
+        return conflict.with_summary(
+            f"{conflict.args[0]}. {len(self.ambiguous)} earlier POST(s) of this create failed in a way that may "
+            f"have created it ({self.ambiguous[-1]}) and Bird did not list it within {self.settle:g}s: the holder "
+            "may be this create's own; if so, adopt it with adopt_id")
+
+    def _post(self) -> T:
+        """One POST; an answer that is not the object posted raises ForeignAnswerError (ambiguous)."""
+        created = self.post()
+        if not is_uuid(created.id):
+            raise ForeignAnswerError(self.retry.redact(f"Bird's answer names no usable id ({created.id!r:.60}): not taken"))
+        if not self.matches(created):
+            raise ForeignAnswerError(f"Bird's answer is object {created.id}, which is not the one posted: not taken")
         return created
-    raise AmbiguousCreateError(
-        f"{what}: {len(ambiguous)} POST(s) failed in a way that may have created it (last: {ambiguous[-1]}), and no "
-        f"look-alike created after {since.isoformat()} was found, so nothing was created (or Bird has not listed it "
-        f"yet: if one appears, adopt it with adopt_id)"
-    )
+
+    def look_up(self) -> list[T]:
+        """Our attempts that landed: looked for until one is listed or LIST_SETTLE_SECONDS have passed since
+        the ambiguous answer with at least one look succeeding after that (Bird's list may lag its writes)."""
+        settled = self.retry.now() + self.settle
+        failure: Optional[errors.BirdError] = None
+        failures = 0
+        for _ in range(MAX_SETTLE_LOOKS):
+            try:
+                found = self.candidates()
+            except errors.BirdError as exc:
+                failure, failures = exc, failures + 1
+                if failures >= LOOKUP_ATTEMPTS:
+                    break
+                self.retry.pause(backoff_delay(failures, LOOKUP_RETRY_POLICY))
+                continue
+            if found or self.retry.now() >= settled:
+                return found
+            self.retry.pause(SETTLE_INTERVAL)
+        if failure is None:
+            return []
+        raise AmbiguousCreateError(
+            f"{self.what}: {len(self.ambiguous)} POST(s) failed in a way that may have created it "
+            f"({self.ambiguous[-1]}), and looking for it failed too ({failure}). Nothing was deleted. Look for a "
+            f"look-alike created after {self.since().isoformat()} and adopt it with adopt_id, or delete it"
+        )
 
 
 def _settle(what: str, found: list[T], attempts: int, delete: Callable[[T], None]) -> T:
     """Keep the oldest of our attempts and delete the others, but only when they can all be ours."""
+    unusable = [o for o in found if not is_uuid(o.id)]
+    if unusable:
+        raise AmbiguousCreateError(
+            f"{what}: after {attempts} ambiguous POST(s), Bird lists look-alikes whose ids are not Bird ids "
+            f"({_ids(unusable)}); nothing was adopted or deleted. Candidates: {_ids(found)}: check them in Bird and "
+            f"delete what is not wanted",
+            candidates=[o.id for o in found],
+        )
     if len(found) > attempts:
         raise AmbiguousCreateError(
             f"{what}: after {attempts} ambiguous POST(s), {len(found)} look-alikes appeared ({_ids(found)}): more than "
@@ -332,10 +443,13 @@ def _delete_all(what: str, objects: Iterable[T], delete: Callable[[T], None]) ->
     return failed
 
 
-def newest_first_since(objects: Iterable[T], since: datetime) -> Iterator[T]:
-    """Objects of a newest-first listing down to ``since``: stops reading (and paging) at the first older one."""
+def newest_first_since(objects: Iterable[T], since: Callable[[], datetime]) -> Iterator[T]:
+    """Objects of a newest-first listing down to ``since()`` (asked once, after the first page is in): stops
+    reading (and paging) at the first older one. One without ``createdAt`` may be new: it is kept."""
+    limit: Optional[datetime] = None
     for obj in objects:
-        if as_utc(obj.created_at) < since:
+        limit = since() if limit is None else limit
+        if obj.created_at is not None and as_utc(obj.created_at) < limit:
             return
         yield obj
 

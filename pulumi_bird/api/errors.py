@@ -14,6 +14,11 @@ from urllib.parse import quote
 # Secrets shorter than this are not searched for in Bird's answers: replacing one- to three-letter strings
 # would garble messages, and no access key or signing key is that short.
 MIN_REDACTED_LENGTH = 4
+# A piece of a secret this long is redacted wherever it appears (a quote cut inside the key, a key split
+# across two fields): 8 characters of a random key are as good as a guess of 8 random characters, and
+# ordinary words of a message rarely reach that length inside a key. Shorter pieces are redacted only where
+# a cut can leave them: a secret's head at the very end of a text, its tail at the very start.
+MIN_FRAGMENT_LENGTH = 8
 REDACTED = "[redacted]"
 
 
@@ -123,6 +128,8 @@ _BY_STATUS: dict[int, type[BirdError]] = {
     401: AuthenticationError,
     403: AuthenticationError,
     404: NotFoundError,
+    # Gone: the object was there and was deleted (a DELETE that Bird answers 410 has nothing left to do).
+    410: NotFoundError,
     409: ConflictError,
     422: InvalidRequestError,
     429: RateLimitError,
@@ -158,17 +165,53 @@ def secret_forms(secrets: Iterable[Optional[str]]) -> list[str]:
     return sorted(forms, key=len, reverse=True)
 
 
+def _fragment_spans(text: str, forms: list[str]) -> list[tuple[int, int]]:
+    """Where ``text`` holds a piece of a secret: runs of MIN_FRAGMENT_LENGTH or more characters found inside a
+    secret, a secret's head ending the text, its tail starting it (at least MIN_REDACTED_LENGTH long)."""
+    k = MIN_FRAGMENT_LENGTH
+    covered = [False] * len(text)
+    for form in forms:
+        grams = {form[i:i + k] for i in range(len(form) - k + 1)}
+        for i in range(len(text) - k + 1):
+            if text[i:i + k] in grams:
+                covered[i:i + k] = [True] * k
+        for n in range(min(len(form), len(text)), MIN_REDACTED_LENGTH - 1, -1):
+            if text.endswith(form[:n]):
+                covered[len(text) - n:] = [True] * n
+                break
+        for n in range(min(len(form), len(text)), MIN_REDACTED_LENGTH - 1, -1):
+            if text.startswith(form[-n:]):
+                covered[:n] = [True] * n
+                break
+    spans, start = [], None
+    for i, hit in enumerate([*covered, False]):
+        if hit and start is None:
+            start = i
+        elif not hit and start is not None:
+            spans.append((start, i))
+            start = None
+    return spans
+
+
+def redact_text(text: str, forms: list[str]) -> str:
+    """``text`` with every whole secret, and every piece of one (see :func:`_fragment_spans`), replaced."""
+    for form in forms:
+        text = text.replace(form, REDACTED)
+    for start, end in reversed(_fragment_spans(text, forms)):
+        text = text[:start] + REDACTED + text[end:]
+    return text
+
+
 def redact(value: Any, secrets: Iterable[Optional[str]]) -> Any:
-    """``value`` (a string, or JSON made of dicts, lists and strings) with every secret replaced by [redacted]."""
+    """``value`` (a string, or JSON made of dicts, lists and strings) with every secret, whole or cut, replaced
+    by [redacted]."""
     forms = secret_forms(secrets)
     if not forms:
         return value
 
     def walk(item: Any) -> Any:
         if isinstance(item, str):
-            for form in forms:
-                item = item.replace(form, REDACTED)
-            return item
+            return redact_text(item, forms)
         if isinstance(item, dict):
             return {walk(k): walk(v) for k, v in item.items()}
         if isinstance(item, list):

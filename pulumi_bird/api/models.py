@@ -15,9 +15,13 @@ from pydantic.alias_generators import to_camel
 
 from .values import WebhookService, WebhookStatus
 
-# Readiness vocabulary of GET .../connectors/{id}/status (channel.status and channel.stage).
+# Readiness vocabulary of GET .../connectors/{id}/status (channel.status and channel.stage), declared here
+# only; pulumi_bird.api.readiness judges a channel by it. Status: ok, pending, error, unknown. Stage: active,
+# inactive, provisioning, deprovisioning, deprovisioned.
 STATUS_OK, STATUS_ERROR = "ok", "error"
-STAGE_ACTIVE = "active"
+STAGE_ACTIVE, STAGE_INACTIVE = "active", "inactive"
+# Stages of a channel going away: a create that waits for a new channel and sees one has failed.
+STAGES_GOING_AWAY = frozenset({"deprovisioning", "deprovisioned"})
 
 
 class _Request(BaseModel):
@@ -81,7 +85,8 @@ class Connector(_Response):
 
     id: str
     name: str
-    created_at: datetime
+    # Absent in some answers (a POST's 201); a missing one sorts as "may be new" in a recovery look-up.
+    created_at: Optional[datetime] = None
     workspace_id: Optional[str] = None
     region: Optional[str] = None
     description: Optional[str] = None
@@ -110,11 +115,17 @@ class ChannelStatus(_Response):
 
     @property
     def ready(self) -> bool:
-        return self.status == STATUS_OK and self.stage == STAGE_ACTIVE
+        """Status ok, stage active, and the channel's id given (a channel without one cannot be used)."""
+        return self.status == STATUS_OK and self.stage == STAGE_ACTIVE and bool(self.channel_id)
 
     @property
     def failed(self) -> bool:
+        """Status error, at any stage: Bird gave up on the channel."""
         return self.status == STATUS_ERROR
+
+    @property
+    def going_away(self) -> bool:
+        return self.stage in STAGES_GOING_AWAY
 
 
 class NumberStatus(_Response):

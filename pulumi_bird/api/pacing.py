@@ -27,7 +27,7 @@ import itertools
 import math
 import threading
 import time
-from typing import Callable, Deque, Optional
+from typing import Callable, Deque, Optional, overload
 
 # Bird's GET limit per workspace and second.
 DEFAULT_GETS_PER_SECOND = 50.0
@@ -39,6 +39,9 @@ WINDOW_MARGIN = 0.01
 RECOVERY_SECONDS = 10.0
 # The least the limit drops to after repeated 429s.
 MIN_FACTOR = 0.1
+# The longest a 429's Retry-After holds the workspace's GETs (the client's own cap on waiting for one,
+# RetryPolicy.max_retry_after): a Retry-After of an hour, or "inf", must not freeze every GET of the workspace.
+MAX_HOLD = 30.0
 # A waiter that is not first in line re-checks at least this often (it is also woken whenever the line moves).
 IDLE_RECHECK = 1.0
 
@@ -133,19 +136,30 @@ class GetPacer:
         with self._lock:
             now = self._clock()
             self.rate_limited += 1
-            pause = self.window if retry_after is None else retry_after
+            # capped: the client does not wait longer than MAX_HOLD for one answer, and neither does the workspace
+            pause = self.window if retry_after is None else min(retry_after, MAX_HOLD)
             self._hold_until = max(self._hold_until, now + pause)
             self._slowed_factor = max(MIN_FACTOR, self.current_limit(now) / self.limit / 2)
             self._slowed_at = self._hold_until  # the first in line sees the hold when its wait ends
 
     # --- blocking ------------------------------------------------------------------------------------------
 
-    def acquire(self, priority: Optional[float] = None) -> Slot:
+    @overload
+    def acquire(self, priority: Optional[float] = None) -> Slot: ...
+
+    @overload
+    def acquire(self, priority: Optional[float] = None, *, timeout: float) -> Optional[Slot]: ...
+
+    def acquire(self, priority: Optional[float] = None, *, timeout: Optional[float] = None) -> Optional[Slot]:
         """Wait until this caller is first in line (lowest ``priority``; default: now) and the budget has room;
         returns the GET's Slot: send it now, and call ``done()`` when the answer is in. Only the first in line
-        watches the clock; the others sleep until they move up (one wake-up per GET, however long the line)."""
+        watches the clock; the others sleep until they move up (one wake-up per GET, however long the line).
+        With ``timeout`` (seconds), give up then and return None: the caller's deadline releases it, whatever
+        hold a 429 put on the workspace."""
         with self._lock:
-            entry = (self._clock() if priority is None else priority, next(self._seq), threading.Condition(self._lock))
+            start = self._clock()
+            ends = math.inf if timeout is None else start + max(0.0, timeout)
+            entry = (start if priority is None else priority, next(self._seq), threading.Condition(self._lock))
             heapq.heappush(self._line, entry)
             try:
                 while True:
@@ -156,15 +170,22 @@ class GetPacer:
                             heapq.heappop(self._line)
                             self._wake_first()
                             return slot
-                        self._pause(entry[2], min(self.next_free(now) - now, IDLE_RECHECK))
+                        wait = min(self.next_free(now) - now, IDLE_RECHECK)
                     else:
-                        self._pause(entry[2], IDLE_RECHECK)
+                        wait = IDLE_RECHECK
+                    if now >= ends:
+                        self._leave(entry)
+                        return None
+                    self._pause(entry[2], min(wait, ends - now))
             except BaseException:
-                if entry in self._line:
-                    self._line.remove(entry)
-                    heapq.heapify(self._line)
-                    self._wake_first()
+                self._leave(entry)
                 raise
+
+    def _leave(self, entry: tuple[float, int, threading.Condition]) -> None:
+        if entry in self._line:
+            self._line.remove(entry)
+            heapq.heapify(self._line)
+            self._wake_first()
 
     def _wake_first(self) -> None:
         if self._line:

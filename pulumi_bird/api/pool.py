@@ -27,10 +27,10 @@ from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from .pacing import PostBudget
 from .retry import parse_retry_after
+from .transport import DeadlineAdapter
 
 # Connections a pool keeps open once its requests are answered. Requests in flight are bounded by the provider
 # host's workers (pulumi_bird.provider.workers HOST_MAX_WORKERS, 2048): a pool this size never has to close a
@@ -48,8 +48,9 @@ _lock = threading.Lock()
 _sessions: OrderedDict[str, PooledSession] = OrderedDict()
 
 
-class PooledAdapter(HTTPAdapter):
-    """The transport of a pooled session: urllib3's keep-alive pool, with POSTs paced per workspace."""
+class PooledAdapter(DeadlineAdapter):
+    """The transport of a pooled session: urllib3's keep-alive pool, with POSTs paced per workspace and
+    connections the deadline watchdog can cut (:mod:`.transport`)."""
 
     def __init__(self, posts: PostBudget) -> None:
         super().__init__(pool_connections=4, pool_maxsize=MAX_KEPT_CONNECTIONS, pool_block=False)

@@ -24,12 +24,17 @@ among slow siblings is still seen.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import weakref
-from typing import Callable, Optional
+from typing import Any, Callable, Optional, Protocol
 
+from . import errors
+from .models import STAGE_ACTIVE, STAGE_INACTIVE, STATUS_OK, ChannelStatus, ConnectorStatus
 from .pacing import GetPacer
+
+log: logging.Logger = logging.getLogger(__name__)
 
 # Seconds from the POST to the first status poll.
 FIRST_POLL_DELAY = 0.5
@@ -41,6 +46,8 @@ POLL_MAX_INTERVAL = 4.5
 SIBLING_GAP = 2.0
 # The most a sibling's evidence delays a poll past the channel's own schedule (seconds).
 SIBLING_MAX_HOLD = POLL_MAX_INTERVAL
+# The least time worth a last look at a channel after a failed poll at the deadline (seconds).
+LAST_LOOK_MIN_SECONDS = 1.0
 # A bound on the re-checks of one wait (each one sleeps; evidence changes only when a sibling polls).
 MAX_HOLDS = 10_000
 
@@ -175,3 +182,159 @@ def scheduler_for(pacer: Optional[GetPacer]) -> ReadinessScheduler:
         if scheduler is None:
             scheduler = _by_pacer[pacer] = ReadinessScheduler(pacer)
         return scheduler
+
+
+# --- the waiter ------------------------------------------------------------------------------------------------
+
+# A hard stop for the loop whatever the clock says (a week of polls at the minimum interval is far less).
+MAX_POLLS = 100_000
+# Just after a POST, Bird may not serve the new connector's status yet: a 404 this early means "not yet".
+NOT_FOUND_GRACE = 30.0
+# Poll failures the waiter rides out (the client has retried them already): the channel may be fine.
+_HICCUPS: tuple[type[errors.BirdError], ...] = (
+    errors.RateLimitError, errors.ServerError, errors.APIConnectionError, errors.UnexpectedResponseError,
+)
+
+
+class StatusReader(Protocol):
+    """What the waiter needs of the client (:class:`~pulumi_bird.api.client.BirdClient`)."""
+
+    request_deadline: float  # seconds one attempt may take in all
+
+    def get_connector_status(
+        self, workspace_id: str, connector_id: str, *, priority: Optional[float] = None,
+        deadline: Optional[float] = None, attempt_seconds: Optional[float] = None,
+    ) -> ConnectorStatus: ...
+
+    def redact(self, text: str) -> str: ...
+
+    def now(self) -> float: ...
+
+
+def wait_connector_ready(
+    client: StatusReader,
+    workspace_id: str,
+    connector_id: str,
+    timeout: float,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    scheduler: Optional[ReadinessScheduler] = None,
+    pacer: Optional[GetPacer] = None,
+) -> ConnectorStatus:
+    """Poll ``/status`` until the channel is ok/active with its id; raise ReadinessError when it fails or time
+    runs out, within ``timeout`` plus one request deadline (:data:`~pulumi_bird.api.client.REQUEST_DEADLINE`).
+
+    Terminal, at once: status ``error`` at any stage, and stage ``deprovisioning``/``deprovisioned`` (the new
+    channel is going away); Bird's ``errorMessage`` is quoted with every secret redacted. Stage ``inactive``
+    may come before provisioning, so it is waited out, and a timeout says how long the channel sat there.
+    Failed polls (429, 5xx, no connection: the client has retried already) count as "not ready yet" until the
+    deadline, and so does a 404 in the first NOT_FOUND_GRACE seconds; when time runs out after a failed poll,
+    one last look (within the request deadline) is taken, so that a channel is not given up, and rolled back,
+    for one poll that merely failed.
+
+    The polls are scheduled by the workspace's scheduler (``pacer``'s; ``scheduler`` overrides it). Passing
+    ``sleep`` or ``clock`` gives the wait a private scheduler on those (for tests).
+    """
+    if scheduler is None:
+        if sleep is time.sleep and clock is time.monotonic:
+            scheduler = scheduler_for(pacer)
+        else:
+            scheduler = ReadinessScheduler(pacer, clock=clock, sleep=sleep)
+    with scheduler.register(connector_id) as turn:
+        return _Wait(client, workspace_id, connector_id, timeout, turn, clock).run()
+
+
+class _Wait:
+    """One wait for one channel: the polls, what they saw, and the verdicts."""
+
+    def __init__(
+        self, client: StatusReader, workspace_id: str, connector_id: str, timeout: float, turn: Turn,
+        clock: Callable[[], float],
+    ) -> None:
+        self.client, self.workspace_id, self.connector_id = client, workspace_id, connector_id
+        self.timeout, self.turn, self.clock = timeout, turn, clock
+        self.started = turn.registered_at
+        self.deadline = self.started + timeout
+        self.inactive_since: Optional[float] = None
+        self.hiccup: Optional[errors.BirdError] = None
+        self.channel: Optional[ChannelStatus] = None
+
+    def run(self) -> ConnectorStatus:
+        for _ in range(MAX_POLLS):
+            priority = self.turn.wait(self.deadline)
+            status = self.poll(priority=priority, deadline=self.on_client_clock(self.deadline))
+            if status is not None:
+                return status
+            if self.clock() >= self.deadline:
+                return self.last_look()
+        raise self.timed_out()
+
+    def poll(self, **options: Any) -> Optional[ConnectorStatus]:
+        """One poll: the status when the channel is ready; None when it is not yet; raises when it failed."""
+        status: Optional[ConnectorStatus] = None
+        try:
+            status = self.client.get_connector_status(self.workspace_id, self.connector_id, **options)
+            self.hiccup = None
+        except _HICCUPS as exc:
+            self.hiccup = exc
+        except errors.NotFoundError as exc:
+            if self.clock() - self.started > NOT_FOUND_GRACE:
+                raise
+            self.hiccup = exc
+        channel = status.channel if status is not None else None
+        self.turn.polled(not_ready=channel is not None and not channel.ready and not channel.failed)
+        if channel is None:
+            return None
+        self.channel = channel
+        if channel.ready:
+            return status
+        if channel.failed or channel.going_away:
+            reason = self.client.redact(channel.error_message) if channel.error_message else "Bird gave no reason"
+            raise errors.ReadinessError(
+                f"the channel of connector {self.connector_id} failed to provision "
+                f"(status {channel.status}, stage {channel.stage}): {reason}",
+                connector_id=self.connector_id,
+            )
+        if channel.stage == STAGE_INACTIVE:
+            self.inactive_since = self.clock() if self.inactive_since is None else self.inactive_since
+        else:
+            self.inactive_since = None
+        log.debug("connector %s: %s; next poll in %.2fs", self.connector_id, self.state(),
+                  max(0.0, self.turn.due - self.clock()))
+        return None
+
+    def last_look(self) -> ConnectorStatus:
+        """After the deadline: one more poll if the last one failed and time is left within one request
+        deadline past the deadline; else the timeout."""
+        left = self.deadline + self.client.request_deadline - self.clock()
+        if self.hiccup is not None and left > LAST_LOOK_MIN_SECONDS:
+            status = self.poll(deadline=self.on_client_clock(self.clock()), attempt_seconds=left)
+            if status is not None:
+                return status
+        raise self.timed_out()
+
+    def on_client_clock(self, moment: float) -> float:
+        """``moment`` of the waiter's clock on the client's (tests may give the two different clocks)."""
+        return self.client.now() + (moment - self.clock())
+
+    def state(self) -> str:
+        channel = self.channel
+        if self.hiccup is not None:
+            return f"last poll failed: {self.hiccup}"
+        if channel is None:
+            return "no channel yet"
+        said = f"status {channel.status}, stage {channel.stage}"
+        if channel.status == STATUS_OK and channel.stage == STAGE_ACTIVE and not channel.channel_id:
+            return f"{said}, but Bird gave no channel id"
+        if self.inactive_since is not None:
+            return f"{said} for the last {self.clock() - self.inactive_since:.0f}s"
+        return said
+
+    def timed_out(self) -> errors.ReadinessError:
+        return errors.ReadinessError(
+            f"the channel of connector {self.connector_id} was not active after {self.timeout:g}s "
+            f"({self.state()}); raise ready_timeout if Bird is slow to provision",
+            connector_id=self.connector_id,
+            timed_out=True,
+        )

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from . import errors
 from .client import BirdClient
@@ -36,16 +36,25 @@ def look(subscription: Any) -> tuple[Any, ...]:
 
 
 def subscriptions_like_since(
-    client: BirdClient, org: str, ws: str, request: CreateWebhookSubscriptionRequest, since: datetime
+    client: BirdClient, org: str, ws: str, request: CreateWebhookSubscriptionRequest, since: Callable[[], datetime]
 ) -> list[WebhookSubscription]:
-    """Look-alikes of this create request created at or after ``since``. Bird's subscription list has no
-    documented order, so every page is read: this runs only after an ambiguous POST."""
+    """Look-alikes of this create request created at or after ``since()`` (Bird's clock, asked once the first page
+    is in). Bird's subscription list has no documented order, so every page is read: this runs only after an
+    ambiguous POST."""
     wanted = look(request)
-    return [
-        s
-        for s in client.list_webhook_subscriptions(org, ws)
-        if look(s) == wanted and (s.created_at is None or as_utc(s.created_at) >= since)
-    ]
+    found = [s for s in client.list_webhook_subscriptions(org, ws) if look(s) == wanted]
+    limit = since()
+    return [s for s in found if s.created_at is None or as_utc(s.created_at) >= limit]
+
+
+def is_posted(subscription: WebhookSubscription, request: CreateWebhookSubscriptionRequest) -> bool:
+    """Whether Bird's answer to a POST is the subscription posted: same service, event and URL, and the same
+    template and filters where the answer shows them."""
+    return (
+        (subscription.service, subscription.event, subscription.url) == (request.service, request.event, request.url)
+        and (subscription.template is None or subscription.template == request.template)
+        and (subscription.event_filters is None or filters_key(subscription.event_filters) == filters_key(request.event_filters))
+    )
 
 
 def subscriptions_like_before(
@@ -81,6 +90,7 @@ def create_subscription_resolving(
         post=lambda: client.create_webhook_subscription(org, ws, request),
         recent_like=lambda since: subscriptions_like_since(client, org, ws, request, since),
         delete=lambda sub: delete_subscription_if_present(client, org, ws, sub.id),
+        matches=lambda sub: is_posted(sub, request),
         existing_like=lambda: subscriptions_like_before(client, org, ws, request),
         allow_identical=allow_identical,
         retry=client,

@@ -107,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="add a phone number to the workspace, e.g. +3197010520099=sms,voice (default capabilities: sms,voice)",
     )
     parser.add_argument("--no-default-numbers", action="store_true", help="start with no phone numbers")
+    hostile = parser.add_argument_group("hostile answers", "answers a real service gives when something is off")
+    hostile.add_argument("--clock-offset", type=float, default=0.0, metavar="SECONDS",
+                         help="Bird's clock ahead of the host's (negative: behind): createdAt and the Date header")
+    hostile.add_argument("--list-lag", type=float, default=0.0, metavar="SECONDS",
+                         help="lists show a new object only this long after it was made")
+    hostile.add_argument("--repeat-list-items", action="store_true", help="every list item twice")
     limits = parser.add_argument_group(
         "rate limits", "off unless one of these is given; beyond a limit a workspace gets 429 with Retry-After"
     )
@@ -161,6 +167,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         parser.error("--provision-seconds must not be negative")
     if args.release_seconds < 0:
         parser.error("--release-seconds must not be negative")
+    if args.list_lag < 0:
+        parser.error("--list-lag must not be negative")
     # Block the stop signals before any thread starts, so that threads inherit the mask and only
     # wait_for_stop_signal() sees them: no handler runs at an awkward moment.
     _block(STOP_SIGNALS)
@@ -180,6 +188,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         added = [emulator.add_number(number, caps) for number, caps in args.number]
     except ValueError as exc:
         parser.error(f"--number: {exc}")
+    emulator.faults.clock_offset = args.clock_offset
+    emulator.faults.list_lag = args.list_lag
+    emulator.faults.repeat_list_items = args.repeat_list_items
     with emulator:
         print(emulator.url, flush=True)
         print(f"workspace {emulator.workspace_id} organization {emulator.organization_id}", file=sys.stderr, flush=True)

@@ -272,6 +272,7 @@ class WebhookRecord:
     status_reason: Optional[str]
     created_at: datetime.datetime
     updated_at: datetime.datetime
+    created_clock: float = 0.0
 
     def combination(self) -> Tuple[str, str, FrozenSet[Tuple[str, str]]]:
         """Service, event and filters: what Bird counts to cap identical subscriptions."""
@@ -369,9 +370,21 @@ class BirdBackend:
         self.provision_seconds = provision_seconds
         self.release_seconds = release_seconds
         self.provision_reads = provision_reads
+        # Hostile answers (set through Faults): Bird's wall clock ahead (+) or behind (-) ours, in seconds, and
+        # how long a new object stays out of lists.
+        self.clock_offset = 0.0
+        self.list_lag = 0.0
         self.add_workspace(workspace_id, organization_id)
         for number, number_id, capabilities in numbers:
             self.add_number(workspace_id, number, capabilities, number_id=number_id)
+
+    def wall_now(self) -> datetime.datetime:
+        """Bird's wall clock: createdAt, updatedAt (and the Date header) follow it."""
+        return utc_now() + datetime.timedelta(seconds=self.clock_offset)
+
+    def _listed(self, record: Any) -> bool:
+        """Whether a list shows ``record`` yet (a list lagging its writes by ``list_lag`` seconds)."""
+        return self.list_lag <= 0 or self._clock() - record.created_clock >= self.list_lag
 
     # -- configuration ------------------------------------------------------------------------------------
 
@@ -478,11 +491,13 @@ class BirdBackend:
                 self._number_provision_seconds[phone_number_id] = _non_negative(seconds, "seconds")
 
     def clear_overrides(self) -> None:
-        """Forget every channel failure, per-number provisioning time and number still being released."""
+        """Forget every channel failure, per-number provisioning time, number still being released, the clock
+        offset and the list lag."""
         with self._lock:
             self._channel_failures.clear()
             self._number_provision_seconds.clear()
             self._releasing.clear()
+            self.clock_offset = self.list_lag = 0.0
 
     # -- lookups ------------------------------------------------------------------------------------------
 
@@ -534,7 +549,7 @@ class BirdBackend:
                 name=body["name"],
                 template=template,
                 arguments=arguments,
-                created_at=utc_now(),
+                created_at=self.wall_now(),
                 created_clock=self._clock(),
                 provision_seconds=(
                     self._number_provision_seconds.get(number_id, self.provision_seconds)
@@ -582,7 +597,7 @@ class BirdBackend:
             records = [
                 r
                 for r in self._connectors[workspace_id].values()
-                if template_ref is None or r.template.ref == template_ref
+                if (template_ref is None or r.template.ref == template_ref) and self._listed(r)
             ]
             return paginate("connectors", records, page, self._render_connector)
 
@@ -614,7 +629,7 @@ class BirdBackend:
             return
         record.status_reads += 1
         if record.status_reads >= record.provision_reads:
-            record.activated_at = utc_now()
+            record.activated_at = self.wall_now()
 
     def _channel_failure(self, record: ConnectorRecord) -> Optional[str]:
         number_id = _phone_number_argument(record.arguments)
@@ -686,7 +701,7 @@ class BirdBackend:
         with self._lock:
             self.require_organization_workspace(organization_id, workspace_id)
             self._check_identical_limit(workspace_id, combination_of(body["service"], body["event"], filters))
-            now = utc_now()
+            now = self.wall_now()
             record = WebhookRecord(
                 id=str(uuid.uuid4()),
                 seq=next(self._seq),
@@ -702,6 +717,7 @@ class BirdBackend:
                 status_reason=None,
                 created_at=now,
                 updated_at=now,
+                created_clock=self._clock(),
             )
             self._webhooks[workspace_id][record.id] = record
             return _render_webhook(record)
@@ -724,7 +740,8 @@ class BirdBackend:
         """One page of the workspace's subscriptions."""
         with self._lock:
             self.require_organization_workspace(organization_id, workspace_id)
-            return paginate("webhooks", self._webhooks[workspace_id].values(), page, _render_webhook)
+            listed = [r for r in self._webhooks[workspace_id].values() if self._listed(r)]
+            return paginate("webhooks", listed, page, _render_webhook)
 
     def list_all_webhooks(self, organization_id: str, workspace_id: str) -> List[Dict[str, Any]]:
         """Every subscription of the workspace, oldest first (for tests)."""
@@ -751,7 +768,7 @@ class BirdBackend:
             record.template = changes.get("template", record.template)
             if "status" in changes:
                 record.status, record.status_reason = changes["status"], None
-            record.updated_at = utc_now()
+            record.updated_at = self.wall_now()
             return _render_webhook(record)
 
     def delete_webhook(self, organization_id: str, workspace_id: str, subscription_id: str) -> None:
@@ -778,7 +795,7 @@ class BirdBackend:
             raise ValueError(f"status must be one of {WEBHOOK_STATUSES}")
         with self._lock:
             record = self._find_webhook(organization_id, workspace_id, subscription_id)
-            record.status, record.status_reason, record.updated_at = status, reason, utc_now()
+            record.status, record.status_reason, record.updated_at = status, reason, self.wall_now()
 
 
 def _phone_number_argument(arguments: Optional[Dict[str, Any]]) -> Optional[str]:

@@ -69,6 +69,8 @@ class ApiResponse:
     body: Any = None
     headers: Dict[str, str] = dataclasses.field(default_factory=dict)
     committed: bool = False
+    # Seconds between the bytes of the answer (a trickled body; 0: written at once).
+    trickle: float = 0.0
 
 
 # Error codes spelled out for the statuses the emulator uses, so they do not shift with the reason phrases of

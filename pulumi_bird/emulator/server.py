@@ -366,7 +366,10 @@ class BirdEmulator:
         if fault is not None and not fault.commit:
             return _fault_response(fault)
         response = getattr(self._responses, route.handler)(request, **route.params)
-        return _fault_response(fault) if fault is not None else response
+        if fault is not None:
+            return _fault_response(fault)
+        body, trickle = self.faults.shape_answer(request.method, request.path, response.status, response.body)
+        return dataclasses.replace(response, body=body, trickle=trickle)
 
 
 class _EmulatorHTTPServer(ThreadingHTTPServer):
@@ -624,9 +627,29 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(payload)))
         if self.close_connection:
             self.send_header("Connection", "close")
+        if response.trickle:  # status line, headers and body alike
+            self._headers_buffer.append(b"\r\n")  # the stdlib's own buffer, written at once by end_headers()
+            head, self._headers_buffer = b"".join(self._headers_buffer), []
+            self._trickle(head + payload, response.trickle)
+            return
         self.end_headers()
         if payload:
             self.wfile.write(payload)
+
+    def _trickle(self, data: bytes, seconds_per_byte: float) -> None:
+        """Write ``data`` a byte at a time (a hostile answer); stop when the client has gone away."""
+        try:
+            for index in range(len(data)):
+                self.wfile.write(data[index:index + 1])
+                self.wfile.flush()
+                time.sleep(seconds_per_byte)
+        except OSError:
+            self.close_connection = True
+
+    def date_time_string(self, timestamp: Optional[float] = None) -> str:
+        """The Date header, on Bird's clock (``faults.clock_offset``)."""
+        offset = self._emulator.backend.clock_offset
+        return super().date_time_string((time.time() if timestamp is None else timestamp) + offset)
 
 
 def _is_hex(text: bytes) -> bool:

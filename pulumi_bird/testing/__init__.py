@@ -23,6 +23,7 @@ _LAZY = {
     "make_urn": "host",
     "shim_command": "host",
     # pulumi_bird.testing.runner
+    "PendingOperation": "runner",
     "ProgramError": "runner",
     "ProgramResult": "runner",
     "Registration": "runner",
@@ -47,6 +48,7 @@ __all__ = [
     "CreateResult",
     "DiffResult",
     "HostStartError",
+    "PendingOperation",
     "ProgramError",
     "ProgramResult",
     "Project",
@@ -84,6 +86,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only (explici
     from .host import decode_provider as decode_provider
     from .host import make_urn as make_urn
     from .host import shim_command as shim_command
+    from .runner import PendingOperation as PendingOperation
     from .runner import ProgramError as ProgramError
     from .runner import ProgramResult as ProgramResult
     from .runner import Project as Project

@@ -19,6 +19,8 @@ class ProgramError(Exception):
     :ivar urn: its URN, if any.
     :ivar failures: ``(property, reason)`` pairs for a check failure.
     :ivar provider_error: the :class:`~.host.ProviderError` behind it, if any.
+    :ivar traceback: the provider host's traceback of a failed provider call (the message has only what
+        the provider raised), for debugging; ``None`` otherwise.
     :ivar state: the state as far as the run got (resources created before the failure are in
         it), so a test can still destroy them.
     """
@@ -37,4 +39,5 @@ class ProgramError(Exception):
         self.urn = urn
         self.failures: list[tuple[str, str]] = list(failures)
         self.provider_error = provider_error
+        self.traceback: Optional[str] = provider_error.message if provider_error is not None else None
         self.state: Optional["State"] = None

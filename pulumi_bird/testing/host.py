@@ -59,9 +59,10 @@ PROVIDER_KEY = "__provider"
 # The package of Python dynamic providers (pkg/resource/deploy/target.go pythonDynamicProviderPackage).
 DYNAMIC_PACKAGE = "pulumi-python"
 
-# The engine's default per-operation timeout is much longer; two minutes keeps a hung test short
-# while leaving room for a create that waits for provisioning.
-DEFAULT_CALL_TIMEOUT = 120.0
+# No deadline on provider calls, as the engine sets none (provider_plugin.go passes customTimeouts
+# only as the request's `timeout` field, which the Python host ignores): a create may wait for
+# provisioning up to its own ready_timeout. A caller may still pass `timeout=` to bound a test.
+DEFAULT_CALL_TIMEOUT: Optional[float] = None
 # Starting Python, importing grpc and pulumi and binding a port takes ~1 s; allow for a slow CI box.
 DEFAULT_START_TIMEOUT = 30.0
 # How long stop() waits after SIGTERM before SIGKILL, and after SIGKILL before giving up.
@@ -102,6 +103,29 @@ class ProviderError(Exception):
         """The last line of the message: for a provider exception, ``"Type: text"``."""
         lines = [line for line in self.message.strip().splitlines() if line.strip()]
         return lines[-1].strip() if lines else ""
+
+    @property
+    def provider_message(self) -> str:
+        """What the provider raised, without the host's traceback: ``"Type: text"`` (every line of the
+        text), the type without its module path. The whole message stays in :attr:`message`."""
+        return provider_message(self.message)
+
+
+def provider_message(text: str) -> str:
+    """The exception part of a ``traceback.format_exc()`` text: the lines after the last frame."""
+    lines = text.strip().splitlines()
+    frames = [i for i, line in enumerate(lines) if line.startswith('  File "')]
+    if not frames:
+        return text.strip()
+    rest = lines[frames[-1] + 1 :]
+    while rest and (rest[0].startswith(" ") or not rest[0].strip()):
+        rest = rest[1:]  # the frame's source line and its ^^^ markers
+    if not rest:
+        return lines[-1].strip()
+    head, sep, tail = rest[0].partition(": ")
+    if sep and " " not in head:
+        rest[0] = f"{head.rsplit('.', 1)[-1]}: {tail}"  # pulumi_bird.api.errors.BirdError -> BirdError
+    return "\n".join(rest).strip()
 
 
 class HostStartError(RuntimeError):
@@ -355,7 +379,8 @@ class ProviderHost:
         ``pulumi-resource-pulumi-python`` shim (:func:`shim_command`: the runtime's virtualenv
         resolved from ``cwd``, else ``PULUMI_PYTHON_CMD`` or ``python3``) instead of this
         interpreter; :meth:`for_project` sets it up for a Pulumi.yaml.
-    :param timeout: default per-call gRPC deadline, seconds.
+    :param timeout: default per-call gRPC deadline, seconds; ``None`` (the default) sets none, as
+        the engine sets none.
     :param start_timeout: how long to wait for the port line, seconds.
 
     All operation methods are thread-safe; the host itself serves at most four calls at once.
@@ -372,7 +397,7 @@ class ProviderHost:
         project: str = "test",
         stack: str = "dev",
         shim: bool = False,
-        timeout: float = DEFAULT_CALL_TIMEOUT,
+        timeout: Optional[float] = DEFAULT_CALL_TIMEOUT,
         start_timeout: float = DEFAULT_START_TIMEOUT,
     ) -> None:
         self.shim = shim
@@ -534,7 +559,7 @@ class ProviderHost:
         if stub is None:
             raise ProviderError(operation, "provider host is not running", urn=urn)
         try:
-            return getattr(stub, operation)(request, timeout=timeout or self.timeout)
+            return getattr(stub, operation)(request, timeout=timeout or self.timeout or None)
         except grpc.RpcError as exn:
             code = exn.code() if hasattr(exn, "code") else None
             details = exn.details() if hasattr(exn, "details") else str(exn)
@@ -579,7 +604,8 @@ class ProviderHost:
         """Build ``message`` with the URN's name and type (and the deadline, if it has one)."""
         type_, name = parse_urn(urn)
         seconds = timeout or self.timeout
-        if "timeout" in message.DESCRIPTOR.fields_by_name:
+        if seconds and "timeout" in message.DESCRIPTOR.fields_by_name:
+            # provider_plugin.go: the resource's customTimeouts travel as `timeout` (0 when unset).
             fields["timeout"] = seconds
         return self._call(operation, message(urn=urn, name=name, type=type_, **fields), urn, seconds)
 

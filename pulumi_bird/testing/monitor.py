@@ -22,12 +22,12 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.mocks import MockCallArgs, MockEngine, MockMonitor, MockResourceArgs, Mocks
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _ensure_event_loop
 
 from .errors import ProgramError
 from .host import plain, to_struct
 from .project import stack_config
 from .state import ProgramResult, State
+from .transforms import _Transforms
 
 __all__ = ["Registration", "registered_inputs"]
 
@@ -95,19 +95,7 @@ def _execute(
         _settings.ROOT.set(None)
         # The language host hands the program the stack config and the names of its secret keys.
         set_all_config(dict(config), sorted(secret_keys))
-        loop = asyncio.new_event_loop()
-        executor = ThreadPoolExecutor(max_workers=_PROGRAM_WORKERS, thread_name_prefix="pulumi-program")
-        loop.set_default_executor(executor)
-        loop.set_exception_handler(_quiet_unobserved)
-        try:
-            loop.run_until_complete(run_in_stack(program))
-        finally:
-            for task in asyncio.all_tasks(loop):
-                task.cancel()
-                with suppress(BaseException):
-                    loop.run_until_complete(task)
-            executor.shutdown(wait=True)
-            loop.close()
+        _run_in_stack(program, monitor)
 
     outcome: list[BaseException] = []
 
@@ -117,7 +105,7 @@ def _execute(
         except BaseException as exn:
             outcome.append(exn)
 
-    # No deadline here: every provider call under it has one (the host's per-call timeout).
+    # No deadline here, as the engine sets none on a program or on provider calls.
     worker = threading.Thread(
         target=thread_main, args=(contextvars.copy_context(),), name="pulumi-program-main", daemon=True
     )
@@ -125,6 +113,26 @@ def _execute(
     worker.join()
     if outcome:
         raise outcome[0]
+
+
+def _run_in_stack(program: Callable[[], Any], monitor: MockMonitor) -> None:
+    """``run_in_stack(program)`` on a new event loop, everything it started closed afterwards."""
+    loop = asyncio.new_event_loop()
+    executor = ThreadPoolExecutor(max_workers=_PROGRAM_WORKERS, thread_name_prefix="pulumi-program")
+    loop.set_default_executor(executor)
+    loop.set_exception_handler(_quiet_unobserved)
+    try:
+        loop.run_until_complete(run_in_stack(program))
+    finally:
+        for task in asyncio.all_tasks(loop):
+            task.cancel()
+            with suppress(BaseException):
+                loop.run_until_complete(task)
+        executor.shutdown(wait=True)
+        loop.close()
+        close_loops = getattr(monitor, "close_thread_loops", None)
+        if close_loops is not None:
+            close_loops()
 
 
 def _quiet_unobserved(loop: asyncio.AbstractEventLoop, context: dict) -> None:
@@ -157,6 +165,31 @@ class _Monitor(MockMonitor):
         self.stack_urn: Optional[str] = None
         self.exports: dict = {}
         self.secret_exports: set = set()
+        self._loops: list[asyncio.AbstractEventLoop] = []
+        self._loops_lock = threading.Lock()
+        self.transforms = _Transforms()
+
+    def _thread_loop(self) -> None:
+        """An event loop for this worker thread (deserializing resource references needs one), kept so
+        that :meth:`close_thread_loops` closes it: left to the garbage collector, an unclosed loop may be
+        finalized after its self-pipe sockets and print ``Invalid file descriptor: -1`` from
+        ``BaseEventLoop.__del__``."""
+        try:
+            asyncio.get_event_loop()
+        except RuntimeError:
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            with self._loops_lock:
+                self._loops.append(loop)
+
+    def close_thread_loops(self) -> None:
+        """Close the loops :meth:`_thread_loop` made, once their threads are done, and the transforms' channels."""
+        self.transforms.close()
+        with self._loops_lock:
+            loops, self._loops = self._loops, []
+        for loop in loops:
+            if not loop.is_closed() and not loop.is_running():
+                loop.close()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # The engine leaves the root stack out of a child's type chain; MockMonitor does not.
@@ -165,8 +198,7 @@ class _Monitor(MockMonitor):
         return super().make_urn(parent, type_, name)
 
     def _registration(self, request: Any, struct: Any, **extra: Any) -> Registration:
-        # Ensure this worker thread has an event loop: deserializing resource references needs one.
-        _ensure_event_loop()
+        self._thread_loop()
         raw = rpc.deserialize_properties(struct, keep_unknowns=True)
         return Registration(
             type=request.type,
@@ -189,6 +221,7 @@ class _Monitor(MockMonitor):
         if request.type == STACK_TYPE:
             self.stack_urn = self.make_urn(request.parent, request.type, request.name)
             return resource_pb2.RegisterResourceResponse(urn=self.stack_urn)
+        request = self.transforms.apply(request, self.make_urn(request.parent, request.type, request.name))
         reg = self._registration(
             request,
             request.object,
@@ -204,6 +237,12 @@ class _Monitor(MockMonitor):
         reg = self._registration(request, request.properties, resource_id=request.id)
         _, obj = self._answer(reg, self._handler.read(reg, request))
         return resource_pb2.ReadResourceResponse(urn=reg.urn, properties=obj)
+
+    def RegisterStackTransform(self, request):
+        # source_eval.go RegisterStackTransform: the engine keeps the callback and runs it on every later
+        # registration (the stock MockMonitor only records it).
+        self.transforms.register_stack(request)
+        return empty_pb2.Empty()
 
     def RegisterResourceOutputs(self, request):
         # The root stack registers its exports here once the program is done (Stack._finish).

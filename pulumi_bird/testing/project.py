@@ -360,21 +360,37 @@ def stack_config(
     for being encrypted. ``project=None`` (a program given as a function) has only ``overrides``.
     """
     name = project.name if project else (project_name or "test")
-    values: dict[str, Any] = {}
-    secure: set[str] = set()
-    if project is not None:
-        import yaml
-
-        stack_file = os.path.join(project.root, f"Pulumi.{stack}.yaml")
-        if os.path.isfile(stack_file):
-            with open(stack_file, encoding="utf-8") as f:
-                data = yaml.safe_load(f) or {}
-            for key, value in (data.get("config") or {}).items():
-                values[_namespaced(key, name)] = value
+    values = _stack_file_values(project, stack, name)
     for key, value in (overrides or {}).items():
-        full = _namespaced(key, name)
-        values[full] = value
+        values[_namespaced(key, name)] = value
+    result, secure = _encoded(values, stack)
+    if project is None:
+        return result, secure
+    _merge_project_values(project, result, stack)
+    _validate_typed_values(project, result, secure, stack)
+    return result, secure
+
+
+def _stack_file_values(project: Optional[Project], stack: str, name: str) -> dict[str, Any]:
+    """``Pulumi.<stack>.yaml``'s ``config:``, keys namespaced (config.go parseConfigKey)."""
+    values: dict[str, Any] = {}
+    if project is None:
+        return values
+    import yaml
+
+    stack_file = os.path.join(project.root, f"Pulumi.{stack}.yaml")
+    if os.path.isfile(stack_file):
+        with open(stack_file, encoding="utf-8") as f:
+            data = yaml.safe_load(f) or {}
+        for key, value in (data.get("config") or {}).items():
+            values[_namespaced(key, name)] = value
+    return values
+
+
+def _encoded(values: Mapping[str, Any], stack: str) -> tuple[dict[str, str], set[str]]:
+    """Each value as the CLI stores it, and the keys set with ``--secret``."""
     result: dict[str, str] = {}
+    secure: set[str] = set()
     for key, value in values.items():
         if isinstance(value, Secret):
             result[key] = _config_string(value.value)
@@ -386,9 +402,12 @@ def stack_config(
             )
         else:
             result[key] = _config_string(value)
-    if project is None:
-        return result, secure
+    return result, secure
 
+
+def _merge_project_values(project: Project, result: dict[str, str], stack: str) -> None:
+    """config.go mergeConfig: Pulumi.yaml's ``value``/``default`` for keys the stack lacks; a project key
+    with neither is missing."""
     missing = []
     for decl_key in sorted(project.config):
         decl = project.config[decl_key]
@@ -397,7 +416,7 @@ def stack_config(
             continue
         value = decl.get("value") if decl.get("value") is not None else decl.get("default")
         if value is None:
-            if key.split(":", 1)[0] == name:
+            if key.split(":", 1)[0] == project.name:
                 missing.append(decl_key)
             continue
         result[key] = _config_string(value)
@@ -410,6 +429,10 @@ def stack_config(
         raise ProjectError(
             f"Stack '{stack}' is missing configuration value{'s' if len(missing) > 1 else ''} {listed}"
         )
+
+
+def _validate_typed_values(project: Project, result: Mapping[str, str], secure: set[str], stack: str) -> None:
+    """config.go validateStackConfigValue: a typed key's type, and the secret rule."""
     for decl_key in sorted(project.config):
         decl = project.config[decl_key]
         key = project.full_key(decl_key)
@@ -431,4 +454,3 @@ def stack_config(
                 f"Stack '{stack}' with configuration key '{decl_key}' must be of type "
                 f"'{_full_type_name(decl['type'], decl.get('items'))}'"
             )
-    return result, secure

@@ -13,15 +13,17 @@ state is kept like a stack file (:mod:`.state`). This module gathers the public 
 
 from __future__ import annotations
 
-from .engine import DYNAMIC_TYPE_PREFIX, destroy, refresh, run_program
+from .commands import destroy, refresh, run_program
+from .engine import DYNAMIC_TYPE_PREFIX
 from .errors import ProgramError
 from .host import UNKNOWN
 from .monitor import Registration, registered_inputs
 from .project import Project, ProjectError, Secret, load_project, secret, stack_config, validate_project
-from .state import ProgramResult, ResourceState, State
+from .state import PendingOperation, ProgramResult, ResourceState, State
 
 __all__ = [
     "DYNAMIC_TYPE_PREFIX",
+    "PendingOperation",
     "ProgramError",
     "ProgramResult",
     "Project",

@@ -14,7 +14,9 @@ from typing import Any, Iterable, Mapping, Optional
 
 from pulumi.runtime import rpc
 
-__all__ = ["ProgramResult", "ResourceState", "State"]
+from .project import Secret
+
+__all__ = ["PendingOperation", "ProgramResult", "ResourceState", "State"]
 
 _SIG = rpc._special_sig_key
 _SECRET_SIG = rpc._special_secret_sig
@@ -78,6 +80,17 @@ class ResourceState:
     pending_delete: bool = False
     dependencies: list[str] = field(default_factory=list)
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    parent: str = ""
+    deleted_with: str = ""
+    ignore_changes: list[str] = field(default_factory=list)
+    pending_replacement: bool = False
+
+    def edges(self) -> set[str]:
+        """The URNs this resource depends on: dependencies, property dependencies, parent and
+        deletedWith (pkg/resource/graph/dependency_graph.go DependenciesOf)."""
+        found = set(self.dependencies) | {u for urns in self.property_dependencies.values() for u in urns}
+        found |= {u for u in (self.parent, self.deleted_with) if u}
+        return found
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, secrets as ciphertext."""
@@ -94,6 +107,10 @@ class ResourceState:
             "pendingDelete": self.pending_delete,
             "dependencies": list(self.dependencies),
             "propertyDependencies": {k: list(v) for k, v in self.property_dependencies.items()},
+            "parent": self.parent,
+            "deletedWith": self.deleted_with,
+            "ignoreChanges": list(self.ignore_changes),
+            "pendingReplacement": self.pending_replacement,
         }
 
     @classmethod
@@ -116,18 +133,39 @@ class ResourceState:
             pending_delete=bool(data.get("pendingDelete")),
             dependencies=list(data.get("dependencies") or []),
             property_dependencies={k: list(v) for k, v in (data.get("propertyDependencies") or {}).items()},
+            parent=data.get("parent") or "",
+            deleted_with=data.get("deletedWith") or "",
+            ignore_changes=list(data.get("ignoreChanges") or []),
+            pending_replacement=bool(data.get("pendingReplacement")),
         )
 
 
 @dataclass
+class PendingOperation:
+    """An operation a run started and never saw finish (the CLI was interrupted): ``type`` is ``"creating"``,
+    and ``resource`` what was being created (pkg/resource/operation.go Operation)."""
+
+    type: str
+    resource: ResourceState
+
+
+@dataclass
 class State:
-    """A stack's state: resources in creation order, plus the stack's exports."""
+    """A stack's state: resources in creation order, plus the stack's exports.
+
+    ``provider_config`` is the config the default ``pulumi-python`` provider was configured with at the
+    last ``up`` (keys -> text, :class:`~.project.Secret` for secret values; ``None`` for a state that
+    predates it): the engine records it as the provider resource's inputs, and ``refresh`` and
+    ``destroy`` configure the host from it (pkg/resource/deploy/deployment.go EnsureProvider).
+    """
 
     resources: list[ResourceState] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     secret_outputs: set[str] = field(default_factory=set)
     project: str = "test"
     stack: str = "dev"
+    provider_config: Optional[dict[str, Any]] = None
+    pending_operations: list[PendingOperation] = field(default_factory=list)
 
     def get(self, urn: str) -> Optional[ResourceState]:
         """The live resource with this URN, or ``None``."""
@@ -156,6 +194,13 @@ class State:
             "outputs": _seal(self.outputs, self.secret_outputs),
             "resources": [r.to_dict() for r in self.resources],
         }
+        if self.pending_operations:
+            data["pendingOperations"] = [{"type": op.type, "resource": op.resource.to_dict()}
+                                         for op in self.pending_operations]
+        if self.provider_config is not None:
+            data["providerConfig"] = {
+                k: _encrypt(v.value) if isinstance(v, Secret) else v for k, v in self.provider_config.items()
+            }
         return json.dumps(data, **kwargs)
 
     @classmethod
@@ -165,8 +210,14 @@ class State:
         if data.get("version") != _STATE_VERSION:
             raise ValueError(f"unsupported state version {data.get('version')!r}")
         outputs, secret_outputs = _unseal(data.get("outputs") or {})
+        config = data.get("providerConfig")
         return cls(
+            provider_config=None
+            if config is None
+            else {k: Secret(_decrypt(v)) if _is_ciphertext(v) else v for k, v in config.items()},
             resources=[ResourceState.from_dict(r) for r in data.get("resources", [])],
+            pending_operations=[PendingOperation(op["type"], ResourceState.from_dict(op["resource"]))
+                                for op in data.get("pendingOperations") or []],
             outputs=outputs,
             secret_outputs=secret_outputs,
             project=data.get("project", "test"),
@@ -189,6 +240,7 @@ class ProgramResult:
     :ivar state: the new state (on a preview: the prior state, unchanged).
     :ivar steps: URN -> ``"create"``, ``"update"``, ``"replace"``, ``"same"``, ``"read"``,
         ``"import"`` or ``"delete"``.
+    :ivar warnings: what the engine would print as warnings (pending operations of an interrupted run).
     """
 
     outputs: dict[str, Any]
@@ -196,6 +248,7 @@ class ProgramResult:
     resources: dict[str, ResourceState]
     state: State
     steps: dict[str, str]
+    warnings: list[str] = field(default_factory=list)
 
     def resource(self, name: str) -> ResourceState:
         """The resource with this logical name; ``KeyError`` if none or several."""

@@ -67,6 +67,7 @@ from pulumi_bird.testing import (
     CreateResult,
     DiffResult,
     HostStartError,
+    PendingOperation,
     ProgramError,
     ProgramResult,
     Project,
@@ -249,10 +250,13 @@ def my_tests(project_dir: str) -> None:
         preview: ProgramResult = run_program(project_dir, config={**config, "bird:accessKey": key}, preview=True)
         result: ProgramResult = run_program(program, config=config, stack_references={"org/p/s": {"a": 1}})
         assert preview.outputs["smsChannelId"] == UNKNOWN and result.outputs["smsChannelId"]
-        state: State = refresh(result.state, config=config)
+        state: State = refresh(result.state, config=config, run_program=True, parallel=4)
+        pending: list[PendingOperation] = state.pending_operations
+        warnings: list[str] = result.warnings
+        assert not pending and not warnings and result.state.provider_config is not None
         sms: ResourceState = state.find("sms")
         assert sms.outputs["channel_id"]
-        destroy(state, config=config)
+        destroy(state, config=config, run_program=False)
 
         registrations: dict[str, Registration] = registered_inputs(program, config=config)
         reg = registrations["sms"]

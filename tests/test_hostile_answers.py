@@ -1,0 +1,223 @@
+"""Exactly one object, no leaked key and no hang under hostile *answers*, through the SDK's provider host against
+the emulator playing them (``emulator.faults``): Bird's clock behind ours, lists that lag their writes, 2xx bodies
+that name another object or no usable id or leave createdAt out, items listed twice, status answers trickled,
+active without a channel id, a huge Retry-After, DELETE answered 410, an errorMessage that echoes the key.
+
+Every test names its objects uniquely (one host process serves the module and remembers what it made), and
+clears the emulator's faults after itself."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any, Iterator
+
+import pytest
+
+from pulumi_bird import Connector, SmsChannel, WebhookSubscription
+from pulumi_bird.api import errors
+from pulumi_bird.api.client import BirdClient
+from pulumi_bird.testing.host import ProviderError
+
+CONNECTORS = r"/connectors$"
+SUBSCRIPTIONS = r"/webhook-subscriptions$"
+# Generous bounds for wall time: the code's own bound plus slack for a loaded 2-core machine.
+SLACK_SECONDS = 15.0
+
+
+@pytest.fixture(autouse=True)
+def _clean_faults(emulator) -> Iterator[None]:
+    emulator.faults.clear()
+    yield
+    emulator.faults.clear()
+
+
+def up(host: Any, reg: Any) -> Any:
+    checked = host.check(reg.urn, reg.inputs)
+    assert checked.failures == []
+    return host.create(reg.urn, checked.inputs)
+
+
+def connector(inputs_of: Any, name: str, **kw: Any) -> Any:
+    return inputs_of(lambda: Connector(name, connector_template_ref="whatsapp:1", arguments={"wabaId": "w-1"}, **kw))
+
+
+def hook(inputs_of: Any, url: str) -> Any:
+    return inputs_of(lambda: WebhookSubscription("hook", service="channels", event="channel.updated", url=url))
+
+
+def sms(inputs_of: Any, number: str, **kw: Any) -> Any:
+    return inputs_of(lambda: SmsChannel("sms", phone_number_id=number, channel_message_type="2fa", **kw))
+
+
+def connectors_named(emulator: Any, name: str) -> list[str]:
+    return [c["id"] for c in emulator.backend.list_all_connectors(emulator.workspace_id) if c["name"] == name]
+
+
+def hooks_at(emulator: Any, url: str) -> list[str]:
+    every = emulator.backend.list_all_webhooks(emulator.organization_id, emulator.workspace_id)
+    return [s["id"] for s in every if s["url"] == url]
+
+
+# --- Bird's clock and lagging lists ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("offset", [-300.0, -3600.0, 3600.0])
+def test_a_skewed_bird_clock_and_commit_then_502_leave_one_connector(emulator, emulator_host, inputs_of, offset):
+    emulator.faults.clock_offset = offset
+    emulator.faults.add("POST", CONNECTORS, 502, commit=True)
+    name = f"skew-{uuid.uuid4()}"
+    result = up(emulator_host, connector(inputs_of, name))
+    assert connectors_named(emulator, name) == [result.id]
+
+
+def test_a_skewed_bird_clock_and_commit_then_502_leave_one_subscription(emulator, emulator_host, inputs_of):
+    emulator.faults.clock_offset = -3600.0
+    emulator.faults.add("POST", SUBSCRIPTIONS, 502, commit=True)
+    url = f"https://hooks.example.com/{uuid.uuid4()}"
+    result = up(emulator_host, hook(inputs_of, url))
+    assert hooks_at(emulator, url) == [result.id]
+
+
+def test_a_lagging_list_and_commit_then_502_leave_one_object_each(emulator, emulator_host, inputs_of):
+    emulator.faults.list_lag = 3.0
+    emulator.faults.add("POST", CONNECTORS, 502, commit=True)
+    emulator.faults.add("POST", SUBSCRIPTIONS, 502, commit=True)
+    name, url = f"lag-{uuid.uuid4()}", f"https://hooks.example.com/{uuid.uuid4()}"
+    made = up(emulator_host, connector(inputs_of, name))
+    hooked = up(emulator_host, hook(inputs_of, url))
+    assert connectors_named(emulator, name) == [made.id] and hooks_at(emulator, url) == [hooked.id]
+
+
+def test_a_phone_number_channel_behind_a_lagging_list_is_adopted_not_blamed(emulator, emulator_host, inputs_of):
+    """The retried POST gets a 409 (the number carries our first attempt): the look-up waits for the list."""
+    emulator.faults.list_lag = 3.0
+    emulator.faults.clock_offset = -300.0
+    emulator.faults.add("POST", CONNECTORS, 502, commit=True)
+    number = str(uuid.uuid4())
+    result = up(emulator_host, sms(inputs_of, number))
+    held = [c["id"] for c in emulator.backend.list_all_connectors(emulator.workspace_id)
+            if (c.get("arguments") or {}).get("phoneNumberId") == number]
+    assert held == [result.id]
+
+
+def test_a_409_after_an_ambiguous_post_that_never_got_listed_says_the_holder_may_be_ours(
+        emulator, emulator_host, inputs_of):
+    emulator.faults.list_lag = 60.0  # longer than the settle time: the look-up cannot see the first attempt
+    emulator.faults.add("POST", CONNECTORS, 502, commit=True)
+    with pytest.raises(ProviderError) as caught:
+        up(emulator_host, sms(inputs_of, str(uuid.uuid4())))
+    last_line = str(caught.value).strip().splitlines()[-1]
+    assert "may be this create's own" in last_line and "adopt_id" in last_line
+
+
+# --- 2xx bodies that are not what was posted ------------------------------------------------------------------------
+
+
+def test_a_201_naming_another_object_is_not_taken_and_that_object_survives_destroy(emulator, emulator_host, inputs_of):
+    other = emulator.backend.create_connector(
+        emulator.workspace_id, {"name": f"other-{uuid.uuid4()}", "connectorTemplateRef": "telegram:1"})
+    emulator.faults.patch_answer("POST", CONNECTORS, other)
+    name = f"mine-{uuid.uuid4()}"
+    reg = connector(inputs_of, name)
+    result = up(emulator_host, reg)
+    assert result.id != other["id"] and connectors_named(emulator, name) == [result.id]
+    emulator_host.delete(reg.urn, result.id, result.outs)
+    assert emulator.backend.get_connector(emulator.workspace_id, other["id"])["id"] == other["id"]
+    assert connectors_named(emulator, name) == []
+
+
+@pytest.mark.parametrize("bad_id", ["", "not-a-uuid", "12345"])
+def test_a_201_with_an_unusable_id_is_not_stored(emulator, emulator_host, inputs_of, bad_id):
+    emulator.faults.patch_answer("POST", CONNECTORS, {"id": bad_id})
+    name = f"badid-{uuid.uuid4()}"
+    result = up(emulator_host, connector(inputs_of, name))
+    assert result.id != bad_id and connectors_named(emulator, name) == [result.id]
+
+
+def test_a_201_without_created_at_is_not_fatal(emulator, emulator_host, inputs_of):
+    emulator.faults.patch_answer("POST", CONNECTORS, {}, drop=("createdAt",))
+    name = f"nodate-{uuid.uuid4()}"
+    result = up(emulator_host, connector(inputs_of, name))
+    assert connectors_named(emulator, name) == [result.id]
+
+
+def test_an_object_listed_twice_is_kept_not_deleted_as_its_own_duplicate(emulator, emulator_host, inputs_of):
+    emulator.faults.repeat_list_items = True
+    emulator.faults.add("POST", SUBSCRIPTIONS, 502, commit=True, times=1)
+    url = f"https://hooks.example.com/{uuid.uuid4()}"
+    result = up(emulator_host, hook(inputs_of, url))
+    assert hooks_at(emulator, url) == [result.id]
+
+
+# --- readiness --------------------------------------------------------------------------------------------------
+
+
+def test_active_without_a_channel_id_is_not_a_success(emulator, emulator_host, inputs_of):
+    emulator.faults.patch_answer(
+        "GET", r"/status$", {"channel": {"status": "ok", "stage": "active", "channelId": None}}, times=None)
+    number = str(uuid.uuid4())
+    with pytest.raises(ProviderError) as caught:
+        up(emulator_host, sms(inputs_of, number, ready_timeout=2))
+    assert "no channel id" in str(caught.value)
+    assert not [c for c in emulator.backend.list_all_connectors(emulator.workspace_id)
+                if (c.get("arguments") or {}).get("phoneNumberId") == number]  # rolled back
+
+
+def test_an_error_message_echoing_the_key_whole_or_cut_does_not_leak(emulator, emulator_host, inputs_of):
+    key = emulator.access_key
+    number = str(uuid.uuid4())
+    emulator.faults.fail_channel(number, f"key {key} refused; prefix {key[:12]}")
+    with pytest.raises(ProviderError) as caught:
+        up(emulator_host, sms(inputs_of, number))
+    assert "refused" in str(caught.value) and key not in str(caught.value) and key[:12] not in str(caught.value)
+    assert key[:12] not in emulator_host.stderr_text()
+
+
+def test_a_huge_retry_after_costs_a_create_less_than_a_minute(emulator, emulator_host, inputs_of):
+    emulator.faults.add("GET", r"/status$", 429, retry_after=3600)
+    number = str(uuid.uuid4())
+    started = time.monotonic()
+    try:
+        up(emulator_host, sms(inputs_of, number, ready_timeout=5))
+    except ProviderError as failure:  # the workspace was told to wait: a clean timeout, nothing left behind
+        assert "not active after 5s" in str(failure) and "was deleted" in str(failure)
+    # without the cap and the release at the deadline, the poll would wait for the hour
+    assert time.monotonic() - started < 5 + 30 + SLACK_SECONDS  # ready_timeout + one request deadline
+
+
+def test_a_trickled_status_answer_is_read_through_the_host(emulator, emulator_host, inputs_of):
+    emulator.faults.trickle("GET", r"/status$", seconds_per_byte=0.001)
+    result = up(emulator_host, sms(inputs_of, str(uuid.uuid4())))
+    assert result.outs["channel_id"]
+
+
+@pytest.mark.parametrize("seconds_per_byte", [0.5, 0.05])  # still in the status line; in the headers or body
+def test_a_trickled_answer_is_cut_at_the_request_deadline(emulator, seconds_per_byte):
+    """Each byte comes well within the per-read timeout; only the whole-request deadline ends it."""
+    emulator.faults.trickle("GET", r"/connectors$", seconds_per_byte=seconds_per_byte)
+    client = BirdClient(emulator.access_key, emulator.url, request_deadline=1.5, sleep=lambda s: None)
+    started = time.monotonic()
+    with pytest.raises(errors.APIConnectionError) as caught:
+        client.request("GET", f"/workspaces/{emulator.workspace_id}/connectors", retry=_once())
+    assert caught.value.timed_out and time.monotonic() - started < 1.5 + SLACK_SECONDS / 3
+
+
+def _once() -> Any:
+    from pulumi_bird.api.retry import NO_RETRY
+
+    return NO_RETRY
+
+
+# --- destroy and update -------------------------------------------------------------------------------------------
+
+
+def test_a_delete_answered_410_counts_as_deleted(emulator, emulator_host, inputs_of):
+    url = f"https://hooks.example.com/{uuid.uuid4()}"
+    reg = hook(inputs_of, url)
+    result = up(emulator_host, reg)
+    emulator.faults.add("DELETE", r"/webhook-subscriptions/", 410)
+    emulator_host.delete(reg.urn, result.id, result.outs)  # no error
+    emulator.faults.clear()
+    emulator_host.delete(reg.urn, result.id, result.outs)
+    assert hooks_at(emulator, url) == []
