@@ -18,6 +18,7 @@ from typing import Any, Iterator, Optional
 
 import pytest
 
+from helpers import FakeClock
 from pulumi_bird import SmsChannel
 from pulumi_bird.api import connectors as api_connectors
 from pulumi_bird.api.client import BirdClient
@@ -31,21 +32,6 @@ from pulumi_bird.testing.host import ProviderError
 from pulumi_bird.testing.runner import registered_inputs
 
 SMS = "sms-messagebird:1"
-
-
-class FakeClock:
-    """One clock for the emulator's release and the client's waits: sleeping moves it on."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 class CountingBudget(GetBudget):
@@ -84,7 +70,7 @@ def posts(emu: BirdEmulator) -> list[int]:
 
 
 def test_the_emulator_holds_a_deleted_connectors_number_for_release_seconds() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)  # one clock for the emulator's release and the client's waits
     with BirdEmulator(clock=clock, release_seconds=3) as emu:
         backend, ws, number = emu.backend, emu.workspace_id, str(uuid.uuid4())
         body = {"name": "a", "connectorTemplateRef": SMS,
@@ -127,7 +113,7 @@ def test_the_command_line_sets_release_seconds() -> None:
 def held():
     """An emulator on a fake clock holding deleted numbers for 3 s, a client on that clock, and a number whose
     connector this process has just deleted."""
-    clock = FakeClock()
+    clock = FakeClock(1000.0)  # one clock for the emulator's release and the client's waits
     with BirdEmulator(clock=clock, release_seconds=3, provision_seconds=0) as emu:
         budget = CountingBudget(clock)
         with BirdClient(emu.access_key, emu.url, clock=clock, sleep=clock.sleep, get_budget=budget) as client:
