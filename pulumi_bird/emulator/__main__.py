@@ -107,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="add a phone number to the workspace, e.g. +3197010520099=sms,voice (default capabilities: sms,voice)",
     )
     parser.add_argument("--no-default-numbers", action="store_true", help="start with no phone numbers")
+    _add_hostile_and_rate_limit_arguments(parser)
+    return parser
+
+
+def _add_hostile_and_rate_limit_arguments(parser: argparse.ArgumentParser) -> None:
+    """The option groups for hostile answers and rate limits."""
     hostile = parser.add_argument_group("hostile answers", "answers a real service gives when something is off")
     hostile.add_argument("--clock-offset", type=float, default=0.0, metavar="SECONDS",
                          help="Bird's clock ahead of the host's (negative: behind): createdAt and the Date header")
@@ -127,7 +133,6 @@ def build_parser() -> argparse.ArgumentParser:
     limits.add_argument(
         "--post-rate", type=_positive_int, metavar="N", help=f"POSTs per second per workspace (implies --rate-limits; default {BIRD_POST_PER_SECOND})"
     )
-    return parser
 
 
 def rate_limits_from(args: argparse.Namespace) -> Optional[RateLimits]:
