@@ -127,6 +127,33 @@ def test_a_201_naming_another_object_is_not_taken_and_that_object_survives_destr
     assert connectors_named(emulator, name) == []
 
 
+def test_a_201_naming_an_identical_subscription_that_existed_before_is_not_taken(emulator, emulator_host, inputs_of):
+    """With allow_identical the subscription already there looks exactly like the one posted: a 201 naming it is
+    still not this create's object, and destroying ours leaves it alone."""
+    url = f"https://hooks.example.com/{uuid.uuid4()}"
+    other = emulator.backend.create_webhook(
+        emulator.organization_id, emulator.workspace_id, {"service": "channels", "event": "channel.updated", "url": url})
+    emulator.faults.patch_answer("POST", SUBSCRIPTIONS, other)
+    reg = inputs_of(lambda: WebhookSubscription("hook", service="channels", event="channel.updated", url=url,
+                                                allow_identical=True))
+    result = up(emulator_host, reg)
+    assert result.id != other["id"] and sorted(hooks_at(emulator, url)) == sorted([other["id"], result.id])
+    emulator_host.delete(reg.urn, result.id, result.outs)
+    assert hooks_at(emulator, url) == [other["id"]]
+
+
+def test_a_201_naming_an_identical_connector_that_existed_before_is_not_taken(emulator, emulator_host, inputs_of):
+    name = f"twin-{uuid.uuid4()}"
+    other = emulator.backend.create_connector(
+        emulator.workspace_id, {"name": name, "connectorTemplateRef": "whatsapp:1", "arguments": {"wabaId": "w-1"}})
+    emulator.faults.patch_answer("POST", CONNECTORS, other)
+    reg = connector(inputs_of, name, allow_identical=True)
+    result = up(emulator_host, reg)
+    assert result.id != other["id"] and sorted(connectors_named(emulator, name)) == sorted([other["id"], result.id])
+    emulator_host.delete(reg.urn, result.id, result.outs)
+    assert connectors_named(emulator, name) == [other["id"]]
+
+
 @pytest.mark.parametrize("bad_id", ["", "not-a-uuid", "12345"])
 def test_a_201_with_an_unusable_id_is_not_stored(emulator, emulator_host, inputs_of, bad_id):
     emulator.faults.patch_answer("POST", CONNECTORS, {"id": bad_id})

@@ -347,7 +347,8 @@ class _Create(Generic[T]):
         created = self.post()
         if not is_uuid(created.id):
             raise ForeignAnswerError(self.retry.redact(f"Bird's answer names no usable id ({created.id!r:.60}): not taken"))
-        if not self.matches(created):
+        # An object that was there before the POST, or that a sibling made, is not this POST's, however alike.
+        if not self.matches(created) or created.id in self.before or REGISTRY.owns(created.id):
             raise ForeignAnswerError(f"Bird's answer is object {created.id}, which is not the one posted: not taken")
         return created
 
