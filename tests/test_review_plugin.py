@@ -1,0 +1,38 @@
+"""Adversarial review of ``pulumi-resource-bird`` over gRPC against the emulator: secrets held in state, echoed
+back by Bird in an error, stay out of the error details and the plugin's output."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from plugin_engine import Plugin, provider_config, secret
+
+SIGNING_KEY = "whsec-review-plugin-" + "1a3c5e7f"
+
+
+@pytest.fixture(scope="module")
+def plugin(emulator):
+    with Plugin() as p:
+        p.configure(provider_config(emulator))
+        yield p
+
+
+@pytest.fixture(autouse=True)
+def _clean_faults(emulator):
+    emulator.faults.clear()
+    yield
+    emulator.faults.clear()
+
+
+def test_a_delete_error_echoing_the_stored_signing_key_does_not_leak_through_the_plugin(plugin, emulator):
+    news = {"service": "channels", "event": "channel.created", "url": "https://hooks.example.com/review-plugin",
+            "signingKey": secret(SIGNING_KEY)}
+    id_, outs, _ = plugin.up("WebhookSubscription", "signed", news)
+    urn = plugin.urn("WebhookSubscription", "signed")
+    emulator.faults.add("DELETE", r"/webhook-subscriptions/", 400,
+                        body={"code": "InvalidRequest", "message": f"rejected {SIGNING_KEY}"})
+    with pytest.raises(grpc.RpcError) as caught:
+        plugin.delete(urn, id_, outs)
+    assert "rejected" in caught.value.details() and SIGNING_KEY not in caught.value.details()
+    assert SIGNING_KEY not in "".join(plugin.stderr + plugin.stdout)
+    plugin.delete(urn, id_, outs)
