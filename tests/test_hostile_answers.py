@@ -164,6 +164,23 @@ def test_a_201_naming_an_identical_object_that_was_there_before_is_not_taken(emu
         assert alike() == [other["id"]]
 
 
+def test_a_201_naming_an_older_subscription_without_showing_filters_is_not_taken(emulator, emulator_host, inputs_of):
+    """Bird's answer leaves the filters out, so it cannot be told apart by them; its createdAt says it is older
+    than the POST."""
+    url, mine = f"https://hooks.example.com/{uuid.uuid4()}", [{"key": "channelId", "value": str(uuid.uuid4())}]
+    emulator.faults.clock_offset = -3600.0
+    other = emulator.backend.create_webhook(
+        emulator.organization_id, emulator.workspace_id, {"service": "channels", "event": "channel.deleted", "url": url})
+    emulator.faults.clock_offset = 0.0
+    emulator.faults.patch_answer("POST", SUBSCRIPTIONS, other, drop=("eventFilters",))
+    reg = inputs_of(lambda: WebhookSubscription("hook", service="channels", event="channel.deleted", url=url,
+                                                event_filters=mine))
+    result = up(emulator_host, reg)
+    assert result.id != other["id"] and sorted(hooks_at(emulator, url)) == sorted([other["id"], result.id])
+    emulator_host.delete(reg.urn, result.id, result.outs)
+    assert hooks_at(emulator, url) == [other["id"]]
+
+
 @pytest.mark.parametrize("bad_id", ["", "not-a-uuid", "12345"])
 def test_a_201_with_an_unusable_id_is_not_stored(emulator, emulator_host, inputs_of, bad_id):
     emulator.faults.patch_answer("POST", CONNECTORS, {"id": bad_id})
