@@ -36,3 +36,9 @@ def test_a_delete_error_echoing_the_stored_signing_key_does_not_leak_through_the
     assert "rejected" in caught.value.details() and SIGNING_KEY not in caught.value.details()
     assert SIGNING_KEY not in "".join(plugin.stderr + plugin.stdout)
     plugin.delete(urn, id_, outs)
+
+
+def test_a_misspelled_setting_is_named_beside_the_one_it_means_without_its_value(plugin):
+    _, failures = plugin.check_config({"acessKey": "k-review-misspelled-0a1b2c"})
+    assert [key for key, _ in failures] == ["acessKey"]
+    assert "did you mean accessKey?" in failures[0][1] and "k-review-misspelled" not in failures[0][1], failures
