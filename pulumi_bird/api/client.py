@@ -69,8 +69,10 @@ class Answer:
 
 
 def _seg(value: str) -> str:
-    """One URL path segment, escaped so that an id can never change the path."""
-    return quote(str(value), safe="")
+    """One URL path segment, escaped so that an id can never change the path (``.`` and ``..`` too, which
+    requests would otherwise resolve as dot segments)."""
+    segment = quote(str(value), safe="")
+    return segment.replace(".", "%2E") if segment.strip(".") == "" else segment
 
 
 def header_safe_key(access_key: Optional[str]) -> str:
