@@ -42,3 +42,12 @@ def test_a_misspelled_setting_is_named_beside_the_one_it_means_without_its_value
     _, failures = plugin.check_config({"acessKey": "k-review-misspelled-0a1b2c"})
     assert [key for key, _ in failures] == ["acessKey"]
     assert "did you mean accessKey?" in failures[0][1] and "k-review-misspelled" not in failures[0][1], failures
+
+
+@pytest.mark.parametrize("security", ["sk-review-plain-0c4e", ["sk-review-plain-0c4e"], {"oauth": "sk-review-plain-0c4e"}])
+def test_security_arguments_of_the_wrong_shape_are_not_shown(plugin, security):
+    """A credential given where a mapping of mappings belongs (a YAML program passing its secret straight in)."""
+    news = {"connectorTemplateRef": "whatsapp:1", "securityArguments": secret(security)}
+    _, failures = plugin.check(plugin.urn("Connector", "bad-security"), news)
+    assert failures and all(p.startswith("securityArguments") for p, _ in failures), failures
+    assert "sk-review-plain" not in repr(failures)
