@@ -204,7 +204,8 @@ class WebhookSubscriptionProvider(BirdProvider):
 
         settings = config.current_settings()
         org, ws = config.scope_of(props, settings, f"webhook subscription {id_}", "organization_id", "workspace_id")
-        with config.make_client(settings) as client, stored_key_explained(f"reading webhook subscription {id_}"):
+        hidden = [props.get(name) for name in SCHEMA.secrets]
+        with config.make_client(settings, hidden) as client, stored_key_explained(f"reading webhook subscription {id_}"):
             subscription = find_subscription(client, org, ws, id_)  # from list pages shared by reads in flight
         if subscription is None:
             if is_lookup(props):  # get(): the engine would hand the program a resource with every output empty
@@ -242,7 +243,7 @@ class WebhookSubscriptionProvider(BirdProvider):
         inputs = {k: news.get(k) for k in SCHEMA.names}
         if not changes:
             return UpdateResult({**olds, **inputs})
-        with config.make_client() as client:
+        with config.make_client(secrets=[p.get(name) for p in (olds, news) for name in SCHEMA.secrets]) as client:
             subscription = client.update_webhook_subscription(
                 news["organization_id"], news["workspace_id"], id_, UpdateWebhookSubscriptionRequest.model_validate(changes)
             )
@@ -253,7 +254,8 @@ class WebhookSubscriptionProvider(BirdProvider):
 
         settings = config.current_settings()
         org, ws = config.scope_of(props, settings, f"webhook subscription {id_}", "organization_id", "workspace_id")
-        with config.make_client(settings) as client, stored_key_explained(f"deleting webhook subscription {id_}"):
+        hidden = [props.get(name) for name in SCHEMA.secrets]
+        with config.make_client(settings, hidden) as client, stored_key_explained(f"deleting webhook subscription {id_}"):
             delete_subscription_if_present(client, org, ws, id_)
 
 

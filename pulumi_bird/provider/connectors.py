@@ -261,7 +261,8 @@ class ConnectorBackedProvider(BirdProvider):
         settings = config.current_settings()
         (workspace_id,) = config.scope_of(props, settings, f"connector {id_}", "workspace_id")
         lookup = is_lookup(props)
-        with config.make_client(settings) as client, stored_key_explained(f"reading connector {id_}"):
+        hidden = [props.get(name) for name in self.schema.secrets]
+        with config.make_client(settings, hidden) as client, stored_key_explained(f"reading connector {id_}"):
             connector, status = read_connector(client, workspace_id, id_)  # from list pages shared by reads in flight
         if connector is None:
             if lookup:  # get(): the engine would hand the program a resource with every output empty
@@ -292,7 +293,8 @@ class ConnectorBackedProvider(BirdProvider):
 
         settings = config.current_settings()
         (workspace_id,) = config.scope_of(props, settings, f"connector {id_}", "workspace_id")
-        with config.make_client(settings) as client, stored_key_explained(f"deleting connector {id_}"):
+        hidden = [props.get(name) for name in self.schema.secrets]
+        with config.make_client(settings, hidden) as client, stored_key_explained(f"deleting connector {id_}"):
             delete_connector_if_present(client, workspace_id, id_)
         template = props.get("connector_template_ref") or self.template_ref
         number = props.get("phone_number_id") or (props.get("arguments") or {}).get("phoneNumberId") or props.get("number_id")
