@@ -166,6 +166,17 @@ def test_ids_cannot_escape_their_path_segment(client):
     assert responses.calls[0].request.url.endswith("/connectors/..%2Fx")
 
 
+@pytest.mark.parametrize("dots", ["..", "."])
+def test_an_id_of_dots_alone_is_not_a_dot_segment(emulator, dots):
+    """requests resolves dot segments: DELETE .../connectors/.. would go to the workspace itself (over HTTP to the
+    emulator, which records the path it was sent)."""
+    with BirdClient(emulator.access_key, emulator.url) as bird:
+        with pytest.raises(errors.NotFoundError):
+            bird.delete_connector(emulator.workspace_id, dots)
+    path = emulator.requests[-1].path
+    assert path.rsplit("/", 1)[0].endswith("/connectors") and path.rsplit("/", 1)[1] in (dots, dots.replace(".", "%2E"))
+
+
 @responses.activate
 def test_webhook_create_body_is_camel_case_and_carries_the_signing_key(client):
     url = f"{API}/organizations/{ORG}/workspaces/{WS}/webhook-subscriptions"

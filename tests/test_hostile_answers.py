@@ -17,7 +17,7 @@ import pytest
 from pulumi_bird import Connector, SmsChannel, WebhookSubscription
 from pulumi_bird.api import errors
 from pulumi_bird.api.client import BirdClient
-from pulumi_bird.testing.host import ProviderError
+from pulumi_bird.testing.host import ProviderError, ProviderHost
 
 CONNECTORS = r"/connectors$"
 SUBSCRIPTIONS = r"/webhook-subscriptions$"
@@ -127,6 +127,60 @@ def test_a_201_naming_another_object_is_not_taken_and_that_object_survives_destr
     assert connectors_named(emulator, name) == []
 
 
+def _twins(emulator: Any, inputs_of: Any, kind: str) -> tuple[Any, str, Any, Any]:
+    """(a registration with allow_identical, the POST path, what Bird lists of its look-alikes, an object identical
+    to it that exists already). Hooks carry a filter of their own (Bird caps subscriptions sharing one)."""
+    if kind == "connector":
+        name = f"twin-{uuid.uuid4()}"
+        other = emulator.backend.create_connector(
+            emulator.workspace_id, {"name": name, "connectorTemplateRef": "whatsapp:1", "arguments": {"wabaId": "w-1"}})
+        return connector(inputs_of, name, allow_identical=True), CONNECTORS, lambda: connectors_named(emulator, name), other
+    url, filters = f"https://hooks.example.com/{uuid.uuid4()}", [{"key": "channelId", "value": str(uuid.uuid4())}]
+    body = {"service": "channels", "event": "channel.updated", "url": url, "eventFilters": filters}
+    other = emulator.backend.create_webhook(emulator.organization_id, emulator.workspace_id, body)
+    reg = inputs_of(lambda: WebhookSubscription("hook", service="channels", event="channel.updated", url=url,
+                                                event_filters=filters, allow_identical=True))
+    return reg, SUBSCRIPTIONS, lambda: hooks_at(emulator, url), other
+
+
+@pytest.mark.parametrize("kind", ["connector", "hook"])
+@pytest.mark.parametrize("known_by", ["listing", "stamp"])
+def test_a_201_naming_an_identical_object_that_was_there_before_is_not_taken(emulator, bird_config, inputs_of, kind,
+                                                                              known_by):
+    """With allow_identical the object already there looks exactly like the one posted: a 201 naming it is still not
+    this create's, and destroying ours leaves it alone. It is known to be older by the listing this host process
+    reads before its first create, or, once that listing is older than the object, by its createdAt."""
+    with ProviderHost(config=bird_config) as host:
+        if known_by == "stamp":  # this process's one listing is read now, before the twin exists
+            reg, path, alike, _ = _twins(emulator, inputs_of, kind)
+            up(host, reg)
+            emulator.faults.clock_offset = -3600.0  # the twin is an hour old on Bird's clock
+        reg, path, alike, other = _twins(emulator, inputs_of, kind)
+        emulator.faults.clock_offset = 0.0
+        emulator.faults.patch_answer("POST", path, other)
+        result = up(host, reg)
+        assert result.id != other["id"] and sorted(alike()) == sorted([other["id"], result.id])
+        host.delete(reg.urn, result.id, result.outs)
+        assert alike() == [other["id"]]
+
+
+def test_a_201_naming_an_older_subscription_without_showing_filters_is_not_taken(emulator, emulator_host, inputs_of):
+    """Bird's answer leaves the filters out, so it cannot be told apart by them; its createdAt says it is older
+    than the POST."""
+    url, mine = f"https://hooks.example.com/{uuid.uuid4()}", [{"key": "channelId", "value": str(uuid.uuid4())}]
+    emulator.faults.clock_offset = -3600.0
+    other = emulator.backend.create_webhook(
+        emulator.organization_id, emulator.workspace_id, {"service": "channels", "event": "channel.updated", "url": url})
+    emulator.faults.clock_offset = 0.0
+    emulator.faults.patch_answer("POST", SUBSCRIPTIONS, other, drop=("eventFilters",))
+    reg = inputs_of(lambda: WebhookSubscription("hook", service="channels", event="channel.updated", url=url,
+                                                event_filters=mine))
+    result = up(emulator_host, reg)
+    assert result.id != other["id"] and sorted(hooks_at(emulator, url)) == sorted([other["id"], result.id])
+    emulator_host.delete(reg.urn, result.id, result.outs)
+    assert hooks_at(emulator, url) == [other["id"]]
+
+
 @pytest.mark.parametrize("bad_id", ["", "not-a-uuid", "12345"])
 def test_a_201_with_an_unusable_id_is_not_stored(emulator, emulator_host, inputs_of, bad_id):
     emulator.faults.patch_answer("POST", CONNECTORS, {"id": bad_id})
@@ -221,3 +275,59 @@ def test_a_delete_answered_410_counts_as_deleted(emulator, emulator_host, inputs
     emulator.faults.clear()
     emulator_host.delete(reg.urn, result.id, result.outs)
     assert hooks_at(emulator, url) == []
+
+
+# --- secrets held in state but not sent by the call at hand, echoed back in an error ---------------------------
+
+SIGNING_KEY = "whsec-review-" + "7c1e9a2b4d6f8e0a"
+TOKEN = "invite-review-" + "3b5d7f9a1c2e4a6b"
+
+
+def echo(secret: str) -> dict:
+    return {"code": "InvalidRequest", "message": f"rejected: {secret} (prefix {secret[:12]})"}
+
+
+def assert_hidden(host: Any, text: str, secret: str) -> None:
+    assert "rejected" in text, text
+    assert secret not in text and secret[:12] not in text, text
+    assert secret[:12] not in host.stderr_text()
+
+
+def test_a_delete_error_echoing_the_stored_signing_key_does_not_leak(emulator, emulator_host, inputs_of):
+    url = f"https://hooks.example.com/{uuid.uuid4()}"
+    reg = inputs_of(lambda: WebhookSubscription("hook", service="channels", event="channel.updated", url=url,
+                                                signing_key=SIGNING_KEY))
+    result = up(emulator_host, reg)
+    emulator.faults.add("DELETE", r"/webhook-subscriptions/", 400, body=echo(SIGNING_KEY))
+    with pytest.raises(ProviderError) as caught:
+        emulator_host.delete(reg.urn, result.id, result.outs)
+    assert_hidden(emulator_host, str(caught.value), SIGNING_KEY)
+    emulator_host.delete(reg.urn, result.id, result.outs)
+
+
+def test_an_update_error_echoing_the_unchanged_signing_key_does_not_leak(emulator, emulator_host, inputs_of):
+    url = f"https://hooks.example.com/{uuid.uuid4()}"
+    reg = inputs_of(lambda: WebhookSubscription("hook", service="channels", event="channel.updated", url=url,
+                                                signing_key=SIGNING_KEY))
+    result = up(emulator_host, reg)
+    moved = inputs_of(lambda: WebhookSubscription("hook", service="channels", event="channel.updated",
+                                                  url=url + "/moved", signing_key=SIGNING_KEY))
+    checked = emulator_host.check(moved.urn, moved.inputs, olds=result.outs)
+    emulator.faults.add("PATCH", r"/webhook-subscriptions/", 400, body=echo(SIGNING_KEY))
+    with pytest.raises(ProviderError) as caught:
+        emulator_host.update(reg.urn, result.id, result.outs, checked.inputs)
+    assert_hidden(emulator_host, str(caught.value), SIGNING_KEY)
+    emulator_host.delete(reg.urn, result.id, result.outs)
+
+
+def test_a_refresh_error_echoing_the_stored_invitation_token_does_not_leak(emulator, emulator_host, inputs_of):
+    name = f"tok-{uuid.uuid4()}"
+    reg = inputs_of(lambda: Connector(name, connector_template_ref="whatsapp:1", arguments={"wabaId": "w-1"},
+                                      invitation_token=TOKEN))
+    result = up(emulator_host, reg)
+    emulator.faults.add("GET", r"/connectors/", 400, body=echo(TOKEN), times=None)
+    with pytest.raises(ProviderError) as caught:
+        emulator_host.read(reg.urn, result.id, result.outs, result.outs)
+    emulator.faults.clear()
+    assert_hidden(emulator_host, str(caught.value), TOKEN)
+    emulator_host.delete(reg.urn, result.id, result.outs)

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any, Callable, Iterable, Iterator, Optional, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, TypeVar
 from urllib.parse import quote
 
 import requests
@@ -69,8 +69,10 @@ class Answer:
 
 
 def _seg(value: str) -> str:
-    """One URL path segment, escaped so that an id can never change the path."""
-    return quote(str(value), safe="")
+    """One URL path segment, escaped so that an id can never change the path (``.`` and ``..`` too, which
+    requests would otherwise resolve as dot segments)."""
+    segment = quote(str(value), safe="")
+    return segment.replace(".", "%2E") if segment.strip(".") == "" else segment
 
 
 def header_safe_key(access_key: Optional[str]) -> str:
@@ -95,22 +97,29 @@ def header_safe_key(access_key: Optional[str]) -> str:
 
 def secrets_of(request: Optional[BaseModel]) -> list[str]:
     """The secret values (every ``SecretStr``, however nested) of a request model."""
+    return _strings(request, plain=False)
+
+
+def _strings(value: Any, *, plain: bool) -> list[str]:
+    """Every ``SecretStr`` value (and, when ``plain``, every non-empty string) in models, mappings and lists."""
     found: list[str] = []
 
-    def walk(value: Any) -> None:
-        if isinstance(value, SecretStr):
-            found.append(value.get_secret_value())
-        elif isinstance(value, BaseModel):
-            for name in type(value).model_fields:
-                walk(getattr(value, name))
-        elif isinstance(value, dict):
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                walk(item)
+    def walk(item: Any) -> None:
+        if isinstance(item, SecretStr):
+            found.append(item.get_secret_value())
+        elif plain and isinstance(item, str) and item:
+            found.append(item)
+        elif isinstance(item, BaseModel):
+            for name in type(item).model_fields:
+                walk(getattr(item, name))
+        elif isinstance(item, Mapping):
+            for nested in item.values():
+                walk(nested)
+        elif isinstance(item, (list, tuple)):
+            for nested in item:
+                walk(nested)
 
-    walk(request)
+    walk(value)
     return found
 
 
@@ -318,6 +327,11 @@ class BirdClient:
             return None
         date, read_at = self._bird_date
         return date + timedelta(seconds=self._clock() - read_at)
+
+    def hide(self, values: Iterable[Any]) -> None:
+        """Redact ``values`` (secrets a call holds from state without sending them, which Bird may still echo;
+        strings however nested) from every later error, like the secrets this client sent."""
+        self._sent_secrets.update(_strings(list(values), plain=True))
 
     def redact(self, text: str) -> str:
         """``text`` without the access key or any secret this client has sent, whole or cut."""

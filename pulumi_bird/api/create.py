@@ -347,9 +347,17 @@ class _Create(Generic[T]):
         created = self.post()
         if not is_uuid(created.id):
             raise ForeignAnswerError(self.retry.redact(f"Bird's answer names no usable id ({created.id!r:.60}): not taken"))
-        if not self.matches(created):
+        if not self.matches(created) or self.predates(created):
             raise ForeignAnswerError(f"Bird's answer is object {created.id}, which is not the one posted: not taken")
         return created
+
+    def predates(self, created: T) -> bool:
+        """Whether ``created``, however alike, cannot be this create's: it was there before (listed before, or
+        stamped before the first attempt on Bird's clock, less the margin; only judged when an answer gave Bird's
+        clock, ours may be far from it) or a sibling owns it."""
+        stamped = created.created_at
+        return (created.id in self.before or REGISTRY.owns(created.id)
+                or (stamped is not None and self.retry.bird_now() is not None and as_utc(stamped) < self.since()))
 
     def look_up(self) -> list[T]:
         """Our attempts that landed: looked for until one is listed or LIST_SETTLE_SECONDS have passed since

@@ -41,6 +41,13 @@ def _judge(key: str, value: Any) -> str:
     return ""
 
 
+def _unknown(key: str) -> str:
+    """Why ``key`` fails: not a setting, beside the one it most likely misspells (the value is never quoted)."""
+    near = config.closest_key(key)
+    hint = f"did you mean {near.split(':', 1)[1]}? " if near else ""
+    return f"{key} is not a setting of the bird provider ({hint}the settings are {', '.join(KEYS)})"
+
+
 def check_config(news: Mapping[str, PropertyValue]) -> CheckResponse:
     """One failure per bad setting, naming its key; unknown values (preview) are not judged."""
     from pulumi.runtime.rpc import UNKNOWN
@@ -51,8 +58,7 @@ def check_config(news: Mapping[str, PropertyValue]) -> CheckResponse:
         if key in ENGINE_KEYS or value is None or value == UNKNOWN:
             continue
         if key not in KEYS:
-            failures.append(CheckFailure(key, f"{key} is not a setting of the bird provider; the settings are "
-                                              f"{', '.join(KEYS)}"))
+            failures.append(CheckFailure(key, _unknown(key)))
             continue
         reason = _judge(key, value)
         if reason:

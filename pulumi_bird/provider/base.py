@@ -186,7 +186,7 @@ class BirdProvider(ResourceProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         settings = config.current_settings()
         scope = config.scope_of(props, settings, f"{self.what} {id_}", *self.scope)
-        with config.make_client(settings) as client, stored_key_explained(f"reading {self.what} {id_}"):
+        with config.make_client(settings, self.held_secrets(props)) as client, stored_key_explained(f"reading {self.what} {id_}"):
             found = self.find_for_read(client, scope, id_)
         if found is None:
             if is_lookup(props):  # get(): the engine would hand the program a resource with every output empty
@@ -208,18 +208,22 @@ class BirdProvider(ResourceProvider):
         if not changes:  # only inputs Bird never sees changed
             return UpdateResult({**olds, **inputs})
         scope = [news[name] for name in self.scope]
-        with config.make_client() as client:
+        with config.make_client(secrets=[*self.held_secrets(olds), *self.held_secrets(news)]) as client:
             found = self.patch(client, scope, id_, changes)
         return UpdateResult({**inputs, **self.outputs(found, inputs)})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         settings = config.current_settings()
         scope = config.scope_of(props, settings, f"{self.what} {id_}", *self.scope)
-        with config.make_client(settings) as client, stored_key_explained(f"deleting {self.what} {id_}"):
+        with config.make_client(settings, self.held_secrets(props)) as client, stored_key_explained(f"deleting {self.what} {id_}"):
             self.remove(client, scope, id_)
         self.deleted(scope, id_, props)
 
     # -- reading back, adopting --
+
+    def held_secrets(self, props: Mapping[str, Any]) -> list[Any]:
+        """The secret inputs a call holds from state, sent or not: its client redacts them from errors like the key."""
+        return [props.get(name) for name in self.schema.secrets]
 
     def id_of(self, found: Any) -> str:
         return str(self.echo_of(found).id)

@@ -134,8 +134,8 @@ class Checker:
         judge, value = self.get(prop)
         if not judge:
             return None
-        if not isinstance(value, dict):
-            self.fail(prop, f"must be a mapping, got {_describe(value)}")
+        if not isinstance(value, dict):  # its type only: a credential given in place of the mapping is a secret
+            self.fail(prop, f"must be a mapping, got a {type(value).__name__}")
             return None
         for key, item in value.items():
             if not isinstance(key, str) or not key:

@@ -250,11 +250,14 @@ def get_budget(api_url: str, per_second: float) -> GetBudget:
         return budget
 
 
-def make_client(settings: Optional[Settings] = None) -> BirdClient:
-    """A fresh client for one provider call, pacing its GETs with the process's budget for its API."""
+def make_client(settings: Optional[Settings] = None, secrets: Iterable[Any] = ()) -> BirdClient:
+    """A fresh client for one provider call, pacing its GETs with the process's budget for its API. ``secrets``
+    (the secret inputs the call holds from state, sent or not) are redacted from its errors like the key."""
     from ..api.client import BirdClient
 
     settings = settings or current_settings()
-    return BirdClient(
+    client = BirdClient(
         settings.require_access_key(), settings.api_url, get_budget=get_budget(settings.api_url, settings.get_rate_limit)
     )
+    client.hide(secrets)
+    return client
