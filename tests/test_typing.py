@@ -70,7 +70,6 @@ def test_a_value_outside_a_fixed_set_is_a_mypy_error(mypy_cache):
 
 
 def test_a_value_outside_a_fixed_set_is_a_pyright_error():
-    pytest.importorskip("pyright", reason="pyright comes with the lint extra (make lint runs it on tests/typing)")
     result = subprocess.run(
         [sys.executable, "-m", "pyright", "--pythonpath", sys.executable, str(ROOT / "tests" / "typing" / "wrong_values.py")],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
