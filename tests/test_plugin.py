@@ -15,7 +15,7 @@ import warnings
 import grpc
 import pytest
 from package_schema_rules import metaschema_problems, problems
-from plugin_engine import UNKNOWN, Plugin, is_secret, plain, provider_config, secret
+from plugin_engine import UNKNOWN, Plugin, from_struct, is_secret, plain, provider_config, secret
 from pulumi.runtime.proto import provider_pb2
 
 from pulumi_bird.plugin.fields import RESOURCES, camel, describe, fields, translate
@@ -533,3 +533,24 @@ def test_two_plugin_channels_on_one_number_name_each_other_without_adopt_id_advi
         plugin.create(urn, checked)
     message = failure.value.details()
     assert "resource 'first' of this stack" in message and "adopt_id" not in message
+
+
+def test_importing_a_connector_made_with_an_invitation_token_does_not_replace_it(plugin, emulator):
+    """Bird never shows the token, so an import cannot return it: the program that declares it must not delete
+    and re-create the object it just imported. A token changed from one value to another still replaces."""
+    token = "invite-import-" + "8d2f4b6a"
+    program = {"connectorTemplateRef": "whatsapp:1", "arguments": {"businessId": "b-import"},
+               "invitationToken": secret(token)}
+    id_, _, _ = plugin.up("Connector", "imported", program)
+    urn = plugin.urn("Connector", "imported")
+    try:
+        read = plugin.read(urn, id_, properties={})
+        imported, outputs = from_struct(read.inputs), from_struct(read.properties)
+        checked, failures = plugin.check(urn, program, imported)
+        assert failures == []
+        assert plugin.diff(urn, id_, outputs, checked, old_inputs=imported).changes == DIFF.DIFF_NONE
+        rotated, _ = plugin.check(urn, {**program, "invitationToken": secret(token + "-new")}, checked)
+        changed = plugin.diff(urn, id_, {**outputs, **checked}, rotated, old_inputs=checked)
+        assert list(changed.replaces) == ["invitationToken"]
+    finally:
+        plugin.delete(urn, id_, {})

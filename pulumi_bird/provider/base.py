@@ -329,6 +329,11 @@ def _changed(p: Property, old: Any, new: Any) -> bool:
         return True
     if new is None and p.reading == "declared":  # left unset, the program has no opinion of it
         return False
+    if old is None and p.secret and p.reading == "never" and p.change == "replace":
+        # A secret Bird never shows (an invitation token): a state without it (an import, which can only return
+        # what Bird shows) is no evidence of a change, and replacing a live channel for it would delete the
+        # channel. A value changed from one to another still replaces; `pulumi up --replace` forces it.
+        return False
     return not _same(p, old, new)
 
 
