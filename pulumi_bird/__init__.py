@@ -38,6 +38,7 @@ _EXPORTS = {
     "EventFilterArgs": "webhook_subscription",
     "FilterKey": "api.values",
     "PhoneNumberInfo": "lookups",
+    "REQUEST_ID_HEADER": "api.signatures",
     "SignatureError": "api.signatures",
     "WebhookService": "api.values",
     "WebhookStatus": "api.values",
@@ -60,6 +61,7 @@ __all__ = [
     "EventFilterArgs",
     "FilterKey",
     "PhoneNumberInfo",
+    "REQUEST_ID_HEADER",
     "SignatureError",
     "SmsChannel",
     "VoiceChannel",
@@ -78,6 +80,7 @@ __all__ = [
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs; at run time __getattr__ loads them
     from .api.errors import BirdError as BirdError
+    from .api.signatures import REQUEST_ID_HEADER as REQUEST_ID_HEADER
     from .api.signatures import SignatureError as SignatureError
     from .api.signatures import verify_signature as verify_signature
     from .api.values import ChannelMessageType as ChannelMessageType

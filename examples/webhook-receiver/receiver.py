@@ -17,7 +17,7 @@ from collections import OrderedDict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Optional
 
-from pulumi_bird.api.signatures import REQUEST_ID_HEADER, SignatureError, verify_signature
+from pulumi_bird import REQUEST_ID_HEADER, SignatureError, verify_signature
 
 # Remember this many delivery ids to drop Bird's retries of deliveries already handled.
 SEEN_IDS = 10_000

@@ -517,7 +517,7 @@ class BirdClient:
 
     def create_connector(self, workspace_id: str, request: CreateConnectorRequest) -> Connector:
         """Install a connector. Not retried on 5xx or connection failures: the caller must find out whether
-        Bird committed it (see :func:`pulumi_bird.connector.recover_connector`)."""
+        Bird committed it (see :func:`pulumi_bird.api.create.create_exactly_once`)."""
         return self._typed(Connector, "POST", self._connectors_path(workspace_id), body=request.to_body(),
                            secrets=secrets_of(request))
 

@@ -13,6 +13,7 @@ import pulumi
 
 import pulumi_bird
 from pulumi_bird import (
+    REQUEST_ID_HEADER,
     BirdError,
     ChannelMessageType,
     Connector,
@@ -207,7 +208,8 @@ def receive(headers: dict[str, str], body: bytes) -> bool:
     except SignatureError as exc:
         return not str(exc)
     signature: str = compute_signature(key, headers.get("messagebird-request-timestamp", ""), url, body)
-    return bool(signature) and is_valid_signature(key, headers=headers, url=url, body=body)
+    delivery: str = headers.get(REQUEST_ID_HEADER, "")
+    return bool(signature and delivery is not None) and is_valid_signature(key, headers=headers, url=url, body=body)
 
 
 def handle(error: BirdError) -> str:
