@@ -23,8 +23,12 @@ $(VENV)/.installed-%: pyproject.toml
 demo: $(STAMP)
 	$(PY) -m pulumi_bird.demo
 
+# Two processes, one test file each at a time (module fixtures stay shared within a file): most tests wait on
+# a provider host or an emulator, so two halve the wall time on a 2-core machine.
+PYTEST_ARGS ?= -n 2 --dist loadfile
+
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 # The suite on the SDK floor (CI runs it after `make test`): a venv with pulumi==$(PULUMI_FLOOR) exactly.
 test-floor: pyproject.toml
@@ -32,7 +36,7 @@ test-floor: pyproject.toml
 	$(FLOOR_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(FLOOR_VENV)/bin/python -m pip install --quiet -e '.[test]' 'pulumi==$(PULUMI_FLOOR)'
 	$(FLOOR_VENV)/bin/python -c 'import importlib.metadata as m; v = m.version("pulumi"); print("pulumi", v); assert v.startswith("$(PULUMI_FLOOR)")'
-	$(FLOOR_VENV)/bin/python -m pytest -q
+	$(FLOOR_VENV)/bin/python -m pytest -q $(PYTEST_ARGS)
 
 # ruff on everything; mypy --strict on what a user writes (tests/typing/ uses every public name, and the
 # examples, one directory at a time as each has a __main__.py); pyright on the package, the examples and

@@ -83,7 +83,7 @@ def test_each_malformed_setting_fails_preview_naming_key_variable_and_fix(bird_c
 def test_settings_from_the_environment_are_judged_too(bird_config, monkeypatch):
     monkeypatch.setenv("BIRD_GET_RATE_LIMIT", "0")
     cfg = {k: v for k, v in bird_config.items() if k != "bird:accessKey"}
-    monkeypatch.setenv("BIRD_ACCESS_KEY", bird_config["bird:accessKey"])
+    monkeypatch.setenv("BIRD_ACCESS_KEY", bird_config["bird:accessKey"].value)  # the key itself, not its wrapper
     assert [k for k, _ in config.config_problems(cfg)] == ["bird:getRateLimit"]
 
 
