@@ -13,10 +13,11 @@ import responses
 from helpers import API, CID, CONNECTORS, KEY, WS, FakeClock
 from pulumi_bird.api import errors
 from pulumi_bird.api.client import BirdClient
-from pulumi_bird.api.connectors import NOT_FOUND_GRACE, wait_connector_ready
+from pulumi_bird.api.connectors import wait_connector_ready
 from pulumi_bird.api.pacing import WINDOW_MARGIN, GetBudget
 from pulumi_bird.api.readiness import (
     FIRST_POLL_DELAY,
+    NOT_FOUND_GRACE,
     POLL_MAX_INTERVAL,
     POLL_MIN_INTERVAL,
     SIBLING_GAP,

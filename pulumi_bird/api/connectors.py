@@ -14,7 +14,7 @@ from . import errors
 from .client import BirdClient
 from .create import SNAPSHOTS, create_exactly_once, identity_key, newest_first_since
 from .models import Connector, ConnectorStatus, CreateConnectorRequest
-from .readiness import NOT_FOUND_GRACE, poll_interval  # noqa: F401 (re-exports)
+from .readiness import poll_interval
 from .readiness import wait_connector_ready as wait_ready
 from .values import iso
 
