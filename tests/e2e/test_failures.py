@@ -1,0 +1,102 @@
+"""Failure paths under the real CLI: a Check failure, an interrupted `pulumi up`, a rotated access key, and
+refreshes of an adopted channel renamed in Bird."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pulumi_bird.api.values import VOICE_TEMPLATE
+from pulumi_bird.demo import SECRET_KEYS, demo_config
+from pulumi_bird.emulator.backend import DEFAULT_NUMBERS
+from pulumi_cli import REPO, Pulumi, emulator_objects, finish, interrupt, is_empty, project_copy, wait_until
+
+PROGRAMS = Path(__file__).parent / "programs"
+VOICE_NUMBER_ID = DEFAULT_NUMBERS[1][1]  # the voice-only number
+
+
+def bird_config(emulator) -> dict[str, str]:
+    return {k: v for k, v in demo_config(emulator).items() if k.startswith("bird:")}
+
+
+def test_a_check_failure_stops_the_preview_before_any_create(cli: Pulumi, emulator) -> None:
+    project = project_copy(PROGRAMS / "webhook", cli.workdir / "webhook")
+    stack = cli.stack(project, "dev", {**bird_config(emulator), "event": "channel.exploded"},
+                      secrets={"bird:accessKey"})
+    for run in (stack.preview(check=False), stack.up(check=False)):
+        assert run.returncode != 0
+        assert "event" in run.output and "channel.exploded" in run.output, run.output
+        assert "create" not in run.steps().values()
+    assert [r for r in emulator.requests if r.method != "GET"] == []
+    assert stack.export()["deployment"].get("resources", []) in ([], None) or all(
+        r["type"] in ("pulumi:pulumi:Stack", "pulumi:providers:pulumi-python")
+        for r in stack.export()["deployment"]["resources"])
+
+
+def test_an_interrupted_up_converges_to_one_object_per_resource(cli: Pulumi, emulator) -> None:
+    """SIGINT while the creates wait for Bird's readiness: the engine lets the steps in flight finish (its
+    first ^C cancels gracefully), and the next `up` converges with nothing created twice."""
+    emulator.provision_seconds = 6.0
+    project = project_copy(REPO, cli.workdir / "root")
+    stack = cli.stack(project, "dev", demo_config(emulator), secrets=SECRET_KEYS)
+    try:
+        process, log = cli.start("up", "--yes", "--skip-preview", "--stack", "dev", cwd=project)
+        wait_until(lambda: sum(r.method == "POST" for r in emulator.requests) >= 2, 120, "both connector POSTs")
+        interrupt(process)
+        first = finish(process, log, ["up"])
+        assert first.returncode != 0, first.output
+        emulator.provision_seconds = 1.0
+        stack.refresh(check=False)
+        stack.up()
+        held = emulator_objects(emulator)
+        outputs = stack.outputs()
+        assert sorted(c["id"] for c in held["connectors"]) == sorted([outputs["smsConnectorId"],
+                                                                      outputs["voiceConnectorId"]])
+        assert [w["id"] for w in held["webhooks"]] == [outputs["webhookSubscriptionId"]]
+        stack.up("--expect-no-changes")
+    finally:
+        stack.destroy(check=False)
+    assert is_empty(emulator)
+
+
+def test_a_rotated_access_key_gets_the_hint_on_destroy(cli: Pulumi, emulator) -> None:
+    project = project_copy(REPO, cli.workdir / "root")
+    stack = cli.stack(project, "dev", demo_config(emulator), secrets=SECRET_KEYS)
+    stack.up("--skip-preview")
+    emulator.access_key = "the-rotated-key"
+    stack.set_config({"bird:accessKey": "the-rotated-key"}, secrets={"bird:accessKey"})
+    refused = stack.destroy(check=False)
+    assert refused.returncode != 0
+    assert "Bird refused the access key" in refused.output and "--run-program" in refused.output, refused.output
+    assert "the-rotated-key" not in refused.output and "bird-emulator-access-key" not in refused.output
+    assert len(emulator_objects(emulator)["connectors"]) == 2  # nothing was deleted, nothing dropped from state
+    stack.destroy("--run-program")
+    assert is_empty(emulator)
+
+
+def test_refresh_of_an_adopted_channel_renamed_in_bird(cli: Pulumi, emulator) -> None:
+    """The refresh shows the rename; the plan that follows would replace the adopted connector, which adopt_id
+    still names, so it stops with the fix named and touches nothing; declaring the new name converges."""
+    made = emulator.backend.create_connector(emulator.workspace_id, {
+        "name": "made in the dashboard", "connectorTemplateRef": VOICE_TEMPLATE,
+        "arguments": {"phoneNumberId": VOICE_NUMBER_ID}})
+    project = project_copy(PROGRAMS / "adopted", cli.workdir / "adopted")
+    stack = cli.stack(project, "dev", {**bird_config(emulator), "phoneNumberId": VOICE_NUMBER_ID,
+                                       "name": "made in the dashboard", "connectorId": made["id"]},
+                      secrets={"bird:accessKey"})
+    try:
+        stack.up("--skip-preview")
+        emulator.backend._find_connector(emulator.workspace_id, made["id"]).name = "renamed in the dashboard"
+        emulator.clear_requests()
+        for run in (stack.preview("--refresh", check=False), stack.up("--refresh", check=False)):
+            assert "refresh [diff: ~name]" in run.output, run.output
+            assert run.returncode != 0
+            assert "adopt_id still names it" in run.output and "declare its current values" in run.output
+            assert "Traceback (most recent call last):\n  File \"" not in run.stderr  # no plugin crash
+        assert [r for r in emulator.requests if r.method != "GET"] == []
+        stack.set_config({"name": "renamed in the dashboard"})
+        converged = stack.up("--refresh")
+        assert set(converged.steps().values()) <= {"same", "refresh"}, converged.steps()
+        assert [c["id"] for c in emulator_objects(emulator)["connectors"]] == [made["id"]]
+    finally:
+        stack.destroy(check=False)
+    assert is_empty(emulator)
