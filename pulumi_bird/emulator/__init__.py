@@ -11,7 +11,14 @@ Layout in the moto manner: ``backend`` (state and rules), ``responses`` (HTTP in
 (the threaded server). ``python -m pulumi_bird.emulator --help`` runs it from a shell.
 """
 
-from pulumi_bird.emulator.backend import DEFAULT_NUMBERS, DEFAULT_ORGANIZATION_ID, DEFAULT_WORKSPACE_ID, BirdBackend
+from pulumi_bird.emulator.backend import (
+    DEFAULT_NUMBERS,
+    DEFAULT_ORGANIZATION_ID,
+    DEFAULT_WORKSPACE_ID,
+    BirdBackend,
+    seeded_number,
+    seeded_workspace_id,
+)
 from pulumi_bird.emulator.faults import FaultRule, Faults
 from pulumi_bird.emulator.ratelimits import BIRD_RATE_LIMITS, RateLimits, RateStats
 from pulumi_bird.emulator.responses import DEFAULT_ACCESS_KEY
@@ -31,4 +38,6 @@ __all__ = [
     "RateLimits",
     "RateStats",
     "RecordedRequest",
+    "seeded_number",
+    "seeded_workspace_id",
 ]

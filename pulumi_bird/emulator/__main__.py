@@ -18,6 +18,7 @@ from pulumi_bird.emulator import (
     DEFAULT_ORGANIZATION_ID,
     DEFAULT_WORKSPACE_ID,
     BirdEmulator,
+    seeded_number,
 )
 from pulumi_bird.emulator.ratelimits import BIRD_GET_PER_SECOND, BIRD_POST_PER_SECOND, RateLimits
 from pulumi_bird.emulator.server import STATS_PATH
@@ -31,6 +32,10 @@ Unless told otherwise the emulator accepts:
 
 Phone numbers of that workspace (--number adds more, --no-default-numbers drops these):
 {NUMBERS}
+
+A fleet of workspaces (one stack per customer workspace, examples/fleet): --workspaces 3
+--numbers-per-workspace 2 serves three workspaces of the organization with two numbers each, and prints
+their ids and numbers on stderr.
 
 Stack config for a program run against it:
   bird:apiUrl <the printed URL>, bird:accessKey, bird:workspaceId, bird:organizationId as above.
@@ -107,6 +112,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="add a phone number to the workspace, e.g. +3197010520099=sms,voice (default capabilities: sms,voice)",
     )
     parser.add_argument("--no-default-numbers", action="store_true", help="start with no phone numbers")
+    parser.add_argument(
+        "--workspaces",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="N workspaces in the organization, each with its own numbers and rate budget: --workspace-id, then "
+        "5f0e4c9e-2b7a-4d1e-9c3b-000000000002 and so on (default 1)",
+    )
+    parser.add_argument(
+        "--numbers-per-workspace",
+        type=_non_negative_int,
+        default=0,
+        metavar="K",
+        help="K SMS and voice numbers in each workspace: +3197010WWWNNNN for workspace WWW (from 001) and NNNN "
+        "from 0000 (default 0)",
+    )
     _add_hostile_and_rate_limit_arguments(parser)
     return parser
 
@@ -188,6 +209,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         provision_reads=args.provision_reads,
         release_seconds=args.release_seconds,
         numbers=() if args.no_default_numbers else None,
+        workspaces=args.workspaces,
+        numbers_per_workspace=args.numbers_per_workspace,
     )
     try:
         added = [emulator.add_number(number, caps) for number, caps in args.number]
@@ -198,7 +221,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     emulator.faults.repeat_list_items = args.repeat_list_items
     with emulator:
         print(emulator.url, flush=True)
-        print(f"workspace {emulator.workspace_id} organization {emulator.organization_id}", file=sys.stderr, flush=True)
+        for index, workspace_id in enumerate(emulator.workspace_ids, start=1):
+            print(f"workspace {workspace_id} organization {emulator.organization_id}", file=sys.stderr, flush=True)
+            if args.numbers_per_workspace:
+                print(f"numbers {seeded_number(index, 0)} to {seeded_number(index, args.numbers_per_workspace - 1)} "
+                      f"in workspace {workspace_id} (sms,voice)", file=sys.stderr, flush=True)
         for number in added:
             print(f"number {number['number']} id {number['id']} {','.join(number['capabilities'])}", file=sys.stderr,
                   flush=True)

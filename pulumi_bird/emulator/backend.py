@@ -328,6 +328,23 @@ DEFAULT_NUMBERS: Tuple[Tuple[str, str, Tuple[str, ...]], ...] = (
 )
 
 
+def seeded_workspace_id(index: int) -> str:
+    """The id of the emulator's ``index``-th seeded workspace, counting from 1 (which is ``DEFAULT_WORKSPACE_ID``):
+    fixed, so that a fleet's customer file can name the workspaces before the emulator starts."""
+    if not 1 <= index <= 999:
+        raise ValueError(f"a seeded workspace is numbered 1 to 999; got {index}")
+    return f"5f0e4c9e-2b7a-4d1e-9c3b-{index:012d}"
+
+
+def seeded_number(workspace_index: int, number_index: int) -> str:
+    """The E.164 text of the ``number_index``-th number (from 0) seeded in the ``workspace_index``-th workspace:
+    ``+3197010WWWNNNN`` (Dutch 097 machine-to-machine range), distinct from :data:`DEFAULT_NUMBERS`."""
+    if not (1 <= workspace_index <= 999 and 0 <= number_index <= 9999):
+        raise ValueError(f"seeded numbers exist for workspaces 1 to 999 and indexes 0 to 9999; got "
+                         f"{workspace_index}, {number_index}")
+    return f"+3197010{workspace_index:03d}{number_index:04d}"
+
+
 def _number_country(number: str) -> str:
     # Enough for the emulator's inventory: the calling codes its seeds and tests use.
     for prefix, country in (("+31", "NL"), ("+44", "GB"), ("+49", "DE"), ("+1", "US")):
@@ -454,6 +471,25 @@ class BirdBackend:
                                   created_at=utc_now())
             self._numbers[workspace_id][record.id] = record
             return record.render()
+
+    def seed_workspace(self, index: int, organization_id: str, numbers: int, workspace_id: Optional[str] = None) -> str:
+        """Make the ``index``-th seeded workspace known (id ``workspace_id``, by default :func:`seeded_workspace_id`)
+        with ``numbers`` SMS and voice numbers (:func:`seeded_number`; ids derived from the workspace and the
+        number); returns its id."""
+        workspace_id = workspace_id or seeded_workspace_id(index)
+        with self._lock:
+            self.add_workspace(workspace_id, organization_id)
+            for position in range(numbers):
+                number = seeded_number(index, position)
+                self.add_number(workspace_id, number, ("sms", "voice"),
+                                number_id=_derived_uuid("number", f"{workspace_id}:{number}"))
+        return workspace_id
+
+    def list_all_numbers(self, workspace_id: str) -> List[Dict[str, Any]]:
+        """Every number of the workspace's inventory, oldest first (for tests)."""
+        with self._lock:
+            self.require_workspace(workspace_id)
+            return [r.render() for r in sorted(self._numbers[workspace_id].values(), key=lambda r: r.seq)]
 
     def remove_number(self, workspace_id: str, number_id: str) -> None:
         """Take a number out of the workspace's inventory (a no-op for one it does not hold)."""

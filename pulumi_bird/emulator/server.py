@@ -135,6 +135,11 @@ class BirdEmulator:
     ``with BirdEmulator(...) as emu:`` does both. Attributes:
 
     - ``url``: base URL without a trailing slash; ``access_key``, ``workspace_id``, ``organization_id``.
+    - ``workspace_ids``: the organization's workspaces, ``workspace_id`` first. ``workspaces=N`` makes N of them
+      (the others numbered :func:`~pulumi_bird.emulator.backend.seeded_workspace_id` 2 to N), and
+      ``numbers_per_workspace=K`` puts K SMS and voice numbers in each (``seeded_number(i, 0)`` to
+      ``seeded_number(i, K - 1)`` in the i-th), beside ``numbers`` in the first. Each workspace has its own
+      inventory, objects and rate budget, as on Bird.
     - ``backend``: the :class:`BirdBackend` holding all state (inspect or change it out of band).
     - ``faults``: :class:`Faults` (canned errors, latency, failing channels, per-number provisioning time).
     - ``provision_seconds``: how long new channels stay in provisioning (settable at any time);
@@ -169,11 +174,15 @@ class BirdEmulator:
         clock: Callable[[], float] = time.monotonic,
         release_seconds: float = 0.0,
         numbers: Optional[Iterable[Tuple[str, str, Tuple[str, ...]]]] = None,
+        workspaces: int = 1,
+        numbers_per_workspace: int = 0,
     ) -> None:
         if not access_key:
             raise ValueError("access_key must not be empty")
         if max_recorded_requests < 0:
             raise ValueError("max_recorded_requests must not be negative")
+        if workspaces < 1 or numbers_per_workspace < 0:
+            raise ValueError("workspaces must be at least 1 and numbers_per_workspace must not be negative")
         self.access_key = access_key
         self.host = host
         self.port = port
@@ -184,6 +193,12 @@ class BirdEmulator:
             release_seconds=release_seconds,
             numbers=DEFAULT_NUMBERS if numbers is None else numbers,
         )
+        # The organization's workspaces: the first is workspace_id, the others have seeded_workspace_id(2, 3, ...).
+        self.workspace_ids: List[str] = [
+            self.backend.seed_workspace(index, organization_id, numbers_per_workspace,
+                                        workspace_id if index == 1 else None)
+            for index in range(1, workspaces + 1)
+        ]
         self.faults: Faults = Faults(self.backend, seed=fault_seed)
         self.rate_limits = rate_limits  # type: ignore[assignment] # the setter takes True too
         self._rate_keeper = RateKeeper(clock)
@@ -354,7 +369,7 @@ class BirdEmulator:
         if not is_authorized(request, self.access_key):
             return unauthorized()
         if request.method == "GET":
-            workspaces = set(self._rate_keeper.workspaces()) | {self.workspace_id}
+            workspaces = set(self._rate_keeper.workspaces()) | set(self.workspace_ids)
             return ApiResponse(HTTPStatus.OK, {ws: self.rate_stats(ws).as_json() for ws in sorted(workspaces)})
         if request.method == "DELETE":
             self.reset_rate_stats()
