@@ -16,12 +16,13 @@ import argparse
 import json
 import os
 import secrets
+import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from customers import Customer, CustomersError, load_customers
 from program import SIGNING_KEY, customer_program
@@ -29,6 +30,8 @@ from progress import Progress, StackStatus, count_ops, failure_reason, print_tab
 from pulumi import automation as auto
 
 PROJECT = "bird-fleet"
+SIGNING_KEY_CONFIG = f"{PROJECT}:{SIGNING_KEY}"
+NO_CONFIG_FILE = "(no config file)"
 # Passed to every Pulumi command: what the Bird provider reads when a stack's config does not set it.
 BIRD_ENV = ("BIRD_ACCESS_KEY", "BIRD_API_URL", "BIRD_ORGANIZATION_ID", "BIRD_GET_RATE_LIMIT", "PULUMI_BIRD_LOG")
 
@@ -73,23 +76,42 @@ def workspace_options(customer: Customer, options: FleetOptions, command: auto.P
     })
     project = auto.ProjectSettings(name=PROJECT, runtime="python", backend=auto.ProjectBackend(url=options.backend_url))
     return auto.LocalWorkspaceOptions(work_dir=str(work_dir), pulumi_home=options.pulumi_home, env_vars=env,
-                                      project_settings=project, secrets_provider=options.secrets_provider,
-                                      pulumi_command=command)
+                                      program=customer_program(customer), project_settings=project,
+                                      secrets_provider=options.secrets_provider, pulumi_command=command)
 
 
-def configure(stack: auto.Stack, customer: Customer) -> None:
-    """The stack's workspace, and its signing key: the one in its config, else the one its last update kept in
-    its outputs (a machine without the config file), else a new one. Written only when something changed."""
-    config = stack.get_all_config()
-    key_name = f"{PROJECT}:{SIGNING_KEY}"
-    key = config[key_name].value if key_name in config else None
-    if key is None:
-        kept = stack.outputs().get(SIGNING_KEY)
+def open_stack(customer: Customer, opts: auto.LocalWorkspaceOptions) -> tuple[auto.Stack, Dict[str, Any]]:
+    """The customer's stack, created when new, and its config as its file holds it (secrets still encrypted).
+
+    Every Pulumi command that decrypts (config values, outputs with secrets) derives the passphrase's key first,
+    about 0.3 CPU-seconds each, so the config is read from the file, which needs no command at all."""
+    workspace = auto.LocalWorkspace(**vars(opts))
+    try:
+        settings = workspace.stack_settings(customer.stack_name).config or {}
+    except FileNotFoundError:
+        settings = {}
+    if SIGNING_KEY_CONFIG in settings:  # configured here before: the stack exists, unless the backend changed
+        try:
+            return auto.Stack.select(customer.stack_name, workspace), settings
+        except auto.StackNotFoundError:
+            return auto.Stack.create(customer.stack_name, workspace), settings
+    try:
+        return auto.Stack.create(customer.stack_name, workspace), {}
+    except auto.StackAlreadyExistsError:  # made elsewhere (another machine of a CI matrix): no config file here
+        return auto.Stack.select(customer.stack_name, workspace), {NO_CONFIG_FILE: True}
+
+
+def configure(stack: auto.Stack, customer: Customer, settings: Dict[str, Any]) -> None:
+    """The stack's workspace and its signing key: the key in its config file, else the one its last update kept in
+    its outputs (a stack made on another machine), else a new one. Written only when something changed."""
+    wanted = {"bird:workspaceId": auto.ConfigValue(customer.workspace_id)}
+    if SIGNING_KEY_CONFIG not in settings:
+        kept = stack.outputs().get(SIGNING_KEY) if settings.get(NO_CONFIG_FILE) else None
         key = str(kept.value) if kept is not None and kept.value else secrets.token_urlsafe(32)
-    wanted = {"bird:workspaceId": auto.ConfigValue(customer.workspace_id),
-              key_name: auto.ConfigValue(key, secret=True)}
-    if any(name not in config or config[name].value != value.value for name, value in wanted.items()):
-        stack.set_all_config(wanted)
+        wanted[SIGNING_KEY_CONFIG] = auto.ConfigValue(key, secret=True)
+    elif settings.get("bird:workspaceId") == customer.workspace_id:
+        return
+    stack.set_all_config(wanted)
 
 
 def run_stack(customer: Customer, options: FleetOptions, command: auto.PulumiCommand, progress: Progress,
@@ -101,9 +123,9 @@ def run_stack(customer: Customer, options: FleetOptions, command: auto.PulumiCom
         if options.action == "destroy":
             _destroy(customer, opts, progress, status, options.parallel)
             return
-        stack = auto.create_or_select_stack(customer.stack_name, PROJECT, customer_program(customer), opts=opts)
+        stack, settings = open_stack(customer, opts)
         progress.set_state(status, "configuring")
-        configure(stack, customer)
+        configure(stack, customer, settings)
         on_event = progress.on_event(status)
         if options.action == "preview":
             progress.set_state(status, "previewing")
@@ -111,7 +133,8 @@ def run_stack(customer: Customer, options: FleetOptions, command: auto.PulumiCom
             status.changes = count_ops(preview.change_summary)
         else:
             progress.set_state(status, "updating")
-            result = stack.up(parallel=options.parallel, color="never", on_event=on_event)
+            # show_secrets=False: the summary needs no decryption (the outputs are read with secrets regardless).
+            result = stack.up(parallel=options.parallel, color="never", on_event=on_event, show_secrets=False)
             status.changes = count_ops(result.summary.resource_changes or {})
             channels = result.outputs.get("channels")
             status.channels = dict(channels.value) if channels is not None else {}
@@ -123,21 +146,21 @@ def run_stack(customer: Customer, options: FleetOptions, command: auto.PulumiCom
 
 def _destroy(customer: Customer, opts: auto.LocalWorkspaceOptions, progress: Progress, status: StackStatus,
              parallel: Optional[int]) -> None:
+    workspace = auto.LocalWorkspace(**vars(opts))
     try:
-        stack = auto.select_stack(customer.stack_name, PROJECT, customer_program(customer), opts=opts)
+        stack = auto.Stack.select(customer.stack_name, workspace)
     except auto.StackNotFoundError:
         progress.set_state(status, "absent")
         return
     progress.set_state(status, "destroying")
-    result = stack.destroy(parallel=parallel, color="never", on_event=progress.on_event(status))
+    result = stack.destroy(parallel=parallel, color="never", on_event=progress.on_event(status), show_secrets=False)
     status.changes = count_ops(result.summary.resource_changes or {})
-    stack.workspace.remove_stack(customer.stack_name)
+    workspace.remove_stack(customer.stack_name)
     progress.set_state(status, "ok")
 
 
-def run_fleet(customers: Sequence[Customer], options: FleetOptions) -> List[StackStatus]:
+def run_fleet(customers: Sequence[Customer], options: FleetOptions, command: auto.PulumiCommand) -> List[StackStatus]:
     """Every customer's stack, ``options.workers`` at a time; returns their statuses in the file's order."""
-    command = pulumi_command(options.pulumi_root)
     statuses = [StackStatus(c.name, c.stack_name) for c in customers]
     with Progress(statuses, options.progress_seconds) as progress, ThreadPoolExecutor(options.workers) as pool:
         for customer, status in zip(customers, statuses):
@@ -198,10 +221,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.error(f"--only {', '.join(unknown)}: no such customer in {args.customers}")
     chosen = [c for c in customers if not args.only or c.name in args.only]
     options = options_from(args, parser)
+    try:
+        command = pulumi_command(options.pulumi_root)
+    except (OSError, subprocess.CalledProcessError, auto.errors.InvalidVersionError) as exc:
+        parser.error(f"cannot run the Pulumi CLI ({exc}): install it (https://www.pulumi.com/docs/install/) or pass "
+                     "--pulumi-root")
     print(f"{options.action} of {len(chosen)} stacks, {options.workers} at a time, backend {options.backend_url}",
           flush=True)
     started = time.monotonic()
-    statuses = run_fleet(chosen, options)
+    statuses = run_fleet(chosen, options, command)
     seconds = time.monotonic() - started
     print_table(statuses, options.action, seconds)
     if args.json:

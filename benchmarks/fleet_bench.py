@@ -1,0 +1,95 @@
+"""The fleet figures (``make bench BENCH_ARGS='--only fleet'``, or ``python benchmarks/fleet_bench.py``):
+examples/fleet under the real Pulumi CLI (``make engine``; PULUMI_BIRD_ENGINE names its bin directory).
+
+8 workspaces, each with 32 SmsChannels and a signed webhook per channel (64 resources a stack), the channels active
+2 s after their POST, Bird's rate limits enforced per workspace by the emulator. Measured three ways, each on a
+fresh emulator and backend: the fleet with 8 stacks in parallel (``--workers 8``), one stack after another
+(``--workers 1``), and one workspace's stack alone. The fleet's time is given as a ratio to the single workspace's
+(target <= 1.5 x) and to the sequential run's, beside the engine's fixed cost per stack: the fleet's time for a
+customer with no numbers (selecting the stack, reading and writing its config, an ``up`` of an empty program).
+Each time is the fleet's own (its ``--json`` summary), without the interpreter's start.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, Dict, List
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
+
+from pulumi_bird.emulator import BirdEmulator, seeded_number
+from pulumi_cli import ENGINE_ENV, REPO, Pulumi
+
+FLEET = REPO / "examples" / "fleet"
+# A whole fleet run; 8 x 64 resources on a loaded 2-core machine take well under this.
+RUN_TIMEOUT = 1800.0
+
+
+def customers(emu: BirdEmulator, count: int, numbers: int) -> Dict[str, Any]:
+    return {"customers": [
+        {"name": f"c{index}", "workspaceId": workspace, "webhookUrl": f"https://hooks.c{index}.example/bird",
+         "numbers": [seeded_number(index, n) for n in range(numbers)]}
+        for index, workspace in enumerate(emu.workspace_ids[:count], start=1)]}
+
+
+def run_fleet(work: Path, name: str, workspaces: int, numbers: int, workers: int, provision: float) -> Dict[str, Any]:
+    """One fleet ``up`` on a fresh emulator and backend: the fleet's summary, plus the emulator's 429 count."""
+    directory = work / name
+    with BirdEmulator(provision_seconds=provision, rate_limits=True, workspaces=max(workspaces, 1),
+                      numbers_per_workspace=numbers) as emu:
+        cli = Pulumi(directory)
+        (directory / "customers.json").write_text(json.dumps(customers(emu, workspaces, numbers)))
+        env = dict(cli.env, BIRD_ACCESS_KEY=emu.access_key, BIRD_API_URL=emu.url,
+                   BIRD_ORGANIZATION_ID=emu.organization_id)
+        summary = directory / "summary.json"
+        command = [sys.executable, str(FLEET), str(directory / "customers.json"), "--workers", str(workers),
+                   "--parallel", str(2 * numbers + 1), "--progress-seconds", "0", "--work-dir", str(directory / "fleet"),
+                   "--backend-url", cli.env["PULUMI_BACKEND_URL"], "--pulumi-home", cli.env["PULUMI_HOME"],
+                   "--pulumi-root", str(cli.bin), "--json", str(summary)]
+        done = subprocess.run(command, env=env, text=True, capture_output=True, timeout=RUN_TIMEOUT, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"the fleet failed ({name}):\n{done.stdout}\n{done.stderr}")
+        result: Dict[str, Any] = json.loads(summary.read_text())
+        result["429s"] = sum(emu.rate_stats(ws).too_many_requests for ws in emu.workspace_ids)
+    return result
+
+
+def bench_fleet(row: Callable[..., None], workspaces: int = 8, numbers: int = 32, provision: float = 2.0) -> None:
+    if not os.environ.get(ENGINE_ENV):
+        row("the fleet", f"not run: {ENGINE_ENV} unset (make bench builds it)", "run", "run", False)
+        return
+    work = Path(tempfile.mkdtemp(prefix="pulumi-bird-fleet-bench-"))
+    try:
+        overhead = run_fleet(work, "empty", 1, 0, 1, provision)["seconds"]
+        single = run_fleet(work, "single", 1, numbers, 1, provision)
+        fleet = run_fleet(work, "fleet", workspaces, numbers, workspaces, provision)
+        sequential = run_fleet(work, "sequential", workspaces, numbers, 1, provision)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    floor = provision + numbers / 50
+    per_stack: List[float] = [s["seconds"] for s in fleet["stacks"]]
+    ratio = fleet["seconds"] / single["seconds"]
+    row(f"fleet of {workspaces} workspaces x {numbers} SmsChannels + webhooks (active after {provision:g}s, Bird's "
+        f"limits per workspace), {workspaces} stacks in parallel",
+        f"{fleet['seconds']:.1f}s = {ratio:.2f} x one workspace alone ({single['seconds']:.1f}s), "
+        f"{fleet['seconds'] / sequential['seconds']:.2f} x one after another ({sequential['seconds']:.1f}s); "
+        f"stacks {min(per_stack):.1f}-{max(per_stack):.1f}s each in the fleet; the engine's fixed cost per stack "
+        f"{overhead:.1f}s; one workspace's floor {floor:.2f}s",
+        "<= 1.5 x one workspace", "1.00 x one workspace", ratio <= 1.5)
+    throttled = fleet["429s"] + sequential["429s"] + single["429s"]
+    row(f"429s in the fleet runs ({workspaces} workspaces, each its own budget)", f"{throttled} x 429", "0 x 429",
+        "0 x 429", throttled == 0)
+
+
+def _print_row(figure: str, measured: str, target: str, ideal: str, ok: bool) -> None:
+    print(f"  {'ok ' if ok else 'MISS'} {figure}: {measured} (target {target}; ideal {ideal})", flush=True)
+
+
+if __name__ == "__main__":
+    bench_fleet(_print_row)
