@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -38,6 +39,13 @@ def customers(emu: BirdEmulator, count: int, numbers: int) -> Dict[str, Any]:
         for index, workspace in enumerate(emu.workspace_ids[:count], start=1)]}
 
 
+def cpu_seconds() -> tuple[float, float]:
+    """CPU seconds (user + system) of the finished children (the fleet and what it waited for), and of this
+    process (the emulator's threads)."""
+    children, own = resource.getrusage(resource.RUSAGE_CHILDREN), resource.getrusage(resource.RUSAGE_SELF)
+    return children.ru_utime + children.ru_stime, own.ru_utime + own.ru_stime
+
+
 def run_fleet(work: Path, name: str, workspaces: int, numbers: int, workers: int, provision: float) -> Dict[str, Any]:
     """One fleet ``up`` on a fresh emulator and backend: the fleet's summary, plus the emulator's 429 count."""
     directory = work / name
@@ -52,11 +60,15 @@ def run_fleet(work: Path, name: str, workspaces: int, numbers: int, workers: int
                    "--parallel", str(2 * numbers + 1), "--progress-seconds", "0", "--work-dir", str(directory / "fleet"),
                    "--backend-url", cli.env["PULUMI_BACKEND_URL"], "--pulumi-home", cli.env["PULUMI_HOME"],
                    "--pulumi-root", str(cli.bin), "--json", str(summary)]
+        before = cpu_seconds()
         done = subprocess.run(command, env=env, text=True, capture_output=True, timeout=RUN_TIMEOUT, check=False)
+        used = cpu_seconds()
         if done.returncode != 0:
             raise RuntimeError(f"the fleet failed ({name}):\n{done.stdout}\n{done.stderr}")
         result: Dict[str, Any] = json.loads(summary.read_text())
         result["429s"] = sum(emu.rate_stats(ws).too_many_requests for ws in emu.workspace_ids)
+        # The fleet's process and everything it ran (CLIs, provider hosts), and the emulator's share of ours.
+        result["cpu"], result["emulator cpu"] = used[0] - before[0], used[1] - before[1]
     return result
 
 
@@ -66,7 +78,8 @@ def bench_fleet(row: Callable[..., None], workspaces: int = 8, numbers: int = 32
         return
     work = Path(tempfile.mkdtemp(prefix="pulumi-bird-fleet-bench-"))
     try:
-        overhead = run_fleet(work, "empty", 1, 0, 1, provision)["seconds"]
+        empty = run_fleet(work, "empty", 1, 0, 1, provision)
+        overhead = empty["seconds"]
         single = run_fleet(work, "single", 1, numbers, 1, provision)
         fleet = run_fleet(work, "fleet", workspaces, numbers, workspaces, provision)
         sequential = run_fleet(work, "sequential", workspaces, numbers, 1, provision)
@@ -83,6 +96,15 @@ def bench_fleet(row: Callable[..., None], workspaces: int = 8, numbers: int = 32
         f"{overhead:.1f}s; one workspace's floor {floor:.2f}s",
         "<= 1.5 x one workspace", "1.00 x one workspace", ratio <= 1.5)
     throttled = fleet["429s"] + sequential["429s"] + single["429s"]
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cpu_floor = (fleet["cpu"] + fleet["emulator cpu"]) / cores
+    row(f"CPU of the fleet of {workspaces} ({cores} cores here)",
+        f"{fleet['cpu']:.1f} CPU-s for the fleet and what it ran ({fleet['cpu'] / workspaces:.2f} per stack; one "
+        f"workspace alone {single['cpu']:.2f}, an empty stack {empty['cpu']:.2f}), the emulator "
+        f"{fleet['emulator cpu']:.1f}; all of it on {cores} cores takes >= {cpu_floor:.1f}s, so the fleet's "
+        f"{fleet['seconds']:.1f}s = {fleet['seconds'] / max(cpu_floor, single['seconds']):.2f} x "
+        f"max(that, one workspace alone)", "informative", f"fleet <= 1.5 x one workspace needs >= "
+        f"{(fleet['cpu'] + fleet['emulator cpu']) / (1.5 * single['seconds']):.1f} free cores", True)
     row(f"429s in the fleet runs ({workspaces} workspaces, each its own budget)", f"{throttled} x 429", "0 x 429",
         "0 x 429", throttled == 0)
 

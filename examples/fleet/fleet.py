@@ -31,7 +31,6 @@ from pulumi import automation as auto
 
 PROJECT = "bird-fleet"
 SIGNING_KEY_CONFIG = f"{PROJECT}:{SIGNING_KEY}"
-NO_CONFIG_FILE = "(no config file)"
 # Passed to every Pulumi command: what the Bird provider reads when a stack's config does not set it.
 BIRD_ENV = ("BIRD_ACCESS_KEY", "BIRD_API_URL", "BIRD_ORGANIZATION_ID", "BIRD_GET_RATE_LIMIT", "PULUMI_BIRD_LOG")
 
@@ -80,10 +79,12 @@ def workspace_options(customer: Customer, options: FleetOptions, command: auto.P
                                       secrets_provider=options.secrets_provider, pulumi_command=command)
 
 
-def open_stack(customer: Customer, opts: auto.LocalWorkspaceOptions) -> tuple[auto.Stack, Dict[str, Any]]:
-    """The customer's stack, created when new, and its config as its file holds it (secrets still encrypted).
+def open_stack(customer: Customer, opts: auto.LocalWorkspaceOptions) -> tuple[auto.Stack, Dict[str, Any], bool]:
+    """The customer's stack (created when new), its config as its file here holds it (secrets still encrypted),
+    and whether it was made elsewhere: it exists in the backend but this machine has no config file for it (another
+    machine of a CI matrix).
 
-    Every Pulumi command that decrypts (config values, outputs with secrets) derives the passphrase's key first,
+    Every Pulumi command that decrypts (config values, outputs with secrets) first derives the passphrase's key,
     about 0.3 CPU-seconds each, so the config is read from the file, which needs no command at all."""
     workspace = auto.LocalWorkspace(**vars(opts))
     try:
@@ -92,21 +93,21 @@ def open_stack(customer: Customer, opts: auto.LocalWorkspaceOptions) -> tuple[au
         settings = {}
     if SIGNING_KEY_CONFIG in settings:  # configured here before: the stack exists, unless the backend changed
         try:
-            return auto.Stack.select(customer.stack_name, workspace), settings
+            return auto.Stack.select(customer.stack_name, workspace), settings, False
         except auto.StackNotFoundError:
-            return auto.Stack.create(customer.stack_name, workspace), settings
+            return auto.Stack.create(customer.stack_name, workspace), settings, False
     try:
-        return auto.Stack.create(customer.stack_name, workspace), {}
-    except auto.StackAlreadyExistsError:  # made elsewhere (another machine of a CI matrix): no config file here
-        return auto.Stack.select(customer.stack_name, workspace), {NO_CONFIG_FILE: True}
+        return auto.Stack.create(customer.stack_name, workspace), {}, False
+    except auto.StackAlreadyExistsError:
+        return auto.Stack.select(customer.stack_name, workspace), {}, True
 
 
-def configure(stack: auto.Stack, customer: Customer, settings: Dict[str, Any]) -> None:
-    """The stack's workspace and its signing key: the key in its config file, else the one its last update kept in
-    its outputs (a stack made on another machine), else a new one. Written only when something changed."""
+def configure(stack: auto.Stack, customer: Customer, settings: Dict[str, Any], made_elsewhere: bool) -> None:
+    """The stack's workspace and its signing key: the key in its config file, else (a stack made elsewhere) the one
+    its last update kept in its outputs, else a new one. Written only when something changed."""
     wanted = {"bird:workspaceId": auto.ConfigValue(customer.workspace_id)}
     if SIGNING_KEY_CONFIG not in settings:
-        kept = stack.outputs().get(SIGNING_KEY) if settings.get(NO_CONFIG_FILE) else None
+        kept = stack.outputs().get(SIGNING_KEY) if made_elsewhere else None
         key = str(kept.value) if kept is not None and kept.value else secrets.token_urlsafe(32)
         wanted[SIGNING_KEY_CONFIG] = auto.ConfigValue(key, secret=True)
     elif settings.get("bird:workspaceId") == customer.workspace_id:
@@ -123,9 +124,9 @@ def run_stack(customer: Customer, options: FleetOptions, command: auto.PulumiCom
         if options.action == "destroy":
             _destroy(customer, opts, progress, status, options.parallel)
             return
-        stack, settings = open_stack(customer, opts)
+        stack, settings, made_elsewhere = open_stack(customer, opts)
         progress.set_state(status, "configuring")
-        configure(stack, customer, settings)
+        configure(stack, customer, settings, made_elsewhere)
         on_event = progress.on_event(status)
         if options.action == "preview":
             progress.set_state(status, "previewing")
