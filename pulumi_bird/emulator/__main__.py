@@ -103,6 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_ORGANIZATION_ID,
         help=f"that workspace's organization (default {DEFAULT_ORGANIZATION_ID})",
     )
+    _add_inventory_arguments(parser)
+    _add_hostile_and_rate_limit_arguments(parser)
+    return parser
+
+
+def _add_inventory_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options for the organization's workspaces and their numbers."""
     parser.add_argument(
         "--number",
         action="append",
@@ -128,8 +135,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="K SMS and voice numbers in each workspace: +3197010WWWNNNN for workspace WWW (from 001) and NNNN "
         "from 0000 (default 0)",
     )
-    _add_hostile_and_rate_limit_arguments(parser)
-    return parser
 
 
 def _add_hostile_and_rate_limit_arguments(parser: argparse.ArgumentParser) -> None:
