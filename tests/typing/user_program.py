@@ -7,7 +7,7 @@ mapping or a list), optional secrets, and typed outputs.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 import pulumi
 
@@ -61,6 +61,8 @@ from pulumi_bird.emulator import (
     RateLimits,
     RateStats,
     RecordedRequest,
+    seeded_number,
+    seeded_workspace_id,
 )
 from pulumi_bird.testing import (
     UNKNOWN,
@@ -242,6 +244,12 @@ def my_tests(project_dir: str) -> None:
         faults.fail_channel("6a3f2b1c-0d4e-4f5a-8b6c-7d8e9f0a1b2c", "carrier refused the number")
         backend: BirdBackend = emu.backend
         assert stats.gets == 0 and rule.remaining == 1 and backend.provision_seconds > 0 and MAX_BODY_BYTES
+    # A fleet of workspaces (examples/fleet): each with its own numbers and rate budget.
+    with start_emulator(workspaces=3, numbers_per_workspace=2) as fleet:
+        workspaces: list[str] = fleet.workspace_ids
+        assert workspaces[1] == seeded_workspace_id(2)
+        numbers: list[dict[str, Any]] = fleet.backend.list_all_numbers(workspaces[1])
+        assert numbers[0]["number"] == seeded_number(2, 0)
 
         project: Project = load_project(project_dir)
         problems: list[str] = validate_project(project.raw)
