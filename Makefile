@@ -20,8 +20,10 @@ $(VENV)/.installed-%: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[$*]'
 	touch $@
 
+# The Pulumi CLI on PATH, or else the pinned one `make engine` builds (a first build takes minutes).
 demo: $(STAMP)
-	$(PY) -m pulumi_bird.demo
+	@if command -v pulumi >/dev/null 2>&1; then $(PY) -m pulumi_bird.demo --cli; \
+	else bin="$$(tools/engine/build.sh | tail -n 1)" && PATH="$$bin:$$PATH" $(PY) -m pulumi_bird.demo --cli; fi
 
 # Two processes, one test file each at a time (module fixtures stay shared within a file): most tests wait on
 # a provider host or an emulator, so two halve the wall time on a 2-core machine.
