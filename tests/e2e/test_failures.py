@@ -3,6 +3,7 @@ refreshes of an adopted channel renamed in Bird."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from pulumi_bird.api.values import VOICE_TEMPLATE
@@ -100,3 +101,23 @@ def test_refresh_of_an_adopted_channel_renamed_in_bird(cli: Pulumi, emulator) ->
     finally:
         stack.destroy(check=False)
     assert is_empty(emulator)
+
+
+def test_a_relative_virtualenv_is_resolved_from_the_main_directory_for_the_provider_host(cli: Pulumi, emulator,
+                                                                                         tmp_path: Path) -> None:
+    """The README's caveat, on the real engine: with `main:` in a subdirectory, the engine starts the dynamic
+    provider plugin in the main directory and hands it the `virtualenv` option as it is (PULUMI_RUNTIME_VIRTUALENV),
+    so a virtualenv relative to Pulumi.yaml is looked for beside the program instead (pulumi/pulumi#7061)."""
+    project = tmp_path / "venv-project"
+    (project / "program").mkdir(parents=True)
+    (project / "program" / "__main__.py").symlink_to(PROGRAMS / "webhook" / "__main__.py")
+    (project / "venv").symlink_to(Path(sys.executable).parents[1], target_is_directory=True)
+    (project / "Pulumi.yaml").write_text("name: e2e-venv\nmain: program/\n"
+                                         "runtime:\n  name: python\n  options:\n    virtualenv: venv\n")
+    stack = cli.stack(project, "dev", {**bird_config(emulator), "event": "channel.updated"},
+                      secrets={"bird:accessKey"})
+    missing = stack.preview(check=False)
+    assert missing.returncode != 0
+    assert "venv/bin/python does not exist" in missing.output, missing.output
+    (project / "program" / "venv").symlink_to(Path(sys.executable).parents[1], target_is_directory=True)
+    stack.preview()
