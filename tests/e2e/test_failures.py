@@ -40,10 +40,10 @@ def test_an_interrupted_up_converges_to_one_object_per_resource(cli: Pulumi, emu
     project = project_copy(REPO, cli.workdir / "root")
     stack = cli.stack(project, "dev", demo_config(emulator), secrets=SECRET_KEYS)
     try:
-        process, log = cli.start("up", "--yes", "--skip-preview", "--stack", "dev", cwd=project)
+        started = cli.start("up", "--yes", "--skip-preview", "--stack", "dev", cwd=project)
         wait_until(lambda: sum(r.method == "POST" for r in emulator.requests) >= 2, 120, "both connector POSTs")
-        interrupt(process)
-        first = finish(process, log, ["up"])
+        interrupt(started.process)
+        first = finish(started)
         assert first.returncode != 0, first.output
         emulator.provision_seconds = 1.0
         stack.refresh(check=False)
@@ -121,3 +121,41 @@ def test_a_relative_virtualenv_is_resolved_from_the_main_directory_for_the_provi
     assert "venv/bin/python does not exist" in missing.output, missing.output
     (project / "program" / "venv").symlink_to(Path(sys.executable).parents[1], target_is_directory=True)
     stack.preview()
+
+
+def test_a_killed_up_leaves_no_duplicate_and_names_the_leftover(cli: Pulumi, emulator) -> None:
+    """A second SIGINT terminates `pulumi up` at once, after the connector POSTs: the state keeps pending CREATE
+    operations, Bird keeps one connector per resource, and the next `up` creates no second one: Bird's 409 is
+    reported naming the leftover and the adopt_id that takes it over."""
+    emulator.provision_seconds = 6.0
+    project = project_copy(REPO, cli.workdir / "root")
+    stack = cli.stack(project, "dev", demo_config(emulator), secrets=SECRET_KEYS)
+    try:
+        started = cli.start("up", "--yes", "--skip-preview", "--stack", "dev", cwd=project)
+        wait_until(lambda: sum(r.method == "POST" for r in emulator.requests) >= 2, 120, "both connector POSTs")
+        interrupt(started.process)
+        wait_until(lambda: "^C received; cancelling" in started.output_so_far(), 30, "the engine to take the ^C")
+
+        def terminated() -> bool:  # a ^C the CLI reads before it listens again is lost: repeat until it says so
+            if "^C received; terminating" in started.output_so_far() or started.process.poll() is not None:
+                return True
+            interrupt(started.process)
+            return False
+        wait_until(terminated, 30, "the second ^C to terminate the update")
+        killed = finish(started)
+        assert killed.returncode != 0 and "terminating" in killed.output, killed.output
+        pending = {op["resource"]["urn"].rsplit("::", 1)[1]
+                   for op in stack.export()["deployment"].get("pending_operations", [])}
+        assert pending == {"sms", "voice"}, killed.output
+        leftovers = {c["name"]: c["id"] for c in emulator_objects(emulator)["connectors"]}
+        again = stack.up(check=False)
+        assert again.returncode != 0
+        for name in ("sms", "voice"):
+            assert f"adopt_id='{leftovers[name]}'" in again.output, again.output
+        assert {c["id"] for c in emulator_objects(emulator)["connectors"]} == set(leftovers.values())
+    finally:
+        stack.refresh("--clear-pending-creates", check=False)
+        stack.destroy(check=False)
+        for connector in emulator_objects(emulator)["connectors"]:  # not the stack's: deleted as a user would
+            emulator.backend.delete_connector(emulator.workspace_id, connector["id"])
+    assert is_empty(emulator)
