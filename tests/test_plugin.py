@@ -15,7 +15,7 @@ import warnings
 import grpc
 import pytest
 from package_schema_rules import metaschema_problems, problems
-from plugin_engine import UNKNOWN, Plugin, from_struct, is_secret, plain, provider_config, secret
+from plugin_engine import DIFF, KIND, UNKNOWN, Plugin, from_struct, is_secret, plain, provider_config, secret
 from pulumi.runtime.proto import provider_pb2
 
 from pulumi_bird.plugin.fields import RESOURCES, camel, describe, fields, translate
@@ -26,15 +26,6 @@ OTHER_NUMBER = "7e6d5c4b-3a2f-4e1d-8c0b-9a8f7e6d5c4b"
 SIGNING_KEY = "whsec-plugin-test-5c1a"
 TOKEN = "invite-plugin-test-77f2"
 SECURITY = {"oauth": {"clientSecret": "cs-plugin-test-91aa"}}
-DIFF = provider_pb2.DiffResponse
-KIND = provider_pb2.PropertyDiff
-
-
-@pytest.fixture(scope="module")
-def plugin(emulator):
-    with Plugin() as p:
-        p.configure(provider_config(emulator))
-        yield p
 
 
 def connectors(emulator, workspace=None):
