@@ -54,7 +54,8 @@ def test_the_schema_served_over_grpc_follows_the_rules_of_a_package_schema(plugi
     assert plugin.stub.GetPluginInfo(empty_pb2.Empty()).version == schema["version"] == __version__
     assert set(schema["resources"]) == {f"bird:index:{n}" for n in
                                         ("SmsChannel", "VoiceChannel", "Connector", "WebhookSubscription")}
-    assert set(schema["functions"]) == {"bird:index:getConnector", "bird:index:listConnectors"}
+    assert set(schema["functions"]) == {"bird:index:getConnector", "bird:index:listConnectors",
+                                        "bird:index:getPhoneNumber"}
     for where in (schema["config"]["variables"], schema["provider"]["inputProperties"]):
         assert set(where) == {"accessKey", "apiUrl", "workspaceId", "organizationId", "getRateLimit"}
         assert where["accessKey"]["secret"] is True
@@ -98,6 +99,9 @@ def test_the_schema_is_valid_against_pulumis_metaschema(plugin):
      "additionalProperties"),
     (lambda s: s["resources"]["bird:index:SmsChannel"]["requiredInputs"].append("nope"), "not in inputProperties"),
     (lambda s: s.pop("name"), "name: required"),
+    (lambda s: s["types"]["bird:index:ChannelMessageType"]["enum"].append({"value": "2fa"}), "values repeat"),
+    (lambda s: s["types"]["bird:index:WebhookStatus"].__setitem__("type", "object"), "an enum's type"),
+    (lambda s: s["types"]["bird:index:FilterKey"]["enum"].append({"val": "x"}), "an object with a string value"),
 ])
 def test_the_schema_rules_catch_what_they_are_for(breakage, expected):
     from pulumi_bird.plugin.package import package_schema

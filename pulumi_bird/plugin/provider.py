@@ -245,9 +245,9 @@ class BirdProvider(Provider):
         await self._resource(request.type, delete, request.resource_id, request.properties)
 
     async def invoke(self, request: InvokeRequest) -> InvokeResponse:
-        from .lookups import invoke
+        from .lookups import invoke, names_of
 
-        return await self._run(_guarded, Names(()), lambda: invoke(request.tok, request.args))
+        return await self._run(_guarded, names_of(request.tok), lambda: invoke(request.tok, request.args))
 
 
 __all__ = ["BirdProvider", "PluginError"]
