@@ -136,3 +136,29 @@ def test_the_python_messages_keep_pythons_spelling():
                                                       "url": "https://hooks.example.com/bird"})
     reasons = [f.reason for f in result.failures if f.property == "event"]
     assert reasons and reasons[0].endswith("set allow_unlisted_event=True")
+
+
+# --- the schema without the CLI ---------------------------------------------------------------------------------
+
+
+def test_the_executable_prints_its_schema_and_version_without_an_engine(plugin):
+    """`pulumi-resource-bird --schema` is what GetSchema serves (and `pulumi package get-schema` prints);
+    `--version` what GetPluginInfo says. Without an address or either flag it says how to use it."""
+    import json
+    import subprocess
+
+    from google.protobuf import empty_pb2
+    from plugin_engine import plugin_command
+
+    from pulumi_bird import __version__
+
+    def run(*args):
+        return subprocess.run([*plugin_command(), *args], capture_output=True, text=True, timeout=60)
+
+    printed = run("--schema")
+    assert printed.returncode == 0 and json.loads(printed.stdout) == plugin.get_schema() == package_schema()
+    version = run("--version")
+    assert version.returncode == 0 and version.stdout.strip() == __version__
+    assert plugin.stub.GetPluginInfo(empty_pb2.Empty()).version == __version__
+    bare = run()
+    assert bare.returncode == 2 and "--schema or --version" in bare.stderr
