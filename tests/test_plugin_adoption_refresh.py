@@ -69,8 +69,8 @@ def test_refresh_of_an_adopted_voice_channel_renamed_in_bird_shows_the_drift_and
     _, failures = plugin.check(urn, {**program, "adoptId": cid}, olds=refreshed)
     assert [prop for prop, _ in failures] == ["adoptId"]
     reason = failures[0][1]
-    assert reason.startswith(f"adoptId still names connector {cid}, which must be replaced (name "
-                             f"'renamed-in-dashboard' -> 'voice-adopted')")
+    assert reason.startswith(f"connector {cid} must be replaced (name 'renamed-in-dashboard' -> 'voice-adopted'), "
+                             "but adoptId still names it")
     assert "remove adoptId" in reason and "adopt_id" not in reason
     # Declaring what Bird has: no failure, no change.
     agreed, failures = plugin.check(urn, {**program, "name": "renamed-in-dashboard", "adoptId": cid}, olds=refreshed)

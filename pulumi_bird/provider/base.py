@@ -163,7 +163,7 @@ class BirdProvider(ResourceProvider):
                     inputs[p.name] = p.default
             problem = adopt_id_problem(self, olds, inputs)
             if problem:
-                checker.fail("adopt_id", problem)
+                checker.failures.append(CheckFailure("adopt_id", problem))
         except Exception as exc:  # check must answer with failures, whatever the input
             checker.failures.append(CheckFailure("", f"could not validate the inputs ({type(exc).__name__})"))
         return CheckResult(inputs, checker.failures)
@@ -376,9 +376,9 @@ def adopt_id_problem(provider: BirdProvider, olds: Mapping[str, Any], news: Mapp
         return ""
     hidden = set(provider.schema.secrets)
     changes = ", ".join(n if n in hidden else f"{n} {olds.get(n)!r} -> {news.get(n)!r}" for n in replaces)
-    return (f"still names {provider.what} {adopt_id}, which must be replaced ({changes}): the replacement would "
-            f"delete it and then find nothing to adopt. To keep it, declare its current values in the program; to "
-            f"replace it, remove adopt_id (it is only needed for the first deployment)")
+    return (f"{provider.what} {adopt_id} must be replaced ({changes}), but adopt_id still names it: the replacement "
+            f"would delete it and then find nothing to adopt. To keep it, declare its current values in the program; "
+            f"to replace it, remove adopt_id (it is only needed for the first deployment)")
 
 
 # --- get() and the resource base --------------------------------------------------------------------------
