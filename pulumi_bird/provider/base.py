@@ -369,7 +369,7 @@ def adopt_id_problem(provider: BirdProvider, olds: Mapping[str, Any], news: Mapp
     ``adopt_id``, the object was created by adopting it, so the resource's id is that one. Values unknown in a
     preview are not judged (the up's own check judges them)."""
     adopt_id = news.get("adopt_id")
-    if not olds or not isinstance(adopt_id, str) or olds.get("adopt_id") != adopt_id:
+    if not isinstance(olds, Mapping) or not isinstance(adopt_id, str) or olds.get("adopt_id") != adopt_id:
         return ""
     replaces = [n for n in provider.plan(olds, news).replaces if not is_unknown(news.get(n))]
     if not replaces:
