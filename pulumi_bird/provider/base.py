@@ -42,6 +42,7 @@ class Plan:
     replaces: tuple[str, ...]
     delete_before_replace: bool
 
+
 # The stack config key and environment variable each scope input defaults from.
 SCOPE_SETTINGS: dict[str, tuple[str, str]] = {"workspace_id": config.WORKSPACE_ID, "organization_id": config.ORGANIZATION_ID}
 # The scope inputs (every resource has a workspace; a webhook subscription an organization too).
