@@ -11,7 +11,7 @@ SECRET_KEYS = {"bird:accessKey", "webhookSigningKey"}
 def example_config(emulator) -> dict[str, str]:
     return {"bird:accessKey": emulator.access_key, "bird:apiUrl": emulator.url,
             "bird:workspaceId": emulator.workspace_id, "bird:organizationId": emulator.organization_id,
-            "smsPhoneNumberId": DEFAULT_NUMBERS[0][1], "voicePhoneNumberId": DEFAULT_NUMBERS[1][1],
+            "smsNumber": DEFAULT_NUMBERS[0][0], "voiceNumber": DEFAULT_NUMBERS[1][0],
             "webhookSigningKey": "e2e-" + "k" * 40}
 
 
