@@ -223,7 +223,8 @@ def _deploy(stack: _Stack, host: ProviderHost, prior: State, *, preview: bool,
                 error.resource, error.state = res.name, prior
                 raise error
         return ProgramResult(outputs=dict(monitor.exports), secret_outputs=set(monitor.secret_exports),
-                             resources=dict(deployment.planned), state=prior, steps=steps)
+                             resources=dict(deployment.planned), state=prior, steps=steps,
+                             warnings=list(monitor.warnings))
     try:
         _delete_all(deployment.executor, host, leftovers,
                     lambda r: r.pending_delete or r.urn in deployment.new, parallel)
@@ -233,7 +234,7 @@ def _deploy(stack: _Stack, host: ProviderHost, prior: State, *, preview: bool,
     final = _finish_state(deployment.snapshot(leftovers, final=True), prior, monitor, config)
     return ProgramResult(outputs=dict(monitor.exports), secret_outputs=set(monitor.secret_exports),
                          resources={r.urn: r for r in final.resources if not r.pending_delete},
-                         state=final, steps=steps, warnings=_pending_warning(prior))
+                         state=final, steps=steps, warnings=_pending_warning(prior) + monitor.warnings)
 
 
 def _pending_warning(prior: State) -> list[str]:
