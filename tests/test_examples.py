@@ -81,9 +81,16 @@ def test_root_project_up_refresh_up_destroy_with_hosts_started_as_the_engine_doe
     # No host= here: each step starts its provider host from the project (main directory, shim logic).
     config = channels_config(bird_config)
     result = run_program(str(ROOT), config=config)
-    with pytest.raises(ProjectError, match="Stack 'dev' is missing configuration values 'smsPhoneNumberId' and"):
-        refresh(result.state, project=ROOT, config=bird_config)  # the CLI validates the config for refresh too
-    refreshed = refresh(result.state, project=ROOT, config=config)
+    # The stack's config stays between commands, as in Pulumi.<stack>.yaml: refresh and destroy take the config
+    # the up was given (recorded in the state), and config= changes only the keys it names.
+    refreshed = refresh(result.state, project=ROOT, config=bird_config)
+    assert refresh(result.state, project=ROOT).resources == refreshed.resources
+    # A state that recorded nothing (older than the double) needs the program's keys, and says which and why.
+    unrecorded = result.state.copy()
+    unrecorded.provider_config = None
+    with pytest.raises(ProjectError, match=r"refresh: Stack 'dev' is missing configuration values 'smsPhoneNumberId' "
+                                           r"and 'voicePhoneNumberId': Pulumi.yaml declares them without a default"):
+        refresh(unrecorded, project=ROOT, config=bird_config)  # the CLI validates the config for refresh too
     again = run_program(str(ROOT), config=config, state=refreshed)
     assert set(again.steps.values()) == {"same"}
     destroy(again.state, project=ROOT, config=config)
