@@ -65,3 +65,19 @@ def test_make_venv_installs_in_the_editable_mode_ides_resolve_without_setuptools
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     rule = makefile.split("$(VENV)/.installed-%: pyproject.toml\n", 1)[1].split("\n\n", 1)[0]
     assert "PYTHONWARNINGS=ignore $(PY) -m pip install --quiet -e '.[$*]' --config-settings editable_mode=compat" in rule
+
+
+def test_every_relative_link_of_the_readme_and_the_docs_leads_to_a_file_and_heading():
+    pages = [ROOT / "README.md", ROOT / "CHANGELOG.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    assert len(pages) > 10
+    for page in pages:
+        for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text(encoding="utf-8")):
+            if re.match(r"[a-z]+:", target):
+                continue  # an absolute URL
+            path, _, anchor = target.partition("#")
+            linked = (page.parent / path).resolve() if path else page
+            assert linked.exists(), (page.name, target)
+            if anchor and linked.suffix == ".md":
+                headings = re.findall(r"^#+ (.+)$", linked.read_text(encoding="utf-8"), re.M)
+                slugs = {re.sub(r"[^a-z0-9 -]", "", h.lower()).replace(" ", "-") for h in headings}
+                assert anchor in slugs, (page.name, target)

@@ -21,7 +21,7 @@ from .checks import Checker, is_unknown
 from .schema import Property
 
 # Ten minutes: Bird documents no provisioning time; SMS and voice channels are usually active in seconds, and
-# a channel that takes longer than this is stuck (see the README's troubleshooting).
+# a channel that takes longer than this is stuck (see docs/troubleshooting.md).
 DEFAULT_READY_TIMEOUT = 600.0
 
 # The phone number a channel is installed on (SmsChannel, VoiceChannel); read back from the connector model's
