@@ -210,42 +210,6 @@ def test_webhook_receiver_example_and_its_receiver(emulator, bird_config, host):
     destroy(result.state, host=host)
 
 
-def test_make_demo_cli_branch_gives_the_engine_what_it_needs(tmp_path):
-    """`make demo` with a `pulumi` on PATH. No CLI can be installed here, so a stand-in records each call and, on
-    `up`, starts the provider host as the engine would from that environment (through the shim's logic, in the
-    main directory): it only starts if the demo pointed the engine at a Python that has pulumi_bird."""
-    log = tmp_path / "calls.jsonl"
-    fake = tmp_path / "bin" / "pulumi"
-    fake.parent.mkdir()
-    fake.write_text(f"""#!{sys.executable}
-import json, os, sys
-args = sys.argv[1:]
-cwd = args[args.index("--cwd") + 1]
-record = {{"args": args, "python": os.environ.get("PULUMI_PYTHON_CMD")}}
-if args[0] == "up":
-    from pulumi_bird.testing import ProviderHost
-    with ProviderHost.for_project(cwd, {{"bird:workspaceId": "x"}}) as host:
-        record["host"] = [host.cwd, host.argv[0]]
-if args[:2] == ["stack", "output"]:
-    print(json.dumps({{"smsChannelId": "c-1", "voiceChannelId": "c-2"}}))
-with open({str(log)!r}, "a") as f:
-    f.write(json.dumps(record) + "\\n")
-""")
-    fake.chmod(0o755)
-    env = {k: v for k, v in os.environ.items() if k != "PULUMI_PYTHON_CMD"}
-    env["PATH"] = f"{fake.parent}{os.pathsep}{env['PATH']}"
-    done = subprocess.run([sys.executable, "-m", "pulumi_bird.demo", "--cli", "--provision-seconds", "0.1"], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    calls = [json.loads(line) for line in log.read_text().splitlines()]
-    assert [c["args"][0] for c in calls] == ["stack"] + ["config"] * 7 + ["up", "stack", "destroy", "stack"]
-    secrets = {c["args"][5] for c in calls if c["args"][:2] == ["config", "set"] and c["args"][2] == "--secret"}
-    assert secrets == {"bird:accessKey", "webhookSigningKey"}
-    up = next(c for c in calls if c["args"][0] == "up")
-    assert up["python"] == sys.executable
-    assert up["host"] == [str(ROOT / "examples" / "channels"), sys.executable]
-
-
 # --- the README's "Your own stack in five minutes", as written ---------------------------------------------------
 
 
