@@ -14,10 +14,14 @@ FLOOR_VENV := .venv-floor
 
 venv: $(STAMP)
 
+# Editable in setuptools' compat mode: a plain path entry in site-packages, which pyright, Pylance and every IDE
+# resolve (the default import-hook mode leaves `import pulumi_bird` unresolved for them). PYTHONWARNINGS=ignore
+# reaches the build backend and keeps setuptools' notice blocks (the editable-install notice, compat's
+# "transitional" notice) out of the output, which recent pips print even with --quiet.
 $(VENV)/.installed-%: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[$*]'
+	PYTHONWARNINGS=ignore $(PY) -m pip install --quiet -e '.[$*]' --config-settings editable_mode=compat
 	touch $@
 
 # The Pulumi CLI on PATH, or else the pinned one `make engine` builds (a first build takes minutes).

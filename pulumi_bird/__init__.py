@@ -17,11 +17,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from ._version import __version__ as __version__  # the one version (pyproject reads it too)
 
 # The resources, one line each: class name -> its module. Everything that must cover every resource reads this:
-# the package's exports below, the README's generated reference (pulumi_bird.reference), and the tests (typing,
-# architecture, faults, pickled providers). In the order the README documents them.
+# the package's exports below, the generated reference in docs/api-docs (pulumi_bird.reference), and the tests (typing,
+# architecture, faults, pickled providers). In the order the docs list them.
 RESOURCES: dict[str, str] = {
     "SmsChannel": "sms_channel",
     "VoiceChannel": "voice_channel",

@@ -61,14 +61,21 @@ class PhoneNumberInfo:
 
 
 def _program_settings(workspace_id: Optional[str]) -> tuple[Settings, str]:
+    """The program's settings, judged offline as a resource's check judges them (the same errors and "did you
+    mean" hints, unknown ``bird:*`` keys as a warning), and the workspace to look in."""
+    from .api.values import is_uuid
     from .provider import config
+    from .provider.base import program_config, warn_unknown_program_keys
 
-    bird = pulumi.Config("bird")
-    values = {name: bird.get(name.split(":", 1)[1]) for name, _ in config.ALL_KEYS}
-    settings = config.current_settings(values)
+    warn_unknown_program_keys()
+    values, names = program_config()
+    settings = config.program_settings(values, names)
     workspace = workspace_id or settings.workspace_id
     if not workspace:
         raise config.ConfigError("no workspace: pass workspace_id, or set bird:workspaceId / BIRD_WORKSPACE_ID")
+    if not is_uuid(workspace):
+        raise config.ConfigError(f"workspace_id must be a UUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6, got "
+                                 f"{workspace!r:.60}: pass the id Bird shows for the workspace")
     return settings, workspace
 
 

@@ -81,9 +81,16 @@ def test_root_project_up_refresh_up_destroy_with_hosts_started_as_the_engine_doe
     # No host= here: each step starts its provider host from the project (main directory, shim logic).
     config = channels_config(bird_config)
     result = run_program(str(ROOT), config=config)
-    with pytest.raises(ProjectError, match="Stack 'dev' is missing configuration values 'smsPhoneNumberId' and"):
-        refresh(result.state, project=ROOT, config=bird_config)  # the CLI validates the config for refresh too
-    refreshed = refresh(result.state, project=ROOT, config=config)
+    # The stack's config stays between commands, as in Pulumi.<stack>.yaml: refresh and destroy take the config
+    # the up was given (recorded in the state), and config= changes only the keys it names.
+    refreshed = refresh(result.state, project=ROOT, config=bird_config)
+    assert refresh(result.state, project=ROOT).resources == refreshed.resources
+    # A state that recorded nothing (older than the double) needs the program's keys, and says which and why.
+    unrecorded = result.state.copy()
+    unrecorded.provider_config = None
+    with pytest.raises(ProjectError, match=r"refresh: Stack 'dev' is missing configuration values 'smsPhoneNumberId' "
+                                           r"and 'voicePhoneNumberId': Pulumi.yaml declares them without a default"):
+        refresh(unrecorded, project=ROOT, config=bird_config)  # the CLI validates the config for refresh too
     again = run_program(str(ROOT), config=config, state=refreshed)
     assert set(again.steps.values()) == {"same"}
     destroy(again.state, project=ROOT, config=config)
@@ -201,3 +208,71 @@ def test_webhook_receiver_example_and_its_receiver(emulator, bird_config, host):
         server.server_close()
         thread.join(timeout=5)
     destroy(result.state, host=host)
+
+
+# --- the README's "Your own stack in five minutes", as written ---------------------------------------------------
+
+
+def readme_block(name: str) -> str:
+    """The fenced block right after ``<!-- own-stack:NAME -->`` in README.md."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    after = text.split(f"<!-- own-stack:{name} -->\n", 1)
+    assert len(after) == 2, f"README.md lost its own-stack:{name} marker"
+    fence, rest = after[1].split("\n", 1)
+    assert fence.startswith("```"), (name, fence)
+    return rest.split("\n```\n", 1)[0] + "\n"
+
+
+def config_set(commands: str) -> tuple[dict, list[str]]:
+    """What the ``pulumi config set`` lines set (``--secret`` as secret(...)), and every pulumi command in order."""
+    import shlex
+
+    config: dict = {}
+    pulumi_commands = []
+    for line in commands.splitlines():
+        words = shlex.split(line, comments=True)
+        if words[:1] != ["pulumi"]:
+            continue
+        pulumi_commands.append(" ".join(words[1:3]))
+        if words[1:3] == ["config", "set"]:
+            args = words[3:]
+            is_secret = "--secret" in args
+            key, *words_of_value = (a for a in args if a != "--secret")
+            value = " ".join(words_of_value)  # a placeholder such as <your access key> is several words
+            config[key] = secret(value) if is_secret else value
+    return config, pulumi_commands
+
+
+def test_the_readmes_own_stack_runs_as_written_from_nothing_to_destroy(emulator, tmp_path):
+    from pulumi_bird.emulator import DEFAULT_ACCESS_KEY, DEFAULT_WORKSPACE_ID
+
+    project = tmp_path / "bird-stack"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text(readme_block("Pulumi.yaml"), encoding="utf-8")
+    (project / "__main__.py").write_text(readme_block("__main__.py"), encoding="utf-8")
+    commands = readme_block("emulator")
+    assert "python -m pulumi_bird.emulator --port 8787 &" in commands
+    config, steps = config_set(commands)
+    assert steps == ["stack init", "config set", "config set", "config set", "config set", "up --yes",
+                     "stack output", "destroy --yes"]
+    # The emulator the README starts answers on port 8787; this test's emulator listens on a free port.
+    assert config["bird:apiUrl"] == "http://127.0.0.1:8787"
+    config["bird:apiUrl"] = emulator.url
+    assert config["bird:accessKey"].value == DEFAULT_ACCESS_KEY == emulator.access_key
+    assert config["bird:workspaceId"] == DEFAULT_WORKSPACE_ID == emulator.workspace_id
+
+    result = run_program(str(project), config=config, stack="dev")  # pulumi up --yes
+    assert result.outputs["phoneNumber"] == "+3197010520000" and result.outputs["smsChannelId"]
+    assert result.warnings == []
+    sms = result.state.find("sms")
+    assert emulator.backend.get_connector(emulator.workspace_id, sms.id)["arguments"]["phoneNumberId"] == \
+        "6a3f2b1c-0d4e-4f5a-8b6c-7d8e9f0a1b2c"
+    assert destroy(result.state, project=project).resources == []  # pulumi destroy --yes: the stack's own config
+    assert sms.id not in {c["id"] for c in emulator.backend.list_all_connectors(emulator.workspace_id)}
+
+    # Against Bird: the same keys but apiUrl (Bird's own is the default), each a placeholder to fill in.
+    bird, bird_steps = config_set(readme_block("bird"))
+    assert set(bird) == set(config) - {"bird:apiUrl"}
+    assert all(str(getattr(v, "value", v)).startswith("<") for v in bird.values()), bird
+    assert isinstance(bird["bird:accessKey"], type(secret("x")))
+    assert bird_steps[0] == "stack init" and bird_steps[-3:] == ["preview", "up", "destroy"]

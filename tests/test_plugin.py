@@ -334,7 +334,7 @@ CONFIG_FAILURES = [
     ({"getRateLimit": "fast"}, "getRateLimit", "from 1 to 50"),
     ({"workspaceId": "ws"}, "workspaceId", "must be a UUID"),
     ({"organizationId": 3}, "organizationId", "must be a UUID"),
-    ({"accessKey": " "}, "accessKey", "non-empty"),
+    ({"accessKey": " "}, "accessKey", "is not set"),
     ({"acessKey": "k"}, "acessKey", "is not a setting of the bird provider"),
 ]
 

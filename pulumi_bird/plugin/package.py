@@ -16,7 +16,7 @@ import typing
 from functools import cache, lru_cache
 from typing import Any
 
-from .. import __version__
+from .. import _version
 from ..provider import config
 from .fields import (
     BY_TOKEN,
@@ -235,7 +235,7 @@ def package_schema() -> dict[str, Any]:
     return {
         "name": PACKAGE,
         "displayName": "Bird",
-        "version": __version__,
+        "version": _version.__version__,
         "description": "Bird (formerly MessageBird) SMS and voice channels, connectors and webhook subscriptions.",
         "keywords": ["pulumi", "bird", "messagebird", "sms", "voice", "webhooks", "kind/native"],
         "license": "Apache-2.0",

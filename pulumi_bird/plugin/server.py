@@ -22,7 +22,7 @@ from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.provider.experimental.server import ProviderServicer
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from .. import __version__
+from .._version import __version__
 from ..provider.workers import worker_bound
 from .provider import BirdProvider, PluginError
 

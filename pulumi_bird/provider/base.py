@@ -445,6 +445,7 @@ class BirdResource(pulumi.dynamic.Resource):
 
     def _register(self, resource_name: str, values: Mapping[str, Any], opts: Optional[pulumi.ResourceOptions]) -> None:
         """Register the schema's inputs out of ``values`` (the ``__init__``'s locals), secrets wrapped."""
+        warn_unknown_program_keys()
         provider = self.bird_provider()
         props, options = registration(provider.schema, values, provider.schema.outputs, opts)
         self._fill(props, resource_name)
@@ -457,10 +458,41 @@ class BirdResource(pulumi.dynamic.Resource):
     def get(cls: type[R], resource_name: str, id: pulumi.Input[str], opts: Optional[pulumi.ResourceOptions] = None) -> R:
         """Read an existing object into the stack by its Bird id (its scope from the stack config); the stack
         never deletes it."""
+        warn_unknown_program_keys()
         provider = cls.bird_provider()
         schema = provider.schema
         resource: R = read_existing(cls, provider, resource_name, id, (*schema.names, *schema.outputs), opts, schema.secrets)
         return resource
+
+
+# The stack config (the SDK's dict of it) whose unknown bird:* keys the program has warned about: the language
+# host sets one per program run, so each run (of run_program's too) warns once.
+_warned_config: list[Any] = []
+
+
+def program_config() -> tuple[dict[str, Optional[str]], list[str]]:
+    """The program's ``bird:*`` settings, and the name of every key of its stack config (as the language host
+    hands them to the program: ``pulumi.runtime.config``, then ``PULUMI_CONFIG``)."""
+    from pulumi.runtime import config as runtime_config
+
+    bird = pulumi.Config("bird")
+    values = {name: bird.get(name.split(":", 1)[1]) for name, _ in config.ALL_KEYS}
+    return values, sorted({*runtime_config.CONFIG.get(), *runtime_config.get_config_env()})
+
+
+def warn_unknown_program_keys() -> None:
+    """Warn once per program run about each ``bird:*`` key of the stack config that nothing reads (a warning of
+    ``pulumi preview`` and ``up``, beside the key it most likely misspells), as a resource or lookup is declared."""
+    from pulumi.runtime import config as runtime_config
+
+    current = runtime_config.CONFIG.get()
+    with _refreshed_lock:
+        if _warned_config and _warned_config[0] is current:
+            return
+        _warned_config[:] = [current]
+    _, names = program_config()
+    for warning in config.key_warnings(config.unknown_bird_keys(names)):
+        pulumi.log.warn(warning)
 
 
 def default_from_config(checker: Checker, inputs: dict[str, Any], prop: str, key: tuple[str, str]) -> None:
