@@ -10,6 +10,7 @@ computed properties.
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar, Iterable, Iterator, Mapping, Optional, Sequence, TypeVar
@@ -467,7 +468,9 @@ class BirdResource(pulumi.dynamic.Resource):
 
 # The stack config (the SDK's dict of it) whose unknown bird:* keys the program has warned about: the language
 # host sets one per program run, so each run (of run_program's too) warns once.
+# The config object of the program run last warned about (a run is warned about once), guarded by its lock.
 _warned_config: list[Any] = []
+_warned_config_lock = threading.Lock()
 
 
 def program_config() -> tuple[dict[str, Optional[str]], list[str]]:
@@ -486,7 +489,7 @@ def warn_unknown_program_keys() -> None:
     from pulumi.runtime import config as runtime_config
 
     current = runtime_config.CONFIG.get()
-    with _refreshed_lock:
+    with _warned_config_lock:
         if _warned_config and _warned_config[0] is current:
             return
         _warned_config[:] = [current]
