@@ -157,6 +157,9 @@ def test_generic_connector_keeps_security_arguments_secret(emulator, bird_config
     destroy(result.state, host=host)
 
 
+RECEIVER_KEY = "receiver-key-5-Zq0vV8mT3xL1pR7nK2wY6sB9"
+
+
 def _load_receiver():
     spec = importlib.util.spec_from_file_location("receiver", EXAMPLES / "webhook-receiver" / "receiver.py")
     module = importlib.util.module_from_spec(spec)
@@ -167,10 +170,10 @@ def _load_receiver():
 def test_webhook_receiver_example_and_its_receiver(emulator, bird_config, host):
     public = "https://hooks.example.com/bird/created"
     result = run_program(str(EXAMPLES / "webhook-receiver"),
-                         config=dict(bird_config, publicUrl=public, signingKey=secret("receiver-key-5")))
+                         config=dict(bird_config, publicUrl=public, signingKey=secret(RECEIVER_KEY)))
     sub = result.outputs["subscriptionId"]
     key = emulator.backend.get_signing_key(emulator.organization_id, emulator.workspace_id, sub)
-    assert key == "receiver-key-5"
+    assert key == RECEIVER_KEY
 
     events = []
     server = _load_receiver().serve(0, key, public, handle=events.append)
@@ -183,9 +186,11 @@ def test_webhook_receiver_example_and_its_receiver(emulator, bird_config, host):
         signature = base64.b64encode(hmac.new(key.encode(), message, hashlib.sha256).digest()).decode()
         url = f"http://127.0.0.1:{server.server_address[1]}/bird/created"
 
-        def post(sig: str, delivery: str) -> int:
-            request = urllib.request.Request(url, data=body, method="POST", headers={
-                "messagebird-signature": sig, "messagebird-request-timestamp": stamp, "messagebird-request-id": delivery})
+        def post(sig: str, delivery: "str | None") -> int:
+            headers = {"messagebird-signature": sig, "messagebird-request-timestamp": stamp}
+            if delivery is not None:
+                headers["messagebird-request-id"] = delivery
+            request = urllib.request.Request(url, data=body, method="POST", headers=headers)
             try:
                 with urllib.request.urlopen(request, timeout=5) as response:
                     return response.status
@@ -193,8 +198,10 @@ def test_webhook_receiver_example_and_its_receiver(emulator, bird_config, host):
                 return exc.code
 
         assert post(signature, "d-1") == 204
-        assert post(signature, "d-1") == 204  # a retry of a handled delivery is acknowledged, not handled again
-        assert post(base64.b64encode(b"forged" * 6).decode(), "d-2") == 401
+        # a retry of a handled delivery, and replays of it with another id or none (the id is not signed): each
+        # acknowledged, none handled again
+        assert [post(signature, d) for d in ("d-1", "d-2", "", None)] == [204] * 4
+        assert post(base64.b64encode(b"forged" * 6).decode(), "d-3") == 401
         assert events == [{"service": "channels", "event": "channel.created"}]
     finally:
         server.shutdown()
