@@ -22,6 +22,7 @@ from pulumi_bird.testing import ProgramError, ProjectError, destroy, refresh, ru
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
+CONSUMER_KEY = "consumer-key-1-9d2f6b0a4e8c3a7f1b5d"
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +93,7 @@ def test_root_project_up_refresh_up_destroy_with_hosts_started_as_the_engine_doe
 
 
 def test_root_program_exports_channels_and_subscription(emulator, bird_config, host):
-    result = run_program(str(ROOT), config=dict(channels_config(bird_config), webhookSigningKey=secret("k-1")), host=host)
+    result = run_program(str(ROOT), config=dict(channels_config(bird_config), webhookSigningKey=secret("k-1-3f8a0c6e2b9d4f71a5c0e8b6d2a7c9")), host=host)
     out = result.outputs
     assert out, (result.steps, result.state.outputs)
     assert out["smsChannelId"] and out["voiceChannelId"] and out["webhookSubscriptionId"]
@@ -107,14 +108,14 @@ def test_consumer_stack_subscribes_to_the_channel_of_another_stack(emulator, bir
     sms_channel = channels.outputs["smsChannelId"]
     consumer = run_program(
         str(EXAMPLES / "consumer"),
-        config=dict(bird_config, inboundUrl="https://hooks.example.com/inbound", signingKey=secret("consumer-key-1"),
+        config=dict(bird_config, inboundUrl="https://hooks.example.com/inbound", signingKey=secret(CONSUMER_KEY),
                     channelsStack="acme/bird-channels/prod"),
         stack_references={"acme/bird-channels/prod": channels.outputs},
     )
     assert consumer.outputs["subscribedChannelId"] == sms_channel
     sub_id = consumer.outputs["subscriptionId"]
-    assert emulator.backend.get_signing_key(emulator.organization_id, emulator.workspace_id, sub_id) == "consumer-key-1"
-    assert "consumer-key-1" not in consumer.state.to_json()
+    assert emulator.backend.get_signing_key(emulator.organization_id, emulator.workspace_id, sub_id) == CONSUMER_KEY
+    assert CONSUMER_KEY not in consumer.state.to_json()
     destroy(consumer.state, host=host)
     destroy(channels.state, host=host)
 

@@ -279,7 +279,7 @@ def test_a_delete_answered_410_counts_as_deleted(emulator, emulator_host, inputs
 
 # --- secrets held in state but not sent by the call at hand, echoed back in an error ---------------------------
 
-SIGNING_KEY = "whsec-review-" + "7c1e9a2b4d6f8e0a"
+SIGNING_KEY = "whsec-review-" + "7c1e9a2b4d6f8e0a5b3d"
 TOKEN = "invite-review-" + "3b5d7f9a1c2e4a6b"
 
 

@@ -23,7 +23,7 @@ from pulumi_bird.testing.fixtures import start_emulator
 
 NUMBER = "5d1c0a3e-2b4f-4c6d-8e7f-9a0b1c2d3e4f"
 OTHER_NUMBER = "7e6d5c4b-3a2f-4e1d-8c0b-9a8f7e6d5c4b"
-SIGNING_KEY = "whsec-plugin-test-5c1a"
+SIGNING_KEY = "whsec-plugin-test-5c1a-9e3b7d0f2a4c"
 TOKEN = "invite-plugin-test-77f2"
 SECURITY = {"oauth": {"clientSecret": "cs-plugin-test-91aa"}}
 DIFF = provider_pb2.DiffResponse
@@ -313,6 +313,9 @@ CHECK_FAILURES = [
                                                       {"key": "channelId", "value": OTHER_NUMBER}]),
      "eventFilters", "at most one channelId"),
     ("WebhookSubscription", hook_inputs(signingKey=12345), "signingKey", "must be a string"),
+    ("WebhookSubscription", hook_inputs(signingKey=""), "signingKey", "at least 32"),
+    ("WebhookSubscription", hook_inputs(signingKey=secret("a")), "signingKey", "at least 32"),
+    ("WebhookSubscription", hook_inputs(signingKey=secret("ключ-" * 8)), "signingKey", "not printable ASCII"),
     ("WebhookSubscription", hook_inputs(organizationId="org"), "organizationId", "must be a UUID"),
 ]
 
