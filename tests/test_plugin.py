@@ -338,6 +338,8 @@ def test_a_secret_that_fails_its_check_is_not_shown(plugin):
 
 CONFIG_FAILURES = [
     ({"apiUrl": "http://bird.example.com"}, "apiUrl", "https://"),
+    ({"apiUrl": "http://collector.example:8081\\@127.0.0.1:8080"}, "apiUrl", "backslash"),
+    ({"apiUrl": "https://user:pw@api.bird.com"}, "apiUrl", "user info"),
     ({"getRateLimit": 500}, "getRateLimit", "from 1 to 50"),
     ({"getRateLimit": "fast"}, "getRateLimit", "from 1 to 50"),
     ({"workspaceId": "ws"}, "workspaceId", "must be a UUID"),
