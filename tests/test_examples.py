@@ -211,6 +211,42 @@ def test_webhook_receiver_example_and_its_receiver(emulator, bird_config, host):
     destroy(result.state, host=host)
 
 
+def test_the_receiver_handles_a_delivery_whose_handling_failed_when_bird_retries_it():
+    public = "https://hooks.example.com/bird/created"
+    handled = []
+
+    def handle(event: dict) -> None:
+        handled.append(event)
+        if len(handled) == 1:
+            raise RuntimeError("the database is down")
+
+    server = _load_receiver().serve(0, RECEIVER_KEY, public, handle=handle)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        body = b'{"event": "channel.created"}'
+        stamp = str(int(__import__("time").time()))
+        message = f"{stamp}\n{public}\n".encode() + hashlib.sha256(body).digest()
+        signature = base64.b64encode(hmac.new(RECEIVER_KEY.encode(), message, hashlib.sha256).digest()).decode()
+        url = f"http://127.0.0.1:{server.server_address[1]}/bird/created"
+
+        def post() -> int:
+            request = urllib.request.Request(url, data=body, method="POST", headers={
+                "messagebird-signature": signature, "messagebird-request-timestamp": stamp})
+            try:
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    return response.status
+            except urllib.error.HTTPError as exc:
+                return exc.code
+
+        # failed, so Bird's retry is handled; handled, so the next repeat is not
+        assert [post(), post(), post()] == [500, 204, 204] and len(handled) == 2
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
 def test_make_demo_cli_branch_gives_the_engine_what_it_needs(tmp_path):
     """`make demo` with a `pulumi` on PATH. No CLI can be installed here, so a stand-in records each call and, on
     `up`, starts the provider host as the engine would from that environment (through the shim's logic, in the

@@ -31,10 +31,11 @@ def make_handler(signing_key: str, public_url: str, handle: Callable[[dict[str, 
 
     class Receiver(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            if not 0 <= length <= MAX_BODY_BYTES:
-                self._answer(413, "too large")
+            declared = self.headers.get("Content-Length") or "0"
+            if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
+                self._answer(413, "too large, or no length")
                 return
+            length = int(declared)
             body = self.rfile.read(length)
             headers = dict(self.headers)
             try:
