@@ -39,6 +39,9 @@ _EXPORTS = {
     "FilterKey": "api.values",
     "PhoneNumberInfo": "lookups",
     "REQUEST_ID_HEADER": "api.signatures",
+    "ReplayError": "api.signatures",
+    "ReplayGuard": "api.signatures",
+    "ReplayGuardFull": "api.signatures",
     "SignatureError": "api.signatures",
     "WebhookService": "api.values",
     "WebhookStatus": "api.values",
@@ -62,6 +65,9 @@ __all__ = [
     "FilterKey",
     "PhoneNumberInfo",
     "REQUEST_ID_HEADER",
+    "ReplayError",
+    "ReplayGuard",
+    "ReplayGuardFull",
     "SignatureError",
     "SmsChannel",
     "VoiceChannel",
@@ -81,6 +87,9 @@ __all__ = [
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs; at run time __getattr__ loads them
     from .api.errors import BirdError as BirdError
     from .api.signatures import REQUEST_ID_HEADER as REQUEST_ID_HEADER
+    from .api.signatures import ReplayError as ReplayError
+    from .api.signatures import ReplayGuard as ReplayGuard
+    from .api.signatures import ReplayGuardFull as ReplayGuardFull
     from .api.signatures import SignatureError as SignatureError
     from .api.signatures import verify_signature as verify_signature
     from .api.values import ChannelMessageType as ChannelMessageType

@@ -88,14 +88,14 @@ def test_adopting_a_missing_id_or_another_template_fails_naming_the_id(host, dou
 def test_adopting_a_webhook_patches_what_patch_can_set_and_nothing_else(host, double, inputs_of):
     sid = out_of_band_subscription(double, url="https://old.example.com/hook")
     reg = inputs_of(lambda: WebhookSubscription("h", service="channels", event="channel.updated",
-                                                url="https://new.example.com/hook", signing_key="k-123456",
+                                                url="https://new.example.com/hook", signing_key="k-123456-7a9c1e3f5b0d2f4a6c8e0b2d",
                                                 adopt_id=sid))
     created = host.create(reg.urn, checked(host, reg))
     assert created.id == sid
     assert [(c.method, c.body) for c in writes(double)] == [
-        ("PATCH", {"url": "https://new.example.com/hook", "signingKey": "k-123456"})]
+        ("PATCH", {"url": "https://new.example.com/hook", "signingKey": "k-123456-7a9c1e3f5b0d2f4a6c8e0b2d"})]
     assert double.subscriptions[sid]["url"] == "https://new.example.com/hook"
-    assert double.signing_keys[sid] == "k-123456"
+    assert double.signing_keys[sid] == "k-123456-7a9c1e3f5b0d2f4a6c8e0b2d"
 
 
 def test_adopting_a_webhook_of_another_event_fails_and_writes_nothing(host, double, inputs_of):

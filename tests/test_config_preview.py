@@ -69,6 +69,8 @@ def test_with_a_key_an_unknown_key_is_a_warning_on_the_hosts_stderr(bird_config)
 @pytest.mark.parametrize("key,value,env,fix", [
     ("bird:apiUrl", "http://bird.internal.example", "BIRD_API_URL", "pulumi config set bird:apiUrl https://"),
     ("bird:apiUrl", "ftp://127.0.0.1", "BIRD_API_URL", "pulumi config rm bird:apiUrl"),
+    ("bird:apiUrl", "http://collector.example:8081\\@127.0.0.1:8080", "BIRD_API_URL", "pulumi config rm bird:apiUrl"),
+    ("bird:apiUrl", "https://user:hunter2-password@api.bird.com", "BIRD_API_URL", "pulumi config rm bird:apiUrl"),
     ("bird:workspaceId", "my-workspace", "BIRD_WORKSPACE_ID", "pulumi config set bird:workspaceId <UUID>"),
     ("bird:organizationId", "acme", "BIRD_ORGANIZATION_ID", "pulumi config set bird:organizationId <UUID>"),
     ("bird:getRateLimit", "100", "BIRD_GET_RATE_LIMIT", "pulumi config set bird:getRateLimit"),
@@ -78,6 +80,7 @@ def test_each_malformed_setting_fails_preview_naming_key_variable_and_fix(bird_c
     failures = preview_failures(dict(bird_config, **{key: value}))
     assert failures and {p for p, _ in failures} == {key}, failures
     assert all(env in reason and fix in reason and key in reason for _, reason in failures)
+    assert all("hunter2" not in reason for _, reason in failures)  # a password in the URL is not shown
 
 
 def test_settings_from_the_environment_are_judged_too(bird_config, monkeypatch):

@@ -22,6 +22,7 @@ from pulumi_bird.testing import ProgramError, ProjectError, destroy, refresh, ru
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
+CONSUMER_KEY = "consumer-key-1-9d2f6b0a4e8c3a7f1b5d"
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +100,7 @@ def test_root_project_up_refresh_up_destroy_with_hosts_started_as_the_engine_doe
 
 
 def test_root_program_exports_channels_and_subscription(emulator, bird_config, host):
-    result = run_program(str(ROOT), config=dict(channels_config(bird_config), webhookSigningKey=secret("k-1")), host=host)
+    result = run_program(str(ROOT), config=dict(channels_config(bird_config), webhookSigningKey=secret("k-1-3f8a0c6e2b9d4f71a5c0e8b6d2a7c9")), host=host)
     out = result.outputs
     assert out, (result.steps, result.state.outputs)
     assert out["smsChannelId"] and out["voiceChannelId"] and out["webhookSubscriptionId"]
@@ -114,14 +115,14 @@ def test_consumer_stack_subscribes_to_the_channel_of_another_stack(emulator, bir
     sms_channel = channels.outputs["smsChannelId"]
     consumer = run_program(
         str(EXAMPLES / "consumer"),
-        config=dict(bird_config, inboundUrl="https://hooks.example.com/inbound", signingKey=secret("consumer-key-1"),
+        config=dict(bird_config, inboundUrl="https://hooks.example.com/inbound", signingKey=secret(CONSUMER_KEY),
                     channelsStack="acme/bird-channels/prod"),
         stack_references={"acme/bird-channels/prod": channels.outputs},
     )
     assert consumer.outputs["subscribedChannelId"] == sms_channel
     sub_id = consumer.outputs["subscriptionId"]
-    assert emulator.backend.get_signing_key(emulator.organization_id, emulator.workspace_id, sub_id) == "consumer-key-1"
-    assert "consumer-key-1" not in consumer.state.to_json()
+    assert emulator.backend.get_signing_key(emulator.organization_id, emulator.workspace_id, sub_id) == CONSUMER_KEY
+    assert CONSUMER_KEY not in consumer.state.to_json()
     destroy(consumer.state, host=host)
     destroy(channels.state, host=host)
 
@@ -164,6 +165,9 @@ def test_generic_connector_keeps_security_arguments_secret(emulator, bird_config
     destroy(result.state, host=host)
 
 
+RECEIVER_KEY = "receiver-key-5-Zq0vV8mT3xL1pR7nK2wY6sB9"
+
+
 def _load_receiver():
     spec = importlib.util.spec_from_file_location("receiver", EXAMPLES / "webhook-receiver" / "receiver.py")
     module = importlib.util.module_from_spec(spec)
@@ -174,10 +178,10 @@ def _load_receiver():
 def test_webhook_receiver_example_and_its_receiver(emulator, bird_config, host):
     public = "https://hooks.example.com/bird/created"
     result = run_program(str(EXAMPLES / "webhook-receiver"),
-                         config=dict(bird_config, publicUrl=public, signingKey=secret("receiver-key-5")))
+                         config=dict(bird_config, publicUrl=public, signingKey=secret(RECEIVER_KEY)))
     sub = result.outputs["subscriptionId"]
     key = emulator.backend.get_signing_key(emulator.organization_id, emulator.workspace_id, sub)
-    assert key == "receiver-key-5"
+    assert key == RECEIVER_KEY
 
     events = []
     server = _load_receiver().serve(0, key, public, handle=events.append)
@@ -190,9 +194,11 @@ def test_webhook_receiver_example_and_its_receiver(emulator, bird_config, host):
         signature = base64.b64encode(hmac.new(key.encode(), message, hashlib.sha256).digest()).decode()
         url = f"http://127.0.0.1:{server.server_address[1]}/bird/created"
 
-        def post(sig: str, delivery: str) -> int:
-            request = urllib.request.Request(url, data=body, method="POST", headers={
-                "messagebird-signature": sig, "messagebird-request-timestamp": stamp, "messagebird-request-id": delivery})
+        def post(sig: str, delivery: "str | None") -> int:
+            headers = {"messagebird-signature": sig, "messagebird-request-timestamp": stamp}
+            if delivery is not None:
+                headers["messagebird-request-id"] = delivery
+            request = urllib.request.Request(url, data=body, method="POST", headers=headers)
             try:
                 with urllib.request.urlopen(request, timeout=5) as response:
                     return response.status
@@ -200,14 +206,52 @@ def test_webhook_receiver_example_and_its_receiver(emulator, bird_config, host):
                 return exc.code
 
         assert post(signature, "d-1") == 204
-        assert post(signature, "d-1") == 204  # a retry of a handled delivery is acknowledged, not handled again
-        assert post(base64.b64encode(b"forged" * 6).decode(), "d-2") == 401
+        # a retry of a handled delivery, and replays of it with another id or none (the id is not signed): each
+        # acknowledged, none handled again
+        assert [post(signature, d) for d in ("d-1", "d-2", "", None)] == [204] * 4
+        assert post(base64.b64encode(b"forged" * 6).decode(), "d-3") == 401
         assert events == [{"service": "channels", "event": "channel.created"}]
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
     destroy(result.state, host=host)
+
+
+def test_the_receiver_handles_a_delivery_whose_handling_failed_when_bird_retries_it():
+    public = "https://hooks.example.com/bird/created"
+    handled = []
+
+    def handle(event: dict) -> None:
+        handled.append(event)
+        if len(handled) == 1:
+            raise RuntimeError("the database is down")
+
+    server = _load_receiver().serve(0, RECEIVER_KEY, public, handle=handle)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        body = b'{"event": "channel.created"}'
+        stamp = str(int(__import__("time").time()))
+        message = f"{stamp}\n{public}\n".encode() + hashlib.sha256(body).digest()
+        signature = base64.b64encode(hmac.new(RECEIVER_KEY.encode(), message, hashlib.sha256).digest()).decode()
+        url = f"http://127.0.0.1:{server.server_address[1]}/bird/created"
+
+        def post() -> int:
+            request = urllib.request.Request(url, data=body, method="POST", headers={
+                "messagebird-signature": signature, "messagebird-request-timestamp": stamp})
+            try:
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    return response.status
+            except urllib.error.HTTPError as exc:
+                return exc.code
+
+        # failed, so Bird's retry is handled; handled, so the next repeat is not
+        assert [post(), post(), post()] == [500, 204, 204] and len(handled) == 2
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
 # --- the README's "Your own stack in five minutes", as written ---------------------------------------------------

@@ -23,7 +23,7 @@ from pulumi_bird.testing.fixtures import start_emulator
 
 NUMBER = "5d1c0a3e-2b4f-4c6d-8e7f-9a0b1c2d3e4f"
 OTHER_NUMBER = "7e6d5c4b-3a2f-4e1d-8c0b-9a8f7e6d5c4b"
-SIGNING_KEY = "whsec-plugin-test-5c1a"
+SIGNING_KEY = "whsec-plugin-test-5c1a-9e3b7d0f2a4c"
 TOKEN = "invite-plugin-test-77f2"
 SECURITY = {"oauth": {"clientSecret": "cs-plugin-test-91aa"}}
 
@@ -308,6 +308,9 @@ CHECK_FAILURES = [
                                                       {"key": "channelId", "value": OTHER_NUMBER}]),
      "eventFilters", "at most one channelId"),
     ("WebhookSubscription", hook_inputs(signingKey=12345), "signingKey", "must be a string"),
+    ("WebhookSubscription", hook_inputs(signingKey=""), "signingKey", "at least 32"),
+    ("WebhookSubscription", hook_inputs(signingKey=secret("a")), "signingKey", "at least 32"),
+    ("WebhookSubscription", hook_inputs(signingKey=secret("ключ-" * 8)), "signingKey", "not printable ASCII"),
     ("WebhookSubscription", hook_inputs(organizationId="org"), "organizationId", "must be a UUID"),
 ]
 
@@ -330,6 +333,8 @@ def test_a_secret_that_fails_its_check_is_not_shown(plugin):
 
 CONFIG_FAILURES = [
     ({"apiUrl": "http://bird.example.com"}, "apiUrl", "https://"),
+    ({"apiUrl": "http://collector.example:8081\\@127.0.0.1:8080"}, "apiUrl", "backslash"),
+    ({"apiUrl": "https://user:pw@api.bird.com"}, "apiUrl", "user info"),
     ({"getRateLimit": 500}, "getRateLimit", "from 1 to 50"),
     ({"getRateLimit": "fast"}, "getRateLimit", "from 1 to 50"),
     ({"workspaceId": "ws"}, "workspaceId", "must be a UUID"),

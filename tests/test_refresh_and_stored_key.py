@@ -102,7 +102,7 @@ def test_refresh_of_an_adopted_webhook_changed_in_bird_does_not_fail_and_keeps_t
                                      "event": "channel.updated", "url": "https://a.example.com/hook",
                                      "status": "active", "createdAt": _now(), "updatedAt": _now()}
     reg = inputs_of(lambda: WebhookSubscription("h", service="channels", event="channel.updated",
-                                                url="https://a.example.com/hook", signing_key="whsec-refresh-1",
+                                                url="https://a.example.com/hook", signing_key="whsec-refresh-1-0d7a3c9e5f1b48a26c4e",
                                                 adopt_id=sid))
     inputs = host.check(reg.urn, reg.inputs).inputs
     created = host.create(reg.urn, inputs)
@@ -111,7 +111,7 @@ def test_refresh_of_an_adopted_webhook_changed_in_bird_does_not_fail_and_keeps_t
     assert diff.replaces == ["event"]
     failures = up_check(host, reg, read)
     assert "event 'channel.created' -> 'channel.updated'" in failures[0][1]
-    assert "whsec-refresh-1" not in str(failures)
+    assert "whsec-refresh-1-0d7a3c9e5f1b48a26c4e" not in str(failures)
 
 
 # --- a refused key during refresh or destroy says why, and nothing leaves the state ----------------------------

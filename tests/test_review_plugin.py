@@ -7,7 +7,7 @@ import grpc
 import pytest
 from plugin_engine import secret
 
-SIGNING_KEY = "whsec-review-plugin-" + "1a3c5e7f"
+SIGNING_KEY = "whsec-review-plugin-" + "1a3c5e7f9b0d2e4f"
 
 
 @pytest.fixture(autouse=True)
