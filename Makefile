@@ -14,14 +14,20 @@ FLOOR_VENV := .venv-floor
 
 venv: $(STAMP)
 
+# Editable in setuptools' compat mode: a plain path entry in site-packages, which pyright, Pylance and every IDE
+# resolve (the default import-hook mode leaves `import pulumi_bird` unresolved for them). PYTHONWARNINGS=ignore
+# reaches the build backend and keeps setuptools' notice blocks (the editable-install notice, compat's
+# "transitional" notice) out of the output, which recent pips print even with --quiet.
 $(VENV)/.installed-%: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[$*]'
+	PYTHONWARNINGS=ignore $(PY) -m pip install --quiet -e '.[$*]' --config-settings editable_mode=compat
 	touch $@
 
+# The Pulumi CLI on PATH, or else the pinned one `make engine` builds (a first build takes minutes).
 demo: $(STAMP)
-	$(PY) -m pulumi_bird.demo
+	@if command -v pulumi >/dev/null 2>&1; then $(PY) -m pulumi_bird.demo --cli; \
+	else bin="$$(tools/engine/build.sh | tail -n 1)" && PATH="$$bin:$$PATH" $(PY) -m pulumi_bird.demo --cli; fi
 
 # Two processes, one test file each at a time (module fixtures stay shared within a file): most tests wait on
 # a provider host or an emulator, so two halve the wall time on a 2-core machine.
@@ -63,8 +69,9 @@ lint: $(LINT_STAMP)
 	    print(f"pyright --verifytypes pulumi_bird: {s:.1%} of the public symbols have complete types (need >= 95%)"); \
 	    sys.exit(s < 0.95)'
 
-# BENCH_ARGS: --quick (skip the 60 s readiness case), --scale-only (the scale figures), --only refresh|waiting|fleet
-# (fleet: examples/fleet on 8 workspaces under the real Pulumi CLI, which `make engine` builds)
+# BENCH_ARGS: --quick (skip the 60 s readiness case), --scale-only (the scale figures), --only refresh|waiting|engine|fleet
+# (engine: the figures under the real Pulumi CLI, which `make engine` builds; fleet: examples/fleet on 8 workspaces
+# under that CLI)
 bench: $(STAMP) engine
 	PULUMI_BIRD_ENGINE="$$(tools/engine/build.sh --print)" $(PY) benchmarks/bench.py $(BENCH_ARGS)
 

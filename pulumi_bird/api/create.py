@@ -36,7 +36,7 @@ naming what to look for and deletes nothing: never a silent duplicate.
 Across processes (two stacks creating identical objects in one workspace at the same moment) exactness cannot
 be had: if our POST was not committed and the other stack's identical object appeared within our attempt, we
 would adopt it. The window is the seconds of one failed attempt, and only objects equal in every echoed field
-are at risk; see the README's "Exactly one object per resource".
+are at risk; see docs/exactly-once.md.
 
 Retrying: the client retries every request that is safe to repeat, 429s included (Bird says a rate-limited
 request was not processed). A POST that may have landed cannot be retried by the client on its own: whether

@@ -120,11 +120,14 @@ class Pulumi:
             raise AssertionError(f"`pulumi {' '.join(args)}` exited {run.returncode}:\n{run.output}")
         return run
 
-    def start(self, *args: str, cwd: Path) -> tuple[subprocess.Popen[str], Optional[Path]]:
-        """Start a command in the background (for a signal); :func:`finish` collects it."""
+    def start(self, *args: str, cwd: Path) -> "Started":
+        """Start a command in the background (for a signal); :func:`finish` collects it. Its output goes to a
+        file that :meth:`Started.output_so_far` reads while it runs."""
         command, log = self._command(args, cwd, events=True)
-        process = subprocess.Popen(command, env=self.env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        return process, log
+        output = self.events_dir / f"{self._runs:03d}.out"
+        with open(output, "w") as sink:
+            process = subprocess.Popen(command, env=self.env, text=True, stdout=sink, stderr=subprocess.STDOUT)
+        return Started(process, log, output, list(args))
 
     def stack(self, project: Path, name: str, config: Mapping[str, str], secrets: Iterable[str] = ()) -> "Stack":
         self("stack", "init", name, cwd=project)
@@ -133,16 +136,36 @@ class Pulumi:
         return stack
 
 
-def finish(process: subprocess.Popen[str], log: Optional[Path], args: list[str],
-           timeout: float = COMMAND_TIMEOUT) -> Run:
-    stdout, stderr = process.communicate(timeout=timeout)
-    return Run(args, process.returncode, stdout, stderr, read_events(log))
+@dataclass
+class Started:
+    process: subprocess.Popen[str]
+    log: Optional[Path]
+    output: Path
+    args: list[str]
+
+    def output_so_far(self) -> str:
+        return self.output.read_text(errors="replace")
+
+    def events_so_far(self) -> list[dict[str, Any]]:
+        return read_events(self.log)
+
+
+def finish(started: Started, timeout: float = COMMAND_TIMEOUT) -> Run:
+    started.process.wait(timeout=timeout)
+    return Run(started.args, started.process.returncode, started.output_so_far(), "", read_events(started.log))
 
 
 def read_events(log: Optional[Path]) -> list[dict[str, Any]]:
+    """The engine's events; a line still being written (the command runs) is left for the next read."""
     if log is None or not log.is_file():
         return []
-    return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    events = []
+    for line in log.read_text().splitlines():
+        try:
+            events.append(json.loads(line))
+        except json.JSONDecodeError:
+            break
+    return events
 
 
 @dataclass

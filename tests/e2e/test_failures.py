@@ -3,6 +3,7 @@ refreshes of an adopted channel renamed in Bird."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from pulumi_bird.api.values import VOICE_TEMPLATE
@@ -39,10 +40,10 @@ def test_an_interrupted_up_converges_to_one_object_per_resource(cli: Pulumi, emu
     project = project_copy(REPO, cli.workdir / "root")
     stack = cli.stack(project, "dev", demo_config(emulator), secrets=SECRET_KEYS)
     try:
-        process, log = cli.start("up", "--yes", "--skip-preview", "--stack", "dev", cwd=project)
+        started = cli.start("up", "--yes", "--skip-preview", "--stack", "dev", cwd=project)
         wait_until(lambda: sum(r.method == "POST" for r in emulator.requests) >= 2, 120, "both connector POSTs")
-        interrupt(process)
-        first = finish(process, log, ["up"])
+        interrupt(started.process)
+        first = finish(started)
         assert first.returncode != 0, first.output
         emulator.provision_seconds = 1.0
         stack.refresh(check=False)
@@ -99,4 +100,62 @@ def test_refresh_of_an_adopted_channel_renamed_in_bird(cli: Pulumi, emulator) ->
         assert [c["id"] for c in emulator_objects(emulator)["connectors"]] == [made["id"]]
     finally:
         stack.destroy(check=False)
+    assert is_empty(emulator)
+
+
+def test_a_relative_virtualenv_is_resolved_from_the_main_directory_for_the_provider_host(cli: Pulumi, emulator,
+                                                                                         tmp_path: Path) -> None:
+    """The README's caveat, on the real engine: with `main:` in a subdirectory, the engine starts the dynamic
+    provider plugin in the main directory and hands it the `virtualenv` option as it is (PULUMI_RUNTIME_VIRTUALENV),
+    so a virtualenv relative to Pulumi.yaml is looked for beside the program instead (pulumi/pulumi#7061)."""
+    project = tmp_path / "venv-project"
+    (project / "program").mkdir(parents=True)
+    (project / "program" / "__main__.py").symlink_to(PROGRAMS / "webhook" / "__main__.py")
+    (project / "venv").symlink_to(Path(sys.executable).parents[1], target_is_directory=True)
+    (project / "Pulumi.yaml").write_text("name: e2e-venv\nmain: program/\n"
+                                         "runtime:\n  name: python\n  options:\n    virtualenv: venv\n")
+    stack = cli.stack(project, "dev", {**bird_config(emulator), "event": "channel.updated"},
+                      secrets={"bird:accessKey"})
+    missing = stack.preview(check=False)
+    assert missing.returncode != 0
+    assert "venv/bin/python does not exist" in missing.output, missing.output
+    (project / "program" / "venv").symlink_to(Path(sys.executable).parents[1], target_is_directory=True)
+    stack.preview()
+
+
+def test_a_killed_up_leaves_no_duplicate_and_names_the_leftover(cli: Pulumi, emulator) -> None:
+    """A second SIGINT terminates `pulumi up` at once, after the connector POSTs: the state keeps pending CREATE
+    operations, Bird keeps one connector per resource, and the next `up` creates no second one: Bird's 409 is
+    reported naming the leftover and the adopt_id that takes it over."""
+    emulator.provision_seconds = 6.0
+    project = project_copy(REPO, cli.workdir / "root")
+    stack = cli.stack(project, "dev", demo_config(emulator), secrets=SECRET_KEYS)
+    try:
+        started = cli.start("up", "--yes", "--skip-preview", "--stack", "dev", cwd=project)
+        wait_until(lambda: sum(r.method == "POST" for r in emulator.requests) >= 2, 120, "both connector POSTs")
+        interrupt(started.process)
+        wait_until(lambda: "^C received; cancelling" in started.output_so_far(), 30, "the engine to take the ^C")
+
+        def terminated() -> bool:  # a ^C the CLI reads before it listens again is lost: repeat until it says so
+            if "^C received; terminating" in started.output_so_far() or started.process.poll() is not None:
+                return True
+            interrupt(started.process)
+            return False
+        wait_until(terminated, 30, "the second ^C to terminate the update")
+        killed = finish(started)
+        assert killed.returncode != 0 and "terminating" in killed.output, killed.output
+        pending = {op["resource"]["urn"].rsplit("::", 1)[1]
+                   for op in stack.export()["deployment"].get("pending_operations", [])}
+        assert pending == {"sms", "voice"}, killed.output
+        leftovers = {c["name"]: c["id"] for c in emulator_objects(emulator)["connectors"]}
+        again = stack.up(check=False)
+        assert again.returncode != 0
+        for name in ("sms", "voice"):
+            assert f"adopt_id='{leftovers[name]}'" in again.output, again.output
+        assert {c["id"] for c in emulator_objects(emulator)["connectors"]} == set(leftovers.values())
+    finally:
+        stack.refresh("--clear-pending-creates", check=False)
+        stack.destroy(check=False)
+        for connector in emulator_objects(emulator)["connectors"]:  # not the stack's: deleted as a user would
+            emulator.backend.delete_connector(emulator.workspace_id, connector["id"])
     assert is_empty(emulator)

@@ -3,6 +3,9 @@ refresh with and without a change made in Bird, destroy; and a second stack that
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import requests
@@ -110,3 +113,18 @@ def test_a_second_stack_reads_the_channel_id(cli: Pulumi, emulator, tmp_path: Pa
         consumer.destroy(check=False)
         channels.destroy(check=False)
     assert is_empty(emulator)
+
+
+def test_make_demo_deploys_the_root_program_and_prints_its_outputs(cli: Pulumi) -> None:
+    """`make demo`'s job (python -m pulumi_bird.demo --cli) with this CLI first on PATH and nothing else set: it
+    points the engine at this Python, deploys, prints the outputs as JSON, destroys, and leaves no stack file."""
+    env = {k: v for k, v in cli.env.items() if not k.startswith("PULUMI_")}
+    before = sorted(p.name for p in REPO.glob("Pulumi.*.yaml"))
+    done = subprocess.run([sys.executable, "-m", "pulumi_bird.demo", "--cli", "--provision-seconds", "0.2"],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    outputs = json.loads(done.stdout[done.stdout.rindex("\n{"):])
+    assert set(outputs) == {"smsChannelId", "smsConnectorId", "smsPhoneNumber", "voiceChannelId",
+                            "voiceConnectorId", "webhookSubscriptionId"}
+    assert outputs["smsPhoneNumber"] == "+3197010520000"
+    assert sorted(p.name for p in REPO.glob("Pulumi.*.yaml")) == before
