@@ -71,11 +71,11 @@ def package_schema(cli: Pulumi, into: Path) -> Path:
     return path
 
 
-def generate_sdk(cli: Pulumi, schema: Path, language: str, out: Path, local: bool = False) -> Path:
-    """The SDK for ``language`` (nodejs, python, go) in ``out``; ``local`` as ``pulumi package add`` asks for it."""
+def generate_sdk(cli: Pulumi, schema: Path, language: str, out: Path, package_add: bool = False) -> Path:
+    """The SDK for ``language`` (nodejs, python, go) in ``out``; ``package_add``: as ``pulumi package add`` writes it."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    run([str(cli.bin / "bird-gen-sdk"), "--language", language, *(["--local"] if local else []), str(schema),
-         str(out)], cwd=out.parent)
+    flags = ["--package-add"] if package_add else []
+    run([str(cli.bin / "bird-gen-sdk"), "--language", language, *flags, str(schema), str(out)], cwd=out.parent)
     return out
 
 

@@ -1,11 +1,12 @@
 // bird-gen-sdk writes a package's SDK for one language from its schema, with Pulumi's own code generators: what
 // `pulumi package gen-sdk` asks a language host for. Pulumi's Node.js, Python and Go hosts are Go modules the module
 // proxy here does not serve, so this calls the generators they call (pkg/v3/codegen/{nodejs,python,go}
-// GeneratePackage), with the arguments they pass for `pulumi package gen-sdk` and `package add`: no overlays, no
-// local dependencies, and `--local` as `package add` sets it.
+// GeneratePackage), with the arguments the CLI has them pass: no overlays and no local dependencies; `--local` as
+// `pulumi package gen-sdk --local`; `--package-add` as `pulumi package add` (a local SDK, and the schema's version
+// respected, SupportPack, which also gives Go a module of its own).
 //
 //	pulumi package get-schema PLUGIN > schema.json
-//	bird-gen-sdk --language nodejs|python|go [--local] schema.json OUT_DIR
+//	bird-gen-sdk --language nodejs|python|go [--local | --package-add] schema.json OUT_DIR
 package main
 
 import (
@@ -58,7 +59,7 @@ func generate(language string, pkg *schema.Package, local bool) (map[string][]by
 	return nil, fmt.Errorf("--language must be nodejs, python or go, not %q", language)
 }
 
-func run(language string, local bool, schemaPath, out string) error {
+func run(language string, local, packageAdd bool, schemaPath, out string) error {
 	data, err := os.ReadFile(schemaPath)
 	if err != nil {
 		return err
@@ -76,7 +77,11 @@ func run(language string, local bool, schemaPath, out string) error {
 	if diags.HasErrors() {
 		return diags
 	}
-	files, err := generate(language, pkg, local)
+	if packageAdd {
+		// pkg/v3/cmd/pulumi/packages.InstallPackage: "We _always_ want SupportPack turned on for `package add`".
+		pkg.SupportPack = true
+	}
+	files, err := generate(language, pkg, local || packageAdd)
 	if err != nil {
 		return err
 	}
@@ -94,13 +99,14 @@ func run(language string, local bool, schemaPath, out string) error {
 
 func main() {
 	language := flag.String("language", "", "nodejs, python or go")
-	local := flag.Bool("local", false, "a local SDK, as `pulumi package add` generates")
+	local := flag.Bool("local", false, "a local SDK, as `pulumi package gen-sdk --local` writes")
+	packageAdd := flag.Bool("package-add", false, "the SDK `pulumi package add` writes into sdks/<name>")
 	flag.Parse()
 	if flag.NArg() != 2 {
-		fmt.Fprintln(os.Stderr, "usage: bird-gen-sdk --language nodejs|python|go [--local] SCHEMA.json OUT_DIR")
+		fmt.Fprintln(os.Stderr, "usage: bird-gen-sdk --language nodejs|python|go [--local | --package-add] SCHEMA.json OUT_DIR")
 		os.Exit(2)
 	}
-	if err := run(*language, *local, flag.Arg(0), flag.Arg(1)); err != nil {
+	if err := run(*language, *local, *packageAdd, flag.Arg(0), flag.Arg(1)); err != nil {
 		fmt.Fprintln(os.Stderr, "bird-gen-sdk:", err)
 		os.Exit(1)
 	}
