@@ -4,12 +4,13 @@ state, and refreshes of an adopted channel renamed in Bird."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import yaml
 
 from pulumi_bird.emulator.backend import DEFAULT_NUMBERS
-from pulumi_cli import Pulumi, is_empty
+from pulumi_cli import Pulumi, Stack, is_empty
 from sdk_tools import PLUGIN
 
 SMS_NUMBER_ID = DEFAULT_NUMBERS[0][1]
@@ -34,7 +35,8 @@ def yaml_project(directory: Path, name: str, resources: dict, outputs: dict | No
     directory.mkdir(parents=True, exist_ok=True)
     program = {"name": name, "runtime": "yaml", "packages": {"bird": str(PLUGIN.parent)}, "resources": resources,
                **({"outputs": outputs} if outputs else {})}
-    (directory / "Pulumi.yaml").write_text(yaml.safe_dump(program, sort_keys=False))
+    # Through JSON first: a dict shared between resources would be dumped as a YAML alias, which Pulumi YAML refuses.
+    (directory / "Pulumi.yaml").write_text(yaml.safe_dump(json.loads(json.dumps(program)), sort_keys=False))
     return directory
 
 
@@ -80,3 +82,90 @@ def test_pulumi_import_of_each_type_writes_a_program_that_shows_no_change(cli: P
     finally:
         stack.destroy(check=False)
     assert is_empty(emulator)
+
+
+# The second workspace (and its organization) on the same emulator, with a voice number of its own.
+WORKSPACE_2 = "5f0e4c9e-2b7a-4d1e-9c3b-000000000002"
+ORGANIZATION_2 = "5f0e4c9e-2b7a-4d1e-9c3b-0000000000a2"
+VOICE_NUMBER_2 = ("+3197010520102", "2d3c4b5a-6f7e-4d8c-9b0a-1f2e3d4c5b6a")
+# Secrets the program declares in plain text: the plugin marks each secret.
+SECRETS = {"signingKey": "e2e-signing-key-" + "s" * 24, "invitationToken": "e2e-invitation-token-7c1d",
+           "securityArguments": "e2e-security-argument-5b9e"}
+
+
+def workspace_resources(n: int, voice_number_id: str) -> dict:
+    """A voice channel, a connector with both connector secrets and a webhook with a signing key, all through
+    provider p<n>."""
+    options = {"provider": f"${{p{n}}}"}
+    return {
+        f"voice{n}": {"type": "bird:index:VoiceChannel", "properties": {"phoneNumberId": voice_number_id},
+                      "options": options},
+        f"wa{n}": {"type": "bird:index:Connector", "options": options, "properties": {
+            "connectorTemplateRef": "whatsapp:1", "arguments": {"businessId": f"b-{n}"},
+            "invitationToken": SECRETS["invitationToken"] + str(n),
+            "securityArguments": {"oauth": {"clientSecret": SECRETS["securityArguments"] + str(n)}}}},
+        f"hook{n}": {"type": "bird:index:WebhookSubscription", "options": options, "properties": {
+            "service": "channels", "event": "channel.updated", "url": f"https://hooks.example.com/ws{n}",
+            "signingKey": SECRETS["signingKey"] + str(n)}},
+    }
+
+
+def two_workspace_project(directory: Path, emulator) -> Path:
+    providers = {
+        f"p{n}": {"type": "pulumi:providers:bird", "properties": {
+            "accessKey": f"${{accessKey{n}}}", "apiUrl": emulator.url, "workspaceId": workspace,
+            "organizationId": organization}}
+        for n, workspace, organization in ((1, emulator.workspace_id, emulator.organization_id),
+                                           (2, WORKSPACE_2, ORGANIZATION_2))}
+    resources = {**providers, **workspace_resources(1, VOICE_NUMBER_ID),
+                 **workspace_resources(2, VOICE_NUMBER_2[1])}
+    outputs = {name: f"${{{name}.id}}" for name in resources if not name.startswith("p")}
+    return yaml_project(directory, "e2e-two-workspaces", resources, outputs)
+
+
+def held_in(emulator, workspace: str, organization: str) -> set[str]:
+    backend = emulator.backend
+    return ({c["id"] for c in backend.list_all_connectors(workspace)}
+            | {w["id"] for w in backend.list_all_webhooks(organization, workspace)})
+
+
+def test_two_explicit_providers_put_each_object_in_their_own_workspace(cli: Pulumi, emulator) -> None:
+    """Two `pulumi:providers:bird` in one stack, one per workspace of one emulator. The emulator accepts a single
+    access key, so both providers carry it (each from its own secret config key)."""
+    emulator.backend.add_workspace(WORKSPACE_2, ORGANIZATION_2)
+    emulator.backend.add_number(WORKSPACE_2, VOICE_NUMBER_2[0], ("voice",), number_id=VOICE_NUMBER_2[1])
+    project = two_workspace_project(cli.workdir / "two", emulator)
+    stack = cli.stack(project, "dev", {"accessKey1": emulator.access_key, "accessKey2": emulator.access_key},
+                      secrets={"accessKey1", "accessKey2"})
+    try:
+        stack.up()
+        ids = stack.outputs()
+        assert held_in(emulator, emulator.workspace_id, emulator.organization_id) == {
+            ids["voice1"], ids["wa1"], ids["hook1"]}
+        assert held_in(emulator, WORKSPACE_2, ORGANIZATION_2) == {ids["voice2"], ids["wa2"], ids["hook2"]}
+        assert set(stack.up("--expect-no-changes").steps().values()) == {"same"}
+        assert_no_plain_secret(stack, [emulator.access_key])
+        stack.destroy()
+    finally:
+        stack.destroy(check=False)
+    assert is_empty(emulator) and held_in(emulator, WORKSPACE_2, ORGANIZATION_2) == set()
+
+
+def assert_no_plain_secret(stack: Stack, more: list[str]) -> None:
+    """`pulumi stack export`: every secret the program declared (and ``more``) encrypted, never in plain text."""
+    exported = stack("stack", "export").stdout
+    for n in (1, 2):
+        for value in SECRETS.values():
+            assert value + str(n) not in exported
+    for value in more:
+        assert value not in exported
+    resources = json.loads(exported)["deployment"]["resources"]
+    by_name = {r["urn"].rsplit("::", 1)[1]: r for r in resources}
+    for name, keys in (("p1", ["accessKey"]), ("wa1", ["invitationToken", "securityArguments"]),
+                       ("hook1", ["signingKey"])):
+        for where in ("inputs", "outputs"):
+            for key in keys:
+                assert set(by_name[name][where][key]) == {SECRET_SIG, "ciphertext"}, (name, where, key)
+
+
+SECRET_SIG = "4dabf18193072939515e22adb298388d"  # the state's mark of a secret (sdk/go/common/resource/sig)
