@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from pulumi_bird.api.values import VOICE_TEMPLATE
+from pulumi_bird.emulator import BirdEmulator
 from pulumi_bird.emulator.backend import DEFAULT_NUMBERS
 from pulumi_cli import Pulumi, Stack, emulator_objects, is_empty
 from sdk_tools import PLUGIN
@@ -112,23 +113,45 @@ def workspace_resources(n: int, voice_number_id: str) -> dict:
     }
 
 
-def two_workspace_project(directory: Path, emulator) -> Path:
+# One Bird account a provider points at: the emulator that serves it, a workspace and its organization there.
+Account = tuple[BirdEmulator, str, str]
+
+
+def two_provider_project(directory: Path, accounts: list[Account]) -> Path:
     providers = {
         f"p{n}": {"type": "pulumi:providers:bird", "properties": {
             "accessKey": f"${{accessKey{n}}}", "apiUrl": emulator.url, "workspaceId": workspace,
             "organizationId": organization}}
-        for n, workspace, organization in ((1, emulator.workspace_id, emulator.organization_id),
-                                           (2, WORKSPACE_2, ORGANIZATION_2))}
+        for n, (emulator, workspace, organization) in enumerate(accounts, 1)}
     resources = {**providers, **workspace_resources(1, VOICE_NUMBER_ID),
                  **workspace_resources(2, VOICE_NUMBER_2[1])}
     outputs = {name: f"${{{name}.id}}" for name in resources if not name.startswith("p")}
-    return yaml_project(directory, "e2e-two-workspaces", resources, outputs)
+    return yaml_project(directory, "e2e-two-providers", resources, outputs)
 
 
-def held_in(emulator, workspace: str, organization: str) -> set[str]:
-    backend = emulator.backend
-    return ({c["id"] for c in backend.list_all_connectors(workspace)}
-            | {w["id"] for w in backend.list_all_webhooks(organization, workspace)})
+def held_in(account: Account) -> set[str]:
+    emulator, workspace, organization = account
+    return ({c["id"] for c in emulator.backend.list_all_connectors(workspace)}
+            | {w["id"] for w in emulator.backend.list_all_webhooks(organization, workspace)})
+
+
+def each_provider_deploys_into_its_own_account(cli: Pulumi, accounts: list[Account]) -> None:
+    """Up: each provider's voice channel, connector and webhook in its own account, nothing else there; a second
+    up changes nothing; the export holds no secret in plain text; destroy empties both."""
+    stack = cli.stack(two_provider_project(cli.workdir / "two", accounts), "dev",
+                      {f"accessKey{n}": account[0].access_key for n, account in enumerate(accounts, 1)},
+                      secrets={"accessKey1", "accessKey2"})
+    try:
+        stack.up()
+        ids = stack.outputs()
+        for n, account in enumerate(accounts, 1):
+            assert held_in(account) == {ids[f"voice{n}"], ids[f"wa{n}"], ids[f"hook{n}"]}, n
+        assert set(stack.up("--expect-no-changes").steps().values()) == {"same"}
+        assert_no_plain_secret(stack, [account[0].access_key for account in accounts])
+        stack.destroy()
+    finally:
+        stack.destroy(check=False)
+    assert [held_in(account) for account in accounts] == [set(), set()]
 
 
 def test_two_explicit_providers_put_each_object_in_their_own_workspace(cli: Pulumi, emulator) -> None:
@@ -136,21 +159,18 @@ def test_two_explicit_providers_put_each_object_in_their_own_workspace(cli: Pulu
     access key, so both providers carry it (each from its own secret config key)."""
     emulator.backend.add_workspace(WORKSPACE_2, ORGANIZATION_2)
     emulator.backend.add_number(WORKSPACE_2, VOICE_NUMBER_2[0], ("voice",), number_id=VOICE_NUMBER_2[1])
-    project = two_workspace_project(cli.workdir / "two", emulator)
-    stack = cli.stack(project, "dev", {"accessKey1": emulator.access_key, "accessKey2": emulator.access_key},
-                      secrets={"accessKey1", "accessKey2"})
-    try:
-        stack.up()
-        ids = stack.outputs()
-        assert held_in(emulator, emulator.workspace_id, emulator.organization_id) == {
-            ids["voice1"], ids["wa1"], ids["hook1"]}
-        assert held_in(emulator, WORKSPACE_2, ORGANIZATION_2) == {ids["voice2"], ids["wa2"], ids["hook2"]}
-        assert set(stack.up("--expect-no-changes").steps().values()) == {"same"}
-        assert_no_plain_secret(stack, [emulator.access_key])
-        stack.destroy()
-    finally:
-        stack.destroy(check=False)
-    assert is_empty(emulator) and held_in(emulator, WORKSPACE_2, ORGANIZATION_2) == set()
+    each_provider_deploys_into_its_own_account(cli, [(emulator, emulator.workspace_id, emulator.organization_id),
+                                                     (emulator, WORKSPACE_2, ORGANIZATION_2)])
+
+
+def test_two_explicit_providers_with_two_access_keys(cli: Pulumi, emulator) -> None:
+    """Two keys: a second emulator (its own key, workspace and voice number) stands for a second Bird account;
+    each provider reaches its own only with its own key."""
+    other = BirdEmulator(access_key="second-account-access-key", provision_seconds=1.0, workspace_id=WORKSPACE_2,
+                         organization_id=ORGANIZATION_2, numbers=[(*VOICE_NUMBER_2, ("voice",))])
+    with other:
+        each_provider_deploys_into_its_own_account(cli, [
+            (emulator, emulator.workspace_id, emulator.organization_id), (other, WORKSPACE_2, ORGANIZATION_2)])
 
 
 def assert_no_plain_secret(stack: Stack, more: list[str]) -> None:
