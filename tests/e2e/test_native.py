@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 import yaml
 
 from pulumi_bird.api.values import VOICE_TEMPLATE
@@ -230,11 +229,6 @@ def test_the_plan_after_a_rename_in_bird_refuses_to_replace_the_adopted_channel(
     assert is_empty(emulator)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "plugin bug: the engine's refresh calls the plugin's Diff (old inputs against what Read found), and the "
-    "plugin's Diff raises the adoptId refusal there, so `pulumi refresh` fails instead of showing [diff: ~name], "
-    "and `up --refresh` fails the same way after the program declares the new name: nothing converges. The "
-    "dynamic provider's refresh succeeds (test_failures.py). Branch i25 changes the plugin's diff"))
 def test_refresh_of_an_adopted_channel_renamed_in_bird_shows_the_rename_and_converges(cli: Pulumi,
                                                                                       emulator) -> None:
     """`pulumi refresh` succeeds and shows the drift; declaring the new name, `up --refresh` converges on the same
