@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # HostileEmulator counts request rates
 
+from hostile_emulator import HostileEmulator
 from pulumi_bird.emulator import BirdEmulator
 from pulumi_bird.testing import destroy, run_program, secret
 from pulumi_cli import ENGINE_ENV, Pulumi
@@ -65,7 +67,7 @@ def double_up(project: Path, count: int, provision: float) -> float:
 
 
 def engine_up(work: Path, project: Path, count: int, provision: float, parallel: list[str]) -> dict[str, Any]:
-    with BirdEmulator(provision_seconds=provision, rate_limits=True) as emu:
+    with HostileEmulator(provision_seconds=provision, rate_limits=True) as emu:
         cli = Pulumi(work / f"cli-{len(parallel)}")
         stack = cli.stack(project, f"bench{len(parallel)}", {**bird_config(emu), "count": str(count)},
                           secrets={"bird:accessKey"})

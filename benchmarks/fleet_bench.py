@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # HostileEmulator counts request rates
 
+from hostile_emulator import HostileEmulator
 from pulumi_bird.emulator import BirdEmulator, seeded_number
 from pulumi_cli import ENGINE_ENV, REPO, Pulumi
 
@@ -49,7 +51,7 @@ def cpu_seconds() -> tuple[float, float]:
 def run_fleet(work: Path, name: str, workspaces: int, numbers: int, workers: int, provision: float) -> Dict[str, Any]:
     """One fleet ``up`` on a fresh emulator and backend: the fleet's summary, plus the emulator's 429 count."""
     directory = work / name
-    with BirdEmulator(provision_seconds=provision, rate_limits=True, workspaces=max(workspaces, 1),
+    with HostileEmulator(provision_seconds=provision, rate_limits=True, workspaces=max(workspaces, 1),
                       numbers_per_workspace=numbers) as emu:
         cli = Pulumi(directory)
         (directory / "customers.json").write_text(json.dumps(customers(emu, workspaces, numbers)))

@@ -113,6 +113,5 @@ def test_help_names_the_default_key_and_ids_and_the_rate_limit_options() -> None
         "--get-rate",
         "--post-rate",
         "--provision-reads",
-        "/_emulator/rate-stats",
     ):
         assert expected in completed.stdout, expected

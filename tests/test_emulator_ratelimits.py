@@ -1,5 +1,5 @@
 """Bird's rate limits on the emulator: sliding one-second windows per workspace and method, 429 with
-Retry-After and an Error body beyond them, and the rate figures benchmarks read (peaks, 429 counts).
+Retry-After and an Error body beyond them, and the rate figures benchmarks read (tests/hostile_emulator.py).
 
 A fake clock drives the windows, so every count here is exact whatever the machine's load.
 """
@@ -13,12 +13,12 @@ import pytest
 import requests
 
 from helpers import FakeClock, api_session, emulator_process
+from hostile_emulator import HostileEmulator, RateCounter, RateStats
 from openapi_schema import validate_named
-from pulumi_bird.emulator import BIRD_RATE_LIMITS, DEFAULT_WORKSPACE_ID, BirdEmulator, RateLimits, RateStats
+from pulumi_bird.emulator import BIRD_RATE_LIMITS, DEFAULT_WORKSPACE_ID, RateLimits
 from pulumi_bird.emulator.__main__ import build_parser, rate_limits_from
-from pulumi_bird.emulator.ratelimits import RateKeeper, retry_after_header
-from pulumi_bird.emulator.server import STATS_PATH
-from pulumi_bird.testing.fixtures import start_emulator
+from pulumi_bird.emulator.ratelimits import retry_after_header
+from pulumi_bird.emulator.responses import ApiRequest, ApiResponse
 
 CONNECTORS = f"/workspaces/{DEFAULT_WORKSPACE_ID}/connectors"
 
@@ -27,7 +27,7 @@ CONNECTORS = f"/workspaces/{DEFAULT_WORKSPACE_ID}/connectors"
 class Api:
     """Raw HTTP against one in-process emulator whose clock the test holds."""
 
-    def __init__(self, emulator: BirdEmulator, clock: FakeClock) -> None:
+    def __init__(self, emulator: HostileEmulator, clock: FakeClock) -> None:
         self.emulator, self.clock = emulator, clock
         self.session = api_session(emulator.access_key)
 
@@ -46,7 +46,7 @@ class Api:
 @pytest.fixture
 def api() -> Iterator[Api]:
     clock = FakeClock(500.0)
-    with start_emulator(provision_seconds=0, clock=clock) as emulator:
+    with HostileEmulator(provision_seconds=0, clock=clock) as emulator:
         http = Api(emulator, clock)
         with http.session:
             yield http
@@ -135,15 +135,16 @@ def test_injected_429s_count_too(api: Api) -> None:
 
 def test_the_peak_is_the_most_requests_in_any_one_second_window() -> None:
     clock = FakeClock(500.0)
-    keeper = RateKeeper(clock)
+    counter = RateCounter(clock)
+    request = ApiRequest("GET", f"/workspaces/{DEFAULT_WORKSPACE_ID}/connectors", {}, {})
     for moment in (0.0, 0.3, 0.6, 0.99, 1.0, 1.25, 2.5, 2.6):
         clock.now = 500.0 + moment
-        assert keeper.admit("ws", "GET", None) is None
+        counter(request, ApiResponse(200))
     # 0.3, 0.6, 0.99, 1.0 and 1.25 fit in [0.3, 1.3); 0.0 left the window at 1.0.
-    assert keeper.stats("ws").peak_gets_per_second == 5
-    assert keeper.stats("ws").gets == 8
-    keeper.reset()
-    assert keeper.stats("ws") == RateStats()
+    assert counter.stats(DEFAULT_WORKSPACE_ID).peak_gets_per_second == 5
+    assert counter.stats(DEFAULT_WORKSPACE_ID).gets == 8
+    counter.reset()
+    assert counter.stats(DEFAULT_WORKSPACE_ID) == RateStats()
 
 
 @pytest.mark.parametrize("wait, header", [(0.001, "1"), (0.5, "1"), (1.0, "1"), (1.2, "2"), (0.0, "1")])
@@ -157,24 +158,21 @@ def test_rate_limits_must_be_positive_integers(limits: dict) -> None:
         RateLimits(**limits)
 
 
-def test_the_stats_endpoint_reports_resets_and_wants_the_key(api: Api) -> None:
+def test_the_figures_reset_and_unauthorized_requests_are_not_counted(api: Api) -> None:
     api.emulator.rate_limits = RateLimits(get=2)
     api.gets(3)
-    stats = api.get(STATS_PATH)
-    assert stats.status_code == 200
-    assert stats.json()[DEFAULT_WORKSPACE_ID] == {
-        "gets": 3, "posts": 0, "peakGetsPerSecond": 3, "peakPostsPerSecond": 0,
-        "rateLimitedGets": 1, "rateLimitedPosts": 0, "tooManyRequests": 1,
-    }
-    assert api.emulator.rate_stats().gets == 3  # reading the figures is not counted
-    assert STATS_PATH not in [r.path for r in api.emulator.requests]
+    assert api.emulator.rate_stats() == RateStats(
+        gets=3, peak_gets_per_second=3, rate_limited_gets=1, too_many_requests=1)
     with requests.Session() as stranger:
         stranger.trust_env = False
-        refused = stranger.get(api.emulator.url + STATS_PATH)
-    assert refused.status_code == 401
-    assert api.session.delete(api.emulator.url + STATS_PATH).status_code == 204
+        assert stranger.get(api.emulator.url + CONNECTORS).status_code == 401
+    assert api.emulator.rate_stats().gets == 3
+    api.emulator.reset_rate_stats()
     assert api.emulator.rate_stats() == RateStats()
-    assert api.gets(1) == [200]  # the reset emptied the limiter's window too
+
+
+def test_the_emulator_users_get_has_no_stats_endpoint(api: Api) -> None:
+    assert api.get("/_emulator/rate-stats").status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -197,12 +195,10 @@ def test_the_command_line_refuses_a_rate_below_one() -> None:
     assert exit_info.value.code == 2
 
 
-def test_the_cli_process_enforces_its_get_rate_and_reports_it() -> None:
+def test_the_cli_process_enforces_its_get_rate() -> None:
     with emulator_process(0.1, "--get-rate", "1") as running:
         url = f"{running.url}{CONNECTORS}"
         first = running.session.get(url)
         # One GET per second: the next one within the same second (a loopback round trip) is refused.
         statuses = [running.session.get(url).status_code for _ in range(3)]
-        stats = running.session.get(running.url + STATS_PATH).json()[DEFAULT_WORKSPACE_ID]
     assert first.status_code == 200 and 429 in statuses
-    assert stats["rateLimitedGets"] == statuses.count(429) and stats["gets"] == 4

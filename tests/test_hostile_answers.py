@@ -1,7 +1,7 @@
 """Exactly one object, no leaked key and no hang under hostile *answers*, through the SDK's provider host against
-the emulator playing them (``emulator.faults``): Bird's clock behind ours, lists that lag their writes, 2xx bodies
-that name another object or no usable id or leave createdAt out, items listed twice, status answers trickled,
-active without a channel id, a huge Retry-After, DELETE answered 410, an errorMessage that echoes the key.
+the emulator playing them (``emulator.hostile``, tests/hostile_emulator.py, and ``emulator.faults``): Bird's clock
+behind ours, lists that lag their writes, 2xx bodies that name another object or no usable id or leave createdAt
+out, items listed twice, status answers trickled, active without a channel id, a huge Retry-After, DELETE answered 410, an errorMessage that echoes the key.
 
 Every test names its objects uniquely (one host process serves the module and remembers what it made), and
 clears the emulator's faults after itself."""
@@ -14,6 +14,7 @@ from typing import Any, Iterator
 
 import pytest
 
+from hostile_emulator import HostileEmulator
 from pulumi_bird import Connector, SmsChannel, WebhookSubscription
 from pulumi_bird.api import errors
 from pulumi_bird.api.client import BirdClient
@@ -25,11 +26,20 @@ SUBSCRIPTIONS = r"/webhook-subscriptions$"
 SLACK_SECONDS = 15.0
 
 
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[HostileEmulator]:
+    """The module's emulator (conftest's, with hostile answers): the provider host fixtures point at it."""
+    with HostileEmulator(provision_seconds=0.1) as emu:
+        yield emu
+
+
 @pytest.fixture(autouse=True)
 def _clean_faults(emulator) -> Iterator[None]:
     emulator.faults.clear()
+    emulator.hostile.clear()
     yield
     emulator.faults.clear()
+    emulator.hostile.clear()
 
 
 def up(host: Any, reg: Any) -> Any:
@@ -64,7 +74,7 @@ def hooks_at(emulator: Any, url: str) -> list[str]:
 
 @pytest.mark.parametrize("offset", [-300.0, -3600.0, 3600.0])
 def test_a_skewed_bird_clock_and_commit_then_502_leave_one_connector(emulator, emulator_host, inputs_of, offset):
-    emulator.faults.clock_offset = offset
+    emulator.hostile.clock_offset = offset
     emulator.faults.add("POST", CONNECTORS, 502, commit=True)
     name = f"skew-{uuid.uuid4()}"
     result = up(emulator_host, connector(inputs_of, name))
@@ -72,7 +82,7 @@ def test_a_skewed_bird_clock_and_commit_then_502_leave_one_connector(emulator, e
 
 
 def test_a_skewed_bird_clock_and_commit_then_502_leave_one_subscription(emulator, emulator_host, inputs_of):
-    emulator.faults.clock_offset = -3600.0
+    emulator.hostile.clock_offset = -3600.0
     emulator.faults.add("POST", SUBSCRIPTIONS, 502, commit=True)
     url = f"https://hooks.example.com/{uuid.uuid4()}"
     result = up(emulator_host, hook(inputs_of, url))
@@ -80,7 +90,7 @@ def test_a_skewed_bird_clock_and_commit_then_502_leave_one_subscription(emulator
 
 
 def test_a_lagging_list_and_commit_then_502_leave_one_object_each(emulator, emulator_host, inputs_of):
-    emulator.faults.list_lag = 3.0
+    emulator.hostile.list_lag = 3.0
     emulator.faults.add("POST", CONNECTORS, 502, commit=True)
     emulator.faults.add("POST", SUBSCRIPTIONS, 502, commit=True)
     name, url = f"lag-{uuid.uuid4()}", f"https://hooks.example.com/{uuid.uuid4()}"
@@ -91,8 +101,8 @@ def test_a_lagging_list_and_commit_then_502_leave_one_object_each(emulator, emul
 
 def test_a_phone_number_channel_behind_a_lagging_list_is_adopted_not_blamed(emulator, emulator_host, inputs_of):
     """The retried POST gets a 409 (the number carries our first attempt): the look-up waits for the list."""
-    emulator.faults.list_lag = 3.0
-    emulator.faults.clock_offset = -300.0
+    emulator.hostile.list_lag = 3.0
+    emulator.hostile.clock_offset = -300.0
     emulator.faults.add("POST", CONNECTORS, 502, commit=True)
     number = str(uuid.uuid4())
     result = up(emulator_host, sms(inputs_of, number))
@@ -103,7 +113,7 @@ def test_a_phone_number_channel_behind_a_lagging_list_is_adopted_not_blamed(emul
 
 def test_a_409_after_an_ambiguous_post_that_never_got_listed_says_the_holder_may_be_ours(
         emulator, emulator_host, inputs_of):
-    emulator.faults.list_lag = 60.0  # longer than the settle time: the look-up cannot see the first attempt
+    emulator.hostile.list_lag = 60.0  # longer than the settle time: the look-up cannot see the first attempt
     emulator.faults.add("POST", CONNECTORS, 502, commit=True)
     with pytest.raises(ProviderError) as caught:
         up(emulator_host, sms(inputs_of, str(uuid.uuid4())))
@@ -117,7 +127,7 @@ def test_a_409_after_an_ambiguous_post_that_never_got_listed_says_the_holder_may
 def test_a_201_naming_another_object_is_not_taken_and_that_object_survives_destroy(emulator, emulator_host, inputs_of):
     other = emulator.backend.create_connector(
         emulator.workspace_id, {"name": f"other-{uuid.uuid4()}", "connectorTemplateRef": "telegram:1"})
-    emulator.faults.patch_answer("POST", CONNECTORS, other)
+    emulator.hostile.patch_answer("POST", CONNECTORS, other)
     name = f"mine-{uuid.uuid4()}"
     reg = connector(inputs_of, name)
     result = up(emulator_host, reg)
@@ -154,10 +164,10 @@ def test_a_201_naming_an_identical_object_that_was_there_before_is_not_taken(emu
         if known_by == "stamp":  # this process's one listing is read now, before the twin exists
             reg, path, alike, _ = _twins(emulator, inputs_of, kind)
             up(host, reg)
-            emulator.faults.clock_offset = -3600.0  # the twin is an hour old on Bird's clock
+            emulator.hostile.clock_offset = -3600.0  # the twin is an hour old on Bird's clock
         reg, path, alike, other = _twins(emulator, inputs_of, kind)
-        emulator.faults.clock_offset = 0.0
-        emulator.faults.patch_answer("POST", path, other)
+        emulator.hostile.clock_offset = 0.0
+        emulator.hostile.patch_answer("POST", path, other)
         result = up(host, reg)
         assert result.id != other["id"] and sorted(alike()) == sorted([other["id"], result.id])
         host.delete(reg.urn, result.id, result.outs)
@@ -168,11 +178,11 @@ def test_a_201_naming_an_older_subscription_without_showing_filters_is_not_taken
     """Bird's answer leaves the filters out, so it cannot be told apart by them; its createdAt says it is older
     than the POST."""
     url, mine = f"https://hooks.example.com/{uuid.uuid4()}", [{"key": "channelId", "value": str(uuid.uuid4())}]
-    emulator.faults.clock_offset = -3600.0
+    emulator.hostile.clock_offset = -3600.0
     other = emulator.backend.create_webhook(
         emulator.organization_id, emulator.workspace_id, {"service": "channels", "event": "channel.updated", "url": url})
-    emulator.faults.clock_offset = 0.0
-    emulator.faults.patch_answer("POST", SUBSCRIPTIONS, other, drop=("eventFilters",))
+    emulator.hostile.clock_offset = 0.0
+    emulator.hostile.patch_answer("POST", SUBSCRIPTIONS, other, drop=("eventFilters",))
     reg = inputs_of(lambda: WebhookSubscription("hook", service="channels", event="channel.updated", url=url,
                                                 event_filters=mine))
     result = up(emulator_host, reg)
@@ -183,21 +193,21 @@ def test_a_201_naming_an_older_subscription_without_showing_filters_is_not_taken
 
 @pytest.mark.parametrize("bad_id", ["", "not-a-uuid", "12345"])
 def test_a_201_with_an_unusable_id_is_not_stored(emulator, emulator_host, inputs_of, bad_id):
-    emulator.faults.patch_answer("POST", CONNECTORS, {"id": bad_id})
+    emulator.hostile.patch_answer("POST", CONNECTORS, {"id": bad_id})
     name = f"badid-{uuid.uuid4()}"
     result = up(emulator_host, connector(inputs_of, name))
     assert result.id != bad_id and connectors_named(emulator, name) == [result.id]
 
 
 def test_a_201_without_created_at_is_not_fatal(emulator, emulator_host, inputs_of):
-    emulator.faults.patch_answer("POST", CONNECTORS, {}, drop=("createdAt",))
+    emulator.hostile.patch_answer("POST", CONNECTORS, {}, drop=("createdAt",))
     name = f"nodate-{uuid.uuid4()}"
     result = up(emulator_host, connector(inputs_of, name))
     assert connectors_named(emulator, name) == [result.id]
 
 
 def test_an_object_listed_twice_is_kept_not_deleted_as_its_own_duplicate(emulator, emulator_host, inputs_of):
-    emulator.faults.repeat_list_items = True
+    emulator.hostile.repeat_list_items = True
     emulator.faults.add("POST", SUBSCRIPTIONS, 502, commit=True, times=1)
     url = f"https://hooks.example.com/{uuid.uuid4()}"
     result = up(emulator_host, hook(inputs_of, url))
@@ -208,7 +218,7 @@ def test_an_object_listed_twice_is_kept_not_deleted_as_its_own_duplicate(emulato
 
 
 def test_active_without_a_channel_id_is_not_a_success(emulator, emulator_host, inputs_of):
-    emulator.faults.patch_answer(
+    emulator.hostile.patch_answer(
         "GET", r"/status$", {"channel": {"status": "ok", "stage": "active", "channelId": None}}, times=None)
     number = str(uuid.uuid4())
     with pytest.raises(ProviderError) as caught:
@@ -241,7 +251,7 @@ def test_a_huge_retry_after_costs_a_create_less_than_a_minute(emulator, emulator
 
 
 def test_a_trickled_status_answer_is_read_through_the_host(emulator, emulator_host, inputs_of):
-    emulator.faults.trickle("GET", r"/status$", seconds_per_byte=0.001)
+    emulator.hostile.trickle("GET", r"/status$", seconds_per_byte=0.001)
     result = up(emulator_host, sms(inputs_of, str(uuid.uuid4())))
     assert result.outs["channel_id"]
 
@@ -249,7 +259,7 @@ def test_a_trickled_status_answer_is_read_through_the_host(emulator, emulator_ho
 @pytest.mark.parametrize("seconds_per_byte", [0.5, 0.05])  # still in the status line; in the headers or body
 def test_a_trickled_answer_is_cut_at_the_request_deadline(emulator, seconds_per_byte):
     """Each byte comes well within the per-read timeout; only the whole-request deadline ends it."""
-    emulator.faults.trickle("GET", r"/connectors$", seconds_per_byte=seconds_per_byte)
+    emulator.hostile.trickle("GET", r"/connectors$", seconds_per_byte=seconds_per_byte)
     client = BirdClient(emulator.access_key, emulator.url, request_deadline=1.5, sleep=lambda s: None)
     started = time.monotonic()
     with pytest.raises(errors.APIConnectionError) as caught:

@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
+from hostile_emulator import HostileEmulator
 from pulumi_bird.api import reads
 from pulumi_bird.api.client import BirdClient
 from pulumi_bird.api.pacing import GetBudget
@@ -169,7 +170,7 @@ def test_through_the_host_a_refresh_at_16_in_flight_sees_every_change_in_few_get
     from pulumi_bird.testing import ProviderHost, registered_inputs
 
     count, parallel = 64, 16
-    with BirdEmulator(provision_seconds=0.0, rate_limits=True) as emu:
+    with HostileEmulator(provision_seconds=0.0, rate_limits=True) as emu:  # it counts the request rates
         ws, org = emu.workspace_id, emu.organization_id
         connectors, subscriptions = seed_connectors(emu, count), seed_subscriptions(emu, count)
         regs = registered_inputs(lambda: (

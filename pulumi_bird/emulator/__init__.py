@@ -7,8 +7,8 @@ Stdlib only (no pulumi, requests or pydantic), so it starts fast as a subprocess
         ...  # talk to emu.url with "Authorization: AccessKey " + emu.access_key
 
 Layout in the moto manner: ``backend`` (state and rules), ``responses`` (HTTP in/out), ``urls`` (routes),
-``faults`` (fault injection), ``ratelimits`` (Bird's per-workspace limits and rate figures), ``server``
-(the threaded server). ``python -m pulumi_bird.emulator --help`` runs it from a shell.
+``faults`` (canned errors, latency, failing channels), ``ratelimits`` (Bird's per-workspace limits), ``server``
+(the threaded server; ``answer_hooks`` let a test observe or change answers). ``python -m pulumi_bird.emulator --help`` runs it from a shell.
 """
 
 from pulumi_bird.emulator.backend import (
@@ -20,9 +20,9 @@ from pulumi_bird.emulator.backend import (
     seeded_workspace_id,
 )
 from pulumi_bird.emulator.faults import FaultRule, Faults
-from pulumi_bird.emulator.ratelimits import BIRD_RATE_LIMITS, RateLimits, RateStats
+from pulumi_bird.emulator.ratelimits import BIRD_RATE_LIMITS, RateLimits
 from pulumi_bird.emulator.responses import DEFAULT_ACCESS_KEY
-from pulumi_bird.emulator.server import MAX_BODY_BYTES, BirdEmulator, RecordedRequest
+from pulumi_bird.emulator.server import MAX_BODY_BYTES, AnswerHook, BirdEmulator, RecordedRequest
 
 __all__ = [
     "BIRD_RATE_LIMITS",
@@ -31,12 +31,12 @@ __all__ = [
     "DEFAULT_ORGANIZATION_ID",
     "DEFAULT_WORKSPACE_ID",
     "MAX_BODY_BYTES",
+    "AnswerHook",
     "BirdBackend",
     "BirdEmulator",
     "FaultRule",
     "Faults",
     "RateLimits",
-    "RateStats",
     "RecordedRequest",
     "seeded_number",
     "seeded_workspace_id",

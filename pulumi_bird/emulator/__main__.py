@@ -21,7 +21,6 @@ from pulumi_bird.emulator import (
     seeded_number,
 )
 from pulumi_bird.emulator.ratelimits import BIRD_GET_PER_SECOND, BIRD_POST_PER_SECOND, RateLimits
-from pulumi_bird.emulator.server import STATS_PATH
 
 NUMBERS = "\n".join(f"  {number}  {number_id}  {','.join(caps)}" for number, number_id, caps in DEFAULT_NUMBERS)
 EPILOG = f"""\
@@ -39,9 +38,6 @@ their ids and numbers on stderr.
 
 Stack config for a program run against it:
   bird:apiUrl <the printed URL>, bird:accessKey, bird:workspaceId, bird:organizationId as above.
-
-Rate figures per workspace (peak GETs/POSTs in any second, 429s): GET <URL>{STATS_PATH}
-with the access key; DELETE it to start counting afresh.
 """
 
 
@@ -104,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"that workspace's organization (default {DEFAULT_ORGANIZATION_ID})",
     )
     _add_inventory_arguments(parser)
-    _add_hostile_and_rate_limit_arguments(parser)
+    _add_rate_limit_arguments(parser)
     return parser
 
 
@@ -137,14 +133,8 @@ def _add_inventory_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_hostile_and_rate_limit_arguments(parser: argparse.ArgumentParser) -> None:
-    """The option groups for hostile answers and rate limits."""
-    hostile = parser.add_argument_group("hostile answers", "answers a real service gives when something is off")
-    hostile.add_argument("--clock-offset", type=float, default=0.0, metavar="SECONDS",
-                         help="Bird's clock ahead of the host's (negative: behind): createdAt and the Date header")
-    hostile.add_argument("--list-lag", type=float, default=0.0, metavar="SECONDS",
-                         help="lists show a new object only this long after it was made")
-    hostile.add_argument("--repeat-list-items", action="store_true", help="every list item twice")
+def _add_rate_limit_arguments(parser: argparse.ArgumentParser) -> None:
+    """The option group for rate limits."""
     limits = parser.add_argument_group(
         "rate limits", "off unless one of these is given; beyond a limit a workspace gets 429 with Retry-After"
     )
@@ -198,8 +188,6 @@ def main(argv: Optional[List[str]] = None) -> int:
         parser.error("--provision-seconds must not be negative")
     if args.release_seconds < 0:
         parser.error("--release-seconds must not be negative")
-    if args.list_lag < 0:
-        parser.error("--list-lag must not be negative")
     # Block the stop signals before any thread starts, so that threads inherit the mask and only
     # wait_for_stop_signal() sees them: no handler runs at an awkward moment.
     _block(STOP_SIGNALS)
@@ -222,9 +210,6 @@ def main(argv: Optional[List[str]] = None) -> int:
         added = [emulator.add_number(number, caps) for number, caps in args.number]
     except ValueError as exc:
         parser.error(f"--number: {exc}")
-    emulator.faults.clock_offset = args.clock_offset
-    emulator.faults.list_lag = args.list_lag
-    emulator.faults.repeat_list_items = args.repeat_list_items
     with emulator:
         print(emulator.url, flush=True)
         for index, workspace_id in enumerate(emulator.workspace_ids, start=1):

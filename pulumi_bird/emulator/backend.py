@@ -371,9 +371,11 @@ class BirdBackend:
         provision_reads: Optional[int] = None,
         release_seconds: float = 0.0,
         numbers: Iterable[Tuple[str, str, Tuple[str, ...]]] = DEFAULT_NUMBERS,
+        wall_clock: Callable[[], datetime.datetime] = utc_now,
     ) -> None:
         self._lock = threading.RLock()
         self._clock = clock
+        self._wall_clock = wall_clock
         self._region = region
         self._seq = itertools.count(1)
         self._workspaces: Dict[str, str] = {}
@@ -387,21 +389,13 @@ class BirdBackend:
         self.provision_seconds = provision_seconds
         self.release_seconds = release_seconds
         self.provision_reads = provision_reads
-        # Hostile answers (set through Faults): Bird's wall clock ahead (+) or behind (-) ours, in seconds, and
-        # how long a new object stays out of lists.
-        self.clock_offset = 0.0
-        self.list_lag = 0.0
         self.add_workspace(workspace_id, organization_id)
         for number, number_id, capabilities in numbers:
             self.add_number(workspace_id, number, capabilities, number_id=number_id)
 
     def wall_now(self) -> datetime.datetime:
-        """Bird's wall clock: createdAt, updatedAt (and the Date header) follow it."""
-        return utc_now() + datetime.timedelta(seconds=self.clock_offset)
-
-    def _listed(self, record: Any) -> bool:
-        """Whether a list shows ``record`` yet (a list lagging its writes by ``list_lag`` seconds)."""
-        return self.list_lag <= 0 or self._clock() - record.created_clock >= self.list_lag
+        """Bird's wall clock (``wall_clock``, UTC): createdAt, updatedAt and the Date header follow it."""
+        return self._wall_clock()
 
     # -- configuration ------------------------------------------------------------------------------------
 
@@ -527,13 +521,11 @@ class BirdBackend:
                 self._number_provision_seconds[phone_number_id] = _non_negative(seconds, "seconds")
 
     def clear_overrides(self) -> None:
-        """Forget every channel failure, per-number provisioning time, number still being released, the clock
-        offset and the list lag."""
+        """Forget every channel failure, per-number provisioning time and number still being released."""
         with self._lock:
             self._channel_failures.clear()
             self._number_provision_seconds.clear()
             self._releasing.clear()
-            self.clock_offset = self.list_lag = 0.0
 
     # -- lookups ------------------------------------------------------------------------------------------
 
@@ -633,7 +625,7 @@ class BirdBackend:
             records = [
                 r
                 for r in self._connectors[workspace_id].values()
-                if (template_ref is None or r.template.ref == template_ref) and self._listed(r)
+                if template_ref is None or r.template.ref == template_ref
             ]
             return paginate("connectors", records, page, self._render_connector)
 
@@ -776,7 +768,7 @@ class BirdBackend:
         """One page of the workspace's subscriptions."""
         with self._lock:
             self.require_organization_workspace(organization_id, workspace_id)
-            listed = [r for r in self._webhooks[workspace_id].values() if self._listed(r)]
+            listed = list(self._webhooks[workspace_id].values())
             return paginate("webhooks", listed, page, _render_webhook)
 
     def list_all_webhooks(self, organization_id: str, workspace_id: str) -> List[Dict[str, Any]]:

@@ -13,17 +13,14 @@ is carried out or after it (``commit=True``: the write happened, the client sees
     emu.faults.add("POST", r"/connectors$", 502, times=None, probability=0.5, commit=True)
     emu.faults.add("GET", r"/connectors$", 503, times=3)                     # the next 3 list GETs fail
 
-Hostile answers, the kind a real service gives when something is off (each one is a test's scenario)::
+Channels that fail and per-number provisioning times::
 
-    emu.faults.clock_offset = -3600       # Bird's clock an hour behind ours: createdAt and the Date header
-    emu.faults.list_lag = 3               # lists show a new object 3 s after it was made
-    emu.faults.repeat_list_items = True   # every list item twice
-    emu.faults.patch_answer("POST", r"/connectors$", {"id": "not-a-uuid"})        # the 2xx says something else
-    emu.faults.patch_answer("POST", r"/connectors$", {}, drop=("createdAt",))     # or leaves a field out
-    emu.faults.trickle("GET", r"/status$", seconds_per_byte=0.5)                  # the answer, a byte at a time
-    emu.faults.add("GET", r"/status$", 429, retry_after=3600)                     # a huge Retry-After
-    emu.faults.add("DELETE", r"/connectors/", 410)                               # Gone
-    emu.faults.fail_channel(number_id, f"refused key {key}")                      # errorMessage echoing a key
+    emu.faults.fail_channel(number_id, "number not verified")  # the channel ends in status error
+    emu.faults.set_provision_seconds(number_id, 30)               # this number's channels take 30 s
+
+Answers a real service gives only when something is off (a skewed clock, lagging lists, a 2xx naming another
+object, a trickled answer) are our own tests' business: they play them through ``BirdEmulator.answer_hooks``
+(tests/hostile_emulator.py).
 """
 
 from __future__ import annotations
@@ -63,44 +60,6 @@ class FaultRule:
         return self.method in ("*", method.upper()) and self.path.search(path) is not None
 
 
-@dataclasses.dataclass
-class AnswerPatch:
-    """The next ``remaining`` 2xx answers to matching requests (carried out as usual) get ``values`` merged
-    into their JSON body and the ``drop`` keys removed (``remaining=None``: every one)."""
-
-    method: str
-    path: Pattern[str]
-    values: Dict[str, Any]
-    drop: tuple
-    remaining: Optional[int]
-    fired: int = 0
-
-
-@dataclasses.dataclass
-class Trickle:
-    """The next ``remaining`` answers to matching requests (status line, headers and body) are written one byte
-    every ``seconds_per_byte``."""
-
-    method: str
-    path: Pattern[str]
-    seconds_per_byte: float
-    remaining: Optional[int]
-    fired: int = 0
-
-
-def _take(rules: List[Any], method: str, path: str) -> Optional[Any]:
-    """The first of ``rules`` (AnswerPatch or Trickle) matching the request, counted down."""
-    for rule in rules:
-        if rule.method in ("*", method.upper()) and rule.path.search(path):
-            rule.fired += 1
-            if rule.remaining is not None:
-                rule.remaining -= 1
-                if rule.remaining <= 0:
-                    rules.remove(rule)
-            return rule
-    return None
-
-
 class Faults:
     """The faults of one emulator. Thread-safe; rules apply in the order they were added."""
 
@@ -109,10 +68,7 @@ class Faults:
         self._lock = threading.Lock()
         self._rules: List[FaultRule] = []
         self._random = random.Random(seed)
-        self._patches: List[AnswerPatch] = []
-        self._trickles: List[Trickle] = []
         self.latency = 0.0
-        self.repeat_list_items = False
 
     def seed(self, seed: Optional[int]) -> None:
         """Reseed the random source of ``probability`` rules, so a run with fractions repeats exactly."""
@@ -189,61 +145,6 @@ class Faults:
         if rule.remaining == 0:
             self._rules.remove(rule)
 
-    # -- hostile answers -------------------------------------------------------------------------------------
-
-    @property
-    def clock_offset(self) -> float:
-        """Seconds Bird's wall clock is ahead of ours (negative: behind); createdAt, updatedAt and Date follow."""
-        return self._backend.clock_offset
-
-    @clock_offset.setter
-    def clock_offset(self, seconds: float) -> None:
-        self._backend.clock_offset = float(seconds)
-
-    @property
-    def list_lag(self) -> float:
-        """Seconds a new object stays out of lists (GETs by id see it at once)."""
-        return self._backend.list_lag
-
-    @list_lag.setter
-    def list_lag(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError("list_lag must not be negative")
-        self._backend.list_lag = float(seconds)
-
-    def patch_answer(
-        self, method: str, path_regex: str, values: Dict[str, Any], *, drop: tuple = (), times: Optional[int] = 1
-    ) -> AnswerPatch:
-        """Merge ``values`` into the JSON body of the next ``times`` 2xx answers to matching requests and remove
-        the ``drop`` keys (after the request was carried out): a foreign id, a malformed one, a missing field."""
-        rule = AnswerPatch(method.upper(), re.compile(path_regex), dict(values), tuple(drop), times)
-        with self._lock:
-            self._patches.append(rule)
-        return rule
-
-    def trickle(self, method: str, path_regex: str, seconds_per_byte: float, times: Optional[int] = 1) -> Trickle:
-        """Write the next ``times`` answers to matching requests one byte every ``seconds_per_byte`` (the server
-        gives up when the client goes away)."""
-        if seconds_per_byte < 0:
-            raise ValueError("seconds_per_byte must not be negative")
-        rule = Trickle(method.upper(), re.compile(path_regex), float(seconds_per_byte), times)
-        with self._lock:
-            self._trickles.append(rule)
-        return rule
-
-    def shape_answer(self, method: str, path: str, status: int, body: Any) -> tuple[Any, float]:
-        """The body to send for a carried-out answer, after patches and repeated list items, and the seconds
-        per byte to write it at (0: at once)."""
-        with self._lock:
-            patch = _take(self._patches, method, path) if 200 <= status < 300 and isinstance(body, dict) else None
-            trickle = _take(self._trickles, method, path)
-            repeat = self.repeat_list_items
-        if patch is not None:
-            body = {k: v for k, v in {**body, **patch.values}.items() if k not in patch.drop}
-        if repeat and isinstance(body, dict) and isinstance(body.get("results"), list):
-            body = dict(body, results=[item for item in body["results"] for _ in (0, 1)])
-        return body, trickle.seconds_per_byte if trickle is not None else 0.0
-
     def fail_channel(self, phone_number_id: str, error_message: str) -> None:
         """Channels on this number end in status error, stage inactive with ``error_message`` once provisioned."""
         self._backend.set_channel_failure(phone_number_id, error_message)
@@ -253,13 +154,9 @@ class Faults:
         self._backend.set_number_provision_seconds(phone_number_id, seconds)
 
     def clear(self) -> None:
-        """Remove every rule and hostile answer, the latency, channel failures and per-number provisioning
-        times."""
+        """Remove every rule, the latency, channel failures and per-number provisioning times."""
         with self._lock:
             self._rules.clear()
-            self._patches.clear()
-            self._trickles.clear()
         self.latency = 0.0
-        self.repeat_list_items = False
         self._backend.clear_overrides()
 

@@ -1,9 +1,10 @@
-"""Bird's per-workspace rate limits, enforced over a sliding second, and the request-rate figures benchmarks read.
+"""Bird's per-workspace rate limits, enforced over a sliding second.
 
 Bird allows each workspace 50 GET and 500 POST requests per second; beyond that it answers 429 and the
 request was not carried out (bird-api.md, "Rate limits"). The emulator enforces this only when asked
-(``BirdEmulator(rate_limits=True)``, ``--rate-limits``), so plain tests stay fast. Whether enforced or
-not, it counts every GET and POST per workspace and keeps the peak number seen in any one-second window.
+(``BirdEmulator(rate_limits=True)``, ``--rate-limits``), so plain tests stay fast. Request-rate figures
+(peak GETs per second and the like) are our benchmarks' business: tests/hostile_emulator.py counts them
+through ``BirdEmulator.answer_hooks``.
 
 Choices where Bird says nothing:
 - the window slides: a request is admitted when fewer than ``limit`` requests were *admitted* in the last
@@ -65,113 +66,37 @@ def as_rate_limits(setting: RateLimitsSetting) -> Optional[RateLimits]:
     raise TypeError(f"rate_limits must be None, a bool or a RateLimits, not {type(setting).__name__}")
 
 
-@dataclasses.dataclass(frozen=True)
-class RateStats:
-    """What one workspace sent: totals, peaks in any one-second window, and the 429s it got.
-
-    ``peak_gets_per_second`` counts every GET that arrived (refused ones too): it is the rate the
-    client sent, which is what a benchmark compares with Bird's 50/s. ``rate_limited_*`` count 429s
-    from the limiter; ``too_many_requests`` counts every 429 answered to the workspace, injected faults
-    included.
-    """
-
-    gets: int = 0
-    posts: int = 0
-    peak_gets_per_second: int = 0
-    peak_posts_per_second: int = 0
-    rate_limited_gets: int = 0
-    rate_limited_posts: int = 0
-    too_many_requests: int = 0
-
-    def as_json(self) -> Dict[str, int]:
-        """camelCase, for the emulator's stats endpoint."""
-        return {
-            "gets": self.gets,
-            "posts": self.posts,
-            "peakGetsPerSecond": self.peak_gets_per_second,
-            "peakPostsPerSecond": self.peak_posts_per_second,
-            "rateLimitedGets": self.rate_limited_gets,
-            "rateLimitedPosts": self.rate_limited_posts,
-            "tooManyRequests": self.too_many_requests,
-        }
-
-
-@dataclasses.dataclass
-class _MethodWindow:
-    arrived: Deque[float] = dataclasses.field(default_factory=collections.deque)
-    admitted: Deque[float] = dataclasses.field(default_factory=collections.deque)
-    total: int = 0
-    peak: int = 0
-    refused: int = 0
-
-
 def _expire(window: Deque[float], now: float) -> None:
     while window and now - window[0] >= WINDOW_SECONDS:
         window.popleft()
 
 
 class RateKeeper:
-    """Sliding one-second windows per (workspace, method): admission under limits, totals and peaks.
+    """Sliding one-second windows of admitted requests per (workspace, method).
 
-    Thread-safe. Memory per workspace is bounded by what arrives within one second.
+    Admissions are kept while no limit is enforced too, so a limit set at run time counts the second so far.
+    Thread-safe. Memory per workspace is bounded by what one second admits.
     """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._lock = threading.Lock()
-        self._windows: Dict[Tuple[str, str], _MethodWindow] = {}
-        self._too_many: Dict[str, int] = collections.Counter()
+        self._windows: Dict[Tuple[str, str], Deque[float]] = {}
 
     def admit(self, workspace_id: str, method: str, limits: Optional[RateLimits]) -> Optional[float]:
-        """Count one arriving request; None when admitted, else the seconds until the window frees a slot."""
+        """None when the request is admitted (and takes a slot), else the seconds until the window frees one."""
         method = method.upper()
         if method not in LIMITED_METHODS:
             return None
         limit = limits.for_method(method) if limits is not None else None
         now = self._clock()
         with self._lock:
-            window = self._windows.setdefault((workspace_id, method), _MethodWindow())
-            _expire(window.arrived, now)
-            _expire(window.admitted, now)
-            window.arrived.append(now)
-            window.total += 1
-            window.peak = max(window.peak, len(window.arrived))
-            if limit is not None and len(window.admitted) >= limit:
-                window.refused += 1
-                return max(0.0, window.admitted[-limit] + WINDOW_SECONDS - now)
-            window.admitted.append(now)
+            window = self._windows.setdefault((workspace_id, method), collections.deque())
+            _expire(window, now)
+            if limit is not None and len(window) >= limit:
+                return max(0.0, window[-limit] + WINDOW_SECONDS - now)
+            window.append(now)
             return None
-
-    def count_too_many_requests(self, workspace_id: str) -> None:
-        """Count a 429 answered to the workspace (from the limiter or an injected fault)."""
-        with self._lock:
-            self._too_many[workspace_id] += 1
-
-    def stats(self, workspace_id: str) -> RateStats:
-        """The figures of one workspace since the start or the last :meth:`reset`."""
-        with self._lock:
-            get = self._windows.get((workspace_id, "GET"), _MethodWindow())
-            post = self._windows.get((workspace_id, "POST"), _MethodWindow())
-            return RateStats(
-                gets=get.total,
-                posts=post.total,
-                peak_gets_per_second=get.peak,
-                peak_posts_per_second=post.peak,
-                rate_limited_gets=get.refused,
-                rate_limited_posts=post.refused,
-                too_many_requests=self._too_many.get(workspace_id, 0),
-            )
-
-    def workspaces(self) -> Tuple[str, ...]:
-        """The workspaces that sent a counted request or got a 429."""
-        with self._lock:
-            return tuple(sorted({ws for ws, _ in self._windows} | set(self._too_many)))
-
-    def reset(self) -> None:
-        """Forget every window, total, peak and 429 count."""
-        with self._lock:
-            self._windows.clear()
-            self._too_many.clear()
 
 
 def retry_after_header(seconds: float) -> str:

@@ -13,7 +13,7 @@ import json
 import math
 import re
 from http import HTTPStatus
-from typing import Any, Callable, Dict, Mapping, Optional, Protocol, Sequence, Type
+from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Protocol, Sequence, Type
 
 from pulumi_bird.api.values import WEBHOOK_SERVICES, WEBHOOK_STATUSES
 from pulumi_bird.emulator.backend import (
@@ -69,8 +69,9 @@ class ApiResponse:
     body: Any = None
     headers: Dict[str, str] = dataclasses.field(default_factory=dict)
     committed: bool = False
-    # Seconds between the bytes of the answer (a trickled body; 0: written at once).
-    trickle: float = 0.0
+    # How the answer's bytes (status line, headers and body) go out: None writes them at once; a callable splits
+    # them into pieces the server writes and flushes one by one (an answer hook's pacing, see server.AnswerHook).
+    pieces: Optional[Callable[[bytes], Iterable[bytes]]] = None
 
 
 # Error codes spelled out for the statuses the emulator uses, so they do not shift with the reason phrases of

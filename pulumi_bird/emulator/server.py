@@ -3,8 +3,8 @@
 Each request goes through, in order: reading (400 for a malformed Content-Length or chunk, 413 for a
 body over :data:`MAX_BODY_BYTES`, 408 for a body that stops arriving or that has not arrived
 :data:`REQUEST_READ_SECONDS` after the request's first byte), auth (401), routing (404/405),
-rate limits (429, when enforced), injected faults, then the handler. The answer is delayed by
-``faults.latency`` and the exchange is recorded in a bounded log.
+rate limits (429, when enforced), injected faults, the handler, then the answer hooks. The answer is delayed
+by ``faults.latency`` and the exchange is recorded in a bounded log.
 
 Hostile input gets an answer like a real server gives: every error carries the Error body, a request
 that is refused before its body was read is answered and then the connection is closed after draining
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import datetime
 import io
 import json
 import socket
@@ -35,13 +36,13 @@ from pulumi_bird.emulator.backend import (
     ApiError,
     BadRequest,
     BirdBackend,
+    utc_now,
 )
 from pulumi_bird.emulator.faults import FaultRule, Faults
 from pulumi_bird.emulator.ratelimits import (
     RateKeeper,
     RateLimits,
     RateLimitsSetting,
-    RateStats,
     as_rate_limits,
     retry_after_header,
 )
@@ -87,8 +88,11 @@ DEFAULT_MAX_RECORDED_REQUESTS = 50_000
 DEFAULT_MAX_RECORDED_BYTES = 32 * 1024 * 1024
 # What an entry counts for beyond its body, path and query (the record itself).
 RECORD_OVERHEAD_BYTES = 256
-# Emulator-only endpoint (not Bird's): GET the per-workspace rate figures, DELETE to reset them.
-STATS_PATH = "/_emulator/rate-stats"
+
+# Called with each request to the API and the answer the emulator made for it (after auth, routing, rate limits,
+# faults and the handler); returns the answer to send, the same or another. Requests refused while their body
+# was read (400, 408, 413) reach no hook. Our tests play hostile answers and count request rates with these.
+AnswerHook = Callable[[ApiRequest, ApiResponse], ApiResponse]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,8 +164,8 @@ class BirdEmulator:
       deprovisions it (default 0: free at once); a connector of the same template on it gets 409 until then.
     - ``rate_limits``: None (the default: nothing is refused), or a :class:`RateLimits` enforced per
       workspace over a sliding second; assign ``True`` for Bird's 50 GET / 500 POST per second.
-    - ``rate_stats(workspace_id)`` / ``reset_rate_stats()``: :class:`RateStats`, counted whether limits
-      are enforced or not (peak GETs and POSTs in any one-second window, 429s).
+    - ``answer_hooks``: a list of :data:`AnswerHook`, applied in order to every answer before it is sent
+      (empty by default): a test's observer of requests, or a filter that changes answers.
     - ``requests`` / ``clear_requests()``: the log of :class:`RecordedRequest`, at most
       ``max_recorded_requests`` entries and ``max_recorded_bytes`` of bodies, paths and queries as received
       (``recorded_bytes``; oldest dropped first, a body larger than the whole budget is not kept);
@@ -169,7 +173,8 @@ class BirdEmulator:
     - ``connections_opened``: TCP connections accepted since start.
 
     ``clock`` (a monotonic clock) drives provisioning times and the rate-limit windows; tests pass a fake
-    one to make both deterministic. ``fault_seed`` seeds the random source of fractional faults.
+    one to make both deterministic. ``wall_clock`` (an aware UTC datetime) is Bird's wall clock: createdAt,
+    updatedAt and the Date header. ``fault_seed`` seeds the random source of fractional faults.
 
     ``host`` must be a loopback address unless ``allow_remote=True`` (the emulator's key is public, and its
     state anybody's), as for ``--allow-remote`` on the command line. ``request_read_seconds``: how long a whole
@@ -196,6 +201,7 @@ class BirdEmulator:
         allow_remote: bool = False,
         workspaces: int = 1,
         numbers_per_workspace: int = 0,
+        wall_clock: Callable[[], datetime.datetime] = utc_now,
     ) -> None:
         if not access_key:
             raise ValueError("access_key must not be empty")
@@ -214,12 +220,13 @@ class BirdEmulator:
         self.backend: BirdBackend = BirdBackend(
             provision_seconds, workspace_id, organization_id, clock=clock, provision_reads=provision_reads,
             release_seconds=release_seconds,
-            numbers=DEFAULT_NUMBERS if numbers is None else numbers,
+            numbers=DEFAULT_NUMBERS if numbers is None else numbers, wall_clock=wall_clock,
         )
         self.workspace_ids: List[str] = self._seed_workspaces(workspaces, numbers_per_workspace)
         self.faults: Faults = Faults(self.backend, seed=fault_seed)
         self.rate_limits = rate_limits  # type: ignore[assignment] # the setter takes True too
         self._rate_keeper = RateKeeper(clock)
+        self.answer_hooks: List[AnswerHook] = []
         self._responses = BirdResponses(self.backend)
         self._log_lock = threading.Lock()
         self._log: Deque[Tuple[RecordedRequest, int]] = collections.deque()
@@ -317,14 +324,6 @@ class BirdEmulator:
     def rate_limits(self, setting: RateLimitsSetting) -> None:
         self._rate_limits = as_rate_limits(setting)
 
-    def rate_stats(self, workspace_id: Optional[str] = None) -> RateStats:
-        """Totals, peaks per second and 429s of one workspace (default: the emulator's own)."""
-        return self._rate_keeper.stats(workspace_id or self.workspace_id)
-
-    def reset_rate_stats(self) -> None:
-        """Start the rate figures (and the windows of the limiter) afresh."""
-        self._rate_keeper.reset()
-
     # -- request log --------------------------------------------------------------------------------------
 
     @property
@@ -384,7 +383,13 @@ class BirdEmulator:
     # -- dispatch -----------------------------------------------------------------------------------------
 
     def dispatch(self, request: ApiRequest) -> ApiResponse:
-        """Answer one request: auth, route, rate limit, faults, handler."""
+        """Answer one request: auth, route, rate limit, faults, handler, then the answer hooks."""
+        response = self._answer(request)
+        for hook in list(self.answer_hooks):
+            response = hook(request, response)
+        return response
+
+    def _answer(self, request: ApiRequest) -> ApiResponse:
         if not is_authorized(request, self.access_key):
             return unauthorized()
         try:
@@ -393,42 +398,18 @@ class BirdEmulator:
             return error_response(HTTPStatus.METHOD_NOT_ALLOWED, f"{request.method} is not allowed on this path")
         except urls.RouteNotFound:
             return error_response(HTTPStatus.NOT_FOUND, "no such endpoint")
-        workspace_id = route.params.get("workspace_id", "")
         limits = self._rate_limits
-        wait = self._rate_keeper.admit(workspace_id, request.method, limits)
+        wait = self._rate_keeper.admit(route.params.get("workspace_id", ""), request.method, limits)
         if wait is not None:
-            response = _rate_limited(request.method, limits.for_method(request.method) if limits else None, wait)
-        else:
-            response = self._handle_with_faults(request, route)
-        if response.status == HTTPStatus.TOO_MANY_REQUESTS:
-            self._rate_keeper.count_too_many_requests(workspace_id)
-        return response
-
-    def is_stats_request(self, request: ApiRequest) -> bool:
-        """Whether this is a call of the emulator's own stats endpoint (neither Bird's API nor logged)."""
-        return request.path == STATS_PATH
-
-    def answer_stats_request(self, request: ApiRequest) -> ApiResponse:
-        """GET: ``{workspaceId: {gets, posts, peakGetsPerSecond, ...}}``; DELETE: reset, 204."""
-        if not is_authorized(request, self.access_key):
-            return unauthorized()
-        if request.method == "GET":
-            workspaces = set(self._rate_keeper.workspaces()) | set(self.workspace_ids)
-            return ApiResponse(HTTPStatus.OK, {ws: self.rate_stats(ws).as_json() for ws in sorted(workspaces)})
-        if request.method == "DELETE":
-            self.reset_rate_stats()
-            return ApiResponse(HTTPStatus.NO_CONTENT)
-        return error_response(HTTPStatus.METHOD_NOT_ALLOWED, f"{request.method} is not allowed on this path")
+            return _rate_limited(request.method, limits.for_method(request.method) if limits else None, wait)
+        return self._handle_with_faults(request, route)
 
     def _handle_with_faults(self, request: ApiRequest, route: urls.Route) -> ApiResponse:
         fault = self.faults.take(request.method, request.path)
         if fault is not None and not fault.commit:
             return _fault_response(fault)
         response = getattr(self._responses, route.handler)(request, **route.params)
-        if fault is not None:
-            return _fault_response(fault)
-        body, trickle = self.faults.shape_answer(request.method, request.path, response.status, response.body)
-        return dataclasses.replace(response, body=body, trickle=trickle)
+        return _fault_response(fault) if fault is not None else response
 
 
 class _EmulatorHTTPServer(ThreadingHTTPServer):
@@ -609,9 +590,6 @@ class _RequestHandler(BaseHTTPRequestHandler):
             response, unread = refused.response, True
         else:
             response, unread = self._dispatch(request), False
-        if emulator.is_stats_request(request):
-            self._write(response)
-            return
         if emulator.faults.latency:
             time.sleep(emulator.faults.latency)
         # Recorded before the answer goes out, so a client that has its answer finds its request logged.
@@ -626,8 +604,6 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _dispatch(self, request: ApiRequest) -> ApiResponse:
         emulator = self._emulator
         try:
-            if emulator.is_stats_request(request):
-                return emulator.answer_stats_request(request)
             return emulator.dispatch(request)
         except Exception:  # a bug in the emulator must still answer, or the client hangs
             return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "the emulator failed on this request")
@@ -727,29 +703,29 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(payload)))
         if self.close_connection:
             self.send_header("Connection", "close")
-        if response.trickle:  # status line, headers and body alike
+        if response.pieces is not None:  # status line, headers and body alike
             self._headers_buffer.append(b"\r\n")  # the stdlib's own buffer, written at once by end_headers()
             head, self._headers_buffer = b"".join(self._headers_buffer), []
-            self._trickle(head + payload, response.trickle)
+            self._write_pieces(response.pieces(head + payload))
             return
         self.end_headers()
         if payload:
             self.wfile.write(payload)
 
-    def _trickle(self, data: bytes, seconds_per_byte: float) -> None:
-        """Write ``data`` a byte at a time (a hostile answer); stop when the client has gone away."""
+    def _write_pieces(self, pieces: Iterable[bytes]) -> None:
+        """Write and flush each piece as it comes (an answer hook's pacing); stop when the client has gone away."""
         try:
-            for index in range(len(data)):
-                self.wfile.write(data[index:index + 1])
+            for piece in pieces:
+                self.wfile.write(piece)
                 self.wfile.flush()
-                time.sleep(seconds_per_byte)
         except OSError:
             self.close_connection = True
 
     def date_time_string(self, timestamp: Optional[float] = None) -> str:
-        """The Date header, on Bird's clock (``faults.clock_offset``)."""
-        offset = self._emulator.backend.clock_offset
-        return super().date_time_string((time.time() if timestamp is None else timestamp) + offset)
+        """The Date header, on Bird's wall clock (``wall_clock``)."""
+        if timestamp is None:
+            timestamp = self._emulator.backend.wall_now().timestamp()
+        return super().date_time_string(timestamp)
 
 
 def _is_hex(text: bytes) -> bool:

@@ -57,12 +57,12 @@ from pulumi_bird.emulator import (
     DEFAULT_ORGANIZATION_ID,
     DEFAULT_WORKSPACE_ID,
     MAX_BODY_BYTES,
+    AnswerHook,
     BirdBackend,
     BirdEmulator,
     FaultRule,
     Faults,
     RateLimits,
-    RateStats,
     RecordedRequest,
     seeded_number,
     seeded_workspace_id,
@@ -256,12 +256,12 @@ def my_tests(project_dir: str) -> None:
         requests: list[RecordedRequest] = emu.requests
         assert requests == []
         emu.rate_limits = RateLimits(get=BIRD_RATE_LIMITS.get, post=None)
-        stats: RateStats = emu.rate_stats(emu.workspace_id)
+        hooks: list[AnswerHook] = emu.answer_hooks
         faults: Faults = emu.faults
         rule: FaultRule = faults.add("POST", r"/connectors$", 502, commit=True, retry_after=1.0)
         faults.fail_channel("6a3f2b1c-0d4e-4f5a-8b6c-7d8e9f0a1b2c", "carrier refused the number")
         backend: BirdBackend = emu.backend
-        assert stats.gets == 0 and rule.remaining == 1 and backend.provision_seconds > 0 and MAX_BODY_BYTES
+        assert hooks == [] and rule.remaining == 1 and backend.provision_seconds > 0 and MAX_BODY_BYTES
     # A fleet of workspaces (examples/fleet): each with its own numbers and rate budget.
     with start_emulator(workspaces=3, numbers_per_workspace=2) as fleet:
         workspaces: list[str] = fleet.workspace_ids
