@@ -89,7 +89,29 @@ def test_normalize_e164():
     assert normalize_e164(" +31 970-1052.0000 ") == "+3197010520000"
     assert normalize_e164("0031970 10520000") == "+3197010520000"
     assert normalize_e164("+1 415 555 0100") == "+14155550100"
-    assert normalize_e164("3197010520000") is None and normalize_e164("+0123456789") is None
+    assert normalize_e164("3197010520000") == "+3197010520000"  # Bird lists some numbers without their +
+    assert normalize_e164("+0123456789") is None and normalize_e164("0123456789") is None
+
+
+def test_a_number_bird_lists_without_its_plus_is_found_by_its_e164_text(emulator, bird_config, host):
+    emulator.faults.bare_numbers = True
+    try:
+        out = run_program(lambda: pulumi.export("id", get_phone_number("+31 970-1052-0000").id),
+                          config=bird_config, host=host).outputs
+    finally:
+        emulator.faults.clear()
+    assert out["id"] == DEFAULT_NUMBERS[0][1]
+
+
+def test_a_numbers_listing_whose_page_token_never_changes_ends_at_the_repeat(emulator, bird_config, host):
+    emulator.faults.numbers_loop = True
+    emulator.clear_requests()
+    try:
+        with pytest.raises(ProgramError, match=r"has no phone number \+3197099999999"):
+            run_program(lambda: get_phone_number("+3197099999999"), config=bird_config, host=host)
+    finally:
+        emulator.faults.clear()
+    assert len([r for r in emulator.requests if r.path.endswith("/numbers")]) == 2  # the first page, and its repeat
 
 
 def test_emulator_inventory_from_python():

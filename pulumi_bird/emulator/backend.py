@@ -373,14 +373,16 @@ class BirdBackend:
         # Hostile answers (set through Faults): Bird's wall clock ahead (+) or behind (-) ours, in seconds, and
         # how long a new object stays out of lists.
         self.clock_offset = 0.0
+        self.created_at_offset = 0.0  # createdAt's clock against the Date header's
         self.list_lag = 0.0
         self.add_workspace(workspace_id, organization_id)
         for number, number_id, capabilities in numbers:
             self.add_number(workspace_id, number, capabilities, number_id=number_id)
 
     def wall_now(self) -> datetime.datetime:
-        """Bird's wall clock: createdAt, updatedAt (and the Date header) follow it."""
-        return utc_now() + datetime.timedelta(seconds=self.clock_offset)
+        """The clock that stamps createdAt and updatedAt: Bird's wall clock (``clock_offset``, which the Date
+        header follows too) moved on by ``created_at_offset``."""
+        return utc_now() + datetime.timedelta(seconds=self.clock_offset + self.created_at_offset)
 
     def _listed(self, record: Any) -> bool:
         """Whether a list shows ``record`` yet (a list lagging its writes by ``list_lag`` seconds)."""
@@ -497,7 +499,7 @@ class BirdBackend:
             self._channel_failures.clear()
             self._number_provision_seconds.clear()
             self._releasing.clear()
-            self.clock_offset = self.list_lag = 0.0
+            self.clock_offset = self.created_at_offset = self.list_lag = 0.0
 
     # -- lookups ------------------------------------------------------------------------------------------
 
