@@ -154,3 +154,15 @@ def test_emulator_inventory_from_the_command_line():
     bad = subprocess.run([sys.executable, "-m", "pulumi_bird.emulator", "--number", "12"], capture_output=True,
                          text=True, timeout=60)
     assert bad.returncode == 2 and "--number" in bad.stderr
+
+
+def test_the_emulator_lists_numbers_in_birds_long_code_shape_too(emulator):
+    """``GET .../numbers-long-code`` (Bird's other documented shape) holds the same numbers, and the lookup's parser
+    reads both alike."""
+    from pulumi_bird.api.numbers import parse_number
+
+    with BirdClient(emulator.access_key, emulator.url) as client:
+        current = client.request("GET", f"/workspaces/{emulator.workspace_id}/numbers")["results"]
+        long_code = client.request("GET", f"/workspaces/{emulator.workspace_id}/numbers-long-code")["results"]
+    assert "numberString" in long_code[0] and isinstance(long_code[0]["capabilities"], dict)
+    assert [parse_number(item) for item in long_code] == [parse_number(item) for item in current]
