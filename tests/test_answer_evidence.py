@@ -176,6 +176,19 @@ def test_an_sms_channel_whose_created_at_lags_an_hour_is_adopted_after_commit_th
     assert held == [result.id]
 
 
+def test_a_first_attempt_listed_only_after_the_retry_succeeded_is_found_under_the_same_settle_rule(
+        emulator, emulator_host, inputs_of):
+    """The list lags longer than the settle time: the look-up after the 502 finds nothing, the retry succeeds, and
+    the look for late duplicates waits for the list as every look-up does, so the first attempt is deleted."""
+    emulator.faults.list_lag = 10.0  # more than the 8 s settle, less than two of them
+    emulator.faults.add("POST", CONNECTORS, 502, commit=True)
+    name = f"late-{uuid.uuid4()}"
+    made = up(emulator_host, inputs_of(lambda: Connector(name, connector_template_ref="whatsapp:1",
+                                                         arguments={"wabaId": "w-1"})))
+    named = [c["id"] for c in emulator.backend.list_all_connectors(emulator.workspace_id) if c["name"] == name]
+    assert named == [made.id]
+
+
 # --- 6. what the user marked secret (or may carry a credential) is never quoted -------------------------------------
 
 TOKEN = "tok-" + "9f8e7d6c5b4a3210"

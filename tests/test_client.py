@@ -138,6 +138,20 @@ def test_not_found_is_not_retried_and_find_turns_it_into_none(client, clock):
 
 
 @responses.activate
+def test_answers_naming_another_object_are_refused_naming_both(client):
+    other = "99999999-8888-4777-8666-555555555555"
+    responses.get(f"{CONNECTORS}/{CID}", json=connector(other))
+    with pytest.raises(errors.ForeignObjectError, match=f"connector {CID} was answered with connector '{other}'"):
+        client.get_connector(WS, CID)
+    responses.delete(f"{CONNECTORS}/{CID}", json={"id": other})
+    with pytest.raises(errors.ForeignObjectError, match="not counted as deleted"):
+        client.delete_connector(WS, CID)
+    responses.get(f"{CONNECTORS}/{other}", json=connector(other, workspaceId="another-workspace"))
+    with pytest.raises(errors.ForeignObjectError, match="of workspace 'another-workspace'"):
+        client.get_connector(WS, other)
+
+
+@responses.activate
 def test_a_404_from_a_route_bird_does_not_serve_is_not_taken_as_gone(client, clock):
     responses.get(f"{CONNECTORS}/{CID}", status=404, json=error("NOT_FOUND"))
     responses.get(CONNECTORS, status=404, json=error("NOT_FOUND"))
