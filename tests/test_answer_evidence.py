@@ -100,6 +100,32 @@ def test_adopting_an_id_whose_get_answers_for_another_subscription_is_refused(em
     assert still_there(emulator, target) and still_there(emulator, other)  # nothing was patched
 
 
+def sms(inputs_of: Any, number: str) -> Any:
+    return inputs_of(lambda: SmsChannel("sms", phone_number_id=number, channel_message_type="2fa"))
+
+
+def on_number(emulator: Any, number: str) -> list[str]:
+    return [c["id"] for c in emulator.backend.list_all_connectors(emulator.workspace_id)
+            if (c.get("arguments") or {}).get("phoneNumberId") == number]
+
+
+def test_a_status_naming_another_number_is_refused_on_create_and_on_refresh(emulator, emulator_host, inputs_of):
+    number, other = str(uuid.uuid4()), str(uuid.uuid4())
+    emulator.faults.patch_answer("GET", r"/status$", {"number": {"numberId": other}}, times=None)
+    with pytest.raises(ProviderError) as caught:
+        up(emulator_host, sms(inputs_of, number))
+    assert f"names phone number '{other}', but the connector has {number}" in str(caught.value)
+    assert on_number(emulator, number) == []  # ours, so rolled back
+    emulator.faults.clear()
+    reg = sms(inputs_of, number)
+    result = up(emulator_host, reg)
+    emulator.faults.patch_answer("GET", r"/status$", {"number": {"numberId": other}}, times=None)
+    with pytest.raises(ProviderError, match=f"names phone number '{other}'"):
+        emulator_host.read(reg.urn, result.id, result.outs, result.outs)
+    emulator.faults.clear()
+    emulator_host.delete(reg.urn, result.id, result.outs)
+
+
 # --- 2. the follow-up PATCH of a create never orphans ---------------------------------------------------------------
 
 
@@ -169,11 +195,8 @@ def test_an_sms_channel_whose_created_at_lags_an_hour_is_adopted_after_commit_th
     emulator.faults.list_lag = 2.0  # the retried POST may meet the number held by our first attempt: a 409
     emulator.faults.add("POST", CONNECTORS, 502, commit=True)
     number = str(uuid.uuid4())
-    result = up(emulator_host, inputs_of(lambda: SmsChannel("sms", phone_number_id=number,
-                                                            channel_message_type="2fa")))
-    held = [c["id"] for c in emulator.backend.list_all_connectors(emulator.workspace_id)
-            if (c.get("arguments") or {}).get("phoneNumberId") == number]
-    assert held == [result.id]
+    result = up(emulator_host, sms(inputs_of, number))
+    assert on_number(emulator, number) == [result.id]
 
 
 def test_a_first_attempt_listed_only_after_the_retry_succeeded_is_found_under_the_same_settle_rule(

@@ -37,6 +37,24 @@ def find_connector_status(client: BirdClient, workspace_id: str, connector_id: s
         return None
 
 
+def status_of(connector: Connector, status: Optional[ConnectorStatus]) -> Optional[ConnectorStatus]:
+    """``status`` when it can be ``connector``'s: the phone number and channel it names, where both show one, are
+    the connector's. Otherwise a ForeignObjectError naming both, before anything is stored (Bird's status body
+    carries no connector id, so these are all it can be checked by)."""
+    if status is None:
+        return None
+    pairs = (("phone number", connector.phone_number_id, status.number.number_id if status.number else None),
+             ("channel", connector.channel.channel_id if connector.channel else None,
+              status.channel.channel_id if status.channel else None))
+    for what, mine, theirs in pairs:
+        if mine and theirs and mine != theirs:
+            raise errors.ForeignObjectError(
+                f"the status read of connector {connector.id} names {what} {theirs!r:.60}, but the connector has "
+                f"{mine}: not taken, nothing stored (a proxy or cache between us and Bird? check bird:apiUrl / "
+                "BIRD_API_URL)", method="GET", status=200)
+    return status
+
+
 def delete_connector_if_present(client: BirdClient, workspace_id: str, connector_id: str) -> None:
     """Delete; a connector that is already gone counts as deleted."""
     try:
