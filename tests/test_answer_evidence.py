@@ -8,6 +8,7 @@ Every test names its objects uniquely (one host process serves the module) and c
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterator
 
 import pulumi
@@ -167,6 +168,38 @@ def test_an_api_url_bird_does_not_serve_is_an_error_naming_it_not_a_deletion(emu
     assert [s["id"] for s in hooks_at(emulator, url)] == [result.id]
     emulator_host.delete(reg.urn, result.id, result.outs)
     assert emulator_host.read(reg.urn, result.id, result.outs, result.outs).id == ""  # a real 404: gone
+
+
+# --- 7. listings: as fresh as Bird's lists, and safe for the next up -------------------------------------------------
+
+
+def test_a_refresh_from_a_list_behind_out_of_band_changes_stays_safe_and_the_next_refresh_sees_them(
+        emulator, emulator_host, inputs_of):
+    """Four refresh reads together, while Bird's list still shows the subscriptions as before one was deleted and
+    another's url changed. Whether a read was answered by the shared listing (as README says, possibly behind) or
+    by its own GET, nothing is refused or lost, destroying the deleted one is done, and once the list catches up
+    a refresh sees both changes."""
+    regs = [hook(inputs_of, new_url()) for _ in range(4)]
+    made = [up(emulator_host, reg) for reg in regs]
+    emulator.faults.freeze_lists()
+    org, ws = emulator.organization_id, emulator.workspace_id
+    emulator.backend.delete_webhook(org, ws, made[0].id)
+    moved = new_url()
+    emulator.backend.update_webhook(org, ws, made[1].id, {"url": moved})
+
+    def refresh_all() -> list[Any]:
+        with ThreadPoolExecutor(4) as pool:
+            return list(pool.map(lambda pair: emulator_host.read(pair[0].urn, pair[1].id, pair[1].outs, pair[1].outs),
+                                 zip(regs, made)))
+
+    first = refresh_all()
+    assert first[0].id in ("", made[0].id) and first[1].outs["url"] in (regs[1].inputs["url"], moved)
+    emulator_host.delete(regs[0].urn, made[0].id, made[0].outs)  # gone: a 404 of an answering route is done
+    emulator.faults.clear()  # the list catches up
+    second = refresh_all()
+    assert second[0].id == "" and second[1].outs["url"] == moved and all(r.id for r in second[1:])
+    for reg, result in zip(regs[1:], made[1:]):
+        emulator_host.delete(reg.urn, result.id, result.outs)
 
 
 # --- 4. clocks are weak evidence -------------------------------------------------------------------------------------

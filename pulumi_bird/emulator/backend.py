@@ -382,6 +382,8 @@ class BirdBackend:
         self.clock_offset = 0.0
         self.created_at_offset = 0.0  # createdAt's clock against the Date header's
         self.list_lag = 0.0
+        # Copies of the connectors and subscriptions that lists answer with instead (a list far behind its writes)
+        self._frozen: Optional[Tuple[Dict[str, Dict[str, Any]], Dict[str, Dict[str, Any]]]] = None
         self.add_workspace(workspace_id, organization_id)
         for number, number_id, capabilities in numbers:
             self.add_number(workspace_id, number, capabilities, number_id=number_id)
@@ -509,6 +511,18 @@ class BirdBackend:
             self._number_provision_seconds.clear()
             self._releasing.clear()
             self.clock_offset = self.created_at_offset = self.list_lag = 0.0
+            self._frozen = None
+
+    def freeze_lists(self) -> None:
+        """From now on (until :meth:`clear_overrides`) connector and subscription lists show the objects as they
+        are now: later deletions and changes stay out of them (GETs by id see them at once)."""
+        with self._lock:
+            self._frozen = (copy.deepcopy(self._connectors), copy.deepcopy(self._webhooks))
+
+    def _listing(self, kind: int, workspace_id: str) -> Dict[str, Any]:
+        """The records a list of ``kind`` (0 connectors, 1 subscriptions) shows: frozen copies, or the live ones."""
+        source = self._frozen[kind] if self._frozen is not None else (self._connectors, self._webhooks)[kind]
+        return source.get(workspace_id, {})
 
     # -- lookups ------------------------------------------------------------------------------------------
 
@@ -607,7 +621,7 @@ class BirdBackend:
             self.require_workspace(workspace_id)
             records = [
                 r
-                for r in self._connectors[workspace_id].values()
+                for r in self._listing(0, workspace_id).values()
                 if (template_ref is None or r.template.ref == template_ref) and self._listed(r)
             ]
             return paginate("connectors", records, page, self._render_connector)
@@ -751,7 +765,7 @@ class BirdBackend:
         """One page of the workspace's subscriptions."""
         with self._lock:
             self.require_organization_workspace(organization_id, workspace_id)
-            listed = [r for r in self._webhooks[workspace_id].values() if self._listed(r)]
+            listed = [r for r in self._listing(1, workspace_id).values() if self._listed(r)]
             return paginate("webhooks", listed, page, _render_webhook)
 
     def list_all_webhooks(self, organization_id: str, workspace_id: str) -> List[Dict[str, Any]]:

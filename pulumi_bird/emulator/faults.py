@@ -27,6 +27,7 @@ Hostile answers, the kind a real service gives when something is off (each one i
     emu.faults.created_at_offset = -300   # createdAt 5 min behind the Date header (two clocks, not one)
     emu.faults.bare_numbers = True        # the numbers list shows 3197010520000, without its +
     emu.faults.numbers_loop = True        # every numbers page names the first page as the next one
+    emu.faults.freeze_lists()             # lists keep showing objects as they are now (deleted, changed later)
 """
 
 from __future__ import annotations
@@ -264,6 +265,11 @@ class Faults:
         if loop and numbers:  # a valid token, always the same: "after the start", the first page again
             body = dict(body, nextPageToken=encode_page_token("numbers", 0))
         return body, trickle.seconds_per_byte if trickle is not None else 0.0
+
+    def freeze_lists(self) -> None:
+        """Connector and subscription lists keep showing the objects as they are now, whatever happens to them
+        later, until :meth:`clear` (GETs by id stay current): a list far behind out-of-band changes."""
+        self._backend.freeze_lists()
 
     def fail_channel(self, phone_number_id: str, error_message: str) -> None:
         """Channels on this number end in status error, stage inactive with ``error_message`` once provisioned."""
