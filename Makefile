@@ -10,25 +10,43 @@ LINT_STAMP := $(VENV)/.installed-lint
 PULUMI_FLOOR := $(shell sed -n 's/^ *"pulumi>=\([0-9.]*\),.*/\1/p' pyproject.toml)
 FLOOR_VENV := .venv-floor
 
-.PHONY: demo test test-floor bench lint venv clean
+.PHONY: demo test test-floor bench lint venv clean engine e2e
 
 venv: $(STAMP)
 
+# Editable in setuptools' compat mode: a plain path entry in site-packages, which pyright, Pylance and every IDE
+# resolve (the default import-hook mode leaves `import pulumi_bird` unresolved for them). PYTHONWARNINGS=ignore
+# reaches the build backend and keeps setuptools' notice blocks (the editable-install notice, compat's
+# "transitional" notice) out of the output, which recent pips print even with --quiet.
 $(VENV)/.installed-%: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[$*]'
+	PYTHONWARNINGS=ignore $(PY) -m pip install --quiet -e '.[$*]' --config-settings editable_mode=compat
 	touch $@
 
+# The Pulumi CLI on PATH, or else the pinned one `make engine` builds (a first build takes minutes).
 demo: $(STAMP)
-	$(PY) -m pulumi_bird.demo
+	@if command -v pulumi >/dev/null 2>&1; then $(PY) -m pulumi_bird.demo --cli; \
+	else bin="$$(tools/engine/build.sh | tail -n 1)" && PATH="$$bin:$$PATH" $(PY) -m pulumi_bird.demo --cli; fi
 
 # Two processes, one test file each at a time (module fixtures stay shared within a file): most tests wait on
 # a provider host or an emulator, so two halve the wall time on a 2-core machine.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
 test: $(STAMP)
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q $(PYTEST_ARGS) --ignore=tests/e2e
+
+# The real Pulumi engine, pinned in tools/engine/go.mod (and yaml/go.mod): the CLI, the YAML language host and our
+# own small plugins, built into a cache outside the clone (tools/engine/build.sh says where; a warm cache skips
+# the build). Needs Go.
+engine:
+	tools/engine/build.sh
+
+# The real CLI against the emulator on loopback (tests/e2e): every command, the failure paths, and the double
+# compared with the engine on the same scenarios. Not part of `make test`, which stays CLI-free.
+E2E_ARGS ?=
+e2e: $(STAMP) engine
+	PULUMI_BIRD_ENGINE="$$(tools/engine/build.sh --print)" $(PY) -m pytest -q --timeout 900 $(E2E_ARGS) tests/e2e
 
 # The suite on the SDK floor (CI runs it after `make test`): a venv with pulumi==$(PULUMI_FLOOR) exactly.
 test-floor: pyproject.toml
@@ -36,7 +54,7 @@ test-floor: pyproject.toml
 	$(FLOOR_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(FLOOR_VENV)/bin/python -m pip install --quiet -e '.[test]' 'pulumi==$(PULUMI_FLOOR)'
 	$(FLOOR_VENV)/bin/python -c 'import importlib.metadata as m; v = m.version("pulumi"); print("pulumi", v); assert v.startswith("$(PULUMI_FLOOR)")'
-	$(FLOOR_VENV)/bin/python -m pytest -q $(PYTEST_ARGS)
+	$(FLOOR_VENV)/bin/python -m pytest -q $(PYTEST_ARGS) --ignore=tests/e2e
 
 # ruff on everything; mypy --strict on what a user writes (tests/typing/ uses every public name, and the
 # examples, one directory at a time as each has a __main__.py); pyright on the package, the examples and
@@ -51,9 +69,10 @@ lint: $(LINT_STAMP)
 	    print(f"pyright --verifytypes pulumi_bird: {s:.1%} of the public symbols have complete types (need >= 95%)"); \
 	    sys.exit(s < 0.95)'
 
-# BENCH_ARGS: --quick (skip the 60 s readiness case), --scale-only (the scale figures), --only refresh|waiting
-bench: $(STAMP)
-	$(PY) benchmarks/bench.py $(BENCH_ARGS)
+# BENCH_ARGS: --quick (skip the 60 s readiness case), --scale-only (the scale figures), --only refresh|waiting|engine
+# (engine: the figures under the real Pulumi CLI, which `make engine` builds)
+bench: $(STAMP) engine
+	PULUMI_BIRD_ENGINE="$$(tools/engine/build.sh --print)" $(PY) benchmarks/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(FLOOR_VENV) .demo build *.egg-info

@@ -1,11 +1,12 @@
 """``make bench``: the performance figures, measured in one run against the emulator through the SDK's real
 dynamic provider host, each printed beside its target and the ideal.
 
-    python benchmarks/bench.py [--quick] [--scale-only] [--only refresh|waiting]
+    python benchmarks/bench.py [--quick] [--scale-only] [--only refresh|waiting|engine]
         --quick       skips the 60 s readiness case
         --scale-only  runs only the scale figures (N channels at once, 2000 existing connectors, get() reads,
                       refresh in list pages, 1000 creates waiting 30 s)
-        --only        runs only the refresh figures, or only the 1000 creates waiting 30 s
+        --only        runs only the refresh figures, only the 1000 creates waiting 30 s, or only the figures under
+                      the real Pulumi CLI (benchmarks/engine_bench.py; PULUMI_BIRD_ENGINE, which make bench sets)
 
 The scale figures run against the emulator with Bird's rate limits enforced (50 GETs and 500 POSTs per second
 per workspace over a sliding second, 429 beyond), through ONE provider host, with all creates submitted at
@@ -333,11 +334,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the 60 s readiness case")
     parser.add_argument("--scale-only", action="store_true", help="run only the scale figures")
-    parser.add_argument("--only", choices=("refresh", "waiting"),
-                        help="run only the refresh figures, or only 1000 creates with T = 30 s")
+    parser.add_argument("--only", choices=("refresh", "waiting", "engine"),
+                        help="run only the refresh figures, only 1000 creates with T = 30 s, or only the real CLI's")
     args = parser.parse_args()
     if args.only:
-        return finish(bench_refresh_all if args.only == "refresh" else bench_waiting)
+        return finish({"refresh": bench_refresh_all, "waiting": bench_waiting, "engine": bench_on_engine}[args.only])
     print("pulumi-bird benchmark (emulator on loopback, SDK provider host over gRPC)", flush=True)
     if not args.scale_only:
         with BirdEmulator(provision_seconds=1.0) as emu, ProviderHost(config=config_for(emu)) as host:
@@ -355,7 +356,14 @@ def main() -> int:
     if not args.scale_only:
         bench_pickle()
         bench_import()
+        bench_on_engine()
     return finish(lambda: None)
+
+
+def bench_on_engine() -> None:
+    from engine_bench import bench_engine
+
+    bench_engine(row)
 
 
 def bench_refresh_all() -> None:

@@ -17,11 +17,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from ._version import __version__ as __version__  # the one version (pyproject reads it too)
 
 # The resources, one line each: class name -> its module. Everything that must cover every resource reads this:
-# the package's exports below, the README's generated reference (pulumi_bird.reference), and the tests (typing,
-# architecture, faults, pickled providers). In the order the README documents them.
+# the package's exports below, the generated reference in docs/api-docs (pulumi_bird.reference), and the tests (typing,
+# architecture, faults, pickled providers). In the order the docs list them.
 RESOURCES: dict[str, str] = {
     "SmsChannel": "sms_channel",
     "VoiceChannel": "voice_channel",
@@ -39,6 +39,9 @@ _EXPORTS = {
     "FilterKey": "api.values",
     "PhoneNumberInfo": "lookups",
     "REQUEST_ID_HEADER": "api.signatures",
+    "ReplayError": "api.signatures",
+    "ReplayGuard": "api.signatures",
+    "ReplayGuardFull": "api.signatures",
     "SignatureError": "api.signatures",
     "WebhookService": "api.values",
     "WebhookStatus": "api.values",
@@ -62,6 +65,9 @@ __all__ = [
     "FilterKey",
     "PhoneNumberInfo",
     "REQUEST_ID_HEADER",
+    "ReplayError",
+    "ReplayGuard",
+    "ReplayGuardFull",
     "SignatureError",
     "SmsChannel",
     "VoiceChannel",
@@ -81,6 +87,9 @@ __all__ = [
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs; at run time __getattr__ loads them
     from .api.errors import BirdError as BirdError
     from .api.signatures import REQUEST_ID_HEADER as REQUEST_ID_HEADER
+    from .api.signatures import ReplayError as ReplayError
+    from .api.signatures import ReplayGuard as ReplayGuard
+    from .api.signatures import ReplayGuardFull as ReplayGuardFull
     from .api.signatures import SignatureError as SignatureError
     from .api.signatures import verify_signature as verify_signature
     from .api.values import ChannelMessageType as ChannelMessageType

@@ -27,7 +27,7 @@ from .emulator import BirdEmulator
 # get_phone_number in the emulator's default numbers inventory (pulumi_bird.emulator.DEFAULT_NUMBERS).
 DEMO_SMS_NUMBER = "+3197010520000"
 DEMO_VOICE_NUMBER = "+3197010520001"
-DEMO_SIGNING_KEY = "demo-signing-key"  # the emulator's deliveries are not real: a fixed key is fine here
+DEMO_SIGNING_KEY = "demo-signing-key-for-the-emulator-only"  # the emulator's deliveries are not real: a fixed key is fine here
 
 
 # The keys `pulumi config set --secret` sets (the runner is told the same with testing.secret()).

@@ -10,7 +10,7 @@ previews stay offline.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import pulumi
 
@@ -61,14 +61,21 @@ class PhoneNumberInfo:
 
 
 def _program_settings(workspace_id: Optional[str]) -> tuple[Settings, str]:
+    """The program's settings, judged offline as a resource's check judges them (the same errors and "did you
+    mean" hints, unknown ``bird:*`` keys as a warning), and the workspace to look in."""
+    from .api.values import is_uuid
     from .provider import config
+    from .provider.base import program_config, warn_unknown_program_keys
 
-    bird = pulumi.Config("bird")
-    values = {name: bird.get(name.split(":", 1)[1]) for name, _ in config.ALL_KEYS}
-    settings = config.current_settings(values)
+    warn_unknown_program_keys()
+    values, names = program_config()
+    settings = config.program_settings(values, names)
     workspace = workspace_id or settings.workspace_id
     if not workspace:
         raise config.ConfigError("no workspace: pass workspace_id, or set bird:workspaceId / BIRD_WORKSPACE_ID")
+    if not is_uuid(workspace):
+        raise config.ConfigError(f"workspace_id must be a UUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6, got "
+                                 f"{workspace!r:.60}: pass the id Bird shows for the workspace")
     return settings, workspace
 
 
@@ -79,20 +86,62 @@ def _info(connector: Any, status: Any) -> ConnectorInfo:
     return ConnectorInfo(name=connector.name, arguments=connector.arguments, **outs)
 
 
+# --- the reads, given a client and a workspace (the Python forms below and the plugin's Invoke share them) --------
+
+
+def read_connector(client: Any, workspace: str, connector_id: str, with_status: bool = True) -> ConnectorInfo:
+    """:func:`get_connector` with ``client``, in ``workspace``."""
+    from .api.reads import find_connector
+
+    # lookups made together (get_connector_output over many ids) share list pages
+    connector = find_connector(client, workspace, connector_id) or client.get_connector(workspace, connector_id)
+    status = client.get_connector_status(workspace, connector_id) if with_status else None
+    return _info(connector, status)
+
+
+def read_connectors(client: Any, workspace: str, template_ref: Optional[str] = None) -> list[ConnectorInfo]:
+    """:func:`list_connectors` with ``client``, in ``workspace``."""
+    return [_info(c, None) for c in client.list_connectors(workspace, template_ref)]
+
+
+def read_phone_number(client: Any, workspace: str, number: str) -> PhoneNumberInfo:
+    """:func:`get_phone_number` with ``client``, in ``workspace``."""
+    from .api.errors import NotFoundError
+    from .api.numbers import find_phone_number
+
+    found = find_phone_number(client, workspace, number)
+    if found is None:
+        raise NotFoundError(f"workspace {workspace} has no phone number {number}: buy it or move it there in Bird "
+                            "(Numbers), or check bird:workspaceId")
+    return PhoneNumberInfo(found.id, found.number, found.country, found.type, list(found.capabilities))
+
+
+# Each lookup -> its read (the arguments but ``workspace_id``, by name).
+READS: dict[str, Callable[..., Any]] = {
+    "get_connector": read_connector,
+    "list_connectors": read_connectors,
+    "get_phone_number": read_phone_number,
+}
+
+
+# --- the lookups, in the Pulumi program ---------------------------------------------------------------------------
+
+
+def _read(lookup: str, workspace_id: Optional[str], **arguments: Any) -> Any:
+    from .provider import config
+
+    settings, workspace = _program_settings(workspace_id)
+    with config.make_client(settings) as client:
+        return READS[lookup](client, workspace, **arguments)
+
+
 def get_connector(connector_id: str, workspace_id: Optional[str] = None, with_status: bool = True) -> ConnectorInfo:
     """Read one connector by id (and its channel's readiness unless ``with_status`` is False).
 
     Raises :class:`~pulumi_bird.api.errors.NotFoundError` when Bird does not know it.
     """
-    from .api.reads import find_connector
-    from .provider import config
-
-    settings, workspace = _program_settings(workspace_id)
-    with config.make_client(settings) as client:
-        # lookups made together (get_connector_output over many ids) share list pages
-        connector = find_connector(client, workspace, connector_id) or client.get_connector(workspace, connector_id)
-        status = client.get_connector_status(workspace, connector_id) if with_status else None
-    return _info(connector, status)
+    found: ConnectorInfo = _read("get_connector", workspace_id, connector_id=connector_id, with_status=with_status)
+    return found
 
 
 def list_connectors(template_ref: Optional[str] = None, workspace_id: Optional[str] = None) -> list[ConnectorInfo]:
@@ -100,11 +149,8 @@ def list_connectors(template_ref: Optional[str] = None, workspace_id: Optional[s
 
     Readiness fields are left empty (one status call per connector would be slow); use :func:`get_connector`.
     """
-    from .provider import config
-
-    settings, workspace = _program_settings(workspace_id)
-    with config.make_client(settings) as client:
-        return [_info(c, None) for c in client.list_connectors(workspace, template_ref)]
+    found: list[ConnectorInfo] = _read("list_connectors", workspace_id, template_ref=template_ref)
+    return found
 
 
 def get_phone_number(number: str, workspace_id: Optional[str] = None) -> PhoneNumberInfo:
@@ -114,17 +160,8 @@ def get_phone_number(number: str, workspace_id: Optional[str] = None) -> PhoneNu
     Raises :class:`ValueError` for text that is not a phone number and
     :class:`~pulumi_bird.api.errors.NotFoundError` when the workspace has no such number.
     """
-    from .api.errors import NotFoundError
-    from .api.numbers import find_phone_number
-    from .provider import config
-
-    settings, workspace = _program_settings(workspace_id)
-    with config.make_client(settings) as client:
-        found = find_phone_number(client, workspace, number)
-    if found is None:
-        raise NotFoundError(f"workspace {workspace} has no phone number {number}: buy it or move it there in Bird "
-                            "(Numbers), or check bird:workspaceId")
-    return PhoneNumberInfo(found.id, found.number, found.country, found.type, list(found.capabilities))
+    found: PhoneNumberInfo = _read("get_phone_number", workspace_id, number=number)
+    return found
 
 
 def _unknown() -> pulumi.Output[Any]:

@@ -41,8 +41,8 @@ SCHEMA = Schema(
              example="channel.updated", echo="exact"),
     Property("url", "where Bird POSTs events: a public https URL.", bird="url", change="update", required=True,
              example="https://hooks.example.com/bird", echo="exact"),
-    Property("signing_key", "a key you choose; Bird signs every delivery with it. Removing it replaces the "
-             "subscription (Bird cannot unset it).", bird="signingKey", secret=True, change="update",
+    Property("signing_key", "a key you choose, at least 32 printable ASCII characters; Bird signs every delivery "
+             "with it. Removing it replaces the subscription (Bird cannot unset it).", bird="signingKey", secret=True, change="update",
              removable=False, echo="never"),
     Property("event_filters", "``[{\"key\": ..., \"value\": ...}]``, all of which must match; see "
              ":func:`event_filter`.", bird="eventFilters", change="update", cleared=[], unordered=True, echo="exact"),
@@ -158,7 +158,7 @@ class WebhookSubscriptionProvider(BirdProvider):
         service = service if service in WEBHOOK_SERVICES else None
         _check_event(checker, service)
         checker.https_url("url", required=True)
-        checker.string("signing_key", secret=True)
+        checker.signing_key("signing_key")
         checker.string("template")
         _check_filters(checker, service)
         checker.boolean("allow_unlisted_event")

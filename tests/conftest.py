@@ -72,6 +72,16 @@ def bird_config(emulator) -> dict:
 
 
 @pytest.fixture(scope="module")
+def plugin(emulator):
+    """``pulumi-resource-bird`` started and configured for ``emulator`` as the engine does (one per module)."""
+    from plugin_engine import Plugin, provider_config
+
+    with Plugin() as p:
+        p.configure(provider_config(emulator))
+        yield p
+
+
+@pytest.fixture(scope="module")
 def emulator_host(bird_config) -> Iterator[ProviderHost]:
     """A provider host configured for ``emulator``."""
     with ProviderHost(config=bird_config) as h:

@@ -85,6 +85,28 @@ def object_problems(obj: dict[str, Any], where: str, types: dict[str, Any], *,
         yield f"{where}.{required}: {sorted(missing)} are not in {props}"
 
 
+ENUM_VALUE_KEYS = {"name", "description", "value", "deprecationMessage"}
+ENUM_VALUE_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool}
+
+
+def enum_problems(spec: dict[str, Any], where: str) -> Iterator[str]:
+    """An enum type: a primitive type and a non-empty list of distinct ``{value}`` entries of that type."""
+    kind = spec.get("type")
+    if kind not in ENUM_VALUE_TYPES:
+        yield f"{where}: an enum's type is one of {sorted(ENUM_VALUE_TYPES)}, not {kind!r}"
+        return
+    entries = spec.get("enum")
+    if not isinstance(entries, list) or not entries:
+        yield f"{where}.enum: a non-empty list of values"
+        return
+    values = [e.get("value") if isinstance(e, dict) else None for e in entries]
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or set(entry) - ENUM_VALUE_KEYS or not isinstance(values[i], ENUM_VALUE_TYPES[kind]):
+            yield f"{where}.enum[{i}]: an object with a {kind} value (keys {sorted(ENUM_VALUE_KEYS)})"
+    if len(set(map(repr, values))) != len(values):
+        yield f"{where}.enum: values repeat"
+
+
 def problems(schema: dict[str, Any]) -> list[str]:
     """Every rule the schema breaks (empty: none)."""
     found: list[str] = []
@@ -97,6 +119,9 @@ def problems(schema: dict[str, Any]) -> list[str]:
     for token, spec in types.items():
         if not RESOURCE_TOKEN.match(token):
             found.append(f"types.{token}: not a bird:index:Name token")
+        if "enum" in spec:
+            found += enum_problems(spec, f"types.{token}")
+            continue
         if spec.get("type") != "object":
             found.append(f"types.{token}: object types have type object")
         found += object_problems(spec, f"types.{token}", types)

@@ -44,6 +44,9 @@ PROVIDER_TYPE = f"pulumi:providers:{PACKAGE}"
 CALL_TIMEOUT = 60.0
 START_TIMEOUT = 30.0
 UNKNOWN = rpc.UNKNOWN
+# What Diff answers: DIFF.DIFF_SOME / DIFF_NONE, and each property's KIND (UPDATE, UPDATE_REPLACE, ...).
+DIFF = provider_pb2.DiffResponse
+KIND = provider_pb2.PropertyDiff
 
 
 def plugin_command() -> list[str]:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from pulumi.runtime.rpc import UNKNOWN
 
 from bird_double import ORG, WS, _now
-from pulumi_bird import Connector, SmsChannel, WebhookSubscription
+from pulumi_bird import Connector, SmsChannel, VoiceChannel, WebhookSubscription
 from pulumi_bird.provider.base import LOOKUP_MARKER
 from pulumi_bird.testing.host import ProviderError
 
@@ -87,14 +88,14 @@ def test_adopting_a_missing_id_or_another_template_fails_naming_the_id(host, dou
 def test_adopting_a_webhook_patches_what_patch_can_set_and_nothing_else(host, double, inputs_of):
     sid = out_of_band_subscription(double, url="https://old.example.com/hook")
     reg = inputs_of(lambda: WebhookSubscription("h", service="channels", event="channel.updated",
-                                                url="https://new.example.com/hook", signing_key="k-123456",
+                                                url="https://new.example.com/hook", signing_key="k-123456-7a9c1e3f5b0d2f4a6c8e0b2d",
                                                 adopt_id=sid))
     created = host.create(reg.urn, checked(host, reg))
     assert created.id == sid
     assert [(c.method, c.body) for c in writes(double)] == [
-        ("PATCH", {"url": "https://new.example.com/hook", "signingKey": "k-123456"})]
+        ("PATCH", {"url": "https://new.example.com/hook", "signingKey": "k-123456-7a9c1e3f5b0d2f4a6c8e0b2d"})]
     assert double.subscriptions[sid]["url"] == "https://new.example.com/hook"
-    assert double.signing_keys[sid] == "k-123456"
+    assert double.signing_keys[sid] == "k-123456-7a9c1e3f5b0d2f4a6c8e0b2d"
 
 
 def test_adopting_a_webhook_of_another_event_fails_and_writes_nothing(host, double, inputs_of):
@@ -118,18 +119,49 @@ def test_removing_or_changing_adopt_id_later_is_no_change(host, double, inputs_o
         assert host.diff(reg.urn, created.id, created.outs, news, old_inputs=inputs).changes == "none"
 
 
-def test_a_replacement_while_adopt_id_names_the_old_object_is_refused(host, double, inputs_of):
+def test_a_replacement_while_adopt_id_names_the_old_object_is_refused_by_check(host, double, inputs_of):
     pn = str(uuid.uuid4())
     cid = out_of_band_connector(double, name="sms", arguments={"phoneNumberId": pn, "channelMessageType": "transactional"})
     reg = sms(inputs_of, pn, adopt_id=cid)
     inputs = checked(host, reg)
     created = host.create(reg.urn, inputs)
-    news = checked(host, sms(inputs_of, pn, adopt_id=cid, channel_message_type="2fa"))
-    with pytest.raises(ProviderError) as caught:
-        host.diff(reg.urn, created.id, created.outs, news, old_inputs=inputs)
-    assert "remove adopt_id" in str(caught.value) and cid in str(caught.value)
-    news = checked(host, sms(inputs_of, pn, channel_message_type="2fa"))
-    assert host.diff(reg.urn, created.id, created.outs, news, old_inputs=inputs).replaces
+    failures = host.check(reg.urn, sms(inputs_of, pn, adopt_id=cid, channel_message_type="2fa").inputs,
+                          olds=inputs).failures
+    assert [prop for prop, _ in failures] == ["adopt_id"]
+    assert "remove adopt_id" in failures[0][1] and cid in failures[0][1]
+    assert "channel_message_type 'transactional' -> '2fa'" in failures[0][1]
+    news = host.check(reg.urn, sms(inputs_of, pn, channel_message_type="2fa").inputs, olds=inputs)
+    assert news.failures == []
+    assert host.diff(reg.urn, created.id, created.outs, news.inputs, old_inputs=inputs).replaces
+    # Unknown in a preview: not judged, the up's own check judges the value.
+    preview = host.check(reg.urn, {**reg.inputs, "channel_message_type": UNKNOWN}, olds=inputs)
+    assert preview.failures == []
+
+
+def test_refresh_of_an_adopted_voice_channel_renamed_in_bird_never_fails(host, double, inputs_of):
+    """The issue: refresh, then refresh again, then `up --refresh` of an adopted channel renamed in Bird's
+    dashboard. Every refresh Diff shows the drift; only the up's Check (never run by a refresh) stops the up."""
+    pn = str(uuid.uuid4())
+    cid = out_of_band_connector(double, name="voice", template="voice-messagebird:1", arguments={"phoneNumberId": pn})
+    reg = inputs_of(lambda: VoiceChannel("voice", phone_number_id=pn, adopt_id=cid))
+    inputs = checked(host, reg)
+    created = host.create(reg.urn, inputs)
+    double.connectors[cid]["name"] = "renamed-in-dashboard"
+    outs, state_inputs = created.outs, inputs
+    # `pulumi refresh` twice: RefreshStep's Read, then its Diff against the old inputs; the second one finds the
+    # state already holding Bird's name.
+    for drift in (["name"], []):
+        read = host.read(reg.urn, cid, properties=outs, inputs=state_inputs)
+        assert host.diff(reg.urn, cid, read.outs, state_inputs, old_inputs=read.inputs).replaces == drift
+        outs, state_inputs = read.outs, read.inputs
+    failures = host.check(reg.urn, reg.inputs, olds=state_inputs).failures
+    assert [prop for prop, _ in failures] == ["adopt_id"] and "name 'renamed-in-dashboard' -> 'voice'" in failures[0][1]
+    # The program that says what Bird has: no change, no failure.
+    renamed = inputs_of(lambda: VoiceChannel("voice", phone_number_id=pn, name="renamed-in-dashboard", adopt_id=cid))
+    agreed = host.check(reg.urn, renamed.inputs, olds=state_inputs)
+    assert agreed.failures == []
+    assert host.diff(reg.urn, cid, outs, agreed.inputs, old_inputs=state_inputs).changes == "none"
+    assert writes(double) == []
 
 
 # --- get() of an id that does not exist -----------------------------------------------------------------------------

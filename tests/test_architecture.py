@@ -151,8 +151,9 @@ def test_the_api_layer_reaches_no_pulumi_module():
     for module in api:
         reached = reachable(edges, module)
         assert "pulumi" not in reached, f"{module} reaches pulumi through {sorted(reached & set(edges))}"
-        assert not [m for m in reached if m.startswith("pulumi_bird.") and not m.startswith("pulumi_bird.api")], (
-            f"{module} reaches outside the api layer")
+        # pulumi_bird._version (reached through the package's __init__) is a constant that imports nothing.
+        assert not [m for m in reached if m.startswith("pulumi_bird.") and not m.startswith("pulumi_bird.api")
+                    and m != "pulumi_bird._version"], f"{module} reaches outside the api layer"
 
 
 def test_the_provider_layer_and_resources_never_reach_the_emulator_or_the_toolkit():

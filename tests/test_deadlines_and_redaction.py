@@ -199,3 +199,50 @@ def test_an_unreadable_body_cut_inside_the_key_is_redacted():
     with pytest.raises(errors.UnexpectedResponseError) as caught:
         client.get_connector(WS, CID)
     assert KEY[:8] not in str(caught.value) and "redacted" in str(caught.value)
+
+
+def _spellings(secret: str) -> dict[str, str]:
+    import base64
+
+    raw = secret.encode()
+    return {
+        "upper case": secret.upper(),
+        "swapped case": secret.swapcase(),
+        "base64": base64.b64encode(raw).decode(),
+        "base64 inside a Basic header": base64.b64encode(b"AccessKey " + raw).decode(),
+        "URL-safe base64 at another offset": base64.urlsafe_b64encode(b"k:" + raw).decode().rstrip("="),
+        "hex": raw.hex(),
+        "HEX": raw.hex().upper(),
+    }
+
+
+@pytest.mark.parametrize("how", list(_spellings(KEY)))
+@responses.activate
+def test_a_key_echoed_encoded_or_in_another_case_is_redacted(how):
+    import base64
+
+    echoed = _spellings(KEY)[how]
+    responses.get(f"{CONNECTORS}/{CID}", status=400, json={"code": "BAD", "message": f"header was {echoed}",
+                                                           "details": {"seen": echoed}})
+    with pytest.raises(errors.InvalidRequestError) as caught:
+        BirdClient(KEY, API, sleep=lambda s: None).get_connector(WS, CID)
+    text = str(caught.value) + json.dumps(caught.value.details)
+    assert "header was" in text and errors.REDACTED in text
+    # no 8 characters in a row of the echo are left (past the first few base64 characters of "AccessKey ")
+    skip = 12 if "Basic" in how else 0
+    assert [echoed[i:i + 8] for i in range(skip, len(echoed) - 7) if echoed[i:i + 8] in text] == []
+    assert base64.b64encode(KEY.encode()).decode()[:12] not in text
+
+
+@responses.activate
+def test_birds_words_reach_the_terminal_as_text_not_as_control_sequences():
+    hostile = "\x1b]0;owned\x07\x1b[2J\x1b[31mred\rforged line\nERROR: trust me\u202etxt.exe\x9b"
+    responses.get(f"{CONNECTORS}/{CID}", status=400, headers={"X-Request-Id": "req\x1b[1m-7"},
+                  json={"code": "BAD\x1b[0m", "message": hostile})
+    with pytest.raises(errors.InvalidRequestError) as caught:
+        BirdClient(KEY, API, sleep=lambda s: None).get_connector(WS, CID)
+    text = str(caught.value)
+    assert not re.search("[\x00-\x1f\x7f-\x9f\u202e]", text), repr(text)
+    assert "\\x1b]0;owned\\x07" in text and "\\rforged line\\nERROR" in text and "\\u202etxt.exe" in text
+    assert "req\\x1b[1m-7" in text and "BAD\\x1b[0m" in text
+    assert caught.value.bird_message == hostile  # the data itself is kept as Bird sent it

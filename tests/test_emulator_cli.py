@@ -74,6 +74,16 @@ def test_refuses_a_non_loopback_host_without_allow_remote(host: str) -> None:
     assert completed.stdout == ""
 
 
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10", "example.com", "::"])
+def test_the_python_api_refuses_a_non_loopback_host_unless_asked(host: str) -> None:
+    from pulumi_bird.emulator import BirdEmulator
+
+    with pytest.raises(ValueError, match="not a loopback address; pass allow_remote=True"):
+        BirdEmulator(host=host)
+    assert BirdEmulator(host=host, allow_remote=True).host == host  # asked: allowed (not started here)
+    assert BirdEmulator(host="::1").host == "::1" and BirdEmulator(host="localhost").host == "localhost"
+
+
 def test_importing_the_emulator_pulls_in_no_heavy_dependency() -> None:
     code = (
         "import sys, pulumi_bird.emulator, pulumi_bird.emulator.__main__; "

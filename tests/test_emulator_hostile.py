@@ -3,13 +3,15 @@ never drops the connection or fails with a 500 of its own.
 
 Covered: JSON nested too deep, NaN and infinite numbers, bodies over 1 MiB (declared, sent, chunked),
 malformed, absurd and conflicting Content-Length headers, bodies that stop short, unreadable request
-lines and unknown methods, ``Expect: 100-continue`` for a body that will not be read, and a bounded
-request log that never keeps the body of a refused request.
+lines and unknown methods, ``Expect: 100-continue`` for a body that will not be read, a request log
+bounded in entries and bytes that never keeps the body of a refused request, and senders so slow that only
+a deadline on the whole request ends them.
 """
 
 from __future__ import annotations
 
 import json
+import select
 import socket
 from typing import Dict, Iterator, List, Optional, Tuple
 
@@ -55,13 +57,18 @@ def exchange(emulator: BirdEmulator, data: bytes, shut_write: bool = False) -> b
         sock.sendall(data)
         if shut_write:
             sock.shutdown(socket.SHUT_WR)
-        received = b""
-        for _ in range(MAX_ANSWER_BYTES):
-            chunk = sock.recv(MAX_ANSWER_BYTES)
-            if not chunk:
-                return received
-            received += chunk
-        raise AssertionError("the server kept sending")
+        return read_until_closed(sock)
+
+
+def read_until_closed(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes (bounded)."""
+    received = b""
+    for _ in range(MAX_ANSWER_BYTES):
+        chunk = sock.recv(MAX_ANSWER_BYTES)
+        if not chunk:
+            return received
+        received += chunk
+    raise AssertionError("the server kept sending")
 
 
 def request_bytes(
@@ -280,3 +287,56 @@ def test_the_log_never_keeps_a_refused_body_and_stays_bounded() -> None:
         parse_answer(exchange(emulator, request_bytes(emulator, "POST", CONNECTORS, json.dumps(accepted).encode())))
         assert len(emulator.requests) == 4 and emulator.recorded_requests_total == 5
         assert emulator.requests[-1].body == accepted
+
+
+def test_the_log_is_bounded_in_bytes_too() -> None:
+    blob = {"name": "big", "connectorTemplateRef": "line:1", "arguments": {"blob": "x" * 100_000}}
+    with start_emulator(max_recorded_bytes=300_000) as emulator, api_session(emulator.access_key) as session:
+        for _ in range(6):
+            assert session.post(emulator.url + CONNECTORS, json=blob).status_code == 201
+        assert emulator.recorded_bytes <= 300_000 and len(emulator.requests) == 2
+        assert emulator.recorded_requests_total == 6 and emulator.requests[-1].body == blob
+        huge = dict(blob, arguments={"blob": "y" * 400_000})  # over the whole budget: kept without its body
+        assert session.post(emulator.url + CONNECTORS, json=huge).status_code == 201
+        assert emulator.requests[-1].body is None and emulator.recorded_bytes <= 300_000
+
+
+# --- slow senders -------------------------------------------------------------------------------------------
+
+# The pace of a slow sender: far below the 10 s a read may stall, so only a deadline on the whole request ends it.
+TRICKLE_SECONDS = 0.25
+TRICKLE_BYTES = 40
+
+
+def trickle(sock: socket.socket, data: bytes) -> bytes:
+    """Send ``data`` a byte per TRICKLE_SECONDS until the server answers or closes; what it sent back."""
+    for byte in data:
+        readable, _, _ = select.select([sock], [], [], TRICKLE_SECONDS)
+        if readable:
+            break
+        try:
+            sock.sendall(bytes([byte]))
+        except OSError:  # the server has closed the connection
+            break
+    return read_until_closed(sock)
+
+
+@pytest.fixture(scope="module")
+def impatient() -> Iterator[BirdEmulator]:
+    with start_emulator(provision_seconds=0, request_read_seconds=1.0) as emu:
+        yield emu
+
+
+def test_a_body_trickled_past_the_request_deadline_gets_408(impatient: BirdEmulator) -> None:
+    body = b'{"name": "' + b"s" * (TRICKLE_BYTES - 12) + b'"}'
+    head = request_bytes(impatient, "POST", CONNECTORS, body)[: -len(body)]
+    with socket.create_connection(("127.0.0.1", impatient.port), timeout=SOCKET_TIMEOUT_SECONDS) as sock:
+        sock.sendall(head)
+        answer = trickle(sock, body)
+    assert "did not arrive within 1s" in assert_error(answer, 408)["message"]
+
+
+def test_headers_trickled_past_the_request_deadline_end_the_connection(impatient: BirdEmulator) -> None:
+    head = f"GET {CONNECTORS} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ".encode() + b"z" * TRICKLE_BYTES + b"\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", impatient.port), timeout=SOCKET_TIMEOUT_SECONDS) as sock:
+        assert trickle(sock, head) == b""  # closed before the headers were whole: nothing to answer

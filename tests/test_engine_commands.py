@@ -162,9 +162,17 @@ def test_refresh_survives_an_adopted_channel_renamed_in_bird(emulator, bird_conf
     adopted = run_program(lambda: VoiceChannel("voice", phone_number_id=phone, name="dashboard", adopt_id=existing),
                           config=bird_config)
     emulator.backend._find_connector(emulator.workspace_id, existing).name = "renamed in the dashboard"
+    program = lambda: VoiceChannel("voice", phone_number_id=phone, name="dashboard", adopt_id=existing)  # noqa: E731
     try:
         refreshed = refresh(adopted.state)
         assert refreshed.resources[0].id == existing
+        assert refresh(refreshed).resources[0].id == existing  # and again
+        # The up after it (its preview first) stops at check, before any step, naming adopt_id and the change.
+        with pytest.raises(ProgramError) as caught:
+            run_program(program, config=bird_config, state=refreshed)
+        assert caught.value.failures[0][0] == "adopt_id"
+        assert "name 'renamed in the dashboard' -> 'dashboard'" in caught.value.failures[0][1]
+        assert emulator.backend._find_connector(emulator.workspace_id, existing).name == "renamed in the dashboard"
     finally:
         destroy(adopted.state)
 

@@ -76,7 +76,7 @@ def writes(double: BirdDouble) -> list[tuple[str, str]]:
 
 
 def test_refresh_then_an_unchanged_up_is_a_no_op(host, double, inputs_of):
-    for program in (sms_program(), hook_program(signing_key="whsec-shapes-1")):
+    for program in (sms_program(), hook_program(signing_key="whsec-shapes-1-8b3e0f6a2c9d41e7b5a0")):
         reg = inputs_of(program)
         record = up_new(host, reg)
         refreshed = refresh(host, reg.urn, record)

@@ -18,6 +18,8 @@ CONNECTORS = r"^/workspaces/[^/]+/connectors$"
 SUBSCRIPTIONS = r"/webhook-subscriptions$"
 BAD_GATEWAY = {"code": "BAD_GATEWAY", "message": "upstream timed out"}
 UNAVAILABLE = {"code": "UNAVAILABLE", "message": "try again later"}
+# makes a signing key long enough for check (32 characters at least)
+KEY_TAIL = "0123456789abcdef0123456789abcdef"
 
 
 def up(host, reg):
@@ -187,7 +189,7 @@ def soak_round(host, double, inputs_of, round_: int) -> dict:
         for i in range(PER_GROUP):
             if g % 2:
                 regs.append(hook(inputs_of, f"https://hooks.example.com/{tag}/{g}", name=f"h{g}-{i}",
-                                 signing_key=f"k{g}-{i}"))
+                                 signing_key=f"k{g}-{i}-{KEY_TAIL}"))
             else:
                 regs.append(whatsapp(inputs_of, f"wa-{tag}-{g}", token=f"t{g}-{i}", allow_identical=True))
             kinds.append(g % 2)

@@ -22,6 +22,7 @@ from pulumi_bird.testing import ProgramError, ProjectError, destroy, refresh, ru
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
+CONSUMER_KEY = "consumer-key-1-9d2f6b0a4e8c3a7f1b5d"
 
 
 @pytest.fixture(scope="module")
@@ -81,9 +82,16 @@ def test_root_project_up_refresh_up_destroy_with_hosts_started_as_the_engine_doe
     # No host= here: each step starts its provider host from the project (main directory, shim logic).
     config = channels_config(bird_config)
     result = run_program(str(ROOT), config=config)
-    with pytest.raises(ProjectError, match="Stack 'dev' is missing configuration values 'smsPhoneNumberId' and"):
-        refresh(result.state, project=ROOT, config=bird_config)  # the CLI validates the config for refresh too
-    refreshed = refresh(result.state, project=ROOT, config=config)
+    # The stack's config stays between commands, as in Pulumi.<stack>.yaml: refresh and destroy take the config
+    # the up was given (recorded in the state), and config= changes only the keys it names.
+    refreshed = refresh(result.state, project=ROOT, config=bird_config)
+    assert refresh(result.state, project=ROOT).resources == refreshed.resources
+    # A state that recorded nothing (older than the double) needs the program's keys, and says which and why.
+    unrecorded = result.state.copy()
+    unrecorded.provider_config = None
+    with pytest.raises(ProjectError, match=r"refresh: Stack 'dev' is missing configuration values 'smsPhoneNumberId' "
+                                           r"and 'voicePhoneNumberId': Pulumi.yaml declares them without a default"):
+        refresh(unrecorded, project=ROOT, config=bird_config)  # the CLI validates the config for refresh too
     again = run_program(str(ROOT), config=config, state=refreshed)
     assert set(again.steps.values()) == {"same"}
     destroy(again.state, project=ROOT, config=config)
@@ -92,7 +100,7 @@ def test_root_project_up_refresh_up_destroy_with_hosts_started_as_the_engine_doe
 
 
 def test_root_program_exports_channels_and_subscription(emulator, bird_config, host):
-    result = run_program(str(ROOT), config=dict(channels_config(bird_config), webhookSigningKey=secret("k-1")), host=host)
+    result = run_program(str(ROOT), config=dict(channels_config(bird_config), webhookSigningKey=secret("k-1-3f8a0c6e2b9d4f71a5c0e8b6d2a7c9")), host=host)
     out = result.outputs
     assert out, (result.steps, result.state.outputs)
     assert out["smsChannelId"] and out["voiceChannelId"] and out["webhookSubscriptionId"]
@@ -107,14 +115,14 @@ def test_consumer_stack_subscribes_to_the_channel_of_another_stack(emulator, bir
     sms_channel = channels.outputs["smsChannelId"]
     consumer = run_program(
         str(EXAMPLES / "consumer"),
-        config=dict(bird_config, inboundUrl="https://hooks.example.com/inbound", signingKey=secret("consumer-key-1"),
+        config=dict(bird_config, inboundUrl="https://hooks.example.com/inbound", signingKey=secret(CONSUMER_KEY),
                     channelsStack="acme/bird-channels/prod"),
         stack_references={"acme/bird-channels/prod": channels.outputs},
     )
     assert consumer.outputs["subscribedChannelId"] == sms_channel
     sub_id = consumer.outputs["subscriptionId"]
-    assert emulator.backend.get_signing_key(emulator.organization_id, emulator.workspace_id, sub_id) == "consumer-key-1"
-    assert "consumer-key-1" not in consumer.state.to_json()
+    assert emulator.backend.get_signing_key(emulator.organization_id, emulator.workspace_id, sub_id) == CONSUMER_KEY
+    assert CONSUMER_KEY not in consumer.state.to_json()
     destroy(consumer.state, host=host)
     destroy(channels.state, host=host)
 
@@ -157,6 +165,9 @@ def test_generic_connector_keeps_security_arguments_secret(emulator, bird_config
     destroy(result.state, host=host)
 
 
+RECEIVER_KEY = "receiver-key-5-Zq0vV8mT3xL1pR7nK2wY6sB9"
+
+
 def _load_receiver():
     spec = importlib.util.spec_from_file_location("receiver", EXAMPLES / "webhook-receiver" / "receiver.py")
     module = importlib.util.module_from_spec(spec)
@@ -167,10 +178,10 @@ def _load_receiver():
 def test_webhook_receiver_example_and_its_receiver(emulator, bird_config, host):
     public = "https://hooks.example.com/bird/created"
     result = run_program(str(EXAMPLES / "webhook-receiver"),
-                         config=dict(bird_config, publicUrl=public, signingKey=secret("receiver-key-5")))
+                         config=dict(bird_config, publicUrl=public, signingKey=secret(RECEIVER_KEY)))
     sub = result.outputs["subscriptionId"]
     key = emulator.backend.get_signing_key(emulator.organization_id, emulator.workspace_id, sub)
-    assert key == "receiver-key-5"
+    assert key == RECEIVER_KEY
 
     events = []
     server = _load_receiver().serve(0, key, public, handle=events.append)
@@ -183,9 +194,11 @@ def test_webhook_receiver_example_and_its_receiver(emulator, bird_config, host):
         signature = base64.b64encode(hmac.new(key.encode(), message, hashlib.sha256).digest()).decode()
         url = f"http://127.0.0.1:{server.server_address[1]}/bird/created"
 
-        def post(sig: str, delivery: str) -> int:
-            request = urllib.request.Request(url, data=body, method="POST", headers={
-                "messagebird-signature": sig, "messagebird-request-timestamp": stamp, "messagebird-request-id": delivery})
+        def post(sig: str, delivery: "str | None") -> int:
+            headers = {"messagebird-signature": sig, "messagebird-request-timestamp": stamp}
+            if delivery is not None:
+                headers["messagebird-request-id"] = delivery
+            request = urllib.request.Request(url, data=body, method="POST", headers=headers)
             try:
                 with urllib.request.urlopen(request, timeout=5) as response:
                     return response.status
@@ -193,8 +206,10 @@ def test_webhook_receiver_example_and_its_receiver(emulator, bird_config, host):
                 return exc.code
 
         assert post(signature, "d-1") == 204
-        assert post(signature, "d-1") == 204  # a retry of a handled delivery is acknowledged, not handled again
-        assert post(base64.b64encode(b"forged" * 6).decode(), "d-2") == 401
+        # a retry of a handled delivery, and replays of it with another id or none (the id is not signed): each
+        # acknowledged, none handled again
+        assert [post(signature, d) for d in ("d-1", "d-2", "", None)] == [204] * 4
+        assert post(base64.b64encode(b"forged" * 6).decode(), "d-3") == 401
         assert events == [{"service": "channels", "event": "channel.created"}]
     finally:
         server.shutdown()
@@ -203,37 +218,105 @@ def test_webhook_receiver_example_and_its_receiver(emulator, bird_config, host):
     destroy(result.state, host=host)
 
 
-def test_make_demo_cli_branch_gives_the_engine_what_it_needs(tmp_path):
-    """`make demo` with a `pulumi` on PATH. No CLI can be installed here, so a stand-in records each call and, on
-    `up`, starts the provider host as the engine would from that environment (through the shim's logic, in the
-    main directory): it only starts if the demo pointed the engine at a Python that has pulumi_bird."""
-    log = tmp_path / "calls.jsonl"
-    fake = tmp_path / "bin" / "pulumi"
-    fake.parent.mkdir()
-    fake.write_text(f"""#!{sys.executable}
-import json, os, sys
-args = sys.argv[1:]
-cwd = args[args.index("--cwd") + 1]
-record = {{"args": args, "python": os.environ.get("PULUMI_PYTHON_CMD")}}
-if args[0] == "up":
-    from pulumi_bird.testing import ProviderHost
-    with ProviderHost.for_project(cwd, {{"bird:workspaceId": "x"}}) as host:
-        record["host"] = [host.cwd, host.argv[0]]
-if args[:2] == ["stack", "output"]:
-    print(json.dumps({{"smsChannelId": "c-1", "voiceChannelId": "c-2"}}))
-with open({str(log)!r}, "a") as f:
-    f.write(json.dumps(record) + "\\n")
-""")
-    fake.chmod(0o755)
-    env = {k: v for k, v in os.environ.items() if k != "PULUMI_PYTHON_CMD"}
-    env["PATH"] = f"{fake.parent}{os.pathsep}{env['PATH']}"
-    done = subprocess.run([sys.executable, "-m", "pulumi_bird.demo", "--cli", "--provision-seconds", "0.1"], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    calls = [json.loads(line) for line in log.read_text().splitlines()]
-    assert [c["args"][0] for c in calls] == ["stack"] + ["config"] * 7 + ["up", "stack", "destroy", "stack"]
-    secrets = {c["args"][5] for c in calls if c["args"][:2] == ["config", "set"] and c["args"][2] == "--secret"}
-    assert secrets == {"bird:accessKey", "webhookSigningKey"}
-    up = next(c for c in calls if c["args"][0] == "up")
-    assert up["python"] == sys.executable
-    assert up["host"] == [str(ROOT / "examples" / "channels"), sys.executable]
+def test_the_receiver_handles_a_delivery_whose_handling_failed_when_bird_retries_it():
+    public = "https://hooks.example.com/bird/created"
+    handled = []
+
+    def handle(event: dict) -> None:
+        handled.append(event)
+        if len(handled) == 1:
+            raise RuntimeError("the database is down")
+
+    server = _load_receiver().serve(0, RECEIVER_KEY, public, handle=handle)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        body = b'{"event": "channel.created"}'
+        stamp = str(int(__import__("time").time()))
+        message = f"{stamp}\n{public}\n".encode() + hashlib.sha256(body).digest()
+        signature = base64.b64encode(hmac.new(RECEIVER_KEY.encode(), message, hashlib.sha256).digest()).decode()
+        url = f"http://127.0.0.1:{server.server_address[1]}/bird/created"
+
+        def post() -> int:
+            request = urllib.request.Request(url, data=body, method="POST", headers={
+                "messagebird-signature": signature, "messagebird-request-timestamp": stamp})
+            try:
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    return response.status
+            except urllib.error.HTTPError as exc:
+                return exc.code
+
+        # failed, so Bird's retry is handled; handled, so the next repeat is not
+        assert [post(), post(), post()] == [500, 204, 204] and len(handled) == 2
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+# --- the README's "Your own stack in five minutes", as written ---------------------------------------------------
+
+
+def readme_block(name: str) -> str:
+    """The fenced block right after ``<!-- own-stack:NAME -->`` in README.md."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    after = text.split(f"<!-- own-stack:{name} -->\n", 1)
+    assert len(after) == 2, f"README.md lost its own-stack:{name} marker"
+    fence, rest = after[1].split("\n", 1)
+    assert fence.startswith("```"), (name, fence)
+    return rest.split("\n```\n", 1)[0] + "\n"
+
+
+def config_set(commands: str) -> tuple[dict, list[str]]:
+    """What the ``pulumi config set`` lines set (``--secret`` as secret(...)), and every pulumi command in order."""
+    import shlex
+
+    config: dict = {}
+    pulumi_commands = []
+    for line in commands.splitlines():
+        words = shlex.split(line, comments=True)
+        if words[:1] != ["pulumi"]:
+            continue
+        pulumi_commands.append(" ".join(words[1:3]))
+        if words[1:3] == ["config", "set"]:
+            args = words[3:]
+            is_secret = "--secret" in args
+            key, *words_of_value = (a for a in args if a != "--secret")
+            value = " ".join(words_of_value)  # a placeholder such as <your access key> is several words
+            config[key] = secret(value) if is_secret else value
+    return config, pulumi_commands
+
+
+def test_the_readmes_own_stack_runs_as_written_from_nothing_to_destroy(emulator, tmp_path):
+    from pulumi_bird.emulator import DEFAULT_ACCESS_KEY, DEFAULT_WORKSPACE_ID
+
+    project = tmp_path / "bird-stack"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text(readme_block("Pulumi.yaml"), encoding="utf-8")
+    (project / "__main__.py").write_text(readme_block("__main__.py"), encoding="utf-8")
+    commands = readme_block("emulator")
+    assert "python -m pulumi_bird.emulator --port 8787 &" in commands
+    config, steps = config_set(commands)
+    assert steps == ["stack init", "config set", "config set", "config set", "config set", "up --yes",
+                     "stack output", "destroy --yes"]
+    # The emulator the README starts answers on port 8787; this test's emulator listens on a free port.
+    assert config["bird:apiUrl"] == "http://127.0.0.1:8787"
+    config["bird:apiUrl"] = emulator.url
+    assert config["bird:accessKey"].value == DEFAULT_ACCESS_KEY == emulator.access_key
+    assert config["bird:workspaceId"] == DEFAULT_WORKSPACE_ID == emulator.workspace_id
+
+    result = run_program(str(project), config=config, stack="dev")  # pulumi up --yes
+    assert result.outputs["phoneNumber"] == "+3197010520000" and result.outputs["smsChannelId"]
+    assert result.warnings == []
+    sms = result.state.find("sms")
+    assert emulator.backend.get_connector(emulator.workspace_id, sms.id)["arguments"]["phoneNumberId"] == \
+        "6a3f2b1c-0d4e-4f5a-8b6c-7d8e9f0a1b2c"
+    assert destroy(result.state, project=project).resources == []  # pulumi destroy --yes: the stack's own config
+    assert sms.id not in {c["id"] for c in emulator.backend.list_all_connectors(emulator.workspace_id)}
+
+    # Against Bird: the same keys but apiUrl (Bird's own is the default), each a placeholder to fill in.
+    bird, bird_steps = config_set(readme_block("bird"))
+    assert set(bird) == set(config) - {"bird:apiUrl"}
+    assert all(str(getattr(v, "value", v)).startswith("<") for v in bird.values()), bird
+    assert isinstance(bird["bird:accessKey"], type(secret("x")))
+    assert bird_steps[0] == "stack init" and bird_steps[-3:] == ["preview", "up", "destroy"]

@@ -273,7 +273,7 @@ def test_a_delete_answered_410_counts_as_deleted(emulator, emulator_host, inputs
 
 # --- secrets held in state but not sent by the call at hand, echoed back in an error ---------------------------
 
-SIGNING_KEY = "whsec-review-" + "7c1e9a2b4d6f8e0a"
+SIGNING_KEY = "whsec-review-" + "7c1e9a2b4d6f8e0a5b3d"
 TOKEN = "invite-review-" + "3b5d7f9a1c2e4a6b"
 
 
@@ -296,6 +296,30 @@ def test_a_delete_error_echoing_the_stored_signing_key_does_not_leak(emulator, e
     with pytest.raises(ProviderError) as caught:
         emulator_host.delete(reg.urn, result.id, result.outs)
     assert_hidden(emulator_host, str(caught.value), SIGNING_KEY)
+    emulator_host.delete(reg.urn, result.id, result.outs)
+
+
+def test_an_error_echoing_the_key_encoded_with_terminal_escapes_reaches_the_user_as_plain_text(
+        emulator, emulator_host, inputs_of):
+    import base64
+
+    url = f"https://hooks.example.com/{uuid.uuid4()}"
+    reg = inputs_of(lambda: WebhookSubscription("hook", service="channels", event="channel.updated", url=url,
+                                                signing_key=SIGNING_KEY))
+    result = up(emulator_host, reg)
+    encoded = base64.b64encode(SIGNING_KEY.encode()).decode()
+    message = (f"rejected \x1b]8;;https://evil.example\x07click\x1b]8;;\x07 key {encoded} hex "
+               f"{SIGNING_KEY.encode().hex().upper()} as {SIGNING_KEY.upper()}\r\nINFO: all good")
+    emulator.faults.add("DELETE", r"/webhook-subscriptions/", 400, body={"code": "InvalidRequest", "message": message})
+    with pytest.raises(ProviderError) as caught:
+        emulator_host.delete(reg.urn, result.id, result.outs)
+    text = str(caught.value)
+    assert "rejected \\x1b]8;;https://evil.example\\x07click" in text and "\\r\\nINFO: all good" in text, text
+    assert "\x1b" not in text and "\r\nINFO" not in text
+    for spelling in (encoded, SIGNING_KEY.encode().hex().upper(), SIGNING_KEY.upper()):
+        assert spelling[:12] not in text and spelling[-12:] not in text
+    assert encoded[:12] not in emulator_host.stderr_text()
+    emulator.faults.clear()
     emulator_host.delete(reg.urn, result.id, result.outs)
 
 

@@ -16,7 +16,7 @@ from pulumi_bird.testing import ProgramError, State, destroy, refresh, run_progr
 
 SMS_NUMBER = "5d1c0a3e-2b4f-4c6d-8e7f-9a0b1c2d3e4f"
 OTHER_NUMBER = "7e6d5c4b-3a2f-4e1d-8c0b-9a8f7e6d5c4b"
-SIGNING_KEY = "whsec-lifecycle-key-81d2"
+SIGNING_KEY = "whsec-lifecycle-key-81d2-6f0a4c8e2b"
 
 
 def program(settings: dict[str, Any]):

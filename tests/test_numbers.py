@@ -58,6 +58,10 @@ def test_a_channel_on_a_number_without_its_capability_fails_as_bird_fails_it(emu
     with pytest.raises(ProgramError, match=r"422.*has no sms capability") as caught:
         run_program(program, config=bird_config, host=host)
     assert caught.value.state.resources == []
+    # The error finishes the thought: what the number carries, the lookup that shows it, and the fix.
+    message = str(caught.value)
+    assert f"phone number {VOICE_ONLY} (phone_number_id {by_text[VOICE_ONLY]}) carries voice, not sms" in message
+    assert f'get_phone_number("{VOICE_ONLY}").capabilities' in message and "choose a number with sms" in message
     ok = run_program(lambda: VoiceChannel("voice", phone_number_id=by_text[VOICE_ONLY]), config=bird_config, host=host)
     assert ok.state.find("voice").outputs["phone_number"] == VOICE_ONLY  # the connector reports the number's text
     destroy(ok.state, host=host)
@@ -166,3 +170,21 @@ def test_the_emulator_lists_numbers_in_birds_long_code_shape_too(emulator):
         long_code = client.request("GET", f"/workspaces/{emulator.workspace_id}/numbers-long-code")["results"]
     assert "numberString" in long_code[0] and isinstance(long_code[0]["capabilities"], dict)
     assert [parse_number(item) for item in long_code] == [parse_number(item) for item in current]
+
+
+@pytest.mark.parametrize("typed", ["3197010520000", "+3197010520000", "0031 970 1052 0000"])
+def test_a_phone_number_where_its_id_belongs_points_to_get_phone_number(typed, inputs_of):
+    from pulumi_bird import Connector
+    from pulumi_bird.testing import ProviderHost
+
+    expected = 'looks like the phone number +3197010520000, not its id; find the id with get_phone_number("+3197010520000").id'
+    sms = inputs_of(lambda: SmsChannel("sms", phone_number_id=typed, channel_message_type="transactional"))
+    generic = inputs_of(lambda: Connector("c", connector_template_ref="voice-messagebird:1",
+                                          arguments={"phoneNumberId": typed}))
+    with ProviderHost(config={"bird:accessKey": "k", "bird:workspaceId": WS}) as provider_host:
+        for reg, prop in ((sms, "phone_number_id"), (generic, "arguments.phoneNumberId")):
+            (failure,) = provider_host.check(reg.urn, reg.inputs).failures
+            assert failure[0] == prop and "must be a UUID" in failure[1] and expected in failure[1], failure
+        no_number = inputs_of(lambda: SmsChannel("x", phone_number_id="acme", channel_message_type="transactional"))
+        (failure,) = provider_host.check(no_number.urn, no_number.inputs).failures
+        assert "get_phone_number" not in failure[1]

@@ -15,7 +15,7 @@ import warnings
 import grpc
 import pytest
 from package_schema_rules import metaschema_problems, problems
-from plugin_engine import UNKNOWN, Plugin, from_struct, is_secret, plain, provider_config, secret
+from plugin_engine import DIFF, KIND, UNKNOWN, Plugin, from_struct, is_secret, plain, provider_config, secret
 from pulumi.runtime.proto import provider_pb2
 
 from pulumi_bird.plugin.fields import RESOURCES, camel, describe, fields, translate
@@ -23,18 +23,9 @@ from pulumi_bird.testing.fixtures import start_emulator
 
 NUMBER = "5d1c0a3e-2b4f-4c6d-8e7f-9a0b1c2d3e4f"
 OTHER_NUMBER = "7e6d5c4b-3a2f-4e1d-8c0b-9a8f7e6d5c4b"
-SIGNING_KEY = "whsec-plugin-test-5c1a"
+SIGNING_KEY = "whsec-plugin-test-5c1a-9e3b7d0f2a4c"
 TOKEN = "invite-plugin-test-77f2"
 SECURITY = {"oauth": {"clientSecret": "cs-plugin-test-91aa"}}
-DIFF = provider_pb2.DiffResponse
-KIND = provider_pb2.PropertyDiff
-
-
-@pytest.fixture(scope="module")
-def plugin(emulator):
-    with Plugin() as p:
-        p.configure(provider_config(emulator))
-        yield p
 
 
 def connectors(emulator, workspace=None):
@@ -63,7 +54,8 @@ def test_the_schema_served_over_grpc_follows_the_rules_of_a_package_schema(plugi
     assert plugin.stub.GetPluginInfo(empty_pb2.Empty()).version == schema["version"] == __version__
     assert set(schema["resources"]) == {f"bird:index:{n}" for n in
                                         ("SmsChannel", "VoiceChannel", "Connector", "WebhookSubscription")}
-    assert set(schema["functions"]) == {"bird:index:getConnector", "bird:index:listConnectors"}
+    assert set(schema["functions"]) == {"bird:index:getConnector", "bird:index:listConnectors",
+                                        "bird:index:getPhoneNumber"}
     for where in (schema["config"]["variables"], schema["provider"]["inputProperties"]):
         assert set(where) == {"accessKey", "apiUrl", "workspaceId", "organizationId", "getRateLimit"}
         assert where["accessKey"]["secret"] is True
@@ -107,6 +99,9 @@ def test_the_schema_is_valid_against_pulumis_metaschema(plugin):
      "additionalProperties"),
     (lambda s: s["resources"]["bird:index:SmsChannel"]["requiredInputs"].append("nope"), "not in inputProperties"),
     (lambda s: s.pop("name"), "name: required"),
+    (lambda s: s["types"]["bird:index:ChannelMessageType"]["enum"].append({"value": "2fa"}), "values repeat"),
+    (lambda s: s["types"]["bird:index:WebhookStatus"].__setitem__("type", "object"), "an enum's type"),
+    (lambda s: s["types"]["bird:index:FilterKey"]["enum"].append({"val": "x"}), "an object with a string value"),
 ])
 def test_the_schema_rules_catch_what_they_are_for(breakage, expected):
     from pulumi_bird.plugin.package import package_schema
@@ -313,6 +308,9 @@ CHECK_FAILURES = [
                                                       {"key": "channelId", "value": OTHER_NUMBER}]),
      "eventFilters", "at most one channelId"),
     ("WebhookSubscription", hook_inputs(signingKey=12345), "signingKey", "must be a string"),
+    ("WebhookSubscription", hook_inputs(signingKey=""), "signingKey", "at least 32"),
+    ("WebhookSubscription", hook_inputs(signingKey=secret("a")), "signingKey", "at least 32"),
+    ("WebhookSubscription", hook_inputs(signingKey=secret("ключ-" * 8)), "signingKey", "not printable ASCII"),
     ("WebhookSubscription", hook_inputs(organizationId="org"), "organizationId", "must be a UUID"),
 ]
 
@@ -335,11 +333,13 @@ def test_a_secret_that_fails_its_check_is_not_shown(plugin):
 
 CONFIG_FAILURES = [
     ({"apiUrl": "http://bird.example.com"}, "apiUrl", "https://"),
+    ({"apiUrl": "http://collector.example:8081\\@127.0.0.1:8080"}, "apiUrl", "backslash"),
+    ({"apiUrl": "https://user:pw@api.bird.com"}, "apiUrl", "user info"),
     ({"getRateLimit": 500}, "getRateLimit", "from 1 to 50"),
     ({"getRateLimit": "fast"}, "getRateLimit", "from 1 to 50"),
     ({"workspaceId": "ws"}, "workspaceId", "must be a UUID"),
     ({"organizationId": 3}, "organizationId", "must be a UUID"),
-    ({"accessKey": " "}, "accessKey", "non-empty"),
+    ({"accessKey": " "}, "accessKey", "is not set"),
     ({"acessKey": "k"}, "acessKey", "is not a setting of the bird provider"),
 ]
 
@@ -434,17 +434,35 @@ def test_the_plugin_project_directory_runs_as_the_python_language_host_runs_it()
 EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
 
 
-def _reference_problems(text, resources, types, config):
-    """What ``${name.property}`` references in a YAML program get wrong."""
+def _reference_problems(text, resources, types, config, invoked=None):
+    """What ``${name.property}`` references in a YAML program get wrong. ``invoked``: variables that are a
+    function's result (name -> the function's outputs)."""
     found = []
     for name, prop in re.findall(r"\$\{([\w-]+)(?:\.(\w+))?\}", text):
         if name in config and not prop:
             continue
-        if name not in resources:
-            found.append(f"${{{name}}} names no resource or config key")
+        if name in (invoked or {}):
+            if prop not in invoked[name]["properties"]:
+                found.append(f"${{{name}.{prop}}}: the function's result has no {prop}")
+        elif name not in resources:
+            found.append(f"${{{name}}} names no resource, variable or config key")
         elif prop not in ("id", "urn", *types[resources[name]]["properties"]):
             found.append(f"${{{name}.{prop}}}: {resources[name]} has no output {prop}")
     return found
+
+
+def _invoked(variables, functions):
+    """The YAML program's ``fn::invoke`` variables -> the outputs of the function each calls, after checking that
+    the function exists and is called with its required arguments and no others."""
+    invoked = {}
+    for name, spec in variables.items():
+        call = spec["fn::invoke"]
+        declared = functions[call["function"]]
+        arguments = set(call["arguments"])
+        assert arguments <= set(declared["inputs"]["properties"]), name
+        assert set(declared["inputs"].get("required", [])) <= arguments, name
+        invoked[name] = declared["outputs"]
+    return invoked
 
 
 def test_the_yaml_example_declares_the_channels_stack_with_the_schemas_names():
@@ -458,7 +476,9 @@ def test_the_yaml_example_declares_the_channels_stack_with_the_schemas_names():
     with open(os.path.join(EXAMPLES, "yaml-channels", "Pulumi.yaml"), encoding="utf-8") as f:
         text = f.read()
     program = yaml.safe_load(text)
-    assert program["runtime"] == "yaml" and program["packages"]["bird"].endswith("/pulumi-resource-bird")
+    # `packages:` names the directory that holds pulumi-resource-bird: the engine refuses the executable's own path
+    # ("provider folder ... is not a directory"; tests/e2e/test_languages.py runs the example on the real CLI).
+    assert program["runtime"] == "yaml" and program["packages"]["bird"] == "../../.venv/bin"
     resources = {name: spec["type"] for name, spec in program["resources"].items()}
     assert sorted(resources.values()) == ["bird:index:SmsChannel", "bird:index:VoiceChannel",
                                           "bird:index:WebhookSubscription"]
@@ -470,7 +490,10 @@ def test_the_yaml_example_declares_the_channels_stack_with_the_schemas_names():
     for item in program["resources"]["sms-channel-updates"]["properties"]["eventFilters"]:
         assert set(item) <= set(event_filter)
     assert program["config"]["webhookSigningKey"]["secret"] is True
-    assert _reference_problems(text, resources, schema["resources"], program["config"]) == []
+    invoked = _invoked(program["variables"], schema["functions"])
+    assert {v["fn::invoke"]["function"] for v in program["variables"].values()} == {"bird:index:getPhoneNumber"}
+    assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-", text)  # no pasted ids: numbers by their E.164 text
+    assert _reference_problems(text, resources, schema["resources"], program["config"], invoked) == []
     assert set(program["outputs"]) == {"smsChannelId", "smsConnectorId", "smsPhoneNumber", "voiceChannelId",
                                        "voiceConnectorId", "webhookSubscriptionId"}
 
@@ -478,9 +501,16 @@ def test_the_yaml_example_declares_the_channels_stack_with_the_schemas_names():
 def test_the_typescript_example_uses_only_names_the_schema_generates():
     from pulumi_bird.plugin.package import package_schema
 
-    schema = package_schema()["resources"]
+    schema, functions = package_schema()["resources"], package_schema()["functions"]
     with open(os.path.join(EXAMPLES, "typescript-channels", "index.ts"), encoding="utf-8") as f:
         source = f.read()
+    # Numbers by their E.164 text: getPhoneNumber (its Output form, as the SDK generates it), no pasted ids.
+    lookups = dict(re.findall(r"const (\w+) = bird\.getPhoneNumberOutput\(\{ (\w+): ", source))
+    assert set(lookups) == {"smsPhone", "voicePhone"} and set(lookups.values()) <= set(
+        functions["bird:index:getPhoneNumber"]["inputs"]["properties"])
+    for variable, prop in re.findall(r"\b(smsPhone|voicePhone)\.(\w+)", source):
+        assert prop in functions["bird:index:getPhoneNumber"]["outputs"]["properties"], (variable, prop)
+    assert "PhoneNumberId\")" not in source and not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-", source)
     variables = {}
     for variable, type_name, body in re.findall(r"const (\w+) = new bird\.(\w+)\([^,]+, \{(.*?)\}\);", source, re.S):
         declared = schema[f"bird:index:{type_name}"]
@@ -491,6 +521,28 @@ def test_the_typescript_example_uses_only_names_the_schema_generates():
     assert len(variables) == 3
     for variable, prop in re.findall(r"\b(sms|voice|updates)\.(\w+)", source):
         assert prop == "id" or prop in variables[variable]["properties"], (variable, prop)
+
+
+@pytest.mark.parametrize("example", ["yaml-channels", "typescript-channels"])
+def test_the_examples_numbers_on_the_emulator_are_found_by_their_text_and_carry_the_channels(plugin, emulator,
+                                                                                              example):
+    """The calls the example's program makes, on the numbers its README sets: getPhoneNumber, then each channel on
+    the id found (an SMS channel on a number without the sms capability would fail)."""
+    with open(os.path.join(EXAMPLES, example, "README.md"), encoding="utf-8") as f:
+        numbers = dict(re.findall(r"pulumi config set (smsNumber|voiceNumber) (\+\d+)", f.read()))
+    assert set(numbers) == {"smsNumber", "voiceNumber"}
+    made = []
+    try:
+        for key, type_name, program in (("smsNumber", "SmsChannel", {"channelMessageType": "transactional"}),
+                                         ("voiceNumber", "VoiceChannel", {})):
+            found, failures = plugin.invoke("bird:index:getPhoneNumber", {"number": numbers[key]})
+            assert failures == [] and found["number"] == numbers[key]
+            id_, outs, _ = plugin.up(type_name, f"{example}-{key}", {**program, "phoneNumberId": found["id"]})
+            made.append((plugin.urn(type_name, f"{example}-{key}"), id_, outs))
+            assert outs["channelStage"] == "active"
+    finally:
+        for urn, id_, outs in made:
+            plugin.delete(urn, id_, outs)
 
 
 def test_an_engine_that_sends_only_the_deprecated_variables_configures_the_provider(emulator):

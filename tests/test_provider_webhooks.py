@@ -14,7 +14,7 @@ from pulumi_bird.testing.host import ProviderError
 from sdk_floor import requires_read_fallback
 
 CHANNEL = "0b5c1f9e-3c8a-4d53-9d8e-2f1a6c7b8d90"
-SIGNING_KEY = "whsec-do-not-leak-7f3a"
+SIGNING_KEY = "whsec-do-not-leak-7f3a-c91e4b20d6a85f13"
 
 
 def hook(inputs_of, **kw):
@@ -52,6 +52,18 @@ def test_check_fails_bad_input_naming_the_property_with_no_call(host, double, in
     assert double.seen == []
 
 
+@pytest.mark.parametrize("key", ["", "a", "x" * 31, "k" * 31 + "\u00e9", "k" * 31 + "\n"])
+def test_check_refuses_an_empty_short_or_non_ascii_signing_key_without_showing_it(host, double, inputs_of, key):
+    reg = hook(inputs_of, signing_key=key)
+    failures = host.check(reg.urn, reg.inputs).failures
+    assert [p for p, _ in failures] == ["signing_key"]
+    assert "secrets.token_urlsafe(32)" in failures[0][1]
+    assert len(key) < 8 or key not in failures[0][1]  # (a one-letter key is in any sentence)
+    assert double.seen == []
+    accepted = hook(inputs_of, signing_key="k" * 32)
+    assert host.check(accepted.urn, accepted.inputs).failures == []
+
+
 def test_check_lists_allowed_services_and_tolerates_unknown_filters(host, double, inputs_of):
     reg = hook(inputs_of, service="mail")
     (_, reason), = host.check(reg.urn, reg.inputs).failures
@@ -78,15 +90,15 @@ def test_create_sends_a_valid_body_and_keeps_the_signing_key_out_of_birds_answer
 def test_url_filters_and_key_update_in_place_with_patch(host, double, inputs_of):
     reg = hook(inputs_of, signing_key=SIGNING_KEY)
     checked, made = created(host, reg)
-    news = dict(checked.inputs, url="https://hooks.example.com/v2", signing_key="whsec-rotated",
+    news = dict(checked.inputs, url="https://hooks.example.com/v2", signing_key="whsec-rotated-5e0c8a4f1b7d92e36a0c",
                 event_filters=[{"key": "channelStatus", "value": "active"}])
     diff = host.diff(reg.urn, made.id, made.outs, news)
     assert diff.changes == "some" and diff.replaces == []
     outs = host.update(reg.urn, made.id, made.outs, news)
     patch, = double.calls("PATCH")
-    assert patch.body == {"url": "https://hooks.example.com/v2", "signingKey": "whsec-rotated",
+    assert patch.body == {"url": "https://hooks.example.com/v2", "signingKey": "whsec-rotated-5e0c8a4f1b7d92e36a0c",
                           "eventFilters": [{"key": "channelStatus", "value": "active"}]}
-    assert outs["url"] == "https://hooks.example.com/v2" and double.signing_keys[made.id] == "whsec-rotated"
+    assert outs["url"] == "https://hooks.example.com/v2" and double.signing_keys[made.id] == "whsec-rotated-5e0c8a4f1b7d92e36a0c"
     reordered = dict(news, event_filters=list(reversed(news["event_filters"])))
     assert host.diff(reg.urn, made.id, outs, reordered).changes == "none"
 

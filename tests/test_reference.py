@@ -1,8 +1,9 @@
-"""The README's resource reference is the one the declarations generate (python -m pulumi_bird.reference)."""
+"""The reference pages in docs/api-docs/ are the ones the declarations generate (python -m pulumi_bird.reference)."""
 
 from __future__ import annotations
 
 import dataclasses
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,46 +12,67 @@ import pytest
 
 from pulumi_bird import reference, sms_channel
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
-def test_the_readme_block_is_the_generated_one():
-    block = reference.current_block(README.read_text(encoding="utf-8"))
-    assert block is not None, "README.md lost its reference markers"
-    assert block == reference.markdown(), "README.md's reference is stale: run `python -m pulumi_bird.reference --write`"
+def test_the_committed_pages_are_the_generated_ones():
+    generated = reference.pages()
+    committed = {str(p.relative_to(DOCS)) for p in (DOCS / "api-docs").glob("*.md")}
+    assert committed == set(generated), "docs/api-docs/ has pages the generator does not write, or lacks some"
+    for relative, text in generated.items():
+        assert (DOCS / relative).read_text(encoding="utf-8") == text, (
+            f"docs/{relative} is stale: run `python -m pulumi_bird.reference --write`")
 
 
-def test_every_input_and_computed_output_is_in_it():
-    text = reference.markdown()
+def test_every_resource_has_a_page_with_every_input_and_computed_output():
+    pages = reference.pages()
     for cls, schema, computed in reference._resources():
-        section = text.split(f"#### {cls.__name__}\n", 1)[1].split("####", 1)[0]
+        page = pages[f"api-docs/{cls.__name__.lower()}.md"]
+        assert page.startswith(f"---\ntitle: {cls.__name__}\n") and f"bird:index:{cls.__name__}" in page
         for name in [*schema.names, *computed]:
-            assert f"| `{name}` |" in section, (cls.__name__, name)
-    assert "| `security_arguments` | `Mapping[str, Mapping[str, str]]` | optional | replace | yes |" in text
-    assert "| `url` | `str` | required | update in place |" in text
-    assert "| `region` | `Optional[str]` |" in text
+            assert f"| `{name}` |" in page, (cls.__name__, name)
+        assert f"[{cls.__name__}]({cls.__name__.lower()}.md)" in pages["api-docs/_index.md"]
+    connector, webhook = pages["api-docs/connector.md"], pages["api-docs/webhooksubscription.md"]
+    assert ("| `security_arguments` | `securityArguments` | `Mapping[str, Mapping[str, str]]` | optional | replace | "
+            "yes |") in connector
+    assert "| `url` | `url` | `str` | required | update in place |" in webhook
+    assert "| `region` | `region` | `Optional[str]` |" in connector
+    for lookup in ("get_phone_number(", "get_connector_output(", "list_connectors("):
+        assert f"| `{lookup}" in pages["api-docs/_index.md"]
 
 
-def test_a_changed_declaration_changes_the_block(monkeypatch):
-    before = reference.markdown()
+def test_each_pages_example_is_a_declaration_that_passes_check():
+    from pulumi_bird.testing import ProviderHost, registered_inputs
+
+    examples = {}
+    for relative, text in reference.pages().items():
+        found = re.findall(r"```python\n(from pulumi_bird import .*?)```", text, re.S)
+        if found:
+            examples[relative] = found[0]
+    assert len(examples) == len(reference._resources())
+    config = {"bird:accessKey": "k", "bird:workspaceId": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+              "bird:organizationId": "3fa85f64-5717-4562-b3fc-2c963f66afa7"}
+    with ProviderHost(config=config) as host:
+        for relative, code in examples.items():
+            (reg,) = registered_inputs(lambda code=code: exec(code, {})).values()
+            assert host.check(reg.urn, reg.inputs).failures == [], relative
+
+
+def test_a_changed_declaration_changes_the_page(monkeypatch):
+    before = reference.pages()["api-docs/smschannel.md"]
     props = tuple(dataclasses.replace(p, change="update") if p.name == "use_case_id" else p
                   for p in sms_channel.SCHEMA.properties)
     monkeypatch.setattr(sms_channel.SCHEMA, "properties", props)
-    after = reference.markdown()
-    assert after != before and "| `use_case_id` | `str` | optional | update in place |" in after
+    after = reference.pages()["api-docs/smschannel.md"]
+    assert after != before and "| `use_case_id` | `useCaseId` | `str` | optional | update in place |" in after
 
 
-def test_write_replaces_only_the_block(tmp_path):
-    readme = tmp_path / "README.md"
-    readme.write_text(f"# x\n\n{reference.BEGIN}\nold\n{reference.END}\n\nafter\n", encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "pulumi_bird.reference", "--write", str(readme)], capture_output=True,
-                          text=True, timeout=120)
+def test_write_writes_every_page_under_the_directory(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "pulumi_bird.reference", "--write", str(tmp_path / "docs")],
+                          capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    text = readme.read_text(encoding="utf-8")
-    assert text.startswith("# x\n\n") and text.endswith("\n\nafter\n") and "old" not in text
-    assert reference.current_block(text) == reference.markdown()
-    with pytest.raises(ValueError, match="no reference block"):
-        reference.replace_block("# nothing here", "x")
+    for relative, text in reference.pages().items():
+        assert (tmp_path / "docs" / relative).read_text(encoding="utf-8") == text
 
 
 @pytest.mark.parametrize("annotation,plain", [

@@ -5,16 +5,9 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from plugin_engine import Plugin, provider_config, secret
+from plugin_engine import secret
 
-SIGNING_KEY = "whsec-review-plugin-" + "1a3c5e7f"
-
-
-@pytest.fixture(scope="module")
-def plugin(emulator):
-    with Plugin() as p:
-        p.configure(provider_config(emulator))
-        yield p
+SIGNING_KEY = "whsec-review-plugin-" + "1a3c5e7f9b0d2e4f"
 
 
 @pytest.fixture(autouse=True)

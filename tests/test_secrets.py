@@ -15,8 +15,8 @@ from pulumi_bird.testing import ProgramError, ProviderHost, destroy, refresh, ru
 from pulumi_bird.testing.fixtures import start_emulator
 
 ACCESS_KEY = "sk-live-secret-scan-4f8e2a7d9c"
-SIGNING_KEY = "whsec-secret-scan-b71c3e05"
-ROTATED_KEY = "whsec-secret-scan-rotated-99"
+SIGNING_KEY = "whsec-secret-scan-b71c3e05-4f9a2d7c61e8b0"
+ROTATED_KEY = "whsec-secret-scan-rotated-99-3c7e1a5f9b2d"
 TOKEN = "wa-token-secret-scan-5d2f"
 SECRETS = (ACCESS_KEY, SIGNING_KEY, ROTATED_KEY, TOKEN)
 

@@ -1,18 +1,23 @@
-// An SMS channel and a voice channel from phone number IDs, and a webhook on the SMS channel's updates: the
+// An SMS channel and a voice channel on two phone numbers, and a webhook on the SMS channel's updates: the
 // stack of examples/channels, with the SDK that `pulumi package add` generates from the bird plugin's schema.
 import * as pulumi from "@pulumi/pulumi";
 import * as bird from "@pulumi/bird";
 
 const config = new pulumi.Config();
 
+// The numbers by their E.164 text (+3197010520000), looked up in the workspace with Bird's Numbers API by the
+// plugin's getPhoneNumber: no number ids to paste.
+const smsPhone = bird.getPhoneNumberOutput({ number: config.require("smsNumber") });
+const voicePhone = bird.getPhoneNumberOutput({ number: config.require("voiceNumber") });
+
 const sms = new bird.SmsChannel("sms", {
-    phoneNumberId: config.require("smsPhoneNumberId"),
+    phoneNumberId: smsPhone.id,
     channelMessageType: config.get("smsMessageType") ?? "transactional",
     useCaseId: config.get("smsUseCaseId"),
     conversational: true,
 });
 
-const voice = new bird.VoiceChannel("voice", { phoneNumberId: config.require("voicePhoneNumberId") });
+const voice = new bird.VoiceChannel("voice", { phoneNumberId: voicePhone.id });
 
 // Optional: unset means "no signing key"; when set it is a secret.
 const updates = new bird.WebhookSubscription("sms-channel-updates", {

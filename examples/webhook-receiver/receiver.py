@@ -3,8 +3,11 @@
     BIRD_SIGNING_KEY=... RECEIVER_PUBLIC_URL=https://hooks.example.com/bird python receiver.py --port 8080
 
 RECEIVER_PUBLIC_URL is the subscription's url, which Bird posts to and signs; behind a proxy or tunnel
-it differs from the address this process listens on. Deliveries are answered 204 when genuine,
-401 otherwise; a delivery id seen before is acknowledged but not handled again (Bird retries).
+it differs from the address this process listens on. Deliveries are answered 204 when genuine, 401
+otherwise. Each signed delivery is handled once: a replay of one already handled is acknowledged (204) but
+not handled again, whatever messagebird-request-id it carries (that header is not signed), and a delivery
+older than the guard's window (5 minutes) is refused. A delivery whose handling fails is answered 500 and
+forgotten, so that Bird's retry is handled.
 """
 
 from __future__ import annotations
@@ -13,37 +16,46 @@ import argparse
 import json
 import os
 import sys
-from collections import OrderedDict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Optional
 
-from pulumi_bird import REQUEST_ID_HEADER, SignatureError, verify_signature
+from pulumi_bird import ReplayError, ReplayGuard, ReplayGuardFull, SignatureError
 
-# Remember this many delivery ids to drop Bird's retries of deliveries already handled.
-SEEN_IDS = 10_000
+# The largest delivery read (Bird's events are a few kilobytes).
+MAX_BODY_BYTES = 1024 * 1024
 
 
-def make_handler(signing_key: str, public_url: str, handle: Callable[[dict[str, Any]], None]) -> type[BaseHTTPRequestHandler]:
-    seen: "OrderedDict[str, None]" = OrderedDict()
+def make_handler(signing_key: str, public_url: str, handle: Callable[[dict[str, Any]], None],
+                 guard: Optional[ReplayGuard] = None) -> type[BaseHTTPRequestHandler]:
+    once = guard or ReplayGuard()
 
     class Receiver(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            declared = self.headers.get("Content-Length") or "0"
+            if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
+                self._answer(413, "too large, or no length")
+                return
+            length = int(declared)
+            body = self.rfile.read(length)
+            headers = dict(self.headers)
             try:
                 # Bird posts to the subscription's url exactly, and signs that URL.
-                verify_signature(signing_key, headers=dict(self.headers), url=public_url, body=body)
+                once.verify(signing_key, headers=headers, url=public_url, body=body)
+            except ReplayError:
+                self._answer(204)  # handled already: acknowledged, so that Bird stops retrying
+                return
+            except ReplayGuardFull:
+                self._answer(503, "busy")  # Bird retries later
+                return
             except SignatureError as exc:
                 self._answer(401, str(exc))
                 return
-            delivery = self.headers.get(REQUEST_ID_HEADER) or ""
-            if delivery and delivery in seen:
-                self._answer(204)
+            try:
+                handle(json.loads(body or b"{}"))
+            except Exception:
+                once.forget(headers)  # not handled: Bird's retry must be
+                self._answer(500, "not handled")
                 return
-            if delivery:
-                seen[delivery] = None
-                while len(seen) > SEEN_IDS:
-                    seen.popitem(last=False)
-            handle(json.loads(body or b"{}"))
             self._answer(204)
 
         def _answer(self, status: int, reason: str = "") -> None:
@@ -60,9 +72,11 @@ def make_handler(signing_key: str, public_url: str, handle: Callable[[dict[str, 
 
 
 def serve(port: int, signing_key: str, public_url: str, handle: Optional[Callable[[dict[str, Any]], None]] = None,
-          host: str = "127.0.0.1") -> ThreadingHTTPServer:
-    """A server (not yet serving) that verifies deliveries and hands genuine events to ``handle``."""
-    handler = make_handler(signing_key, public_url, handle or (lambda event: print(json.dumps(event), flush=True)))
+          host: str = "127.0.0.1", guard: Optional[ReplayGuard] = None) -> ThreadingHTTPServer:
+    """A server (not yet serving) that verifies deliveries and hands each genuine event once to ``handle``
+    (``guard``: a ReplayGuard of another window, default 5 minutes)."""
+    handler = make_handler(signing_key, public_url, handle or (lambda event: print(json.dumps(event), flush=True)),
+                           guard)
     return ThreadingHTTPServer((host, port), handler)
 
 

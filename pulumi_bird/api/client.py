@@ -34,8 +34,8 @@ from .models import (
 from .pacing import GetBudget, GetPacer, Slot
 from .pool import pooled_session
 from .retry import RetryPolicy, backoff_delay, is_retryable, parse_retry_after
-from .transport import DeadlineExceeded, exchange
-from .values import DEFAULT_API_URL
+from .transport import MAX_ANSWER_BYTES, DeadlineExceeded, TooLarge, exchange
+from .values import DEFAULT_API_URL, validate_api_url
 
 # (connect, read) seconds. Connecting to Bird takes well under a second; reads are small JSON documents.
 # A request that exceeds these is treated as a connection failure (retried for idempotent methods).
@@ -153,7 +153,7 @@ class BirdClient:
     ) -> None:
         self._access_key = header_safe_key(access_key)
         self.request_deadline = request_deadline
-        self.api_url: str = api_url.rstrip("/")
+        self.api_url: str = validate_api_url(api_url)  # the key goes to this host only: refused when unclear
         self.timeout = timeout
         self.retry = retry
         self.get_budget = get_budget
@@ -454,7 +454,12 @@ class BirdClient:
         self, method: str, url: str, lost: errors.APIConnectionError, attempt: int, started: float
     ) -> errors.APIConnectionError:
         """The error of an attempt that got no usable answer (``lost`` names what requests raised)."""
-        reason = "timed out" if lost.timed_out else "could not connect"
+        if lost.timed_out:
+            reason = "timed out"
+        elif lost.args and lost.args[0] == TooLarge.__name__:
+            reason = f"sent an answer over {MAX_ANSWER_BYTES // (1024 * 1024)} MiB (decompressed; not read further)"
+        else:
+            reason = "could not connect"
         elapsed = self._clock() - started
         return errors.APIConnectionError(
             f"Bird API at {self.api_url} {reason} after {attempt} attempt(s) over {elapsed:.1f}s "

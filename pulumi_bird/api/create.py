@@ -42,7 +42,7 @@ Across processes (two stacks creating identical objects in one workspace at the 
 be had: if our POST was not committed and the other stack's identical object appeared after this process's
 listing (taken before its first create of the kind) and before our look-up, we would adopt it.
 Only objects equal in every echoed field are at risk (for a phone number channel: the same number, which Bird
-lets carry one connector of a template); see the README's "Exactly one object per resource".
+lets carry one connector of a template); see docs/exactly-once.md.
 
 Retrying: the client retries every request that is safe to repeat, 429s included (Bird says a rate-limited
 request was not processed). A POST that may have landed cannot be retried by the client on its own: whether

@@ -6,8 +6,10 @@ Every error carries the request's method and URL (never the access key), the HTT
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
+import re
 from typing import Any, Iterable, Optional
 from urllib.parse import quote
 
@@ -20,6 +22,16 @@ MIN_REDACTED_LENGTH = 4
 # a cut can leave them: a secret's head at the very end of a text, its tail at the very start.
 MIN_FRAGMENT_LENGTH = 8
 REDACTED = "[redacted]"
+# What a terminal would act on rather than show: C0 and C1 control characters (ESC starts ANSI and OSC sequences,
+# CR rewrites the line, LF forges another), DEL, and the Unicode controls that reorder text (bidi overrides and
+# isolates, Arabic letter mark) or break lines (line and paragraph separators).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character written as its escape (``\\x1b``, ``\\n``, ``\\u202e``): Bird's words
+    are data, shown as they are, and never move the cursor, recolour, retitle or forge a line of the terminal."""
+    return _CONTROL.sub(lambda found: found.group().encode("unicode_escape").decode("ascii"), text)
 
 
 class BirdError(Exception):
@@ -61,7 +73,7 @@ class BirdError(Exception):
             parts.append(f"Bird said {self.code or '?'}: {self.bird_message or ''}".rstrip(": "))
         if self.request_id:
             parts.append(f"(request id {self.request_id})")
-        return " ".join(parts)
+        return printable(" ".join(parts))
 
 
 class ConfigError(BirdError, ValueError):
@@ -160,22 +172,40 @@ def error_class_for(status: int) -> type[BirdError]:
     return BirdError
 
 
+def _base64_forms(raw: bytes) -> set[str]:
+    """The base64 text (standard and URL-safe) that ``raw`` becomes inside any longer base64 text: at each of
+    the three byte alignments, the characters that encode ``raw``'s bytes alone."""
+    forms: set[str] = set()
+    for shift in range(3):
+        encoded = base64.b64encode(bytes(shift) + raw).decode("ascii")
+        core = encoded[4 if shift else 0:4 * ((shift + len(raw)) // 3)]
+        forms.update({core, core.translate(str.maketrans("+/", "-_"))})
+    whole = base64.b64encode(raw).decode("ascii")
+    forms.update({whole, whole.rstrip("="), base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")})
+    return forms
+
+
 def secret_forms(secrets: Iterable[Optional[str]]) -> list[str]:
-    """Every spelling of ``secrets`` a server might echo: as is, URL-encoded, JSON-escaped; longest first."""
+    """Every spelling of ``secrets`` a server might echo: as is, URL-encoded, JSON-escaped, base64 (whole or
+    inside longer base64 text, standard or URL-safe) and hex; longest first. :func:`redact_text` matches them in
+    any case (a key echoed upper-cased, hex in capitals)."""
     forms: set[str] = set()
     for secret in secrets:
         if not isinstance(secret, str) or len(secret) < MIN_REDACTED_LENGTH:
             continue
-        forms.update({secret, quote(secret, safe=""), quote(secret), json.dumps(secret)[1:-1]})
-    return sorted(forms, key=len, reverse=True)
+        raw = secret.encode()
+        forms.update({secret, quote(secret, safe=""), quote(secret), json.dumps(secret)[1:-1], raw.hex()})
+        forms.update(_base64_forms(raw))
+    return sorted((form for form in forms if len(form) >= MIN_REDACTED_LENGTH), key=len, reverse=True)
 
 
 def _fragment_spans(text: str, forms: list[str]) -> list[tuple[int, int]]:
-    """Where ``text`` holds a piece of a secret: runs of MIN_FRAGMENT_LENGTH or more characters found inside a
-    secret, a secret's head ending the text, its tail starting it (at least MIN_REDACTED_LENGTH long)."""
+    """Where ``text`` holds a piece of a secret, in any case: runs of MIN_FRAGMENT_LENGTH or more characters found
+    inside a secret, a secret's head ending the text, its tail starting it (at least MIN_REDACTED_LENGTH long)."""
     k = MIN_FRAGMENT_LENGTH
+    text = text.lower()
     covered = [False] * len(text)
-    for form in forms:
+    for form in (form.lower() for form in forms):
         grams = {form[i:i + k] for i in range(len(form) - k + 1)}
         for i in range(len(text) - k + 1):
             if text[i:i + k] in grams:
@@ -199,9 +229,10 @@ def _fragment_spans(text: str, forms: list[str]) -> list[tuple[int, int]]:
 
 
 def redact_text(text: str, forms: list[str]) -> str:
-    """``text`` with every whole secret, and every piece of one (see :func:`_fragment_spans`), replaced."""
-    for form in forms:
-        text = text.replace(form, REDACTED)
+    """``text`` with every whole secret, and every piece of one (see :func:`_fragment_spans`), replaced, in any
+    case."""
+    if forms:
+        text = re.compile("|".join(map(re.escape, forms)), re.IGNORECASE).sub(REDACTED, text)
     for start, end in reversed(_fragment_spans(text, forms)):
         text = text[:start] + REDACTED + text[end:]
     return text

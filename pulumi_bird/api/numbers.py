@@ -107,3 +107,23 @@ def find_phone_number(client: BirdClient, workspace_id: str, number: str) -> Opt
     if wanted is None:
         raise ValueError(f"{number!r:.40} is not an E.164 phone number such as +3197010520000")
     return next((n for n in list_phone_numbers(client, workspace_id) if n.number == wanted), None)
+
+
+def explain_missing_capability(client: BirdClient, workspace_id: str, number_id: str, platform: str,
+                               refused: errors.BirdError) -> errors.BirdError:
+    """Bird's 422 to a channel on ``number_id``, finished: when the workspace lists the number without
+    ``platform``, the error names what the number carries, the lookup that shows it, and the fix. Any other
+    refusal (or a number the list does not show) is returned as it was."""
+    if refused.status != 422 or not number_id:
+        return refused
+    try:
+        found = next((n for n in list_phone_numbers(client, workspace_id) if n.id == number_id), None)
+    except errors.BirdError:
+        return refused  # the explanation is a courtesy: Bird's own refusal stands
+    if found is None or platform in found.capabilities:
+        return refused
+    carries = ", ".join(found.capabilities) or "no capability"
+    return refused.with_summary(
+        f"phone number {found.number} (phone_number_id {number_id}) carries {carries}, not {platform}, so Bird "
+        f"refused the {platform} channel: choose a number with {platform} (get_phone_number(\"{found.number}\")"
+        f".capabilities shows what a number carries), or have {platform} enabled on it in Bird (Numbers)")

@@ -16,17 +16,26 @@ The session also paces POSTs to Bird's 500 per second per workspace (:class:`~pu
 as the client paces GETs to 50: the pool is where every request of the process to one API passes, so one
 budget per API URL and workspace holds for the whole process. A 429 on a POST slows that workspace's POSTs as
 a 429 on a GET slows its GETs. Nothing secret is kept here: the access key travels in each request's headers.
+
+The environment may not add to or redirect that header: the session does not trust it (no ``.netrc``, whose
+``default`` entry would replace the AccessKey header with Basic credentials), except for what an https request
+needs from it: the proxy of ``HTTPS_PROXY``/``NO_PROXY``, which sees only a CONNECT (the key travels inside the
+TLS tunnel), and the CA bundle of ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``. A plain http request (only ever to
+a loopback emulator) goes through no proxy: the proxy would read the key in clear.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections import OrderedDict
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
+from requests.utils import get_environ_proxies
 
 from .pacing import PostBudget
 from .retry import parse_retry_after
@@ -81,6 +90,19 @@ class PooledSession(requests.Session):
         self.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         self.mount("https://", PooledAdapter(posts))
         self.mount("http://", PooledAdapter(posts))
+        self.trust_env = False  # see the module's docstring: https proxies and CA bundles are added back below
+
+    def merge_environment_settings(
+        self, url: str, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> dict[str, Any]:
+        settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if urlsplit(url).scheme != "https":
+            settings["proxies"] = {}  # the key would cross a proxy in clear
+            return settings
+        settings["proxies"] = {**get_environ_proxies(url), **settings["proxies"]}  # honours NO_PROXY
+        if settings["verify"] is True:
+            settings["verify"] = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        return settings
 
     def close(self) -> None:
         """Kept open: the pool outlives each client that uses it."""

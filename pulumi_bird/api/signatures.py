@@ -1,8 +1,13 @@
-"""Verify the signature Bird puts on every webhook delivery.
+"""Verify the signature Bird puts on every webhook delivery, and accept each signed delivery once.
 
 Bird signs ``timestamp + "\\n" + request URL + "\\n" + SHA-256(raw body)`` (the digest as raw bytes) with
 HMAC-SHA256 keyed by the subscription's signing key, and sends it base64-encoded in the
-``messagebird-signature`` header with the timestamp in ``messagebird-request-timestamp``.
+``messagebird-signature`` header with the timestamp in ``messagebird-request-timestamp``
+(https://docs.bird.com/api/notifications-api/api-reference/webhooks/verifying-a-webhook).
+
+:func:`verify_signature` is the pure check: signed by the key, and stamped recently. It cannot tell a replay
+from the first delivery (``messagebird-request-id`` is not signed, so a replay can carry any id):
+:class:`ReplayGuard` adds that, remembering each signature it accepted until it is too old to pass again.
 """
 
 from __future__ import annotations
@@ -10,43 +15,141 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import heapq
 import hmac
+import math
+import re
+import threading
 import time
-from typing import Callable, Mapping, Optional, ParamSpec, Union
+from typing import Any, Callable, Mapping, Optional, ParamSpec, Union
 
 SIGNATURE_HEADER = "messagebird-signature"
 TIMESTAMP_HEADER = "messagebird-request-timestamp"
 REQUEST_ID_HEADER = "messagebird-request-id"
-# Bird retries failed deliveries for hours, so a retried delivery carries its first timestamp: accept a
-# day by default. Replays within that window are for the receiver to stop, by messagebird-request-id.
-DEFAULT_TOLERANCE = 24 * 3600
+# How old a delivery's timestamp may be. Short, as Stripe and Slack use (5 minutes): the window is how long a
+# captured delivery can be replayed, and how long ReplayGuard must remember it. Bird's docs say a failed
+# delivery is retried "at increasing intervals over a period of 8 hours"
+# (https://docs.bird.com/api/notifications-api/api-reference/webhook-subscriptions) and do not say whether a
+# retry is stamped anew. We assume it is: the header is the *request* timestamp, signed with each request. A
+# receiver that sees Bird's retries refused as too old can pass tolerance= up to MAX_TOLERANCE.
+DEFAULT_TOLERANCE = 300
+# Bird's retry period (8 hours) and an hour of clock skew: no genuine delivery is older.
+MAX_TOLERANCE = 9 * 3600
 # A delivery stamped this far in the future comes from a wrong clock or a forger.
 MAX_FUTURE_SKEW = 300
+# UNIX seconds as Bird sends them: digits only (no sign, fraction, exponent, "nan" or "inf"), and few enough to
+# stay an exact, finite number.
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+# How many deliveries a ReplayGuard remembers at most (about 150 bytes each): 100,000 within the default
+# 5-minute window is over 300 deliveries a second. Past it, new deliveries are refused until old ones expire.
+DEFAULT_MAX_DELIVERIES = 100_000
 
 
 P = ParamSpec("P")
 
 
 class SignatureError(ValueError):
-    """The delivery is not signed by the expected key, or is too old (never says what the key is)."""
+    """The delivery is not signed by the expected key, is too old, or the check was given unusable input
+    (never says what the key is)."""
 
 
-def compute_signature(signing_key: str, timestamp: str, url: str, body: bytes) -> str:
+class ReplayError(SignatureError):
+    """A genuine delivery that was already accepted (within its window): a replay, or a duplicate."""
+
+
+class ReplayGuardFull(SignatureError):
+    """The guard holds its maximum of deliveries within the window: this one is refused, to be retried."""
+
+
+def signing_key_bytes(signing_key: Union[str, bytes]) -> bytes:
+    """The HMAC key for ``signing_key``: bytes as given, a string as ASCII. Raises :class:`SignatureError` for
+    an empty key, a non-ASCII string or anything else."""
+    if isinstance(signing_key, (bytes, bytearray)):
+        key = bytes(signing_key)
+    elif isinstance(signing_key, str):
+        if not signing_key.isascii():
+            # Bird's own examples disagree: its PHP one hashes the key's bytes as written (UTF-8 in practice), its
+            # Node.js one encodes the key as Latin-1. Guessing would accept or refuse genuine deliveries by luck.
+            raise SignatureError(
+                "the signing key has non-ASCII characters, and Bird does not document how it encodes them: "
+                "pass the key as bytes, encoded as Bird signs with it, or use an ASCII key")
+        key = signing_key.encode("ascii")
+    else:
+        raise SignatureError(f"the signing key must be a str or bytes, not {type(signing_key).__name__}")
+    if not key:
+        raise SignatureError("the signing key is empty: anybody could sign a delivery with it")
+    return key
+
+
+def compute_signature(signing_key: Union[str, bytes], timestamp: str, url: str, body: bytes) -> str:
     """The base64 signature Bird sends for this delivery."""
     message = f"{timestamp}\n{url}\n".encode() + hashlib.sha256(body).digest()
-    digest = hmac.new(signing_key.encode(), message, hashlib.sha256).digest()
+    digest = hmac.new(signing_key_bytes(signing_key), message, hashlib.sha256).digest()
     return base64.b64encode(digest).decode()
 
 
 def _header(headers: Mapping[str, str], name: str) -> Optional[str]:
-    for key, value in headers.items():
-        if key.lower() == name:
-            return value
+    try:
+        items = list(headers.items())
+    except (AttributeError, TypeError):
+        raise SignatureError("headers must be a mapping of header names to values") from None
+    for key, value in items:
+        if isinstance(key, str) and key.lower() == name:
+            return value if isinstance(value, str) else None
     return None
 
 
+def _seconds(value: Optional[float], what: str) -> Optional[float]:
+    """``value`` as a finite number of seconds (None stays None); a SignatureError for nan, inf or junk."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise SignatureError(f"{what} must be a finite number of seconds, got {value!r:.40}")
+    return float(value)
+
+
+def _raw_body(body: Any) -> bytes:
+    if isinstance(body, str):
+        return body.encode()
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return bytes(body)
+    raise SignatureError(f"the body must be the raw bytes received (or str), not {type(body).__name__}")
+
+
+def _verified(
+    signing_key: Any, headers: Any, url: Any, body: Any, tolerance: Any, now: Any
+) -> tuple[bytes, int]:
+    """:func:`verify_signature`, returning the delivery's signature (the raw digest) and its timestamp."""
+    key = signing_key_bytes(signing_key)
+    signature = _header(headers, SIGNATURE_HEADER)
+    timestamp = _header(headers, TIMESTAMP_HEADER)
+    if not signature or not timestamp:
+        raise SignatureError(f"missing {SIGNATURE_HEADER} or {TIMESTAMP_HEADER} header")
+    if not _TIMESTAMP.fullmatch(timestamp):
+        raise SignatureError(f"{TIMESTAMP_HEADER} is not a UNIX timestamp (whole seconds)")
+    if not isinstance(url, str):
+        raise SignatureError(f"the url must be the str Bird posted to, not {type(url).__name__}")
+    stamped = int(timestamp)
+    limit = _seconds(tolerance, "tolerance")
+    clock = _seconds(now, "now")
+    age = (time.time() if clock is None else clock) - stamped
+    if age < -MAX_FUTURE_SKEW:
+        raise SignatureError("the delivery's timestamp lies in the future")
+    if limit is not None and age > limit:
+        raise SignatureError(f"the delivery is older than {limit:g}s")
+    try:
+        presented = base64.b64decode(signature, validate=True)
+    except (binascii.Error, ValueError):
+        raise SignatureError("the signature is not base64") from None
+    message = f"{timestamp}\n{url}\n".encode() + hashlib.sha256(_raw_body(body)).digest()
+    expected = hmac.new(key, message, hashlib.sha256).digest()
+    if not hmac.compare_digest(presented, expected):
+        raise SignatureError("the signature does not match this delivery")
+    return expected, stamped
+
+
 def verify_signature(
-    signing_key: str,
+    signing_key: Union[str, bytes],
     *,
     headers: Mapping[str, str],
     url: str,
@@ -56,34 +159,84 @@ def verify_signature(
 ) -> None:
     """Raise :class:`SignatureError` unless ``headers`` carry Bird's valid signature of this delivery.
 
-    :param signing_key: the subscription's signing key.
+    A pure check: a replay of a genuine delivery passes it until the delivery is ``tolerance`` old. A receiver
+    that must handle each delivery once uses :class:`ReplayGuard`, which adds that.
+
+    :param signing_key: the subscription's signing key (str of ASCII characters, or bytes); never empty.
     :param headers: the request headers (any case).
     :param url: the full URL Bird posted to, as Bird knows it (scheme, host, path and query).
     :param body: the raw request body, exactly as received.
-    :param tolerance: seconds a timestamp may be old (None: no limit).
+    :param tolerance: seconds a timestamp may be old (default 5 minutes, see :data:`DEFAULT_TOLERANCE`;
+        None: no limit). Timestamps are whole UNIX seconds.
     :param now: the current time (UNIX seconds), for tests.
     """
-    signature = _header(headers, SIGNATURE_HEADER)
-    timestamp = _header(headers, TIMESTAMP_HEADER)
-    if not signature or not timestamp:
-        raise SignatureError(f"missing {SIGNATURE_HEADER} or {TIMESTAMP_HEADER} header")
-    try:
-        stamped = float(timestamp)
-    except ValueError:
-        raise SignatureError(f"{TIMESTAMP_HEADER} is not a UNIX timestamp") from None
-    age = (time.time() if now is None else now) - stamped
-    if age < -MAX_FUTURE_SKEW:
-        raise SignatureError("the delivery's timestamp lies in the future")
-    if tolerance is not None and age > tolerance:
-        raise SignatureError(f"the delivery is older than {tolerance:g}s")
-    raw = body.encode() if isinstance(body, str) else body
-    try:
-        presented = base64.b64decode(signature, validate=True)
-    except (binascii.Error, ValueError):
-        raise SignatureError("the signature is not base64") from None
-    expected = base64.b64decode(compute_signature(signing_key, timestamp, url, raw))
-    if not hmac.compare_digest(presented, expected):
-        raise SignatureError("the signature does not match this delivery")
+    _verified(signing_key, headers, url, body, tolerance, now)
+
+
+class ReplayGuard:
+    """:func:`verify_signature`, accepting each signed delivery once: a replay of a delivery already accepted
+    raises :class:`ReplayError`, whatever ``messagebird-request-id`` it carries (that header is not signed).
+
+    A delivery is remembered by its signature (which covers its timestamp, URL and body) until it is
+    ``tolerance`` old, when verify_signature refuses it anyway; at most ``max_deliveries`` at once (past that,
+    :class:`ReplayGuardFull`: answer 503 and Bird retries later). One guard per signing key and URL, shared by
+    the receiver's threads (it is thread-safe); it lives in memory, so several receiver processes need a shared
+    store of their own instead.
+    """
+
+    def __init__(
+        self,
+        *,
+        tolerance: float = DEFAULT_TOLERANCE,
+        max_deliveries: int = DEFAULT_MAX_DELIVERIES,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        limit = _seconds(tolerance, "tolerance")
+        if limit is None or not 0 < limit <= MAX_TOLERANCE:
+            raise ValueError(f"tolerance must be from 0 to {MAX_TOLERANCE} seconds (Bird's 8 hours of retries)")
+        if isinstance(max_deliveries, bool) or not isinstance(max_deliveries, int) or max_deliveries < 1:
+            raise ValueError("max_deliveries must be a positive whole number")
+        self.tolerance = limit
+        self.max_deliveries = max_deliveries
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._seen: dict[bytes, float] = {}
+        self._expiry: list[tuple[float, bytes]] = []
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._seen)
+
+    def verify(
+        self, signing_key: Union[str, bytes], *, headers: Mapping[str, str], url: str, body: Union[bytes, str],
+    ) -> None:
+        """Raise :class:`SignatureError` unless this is a genuine delivery not accepted before (see the class)."""
+        now = self._clock()
+        digest, stamped = _verified(signing_key, headers, url, body, self.tolerance, now)
+        with self._lock:
+            self._expire(now)
+            if digest in self._seen:
+                raise ReplayError("this delivery was accepted before: a replay or a duplicate, not handled again")
+            if len(self._seen) >= self.max_deliveries:
+                raise ReplayGuardFull(f"more than {self.max_deliveries} deliveries within {self.tolerance:g}s")
+            self._seen[digest] = stamped + self.tolerance
+            heapq.heappush(self._expiry, (stamped + self.tolerance, digest))
+
+    def forget(self, headers: Mapping[str, str]) -> None:
+        """Forget the delivery these headers carry (one whose handling failed), so that Bird's retry of it is
+        accepted."""
+        try:
+            digest = base64.b64decode(_header(headers, SIGNATURE_HEADER) or "", validate=True)
+        except (binascii.Error, ValueError):
+            return
+        with self._lock:
+            self._seen.pop(digest, None)
+
+    def _expire(self, now: float) -> None:
+        while self._expiry and self._expiry[0][0] < now:
+            expires, digest = heapq.heappop(self._expiry)
+            if self._seen.get(digest) == expires:
+                del self._seen[digest]
 
 
 def _as_bool(verify: Callable[P, None]) -> Callable[P, bool]:

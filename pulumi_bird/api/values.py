@@ -99,20 +99,47 @@ def is_loopback_api_url(url: str) -> bool:
         return False
 
 
-def validate_api_url(url: str) -> str:
-    """Accept https URLs, and plain http only for loopback hosts (the emulator)."""
+def _parse_problem(url: str) -> Optional[str]:
+    """Why ``url`` cannot be trusted to name one host (None: it can). The client sends the access key to the host
+    urllib3 reads; a URL that another parser reads otherwise (a backslash, user info, a percent-escape in the
+    host) could pass the checks below for one host and send the key to another."""
+    if not url.isascii() or any(char <= " " or char == "\x7f" for char in url):
+        return "has a space, a control character or a non-ASCII character (write the host in ASCII)"
+    if "\\" in url:
+        return "has a backslash, which parsers read differently"
     try:
         parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:  # e.g. an unbalanced [ in the host
-        parts, host = urlsplit(""), None
-    if parts.scheme == "https" and host:
-        return url.rstrip("/")
-    if parts.scheme == "http" and is_loopback_host(host):
-        return url.rstrip("/")
+        port = parts.port
+    except ValueError:  # e.g. an unbalanced [ in the host, a port that is not a number
+        return "is not a URL"
+    if "@" in parts.netloc or "%" in parts.netloc:
+        return "has user info (user:password@) or a percent-escape in its host (the access key goes in bird:accessKey)"
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        return "has a query or a fragment"
+    from urllib3.util import parse_url  # the parser requests sends with (urllib3 comes with requests)
+
+    try:
+        theirs = parse_url(url)
+    except ValueError:
+        return "is not a URL urllib3 can read"
+    ours = (parts.scheme, (parts.hostname or "").strip("[]").lower(), port, parts.path or None)
+    if ours != (theirs.scheme, (theirs.host or "").strip("[]").lower(), theirs.port, theirs.path) or theirs.auth:
+        return "is read differently by urllib3 (the HTTP client's parser)"
+    return None
+
+
+def validate_api_url(url: str) -> str:
+    """Accept https URLs, and plain http only for loopback hosts (the emulator); refuse any URL two parsers
+    could read as different hosts (see :func:`_parse_problem`). The message names bird:apiUrl, never the URL
+    (which may hold a password)."""
+    problem = _parse_problem(url) if isinstance(url, str) else "is not text"
+    if problem is None:
+        parts = urlsplit(url)
+        if (parts.scheme == "https" and parts.hostname) or (parts.scheme == "http" and is_loopback_host(parts.hostname)):
+            return url.rstrip("/")
+        problem = "must be an https:// URL (plain http:// only for a loopback host such as the emulator)"
     raise ConfigError(
-        f"bird:apiUrl / BIRD_API_URL must be an https:// URL (plain http:// only for a loopback host such as the "
-        f"emulator), got {url!r:.80}: run `pulumi config set bird:apiUrl https://api.bird.com`, or "
+        f"bird:apiUrl / BIRD_API_URL {problem}: run `pulumi config set bird:apiUrl https://api.bird.com`, or "
         "`pulumi config rm bird:apiUrl` for Bird's own API"
     )
 

@@ -181,6 +181,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         access_key=args.access_key,
         provision_seconds=args.provision_seconds,
         host=args.host,
+        allow_remote=args.allow_remote,
         port=args.port,
         workspace_id=args.workspace_id,
         organization_id=args.organization_id,

@@ -1,7 +1,8 @@
 """The emulator's HTTP server: a threaded stdlib server on loopback, started and stopped from Python.
 
 Each request goes through, in order: reading (400 for a malformed Content-Length or chunk, 413 for a
-body over :data:`MAX_BODY_BYTES`, 408 for a body that stops arriving), auth (401), routing (404/405),
+body over :data:`MAX_BODY_BYTES`, 408 for a body that stops arriving or that has not arrived
+:data:`REQUEST_READ_SECONDS` after the request's first byte), auth (401), routing (404/405),
 rate limits (429, when enforced), injected faults, then the handler. The answer is delayed by
 ``faults.latency`` and the exchange is recorded in a bounded log.
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import io
 import json
 import socket
 import threading
@@ -24,6 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Set, Tuple, cast
 from urllib.parse import parse_qsl, urlsplit
 
+from pulumi_bird.api.values import is_loopback_host
 from pulumi_bird.emulator import urls
 from pulumi_bird.emulator.backend import (
     DEFAULT_NUMBERS,
@@ -63,8 +66,12 @@ STOP_JOIN_SECONDS = 5.0
 # The largest request body read. Bird's bodies are a few hundred bytes; 1 MiB is what common API gateways
 # allow by default, and it bounds what one request can make the emulator hold.
 MAX_BODY_BYTES = 1024 * 1024
-# A body that stops arriving for this long is answered 408 (far below the idle timeout of a connection).
+# A request (line, headers or body) that stops arriving for this long is answered 408 or dropped (far below the
+# idle timeout of a connection).
 BODY_READ_SECONDS = 10.0
+# And a whole request must have arrived this long after its first byte: the limit above bounds each read, so a
+# client sending a byte every few seconds would otherwise hold a thread for as long as it likes.
+REQUEST_READ_SECONDS = 30.0
 # After refusing a body it did not read, the server drains what the client still sends for at most this
 # long and this many bytes before closing; closing with unread data would reset the connection and the
 # client could lose the answer.
@@ -76,6 +83,10 @@ MAX_CHUNK_LINE_BYTES = 1024
 MAX_TRAILER_LINES = 64
 # How many exchanges the request log keeps (the oldest go first); about 1 KB each without bodies.
 DEFAULT_MAX_RECORDED_REQUESTS = 50_000
+# And how many bytes of bodies, paths and queries (as received) it keeps: without it, 50,000 bodies of 1 MiB.
+DEFAULT_MAX_RECORDED_BYTES = 32 * 1024 * 1024
+# What an entry counts for beyond its body, path and query (the record itself).
+RECORD_OVERHEAD_BYTES = 256
 # Emulator-only endpoint (not Bird's): GET the per-workspace rate figures, DELETE to reset them.
 STATS_PATH = "/_emulator/rate-stats"
 
@@ -147,11 +158,17 @@ class BirdEmulator:
     - ``rate_stats(workspace_id)`` / ``reset_rate_stats()``: :class:`RateStats`, counted whether limits
       are enforced or not (peak GETs and POSTs in any one-second window, 429s).
     - ``requests`` / ``clear_requests()``: the log of :class:`RecordedRequest`, at most
-      ``max_recorded_requests`` entries (oldest dropped first); ``recorded_requests_total`` counts all.
+      ``max_recorded_requests`` entries and ``max_recorded_bytes`` of bodies, paths and queries as received
+      (``recorded_bytes``; oldest dropped first, a body larger than the whole budget is not kept);
+      ``recorded_requests_total`` counts all.
     - ``connections_opened``: TCP connections accepted since start.
 
     ``clock`` (a monotonic clock) drives provisioning times and the rate-limit windows; tests pass a fake
     one to make both deterministic. ``fault_seed`` seeds the random source of fractional faults.
+
+    ``host`` must be a loopback address unless ``allow_remote=True`` (the emulator's key is public, and its
+    state anybody's), as for ``--allow-remote`` on the command line. ``request_read_seconds``: how long a whole
+    request may take to arrive (:data:`REQUEST_READ_SECONDS`).
     """
 
     def __init__(
@@ -169,11 +186,19 @@ class BirdEmulator:
         clock: Callable[[], float] = time.monotonic,
         release_seconds: float = 0.0,
         numbers: Optional[Iterable[Tuple[str, str, Tuple[str, ...]]]] = None,
+        max_recorded_bytes: int = DEFAULT_MAX_RECORDED_BYTES,
+        request_read_seconds: float = REQUEST_READ_SECONDS,
+        allow_remote: bool = False,
     ) -> None:
         if not access_key:
             raise ValueError("access_key must not be empty")
-        if max_recorded_requests < 0:
-            raise ValueError("max_recorded_requests must not be negative")
+        if not is_loopback_host(host) and not allow_remote:
+            raise ValueError(f"host {host!r} is not a loopback address; pass allow_remote=True to serve it anyway")
+        if max_recorded_requests < 0 or max_recorded_bytes < 0:
+            raise ValueError("max_recorded_requests and max_recorded_bytes must not be negative")
+        if not 0 < request_read_seconds < float("inf"):
+            raise ValueError("request_read_seconds must be a positive number of seconds")
+        self.request_read_seconds = float(request_read_seconds)
         self.access_key = access_key
         self.host = host
         self.port = port
@@ -189,7 +214,9 @@ class BirdEmulator:
         self._rate_keeper = RateKeeper(clock)
         self._responses = BirdResponses(self.backend)
         self._log_lock = threading.Lock()
-        self._log: Deque[RecordedRequest] = collections.deque(maxlen=max_recorded_requests)
+        self._log: Deque[Tuple[RecordedRequest, int]] = collections.deque()
+        self._max_recorded = (max_recorded_requests, max_recorded_bytes)
+        self.recorded_bytes: int = 0
         self.recorded_requests_total: int = 0
         # TCP connections accepted since start (a keep-alive client opens few; one per request opens many).
         self.connections_opened: int = 0
@@ -288,12 +315,17 @@ class BirdEmulator:
         """A snapshot of the requests served so far (the latest ``max_recorded_requests``), in the order
         they finished."""
         with self._log_lock:
-            return list(self._log)
+            return [entry for entry, _ in self._log]
 
     @property
     def max_recorded_requests(self) -> int:
         """How many exchanges the log keeps."""
-        return self._log.maxlen or 0
+        return self._max_recorded[0]
+
+    @property
+    def max_recorded_bytes(self) -> int:
+        """How many bytes of bodies, paths and queries the log keeps."""
+        return self._max_recorded[1]
 
     def add_number(self, number: str, capabilities: Iterable[str] = ("sms", "voice"), **options: Any) -> Dict[str, Any]:
         """Put a phone number (E.164 text) in the default workspace's inventory; see :meth:`BirdBackend.add_number`
@@ -306,6 +338,7 @@ class BirdEmulator:
         with self._log_lock:
             self._log.clear()
             self.recorded_requests_total = 0
+            self.recorded_bytes = 0
 
     def record(self, request: ApiRequest, response: ApiResponse, started: float) -> None:
         """Append one finished exchange to the log (called by the request handler)."""
@@ -318,9 +351,18 @@ class BirdEmulator:
             started=started,
             finished=time.monotonic(),
         )
+        size = RECORD_OVERHEAD_BYTES + len(request.path) + sum(len(k) + len(v) for k, v in entry.query.items())
+        if entry.body is not None:
+            size += len(request.body)
+        count, budget = self._max_recorded
+        if size > budget and entry.body is not None:  # kept without its body rather than emptying the log
+            entry, size = dataclasses.replace(entry, body=None), size - len(request.body)
         with self._log_lock:
-            self._log.append(entry)
             self.recorded_requests_total += 1
+            self._log.append((entry, size))
+            self.recorded_bytes += size
+            while self._log and (len(self._log) > count or self.recorded_bytes > budget):
+                self.recorded_bytes -= self._log.popleft()[1]
 
     # -- dispatch -----------------------------------------------------------------------------------------
 
@@ -414,6 +456,44 @@ class _EmulatorHTTPServer(ThreadingHTTPServer):
                 pass
 
 
+class _RequestReader(io.RawIOBase):
+    """A connection's reads under a deadline for each whole request. The socket's timeout bounds one read, so a
+    client sending a byte now and then would hold a thread for as long as it likes: the clock of a request starts
+    at its first byte, and each read waits only what is left of it (at most :data:`BODY_READ_SECONDS`). Between
+    requests, a read waits for the idle timeout of the connection."""
+
+    def __init__(self, sock: socket.socket, request_seconds: float) -> None:
+        super().__init__()
+        self._sock = sock
+        self._request_seconds = request_seconds
+        self._ends: Optional[float] = None
+
+    def readable(self) -> bool:
+        return True
+
+    def next_request(self) -> None:
+        """Between requests: the next one's clock starts at its first byte."""
+        self._ends = None
+
+    def readinto(self, buffer: Any) -> int:
+        if self._ends is None:
+            wait = IDLE_CONNECTION_SECONDS
+        else:
+            wait = min(self._ends - time.monotonic(), BODY_READ_SECONDS)
+            if wait <= 0:
+                raise TimeoutError(f"the request did not arrive within {self._request_seconds:g}s")
+        self._sock.settimeout(wait)
+        try:
+            received = self._sock.recv_into(buffer)
+        except TimeoutError:
+            if self._ends is not None and time.monotonic() >= self._ends:
+                raise TimeoutError(f"the request did not arrive within {self._request_seconds:g}s") from None
+            raise TimeoutError("the request stopped arriving") from None
+        if received and self._ends is None:
+            self._ends = time.monotonic() + self._request_seconds
+        return received
+
+
 class _BodyRefused(Exception):
     """A request body that is not read (or not read to its end): the answer and whether it was drained."""
 
@@ -481,6 +561,17 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return True
         return super().handle_expect_100()
 
+    def setup(self) -> None:
+        """The stdlib's streams, with reads under the request's deadline (:class:`_RequestReader`)."""
+        super().setup()
+        self.rfile.close()
+        self._reader = _RequestReader(self.connection, self._emulator.request_read_seconds)
+        self.rfile = io.BufferedReader(self._reader)
+
+    def handle_one_request(self) -> None:
+        self._reader.next_request()
+        super().handle_one_request()
+
     def do_GET(self) -> None:  # the stdlib's naming
         self._serve()
 
@@ -544,18 +635,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         length = self._body_plan()
-        previous = self.connection.gettimeout()
-        self.connection.settimeout(BODY_READ_SECONDS)
         try:
-            body = self._read_chunked() if length is None else self._read_exactly(length)
-        except TimeoutError:
-            raise _refused(HTTPStatus.REQUEST_TIMEOUT, "the request body stopped arriving") from None
-        finally:
-            try:
-                self.connection.settimeout(previous)
-            except OSError:
-                pass
-        return body
+            return self._read_chunked() if length is None else self._read_exactly(length)
+        except TimeoutError as exc:  # a read stalled, or the request's deadline passed (_RequestReader)
+            raise _refused(HTTPStatus.REQUEST_TIMEOUT, str(exc) or "the request body stopped arriving") from None
 
     def _read_exactly(self, length: int) -> bytes:
         body = self.rfile.read(length) if length else b""

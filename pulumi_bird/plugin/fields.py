@@ -45,6 +45,7 @@ EXTRA_DOCS = {
     "with_status": "Also read the channel's readiness (one more request); default true.",
     "template_ref": "Only connectors of this template, e.g. `sms-messagebird:1`.",
     "connectors": "The connectors found.",
+    "number": "The phone number as E.164 text, e.g. `+3197010520000` (spaces and dashes are ignored).",
     "key": "The filter: channelId, platformId, channelStatus, interactionType, messageStatus, status, "
     "eventDestination or navigatorId (which ones a service accepts is checked).",
     "value": "The value the filter must match (a channel id for channelId).",
@@ -238,12 +239,13 @@ def function_fields(fn: Callable[..., Any], docs: dict[str, str]) -> list[Field]
 
 
 def dataclass_fields(cls: type, docs: dict[str, str]) -> list[Field]:
-    """The fields of a dataclass (a lookup's result) as fields."""
-    declared = hints(cls)
+    """The fields of a dataclass (a lookup's result) as fields, documented by their attribute docstrings, else
+    ``docs``."""
+    declared, own = hints(cls), attribute_docs(cls)
     result = []
     for name in cls.__dataclass_fields__:  # type: ignore[attr-defined]
         hint, optional = strip(declared[name])
-        result.append(Field(name, documented(name, docs), hint, optional, input=False))
+        result.append(Field(name, documented(name, own, docs), hint, optional, input=False))
     return result
 
 
@@ -253,10 +255,24 @@ def type_name(cls: type) -> str:
     return f"{PACKAGE}:index:{name[:-4] if name.endswith('Args') else name}"
 
 
-def translate(text: str, names: dict[str, str]) -> str:
-    """``text`` with every snake_case property name in ``names`` replaced by its camelCase key (messages)."""
-    for name, key in sorted(names.items(), key=lambda item: -len(item[0])):
-        if name != key:
-            text = re.sub(rf"(?<![\w.]){re.escape(name)}(?!\w)", key, text)
-    return text
+# Python's spelling of a value a message tells the user to set (``allow_identical=True``) -> the schema's, which is
+# how TypeScript and YAML write it (``allowIdentical: true``).
+_PYTHON_VALUES = {"True": "true", "False": "false", "None": "null"}
 
+
+def _setting(key: str, value: str | None) -> str:
+    if not value:
+        return key
+    if value.startswith("'"):
+        return f'{key}: "{value[1:-1]}"'
+    return f"{key}: {_PYTHON_VALUES[value]}"
+
+
+def translate(text: str, names: dict[str, str]) -> str:
+    """``text`` with every snake_case property name in ``names`` replaced by its camelCase key, and a Python
+    assignment of one (``allow_identical=True``, ``adopt_id='<id>'``) written as the schema's languages write it
+    (``allowIdentical: true``, ``adoptId: "<id>"``): what a message or description says to a plugin user."""
+    for name, key in sorted(names.items(), key=lambda item: -len(item[0])):
+        pattern = rf"(?<![\w.]){re.escape(name)}(?:=(True|False|None|'[^'\n]*'))?(?!\w)"
+        text = re.sub(pattern, lambda m, key=key: _setting(key, m.group(1)), text)
+    return text

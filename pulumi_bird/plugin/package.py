@@ -16,7 +16,7 @@ import typing
 from functools import cache, lru_cache
 from typing import Any
 
-from .. import __version__
+from .. import _version
 from ..provider import config
 from .fields import (
     BY_TOKEN,
@@ -51,7 +51,16 @@ SECRET_CONFIG = frozenset({"accessKey"})
 FUNCTIONS = {
     f"{PACKAGE}:index:getConnector": "get_connector",
     f"{PACKAGE}:index:listConnectors": "list_connectors",
+    f"{PACKAGE}:index:getPhoneNumber": "get_phone_number",
 }
+# A function's result is an object: a lookup that returns a list answers with it under this key.
+LIST_RESULT = "connectors"
+
+# PLACEHOLDERS, until the package has a public home (pyproject.toml's [project.urls] lists only real URLs): the
+# schema's homepage and repository, which SDKs and registries show. example.com is reserved for examples, so no
+# SDK points at someone else's site; the path says what they are. Replace both when the package is published.
+HOMEPAGE = "https://example.com/placeholder-until-published/pulumi-bird"
+REPOSITORY = "https://example.com/placeholder-until-published/pulumi-bird.git"
 
 
 def config_key(name: str) -> str:
@@ -92,13 +101,22 @@ class Types:
             return {"$ref": f"#/types/{self.declare(hint)}"}
         origin, args = typing.get_origin(hint), typing.get_args(hint)
         if origin is typing.Literal and all(isinstance(a, str) for a in args):
-            # a fixed set of strings (ChannelMessageType, WebhookService, ...): a string here; check judges the value
-            return {"type": "string"}
+            return {"$ref": f"#/types/{self.enum(hint)}"}
         if origin in (dict, collections.abc.Mapping):
             return {"type": "object", "additionalProperties": self.spec(args[1] if args else Any)}
         if origin in (list, tuple, collections.abc.Sequence):
             return {"type": "array", "items": self.spec(args[0] if args else Any)}
         raise TypeError(f"no schema type for {hint!r}")
+
+    def enum(self, hint: Any) -> str:
+        """Declare the fixed set of strings ``hint`` (a ``Literal`` of :mod:`pulumi_bird.api.values`, whose name it
+        takes: ``ChannelMessageType``) as an enum type; its token."""
+        name = literal_name(hint)
+        token = f"{PACKAGE}:index:{name}"
+        allowed = typing.get_args(hint)
+        self.specs[token] = {"type": "string", "description": f"{name}: one of {', '.join(allowed)}.",
+                             "enum": [{"value": value} for value in allowed]}
+        return token
 
     def declare(self, cls: type) -> str:
         token = type_name(cls)
@@ -111,8 +129,8 @@ class Types:
                 required = getattr(cls, "__required_keys__", frozenset(declared))
                 members = [Field(n, EXTRA_DOCS.get(n, ""), strip(h)[0], n not in required, input=True)
                            for n, h in declared.items()]
-            self.specs[token] = {"type": "object", "description": describe(inspect.getdoc(cls) or ""),
-                                 **self.object_of(members)}
+            self.specs[token] = {"type": "object", "description": in_schema_names(describe(inspect.getdoc(cls) or "")),
+                                 **self.object_of(docs_in_schema_names(members))}
         return token
 
     def prop(self, field: Field, *, as_input: bool) -> dict[str, Any]:
@@ -130,6 +148,39 @@ class Types:
         if required:
             result["required"] = required
         return result
+
+
+@cache
+def schema_names() -> dict[str, str]:
+    """Every property name of the package (the resources' properties, the lookups' arguments) -> its schema key."""
+    from .. import lookups
+
+    found = {f.name: f.key for kind in RESOURCES for f in fields(kind.token)}
+    for name in FUNCTIONS.values():
+        found.update({f.name: f.key for f in function_fields(getattr(lookups, name), {})})
+    return found
+
+
+def in_schema_names(text: str) -> str:
+    """A description with the package's property names as the schema spells them (:func:`~.fields.translate`):
+    what the lookups and types say, in SDKs of every language."""
+    return translate(text, schema_names())
+
+
+def docs_in_schema_names(members: list[Field]) -> list[Field]:
+    """``members`` with their descriptions in the schema's names (:func:`in_schema_names`)."""
+    return [dataclasses.replace(f, doc=in_schema_names(f.doc)) for f in members]
+
+
+def literal_name(hint: Any) -> str:
+    """The name :mod:`pulumi_bird.api.values` declares the fixed set ``hint`` under (every fixed set is declared
+    there once, as a ``Literal``)."""
+    from ..api import values
+
+    for name, value in vars(values).items():
+        if typing.get_origin(value) is typing.Literal and set(typing.get_args(value)) == set(typing.get_args(hint)):
+            return name
+    raise TypeError(f"the fixed set {hint!r} is not declared in pulumi_bird.api.values: declare it there")
 
 
 @cache
@@ -164,14 +215,14 @@ def function_spec(name: str, types: Types) -> dict[str, Any]:
     result = hints(fn)["return"]
     if typing.get_origin(result) is list:
         item = typing.get_args(result)[0]
-        outputs = {"properties": {"connectors": {"type": "array", "items": types.spec(item),
-                                                 "description": EXTRA_DOCS["connectors"]}},
-                   "required": ["connectors"]}
+        outputs = {"properties": {LIST_RESULT: {"type": "array", "items": types.spec(item),
+                                                "description": EXTRA_DOCS[LIST_RESULT]}},
+                   "required": [LIST_RESULT]}
     else:
-        outputs = types.object_of(dataclass_fields(result, connector_docs()))
+        outputs = types.object_of(docs_in_schema_names(dataclass_fields(result, connector_docs())))
     summary = (inspect.getdoc(fn) or "").split("\n\n")[0]
-    names = {f.name: f.key for f in args}
-    return {"description": translate(describe(summary), names), "inputs": types.object_of(args, as_input=True), "outputs": outputs}
+    return {"description": in_schema_names(describe(summary)), "inputs": types.object_of(docs_in_schema_names(args), as_input=True),
+            "outputs": outputs}
 
 
 @lru_cache(maxsize=1)
@@ -184,10 +235,12 @@ def package_schema() -> dict[str, Any]:
     return {
         "name": PACKAGE,
         "displayName": "Bird",
-        "version": __version__,
+        "version": _version.__version__,
         "description": "Bird (formerly MessageBird) SMS and voice channels, connectors and webhook subscriptions.",
         "keywords": ["pulumi", "bird", "messagebird", "sms", "voice", "webhooks", "kind/native"],
         "license": "Apache-2.0",
+        "homepage": HOMEPAGE,
+        "repository": REPOSITORY,
         "config": {"variables": variables},
         "provider": {"description": "The provider of Bird resources: an access key and the default workspace "
                                     "and organization. Each provider instance may name its own account.",

@@ -105,16 +105,6 @@ def _diff_kind(old: Any, new: Any, replaces: bool) -> PropertyDiffKind:
     return PropertyDiffKind.UPDATE_REPLACE if replaces else PropertyDiffKind.UPDATE
 
 
-def changed_properties(provider: Any, id_: str, olds: dict[str, Any], news: dict[str, Any],
-                       names: Names) -> list[str]:
-    """The inputs whose change the provider's own ``diff`` counts, each asked alone: the old inputs with that one
-    property taken from ``news`` (create-only inputs, which diff ignores, always from ``news``)."""
-    declared = [f for f in names.fields if f.input]
-    base = {f.name: news.get(f.name) if f.change == "none" else olds.get(f.name) for f in declared}
-    candidates = [f.name for f in declared if f.change != "none" and olds.get(f.name) != news.get(f.name)]
-    return [name for name in candidates if provider.diff(id_, olds, {**base, name: news.get(name)}).changes]
-
-
 def completed(provider: Any, names: Names, resource_name: str, olds: dict[str, Any]) -> dict[str, Any]:
     """``olds`` with each input it lacks set to what the provider's check fills in. Outputs carry every input, so
     this only matters for state that holds an import's inputs (:func:`declared_inputs` leaves defaults out): an
@@ -128,23 +118,23 @@ def completed(provider: Any, names: Names, resource_name: str, olds: dict[str, A
     return {**olds, **{name: filled[name] for name in missing if filled.get(name) is not None}}
 
 
-def diff(kind: ResourceKind, resource_name: str, id_: str, olds: Mapping[str, PropertyValue],
+def diff(kind: ResourceKind, resource_name: str, olds: Mapping[str, PropertyValue],
          news: Mapping[str, PropertyValue]) -> DiffResponse:
+    """The provider's :meth:`~pulumi_bird.provider.base.BirdProvider.plan`, computed once from the declared schema:
+    each changed property, whether it replaces, and the detailed diff from the same answer. It never fails, so a
+    refresh (which runs Diff to show the drift) never does either."""
     names = _names(kind)
     values, _ = names.incoming(news)
     provider = kind.new_provider()
     old_values = completed(provider, names, resource_name, names.incoming(olds)[0])
-    result = provider.diff(id_, old_values, values)
-    if not result.changes:
+    plan = provider.plan(old_values, values)
+    if not plan.changed:
         return DiffResponse(changes=False)
-    replaces = set(result.replaces or [])
-    changed = changed_properties(provider, id_, old_values, values, names)
-    changed += [name for name in replaces if name not in changed]
-    detailed = {names.key(name): PropertyDiff(_diff_kind(old_values.get(name), values.get(name), name in replaces),
-                                              input_diff=True) for name in changed}
-    return DiffResponse(changes=True, replaces=[names.key(n) for n in replaces],
-                        delete_before_replace=bool(result.delete_before_replace),
-                        diffs=[names.key(n) for n in changed], detailed_diff=detailed)
+    detailed = {names.key(name): PropertyDiff(_diff_kind(old_values.get(name), values.get(name), name in plan.replaces),
+                                              input_diff=True) for name in plan.changed}
+    return DiffResponse(changes=True, replaces=[names.key(n) for n in plan.replaces],
+                        delete_before_replace=plan.delete_before_replace,
+                        diffs=[names.key(n) for n in plan.changed], detailed_diff=detailed)
 
 
 def create(kind: ResourceKind, urn: str, properties: Mapping[str, PropertyValue]) -> CreateResponse:
@@ -239,8 +229,7 @@ class BirdProvider(Provider):
         return await self._resource(request.type, check, request.name, request.old_inputs, request.new_inputs)
 
     async def diff(self, request: DiffRequest) -> DiffResponse:
-        return await self._resource(request.type, diff, request.name, request.resource_id, request.old_state,
-                                    request.new_inputs)
+        return await self._resource(request.type, diff, request.name, request.old_state, request.new_inputs)
 
     async def create(self, request: CreateRequest) -> CreateResponse:
         return await self._resource(request.type, create, request.urn, request.properties)
@@ -256,9 +245,9 @@ class BirdProvider(Provider):
         await self._resource(request.type, delete, request.resource_id, request.properties)
 
     async def invoke(self, request: InvokeRequest) -> InvokeResponse:
-        from .lookups import invoke
+        from .lookups import invoke, names_of
 
-        return await self._run(_guarded, Names(()), lambda: invoke(request.tok, request.args))
+        return await self._run(_guarded, names_of(request.tok), lambda: invoke(request.tok, request.args))
 
 
 __all__ = ["BirdProvider", "PluginError"]

@@ -22,7 +22,7 @@ from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.provider.experimental.server import ProviderServicer
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from .. import __version__
+from .._version import __version__
 from ..provider.workers import worker_bound
 from .provider import BirdProvider, PluginError
 
@@ -88,11 +88,22 @@ async def serve(engine_address: str, argv: list[str], ready: Optional[Callable[[
 
 
 def main(argv: Optional[list[str]] = None) -> None:
-    """Entry point of ``pulumi-resource-bird <engine address> [engine flags]``."""
+    """Entry point of ``pulumi-resource-bird <engine address> [engine flags]``; ``--schema`` prints the package
+    schema (JSON) and ``--version`` the version, without an engine (what ``pulumi package get-schema`` shows)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="pulumi-resource-bird", description="The bird resource plugin (gRPC).")
-    parser.add_argument("engine", help="the Pulumi engine's address")
+    parser.add_argument("engine", nargs="?", help="the Pulumi engine's address (the engine passes it)")
+    parser.add_argument("--schema", action="store_true", help="print the package schema (JSON) and exit")
+    parser.add_argument("--version", action="version", version=__version__, help="print the version and exit")
     known, _ = parser.parse_known_args(argv)  # the engine may add flags such as --logtostderr, -v=9, --tracing
+    if known.schema:
+        from .package import schema_json
+
+        sys.stdout.write(schema_json() + "\n")
+        return
+    if not known.engine:
+        parser.error("the engine's address is required (the Pulumi engine starts this plugin with it); "
+                     "--schema or --version print what the plugin serves")
     try:
         asyncio.run(serve(known.engine, argv))
     except KeyboardInterrupt:

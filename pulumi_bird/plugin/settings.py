@@ -13,8 +13,6 @@ from typing import Any, Mapping
 from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.provider.experimental.provider import CheckFailure, CheckResponse
 
-from ..api.errors import ConfigError
-from ..api.values import is_uuid, validate_api_url
 from ..provider import config
 from .package import SECRET_CONFIG, config_key
 from .values import hide_secrets_in_logs, plain_map
@@ -22,23 +20,6 @@ from .values import hide_secrets_in_logs, plain_map
 KEYS = {config_key(name): name for name, _ in config.ALL_KEYS}  # accessKey -> bird:accessKey
 # Keys the engine may add to a provider's inputs that are not settings of ours.
 ENGINE_KEYS = frozenset({"version", "pluginDownloadURL"})
-
-
-def _judge(key: str, value: Any) -> str:
-    """Why ``value`` is not a valid ``key``, or "" when it is."""
-    if key in ("workspaceId", "organizationId"):
-        shown = repr(value) if isinstance(value, str) and len(value) <= 60 else f"a {type(value).__name__}"
-        return "" if is_uuid(value) else f"{key} must be a UUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6, got {shown}"
-    if key == "accessKey":
-        return "" if isinstance(value, str) and value.strip() else f"{key} must be a non-empty string"
-    try:
-        if key == "apiUrl":
-            validate_api_url(str(value))
-        elif key == "getRateLimit":
-            config.validate_get_rate_limit(str(value))
-    except ConfigError as exc:
-        return f"{key}: {exc}"
-    return ""
 
 
 def _unknown(key: str) -> str:
@@ -54,15 +35,19 @@ def check_config(news: Mapping[str, PropertyValue]) -> CheckResponse:
 
     values = plain_map(news)
     failures = []
+    given: dict[str, Any] = {}
     for key, value in sorted(values.items()):
         if key in ENGINE_KEYS or value is None or value == UNKNOWN:
             continue
         if key not in KEYS:
             failures.append(CheckFailure(key, _unknown(key)))
             continue
-        reason = _judge(key, value)
-        if reason:
-            failures.append(CheckFailure(key, reason))
+        given[KEYS[key]] = value
+    # The settings given are judged as the Python resources' check judges them (the same messages); one left out
+    # may still come from the environment, and a resource's Check names it if it is missing there too.
+    for name, message in config.config_problems(given, unknown=()):
+        if name in given:
+            failures.append(CheckFailure(config_key(name), message))
     inputs = {key: value.with_secret(value.is_secret or key in SECRET_CONFIG) for key, value in news.items()}
     return CheckResponse(inputs=inputs, failures=failures)
 

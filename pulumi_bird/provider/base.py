@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, ClassVar, Iterable, Iterator, Mapping, Optional, Sequence, TypeVar
 
 import pulumi
@@ -31,6 +32,17 @@ from .checks import Checker, is_unknown
 from .schema import Property, Schema, shown
 
 R = TypeVar("R", bound="BirdResource")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a diff finds: the inputs that change (schema order), those of them that replace the object, and
+    whether the replacement deletes the old object first."""
+
+    changed: tuple[str, ...]
+    replaces: tuple[str, ...]
+    delete_before_replace: bool
+
 
 # The stack config key and environment variable each scope input defaults from.
 SCOPE_SETTINGS: dict[str, tuple[str, str]] = {"workspace_id": config.WORKSPACE_ID, "organization_id": config.ORGANIZATION_ID}
@@ -131,9 +143,9 @@ class BirdProvider(ResourceProvider):
 
     # -- check and diff --
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Validate offline; never raises, never calls Bird. Fills in the scope from config, and defaults."""
-        note_checked(news)
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Validate offline; never raises, never calls Bird. Fills in the scope from config, and defaults; refuses
+        a replacement of the object ``adopt_id`` still names (:func:`adopt_id_problem`)."""
         inputs = dict(news) if isinstance(news, dict) else {}
         checker = Checker(inputs, self.schema.names)
         try:
@@ -151,22 +163,32 @@ class BirdProvider(ResourceProvider):
             for p in self.schema:
                 if p.default is not None and inputs.get(p.name) is None:
                     inputs[p.name] = p.default
+            problem = adopt_id_problem(self, olds, inputs)
+            if problem:
+                checker.failures.append(CheckFailure("adopt_id", problem))
         except Exception as exc:  # check must answer with failures, whatever the input
             checker.failures.append(CheckFailure("", f"could not validate the inputs ({type(exc).__name__})"))
         return CheckResult(inputs, checker.failures)
 
-    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = [p.name for p in self.schema if _changed(p, olds.get(p.name), news.get(p.name))]
-        if not changed:
-            return DiffResult(changes=False)
-        replaces = [name for name in changed if _replaces(self.schema[name], olds.get(name), news.get(name))]
-        refuse_adopting_the_replaced(id_, olds, news, replaces, self.what, self.schema.secrets)
+    def plan(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> Plan:
+        """What changes from ``olds`` to ``news``, property by property, from the declared schema alone (no call
+        to Bird, no state of this process): the one comparison behind ``diff`` and the plugin's detailed diff."""
+        changed = tuple(p.name for p in self.schema if _changed(p, olds.get(p.name), news.get(p.name)))
+        replaces = tuple(name for name in changed if _replaces(self.schema[name], olds.get(name), news.get(name)))
         # A replacement creates the new object first, so nothing is missed in between, unless Bird refuses two
         # alike: always (delete_before_replace), or when only inputs Bird never shows change (the new object
         # would then look exactly like the old one, which a guarded create refuses to make beside it).
         unseen = all(self.schema[name].reading == "never" for name in replaces) and self.guard_existing
         first = bool(replaces) and (self.delete_before_replace or unseen)
-        return DiffResult(changes=True, replaces=replaces, delete_before_replace=True if first else None)
+        return Plan(changed, replaces, first)
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """The change :meth:`plan` finds. It never fails: the engine runs it to show a refresh's drift too."""
+        plan = self.plan(olds, news)
+        if not plan.changed:
+            return DiffResult(changes=False)
+        return DiffResult(changes=True, replaces=list(plan.replaces),
+                          delete_before_replace=True if plan.delete_before_replace else None)
 
     # -- create, read, update, delete --
 
@@ -237,8 +259,6 @@ class BirdProvider(ResourceProvider):
             return ReadResult("", {})  # refresh: gone, so the engine drops it from the stack
         self.check_found(id_, found)
         inputs = self.inputs_from_bird(found, props, scope, lookup=is_lookup(props))
-        if not is_lookup(props):
-            note_refreshed(id_)
         return ReadResult(id_, {**inputs, **self.outputs(found, inputs)}, inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -387,6 +407,28 @@ def _replaces(p: Property, old: Any, new: Any) -> bool:
     return p.change == "replace" or (not p.removable and old is not None and new is None)
 
 
+def adopt_id_problem(provider: BirdProvider, olds: Mapping[str, Any], news: Mapping[str, Any]) -> str:
+    """Why ``check`` refuses an up, or "": a replacement while ``adopt_id`` still names the object being replaced
+    would adopt (or find deleted) the very object it replaces, so the up stops before anything is deleted, as the
+    engine stops a leftover ``import``.
+
+    Only ``check`` asks, and the engine runs it for an up or a preview, never for a refresh: a refresh's Diff only
+    shows the drift and never fails for it. ``olds`` are the inputs in the state; when they hold the same
+    ``adopt_id``, the object was created by adopting it, so the resource's id is that one. Values unknown in a
+    preview are not judged (the up's own check judges them)."""
+    adopt_id = news.get("adopt_id")
+    if not isinstance(olds, Mapping) or not isinstance(adopt_id, str) or olds.get("adopt_id") != adopt_id:
+        return ""
+    replaces = [n for n in provider.plan(olds, news).replaces if not is_unknown(news.get(n))]
+    if not replaces:
+        return ""
+    hidden = set(provider.schema.secrets)
+    changes = ", ".join(n if n in hidden else f"{n} {olds.get(n)!r} -> {news.get(n)!r}" for n in replaces)
+    return (f"{provider.what} {adopt_id} must be replaced ({changes}), but adopt_id still names it: the replacement "
+            f"would delete it and then find nothing to adopt. To keep it, declare its current values in the program; "
+            f"to replace it, remove adopt_id (it is only needed for the first deployment)")
+
+
 # --- get() and the resource base --------------------------------------------------------------------------
 
 # Registered by ``get()`` beside the all-empty properties: the engine hands a get's registered properties to
@@ -450,6 +492,7 @@ class BirdResource(pulumi.dynamic.Resource):
 
     def _register(self, resource_name: str, values: Mapping[str, Any], opts: Optional[pulumi.ResourceOptions]) -> None:
         """Register the schema's inputs out of ``values`` (the ``__init__``'s locals), secrets wrapped."""
+        warn_unknown_program_keys()
         provider = self.bird_provider()
         props, options = registration(provider.schema, values, provider.schema.outputs, opts)
         self._fill(props, resource_name)
@@ -462,10 +505,43 @@ class BirdResource(pulumi.dynamic.Resource):
     def get(cls: type[R], resource_name: str, id: pulumi.Input[str], opts: Optional[pulumi.ResourceOptions] = None) -> R:
         """Read an existing object into the stack by its Bird id (its scope from the stack config); the stack
         never deletes it."""
+        warn_unknown_program_keys()
         provider = cls.bird_provider()
         schema = provider.schema
         resource: R = read_existing(cls, provider, resource_name, id, (*schema.names, *schema.outputs), opts, schema.secrets)
         return resource
+
+
+# The stack config (the SDK's dict of it) whose unknown bird:* keys the program has warned about: the language
+# host sets one per program run, so each run (of run_program's too) warns once.
+# The config object of the program run last warned about (a run is warned about once), guarded by its lock.
+_warned_config: list[Any] = []
+_warned_config_lock = threading.Lock()
+
+
+def program_config() -> tuple[dict[str, Optional[str]], list[str]]:
+    """The program's ``bird:*`` settings, and the name of every key of its stack config (as the language host
+    hands them to the program: ``pulumi.runtime.config``, then ``PULUMI_CONFIG``)."""
+    from pulumi.runtime import config as runtime_config
+
+    bird = pulumi.Config("bird")
+    values = {name: bird.get(name.split(":", 1)[1]) for name, _ in config.ALL_KEYS}
+    return values, sorted({*runtime_config.CONFIG.get(), *runtime_config.get_config_env()})
+
+
+def warn_unknown_program_keys() -> None:
+    """Warn once per program run about each ``bird:*`` key of the stack config that nothing reads (a warning of
+    ``pulumi preview`` and ``up``, beside the key it most likely misspells), as a resource or lookup is declared."""
+    from pulumi.runtime import config as runtime_config
+
+    current = runtime_config.CONFIG.get()
+    with _warned_config_lock:
+        if _warned_config and _warned_config[0] is current:
+            return
+        _warned_config[:] = [current]
+    _, names = program_config()
+    for warning in config.key_warnings(config.unknown_bird_keys(names)):
+        pulumi.log.warn(warning)
 
 
 def default_from_config(checker: Checker, inputs: dict[str, Any], prop: str, key: tuple[str, str]) -> None:
@@ -478,60 +554,6 @@ def default_from_config(checker: Checker, inputs: dict[str, Any], prop: str, key
         if not is_uuid(inputs[prop]):
             return  # check_config names the malformed key
     checker.uuid(prop)
-
-
-# --- telling refresh's Diff from up's ----------------------------------------------------------------------
-# The engine runs our Diff in two commands, with the same shapes:
-# - `pulumi up` (step_generator.go continueStepsFromRefresh, then diffResource): Check(olds = old inputs, news =
-#   program inputs) first, then Diff(olds = old outputs, news = the checked inputs). An error stops the up before
-#   any step runs (the preview runs the same Check and Diff).
-# - `pulumi refresh` and the refresh steps of `up --refresh` (step.go RefreshStep.Apply): Read, then at once
-#   Diff(olds = the outputs Read returned, news = the *old* inputs) on the same provider, only to display the
-#   drift; no Check runs in between. A Diff error there fails the refresh.
-# After a refresh, the up's Diff receives the same olds and, for an unchanged program, the same news as the
-# refresh's Diff did, so the values cannot tell them apart; the order of the calls can. A Read of an id leaves a
-# mark; the next Diff of that id finds it (a refresh's Diff); a Check for that id (an up's) wipes it first.
-_refreshed: set[str] = set()
-_refreshed_lock = threading.Lock()
-
-
-def note_refreshed(id_: str) -> None:
-    """``read`` found ``id_`` for a refresh: the Diff the engine runs next for it is the refresh's."""
-    with _refreshed_lock:
-        _refreshed.add(id_)
-
-
-def note_checked(news: Any) -> None:
-    """``check`` ran for an up: a Diff of the object ``adopt_id`` names is now the up's, not a refresh's."""
-    adopt_id = news.get("adopt_id") if isinstance(news, dict) else None
-    if isinstance(adopt_id, str):
-        with _refreshed_lock:
-            _refreshed.discard(adopt_id)
-
-
-def _diff_follows_refresh(id_: str) -> bool:
-    with _refreshed_lock:
-        found = id_ in _refreshed
-        _refreshed.discard(id_)
-        return found
-
-
-def refuse_adopting_the_replaced(
-    id_: str, olds: Mapping[str, Any], news: Mapping[str, Any], replaces: list[str], what: str,
-    secrets: Iterable[str] = (),
-) -> None:
-    """A replacement while ``adopt_id`` still names the object being replaced would adopt (or find deleted) the
-    very object it replaces: stop the up before anything is deleted, as the engine stops a leftover ``import_``.
-    A refresh's Diff (which only shows the drift, and whose news are the old inputs) never fails for it."""
-    if not replaces or news.get("adopt_id") != id_ or _diff_follows_refresh(id_):
-        return
-    hidden = set(secrets)
-    changes = ", ".join(key if key in hidden else f"{key} {olds.get(key)!r} -> {news.get(key)!r}" for key in replaces)
-    raise ValueError(
-        f"{what} {id_} must be replaced ({changes}), but adopt_id still names it: the replacement would delete it "
-        f"and then find nothing to adopt. To keep it, declare its current values in the program; to replace it, "
-        f"remove adopt_id (it is only needed for the first deployment). Then run again"
-    )
 
 
 # --- an access key refused where the stored configuration is used -------------------------------------------

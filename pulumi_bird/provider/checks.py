@@ -19,6 +19,10 @@ from ..api.values import is_uuid
 HTTPS_URL = re.compile(r"^https://([a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}(/[^\s]*)?$")
 # A week: waiting longer for a channel would hold a deployment hostage.
 MAX_READY_TIMEOUT = 7 * 24 * 3600
+# The shortest webhook signing key accepted: 32 characters of secrets.token_urlsafe carry 192 bits. An empty or
+# short key lets anybody who guesses it sign deliveries that verify_signature accepts.
+MIN_SIGNING_KEY_LENGTH = 32
+GENERATE_SIGNING_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
 
 
 def is_unknown(value: Any) -> bool:
@@ -87,6 +91,21 @@ class Checker:
             self.fail(prop, f"must be at most {max_length} characters long")
             return None
         return value
+
+    def signing_key(self, prop: str) -> Optional[str]:
+        """A signing key: at least MIN_SIGNING_KEY_LENGTH printable ASCII characters (Bird does not document how
+        it encodes any other). The message says how long it is, never what it is."""
+        value = self.string(prop, secret=True)
+        if value is None:
+            return None
+        if len(value) < MIN_SIGNING_KEY_LENGTH:
+            problem = f"is {len(value)} characters long; it must be at least {MIN_SIGNING_KEY_LENGTH}"
+        elif not all(" " <= char <= "~" for char in value):
+            problem = "has a character that is not printable ASCII (Bird does not document how it encodes others)"
+        else:
+            return value
+        self.fail(prop, f"{problem}: generate one with `{GENERATE_SIGNING_KEY}`")
+        return None
 
     def uuid(self, prop: str, *, required: bool = False) -> Optional[str]:
         value = self.string(prop, required=required)

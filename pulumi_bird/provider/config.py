@@ -80,11 +80,16 @@ _warned = False
 def remember_stack_config(values: Mapping[str, Any], names: Iterable[str] = ()) -> None:
     """Keep the ``bird:*`` stack config handed to the provider's ``configure()`` (host process memory only);
     ``names`` are all the keys of the stack config, to tell the user about ``bird:*`` keys nobody reads."""
-    known = {name for name, _ in ALL_KEYS}
     with _lock:
         _stack_config.clear()
         _stack_config.update({k: v for k, v in values.items() if v is not None})
-        _unknown_keys[:] = sorted(n for n in names if isinstance(n, str) and n.startswith("bird:") and n not in known)
+        _unknown_keys[:] = unknown_bird_keys(names)
+
+
+def unknown_bird_keys(names: Iterable[str]) -> list[str]:
+    """The ``bird:*`` keys among ``names`` (every key of a stack config) that the provider does not read."""
+    known = {name for name, _ in ALL_KEYS}
+    return sorted(n for n in names if isinstance(n, str) and n.startswith("bird:") and n not in known)
 
 
 def closest_key(name: str) -> Optional[str]:
@@ -116,6 +121,11 @@ def unknown_key_warnings() -> list[str]:
         unknown = list(_unknown_keys)
     if _lookup(ACCESS_KEY, config) is None:
         return []
+    return key_warnings(unknown)
+
+
+def key_warnings(unknown: list[str]) -> list[str]:
+    """The warning for each unknown ``bird:*`` key: what it most likely means, and the command that removes it."""
     return [f"pulumi-bird: {sentence}: `pulumi config rm {name}`" for name, sentence in
             zip(unknown, describe_unknown_keys(unknown))]
 
@@ -139,12 +149,18 @@ def _uuid_problem(key: tuple[str, str], config: Mapping[str, Any]) -> Optional[s
             f"{value!r:.60}: run `pulumi config set {key[0]} <UUID>` with the id Bird shows")
 
 
-def config_problems(config: Optional[Mapping[str, Any]] = None) -> list[tuple[str, str]]:
+def config_problems(
+    config: Optional[Mapping[str, Any]] = None, unknown: Optional[Iterable[str]] = None
+) -> list[tuple[str, str]]:
     """Every mistake in the configuration that can be judged offline, as (key, message): a missing or unusable
     access key, a malformed API URL or id, a rate limit out of range. Each message names the key, its
-    environment variable and the fix; it never quotes the access key."""
+    environment variable and the fix; it never quotes the access key. ``unknown``: the ``bird:*`` keys nobody
+    reads (default: those of the stack config ``configure()`` remembered), named in the missing-key message.
+
+    The one judgement of the configuration: the resources' ``check``, the lookups (:func:`program_settings`)
+    and the native plugin's ``CheckConfig`` all use it."""
     with _lock:
-        unknown = list(_unknown_keys)
+        unknown = list(_unknown_keys) if unknown is None else list(unknown)
         if config is None:
             config = dict(_stack_config)
     problems: list[tuple[str, str]] = []
@@ -216,6 +232,16 @@ def current_settings(config: Optional[Mapping[str, Any]] = None) -> Settings:
         organization_id=_lookup(ORGANIZATION_ID, config),
         get_rate_limit=validate_get_rate_limit(_lookup(GET_RATE_LIMIT, config)),
     )
+
+
+def program_settings(values: Mapping[str, Any], names: Iterable[str]) -> Settings:
+    """The settings a lookup in the program uses, judged as ``check`` judges them (:func:`config_problems`):
+    ``values`` are the program's ``bird:*`` config, ``names`` every key of its stack config. Raises
+    :class:`ConfigError` naming every problem (unknown keys beside the missing access key), before any request."""
+    problems = config_problems(values, unknown_bird_keys(names))
+    if problems:
+        raise ConfigError("; ".join(message for _, message in problems))
+    return current_settings(values)
 
 
 def current_settings_value(key: tuple[str, str]) -> Optional[str]:

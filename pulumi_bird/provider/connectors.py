@@ -21,7 +21,7 @@ from .checks import Checker, is_unknown
 from .schema import Property
 
 # Ten minutes: Bird documents no provisioning time; SMS and voice channels are usually active in seconds, and
-# a channel that takes longer than this is stuck (see the README's troubleshooting).
+# a channel that takes longer than this is stuck (see docs/troubleshooting.md).
 DEFAULT_READY_TIMEOUT = 600.0
 
 # The phone number a channel is installed on (SmsChannel, VoiceChannel); read back from the connector model's
@@ -73,6 +73,17 @@ TEMPLATE_ARGUMENTS: dict[str, dict[str, tuple[bool, Any]]] = {
 }
 
 
+def phone_number_hint(value: str) -> str:
+    """For a phone number typed where its id belongs: the lookup that finds the id ("" for anything else)."""
+    from ..api.numbers import normalize_e164
+
+    number = normalize_e164(value) or normalize_e164("+" + value.strip())
+    if number is None:
+        return ""
+    return (f": that looks like the phone number {number}, not its id; find the id with "
+            f"get_phone_number(\"{number}\").id (pulumi_bird.get_phone_number), or give the id Bird shows")
+
+
 def check_template_arguments(
     checker: Checker, template: Optional[str], arguments: Mapping[str, Any], names: Mapping[str, str]
 ) -> None:
@@ -92,7 +103,8 @@ def check_template_arguments(
         if not isinstance(value, str):
             checker.fail(prop, f"must be a string, got a {type(value).__name__}")
         elif kind == "uuid" and not is_uuid(value):
-            checker.fail(prop, f"must be a UUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6, got {value!r:.60}")
+            checker.fail(prop, f"must be a UUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6, got {value!r:.60}"
+                         + (phone_number_hint(value) if argument == "phoneNumberId" else ""))
         elif isinstance(kind, tuple) and value not in kind:
             checker.fail(prop, f"must be one of {', '.join(kind)}; got {value!r:.60}")
 
@@ -203,6 +215,17 @@ class PhoneNumberChannelProvider(ConnectorBackedProvider):
     A create posts without looking for a leftover first: Bird's 409 guards the number."""
 
     guard_existing: ClassVar[bool] = False
+
+    def post(self, client: Any, scope: Sequence[str], inputs: dict[str, Any], resource: Optional[str]) -> Installed:
+        from ..api.errors import InvalidRequestError
+        from ..api.numbers import explain_missing_capability
+
+        try:
+            return super().post(client, scope, inputs, resource)
+        except InvalidRequestError as refused:  # a 422 on a number without the capability: say which it has
+            platform = (self.template_ref or "").split("-", 1)[0]
+            raise explain_missing_capability(client, scope[0], inputs.get("phone_number_id") or "", platform,
+                                             refused) from None
 
     def validate(self, checker: Checker) -> None:
         super().validate(checker)

@@ -223,7 +223,8 @@ def _deploy(stack: _Stack, host: ProviderHost, prior: State, *, preview: bool,
                 error.resource, error.state = res.name, prior
                 raise error
         return ProgramResult(outputs=dict(monitor.exports), secret_outputs=set(monitor.secret_exports),
-                             resources=dict(deployment.planned), state=prior, steps=steps)
+                             resources=dict(deployment.planned), state=prior, steps=steps,
+                             warnings=list(monitor.warnings))
     try:
         _delete_all(deployment.executor, host, leftovers,
                     lambda r: r.pending_delete or r.urn in deployment.new, parallel)
@@ -233,7 +234,7 @@ def _deploy(stack: _Stack, host: ProviderHost, prior: State, *, preview: bool,
     final = _finish_state(deployment.snapshot(leftovers, final=True), prior, monitor, config)
     return ProgramResult(outputs=dict(monitor.exports), secret_outputs=set(monitor.secret_exports),
                          resources={r.urn: r for r in final.resources if not r.pending_delete},
-                         state=final, steps=steps, warnings=_pending_warning(prior))
+                         state=final, steps=steps, warnings=_pending_warning(prior) + monitor.warnings)
 
 
 def _pending_warning(prior: State) -> list[str]:
@@ -352,13 +353,27 @@ class _Prestarted:
 
 
 def _state_stack(state: State, config: Optional[Mapping[str, Any]], host_env: Optional[Mapping[str, str]],
-                 project: Optional[Union[str, "os.PathLike[str]"]], run_program: bool) -> tuple[_Stack, dict[str, Any]]:
+                 project: Optional[Union[str, "os.PathLike[str]"]], run_program: bool,
+                 command: str) -> tuple[_Stack, dict[str, Any]]:
     """The stack of ``state`` and the config its host is configured with: the provider config the last ``up``
     recorded (deployment.go EnsureProvider -> the provider's inputs in the snapshot), or with ``run_program``
     (``--run-program``) today's config. A state without a recorded config (older than this double) takes
     today's config. Today's config is validated either way, as the CLI validates the stack's config for
-    refresh and destroy too."""
-    target = _Stack(project, None, state.stack, config, host_env)
+    refresh and destroy too.
+
+    Today's config is the one the last ``up`` was given (recorded in the state) with ``config`` set over it, as
+    the CLI's stack config stays in ``Pulumi.<stack>.yaml`` between commands and ``pulumi config set`` changes
+    only the keys it names: ``destroy(state, config=base)`` needs no program keys that the up had."""
+    today = {**(state.provider_config or {}), **(config or {})}
+    try:
+        target = _Stack(project, None, state.stack, today, host_env)
+    except ProjectError as exn:
+        if "is missing configuration value" not in str(exn):
+            raise
+        raise ProjectError(
+            f"{command}: {exn}: Pulumi.yaml declares them without a default, and `pulumi {command}` validates the "
+            f"stack's config as `up` does; pass them in config= (the config the up was given), or pass the state of "
+            f"an up, which records its config (state.provider_config)") from None
     if project is None:
         target.name = state.project
     if run_program or state.provider_config is None:
@@ -381,15 +396,17 @@ def destroy(
     yet started.
 
     The program does not run (pkg/engine/destroy.go: a NullSource), so the host is configured from the
-    provider config the last ``up`` recorded in ``state``; ``config`` is the stack's config today and is
-    used only with ``run_program=True`` (``pulumi destroy --run-program``). With ``project`` (a directory
-    holding Pulumi.yaml) the host is started from it as :func:`run_program` starts it.
+    provider config the last ``up`` recorded in ``state``. ``config`` changes the stack's config today as
+    ``pulumi config set`` would: it is set over the config the up was given (so the program's own keys need not
+    be repeated), validated against Pulumi.yaml, and sent to the host only with ``run_program=True``
+    (``pulumi destroy --run-program``). With ``project`` (a directory holding Pulumi.yaml) the host is started
+    from it as :func:`run_program` starts it.
 
     Resources read with ``get`` and ``retainOnDelete`` ones are only dropped, as are those ``deletedWith``
     a resource this destroy deletes; a protected one stops the destroy. Returns the empty state; on failure,
     :class:`ProgramError` carries in ``.state`` every resource that was not deleted.
     """
-    target, host_config = _state_stack(state, config, host_env, project, run_program)
+    target, host_config = _state_stack(state, config, host_env, project, run_program, "destroy")
     with _lease(host, lambda: target.new_host(host_config), state) as running:
         executor = _Executor(parallel or default_parallel())
         try:
@@ -460,7 +477,7 @@ def refresh(
     config the last ``up`` recorded, or with ``run_program=True`` (``--run-program``) from ``config``.
     On failure, :class:`ProgramError` carries in ``.state`` the refreshed resources and the others as they were.
     """
-    target, host_config = _state_stack(state, config, host_env, project, run_program)
+    target, host_config = _state_stack(state, config, host_env, project, run_program, "refresh")
     workers = parallel or default_parallel()
     with _lease(host, lambda: target.new_host(host_config), state) as running:
         executor = _Executor(workers)

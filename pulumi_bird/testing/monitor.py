@@ -62,6 +62,24 @@ class Registration:
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
 
 
+class _WarningsEngine(MockEngine):
+    """The engine's log service: the program's warnings (``pulumi.log.warn``) are kept on the monitor, for the
+    result's ``warnings``, as the CLI prints them among its diagnostics."""
+
+    def __init__(self, monitor: MockMonitor) -> None:
+        super().__init__(None)
+        self.monitor = monitor
+
+    def Log(self, request: Any) -> None:
+        from pulumi.runtime.proto import engine_pb2
+
+        if request.severity == engine_pb2.WARNING:
+            warnings = getattr(self.monitor, "warnings", None)
+            if isinstance(warnings, list) and request.message not in warnings:
+                warnings.append(request.message)
+        super().Log(request)
+
+
 def _execute(
     program: Callable[[], Any],
     monitor: MockMonitor,
@@ -86,7 +104,7 @@ def _execute(
                 project=project,
                 stack=stack,
                 monitor=monitor,
-                engine=MockEngine(None),
+                engine=_WarningsEngine(monitor),
                 dry_run=preview,
                 organization="organization",
                 root_directory=root_directory,
@@ -165,6 +183,7 @@ class _Monitor(MockMonitor):
         self.stack_urn: Optional[str] = None
         self.exports: dict = {}
         self.secret_exports: set = set()
+        self.warnings: list[str] = []  # what the program logged as warnings
         self._loops: list[asyncio.AbstractEventLoop] = []
         self._loops_lock = threading.Lock()
         self.transforms = _Transforms()

@@ -240,7 +240,8 @@ class ProgramResult:
     :ivar state: the new state (on a preview: the prior state, unchanged).
     :ivar steps: URN -> ``"create"``, ``"update"``, ``"replace"``, ``"same"``, ``"read"``,
         ``"import"`` or ``"delete"``.
-    :ivar warnings: what the engine would print as warnings (pending operations of an interrupted run).
+    :ivar warnings: what the engine would print as warnings (pending operations of an interrupted run, and the
+        program's own ``pulumi.log.warn``, e.g. an unknown ``bird:*`` key).
     """
 
     outputs: dict[str, Any]

@@ -21,6 +21,9 @@ from pulumi_bird import (
     EventFilterArgs,
     FilterKey,
     PhoneNumberInfo,
+    ReplayError,
+    ReplayGuard,
+    ReplayGuardFull,
     SignatureError,
     SmsChannel,
     VoiceChannel,
@@ -201,7 +204,7 @@ def program() -> None:
 
 def receive(headers: dict[str, str], body: bytes) -> bool:
     """A webhook receiver's check."""
-    key = "a signing key"
+    key = "a signing key of at least 32 characters"
     url = "https://hooks.example.com/bird"
     try:
         verify_signature(key, headers=headers, url=url, body=body, tolerance=3600.0)
@@ -210,6 +213,21 @@ def receive(headers: dict[str, str], body: bytes) -> bool:
     signature: str = compute_signature(key, headers.get("messagebird-request-timestamp", ""), url, body)
     delivery: str = headers.get(REQUEST_ID_HEADER, "")
     return bool(signature and delivery is not None) and is_valid_signature(key, headers=headers, url=url, body=body)
+
+
+def receive_once(guard: ReplayGuard, headers: dict[str, str], body: bytes) -> int:
+    """A receiver that handles each signed delivery once: the HTTP status it answers."""
+    try:
+        guard.verify(b"a signing key as bytes, 32 bytes long", headers=headers,
+                     url="https://hooks.example.com/bird", body=body)
+    except ReplayError:
+        return 204
+    except ReplayGuardFull:
+        guard.forget(headers)
+        return 503
+    except SignatureError:
+        return 401
+    return 204 if len(guard) <= guard.max_deliveries else 500
 
 
 def handle(error: BirdError) -> str:
