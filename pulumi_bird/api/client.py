@@ -11,8 +11,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, TypeVar
 from urllib.parse import quote
 
@@ -160,8 +158,6 @@ class BirdClient:
         self._session = session or pooled_session(self.api_url)
         self._sleep = sleep
         self._clock = clock
-        # Bird's clock: the Date of its latest answer, and when (on our clock) it was read
-        self._bird_date: Optional[tuple[datetime, float]] = None
         # every secret this client has sent (redacted from whatever Bird says back, in any later answer)
         self._sent_secrets: set[str] = set()
         # the collections (paths) whose route Bird answered, so that a 404 beneath them means "no such object"
@@ -287,7 +283,6 @@ class BirdClient:
     ) -> "Answer | errors.BirdError":
         """A 2xx as an Answer; any other answer as the error it means (raised at once when it must not be
         retried: a redirect, a 2xx that cannot be read). A 429 also slows the workspace's pacer."""
-        self._note_bird_clock(response)
         status = response.status_code
         log.debug("%s %s -> %s in %.2fs", method, url, status, response.elapsed.total_seconds())
         if 200 <= status < 300:
@@ -319,23 +314,6 @@ class BirdClient:
             headers={"Authorization": f"AccessKey {self._access_key}", "Accept": "application/json",
                      "User-Agent": USER_AGENT},
         )
-
-    def _note_bird_clock(self, response: requests.Response) -> None:
-        """Remember Bird's clock (its ``Date`` header) and when, on our monotonic clock, we read it."""
-        try:
-            when = parsedate_to_datetime(response.headers.get("Date") or "")
-        except (TypeError, ValueError):
-            return
-        if when is not None:
-            self._bird_date = (when if when.tzinfo else when.replace(tzinfo=timezone.utc), self._clock())
-
-    def bird_now(self) -> Optional[datetime]:
-        """Bird's clock now, from the ``Date`` of its latest answer plus the time passed since on ours (None
-        before any answer with a Date). Bird stamps ``createdAt`` with its clock, not ours."""
-        if self._bird_date is None:
-            return None
-        date, read_at = self._bird_date
-        return date + timedelta(seconds=self._clock() - read_at)
 
     def hide(self, values: Iterable[Any]) -> None:
         """Redact ``values`` (secrets a call holds from state without sending them, which Bird may still echo;
