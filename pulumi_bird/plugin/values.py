@@ -13,11 +13,12 @@ import logging
 import threading
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Optional
+from urllib.parse import urlsplit
 
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
 from pulumi.runtime.rpc import UNKNOWN
 
-from ..api.errors import redact
+from ..api.errors import MIN_REDACTED_LENGTH, REDACTED, redact
 from .fields import Field, translate
 
 
@@ -111,18 +112,37 @@ class SecretsSeen:
         elif isinstance(inner, (list, tuple)):
             for nested in inner:
                 self.remember(nested, inside)
-        elif inside and isinstance(inner, str) and inner:
+        elif inside and isinstance(inner, str) and len(inner) >= MIN_REDACTED_LENGTH:  # as redact() judges
             with self._lock:
                 self._values.add(inner)
 
     def hide(self, text: str) -> str:
-        """``text`` with every secret received, whole or cut, replaced (see :func:`~pulumi_bird.api.errors.redact`)."""
+        """``text`` with every secret received replaced: whole, and its pieces (see
+        :func:`~pulumi_bird.api.errors.redact`). Of a URL only the parts after the host, and its userinfo, are
+        looked for in pieces: every URL shares ``https://`` and many a host, which are no secret."""
         with self._lock:
-            values = list(self._values)
-        return redact(text, values) if values else text
+            values = sorted(self._values, key=len, reverse=True)
+        for value in values:
+            text = text.replace(value, REDACTED)
+        pieces = [piece for value in values for piece in _secret_pieces(value)]
+        return redact(text, pieces) if pieces else text
 
 
 SECRETS = SecretsSeen()
+
+
+def _secret_pieces(value: str) -> list[str]:
+    """What of a secret value to look for in pieces: a URL's userinfo and what follows its host; anything else
+    whole."""
+    try:
+        parts = urlsplit(value)
+        userinfo = parts.netloc.rpartition("@")[0]
+    except ValueError:
+        return [value]
+    if not (parts.scheme and parts.netloc):
+        return [value]
+    rest = value[value.index(parts.netloc) + len(parts.netloc):]
+    return [piece for piece in (userinfo, rest) if len(piece) > 1]
 
 
 class HideSecrets(logging.Filter):
