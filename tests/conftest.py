@@ -54,10 +54,11 @@ def inputs_of() -> Callable:
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator["BirdEmulator"]:
-    """The emulator (quick provisioning), one per test module."""
-    from pulumi_bird.testing.fixtures import start_emulator
+    """The emulator (quick provisioning), one per test module; it can play hostile answers (``emu.hostile``) and
+    counts request rates (tests/hostile_emulator.py)."""
+    from hostile_emulator import HostileEmulator
 
-    with start_emulator(provision_seconds=0.1) as emu:
+    with HostileEmulator(provision_seconds=0.1) as emu:
         yield emu
 
 

@@ -7,8 +7,12 @@ reach the emulator through its two documented hooks, ``BirdEmulator.answer_hooks
 
     with HostileEmulator(provision_seconds=0.1) as emu:
         emu.hostile.clock_offset = -3600        # Bird's clock an hour behind ours: createdAt, updatedAt and Date
+        emu.hostile.created_at_offset = -300    # createdAt 5 min behind the Date header (two clocks, not one)
         emu.hostile.list_lag = 3                # lists show a new object 3 s after it was made
+        emu.hostile.freeze_lists()              # lists keep showing objects as they are now (one page)
         emu.hostile.repeat_list_items = True    # every list item twice
+        emu.hostile.bare_numbers = True         # the numbers list shows 3197010520000, without its +
+        emu.hostile.numbers_loop = True         # every numbers page names the first page as the next one
         emu.hostile.patch_answer("POST", r"/connectors$", {"id": "not-a-uuid"})     # the 2xx says something else
         emu.hostile.patch_answer("POST", r"/connectors$", {}, drop=("createdAt",))  # or leaves a field out
         emu.hostile.trickle("GET", r"/status$", seconds_per_byte=0.5)               # the answer, a byte at a time
@@ -25,15 +29,19 @@ from __future__ import annotations
 import collections
 import dataclasses
 import datetime
+import email.utils
 import re
 import threading
 import time
 from typing import Any, Callable, Deque, Dict, Iterator, List, Optional, Pattern, Tuple
 
 from pulumi_bird.emulator import BirdEmulator, urls
-from pulumi_bird.emulator.backend import utc_now
+from pulumi_bird.emulator.backend import encode_page_token, utc_now
 from pulumi_bird.emulator.responses import ApiRequest, ApiResponse
 
+# The routes whose answers freeze_lists() replaces, and the list routes of phone numbers.
+FROZEN_LISTS = ("list_connectors", "list_webhooks")
+NUMBER_LISTS = ("list_numbers",)
 # Bird's limits are per second; the peaks are counted over the same window.
 WINDOW_SECONDS = 1.0
 CREATED_AT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -74,6 +82,22 @@ def _created_at(item: Any) -> Optional[datetime.datetime]:
         return None
 
 
+def _bare(item: Any) -> Any:
+    """A numbers list item with its number shown without the + (digits only)."""
+    if isinstance(item, dict) and isinstance(item.get("number"), str):
+        return dict(item, number=item["number"].lstrip("+"))
+    return item
+
+
+def _list_route(request: ApiRequest) -> Optional[urls.Route]:
+    """The route of a GET of a list (connectors, subscriptions, numbers), else None."""
+    try:
+        route = urls.resolve(request.method, request.path)
+    except LookupError:
+        return None
+    return route if route.handler in FROZEN_LISTS + NUMBER_LISTS else None
+
+
 def _one_byte_at_a_time(seconds_per_byte: float) -> Callable[[bytes], Iterator[bytes]]:
     def pieces(data: bytes) -> Iterator[bytes]:
         for index in range(len(data)):
@@ -90,14 +114,22 @@ class HostileAnswers:
         self._lock = threading.Lock()
         self._patches: List[_Rule] = []
         self._trickles: List[_Rule] = []
+        self._frozen: Optional[Dict[Tuple[str, str], List[Any]]] = None
+        # The emulator whose lists freeze_lists() keeps (HostileEmulator sets it).
+        self.emulator: Optional[BirdEmulator] = None
         self.clock_offset = 0.0
+        self.created_at_offset = 0.0
         self.list_lag = 0.0
-        self.repeat_list_items = False
+        self.repeat_list_items = self.bare_numbers = self.numbers_loop = False
+
+    def date_now(self) -> datetime.datetime:
+        """Bird's wall clock, ``clock_offset`` seconds ahead of ours (negative: behind): the Date header."""
+        return utc_now() + datetime.timedelta(seconds=self.clock_offset)
 
     def wall_now(self) -> datetime.datetime:
-        """Bird's wall clock, ``clock_offset`` seconds ahead of ours (negative: behind): the emulator's
-        ``wall_clock``, so createdAt, updatedAt and the Date header follow it."""
-        return utc_now() + datetime.timedelta(seconds=self.clock_offset)
+        """The clock that stamps createdAt and updatedAt (the emulator's ``wall_clock``): Bird's wall clock moved
+        on by ``created_at_offset`` (objects stamped by another clock than the answers' Date)."""
+        return self.date_now() + datetime.timedelta(seconds=self.created_at_offset)
 
     @property
     def list_lag(self) -> float:
@@ -130,16 +162,32 @@ class HostileAnswers:
             self._trickles.append(rule)
         return rule
 
+    def freeze_lists(self) -> None:
+        """Connector and subscription lists of the emulator's workspaces keep showing the objects as they are now
+        (in one page), whatever happens to them later, until :meth:`clear` (GETs by id stay current): a list far
+        behind out-of-band changes."""
+        emulator = self.emulator
+        if emulator is None:
+            raise RuntimeError("freeze_lists needs the emulator: set HostileAnswers.emulator")
+        frozen: Dict[Tuple[str, str], List[Any]] = {}
+        for workspace_id in emulator.workspace_ids:
+            frozen["list_connectors", workspace_id] = emulator.backend.list_all_connectors(workspace_id)
+            frozen["list_webhooks", workspace_id] = emulator.backend.list_all_webhooks(
+                emulator.organization_id, workspace_id)
+        with self._lock:
+            self._frozen = frozen
+
     def clear(self) -> None:
         """Play nothing hostile any more."""
         with self._lock:
             self._patches.clear()
             self._trickles.clear()
-        self.clock_offset = self.list_lag = 0.0
-        self.repeat_list_items = False
+            self._frozen = None
+        self.clock_offset = self.created_at_offset = self.list_lag = 0.0
+        self.repeat_list_items = self.bare_numbers = self.numbers_loop = False
 
     def __call__(self, request: ApiRequest, response: ApiResponse) -> ApiResponse:
-        """The answer hook: patches, the list lag and repeated items on a 2xx body, then the trickle."""
+        """The answer hook: patches, then what lists show, on a 2xx body; the Date header; the trickle."""
         body = response.body
         with self._lock:
             patch = _take(self._patches, request) if 200 <= response.status < 300 and isinstance(body, dict) else None
@@ -147,13 +195,29 @@ class HostileAnswers:
         if patch is not None:
             values, drop = patch.play
             body = {k: v for k, v in {**body, **values}.items() if k not in drop}
-        if isinstance(body, dict) and isinstance(body.get("results"), list):
-            body = dict(body, results=self._listed(body["results"]))
+        route = _list_route(request) if 200 <= response.status < 300 and isinstance(body, dict) else None
+        if route is not None:
+            body = self._list_answer(request, route, body)
         pieces = _one_byte_at_a_time(trickle.play) if trickle is not None else response.pieces
-        return dataclasses.replace(response, body=body, pieces=pieces)
+        headers = dict(response.headers, Date=email.utils.format_datetime(self.date_now(), usegmt=True))
+        return dataclasses.replace(response, body=body, headers=headers, pieces=pieces)
 
-    def _listed(self, items: List[Any]) -> List[Any]:
-        if self.list_lag > 0:
+    def _list_answer(self, request: ApiRequest, route: urls.Route, body: Dict[str, Any]) -> Dict[str, Any]:
+        """A list's page as played: frozen, lagging, repeated; numbers bare or looping."""
+        with self._lock:
+            frozen = None if self._frozen is None else self._frozen.get((route.handler, route.params["workspace_id"]))
+        if frozen is not None:
+            template = request.query.get("templateRef")
+            body = {"results": [item for item in frozen if not template or item["connectorTemplateRef"] == template]}
+        body = dict(body, results=self._listed(body.get("results") or [], lagging=route.handler in FROZEN_LISTS))
+        if route.handler in NUMBER_LISTS and self.bare_numbers:
+            body["results"] = [_bare(item) for item in body["results"]]
+        if route.handler in NUMBER_LISTS and self.numbers_loop:  # a valid token, always the same: the first page
+            body["nextPageToken"] = encode_page_token("numbers", 0)
+        return body
+
+    def _listed(self, items: List[Any], lagging: bool) -> List[Any]:
+        if lagging and self.list_lag > 0:
             shown_until = self.wall_now() - datetime.timedelta(seconds=self.list_lag)
             items = [item for item in items if (_created_at(item) or shown_until) <= shown_until]
         if self.repeat_list_items:
@@ -246,8 +310,14 @@ class HostileEmulator(BirdEmulator):
     def __init__(self, **kwargs: Any) -> None:
         self.hostile = HostileAnswers()
         super().__init__(wall_clock=self.hostile.wall_now, **kwargs)
+        self.hostile.emulator = self
         self.rates = RateCounter(kwargs.get("clock", time.monotonic))
         self.answer_hooks.extend([self.hostile, self.rates])  # the counter sees the answer as sent
+
+    def clear_answers(self) -> None:
+        """Play only Bird's own answers again: no fault, no hostile answer."""
+        self.faults.clear()
+        self.hostile.clear()
 
     def rate_stats(self, workspace_id: Optional[str] = None) -> RateStats:
         """Totals, peaks per second and 429s of one workspace (default: the emulator's own)."""

@@ -318,6 +318,13 @@ class NumberRecord:
         return {"id": self.id, "number": self.number, "country": self.country, "type": self.type,
                 "capabilities": list(self.capabilities), "status": "active", "createdAt": iso_utc(self.created_at)}
 
+    def render_long_code(self) -> Dict[str, Any]:
+        """The item as Bird's other documented page shows it (``GET .../numbers-long-code``)."""
+        return {"id": self.id, "numberString": self.number, "countryCode": self.country, "type": self.type,
+                "capabilities": {c: {"inbound": c in self.capabilities, "outbound": c in self.capabilities}
+                                 for c in NUMBER_CAPABILITIES},
+                "createdAt": iso_utc(self.created_at), "updatedAt": iso_utc(self.created_at)}
+
 
 # The numbers the emulator's default workspace holds unless told otherwise: the ones `make demo`, the examples and
 # the README use (E.164 text, id, capabilities). The second carries no SMS (an SMS channel on it gets Bird's 422).
@@ -490,11 +497,13 @@ class BirdBackend:
         with self._lock:
             self._numbers.get(workspace_id, {}).pop(number_id, None)
 
-    def list_numbers(self, workspace_id: str, page: PageRequest) -> Dict[str, Any]:
-        """One page of the workspace's numbers, oldest first (``reverse``: newest first)."""
+    def list_numbers(self, workspace_id: str, page: PageRequest, *, long_code: bool = False) -> Dict[str, Any]:
+        """One page of the workspace's numbers, oldest first (``reverse``: newest first); ``long_code``: in the
+        shape of Bird's ``numbers-long-code`` page."""
+        render = NumberRecord.render_long_code if long_code else NumberRecord.render
         with self._lock:
             self.require_workspace(workspace_id)
-            return paginate("numbers", self._numbers[workspace_id].values(), page, NumberRecord.render)
+            return paginate("numbers", self._numbers[workspace_id].values(), page, render)
 
     def _require_capability(self, workspace_id: str, template: Template, number_id: Optional[str]) -> None:
         """422, as Bird answers, for an SMS or voice channel on an inventory number that lacks the capability."""

@@ -18,8 +18,8 @@ Channels that fail and per-number provisioning times::
     emu.faults.fail_channel(number_id, "number not verified")  # the channel ends in status error
     emu.faults.set_provision_seconds(number_id, 30)               # this number's channels take 30 s
 
-Answers a real service gives only when something is off (a skewed clock, lagging lists, a 2xx naming another
-object, a trickled answer) are our own tests' business: they play them through ``BirdEmulator.answer_hooks``
+Answers a real service gives only when something is off (a skewed clock, lagging or frozen lists, a 2xx naming
+another object, a trickled answer) are our own tests' business: they play them through ``BirdEmulator.answer_hooks``
 (tests/hostile_emulator.py).
 """
 

@@ -395,7 +395,8 @@ class BirdEmulator:
         try:
             route = urls.resolve(request.method, request.path)
         except urls.MethodNotAllowed:
-            return error_response(HTTPStatus.METHOD_NOT_ALLOWED, f"{request.method} is not allowed on this path")
+            return error_response(HTTPStatus.METHOD_NOT_ALLOWED, f"{request.method} is not allowed on this path",
+                                  headers={"Allow": ", ".join(urls.allowed_methods(request.path))})
         except urls.RouteNotFound:
             return error_response(HTTPStatus.NOT_FOUND, "no such endpoint")
         limits = self._rate_limits
@@ -572,7 +573,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # the stdlib's naming
         self._serve()
 
-    do_POST = do_PATCH = do_PUT = do_DELETE = do_OPTIONS = do_GET
+    # TRACE and QUERY too: on a known path they get 405 with an Allow header, as any method a route lacks (the
+    # stdlib would answer 501, which says the server does not know the method at all)
+    do_POST = do_PATCH = do_PUT = do_DELETE = do_OPTIONS = do_TRACE = do_QUERY = do_GET
 
     @property
     def _emulator(self) -> BirdEmulator:
@@ -694,9 +697,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
         except (TypeError, ValueError, RecursionError):
             response = error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "the emulator could not render its answer")
             payload = json.dumps(response.body).encode("utf-8")
-        self.send_response(response.status)
+        self.send_response_only(response.status)
+        self.send_header("Server", self.version_string())
+        # An answer hook may set the Date (an answer stamped by another clock than createdAt's).
+        self.send_header("Date", response.headers.get("Date") or self.date_time_string())
         for name, value in response.headers.items():
-            self.send_header(name, value)
+            if name != "Date":
+                self.send_header(name, value)
         if payload:
             self.send_header("Content-Type", "application/json")
         if response.status != HTTPStatus.NO_CONTENT:
