@@ -66,3 +66,14 @@ def test_the_wall_clock_sets_created_at_and_the_date_header(emulator: BirdEmulat
         created = session.post(emulator.url + CONNECTORS, json={"name": "c", "connectorTemplateRef": "telegram:1"})
     assert created.json()["createdAt"] == "2031-05-04T03:02:01.500Z"
     assert email.utils.parsedate_to_datetime(created.headers["Date"]) == BIRD_NOW.replace(microsecond=0)
+
+
+def test_a_hook_may_set_the_date_header_apart_from_created_at(emulator: BirdEmulator) -> None:
+    """Bird's objects may be stamped by another clock than its answers' Date: the hook's Date is sent, alone."""
+    date = "Tue, 01 Jan 2030 00:00:00 GMT"
+    emulator.answer_hooks.append(lambda request, response: dataclasses.replace(
+        response, headers={**response.headers, "Date": date}))
+    with api_session(emulator.access_key) as session:
+        created = session.post(emulator.url + CONNECTORS, json={"name": "c", "connectorTemplateRef": "telegram:1"})
+    assert created.headers["Date"] == date  # requests joins repeated headers with ", ": one Date only
+    assert created.json()["createdAt"] == "2031-05-04T03:02:01.500Z"
