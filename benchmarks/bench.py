@@ -32,9 +32,9 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from engine_double import ProviderHost, registered_inputs, run_program
 from pulumi_bird import SmsChannel, VoiceChannel, WebhookSubscription, event_filter
 from pulumi_bird.emulator import BirdEmulator
-from pulumi_bird.testing import ProviderHost, registered_inputs, run_program
 
 ROWS: list[tuple[str, str, str, str, bool]] = []
 

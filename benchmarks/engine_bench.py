@@ -19,8 +19,8 @@ from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
 
+from engine_double import destroy, run_program, secret
 from pulumi_bird.emulator import BirdEmulator
-from pulumi_bird.testing import destroy, run_program, secret
 from pulumi_cli import ENGINE_ENV, Pulumi
 
 BIRD_GETS_PER_SECOND = 50

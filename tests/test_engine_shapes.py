@@ -28,8 +28,8 @@ import pytest
 import yaml
 
 from bird_double import KEY, ORG, WS, BirdDouble
+from engine_double import ProgramError, ProviderError, ProviderHost, run_program
 from pulumi_bird import SmsChannel, WebhookSubscription, event_filter
-from pulumi_bird.testing import ProgramError, ProviderError, ProviderHost, run_program
 
 ROOT = Path(__file__).resolve().parents[1]
 NUMBER = "3f2e1d0c-9b8a-4c7d-8e6f-5a4b3c2d1e0f"
