@@ -30,7 +30,10 @@ import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the engine double: tests/engine_double
 
 from engine_double import ProviderHost, registered_inputs, run_program
 from pulumi_bird import SmsChannel, VoiceChannel, WebhookSubscription, event_filter

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the engine double: tests/engine_double
 
 from engine_double import destroy, run_program, secret
 from pulumi_bird.emulator import BirdEmulator
