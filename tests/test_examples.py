@@ -58,7 +58,7 @@ def test_examples_name_no_virtualenv_that_would_not_exist_and_have_a_readme():
             continue
         loaded = load_project(directory)
         assert "virtualenv" not in loaded.runtime_options, directory
-        assert "run_program" in readme, directory.name
+        assert "bird_stack" in readme, directory.name
 
 
 def test_channels_example_as_shipped_finds_its_numbers_by_e164_text(emulator, bird_config):

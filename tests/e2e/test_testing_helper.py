@@ -3,6 +3,8 @@ and of a project directory (the root Pulumi.yaml), deployed on the emulator, rea
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pulumi
 import pytest
 from pulumi import automation as auto
@@ -85,3 +87,21 @@ def test_the_docs_integration_example_runs_as_written_with_pulumi_on_path(tmp_pa
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "-rA",
                            str(tmp_path)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert "PASSED test_my_stack.py::test_my_stack" in done.stdout, done.stdout
+
+
+@pytest.mark.parametrize("example", ["channels", "consumer", "generic-connector", "webhook-receiver"])
+def test_each_examples_readme_runs_its_stack_with_bird_stack_as_written(example: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    readme = (REPO / "examples" / example / "README.md").read_text()
+    block = readme.split("`pulumi_bird.testing.bird_stack` runs it", 1)[1].split("```python\n", 1)[1].split("\n```\n")[0]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "BIRD_"))}
+    env["PATH"] = os.pathsep.join([os.environ[ENGINE_ENV], str(Path(sys.executable).parent), env.get("PATH", "")])
+    before = sorted(REPO.glob("**/Pulumi.*.yaml"))
+    done = subprocess.run([sys.executable, "-c", block], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("{'"), done.stdout  # the stack's outputs
+    assert sorted(REPO.glob("**/Pulumi.*.yaml")) == before  # the stacks' config files went with them
