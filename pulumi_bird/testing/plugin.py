@@ -37,5 +37,11 @@ def bird_stack(bird_emulator: BirdEmulator) -> Iterator[Callable[..., Any]]:
         return stack
 
     yield make
-    for stack in reversed(made):
-        stack.close()
+    failures: List[BaseException] = []
+    for stack in reversed(made):  # every stack is closed, even after one fails to
+        try:
+            stack.close()
+        except Exception as exc:  # re-raised below, after the others are closed
+            failures.append(exc)
+    if failures:
+        raise failures[0]

@@ -17,6 +17,7 @@ PATH, or the one ``pulumi_command=`` (a :class:`~pulumi.automation.PulumiCommand
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -166,6 +167,7 @@ def bird_stack(program: Program, emulator: "BirdEmulator", *, config: Optional[C
     """
     command = _command(pulumi_command)
     workdir = Path(tempfile.mkdtemp(prefix="pulumi-bird-stack-"))
+    stack: Optional[auto.Stack] = None
     try:
         (workdir / "state").mkdir()
         (workdir / "project").mkdir()  # an inline program's Pulumi.yaml and stack config
@@ -182,6 +184,9 @@ def bird_stack(program: Program, emulator: "BirdEmulator", *, config: Optional[C
                        for key, value in (config or {}).items()})
         stack.set_all_config(wanted)
     except BaseException:
+        if stack is not None:  # a project directory keeps no Pulumi.<stack>.yaml of a stack never handed out
+            with contextlib.suppress(auto.CommandError):
+                stack.workspace.remove_stack(stack.name, force=True)
         shutil.rmtree(workdir, ignore_errors=True)
         raise
     return BirdStack(stack, emulator, workdir)

@@ -105,3 +105,13 @@ def test_each_examples_readme_runs_its_stack_with_bird_stack_as_written(example:
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("{'"), done.stdout  # the stack's outputs
     assert sorted(REPO.glob("**/Pulumi.*.yaml")) == before  # the stacks' config files went with them
+
+
+def test_a_stack_that_cannot_be_configured_leaves_no_config_file_in_the_project(bird_emulator, tmp_path) -> None:
+    from pulumi_cli import project_copy
+
+    project = project_copy(REPO / "examples" / "webhook-receiver", tmp_path / "project")
+    before = sorted(p.name for p in project.iterdir())
+    with pytest.raises(auto.CommandError, match="a:b:c"):
+        bird_stack(project, bird_emulator, config={"a:b:c": "x"})  # not of the form namespace:name
+    assert sorted(p.name for p in project.iterdir()) == before
