@@ -1,5 +1,5 @@
 """An independent driver: the engine's request shapes, written here from pulumi/pulumi's Go source and not taken
-from pulumi_bird.testing's runner, sent straight to the SDK's provider host (ProviderHost, one RPC at a time)
+from the engine double's runner, sent straight to the SDK's provider host (ProviderHost, one RPC at a time)
 against the independent Bird double.
 
 The shapes (file and function of pulumi/pulumi they come from):

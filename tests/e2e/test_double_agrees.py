@@ -1,4 +1,4 @@
-"""The double (pulumi_bird.testing) answers to the engine: the same scenarios through both, compared.
+"""The double (tests/engine_double) answers to the engine: the same scenarios through both, compared.
 
 Each scenario runs on a fresh emulator per driver. After every command the two must agree on:
 - the steps per resource (create, update, replace, same, delete), for previews and updates;
