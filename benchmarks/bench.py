@@ -30,11 +30,14 @@ import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the engine double: tests/engine_double
+
+from engine_double import ProviderHost, registered_inputs, run_program
 from pulumi_bird import SmsChannel, VoiceChannel, WebhookSubscription, event_filter
 from pulumi_bird.emulator import BirdEmulator
-from pulumi_bird.testing import ProviderHost, registered_inputs, run_program
 
 ROWS: list[tuple[str, str, str, str, bool]] = []
 

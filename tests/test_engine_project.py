@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pulumi_bird.testing import (
+from engine_double import (
     HostStartError,
     ProjectError,
     ProviderHost,
@@ -235,7 +235,6 @@ def test_testing_toolkit_and_emulator_helpers_import_without_pytest():
         import sys
         sys.modules["pytest"] = None  # any `import pytest` now raises ImportError
         import pulumi_bird.testing as testing
-        from pulumi_bird.testing import run_program, ProviderHost, State, ProgramError, secret
         from pulumi_bird.testing.fixtures import start_emulator
         with start_emulator(provision_seconds=0.1) as emulator:
             assert emulator.url.startswith("http://127.0.0.1:")

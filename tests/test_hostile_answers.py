@@ -14,10 +14,10 @@ from typing import Any, Iterator
 
 import pytest
 
+from engine_double.host import ProviderError, ProviderHost
 from pulumi_bird import Connector, SmsChannel, WebhookSubscription
 from pulumi_bird.api import errors
 from pulumi_bird.api.client import BirdClient
-from pulumi_bird.testing.host import ProviderError, ProviderHost
 
 CONNECTORS = r"/connectors$"
 SUBSCRIPTIONS = r"/webhook-subscriptions$"

@@ -42,7 +42,7 @@ def test_every_resource_has_a_page_with_every_input_and_computed_output():
 
 
 def test_each_pages_example_is_a_declaration_that_passes_check():
-    from pulumi_bird.testing import ProviderHost, registered_inputs
+    from engine_double import ProviderHost, registered_inputs
 
     examples = {}
     for relative, text in reference.pages().items():

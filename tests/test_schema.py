@@ -12,9 +12,9 @@ from typing import Any, ClassVar
 import pytest
 
 from bird_double import ORG, WS, _now
+from engine_double.host import ProviderHost
 from pulumi_bird.provider.base import BirdResource
 from pulumi_bird.provider.schema import Property, Schema, SchemaError
-from pulumi_bird.testing.host import ProviderHost
 from pulumi_bird.webhook_subscription import SCHEMA, WebhookSubscriptionProvider
 
 TESTS = Path(__file__).resolve().parent
