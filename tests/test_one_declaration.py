@@ -121,3 +121,5 @@ def test_the_added_field_is_registered_checked_and_diffed(hook_module):
     assert plan.changed == ("colour",) and plan.replaces == ()  # change="update" and no Bird field: in place
     with pytest.raises(TypeError, match="unexpected keyword argument 'color'"):
         registered_inputs(lambda: hook_module.Hook("h", **REQUIRED, color="red"))
+    with pytest.raises(TypeError, match="missing required keyword argument 'url'"):
+        registered_inputs(lambda: hook_module.Hook("h", service="channels", event="channel.updated"))

@@ -182,10 +182,14 @@ class Schema:
 
     def collect(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The schema's inputs out of ``values`` (the keyword arguments of a resource's ``__init__``); a name that
-        is not an input is refused as Python refuses an unexpected keyword argument."""
+        is not an input, or a required input left out, is refused as Python refuses such a call (pyright and mypy
+        say the same from the declared ``Args``)."""
         unknown = sorted(set(values) - set(self.names))
         if unknown:
             raise TypeError(f"unexpected keyword argument {unknown[0]!r}: the inputs are {', '.join(self.names)}")
+        missing = [p.name for p in self.properties if p.required and p.name not in values]
+        if missing:
+            raise TypeError(f"missing required keyword argument {missing[0]!r}: set {missing[0]}=...")
         return {name: values.get(name) for name in self.names}
 
     def request_body(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
