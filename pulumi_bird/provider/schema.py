@@ -22,6 +22,8 @@ import dataclasses
 import json
 import re
 import textwrap
+import types
+import typing
 from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
 from typing import Any, ForwardRef, Iterator, Literal, Mapping, Optional
@@ -242,7 +244,7 @@ def value_type(hint: Any) -> tuple[Any, bool]:
         origin, args = typing_extensions.get_origin(hint), typing_extensions.get_args(hint)
         if origin in (typing_extensions.Annotated, Required, NotRequired):
             hint = args[0]
-        elif origin is typing_extensions.Union:
+        elif origin in (typing.Union, types.UnionType):  # Optional[T], T | None, Input[T]
             kept = [a for a in args if a is not type(None) and not isinstance(a, ForwardRef)  # Input's "Output[T]"
                     and typing_extensions.get_origin(a) not in (collections.abc.Awaitable, pulumi.Output)]
             optional = optional or type(None) in args
