@@ -37,8 +37,11 @@ from .provider.schema import Property, Schema, document
 class EventFilterArgs(TypedDict):
     """One event filter: ``{"key": "channelId", "value": sms.channel_id}``. All filters must match."""
 
-    key: pulumi.Input[FilterKey]
-    value: pulumi.Input[str]
+    key: Annotated[pulumi.Input[FilterKey], Property(
+        f"the filter: {', '.join(FILTER_KEYS[:-1])} or {FILTER_KEYS[-1]} (which ones a service accepts is checked).",
+        example="channelId")]
+    value: Annotated[pulumi.Input[str], Property(
+        "the value the filter must match (a channel id for channelId).", example="3fa85f64-5717-4562-b3fc-2c963f66afa6")]
 
 
 class WebhookSubscriptionArgs(TypedDict, total=False):

@@ -7,7 +7,7 @@ declaration), and the list of resources (``pulumi_bird.RESOURCES``). The lookups
 their signatures and dataclasses (``typing.get_type_hints``).
 
 Only :func:`field_of` reads ``Property`` attributes. The few texts that no declaration carries (the lookups'
-arguments, the list a lookup returns and the fields of the event filter type) are in :data:`EXTRA_DOCS`.
+arguments and the list a lookup returns) are in :data:`EXTRA_DOCS`.
 """
 
 from __future__ import annotations
@@ -26,15 +26,12 @@ from ..provider.schema import value_type as strip
 
 PACKAGE = "bird"
 
-# Texts no declaration carries: the lookups' arguments and their list result, and the fields of the event filter type.
+# Texts no declaration carries: the lookups' arguments and the list a lookup returns.
 EXTRA_DOCS = {
     "with_status": "Also read the channel's readiness (one more request); default true.",
     "template_ref": "Only connectors of this template, e.g. `sms-messagebird:1`.",
     "connectors": "The connectors found.",
     "number": "The phone number as E.164 text, e.g. `+3197010520000` (spaces and dashes are ignored).",
-    "key": "The filter: channelId, platformId, channelStatus, interactionType, messageStatus, status, "
-    "eventDestination or navigatorId (which ones a service accepts is checked).",
-    "value": "The value the filter must match (a channel id for channelId).",
 }
 
 

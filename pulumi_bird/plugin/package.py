@@ -20,7 +20,7 @@ import typing_extensions
 
 from .. import _version
 from ..provider import config
-from ..provider.schema import is_required, type_hints
+from ..provider.schema import Schema, type_hints
 from .fields import (
     BY_TOKEN,
     EXTRA_DOCS,
@@ -29,6 +29,7 @@ from .fields import (
     Field,
     dataclass_fields,
     describe,
+    field_of,
     fields,
     function_fields,
     output_optional,
@@ -126,10 +127,8 @@ class Types:
             self.specs[token] = {}  # placed first: a type that refers to itself ends here
             if dataclasses.is_dataclass(cls):
                 members = dataclass_fields(cls, connector_docs())
-            else:
-                total = getattr(cls, "__total__", True)
-                members = [Field(n, EXTRA_DOCS.get(n, ""), strip(h)[0], not is_required(h, total), input=True)
-                           for n, h in type_hints(cls).items()]
+            else:  # a TypedDict of Annotated[T, Property(...)] fields, as a resource's Args
+                members = [field_of(p) for p in Schema.declare(cls)]
             self.specs[token] = {"type": "object", "description": in_schema_names(describe(inspect.getdoc(cls) or "")),
                                  **self.object_of(docs_in_schema_names(members))}
         return token
