@@ -36,14 +36,16 @@ PYTEST_ARGS ?= -n 2 --dist loadfile
 test: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS) --ignore=tests/e2e
 
-# The real Pulumi engine, pinned in tools/engine/go.mod (and yaml/go.mod): the CLI, the YAML language host and our
-# own small plugins, built into a cache outside the clone (tools/engine/build.sh says where; a warm cache skips
-# the build). Needs Go.
+# The real Pulumi engine, pinned in tools/engine/go.mod (and yaml/go.mod): the CLI, the YAML language host, our SDK
+# generator (bird-gen-sdk) and our own small plugins, built into a cache outside the clone (tools/engine/build.sh
+# says where; a warm cache skips the build). Needs Go.
 engine:
 	tools/engine/build.sh
 
 # The real CLI against the emulator on loopback (tests/e2e): every command, the failure paths, and the double
-# compared with the engine on the same scenarios. Not part of `make test`, which stays CLI-free.
+# compared with the engine on the same scenarios, the generated SDKs and the TypeScript example (these need Node.js
+# and npm: tests/e2e/package.json, installed once into ~/.cache/pulumi-bird/npm). Not part of `make test`, which
+# stays CLI-free.
 E2E_ARGS ?=
 e2e: $(STAMP) engine
 	PULUMI_BIRD_ENGINE="$$(tools/engine/build.sh --print)" $(PY) -m pytest -q --timeout 900 $(E2E_ARGS) tests/e2e
