@@ -24,8 +24,9 @@ $(VENV)/.installed-%: pyproject.toml
 	PYTHONWARNINGS=ignore $(PY) -m pip install --quiet -e '.[$*]' --config-settings editable_mode=compat
 	touch $@
 
-# The Pulumi CLI on PATH, or else the pinned one `make engine` builds (a first build takes minutes).
-demo: $(STAMP)
+# Only what the demo needs (the `demo` extra: the base dependencies). The Pulumi CLI on PATH, or else the pinned one
+# `make engine` builds (a first build takes minutes).
+demo: $(VENV)/.installed-demo
 	@if command -v pulumi >/dev/null 2>&1; then $(PY) -m pulumi_bird.demo --cli; \
 	else bin="$$(tools/engine/build.sh | tail -n 1)" && PATH="$$bin:$$PATH" $(PY) -m pulumi_bird.demo --cli; fi
 

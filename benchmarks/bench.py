@@ -33,13 +33,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-# The emulator that counts request rates (HostileEmulator) is our tests' own.
+# The engine double (tests/engine_double) and the emulator that counts request rates (HostileEmulator) are our
+# tests' own.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from engine_double import ProviderHost, registered_inputs, run_program
 from hostile_emulator import HostileEmulator
 from pulumi_bird import SmsChannel, VoiceChannel, WebhookSubscription, event_filter
 from pulumi_bird.emulator import BirdEmulator
-from pulumi_bird.testing import ProviderHost, registered_inputs, run_program
 
 ROWS: list[tuple[str, str, str, str, bool]] = []
 

@@ -2,7 +2,7 @@
 
 N SmsChannels, active T seconds after their POST, Bird's rate limits enforced (50 GETs/s per workspace): ``pulumi
 up`` at the default ``--parallel`` and at ``--parallel N``, each as a ratio to the floor T + N/50 and to the
-double's (pulumi_bird.testing.run_program) time for the same program in the same run; then a no-op ``up`` and a
+double's (tests/engine_double run_program) time for the same program in the same run; then a no-op ``up`` and a
 ``preview`` of the same stack, and the engine's fixed cost (an ``up`` of a program with no resources).
 """
 
@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # HostileEmulator counts request rates
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # engine_double, hostile_emulator
 
+from engine_double import destroy, run_program, secret
 from hostile_emulator import HostileEmulator
 from pulumi_bird.emulator import BirdEmulator
-from pulumi_bird.testing import destroy, run_program, secret
 from pulumi_cli import ENGINE_ENV, Pulumi
 
 BIRD_GETS_PER_SECOND = 50

@@ -6,38 +6,47 @@ resource shares lives in :mod:`pulumi_bird.provider.connectors`.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Mapping, Optional
+from typing import Annotated, Any, ClassVar, Mapping, Optional
 
 import pulumi
+from typing_extensions import Required, TypedDict, Unpack
 
 from .provider import connectors as shared
-from .provider.base import WORKSPACE_INPUT
+from .provider.base import WorkspaceId
 from .provider.checks import Checker
 from .provider.connectors import TEMPLATE_ARGUMENTS, check_template_arguments
 from .provider.schema import Property, Schema, document
 
 # --- schema ------------------------------------------------------------------------------------------------
 
-SCHEMA = Schema(
-    Property("connector_template_ref", "the template to install, e.g. ``whatsapp:1``.", bird="connectorTemplateRef",
-             required=True, example="whatsapp:1"),
-    shared.NAME_INPUT,
-    Property("arguments", "the template's arguments (for ``sms-messagebird:1``: phoneNumberId, channelMessageType, "
-             "useCaseId).", bird="arguments", echo="keys"),
-    Property("security_arguments", "credentials the template's security schemes need.", bird="securityArguments",
-             secret=True, echo="never"),
-    Property("channel_conversational_status_enabled", "whether inbound messages open conversations in Bird's Inbox.",
-             bird="channelConversationalStatusEnabled", echo="never"),
-    Property("invitation_token", "token for templates that are not generally available.", bird="invitationToken",
-             secret=True, echo="never"),
-    WORKSPACE_INPUT,
-    shared.READY_TIMEOUT_INPUT,
-    Property("allow_identical", "create even when a connector identical in everything Bird shows (name, template, "
-             "arguments) already exists. Without it such a create fails naming the existing connector, which is "
-             "usually a leftover of an interrupted run to adopt.", change="none"),
-    shared.ADOPT_ID_INPUT,
-    *shared.COMPUTED,
-)
+
+class ConnectorArgs(TypedDict, total=False):
+    """The inputs of :class:`Connector`."""
+
+    connector_template_ref: Required[Annotated[pulumi.Input[str], Property(
+        "the template to install, e.g. ``whatsapp:1``.", bird="connectorTemplateRef", example="whatsapp:1")]]
+    name: shared.ConnectorName
+    arguments: Annotated[Optional[pulumi.Input[Mapping[str, pulumi.Input[Any]]]], Property(
+        "the template's arguments (for ``sms-messagebird:1``: phoneNumberId, channelMessageType, useCaseId).",
+        bird="arguments", echo="keys")]
+    security_arguments: Annotated[Optional[pulumi.Input[Mapping[str, pulumi.Input[Mapping[str, pulumi.Input[str]]]]]],
+                                  Property("credentials the template's security schemes need.",
+                                           bird="securityArguments", secret=True, echo="never")]
+    channel_conversational_status_enabled: Annotated[Optional[pulumi.Input[bool]], Property(
+        "whether inbound messages open conversations in Bird's Inbox.", bird="channelConversationalStatusEnabled",
+        echo="never")]
+    invitation_token: Annotated[Optional[pulumi.Input[str]], Property(
+        "token for templates that are not generally available.", bird="invitationToken", secret=True, echo="never")]
+    workspace_id: WorkspaceId
+    ready_timeout: shared.ReadyTimeout
+    allow_identical: Annotated[Optional[pulumi.Input[bool]], Property(
+        "create even when a connector identical in everything Bird shows (name, template, arguments) already "
+        "exists. Without it such a create fails naming the existing connector, which is usually a leftover of an "
+        "interrupted run to adopt.", change="none")]
+    adopt_id: shared.AdoptConnectorId
+
+
+SCHEMA = Schema.declare(ConnectorArgs, shared.ConnectorOutputs)
 
 
 # --- provider ----------------------------------------------------------------------------------------------
@@ -72,33 +81,18 @@ class Connector(shared.ConnectorResource, module="bird", name="Connector"):
 
     bird_provider = ConnectorProvider
 
+    # For pyright and mypy: the Output of each input of its own (a test checks them against ConnectorArgs).
+    connector_template_ref: pulumi.Output[str]
     arguments: pulumi.Output[Optional[dict[str, Any]]]
-    """The template's arguments, as Bird reports them."""
     security_arguments: pulumi.Output[Optional[dict[str, dict[str, str]]]]
-    """The credentials given for the template's security schemes (secret; Bird never returns them)."""
     channel_conversational_status_enabled: pulumi.Output[Optional[bool]]
-    """Whether inbound messages open conversations in Bird's Inbox."""
     invitation_token: pulumi.Output[Optional[str]]
-    """The invitation token given (secret)."""
+    allow_identical: pulumi.Output[Optional[bool]]
 
     def __init__(
-        self,
-        resource_name: str,
-        *,
-        connector_template_ref: pulumi.Input[str],
-        name: Optional[pulumi.Input[str]] = None,
-        arguments: Optional[pulumi.Input[Mapping[str, pulumi.Input[Any]]]] = None,
-        security_arguments: Optional[pulumi.Input[Mapping[str, pulumi.Input[Mapping[str, pulumi.Input[str]]]]]] = None,
-        channel_conversational_status_enabled: Optional[pulumi.Input[bool]] = None,
-        invitation_token: Optional[pulumi.Input[str]] = None,
-        workspace_id: Optional[pulumi.Input[str]] = None,
-        ready_timeout: Optional[pulumi.Input[float]] = None,
-        allow_identical: Optional[pulumi.Input[bool]] = None,
-        adopt_id: Optional[pulumi.Input[str]] = None,
-        opts: Optional[pulumi.ResourceOptions] = None,
+        self, resource_name: str, *, opts: Optional[pulumi.ResourceOptions] = None, **args: Unpack[ConnectorArgs]
     ) -> None:
-        self._register(resource_name, locals(), opts)
-
+        self._register(resource_name, args, opts)
 
 
 document(Connector, SCHEMA, "A connector from ``connector_template_ref``; ``resource_name`` is the Pulumi name.")

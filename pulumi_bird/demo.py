@@ -1,10 +1,9 @@
 """``make demo``: deploy the root Pulumi.yaml program on the embedded Bird emulator and print its outputs.
 
-With the Pulumi CLI on PATH it runs ``pulumi up`` against a throwaway local file backend; without it, the
-program runs through :func:`pulumi_bird.testing.run_program` (the SDK's mock monitor, with every resource
-sent to the real dynamic provider host). Either way nothing leaves this machine.
+It runs ``pulumi up`` (the CLI in ``PULUMI_BIRD_ENGINE``, else on PATH; ``make demo`` builds one when PATH has
+none) against a throwaway local file backend, then ``pulumi destroy``: nothing leaves this machine.
 
-    python -m pulumi_bird.demo [--project DIR] [--provision-seconds S] [--runner|--cli]
+    python -m pulumi_bird.demo [--project DIR] [--provision-seconds S]
 """
 
 from __future__ import annotations
@@ -13,9 +12,7 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -30,7 +27,7 @@ DEMO_VOICE_NUMBER = "+3197010520001"
 DEMO_SIGNING_KEY = "demo-signing-key-for-the-emulator-only"  # the emulator's deliveries are not real: a fixed key is fine here
 
 
-# The keys `pulumi config set --secret` sets (the runner is told the same with testing.secret()).
+# The keys the demo's stack holds as secrets (`pulumi config set --secret`).
 SECRET_KEYS = ("bird:accessKey", "webhookSigningKey")
 
 
@@ -47,68 +44,41 @@ def demo_config(emulator: BirdEmulator) -> dict[str, str]:
     }
 
 
-def run_with_runner(project: Path, config: dict[str, str]) -> dict[str, Any]:
-    from .testing import run_program, secret
+def deploy(project: Path, emulator: BirdEmulator, pulumi: str) -> dict[str, Any]:
+    """``pulumi up`` of ``project`` on a throwaway local file backend (:func:`pulumi_bird.testing.bird_stack`), then
+    ``pulumi destroy``; the stack's outputs. ``pulumi`` is the CLI's directory."""
+    from pulumi import automation as auto
 
-    stack_config = {k: secret(v) if k in SECRET_KEYS else v for k, v in config.items()}
-    result = run_program(str(project), config=stack_config, stack="demo")
-    return result.outputs
+    from .testing.stack import bird_stack
 
-
-def run_with_cli(project: Path, config: dict[str, str], pulumi: str) -> dict[str, Any]:
-    """``pulumi up`` on a local file backend in a temporary directory, removed afterwards."""
-    backend = Path(tempfile.mkdtemp(prefix="pulumi-bird-demo-"))
-    env = dict(os.environ, PULUMI_BACKEND_URL=backend.as_uri(), PULUMI_CONFIG_PASSPHRASE="demo",
-               PULUMI_SKIP_UPDATE_CHECK="true")
-    # The root Pulumi.yaml names no virtualenv (see its comment: the engine would resolve one from the main
-    # directory for the provider host, pulumi/pulumi#7061), so the language host and the provider shim both
-    # run PULUMI_PYTHON_CMD, else python3 on PATH: point both at this interpreter, which has pulumi_bird.
-    env.setdefault("PULUMI_PYTHON_CMD", sys.executable)
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    stack = f"demo-{uuid.uuid4().hex[:8]}"
-
-    def cli(*args: str, capture: bool = False) -> str:
-        done = subprocess.run([pulumi, *args, "--cwd", str(project), "--non-interactive"], env=env, check=True,
-                              text=True, stdout=subprocess.PIPE if capture else None)
-        return done.stdout or ""
-
-    try:
-        cli("stack", "init", stack)
-        for key, value in config.items():
-            secret = ["--secret"] if key in SECRET_KEYS else []
-            cli("config", "set", *secret, "--stack", stack, key, value)
-        cli("up", "--yes", "--stack", stack, "--skip-preview")
-        outputs = json.loads(cli("stack", "output", "--json", "--show-secrets", "--stack", stack, capture=True))
-        cli("destroy", "--yes", "--stack", stack)
-        cli("stack", "rm", "--yes", stack)
-        return outputs
-    finally:
-        shutil.rmtree(backend, ignore_errors=True)
+    config = {key: auto.ConfigValue(value, secret=key in SECRET_KEYS) for key, value in demo_config(emulator).items()}
+    with bird_stack(project, emulator, config=config, stack_name=f"demo-{uuid.uuid4().hex[:8]}",
+                    pulumi_command=pulumi) as stack:
+        stack.up(on_output=print)  # what `pulumi up` prints, line by line
+        return stack.outputs()
 
 
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "make demo").splitlines()[0])
     parser.add_argument("--project", type=Path, default=Path.cwd(), help="directory of the Pulumi.yaml (default: .)")
     parser.add_argument("--provision-seconds", type=float, default=1.0, help="how long the emulator provisions a channel")
-    way = parser.add_mutually_exclusive_group()
-    way.add_argument("--runner", action="store_true", help="use the program runner even if the Pulumi CLI is installed")
-    way.add_argument("--cli", action="store_true", help="require the Pulumi CLI")
+    parser.add_argument("--cli", action="store_true", help="accepted for compatibility: the demo always runs the CLI")
     args = parser.parse_args(argv)
 
-    pulumi = None if args.runner else shutil.which("pulumi")
-    if args.cli and not pulumi:
-        parser.error("the Pulumi CLI is not on PATH")
+    found = shutil.which("pulumi")
+    pulumi = os.environ.get("PULUMI_BIRD_ENGINE") or (str(Path(found).parent) if found else None)
+    if not pulumi:
+        parser.error("the Pulumi CLI is not on PATH (install it, or run `make demo`, which builds it)")
     project = args.project.resolve()
     if not (project / "Pulumi.yaml").is_file():
         parser.error(f"no Pulumi.yaml in {project}")
 
     started = time.monotonic()
     with BirdEmulator(provision_seconds=args.provision_seconds) as emulator:
-        how = "pulumi up (local file backend)" if pulumi else "the program runner (no Pulumi CLI found)"
         shown = os.path.relpath(project / "Pulumi.yaml")  # relative: the same text on every machine
-        print(f"Bird emulator at {emulator.url}; deploying {shown} with {how}", file=sys.stderr)
-        config = demo_config(emulator)
-        outputs = run_with_cli(project, config, pulumi) if pulumi else run_with_runner(project, config)
+        print(f"Bird emulator at {emulator.url}; deploying {shown} with pulumi up (local file backend)",
+              file=sys.stderr)
+        outputs = deploy(project, emulator, pulumi)
     print(json.dumps(outputs, indent=2, sort_keys=True))
     print(f"done in {time.monotonic() - started:.1f}s; the emulator has stopped", file=sys.stderr)
     missing = [k for k in ("smsChannelId", "voiceChannelId") if not outputs.get(k)]

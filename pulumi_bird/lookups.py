@@ -9,7 +9,7 @@ previews stay offline.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import pulumi
@@ -44,16 +44,11 @@ class ConnectorInfo:
 class PhoneNumberInfo:
     """A phone number of the workspace as :func:`get_phone_number` returns it."""
 
-    id: str
-    """The number's Bird id: what ``phone_number_id`` of a channel takes."""
-    number: str
-    """E.164 text, e.g. ``+3197010520000``."""
-    country: Optional[str]
-    """ISO 3166-1 alpha-2 country code, e.g. ``NL``."""
-    type: Optional[str]
-    """``mobile``, ``local``, ``toll-free``, ... as Bird reports it."""
-    capabilities: list[str]
-    """What it can carry: ``sms``, ``voice``, ``mms``, ``whatsapp``."""
+    id: str = field(metadata={"doc": "The number's Bird id: what ``phone_number_id`` of a channel takes."})
+    number: str = field(metadata={"doc": "E.164 text, e.g. ``+3197010520000``."})
+    country: Optional[str] = field(metadata={"doc": "ISO 3166-1 alpha-2 country code, e.g. ``NL``."})
+    type: Optional[str] = field(metadata={"doc": "``mobile``, ``local``, ``toll-free``, ... as Bird reports it."})
+    capabilities: list[str] = field(metadata={"doc": "What it can carry: ``sms``, ``voice``, ``mms``, ``whatsapp``."})
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a plain dict (for ``pulumi.export``)."""

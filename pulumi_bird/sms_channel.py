@@ -6,29 +6,39 @@ create waits for readiness) is shared with every connector: :mod:`pulumi_bird.pr
 
 from __future__ import annotations
 
-from typing import ClassVar, Optional
+from typing import Annotated, ClassVar, Optional
 
 import pulumi
+from typing_extensions import Required, TypedDict, Unpack
 
 from .api.values import CHANNEL_MESSAGE_TYPES, SMS_TEMPLATE, ChannelMessageType
 from .provider import connectors as shared
+from .provider.base import WorkspaceId
 from .provider.checks import Checker
 from .provider.schema import Property, Schema, document
 
 # --- schema ------------------------------------------------------------------------------------------------
 
-SCHEMA = Schema(
-    shared.PHONE_NUMBER_INPUT,
-    Property("channel_message_type", f"the traffic it carries: one of {', '.join(CHANNEL_MESSAGE_TYPES)}.",
-             bird="arguments.channelMessageType", values=CHANNEL_MESSAGE_TYPES, required=True, example="2fa"),
-    Property("use_case_id", "the 10DLC use case id, required by Bird for US 10DLC numbers.", bird="arguments.useCaseId"),
-    Property("conversational", "whether inbound messages open conversations in Bird's Inbox (sent as "
-             "channelConversationalStatusEnabled; Bird never reports it back).",
-             bird="channelConversationalStatusEnabled", echo="never"),
-    *shared.CHANNEL_INPUTS,
-    *shared.COMPUTED,
-    shared.TEMPLATE_OUTPUT,
-)
+
+class SmsChannelArgs(TypedDict, total=False):
+    """The inputs of :class:`SmsChannel`."""
+
+    phone_number_id: Required[shared.PhoneNumberId]
+    channel_message_type: Required[Annotated[pulumi.Input[ChannelMessageType], Property(
+        f"the traffic it carries: one of {', '.join(CHANNEL_MESSAGE_TYPES)}.", bird="arguments.channelMessageType",
+        example="2fa")]]
+    use_case_id: Annotated[Optional[pulumi.Input[str]], Property(
+        "the 10DLC use case id, required by Bird for US 10DLC numbers.", bird="arguments.useCaseId")]
+    conversational: Annotated[Optional[pulumi.Input[bool]], Property(
+        "whether inbound messages open conversations in Bird's Inbox (sent as channelConversationalStatusEnabled; "
+        "Bird never reports it back).", bird="channelConversationalStatusEnabled", echo="never")]
+    name: shared.ConnectorName
+    workspace_id: WorkspaceId
+    ready_timeout: shared.ReadyTimeout
+    adopt_id: shared.AdoptConnectorId
+
+
+SCHEMA = Schema.declare(SmsChannelArgs, shared.ChannelOutputs)
 
 
 # --- provider ----------------------------------------------------------------------------------------------
@@ -48,7 +58,7 @@ class SmsChannelProvider(shared.PhoneNumberChannelProvider):
 # --- resource ----------------------------------------------------------------------------------------------
 
 
-class SmsChannel(shared.ConnectorResource, module="bird", name="SmsChannel"):
+class SmsChannel(shared.ConnectorResource, shared.ChannelOutputs, module="bird", name="SmsChannel"):
     """An SMS channel on a Bird phone number (template ``sms-messagebird:1``).
 
     ``channel_id`` is known once the channel is active; hand it to a webhook filter or to another stack.
@@ -57,31 +67,16 @@ class SmsChannel(shared.ConnectorResource, module="bird", name="SmsChannel"):
 
     bird_provider = SmsChannelProvider
 
+    # For pyright and mypy: the Output of each input of its own (a test checks them against SmsChannelArgs).
     phone_number_id: pulumi.Output[str]
-    """The phone number the channel is installed on."""
     channel_message_type: pulumi.Output[ChannelMessageType]
-    """The traffic the channel carries."""
     use_case_id: pulumi.Output[Optional[str]]
-    """The 10DLC use case, for US numbers."""
     conversational: pulumi.Output[Optional[bool]]
-    """Whether inbound messages open Inbox conversations."""
 
     def __init__(
-        self,
-        resource_name: str,
-        *,
-        phone_number_id: pulumi.Input[str],
-        channel_message_type: pulumi.Input[ChannelMessageType],
-        use_case_id: Optional[pulumi.Input[str]] = None,
-        conversational: Optional[pulumi.Input[bool]] = None,
-        name: Optional[pulumi.Input[str]] = None,
-        workspace_id: Optional[pulumi.Input[str]] = None,
-        ready_timeout: Optional[pulumi.Input[float]] = None,
-        adopt_id: Optional[pulumi.Input[str]] = None,
-        opts: Optional[pulumi.ResourceOptions] = None,
+        self, resource_name: str, *, opts: Optional[pulumi.ResourceOptions] = None, **args: Unpack[SmsChannelArgs]
     ) -> None:
-        self._register(resource_name, locals(), opts)
-
+        self._register(resource_name, args, opts)
 
 
 document(SmsChannel, SCHEMA, "An SMS channel on a phone number; ``resource_name`` is the Pulumi name.")

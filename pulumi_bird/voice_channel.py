@@ -1,7 +1,7 @@
 """``VoiceChannel``: a voice channel on a Bird phone number (a connector of the ``voice-messagebird:1`` template).
 
 Its whole lifecycle is the phone number channels' (:mod:`pulumi_bird.provider.connectors`): this module only
-declares its schema and template.
+declares its inputs and template.
 """
 
 from __future__ import annotations
@@ -9,12 +9,25 @@ from __future__ import annotations
 from typing import ClassVar, Optional
 
 import pulumi
+from typing_extensions import Required, TypedDict, Unpack
 
 from .api.values import VOICE_TEMPLATE
 from .provider import connectors as shared
+from .provider.base import WorkspaceId
 from .provider.schema import Schema, document
 
-SCHEMA = Schema(shared.PHONE_NUMBER_INPUT, *shared.CHANNEL_INPUTS, *shared.COMPUTED, shared.TEMPLATE_OUTPUT)
+
+class VoiceChannelArgs(TypedDict, total=False):
+    """The inputs of :class:`VoiceChannel`."""
+
+    phone_number_id: Required[shared.PhoneNumberId]
+    name: shared.ConnectorName
+    workspace_id: WorkspaceId
+    ready_timeout: shared.ReadyTimeout
+    adopt_id: shared.AdoptConnectorId
+
+
+SCHEMA = Schema.declare(VoiceChannelArgs, shared.ChannelOutputs)
 
 
 class VoiceChannelProvider(shared.PhoneNumberChannelProvider):
@@ -24,7 +37,7 @@ class VoiceChannelProvider(shared.PhoneNumberChannelProvider):
     template_ref: ClassVar[Optional[str]] = VOICE_TEMPLATE
 
 
-class VoiceChannel(shared.ConnectorResource, module="bird", name="VoiceChannel"):
+class VoiceChannel(shared.ConnectorResource, shared.ChannelOutputs, module="bird", name="VoiceChannel"):
     """A voice channel on a Bird phone number (template ``voice-messagebird:1``).
 
     Changing any input but ``ready_timeout`` replaces the channel (the old connector is deleted first).
@@ -32,22 +45,13 @@ class VoiceChannel(shared.ConnectorResource, module="bird", name="VoiceChannel")
 
     bird_provider = VoiceChannelProvider
 
+    # For pyright and mypy: the Output of its own input (a test checks it against VoiceChannelArgs).
     phone_number_id: pulumi.Output[str]
-    """The phone number the channel is installed on."""
 
     def __init__(
-        self,
-        resource_name: str,
-        *,
-        phone_number_id: pulumi.Input[str],
-        name: Optional[pulumi.Input[str]] = None,
-        workspace_id: Optional[pulumi.Input[str]] = None,
-        ready_timeout: Optional[pulumi.Input[float]] = None,
-        adopt_id: Optional[pulumi.Input[str]] = None,
-        opts: Optional[pulumi.ResourceOptions] = None,
+        self, resource_name: str, *, opts: Optional[pulumi.ResourceOptions] = None, **args: Unpack[VoiceChannelArgs]
     ) -> None:
-        self._register(resource_name, locals(), opts)
-
+        self._register(resource_name, args, opts)
 
 
 document(VoiceChannel, SCHEMA, "A voice channel on a phone number; ``resource_name`` is the Pulumi name.")

@@ -9,17 +9,17 @@ provider only says how to find, create, PATCH and delete a subscription on Bird.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Optional, Sequence, TypedDict
+from typing import Annotated, Any, ClassVar, Optional, Sequence
 
 import pulumi
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
+from typing_extensions import Required, TypedDict, Unpack
 
 from .api.values import (
     FILTER_KEYS,
     SERVICE_FILTER_KEYS,
     WEBHOOK_SERVICES,
-    WEBHOOK_STATUSES,
     FilterKey,
     WebhookService,
     WebhookStatus,
@@ -27,63 +27,82 @@ from .api.values import (
     is_documented_event,
     is_uuid,
 )
-from .provider.base import ORGANIZATION_INPUT, WORKSPACE_INPUT, BirdProvider, BirdResource
+from .provider.base import BirdProvider, BirdResource, OrganizationId, WorkspaceId
 from .provider.checks import Checker, is_unknown
 from .provider.schema import Property, Schema, document
 
 # --- schema ------------------------------------------------------------------------------------------------
 
-SCHEMA = Schema(
-    Property("service", f"one of {', '.join(WEBHOOK_SERVICES)}.", bird="service", values=WEBHOOK_SERVICES,
-             required=True, example="channels", echo="exact"),
-    Property("event", "the event, e.g. ``channel.updated`` or ``sms.inbound``; for the channels service it must be "
-             "one Bird documents (see ``allow_unlisted_event``).", bird="event", required=True,
-             example="channel.updated", echo="exact"),
-    Property("url", "where Bird POSTs events: a public https URL.", bird="url", change="update", required=True,
-             example="https://hooks.example.com/bird", echo="exact"),
-    Property("signing_key", "a key you choose, at least 32 printable ASCII characters; Bird signs every delivery "
-             "with it. Removing it replaces the subscription (Bird cannot unset it).", bird="signingKey", secret=True, change="update",
-             removable=False, echo="never"),
-    Property("event_filters", "``[{\"key\": ..., \"value\": ...}]``, all of which must match; see "
-             ":func:`event_filter`.", bird="eventFilters", change="update", cleared=[], unordered=True, echo="exact"),
-    Property("template", "Bird's exit-API template name, for Twilio/Sinch-style payloads. Removing it replaces "
-             "the subscription.", bird="template", change="update", removable=False, echo="exact"),
-    Property("desired_status", "``active`` or ``inactive``: turn deliveries on or off without deleting the "
-             "subscription (updated in place). Left unset, the subscription stays as Bird has it (Bird may "
-             "deactivate one whose URL keeps failing; the ``status`` output shows it).", bird="status", create=False,
-             change="update", values=WEBHOOK_STATUSES, echo="declared"),
-    ORGANIZATION_INPUT,
-    WORKSPACE_INPUT,
-    Property("allow_identical", "create even when a subscription identical in everything Bird shows (service, "
-             "event, url, template, filters) already exists. Without it such a create fails naming the existing one, "
-             "which is usually a leftover of an interrupted run to adopt.", change="none"),
-    Property("allow_unlisted_event", "accept an event that is not among those Bird documents for the service "
-             "(an event newer than this package's list); Bird then judges it.", change="none"),
-    Property("adopt_id", "the id of an existing subscription to take over instead of creating one (no POST): what "
-             "can be updated is set to the program's; service and event must match. Changing or removing it later "
-             "changes nothing.", change="none"),
-    Property("status", "active or inactive (Bird may deactivate a subscription whose URL keeps failing).",
-             computed=True, read_from=("status",)),
-    Property("status_reason", "Bird's explanation of the status, when it gives one.", computed=True,
-             read_from=("statusReason",)),
-    Property("created_at", "when Bird created the subscription (ISO 8601, UTC).", computed=True,
-             read_from=("createdAt",)),
-    Property("updated_at", "when it last changed (ISO 8601, UTC).", computed=True, read_from=("updatedAt",)),
-)
-# Kept for code that names them.
-COMPUTED_OUTPUTS = SCHEMA.outputs
+
+class EventFilterArgs(TypedDict):
+    """One event filter: ``{"key": "channelId", "value": sms.channel_id}``. All filters must match."""
+
+    key: Annotated[pulumi.Input[FilterKey], Property(
+        f"the filter: {', '.join(FILTER_KEYS[:-1])} or {FILTER_KEYS[-1]} (which ones a service accepts is checked).",
+        example="channelId")]
+    value: Annotated[pulumi.Input[str], Property(
+        "the value the filter must match (a channel id for channelId).", example="3fa85f64-5717-4562-b3fc-2c963f66afa6")]
+
+
+class WebhookSubscriptionArgs(TypedDict, total=False):
+    """The inputs of :class:`WebhookSubscription`."""
+
+    service: Required[Annotated[pulumi.Input[WebhookService], Property(
+        f"one of {', '.join(WEBHOOK_SERVICES)}.", bird="service", example="channels", echo="exact")]]
+    event: Required[Annotated[pulumi.Input[str], Property(
+        "the event, e.g. ``channel.updated`` or ``sms.inbound``; for the channels service it must be one Bird "
+        "documents (see ``allow_unlisted_event``).", bird="event", example="channel.updated", echo="exact")]]
+    url: Required[Annotated[pulumi.Input[str], Property(
+        "where Bird POSTs events: a public https URL.", bird="url", change="update",
+        example="https://hooks.example.com/bird", echo="exact")]]
+    signing_key: Annotated[Optional[pulumi.Input[str]], Property(
+        "a key you choose, at least 32 printable ASCII characters; Bird signs every delivery with it. Removing it "
+        "replaces the subscription (Bird cannot unset it).", bird="signingKey", secret=True, change="update",
+        removable=False, echo="never")]
+    event_filters: Annotated[Optional[pulumi.Input[Sequence[pulumi.Input[EventFilterArgs]]]], Property(
+        "``[{\"key\": ..., \"value\": ...}]``, all of which must match; see :func:`event_filter`.",
+        bird="eventFilters", change="update", cleared=[], unordered=True, echo="exact")]
+    template: Annotated[Optional[pulumi.Input[str]], Property(
+        "Bird's exit-API template name, for Twilio/Sinch-style payloads. Removing it replaces the subscription.",
+        bird="template", change="update", removable=False, echo="exact")]
+    desired_status: Annotated[Optional[pulumi.Input[WebhookStatus]], Property(
+        "``active`` or ``inactive``: turn deliveries on or off without deleting the subscription (updated in "
+        "place). Left unset, the subscription stays as Bird has it (Bird may deactivate one whose URL keeps "
+        "failing; the ``status`` output shows it).", bird="status", create=False, change="update", echo="declared")]
+    organization_id: OrganizationId
+    workspace_id: WorkspaceId
+    allow_identical: Annotated[Optional[pulumi.Input[bool]], Property(
+        "create even when a subscription identical in everything Bird shows (service, event, url, template, "
+        "filters) already exists. Without it such a create fails naming the existing one, which is usually a "
+        "leftover of an interrupted run to adopt.", change="none")]
+    allow_unlisted_event: Annotated[Optional[pulumi.Input[bool]], Property(
+        "accept an event that is not among those Bird documents for the service (an event newer than this "
+        "package's list); Bird then judges it.", change="none")]
+    adopt_id: Annotated[Optional[pulumi.Input[str]], Property(
+        "the id of an existing subscription to take over instead of creating one (no POST): what can be updated "
+        "is set to the program's; service and event must match. Changing or removing it later changes nothing.",
+        change="none")]
+
+
+class WebhookSubscriptionOutputs:
+    """The outputs Bird computes for a subscription (:class:`WebhookSubscription` inherits them)."""
+
+    status: Annotated[pulumi.Output[str], Property(
+        "active or inactive (Bird may deactivate a subscription whose URL keeps failing).", read_from=("status",))]
+    status_reason: Annotated[pulumi.Output[Optional[str]], Property(
+        "Bird's explanation of the status, when it gives one.", read_from=("statusReason",))]
+    created_at: Annotated[pulumi.Output[str], Property(
+        "when Bird created the subscription (ISO 8601, UTC).", read_from=("createdAt",))]
+    updated_at: Annotated[pulumi.Output[Optional[str]], Property(
+        "when Bird last changed the subscription (ISO 8601, UTC).", read_from=("updatedAt",))]
+
+
+SCHEMA = Schema.declare(WebhookSubscriptionArgs, WebhookSubscriptionOutputs)
 
 # Bird keeps one channelId per subscription; to follow several channels, subscribe once per channel.
 MAX_CHANNEL_ID_FILTERS = 1
 # Bird caps the filters it accepts per subscription well below this; the bound keeps check cheap on junk.
 MAX_FILTERS = 50
-
-
-class EventFilterArgs(TypedDict):
-    """One event filter: ``{"key": "channelId", "value": sms.channel_id}``. All filters must match."""
-
-    key: pulumi.Input[FilterKey]
-    value: pulumi.Input[str]
 
 
 def event_filter(key: FilterKey, value: pulumi.Input[str]) -> EventFilterArgs:
@@ -194,7 +213,7 @@ class WebhookSubscriptionProvider(BirdProvider):
 # --- resource ----------------------------------------------------------------------------------------------
 
 
-class WebhookSubscription(BirdResource, module="bird", name="WebhookSubscription"):
+class WebhookSubscription(BirdResource, WebhookSubscriptionOutputs, module="bird", name="WebhookSubscription"):
     """A subscription that delivers Bird events of one service and event to an https URL.
 
     The resource id is Bird's subscription id. ``signing_key`` is a secret input and output.
@@ -202,44 +221,25 @@ class WebhookSubscription(BirdResource, module="bird", name="WebhookSubscription
 
     bird_provider = WebhookSubscriptionProvider
 
+    # For pyright and mypy: the Output of each input (a test checks them against WebhookSubscriptionArgs).
     service: pulumi.Output[WebhookService]
     event: pulumi.Output[str]
     url: pulumi.Output[str]
     signing_key: pulumi.Output[Optional[str]]
     event_filters: pulumi.Output[Optional[list[dict[str, str]]]]
-    """The filters, each ``{"key": ..., "value": ...}``."""
     template: pulumi.Output[Optional[str]]
     desired_status: pulumi.Output[Optional[WebhookStatus]]
-    """The status the program asks for, if any."""
     organization_id: pulumi.Output[str]
     workspace_id: pulumi.Output[str]
-    status: pulumi.Output[str]
-    """active or inactive (Bird may deactivate a subscription whose URL keeps failing)."""
-    status_reason: pulumi.Output[Optional[str]]
-    """Bird's explanation of the status, when it gives one."""
-    created_at: pulumi.Output[str]
-    updated_at: pulumi.Output[Optional[str]]
+    allow_identical: pulumi.Output[Optional[bool]]
+    allow_unlisted_event: pulumi.Output[Optional[bool]]
+    adopt_id: pulumi.Output[Optional[str]]
 
     def __init__(
-        self,
-        resource_name: str,
-        *,
-        service: pulumi.Input[WebhookService],
-        event: pulumi.Input[str],
-        url: pulumi.Input[str],
-        signing_key: Optional[pulumi.Input[str]] = None,
-        event_filters: Optional[pulumi.Input[Sequence[pulumi.Input[EventFilterArgs]]]] = None,
-        template: Optional[pulumi.Input[str]] = None,
-        desired_status: Optional[pulumi.Input[WebhookStatus]] = None,
-        organization_id: Optional[pulumi.Input[str]] = None,
-        workspace_id: Optional[pulumi.Input[str]] = None,
-        allow_identical: Optional[pulumi.Input[bool]] = None,
-        allow_unlisted_event: Optional[pulumi.Input[bool]] = None,
-        adopt_id: Optional[pulumi.Input[str]] = None,
-        opts: Optional[pulumi.ResourceOptions] = None,
+        self, resource_name: str, *, opts: Optional[pulumi.ResourceOptions] = None,
+        **args: Unpack[WebhookSubscriptionArgs],
     ) -> None:
-        self._register(resource_name, locals(), opts)
-
+        self._register(resource_name, args, opts)
 
 
 document(WebhookSubscription, SCHEMA, "A subscription to one event of one service; ``resource_name`` is the Pulumi name.")

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Callable, Iterator, Optional
 import pytest
 
 from bird_double import BirdDouble
+from engine_double.host import ProviderHost
+from engine_double.runner import registered_inputs
 from helpers import API, KEY, FakeClock
 from pulumi_bird.api.client import BirdClient
-from pulumi_bird.testing.host import ProviderHost
-from pulumi_bird.testing.runner import registered_inputs
 
 if TYPE_CHECKING:
     from pulumi_bird.emulator import BirdEmulator
@@ -66,7 +66,7 @@ def emulator() -> Iterator["BirdEmulator"]:
 def bird_config(emulator) -> dict:
     """Stack config pointing at ``emulator``, the access key set as ``pulumi config set --secret`` sets it (the
     engine records the provider's config in the state as given, so a plain key would be stored in plain)."""
-    from pulumi_bird.testing import secret
+    from engine_double import secret
 
     return {"bird:accessKey": secret(emulator.access_key), "bird:apiUrl": emulator.url,
             "bird:workspaceId": emulator.workspace_id, "bird:organizationId": emulator.organization_id}

@@ -36,7 +36,7 @@ from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from pulumi_bird.testing.host import make_urn, plain, to_struct
+from engine_double.host import make_urn, plain, to_struct
 
 PACKAGE = "bird"
 PROVIDER_TYPE = f"pulumi:providers:{PACKAGE}"

@@ -9,9 +9,9 @@ import pytest
 from pulumi.runtime.rpc import UNKNOWN
 
 from bird_double import ORG, WS, _now
+from engine_double.host import ProviderError
 from pulumi_bird import Connector, SmsChannel, VoiceChannel, WebhookSubscription
 from pulumi_bird.provider.base import LOOKUP_MARKER
-from pulumi_bird.testing.host import ProviderError
 
 
 def out_of_band_connector(double, *, name, template="sms-messagebird:1", arguments=None) -> str:

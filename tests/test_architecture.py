@@ -9,10 +9,17 @@
 from __future__ import annotations
 
 import ast
+import inspect
 from pathlib import Path
+from typing import Any, Literal
+
+import pulumi
+import typing_extensions
+from typing_extensions import Unpack
 
 import pulumi_bird
 from helpers import resource_classes
+from pulumi_bird.provider.schema import type_hints, value_type
 
 PACKAGE = Path(__file__).resolve().parent.parent / "pulumi_bird"
 ROOT = "pulumi_bird"
@@ -181,15 +188,41 @@ def test_every_resource_module_is_registered():
     assert defining == set(pulumi_bird.RESOURCES.items())
 
 
-def test_each_resource_signature_names_exactly_its_schema():
-    import inspect
+def own_annotations(cls: type) -> dict[str, Any]:
+    """The attribute types ``cls`` and its pulumi_bird bases declare (nearest wins), resolved in their modules."""
+    found: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        if klass.__module__.startswith("pulumi_bird"):
+            alone = type(klass.__name__, (), {"__annotations__": inspect.get_annotations(klass),
+                                              "__module__": klass.__module__})
+            found.update(type_hints(alone))
+    return found
 
+
+def test_each_resource_takes_exactly_its_declared_args():
     for cls in resource_classes():
         schema = cls.bird_provider.schema
-        params = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "resource_name", "opts")]
-        assert tuple(params) == schema.names, cls.__name__
+        assert list(inspect.signature(cls.__init__).parameters) == ["self", "resource_name", "opts", "args"]
+        assert type_hints(cls.__init__)["args"] == Unpack[schema.args], cls.__name__  # what pyright and mypy see
+        assert tuple(type_hints(schema.args)) == schema.names, cls.__name__
         for name in schema.names:  # and the documentation comes from the schema
             assert f":param {name}: {schema[name].doc[:20]}" in cls.__init__.__doc__
+
+
+def test_each_output_attribute_agrees_with_its_declaration():
+    """Every input and computed output is an ``Output`` attribute of the resource class (for pyright and mypy), of
+    the declared type, optional exactly where the declaration says the output may be empty."""
+    for cls in resource_classes():
+        attributes = own_annotations(cls)
+        for p in cls.bird_provider.schema.all:
+            assert p.name in attributes, f"{cls.__name__}.{p.name} is not an Output attribute"
+            hint = typing_extensions.get_args(attributes[p.name])[0] if p.computed else attributes[p.name]
+            assert typing_extensions.get_origin(hint) is pulumi.Output, f"{cls.__name__}.{p.name}"
+            kind, optional = value_type(hint)
+            assert optional == p.optional, f"{cls.__name__}.{p.name}"
+            simple = isinstance(p.type, type) and not typing_extensions.is_typeddict(p.type)
+            if simple or typing_extensions.get_origin(p.type) is Literal:
+                assert kind == p.type, f"{cls.__name__}.{p.name}"
 
 
 def test_importing_the_resources_loads_neither_requests_nor_pydantic():

@@ -12,8 +12,8 @@ from typing import Callable, Iterator
 
 import pytest
 
+from engine_double.host import ProviderError, ProviderHost
 from pulumi_bird import SmsChannel
-from pulumi_bird.testing.host import ProviderError, ProviderHost
 
 KEY = "sk-live-hostile-echo-0042"
 WS = "11111111-2222-4333-8444-555555555555"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from engine_double import ProgramError, ProviderHost, registered_inputs, run_program
 from pulumi_bird.provider import config
-from pulumi_bird.testing import ProgramError, ProviderHost, registered_inputs, run_program
 
 NUMBER = "6a3f2b1c-0d4e-4f5a-8b6c-7d8e9f0a1b2c"
 NO_ENV = {"BIRD_ACCESS_KEY": "", "BIRD_API_URL": "", "BIRD_WORKSPACE_ID": "", "BIRD_ORGANIZATION_ID": "",

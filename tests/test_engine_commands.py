@@ -10,9 +10,9 @@ import uuid
 import pulumi
 import pytest
 
+from engine_double import ProgramError, ProviderHost, destroy, make_urn, refresh, run_program, secret
+from engine_double.host import DEFAULT_CALL_TIMEOUT
 from pulumi_bird import SmsChannel, VoiceChannel, WebhookSubscription, event_filter
-from pulumi_bird.testing import ProgramError, ProviderHost, destroy, make_urn, refresh, run_program, secret
-from pulumi_bird.testing.host import DEFAULT_CALL_TIMEOUT
 
 VOICE = "pulumi-python:dynamic/bird:VoiceChannel"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pulumi_bird.testing import (
+from engine_double import (
     HostStartError,
     ProjectError,
     ProviderHost,
@@ -29,8 +29,10 @@ from pulumi_bird.testing import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-# The Python projects (examples/yaml-channels and typescript-channels use the native plugin: tests/test_plugin.py).
-PROJECTS = [ROOT, *sorted(p for p in (ROOT / "examples").iterdir() if (p / "__main__.py").is_file())]
+# The Python projects (examples/yaml-channels and typescript-channels use the native plugin: tests/test_plugin.py;
+# examples/fleet is an Automation API program, which makes its projects inline: tests/e2e/test_fleet.py).
+PROJECTS = [ROOT, *sorted(p for p in (ROOT / "examples").iterdir()
+                          if (p / "__main__.py").is_file() and (p / "Pulumi.yaml").is_file())]
 WORKSPACE = {"bird:workspaceId": "0c9d8e7f-2a1b-4c3d-9e8f-7a6b5c4d3e2f",  # Configure must reach the provider
              "bird:accessKey": "test-key"}  # check judges the key (preview fails without one)
 BIRD_ENV = {"bird:accessKey": "BIRD_ACCESS_KEY", "bird:apiUrl": "BIRD_API_URL",
@@ -233,7 +235,6 @@ def test_testing_toolkit_and_emulator_helpers_import_without_pytest():
         import sys
         sys.modules["pytest"] = None  # any `import pytest` now raises ImportError
         import pulumi_bird.testing as testing
-        from pulumi_bird.testing import run_program, ProviderHost, State, ProgramError, secret
         from pulumi_bird.testing.fixtures import start_emulator
         with start_emulator(provision_seconds=0.1) as emulator:
             assert emulator.url.startswith("http://127.0.0.1:")

@@ -1,5 +1,5 @@
 """An independent driver: the engine's request shapes, written here from pulumi/pulumi's Go source and not taken
-from pulumi_bird.testing's runner, sent straight to the SDK's provider host (ProviderHost, one RPC at a time)
+from the engine double's runner, sent straight to the SDK's provider host (ProviderHost, one RPC at a time)
 against the independent Bird double.
 
 The shapes (file and function of pulumi/pulumi they come from):
@@ -28,8 +28,8 @@ import pytest
 import yaml
 
 from bird_double import KEY, ORG, WS, BirdDouble
+from engine_double import ProgramError, ProviderError, ProviderHost, run_program
 from pulumi_bird import SmsChannel, WebhookSubscription, event_filter
-from pulumi_bird.testing import ProgramError, ProviderError, ProviderHost, run_program
 
 ROOT = Path(__file__).resolve().parents[1]
 NUMBER = "3f2e1d0c-9b8a-4c7d-8e6f-5a4b3c2d1e0f"

@@ -11,8 +11,8 @@ import pulumi
 import pytest
 
 import toy_provider
-from pulumi_bird.testing import ProgramError, ProviderHost, State, destroy, make_urn, refresh, run_program
-from pulumi_bird.testing.paths import apply_ignore_changes, parse_property_path, reset_path
+from engine_double import ProgramError, ProviderHost, State, destroy, make_urn, refresh, run_program
+from engine_double.paths import apply_ignore_changes, parse_property_path, reset_path
 from toy_provider import Echo, Toy, calls, stored
 
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))

@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from engine_double.host import ProviderError, ProviderHost
 from pulumi_bird import Connector, SmsChannel, WebhookSubscription
-from pulumi_bird.testing.host import ProviderError, ProviderHost
 
 CONNECTORS = r"^/workspaces/[^/]+/connectors$"
 SUBSCRIPTIONS = r"/webhook-subscriptions$"
@@ -131,7 +131,7 @@ def test_an_ambiguous_post_whose_look_up_fails_names_what_to_look_for(host, doub
 
 
 def test_an_identical_leftover_fails_the_create_naming_it_unless_twins_are_allowed(inputs_of, double):
-    from pulumi_bird.testing.host import ProviderHost
+    from engine_double.host import ProviderHost
 
     name = f"wa-{uuid.uuid4()}"
     with ProviderHost(config=double.config()) as first:  # a run killed after its POST committed
@@ -148,7 +148,7 @@ def test_an_identical_leftover_fails_the_create_naming_it_unless_twins_are_allow
 
 
 def test_an_identical_webhook_leftover_fails_the_create_naming_it(inputs_of, double):
-    from pulumi_bird.testing.host import ProviderHost
+    from engine_double.host import ProviderHost
 
     url = f"https://hooks.example.com/{uuid.uuid4()}"
     with ProviderHost(config=double.config()) as first:

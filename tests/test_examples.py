@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from pulumi_bird.testing import ProgramError, ProjectError, destroy, refresh, run_program, secret
+from engine_double import ProgramError, ProjectError, destroy, refresh, run_program, secret
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -45,7 +45,7 @@ def channels_config(bird_config):
 
 
 def test_examples_name_no_virtualenv_that_would_not_exist_and_have_a_readme():
-    from pulumi_bird.testing import load_project
+    from engine_double import load_project
 
     ignored = (ROOT / ".gitignore").read_text().splitlines()
     assert "examples/*/Pulumi.*.yaml" in ignored and "venv/" in ignored
@@ -58,7 +58,7 @@ def test_examples_name_no_virtualenv_that_would_not_exist_and_have_a_readme():
             continue
         loaded = load_project(directory)
         assert "virtualenv" not in loaded.runtime_options, directory
-        assert "run_program" in readme, directory.name
+        assert "bird_stack" in readme, directory.name
 
 
 def test_channels_example_as_shipped_finds_its_numbers_by_e164_text(emulator, bird_config):

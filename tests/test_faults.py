@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bird_double import KEY, WS
+from engine_double.host import ProviderError, ProviderHost
 from helpers import example_inputs, resource_classes
 from pulumi_bird import SmsChannel, VoiceChannel, WebhookSubscription
-from pulumi_bird.testing.host import ProviderError, ProviderHost
 
 CONNECTORS = r"^/workspaces/[^/]+/connectors$"
 ONE_CONNECTOR = r"^/workspaces/[^/]+/connectors/[^/]+$"

@@ -11,9 +11,9 @@ import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+from engine_double.host import ProviderHost
 from pulumi_bird import SmsChannel, VoiceChannel
 from pulumi_bird.provider.workers import HOST_MAX_WORKERS, in_dynamic_host, lift_host_concurrency, worker_bound
-from pulumi_bird.testing.host import ProviderHost
 
 CHANNELS = 8
 PROVISION_SECONDS = 1.5

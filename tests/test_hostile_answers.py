@@ -1,7 +1,8 @@
 """Exactly one object, no leaked key and no hang under hostile *answers*, through the SDK's provider host against
 the emulator playing them (``emulator.hostile``, tests/hostile_emulator.py, and ``emulator.faults``): Bird's clock
 behind ours, lists that lag their writes, 2xx bodies that name another object or no usable id or leave createdAt
-out, items listed twice, status answers trickled, active without a channel id, a huge Retry-After, DELETE answered 410, an errorMessage that echoes the key.
+out, items listed twice, status answers trickled, active without a channel id, a huge Retry-After, DELETE answered
+410, an errorMessage that echoes the key.
 
 Every test names its objects uniquely (one host process serves the module and remembers what it made), and
 clears the emulator's faults after itself."""
@@ -14,10 +15,10 @@ from typing import Any, Iterator
 
 import pytest
 
+from engine_double.host import ProviderError, ProviderHost
 from pulumi_bird import Connector, SmsChannel, WebhookSubscription
 from pulumi_bird.api import errors
 from pulumi_bird.api.client import BirdClient
-from pulumi_bird.testing.host import ProviderError, ProviderHost
 
 CONNECTORS = r"/connectors$"
 SUBSCRIPTIONS = r"/webhook-subscriptions$"

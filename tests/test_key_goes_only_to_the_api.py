@@ -12,11 +12,11 @@ from typing import Iterator
 
 import pytest
 
+from engine_double.host import ProviderHost
 from pulumi_bird import SmsChannel
 from pulumi_bird.api import errors
 from pulumi_bird.api.client import BirdClient
 from pulumi_bird.api.retry import RetryPolicy
-from pulumi_bird.testing.host import ProviderHost
 
 KEY = "sk-live-only-to-the-api-7d41"
 WS = "11111111-2222-4333-8444-555555555555"

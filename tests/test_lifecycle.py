@@ -11,8 +11,8 @@ from typing import Any
 import pulumi
 import pytest
 
+from engine_double import ProgramError, State, destroy, refresh, run_program
 from pulumi_bird import Connector, SmsChannel, VoiceChannel, WebhookSubscription, event_filter
-from pulumi_bird.testing import ProgramError, State, destroy, refresh, run_program
 
 SMS_NUMBER = "5d1c0a3e-2b4f-4c6d-8e7f-9a0b1c2d3e4f"
 OTHER_NUMBER = "7e6d5c4b-3a2f-4e1d-8c0b-9a8f7e6d5c4b"

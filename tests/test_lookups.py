@@ -9,9 +9,9 @@ import pytest
 import responses
 from pulumi.runtime.rpc import UNKNOWN
 
+from engine_double import ProgramError, destroy, run_program
 from pulumi_bird import SmsChannel, get_connector, get_connector_output, list_connectors, list_connectors_output
 from pulumi_bird.api.errors import NotFoundError
-from pulumi_bird.testing import ProgramError, destroy, run_program
 
 WS = "11111111-2222-4333-8444-555555555555"
 

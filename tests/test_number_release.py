@@ -18,6 +18,9 @@ from typing import Any, Iterator, Optional
 
 import pytest
 
+from engine_double import ProgramError, destroy, run_program
+from engine_double.host import ProviderError
+from engine_double.runner import registered_inputs
 from helpers import FakeClock
 from pulumi_bird import SmsChannel
 from pulumi_bird.api import connectors as api_connectors
@@ -27,9 +30,6 @@ from pulumi_bird.api.models import CreateConnectorRequest
 from pulumi_bird.api.pacing import GetBudget, GetPacer
 from pulumi_bird.emulator import DEFAULT_WORKSPACE_ID, BirdEmulator
 from pulumi_bird.emulator.backend import Conflict
-from pulumi_bird.testing import ProgramError, destroy, run_program
-from pulumi_bird.testing.host import ProviderError
-from pulumi_bird.testing.runner import registered_inputs
 
 SMS = "sms-messagebird:1"
 

@@ -11,11 +11,11 @@ import pulumi
 import pytest
 import responses
 
+from engine_double import ProgramError, destroy, run_program
 from pulumi_bird import SmsChannel, VoiceChannel, get_phone_number, get_phone_number_output
 from pulumi_bird.api.client import BirdClient
 from pulumi_bird.api.numbers import NUMBERS_PAGE_SIZE, find_phone_number, normalize_e164
 from pulumi_bird.emulator import DEFAULT_NUMBERS, DEFAULT_WORKSPACE_ID, BirdEmulator
-from pulumi_bird.testing import ProgramError, destroy, run_program
 
 SMS_AND_VOICE, VOICE_ONLY, SMS_ONLY = (number for number, _, _ in DEFAULT_NUMBERS)
 API = "https://api.bird.com"
@@ -174,8 +174,8 @@ def test_the_emulator_lists_numbers_in_birds_long_code_shape_too(emulator):
 
 @pytest.mark.parametrize("typed", ["3197010520000", "+3197010520000", "0031 970 1052 0000"])
 def test_a_phone_number_where_its_id_belongs_points_to_get_phone_number(typed, inputs_of):
+    from engine_double import ProviderHost
     from pulumi_bird import Connector
-    from pulumi_bird.testing import ProviderHost
 
     expected = 'looks like the phone number +3197010520000, not its id; find the id with get_phone_number("+3197010520000").id'
     sms = inputs_of(lambda: SmsChannel("sms", phone_number_id=typed, channel_message_type="transactional"))

@@ -214,9 +214,9 @@ def test_the_host_keeps_to_bird_get_rate_limit_and_a_429_slows_the_workspace():
     import uuid
     from concurrent.futures import ThreadPoolExecutor
 
+    from engine_double import ProviderHost, registered_inputs
     from pulumi_bird import VoiceChannel
     from pulumi_bird.emulator import BirdEmulator
-    from pulumi_bird.testing import ProviderHost, registered_inputs
 
     count, limit = 12, 5
     with BirdEmulator(provision_seconds=0.0, rate_limits=True) as emu:

@@ -9,9 +9,9 @@ import pytest
 from pulumi.runtime.rpc import UNKNOWN
 
 from bird_double import KEY, WS
+from engine_double.host import ProviderError, ProviderHost
 from openapi_schema import validate_named
 from pulumi_bird import Connector, SmsChannel, VoiceChannel
-from pulumi_bird.testing.host import ProviderError, ProviderHost
 from sdk_floor import requires_read_fallback
 
 
@@ -257,7 +257,7 @@ def test_the_access_key_is_nowhere_in_state_blob_logs_or_errors(host, double, in
 
 
 def test_configuration_from_the_environment_only(double, inputs_of):
-    from pulumi_bird.testing.host import ProviderHost
+    from engine_double.host import ProviderHost
 
     env = {"BIRD_ACCESS_KEY": KEY, "BIRD_API_URL": double.url, "BIRD_WORKSPACE_ID": WS}
     reg = sms(inputs_of)
@@ -269,7 +269,7 @@ def test_configuration_from_the_environment_only(double, inputs_of):
 
 
 def test_missing_key_and_plain_http_to_a_remote_host_are_clear_errors(double, inputs_of):
-    from pulumi_bird.testing.host import ProviderHost
+    from engine_double.host import ProviderHost
 
     reg = sms(inputs_of)
     with ProviderHost(config={"bird:apiUrl": double.url, "bird:workspaceId": WS}, env={"BIRD_ACCESS_KEY": ""}) as host:
@@ -282,7 +282,7 @@ def test_missing_key_and_plain_http_to_a_remote_host_are_clear_errors(double, in
 
 
 def test_delete_without_a_workspace_is_an_error_not_a_silent_success(double, inputs_of):
-    from pulumi_bird.testing.host import ProviderHost
+    from engine_double.host import ProviderHost
 
     reg = sms(inputs_of)
     with ProviderHost(config={"bird:accessKey": KEY, "bird:apiUrl": double.url}, env={"BIRD_WORKSPACE_ID": ""}) as host:

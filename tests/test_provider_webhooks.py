@@ -8,9 +8,9 @@ import pytest
 from pulumi.runtime.rpc import UNKNOWN
 
 from bird_double import KEY, ORG, WS
+from engine_double.host import ProviderError
 from openapi_schema import validate_named
 from pulumi_bird import WebhookSubscription, event_filter
-from pulumi_bird.testing.host import ProviderError
 from sdk_floor import requires_read_fallback
 
 CHANNEL = "0b5c1f9e-3c8a-4d53-9d8e-2f1a6c7b8d90"

@@ -166,8 +166,8 @@ def test_a_listing_costs_no_more_than_the_reads_it_replaces(emu):
 
 def test_through_the_host_a_refresh_at_16_in_flight_sees_every_change_in_few_gets_and_connections():
     """The acceptance in small: N channels and N subscriptions, 16 in flight, Bird's limits enforced."""
+    from engine_double import ProviderHost, registered_inputs
     from pulumi_bird import SmsChannel, WebhookSubscription
-    from pulumi_bird.testing import ProviderHost, registered_inputs
 
     count, parallel = 64, 16
     with HostileEmulator(provision_seconds=0.0, rate_limits=True) as emu:  # it counts the request rates

@@ -19,8 +19,8 @@ import uuid
 import pytest
 
 from bird_double import KEY, ORG, WS, _now
+from engine_double.host import ProviderError, ProviderHost
 from pulumi_bird import SmsChannel, WebhookSubscription
-from pulumi_bird.testing.host import ProviderError, ProviderHost
 
 STALE_KEY = "rotated-away-access-key-0000"
 

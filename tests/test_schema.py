@@ -7,14 +7,15 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Optional
 
 import pytest
+from typing_extensions import TypedDict
 
 from bird_double import ORG, WS, _now
+from engine_double.host import ProviderHost
 from pulumi_bird.provider.base import BirdResource
 from pulumi_bird.provider.schema import Property, Schema, SchemaError
-from pulumi_bird.testing.host import ProviderHost
 from pulumi_bird.webhook_subscription import SCHEMA, WebhookSubscriptionProvider
 
 TESTS = Path(__file__).resolve().parent
@@ -23,26 +24,39 @@ TESTS = Path(__file__).resolve().parent
 def test_an_input_and_a_computed_output_of_one_name_fail_at_import(tmp_path):
     module = tmp_path / "clashing_resource.py"
     module.write_text(
+        "from typing import Annotated, Optional\n"
+        "import pulumi\n"
+        "from typing_extensions import TypedDict\n"
         "from pulumi_bird.provider.schema import Property, Schema\n"
-        "SCHEMA = Schema(\n"
-        "    Property('status', 'what the program asks for', bird='status', change='update'),\n"
-        "    Property('status', 'what Bird reports', computed=True),\n"
-        ")\n"
+        "class Args(TypedDict, total=False):\n"
+        "    status: Annotated[Optional[pulumi.Input[str]], Property('what the program asks for', bird='status',"
+        " change='update')]\n"
+        "class Outputs:\n"
+        "    status: Annotated[pulumi.Output[str], Property('what Bird reports')]\n"
+        "SCHEMA = Schema.declare(Args, Outputs)\n"
     )
     result = subprocess.run([sys.executable, "-c", "import clashing_resource"], cwd=tmp_path, capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 1
     assert "SchemaError: property 'status' is declared twice (computed output and input)" in result.stderr
-    assert 'clashing_resource.py", line 2' in result.stderr  # where it is declared
+    assert 'clashing_resource.py", line 9' in result.stderr  # where it is declared
+
+
+def test_a_field_declared_without_its_property_fails_naming_it():
+    class Args(TypedDict, total=False):
+        colour: Optional[str]
+
+    with pytest.raises(SchemaError, match="property 'colour': declare it as Annotated"):
+        Schema.declare(Args)
 
 
 @pytest.mark.parametrize(
     "properties,words",
     [
-        ((Property("a", "x", computed=True, change="update"),), "is a computed output"),
-        ((Property("a", "x", bird="a", create=False),), "only PATCH can set it"),
-        ((Property("a", "x", required=True),), "give it an example"),
-        ((Property("a", "x", values=("p", "q"), example="r", required=True),), "is not one of its values"),
+        ((Property("x", name="a", computed=True, change="update"),), "is a computed output"),
+        ((Property("x", name="a", bird="a", create=False),), "only PATCH can set it"),
+        ((Property("x", name="a", required=True),), "give it an example"),
+        ((Property("x", name="a", values=("p", "q"), example="r", required=True),), "is not one of its values"),
     ],
 )
 def test_other_contradictions_fail_where_declared(properties, words):

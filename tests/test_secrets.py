@@ -10,8 +10,8 @@ from typing import Optional
 
 import pytest
 
+from engine_double import ProgramError, ProviderHost, destroy, refresh, run_program, secret
 from pulumi_bird import Connector, SmsChannel, VoiceChannel, WebhookSubscription, event_filter
-from pulumi_bird.testing import ProgramError, ProviderHost, destroy, refresh, run_program, secret
 from pulumi_bird.testing.fixtures import start_emulator
 
 ACCESS_KEY = "sk-live-secret-scan-4f8e2a7d9c"

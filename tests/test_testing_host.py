@@ -11,7 +11,7 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
 import toy_provider
-from pulumi_bird.testing import (
+from engine_double import (
     UNKNOWN,
     HostStartError,
     ProviderError,
@@ -19,7 +19,7 @@ from pulumi_bird.testing import (
     make_urn,
     registered_inputs,
 )
-from pulumi_bird.testing.host import decode_provider, parse_urn
+from engine_double.host import decode_provider, parse_urn
 from sdk_floor import requires_read_fallback
 from toy_provider import Toy, calls, stored
 
@@ -176,7 +176,7 @@ def test_configure_delivers_stack_config(provider, tmp_path):
 def test_configure_has_the_engines_shape(provider, tmp_path, monkeypatch):
     from pulumi.runtime.proto import provider_pb2
 
-    from pulumi_bird.testing import secret
+    from engine_double import secret
 
     sent = []
     original = ProviderHost._call

@@ -9,7 +9,7 @@ import pulumi
 import pytest
 
 import toy_provider
-from pulumi_bird.testing import (
+from engine_double import (
     UNKNOWN,
     ProgramError,
     ProviderError,
@@ -21,7 +21,7 @@ from pulumi_bird.testing import (
     registered_inputs,
     run_program,
 )
-from pulumi_bird.testing.host import decode_provider
+from engine_double.host import decode_provider
 from toy_provider import Echo, Toy, calls, stored
 
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))

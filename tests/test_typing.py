@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import importlib
-import re
 import subprocess
 import sys
 import typing
@@ -78,18 +77,20 @@ def test_a_value_outside_a_fixed_set_is_a_pyright_error():
 
 
 def test_each_literal_type_is_the_schemas_list_of_values():
-    """A fixed set of values is declared once: the Literal of the resource's input is its schema's ``values``."""
+    """A fixed set of values is declared once: the Literal alias of pulumi_bird.api.values that the resource's Args
+    declare is the input's type (what mypy checks) and its schema's ``values`` (what check judges)."""
     import pulumi_bird
+    from pulumi_bird.api import values
+    from pulumi_bird.plugin.package import literal_name
+    from pulumi_bird.provider.schema import type_hints, value_type
 
     checked = 0
     for name, module in pulumi_bird.RESOURCES.items():
-        namespace = vars(importlib.import_module(f"pulumi_bird.{module}"))
-        cls = namespace[name]
-        for prop in cls.bird_provider.schema:
-            if prop.values:  # the annotation reads pulumi.Input[<a Literal alias>]
-                alias = re.search(r"Input\[(\w+)\]", cls.__init__.__annotations__[prop.name]).group(1)
-                assert typing.get_origin(namespace[alias]) is typing.Literal, (name, prop.name)
-                assert typing.get_args(namespace[alias]) == prop.values, (name, prop.name)
+        schema = getattr(importlib.import_module(f"pulumi_bird.{module}"), name).bird_provider.schema
+        for prop in schema:
+            if prop.values:
+                declared = value_type(type_hints(schema.args)[prop.name])[0]  # what mypy reads in Unpack[Args]
+                assert typing.get_args(getattr(values, literal_name(declared))) == prop.values, (name, prop.name)
                 checked += 1
     assert checked >= 3  # channel_message_type, service, desired_status
 

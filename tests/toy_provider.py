@@ -1,4 +1,4 @@
-"""A tiny dynamic provider for testing the harness (pulumi_bird.testing.host and .runner).
+"""A tiny dynamic provider for testing the harness (engine_double.host and .runner).
 
 The provider runs inside the SDK's provider-host *process*, so it keeps its "cloud" in files:
 ``<stateDir>/<id>.json`` per resource and ``<stateDir>/calls.log``, one line per call, which the

@@ -1,54 +1,37 @@
 """The one adapter between the declared schemas and the plugin: every property of a resource as a :class:`Field`.
 
-What a field is comes from the declarations the Python resources already have, nothing is restated here:
+What a field is comes from the declarations the Python resources already have, nothing is restated here: the
+resource module's ``SCHEMA`` (:meth:`~pulumi_bird.provider.schema.Schema.declare`: each input and computed output
+with its name, type, optionality, doc, secret and change, all from its one ``Annotated[T, Property(...)]``
+declaration), and the list of resources (``pulumi_bird.RESOURCES``). The lookups' arguments and results come from
+their signatures and dataclasses (``typing.get_type_hints``).
 
-- the resource module's ``SCHEMA`` (:class:`~pulumi_bird.provider.schema.Property`: name, doc, secret, change);
-- its computed outputs (the schema's computed properties), and the list of resources (``pulumi_bird.RESOURCES``);
-- the types and optionality of the resource class (the typed ``__init__`` for inputs, the ``Output`` annotations
-  and attribute docstrings of the class for outputs).
-
-Only :func:`field_of` reads ``Property`` attributes, each with ``getattr`` and a default, so that a richer
-``Property`` (more attributes) needs a change here and nowhere else in the plugin. The few texts that no
-declaration carries yet (documentation of some computed outputs, of the lookups' arguments and of the
-configuration keys) are in :data:`EXTRA_DOCS`.
+Only :func:`field_of` reads ``Property`` attributes. The few texts that no declaration carries (the lookups'
+arguments and the list a lookup returns) are in :data:`EXTRA_DOCS`.
 """
 
 from __future__ import annotations
 
-import ast
-import collections.abc
+import dataclasses
 import importlib
 import inspect
-import itertools
 import re
-import sys
-import textwrap
-import typing
 from dataclasses import dataclass
 from functools import cache
-from types import SimpleNamespace
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 from .. import RESOURCES as REGISTERED
+from ..provider.schema import type_hints
+from ..provider.schema import value_type as strip
 
 PACKAGE = "bird"
 
-# Texts no declaration in the resource modules carries: outputs without an attribute docstring, the lookups'
-# arguments, the fields of the event filter type, and the configuration keys.
+# Texts no declaration carries: the lookups' arguments and the list a lookup returns.
 EXTRA_DOCS = {
-    "created_at": "When Bird created the object (ISO 8601, UTC).",
-    "updated_at": "When Bird last changed the subscription (ISO 8601, UTC).",
-    "service": "The Bird service whose events are delivered.",
-    "event": "The event delivered.",
-    "url": "Where Bird POSTs the events.",
-    "template": "Bird's exit-API template name, if any.",
     "with_status": "Also read the channel's readiness (one more request); default true.",
     "template_ref": "Only connectors of this template, e.g. `sms-messagebird:1`.",
     "connectors": "The connectors found.",
     "number": "The phone number as E.164 text, e.g. `+3197010520000` (spaces and dashes are ignored).",
-    "key": "The filter: channelId, platformId, channelStatus, interactionType, messageStatus, status, "
-    "eventDestination or navigatorId (which ones a service accepts is checked).",
-    "value": "The value the filter must match (a channel id for channelId).",
 }
 
 
@@ -83,16 +66,17 @@ class Field:
         return camel(self.name)
 
 
-def field_of(prop: Any, hint: Any, optional: bool) -> Field:
-    """A declared ``Property`` as a :class:`Field` (the only place that reads a ``Property``)."""
+def field_of(prop: Any) -> Field:
+    """A declared ``Property`` as a :class:`Field` (the only place that reads a ``Property``): an input is optional
+    where the program may leave it out, a computed output where Bird may leave it empty."""
     return Field(
         name=prop.name,
-        doc=describe(getattr(prop, "doc", "") or ""),
-        type=hint,
-        optional=optional,
-        input=True,
-        secret=bool(getattr(prop, "secret", False)),
-        change=str(getattr(prop, "change", "replace")),
+        doc=describe(prop.doc),
+        type=prop.type,
+        optional=prop.optional if prop.computed else not prop.required,
+        input=not prop.computed,
+        secret=prop.secret,
+        change=prop.change,
     )
 
 
@@ -123,75 +107,6 @@ BY_TOKEN = {kind.token: kind for kind in RESOURCES}
 # --- types out of annotations ------------------------------------------------------------------------------
 
 
-def strip(hint: Any) -> tuple[Any, bool]:
-    """(the value type, optional) of an ``Input[...]``, ``Output[...]`` or ``Optional[...]`` annotation."""
-    import pulumi
-
-    optional = False
-    while True:
-        origin, args = typing.get_origin(hint), typing.get_args(hint)
-        if origin is typing.Union:
-            kept = [a for a in args if a is not type(None)
-                    and typing.get_origin(a) not in (collections.abc.Awaitable, pulumi.Output)]
-            optional = optional or type(None) in args
-            hint = kept[0] if len(kept) == 1 else Any
-        elif origin is pulumi.Output or hint is pulumi.Output:
-            hint = args[0] if args else Any
-        else:
-            return hint, optional
-
-
-class _Input:
-    """Stands for ``pulumi.Input`` while annotations are evaluated: ``Input[T]`` is read as ``T``."""
-
-    def __class_getitem__(cls, item: Any) -> Any:
-        return item
-
-
-def evaluate(annotation: Any, module: str) -> Any:
-    """An annotation of this package's source (a string under ``from __future__ import annotations``) as a type."""
-    import pulumi
-
-    if isinstance(annotation, typing.ForwardRef):
-        annotation = annotation.__forward_arg__
-    if not isinstance(annotation, str):
-        return annotation
-    namespace = {**vars(sys.modules[module]), "pulumi": SimpleNamespace(Input=_Input, Output=pulumi.Output)}
-    return eval(annotation, namespace)
-
-
-def hints(obj: Any) -> dict[str, Any]:
-    """The evaluated annotations of a function, TypedDict or dataclass of this package."""
-    skip = ("opts", "return") if callable(obj) and not isinstance(obj, type) else ()
-    return {name: evaluate(a, obj.__module__) for name, a in getattr(obj, "__annotations__", {}).items()
-            if name not in skip or (name == "return" and "opts" not in obj.__annotations__)}
-
-
-def output_annotations(cls: type) -> dict[str, Any]:
-    """The evaluated attribute annotations of ``cls`` and its pulumi_bird bases (nearest wins)."""
-    found: dict[str, Any] = {}
-    for klass in reversed(cls.__mro__):
-        if klass.__module__.startswith("pulumi_bird"):
-            found.update({name: evaluate(a, klass.__module__)
-                          for name, a in inspect.get_annotations(klass).items()})
-    return found
-
-
-def attribute_docs(cls: type) -> dict[str, str]:
-    """The docstrings under the annotated attributes of ``cls`` and its pulumi_bird bases."""
-    docs: dict[str, str] = {}
-    for klass in reversed(cls.__mro__):
-        if not klass.__module__.startswith("pulumi_bird"):
-            continue
-        body = ast.parse(textwrap.dedent(inspect.getsource(klass))).body[0].body  # type: ignore[attr-defined]
-        for node, after in itertools.pairwise(body):
-            if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
-                    and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
-                    and isinstance(after.value.value, str)):
-                docs[node.target.id] = describe(after.value.value)
-    return docs
-
-
 def documented(name: str, *sources: dict[str, str]) -> str:
     for source in sources:
         if source.get(name):
@@ -202,34 +117,20 @@ def documented(name: str, *sources: dict[str, str]) -> str:
 @cache
 def fields(token: str) -> tuple[Field, ...]:
     """Every property of the resource ``token``: its declared inputs, then its computed outputs."""
-    kind = BY_TOKEN[token]
-    schema = kind.load("SCHEMA")
-    cls = kind.load(kind.name)
-    signature = inspect.signature(cls.__init__)
-    declared = hints(cls.__init__)
-    outputs, docs = output_annotations(cls), attribute_docs(cls)
-    result = []
-    for prop in schema:
-        hint, optional = strip(declared.get(prop.name, str))
-        required = signature.parameters[prop.name].default is inspect.Parameter.empty
-        result.append(field_of(prop, hint, optional or not required))
-    for name in cls.bird_provider.schema.outputs:
-        if name in schema.names:  # an input Bird also reports (a Connector's template): declared once, as an input
-            continue
-        hint, optional = strip(outputs.get(name, Optional[str]))
-        result.append(Field(name, documented(name, docs), hint, optional, input=False))
-    return tuple(result)
+    schema = BY_TOKEN[token].load("SCHEMA")
+    return tuple(field_of(p) for p in (*schema.properties, *schema.computed))
 
 
 def output_optional(token: str) -> dict[str, bool]:
-    """Per property, whether the resource's ``Output`` annotation allows None (inputs: their declaration)."""
-    outputs = output_annotations(BY_TOKEN[token].load(BY_TOKEN[token].name))
-    return {f.name: strip(outputs[f.name])[1] if f.name in outputs else f.optional for f in fields(token)}
+    """Per property, whether its output may be empty (an optional input nothing fills in, or an optional computed
+    output)."""
+    schema = BY_TOKEN[token].load("SCHEMA")
+    return {p.name: p.optional for p in schema.all}
 
 
 def function_fields(fn: Callable[..., Any], docs: dict[str, str]) -> list[Field]:
     """The arguments of a lookup function as fields (types and defaults from its signature)."""
-    declared = hints(fn)
+    declared = type_hints(fn)
     result = []
     for name, param in inspect.signature(fn).parameters.items():
         hint, optional = strip(declared.get(name, str))
@@ -239,13 +140,14 @@ def function_fields(fn: Callable[..., Any], docs: dict[str, str]) -> list[Field]
 
 
 def dataclass_fields(cls: type, docs: dict[str, str]) -> list[Field]:
-    """The fields of a dataclass (a lookup's result) as fields, documented by their attribute docstrings, else
+    """The fields of a dataclass (a lookup's result) as fields, documented by their ``doc`` metadata, else
     ``docs``."""
-    declared, own = hints(cls), attribute_docs(cls)
+    declared = type_hints(cls)
     result = []
-    for name in cls.__dataclass_fields__:  # type: ignore[attr-defined]
-        hint, optional = strip(declared[name])
-        result.append(Field(name, documented(name, own, docs), hint, optional, input=False))
+    for item in dataclasses.fields(cls):  # type: ignore[arg-type]
+        hint, optional = strip(declared[item.name])
+        own = {item.name: describe(item.metadata["doc"])} if "doc" in item.metadata else {}
+        result.append(Field(item.name, documented(item.name, own, docs), hint, optional, input=False))
     return result
 
 

@@ -16,8 +16,11 @@ import typing
 from functools import cache, lru_cache
 from typing import Any
 
+import typing_extensions
+
 from .. import _version
 from ..provider import config
+from ..provider.schema import Schema, type_hints
 from .fields import (
     BY_TOKEN,
     EXTRA_DOCS,
@@ -26,9 +29,9 @@ from .fields import (
     Field,
     dataclass_fields,
     describe,
+    field_of,
     fields,
     function_fields,
-    hints,
     output_optional,
     strip,
     translate,
@@ -97,7 +100,7 @@ class Types:
             return {"type": simple[hint]}
         if hint is Any or hint is object:
             return {"$ref": "pulumi.json#/Any"}
-        if isinstance(hint, type) and (typing.is_typeddict(hint) or dataclasses.is_dataclass(hint)):
+        if isinstance(hint, type) and (typing_extensions.is_typeddict(hint) or dataclasses.is_dataclass(hint)):
             return {"$ref": f"#/types/{self.declare(hint)}"}
         origin, args = typing.get_origin(hint), typing.get_args(hint)
         if origin is typing.Literal and all(isinstance(a, str) for a in args):
@@ -124,11 +127,8 @@ class Types:
             self.specs[token] = {}  # placed first: a type that refers to itself ends here
             if dataclasses.is_dataclass(cls):
                 members = dataclass_fields(cls, connector_docs())
-            else:
-                declared = hints(cls)
-                required = getattr(cls, "__required_keys__", frozenset(declared))
-                members = [Field(n, EXTRA_DOCS.get(n, ""), strip(h)[0], n not in required, input=True)
-                           for n, h in declared.items()]
+            else:  # a TypedDict of Annotated[T, Property(...)] fields, as a resource's Args
+                members = [field_of(p) for p in Schema.declare(cls)]
             self.specs[token] = {"type": "object", "description": in_schema_names(describe(inspect.getdoc(cls) or "")),
                                  **self.object_of(docs_in_schema_names(members))}
         return token
@@ -212,7 +212,7 @@ def function_spec(name: str, types: Types) -> dict[str, Any]:
 
     fn = getattr(lookups, name)
     args = function_fields(fn, connector_docs())
-    result = hints(fn)["return"]
+    result = type_hints(fn)["return"]
     if typing.get_origin(result) is list:
         item = typing.get_args(result)[0]
         outputs = {"properties": {LIST_RESULT: {"type": "array", "items": types.spec(item),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, ClassVar, Iterable, Iterator, Mapping, Optional, Sequence, TypeVar
+from typing import Annotated, Any, ClassVar, Iterable, Iterator, Mapping, Optional, Sequence, TypeVar
 
 import pulumi
 from pulumi.dynamic import (
@@ -46,11 +46,14 @@ class Plan:
 
 # The stack config key and environment variable each scope input defaults from.
 SCOPE_SETTINGS: dict[str, tuple[str, str]] = {"workspace_id": config.WORKSPACE_ID, "organization_id": config.ORGANIZATION_ID}
-# The scope inputs (every resource has a workspace; a webhook subscription an organization too).
-WORKSPACE_INPUT = Property("workspace_id", "the Bird workspace (UUID); defaults to ``bird:workspaceId`` / "
-                           "``BIRD_WORKSPACE_ID``.", read_from=("workspaceId",))
-ORGANIZATION_INPUT = Property("organization_id", "the Bird organization (UUID); defaults to "
-                              "``bird:organizationId`` / ``BIRD_ORGANIZATION_ID``.", read_from=("organizationId",))
+# The scope inputs (every resource has a workspace; a webhook subscription an organization too), as a resource's
+# Args declare them.
+WorkspaceId = Annotated[Optional[pulumi.Input[str]], Property(
+    "the Bird workspace (UUID); defaults to ``bird:workspaceId`` / ``BIRD_WORKSPACE_ID``.", read_from=("workspaceId",),
+    filled=True)]
+OrganizationId = Annotated[Optional[pulumi.Input[str]], Property(
+    "the Bird organization (UUID); defaults to ``bird:organizationId`` / ``BIRD_ORGANIZATION_ID``.",
+    read_from=("organizationId",), filled=True)]
 
 
 class BirdProvider(ResourceProvider):
@@ -453,8 +456,8 @@ def is_lookup(props: Any) -> bool:
 def registration(
     schema: Schema, values: Mapping[str, Any], computed: Iterable[str], opts: Optional[pulumi.ResourceOptions]
 ) -> tuple[dict[str, Any], pulumi.ResourceOptions]:
-    """What a resource registers: the schema's inputs out of ``values`` (its ``__init__``'s locals) beside its
-    computed outputs, the secret inputs wrapped, and options that keep those secret in the outputs too."""
+    """What a resource registers: the schema's inputs out of ``values`` (its ``__init__``'s keyword arguments) beside
+    its computed outputs, the secret inputs wrapped, and options that keep those secret in the outputs too."""
     props: dict[str, Any] = {k: None for k in computed}
     props.update(schema.collect(values))
     for key in schema.secrets:
@@ -491,7 +494,7 @@ class BirdResource(pulumi.dynamic.Resource):
     bird_provider: ClassVar[type[BirdProvider]]
 
     def _register(self, resource_name: str, values: Mapping[str, Any], opts: Optional[pulumi.ResourceOptions]) -> None:
-        """Register the schema's inputs out of ``values`` (the ``__init__``'s locals), secrets wrapped."""
+        """Register the schema's inputs out of ``values`` (the ``__init__``'s keyword arguments), secrets wrapped."""
         warn_unknown_program_keys()
         provider = self.bird_provider()
         props, options = registration(provider.schema, values, provider.schema.outputs, opts)

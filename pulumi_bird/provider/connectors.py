@@ -11,12 +11,12 @@ until the channel is active so that ``channel_id`` is known when it returns.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Mapping, Optional, Sequence
+from typing import Annotated, Any, ClassVar, Mapping, Optional, Sequence
 
 import pulumi
 
 from ..api.values import CHANNEL_MESSAGE_TYPES, SMS_TEMPLATE, VOICE_TEMPLATE, is_uuid
-from .base import RESOURCE_NAME_KEY, WORKSPACE_INPUT, BirdProvider, BirdResource
+from .base import RESOURCE_NAME_KEY, BirdProvider, BirdResource
 from .checks import Checker, is_unknown
 from .schema import Property
 
@@ -26,40 +26,46 @@ DEFAULT_READY_TIMEOUT = 600.0
 
 # The phone number a channel is installed on (SmsChannel, VoiceChannel); read back from the connector model's
 # phone_number_id, which knows where Bird shows it.
-PHONE_NUMBER_INPUT = Property(
-    "phone_number_id", "the Bird id (UUID) of the phone number to install the channel on.",
-    bird="arguments.phoneNumberId", read_from=("phoneNumberId",), required=True,
-    example="3fa85f64-5717-4562-b3fc-2c963f66afa6")
-# The properties every connector-backed resource has, after its own.
-NAME_INPUT = Property("name", "the connector's name in Bird; defaults to the resource name.", bird="name")
-READY_TIMEOUT_INPUT = Property(
-    "ready_timeout", "seconds to wait for the channel to become active (default 600); changing it changes nothing "
-    "on Bird.", change="update", default=DEFAULT_READY_TIMEOUT)
-ADOPT_ID_INPUT = Property(
-    "adopt_id", "the id of an existing connector to take over instead of creating one (no POST); it must match "
-    "the declared inputs. Changing or removing it later changes nothing.", change="none")
+PhoneNumberId = Annotated[pulumi.Input[str], Property(
+    "the Bird id (UUID) of the phone number to install the channel on.", bird="arguments.phoneNumberId",
+    read_from=("phoneNumberId",), example="3fa85f64-5717-4562-b3fc-2c963f66afa6")]
+# The inputs every connector-backed resource has, after its own.
+ConnectorName = Annotated[Optional[pulumi.Input[str]], Property(
+    "the connector's name in Bird; defaults to the resource name.", bird="name", filled=True)]
+ReadyTimeout = Annotated[Optional[pulumi.Input[float]], Property(
+    "seconds to wait for the channel to become active (default 600); changing it changes nothing on Bird.",
+    change="update", default=DEFAULT_READY_TIMEOUT)]
+AdoptConnectorId = Annotated[Optional[pulumi.Input[str]], Property(
+    "the id of an existing connector to take over instead of creating one (no POST); it must match the declared "
+    "inputs. Changing or removing it later changes nothing.", change="none")]
 
-# The inputs every phone number channel ends with.
-CHANNEL_INPUTS = (NAME_INPUT, WORKSPACE_INPUT, READY_TIMEOUT_INPUT, ADOPT_ID_INPUT)
 
-# Outputs Bird computes, on every connector-backed resource (after its inputs).
-COMPUTED = (
-    Property("connector_id", "Bird's id of the connector (the same as the resource id).", computed=True),
-    Property("channel_id", "the id of the channel the connector created; known once the channel is active.",
-             computed=True),
-    Property("platform", "the channel's platform, e.g. ``sms`` or ``voice``.", computed=True),
-    Property("channel_status", "readiness status: ok, pending, error or unknown.", computed=True),
-    Property("channel_stage", "lifecycle stage: active, inactive, provisioning, deprovisioning or deprovisioned.",
-             computed=True),
-    Property("number_id", "the phone number's id, when the connector is installed on one.", computed=True),
-    Property("phone_number", "the phone number in E.164 form, when Bird reports it.", computed=True),
-    Property("region", "the region Bird installed the connector in.", computed=True),
-    Property("created_at", "when Bird created the connector (ISO 8601, UTC).", computed=True),
-)
-# A fixed-template resource also shows its template (Connector has it as an input).
-TEMPLATE_OUTPUT = Property("connector_template_ref", "the template the connector was installed from.", computed=True)
-# Kept for code that names them: the computed outputs of a fixed-template resource.
-COMPUTED_OUTPUTS = (*(p.name for p in COMPUTED), TEMPLATE_OUTPUT.name)
+class ConnectorOutputs:
+    """The outputs Bird computes for every connector-backed resource (the resource classes inherit them)."""
+
+    connector_id: Annotated[pulumi.Output[str], Property("Bird's id of the connector (the same as the resource id).")]
+    channel_id: Annotated[pulumi.Output[str], Property(
+        "the id of the channel the connector created; known once the channel is active.")]
+    platform: Annotated[pulumi.Output[Optional[str]], Property("the channel's platform, e.g. ``sms`` or ``voice``.")]
+    channel_status: Annotated[pulumi.Output[Optional[str]], Property(
+        "readiness status: ok, pending, error or unknown.")]
+    channel_stage: Annotated[pulumi.Output[Optional[str]], Property(
+        "lifecycle stage: active, inactive, provisioning, deprovisioning or deprovisioned.")]
+    number_id: Annotated[pulumi.Output[Optional[str]], Property(
+        "the phone number's id, when the connector is installed on one.")]
+    phone_number: Annotated[pulumi.Output[Optional[str]], Property(
+        "the phone number in E.164 form, when Bird reports it.")]
+    region: Annotated[pulumi.Output[Optional[str]], Property("the region Bird installed the connector in.")]
+    created_at: Annotated[pulumi.Output[str], Property("when Bird created the connector (ISO 8601, UTC).")]
+
+
+class ChannelOutputs(ConnectorOutputs):
+    """The outputs of a connector of a fixed template (SmsChannel, VoiceChannel): also its template, which
+    Connector has as an input."""
+
+    connector_template_ref: Annotated[pulumi.Output[str], Property(
+        "the template the connector was installed from, e.g. ``sms-messagebird:1``.")]
+
 
 # Per template, the rules for its arguments: argument -> (required, kind). Only the two templates whose
 # arguments Bird documents are checked; other templates' arguments go to Bird as written.
@@ -237,35 +243,15 @@ class PhoneNumberChannelProvider(ConnectorBackedProvider):
 # --- resource base -----------------------------------------------------------------------------------------
 
 
-class ConnectorResource(BirdResource):
-    """Outputs shared by every connector-backed resource. The resource id is Bird's connector id."""
+class ConnectorResource(BirdResource, ConnectorOutputs):
+    """The base of every connector-backed resource: Bird's outputs (:class:`ConnectorOutputs`) and, for pyright and
+    mypy, the ``Output`` of each input every one of them has (a test checks these against the declared inputs).
+    The resource id is Bird's connector id."""
 
-    connector_id: pulumi.Output[str]
-    """Bird's id of the connector (the same as the resource id)."""
-    channel_id: pulumi.Output[str]
-    """The id of the channel the connector created; known once the channel is active."""
-    platform: pulumi.Output[Optional[str]]
-    """The channel's platform, e.g. ``sms`` or ``voice``."""
-    channel_status: pulumi.Output[Optional[str]]
-    """Readiness status: ok, pending, error or unknown."""
-    channel_stage: pulumi.Output[Optional[str]]
-    """Lifecycle stage: active, inactive, provisioning, deprovisioning or deprovisioned."""
-    number_id: pulumi.Output[Optional[str]]
-    """The phone number's id, when the connector is installed on one."""
-    phone_number: pulumi.Output[Optional[str]]
-    """The phone number in E.164 form, when Bird reports it."""
-    region: pulumi.Output[Optional[str]]
-    """The region Bird installed the connector in."""
-    connector_template_ref: pulumi.Output[str]
-    """The template the connector was installed from, e.g. ``sms-messagebird:1``."""
-    created_at: pulumi.Output[str]
-    """When Bird created the connector (ISO 8601, UTC)."""
     name: pulumi.Output[str]
-    """The connector's name in Bird."""
     workspace_id: pulumi.Output[str]
-    """The Bird workspace the connector lives in."""
     ready_timeout: pulumi.Output[float]
-    """Seconds a create waits for the channel to become active."""
+    adopt_id: pulumi.Output[Optional[str]]
 
     def _fill(self, props: dict[str, Any], resource_name: str) -> None:
         if props.get("name") is None:

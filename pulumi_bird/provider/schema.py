@@ -1,11 +1,15 @@
 """Each resource's properties, declared once, each with its whole life.
 
-A resource module declares a :class:`Schema` of :class:`Property` entries, inputs and computed outputs alike. The
-provider's input names and checks of fixed values, which inputs replace and which update in place (and whether
-PATCH sends them), the create request's body, how each is read back from Bird's object (refresh, ``get()`` and
-``adopt_id`` all read the same way), the secret inputs and the ``:param`` documentation of the resource class are
-all derived from it (see :class:`pulumi_bird.provider.base.BirdProvider`). The resource's typed ``__init__``
-signature stays written out, for IDEs; a test checks that it names exactly the schema's inputs.
+A resource module declares its inputs as a ``TypedDict`` whose fields are ``Annotated[T, Property(...)]`` (the
+``Args`` of the resource: ``Required[...]`` for the inputs a program must set), and its computed outputs as a class
+of ``Annotated[pulumi.Output[T], Property(...)]`` attributes that the resource class inherits. :meth:`Schema.declare`
+reads both with ``typing.get_type_hints(..., include_extras=True)``: each field's name, type, optionality, doc and
+``Property`` facts come from that one place. The resource's ``__init__(self, resource_name, *, opts=None,
+**args: Unpack[Args])`` (PEP 692) shows the same ``TypedDict`` to pyright and mypy, and the provider's input names
+and checks of fixed values, which inputs replace and which update in place (and whether PATCH sends them), the
+create request's body, how each is read back from Bird's object (refresh, ``get()`` and ``adopt_id`` all read the
+same way), the secret inputs, the ``:param`` documentation of the resource class, the plugin's package schema and
+the reference pages are all derived from it (see :class:`pulumi_bird.provider.base.BirdProvider`).
 
 A schema that contradicts itself (an input and an output of one name, a computed output that replaces, ...) fails
 where it is declared, when its module is imported: :class:`SchemaError`.
@@ -13,12 +17,19 @@ where it is declared, when its module is imported: :class:`SchemaError`.
 
 from __future__ import annotations
 
+import collections.abc
+import dataclasses
 import json
 import re
 import textwrap
-from dataclasses import dataclass
+import types
+import typing
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
-from typing import Any, Iterator, Literal, Mapping, Optional
+from typing import Any, ForwardRef, Iterator, Literal, Mapping, Optional
+
+import typing_extensions
+from typing_extensions import NotRequired, Required
 
 from ..api.values import iso
 
@@ -43,9 +54,11 @@ class SchemaError(ValueError):
 
 @dataclass(frozen=True)
 class Property:
-    """One input or computed output of a resource.
+    """What one input or computed output of a resource does, beside its type: the metadata of its
+    ``Annotated[T, Property(...)]`` declaration.
 
-    :param name: the property as the user writes it (snake_case).
+    Written in the declaration:
+
     :param doc: one sentence or two for the documentation.
     :param bird: the field of Bird's request it is sent as (camelCase, as on the wire), or ``arguments.<name>``
         for a template argument; None when it never reaches Bird.
@@ -53,7 +66,6 @@ class Property:
     :param change: what changing it does: ``replace`` the object, ``update`` it in place (PATCH when it has a
         ``bird`` field, or nothing on Bird for an input Bird never sees), or ``none`` at all (inputs that only
         matter to a create).
-    :param computed: an output only (Bird computes it); the program cannot set it.
     :param create: whether the create request carries it (False: only PATCH can set it, e.g. a webhook's status).
     :param read_from: where Bird's object shows it, as dotted wire paths, the first that has a value wins
         (default: its ``bird`` field); e.g. ``("arguments.phoneNumberId", "number.numberId")``.
@@ -62,28 +74,41 @@ class Property:
     :param removable: False when PATCH cannot unset it, so unsetting it replaces the object.
     :param cleared: what PATCH sends to unset it (e.g. ``[]`` for a list).
     :param unordered: a list whose order means nothing (compared as a set).
-    :param values: the only values it may take (derived from its ``Literal`` type: one declaration).
-    :param required: the program must set it.
     :param default: the value ``check`` fills in when the program leaves it out.
+    :param filled: an optional input that the provider always fills in when the program leaves it out (from the
+        stack config or the resource name), so its output is never empty (as with a ``default``).
     :param example: a value that passes ``check``, for the documentation and the tests every resource gets.
+
+    Filled in by :meth:`Schema.declare` from the declaration (never written by hand there):
+
+    :param name: the property as the user writes it (snake_case): the field's name.
+    :param type: its value type (``pulumi.Input``, ``pulumi.Output`` and ``Optional`` removed).
+    :param required: an input the program must set (``Required[...]`` in the ``TypedDict``).
+    :param optional: the output may be empty (an optional input nothing fills in, or ``Output[Optional[T]]``).
+    :param computed: an output only (Bird computes it); the program cannot set it.
+    :param values: the only values it may take (from its ``Literal`` type).
     """
 
-    name: str
     doc: str
+    _: KW_ONLY
     bird: Optional[str] = None
     secret: bool = False
     change: Change = "replace"
-    computed: bool = False
     create: bool = True
     read_from: tuple[str, ...] = ()
     echo: Optional[Echo] = None
     removable: bool = True
     cleared: Any = None
     unordered: bool = False
-    values: tuple[str, ...] = ()
-    required: bool = False
     default: Any = None
+    filled: bool = False
     example: Any = None
+    name: str = ""
+    type: Any = str
+    required: bool = False
+    optional: bool = True
+    computed: bool = False
+    values: tuple[str, ...] = ()
 
     @property
     def argument(self) -> Optional[str]:
@@ -122,6 +147,7 @@ class Schema:
     def __init__(self, *properties: Property) -> None:
         _refuse_contradictions(properties)
         self.all: tuple[Property, ...] = properties
+        self.args: Optional[type] = None  # the TypedDict it was declared with (:meth:`declare`)
         self.properties: tuple[Property, ...] = tuple(p for p in properties if not p.computed)
         self.computed: tuple[Property, ...] = tuple(p for p in properties if p.computed)
         self.names: tuple[str, ...] = tuple(p.name for p in self.properties)
@@ -138,6 +164,18 @@ class Schema:
             p.bird: p.name for p in self.properties if p.bird and not p.argument and p.create
         }
 
+    @classmethod
+    def declare(cls, args: type, outputs: Optional[type] = None) -> Schema:
+        """The schema of a resource whose inputs are the ``TypedDict`` ``args`` and whose computed outputs are the
+        annotated attributes of ``outputs`` (and of its bases), each ``Annotated[..., Property(...)]``."""
+        total = getattr(args, "__total__", True)
+        found = [declared(name, hint, required=is_required(hint, total)) for name, hint in type_hints(args).items()]
+        if outputs is not None:
+            found += [declared(name, hint, computed=True) for name, hint in type_hints(outputs).items()]
+        schema = cls(*found)
+        schema.args = args
+        return schema
+
     def __iter__(self) -> Iterator[Property]:
         return iter(self.properties)
 
@@ -145,7 +183,15 @@ class Schema:
         return next(p for p in self.all if p.name == name)
 
     def collect(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        """The schema's inputs out of ``values`` (a resource ``__init__``'s ``locals()``)."""
+        """The schema's inputs out of ``values`` (the keyword arguments of a resource's ``__init__``); a name that
+        is not an input, or a required input left out, is refused as Python refuses such a call (pyright and mypy
+        say the same from the declared ``Args``)."""
+        unknown = sorted(set(values) - set(self.names))
+        if unknown:
+            raise TypeError(f"unexpected keyword argument {unknown[0]!r}: the inputs are {', '.join(self.names)}")
+        missing = [p.name for p in self.properties if p.required and p.name not in values]
+        if missing:
+            raise TypeError(f"missing required keyword argument {missing[0]!r}: set {missing[0]}=...")
         return {name: values.get(name) for name in self.names}
 
     def request_body(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
@@ -169,6 +215,61 @@ class Schema:
             text += {"replace": " Changing it replaces the object.", "update": "", "none": ""}[p.change]
             lines.append(textwrap.fill(f":param {p.name}: {text}", width=width, subsequent_indent="    "))
         return "\n".join(lines)
+
+
+def type_hints(obj: Any) -> dict[str, Any]:
+    """The annotations of a class or function as types, ``Annotated`` metadata kept. ``pulumi.Input`` refers to
+    ``Output`` by a string (``Union[T, Awaitable[T], "Output[T]"]``, in pulumi/output.py), so those names are
+    given (:func:`value_type` drops that member)."""
+    import pulumi.output
+
+    names = {"Output": pulumi.output.Output, "T": pulumi.output.T}
+    return typing_extensions.get_type_hints(obj, localns=names, include_extras=True)
+
+
+def is_required(hint: Any, total: bool) -> bool:
+    """Whether a ``TypedDict`` field of this annotation must be set (read from the annotation itself: under
+    ``from __future__ import annotations`` the class's ``__required_keys__`` cannot see ``Required``)."""
+    origin = typing_extensions.get_origin(hint)
+    return origin is Required or (total and origin is not NotRequired)
+
+
+def value_type(hint: Any) -> tuple[Any, bool]:
+    """(the value type, optional) of an annotation: ``Annotated``, ``Required``, ``NotRequired``, ``Input[...]``,
+    ``Output[...]`` and ``Optional[...]`` removed (``Optional[Input[Sequence[str]]]`` -> ``Sequence[str]``, True)."""
+    import pulumi
+
+    optional = False
+    while True:
+        origin, args = typing_extensions.get_origin(hint), typing_extensions.get_args(hint)
+        if origin in (typing_extensions.Annotated, Required, NotRequired):
+            hint = args[0]
+        elif origin in (typing.Union, types.UnionType):  # Optional[T], T | None, Input[T]
+            kept = [a for a in args if a is not type(None) and not isinstance(a, ForwardRef)  # Input's "Output[T]"
+                    and typing_extensions.get_origin(a) not in (collections.abc.Awaitable, pulumi.Output)]
+            optional = optional or type(None) in args
+            hint = kept[0] if len(kept) == 1 else Any
+        elif origin is pulumi.Output or hint is pulumi.Output:
+            hint = args[0] if args else Any
+        else:
+            return hint, optional
+
+
+def declared(name: str, hint: Any, *, required: bool = False, computed: bool = False) -> Property:
+    """The :class:`Property` of one declared field, with what its annotation says filled in."""
+    inner = hint
+    while typing_extensions.get_origin(inner) in (Required, NotRequired):
+        inner = typing_extensions.get_args(inner)[0]
+    facts = [m for m in getattr(inner, "__metadata__", ()) if isinstance(m, Property)]
+    if len(facts) != 1:
+        raise SchemaError(f"property {name!r}: declare it as Annotated[<type>, Property(...)], once")
+    prop = facts[0]
+    kind, optional = value_type(hint)
+    values = typing_extensions.get_args(kind) if typing_extensions.get_origin(kind) is Literal else ()
+    if not computed:
+        optional = not (required or prop.filled or prop.default is not None)
+    return dataclasses.replace(prop, name=name, type=kind, required=required, optional=optional, computed=computed,
+                               values=tuple(values))
 
 
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")

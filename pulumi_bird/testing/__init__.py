@@ -1,7 +1,12 @@
-"""Test helpers: the Bird emulator, a provider-host harness and a program runner that stands in for the engine.
+"""Testing your own Pulumi programs against the Bird emulator, on the real Pulumi engine.
 
-The harness (:mod:`.host`) and the runner (:mod:`.runner`) import grpc and the Pulumi runtime;
-they load on first use of one of their names, so ``import pulumi_bird.testing`` stays light.
+:func:`bird_stack` makes a stack of your program (a function or a project directory) with the Automation API on a
+temporary ``file://`` backend, configured for a running :class:`~pulumi_bird.emulator.BirdEmulator`;
+:func:`start_emulator` starts one for the length of a ``with`` block. The pytest plugin
+(:mod:`pulumi_bird.testing.plugin`) offers both as the ``bird_emulator`` and ``bird_stack`` fixtures. For unit
+tests without a CLI, use Pulumi's own ``pulumi.runtime.set_mocks`` (docs/testing.md).
+
+The names load on first use, so ``import pulumi_bird.testing`` does not import the Pulumi SDK.
 """
 
 from __future__ import annotations
@@ -10,99 +15,34 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _LAZY = {
-    # pulumi_bird.testing.host
-    "CheckResult": "host",
-    "CreateResult": "host",
-    "DiffResult": "host",
-    "HostStartError": "host",
-    "ProviderError": "host",
-    "ProviderHost": "host",
-    "ReadResult": "host",
-    "UNKNOWN": "host",
-    "decode_provider": "host",
-    "make_urn": "host",
-    "shim_command": "host",
-    # pulumi_bird.testing.runner
-    "PendingOperation": "runner",
-    "ProgramError": "runner",
-    "ProgramResult": "runner",
-    "Registration": "runner",
-    "ResourceState": "runner",
-    "State": "runner",
-    "destroy": "runner",
-    "refresh": "runner",
-    "registered_inputs": "runner",
-    "run_program": "runner",
-    "Project": "runner",
-    "ProjectError": "runner",
-    "Secret": "runner",
-    "load_project": "runner",
-    "secret": "runner",
-    "stack_config": "runner",
-    "validate_project": "runner",
+    "BirdStack": "stack",
+    "ENGINE_ENV": "stack",
+    "bird_stack": "stack",
+    "emulator_config": "stack",
+    "emulator_contents": "stack",
+    "pulumi_command": "stack",
+    "start_emulator": "fixtures",
 }
 
 # Written out (not computed) so that type checkers see the public names.
 __all__ = [
-    "CheckResult",
-    "CreateResult",
-    "DiffResult",
-    "HostStartError",
-    "PendingOperation",
-    "ProgramError",
-    "ProgramResult",
-    "Project",
-    "ProjectError",
-    "ProviderError",
-    "ProviderHost",
-    "ReadResult",
-    "Registration",
-    "ResourceState",
-    "Secret",
-    "State",
-    "UNKNOWN",
-    "decode_provider",
-    "destroy",
-    "load_project",
-    "make_urn",
-    "refresh",
-    "registered_inputs",
-    "run_program",
-    "secret",
-    "shim_command",
-    "stack_config",
-    "validate_project",
+    "BirdStack",
+    "ENGINE_ENV",
+    "bird_stack",
+    "emulator_config",
+    "emulator_contents",
+    "pulumi_command",
+    "start_emulator",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only (explicit re-exports)
-    from .host import UNKNOWN as UNKNOWN
-    from .host import CheckResult as CheckResult
-    from .host import CreateResult as CreateResult
-    from .host import DiffResult as DiffResult
-    from .host import HostStartError as HostStartError
-    from .host import ProviderError as ProviderError
-    from .host import ProviderHost as ProviderHost
-    from .host import ReadResult as ReadResult
-    from .host import decode_provider as decode_provider
-    from .host import make_urn as make_urn
-    from .host import shim_command as shim_command
-    from .runner import PendingOperation as PendingOperation
-    from .runner import ProgramError as ProgramError
-    from .runner import ProgramResult as ProgramResult
-    from .runner import Project as Project
-    from .runner import ProjectError as ProjectError
-    from .runner import Registration as Registration
-    from .runner import ResourceState as ResourceState
-    from .runner import Secret as Secret
-    from .runner import State as State
-    from .runner import destroy as destroy
-    from .runner import load_project as load_project
-    from .runner import refresh as refresh
-    from .runner import registered_inputs as registered_inputs
-    from .runner import run_program as run_program
-    from .runner import secret as secret
-    from .runner import stack_config as stack_config
-    from .runner import validate_project as validate_project
+    from .fixtures import start_emulator as start_emulator
+    from .stack import ENGINE_ENV as ENGINE_ENV
+    from .stack import BirdStack as BirdStack
+    from .stack import bird_stack as bird_stack
+    from .stack import emulator_config as emulator_config
+    from .stack import emulator_contents as emulator_contents
+    from .stack import pulumi_command as pulumi_command
 
 
 def __getattr__(name: str) -> Any:

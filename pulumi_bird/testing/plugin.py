@@ -1,9 +1,9 @@
-"""pytest plugin (entry point ``pytest11``): the ``bird_emulator`` fixture, available to any test of a
-project that installs pulumi-bird, without an import."""
+"""pytest plugin (entry point ``pytest11``): the ``bird_emulator`` and ``bird_stack`` fixtures, available to any
+test of a project that installs pulumi-bird, without an import."""
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Any, Callable, Iterator, List
 
 import pytest
 
@@ -19,3 +19,29 @@ def bird_emulator() -> Iterator[BirdEmulator]:
     """
     with start_emulator() as emulator:
         yield emulator
+
+
+@pytest.fixture
+def bird_stack(bird_emulator: BirdEmulator) -> Iterator[Callable[..., Any]]:
+    """``bird_stack(program, config={...})``: a :class:`~pulumi_bird.testing.BirdStack` of ``program`` (a function
+    or a project directory) on ``bird_emulator``, on the real Pulumi CLI; every stack made is destroyed and
+    removed after the test. Keyword arguments go to :func:`pulumi_bird.testing.bird_stack`."""
+    from pulumi_bird.testing.stack import BirdStack
+    from pulumi_bird.testing.stack import bird_stack as open_stack
+
+    made: List[BirdStack] = []
+
+    def make(program: Any, **kwargs: Any) -> BirdStack:
+        stack = open_stack(program, bird_emulator, **kwargs)
+        made.append(stack)
+        return stack
+
+    yield make
+    failures: List[BaseException] = []
+    for stack in reversed(made):  # every stack is closed, even after one fails to
+        try:
+            stack.close()
+        except Exception as exc:  # re-raised below, after the others are closed
+            failures.append(exc)
+    if failures:
+        raise failures[0]

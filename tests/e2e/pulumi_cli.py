@@ -27,7 +27,7 @@ PASSPHRASE = "e2e-passphrase"
 # A whole CLI command: a first run of a Python program starts a language host and a provider host (~2 s each).
 COMMAND_TIMEOUT = 300.0
 
-# Engine step ops (the event log's metadata.op) in the double's vocabulary (pulumi_bird.testing ProgramResult.steps).
+# Engine step ops (the event log's metadata.op) in the double's vocabulary (engine_double ProgramResult.steps).
 _STEP_NAMES = {
     "same": "same",
     "create": "create",

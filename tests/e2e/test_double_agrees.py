@@ -1,4 +1,4 @@
-"""The double (pulumi_bird.testing) answers to the engine: the same scenarios through both, compared.
+"""The double (tests/engine_double) answers to the engine: the same scenarios through both, compared.
 
 Each scenario runs on a fresh emulator per driver. After every command the two must agree on:
 - the steps per resource (create, update, replace, same, delete), for previews and updates;
@@ -18,10 +18,10 @@ import pytest
 from test_failures import PROGRAMS, VOICE_NUMBER_ID, bird_config
 from test_root_program import patch_webhook
 
+from engine_double import ProgramError, State, destroy, refresh, run_program, secret
 from pulumi_bird.api.values import VOICE_TEMPLATE
 from pulumi_bird.demo import SECRET_KEYS, demo_config
 from pulumi_bird.emulator import BirdEmulator
-from pulumi_bird.testing import ProgramError, State, destroy, refresh, run_program, secret
 from pulumi_cli import REPO, Pulumi, Stack, emulator_objects, is_empty, project_copy
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

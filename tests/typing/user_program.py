@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import pulumi
+from pulumi import automation as auto
 
 import pulumi_bird
 from pulumi_bird import (
@@ -68,36 +69,14 @@ from pulumi_bird.emulator import (
     seeded_workspace_id,
 )
 from pulumi_bird.testing import (
-    UNKNOWN,
-    CheckResult,
-    CreateResult,
-    DiffResult,
-    HostStartError,
-    PendingOperation,
-    ProgramError,
-    ProgramResult,
-    Project,
-    ProjectError,
-    ProviderError,
-    ProviderHost,
-    ReadResult,
-    Registration,
-    ResourceState,
-    Secret,
-    State,
-    decode_provider,
-    destroy,
-    load_project,
-    make_urn,
-    refresh,
-    registered_inputs,
-    run_program,
-    secret,
-    shim_command,
-    stack_config,
-    validate_project,
+    ENGINE_ENV,
+    BirdStack,
+    bird_stack,
+    emulator_config,
+    emulator_contents,
+    pulumi_command,
+    start_emulator,
 )
-from pulumi_bird.testing.fixtures import start_emulator
 
 
 def program() -> None:
@@ -242,15 +221,9 @@ def handle(error: BirdError) -> str:
 
 
 def my_tests(project_dir: str) -> None:
-    """What a user's own tests call: the emulator, the program runner, the provider host."""
+    """What a user's own tests call: the emulator, and a stack of their program on it (pulumi_bird.testing)."""
     with start_emulator(provision_seconds=0.1) as emu:
         assert isinstance(emu, BirdEmulator)
-        config = {
-            "bird:accessKey": emu.access_key,
-            "bird:apiUrl": emu.url,
-            "bird:workspaceId": emu.workspace_id,
-            "bird:organizationId": emu.organization_id,
-        }
         assert emu.access_key == DEFAULT_ACCESS_KEY and emu.workspace_id == DEFAULT_WORKSPACE_ID
         assert emu.organization_id == DEFAULT_ORGANIZATION_ID
         requests: list[RecordedRequest] = emu.requests
@@ -269,37 +242,17 @@ def my_tests(project_dir: str) -> None:
         numbers: list[dict[str, Any]] = fleet.backend.list_all_numbers(workspaces[1])
         assert numbers[0]["number"] == seeded_number(2, 0)
 
-        project: Project = load_project(project_dir)
-        problems: list[str] = validate_project(project.raw)
-        merged, secret_keys = stack_config(project, "dev", {"smsPhoneNumberId": "x"})
-        command, env = shim_command(project.main_dir, {"PATH": "/usr/bin"})
-        assert not problems and merged and isinstance(secret_keys, set) and command and env
-        key: Secret = secret(emu.access_key)
-        preview: ProgramResult = run_program(project_dir, config={**config, "bird:accessKey": key}, preview=True)
-        result: ProgramResult = run_program(program, config=config, stack_references={"org/p/s": {"a": 1}})
-        assert preview.outputs["smsChannelId"] == UNKNOWN and result.outputs["smsChannelId"]
-        state: State = refresh(result.state, config=config, run_program=True, parallel=4)
-        pending: list[PendingOperation] = state.pending_operations
-        warnings: list[str] = result.warnings
-        assert not pending and not warnings and result.state.provider_config is not None
-        sms: ResourceState = state.find("sms")
-        assert sms.outputs["channel_id"]
-        destroy(state, config=config, run_program=False)
-
-        registrations: dict[str, Registration] = registered_inputs(program, config=config)
-        reg = registrations["sms"]
-        provider = decode_provider(reg.inputs)
-        assert provider is not None and make_urn("pulumi-python:dynamic:Resource", "sms")
-        with ProviderHost(config=config) as host:
-            checked: CheckResult = host.check(reg.urn, reg.inputs)
-            created: CreateResult = host.create(reg.urn, checked.inputs)
-            diffed: DiffResult = host.diff(reg.urn, created.id, created.outs, checked.inputs)
-            read: ReadResult = host.read(reg.urn, created.id, properties=created.outs)
-            assert diffed.changes and read.outs
-            host.delete(reg.urn, created.id, created.outs)
-        try:
-            run_program(program, config={})
-        except ProgramError as exc:
-            assert exc.provider_error is None or isinstance(exc.provider_error, ProviderError)
-        except (HostStartError, ProjectError):
-            pass
+        # The program on the real engine: a stack on a temporary file:// backend, configured for the emulator.
+        assert emulator_config(fleet)["bird:accessKey"].secret and ENGINE_ENV
+        with bird_stack(project_dir, fleet, config={"smsPhoneNumberId": "+3197010520000"},
+                        pulumi_command=pulumi_command()) as stack:
+            assert isinstance(stack, BirdStack)
+            planned: auto.PreviewResult = stack.preview()
+            made: auto.UpResult = stack.up()
+            refreshed: auto.RefreshResult = stack.refresh()
+            assert planned.change_summary and made.outputs and refreshed.summary and stack.outputs()
+            assert stack.objects()["connectors"] == emulator_contents(fleet)["connectors"]
+            gone: auto.DestroyResult = stack.destroy()
+            assert gone.summary.result == "succeeded"
+        with bird_stack(program, fleet) as inline:
+            inline.up()
