@@ -14,8 +14,8 @@ from typing import Any, Iterator
 import pulumi
 import pytest
 
+from engine_double.host import ProviderError, ProviderHost
 from pulumi_bird import Connector, SmsChannel, WebhookSubscription
-from pulumi_bird.testing.host import ProviderError, ProviderHost
 
 CONNECTORS = r"/connectors$"
 SUBSCRIPTIONS = r"/webhook-subscriptions$"
