@@ -18,7 +18,6 @@ from pulumi_bird.emulator import (
     DEFAULT_ACCESS_KEY,
     DEFAULT_ORGANIZATION_ID,
     DEFAULT_WORKSPACE_ID,
-    BirdBackend,
     BirdEmulator,
     RecordedRequest,
 )
@@ -92,10 +91,13 @@ def test_bird_emulator_fixture_serves_the_defaults(bird_emulator: BirdEmulator) 
         DEFAULT_WORKSPACE_ID,
         DEFAULT_ORGANIZATION_ID,
     )
-    assert isinstance(bird_emulator.backend, BirdBackend)
     with api_session(DEFAULT_ACCESS_KEY) as session:
         response = session.get(bird_emulator.url + CONNECTORS_PATH)
-    assert response.status_code == 200 and response.json() == {"results": []}
+        assert response.status_code == 200 and response.json() == {"results": []}
+        # its backend is the one behind the URL: what a test seeds there, the API lists
+        seeded = bird_emulator.backend.create_connector(DEFAULT_WORKSPACE_ID, sms_body())
+        listed = session.get(bird_emulator.url + CONNECTORS_PATH).json()["results"]
+    assert [c["id"] for c in listed] == [seeded["id"]]
 
 
 def test_stop_closes_the_port_and_may_be_called_twice() -> None:
