@@ -14,6 +14,10 @@ per workspace over a sliding second, 429 beyond), through ONE provider host, wit
 once (as ``pulumi up --parallel N`` does). Their floor: a channel active T seconds after its POST needs one
 status GET after that, so N channels cannot all be seen active before T + N/50 seconds.
 
+The suite keeps no wall-clock bound of its own (a busy machine would make it flake): how soon a create against an
+unreachable API, a create told `Retry-After: 3600` and a trickled answer give up are figures here (bench_deadlines),
+while the tests count the attempts and requests behind them.
+
 Timings on shared machines are noisy: each figure is a ratio taken within this one run (the time after
 activation against the activation time, the parallel run against one channel's provisioning time, our
 import against `import pulumi` measured alternately in fresh interpreters).
