@@ -79,11 +79,17 @@ def public_callables(module) -> list:
 
 def test_the_toolkits_annotations_resolve_at_run_time():
     """No name of pulumi_bird.testing's annotations is left to ``if TYPE_CHECKING:`` (which an import cycle would
-    need): ``typing.get_type_hints`` resolves every one, e.g. ``ProgramError.__init__``'s ``ProviderError``."""
+    need): ``typing.get_type_hints`` resolves every one of the public names of the package and of each of its
+    modules, e.g. ``ProgramError.__init__``'s ``ProviderError``."""
+    import importlib
+    import pkgutil
+
     import pulumi_bird.testing
 
-    checked = public_callables(pulumi_bird.testing)
-    assert pulumi_bird.testing.ProgramError.__init__ in checked and len(checked) > 50
+    modules = [pulumi_bird.testing] + [importlib.import_module(f"pulumi_bird.testing.{m.name}")
+                                       for m in pkgutil.iter_modules(pulumi_bird.testing.__path__)]
+    checked = [obj for module in modules if hasattr(module, "__all__") for obj in public_callables(module)]
+    assert pulumi_bird.testing.ProgramError.__init__ in checked and len(checked) > 100
     unresolved = []
     for obj in checked:
         try:

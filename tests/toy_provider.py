@@ -131,7 +131,7 @@ class ToyProvider(ResourceProvider):
         if props.get("wait_for"):
             self._wait_for(props["wait_for"])
         if props.get("sleep"):
-            time.sleep(props["sleep"])  # a deliberately slow call: what test_call_timeout_is_enforced times out
+            time.sleep(props["sleep"])  # a deliberately slow call, the case under test (a call its deadline cuts)
         if props.get("name") == "explode":
             raise RuntimeError("toy create refused: name 'explode'")
         id_ = uuid.uuid4().hex[:12]
