@@ -24,8 +24,9 @@ $(VENV)/.installed-%: pyproject.toml
 	PYTHONWARNINGS=ignore $(PY) -m pip install --quiet -e '.[$*]' --config-settings editable_mode=compat
 	touch $@
 
-# The Pulumi CLI on PATH, or else the pinned one `make engine` builds (a first build takes minutes).
-demo: $(STAMP)
+# Only what the demo needs (the `demo` extra: the base dependencies). The Pulumi CLI on PATH, or else the pinned one
+# `make engine` builds (a first build takes minutes).
+demo: $(VENV)/.installed-demo
 	@if command -v pulumi >/dev/null 2>&1; then $(PY) -m pulumi_bird.demo --cli; \
 	else bin="$$(tools/engine/build.sh | tail -n 1)" && PATH="$$bin:$$PATH" $(PY) -m pulumi_bird.demo --cli; fi
 
@@ -36,14 +37,16 @@ PYTEST_ARGS ?= -n 2 --dist loadfile
 test: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS) --ignore=tests/e2e
 
-# The real Pulumi engine, pinned in tools/engine/go.mod (and yaml/go.mod): the CLI, the YAML language host and our
-# own small plugins, built into a cache outside the clone (tools/engine/build.sh says where; a warm cache skips
-# the build). Needs Go.
+# The real Pulumi engine, pinned in tools/engine/go.mod (and yaml/go.mod): the CLI, the YAML language host, our SDK
+# generator (bird-gen-sdk) and our own small plugins, built into a cache outside the clone (tools/engine/build.sh
+# says where; a warm cache skips the build). Needs Go.
 engine:
 	tools/engine/build.sh
 
 # The real CLI against the emulator on loopback (tests/e2e): every command, the failure paths, and the double
-# compared with the engine on the same scenarios. Not part of `make test`, which stays CLI-free.
+# compared with the engine on the same scenarios, the generated SDKs and the TypeScript example (these need Node.js
+# and npm: tests/e2e/package.json, installed once into ~/.cache/pulumi-bird/npm). Not part of `make test`, which
+# stays CLI-free.
 E2E_ARGS ?=
 e2e: $(STAMP) engine
 	PULUMI_BIRD_ENGINE="$$(tools/engine/build.sh --print)" $(PY) -m pytest -q --timeout 900 $(E2E_ARGS) tests/e2e

@@ -179,9 +179,10 @@ class WebhookSubscriptionProvider(BirdProvider):
 
     def patch(self, client: Any, scope: Sequence[str], id_: str, changes: dict[str, Any]) -> Any:
         from .api.models import UpdateWebhookSubscriptionRequest
+        from .api.webhooks import patch_subscription
 
         org, ws = scope
-        return client.update_webhook_subscription(org, ws, id_, UpdateWebhookSubscriptionRequest.model_validate(changes))
+        return patch_subscription(client, org, ws, id_, UpdateWebhookSubscriptionRequest.model_validate(changes))
 
     def remove(self, client: Any, scope: Sequence[str], id_: str) -> None:
         from .api.webhooks import delete_subscription_if_present

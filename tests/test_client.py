@@ -130,8 +130,36 @@ def test_retry_after_beyond_the_limit_is_not_waited_for(client, clock):
 @responses.activate
 def test_not_found_is_not_retried_and_find_turns_it_into_none(client, clock):
     responses.get(f"{CONNECTORS}/{CID}", status=404, json=error("NOT_FOUND"))
+    responses.get(CONNECTORS, json={"results": []})  # the collection answers: the 404 means "no such connector"
     assert client.find_connector(WS, CID) is None
-    assert len(responses.calls) == 1
+    assert [call.request.method for call in responses.calls] == ["GET", "GET"]
+    assert client.find_connector(WS, CID) is None  # the route is confirmed once per client
+    assert len(responses.calls) == 3
+
+
+@responses.activate
+def test_answers_naming_another_object_are_refused_naming_both(client):
+    other = "99999999-8888-4777-8666-555555555555"
+    responses.get(f"{CONNECTORS}/{CID}", json=connector(other))
+    with pytest.raises(errors.ForeignObjectError, match=f"connector {CID} was answered with connector '{other}'"):
+        client.get_connector(WS, CID)
+    responses.delete(f"{CONNECTORS}/{CID}", json={"id": other})
+    with pytest.raises(errors.ForeignObjectError, match="not counted as deleted"):
+        client.delete_connector(WS, CID)
+    responses.get(f"{CONNECTORS}/{other}", json=connector(other, workspaceId="another-workspace"))
+    with pytest.raises(errors.ForeignObjectError, match="of workspace 'another-workspace'"):
+        client.get_connector(WS, other)
+
+
+@responses.activate
+def test_a_404_from_a_route_bird_does_not_serve_is_not_taken_as_gone(client, clock):
+    responses.get(f"{CONNECTORS}/{CID}", status=404, json=error("NOT_FOUND"))
+    responses.get(CONNECTORS, status=404, json=error("NOT_FOUND"))
+    with pytest.raises(errors.ConfigError, match="bird:apiUrl"):
+        client.find_connector(WS, CID)
+    responses.delete(f"{CONNECTORS}/{CID}", status=404, json=error("NOT_FOUND"))
+    with pytest.raises(errors.ConfigError, match="Nothing was taken as deleted"):
+        client.delete_connector(WS, CID)
 
 
 def test_unreachable_api_names_url_attempts_and_time(clock):
@@ -155,13 +183,14 @@ def test_list_follows_page_tokens_to_the_last_page(client):
 @responses.activate
 def test_delete_of_missing_connector_raises_not_found(client):
     responses.delete(f"{CONNECTORS}/{CID}", status=404, json=error("NOT_FOUND"))
+    responses.get(CONNECTORS, json={"results": []})
     with pytest.raises(errors.NotFoundError):
         client.delete_connector(WS, CID)
 
 
 @responses.activate
 def test_ids_cannot_escape_their_path_segment(client):
-    responses.get(f"{CONNECTORS}/..%2Fx", json=connector())
+    responses.get(f"{CONNECTORS}/..%2Fx", json=connector("../x"))
     client.get_connector(WS, "../x")
     assert responses.calls[0].request.url.endswith("/connectors/..%2Fx")
 
@@ -173,7 +202,7 @@ def test_an_id_of_dots_alone_is_not_a_dot_segment(emulator, dots):
     with BirdClient(emulator.access_key, emulator.url) as bird:
         with pytest.raises(errors.NotFoundError):
             bird.delete_connector(emulator.workspace_id, dots)
-    path = emulator.requests[-1].path
+    path = [r.path for r in emulator.requests if r.method == "DELETE"][-1]
     assert path.rsplit("/", 1)[0].endswith("/connectors") and path.rsplit("/", 1)[1] in (dots, dots.replace(".", "%2E"))
 
 

@@ -69,6 +69,8 @@ def test_with_a_key_an_unknown_key_is_a_warning_on_the_hosts_stderr(bird_config)
 @pytest.mark.parametrize("key,value,env,fix", [
     ("bird:apiUrl", "http://bird.internal.example", "BIRD_API_URL", "pulumi config set bird:apiUrl https://"),
     ("bird:apiUrl", "ftp://127.0.0.1", "BIRD_API_URL", "pulumi config rm bird:apiUrl"),
+    ("bird:apiUrl", "https://api.bird.com/v1", "BIRD_API_URL", "/workspaces/{workspaceId}/connectors"),
+    ("bird:apiUrl", "https://proxy.example.com/bird/workspaces", "BIRD_API_URL", "use https://api.bird.com"),
     ("bird:apiUrl", "http://collector.example:8081\\@127.0.0.1:8080", "BIRD_API_URL", "pulumi config rm bird:apiUrl"),
     ("bird:apiUrl", "https://user:hunter2-password@api.bird.com", "BIRD_API_URL", "pulumi config rm bird:apiUrl"),
     ("bird:workspaceId", "my-workspace", "BIRD_WORKSPACE_ID", "pulumi config set bird:workspaceId <UUID>"),

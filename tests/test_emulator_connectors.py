@@ -90,8 +90,15 @@ def test_unknown_route_is_404_and_wrong_method_is_405(api: RunningEmulator) -> N
     assert missing.status_code == 404
     validate_named(missing.json(), "Error")
     wrong = api.session.put(connectors_url(api), json={})
-    assert wrong.status_code == 405
+    assert wrong.status_code == 405 and wrong.headers["Allow"] == "POST, GET"
     validate_named(wrong.json(), "Error")
+
+
+@pytest.mark.parametrize("method", ["TRACE", "QUERY"])
+def test_trace_and_query_are_405_with_an_allow_header_not_501(api: RunningEmulator, method: str) -> None:
+    answer = api.session.request(method, connectors_url(api))
+    assert answer.status_code == 405 and answer.headers["Allow"] == "POST, GET"
+    validate_named(answer.json(), "Error")
 
 
 def test_unknown_workspace_is_404(api: RunningEmulator) -> None:

@@ -29,8 +29,10 @@ from pulumi_bird.testing import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-# The Python projects (examples/yaml-channels and typescript-channels use the native plugin: tests/test_plugin.py).
-PROJECTS = [ROOT, *sorted(p for p in (ROOT / "examples").iterdir() if (p / "__main__.py").is_file())]
+# The Python projects (examples/yaml-channels and typescript-channels use the native plugin: tests/test_plugin.py;
+# examples/fleet is an Automation API program, which makes its projects inline: tests/e2e/test_fleet.py).
+PROJECTS = [ROOT, *sorted(p for p in (ROOT / "examples").iterdir()
+                          if (p / "__main__.py").is_file() and (p / "Pulumi.yaml").is_file())]
 WORKSPACE = {"bird:workspaceId": "0c9d8e7f-2a1b-4c3d-9e8f-7a6b5c4d3e2f",  # Configure must reach the provider
              "bird:accessKey": "test-key"}  # check judges the key (preview fails without one)
 BIRD_ENV = {"bird:accessKey": "BIRD_ACCESS_KEY", "bird:apiUrl": "BIRD_API_URL",

@@ -256,6 +256,6 @@ def test_a_create_that_landed_late_is_removed_after_a_successful_retry():
         return obj
 
     client = BirdClient("key", "http://127.0.0.1:9", sleep=lambda s: None)  # only its retry decisions are used
-    result = create_exactly_once(identity="thing", what="thing", post=post, recent_like=lambda since: list(visible),
+    result = create_exactly_once(identity="thing", what="thing", post=post, like=lambda: list(visible),
                                  delete=deleted.append, retry=client)
     assert result.id.endswith("2") and [d.id[-1] for d in deleted] == ["1"]

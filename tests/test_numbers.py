@@ -93,7 +93,29 @@ def test_normalize_e164():
     assert normalize_e164(" +31 970-1052.0000 ") == "+3197010520000"
     assert normalize_e164("0031970 10520000") == "+3197010520000"
     assert normalize_e164("+1 415 555 0100") == "+14155550100"
-    assert normalize_e164("3197010520000") is None and normalize_e164("+0123456789") is None
+    assert normalize_e164("3197010520000") == "+3197010520000"  # Bird lists some numbers without their +
+    assert normalize_e164("+0123456789") is None and normalize_e164("0123456789") is None
+
+
+def test_a_number_bird_lists_without_its_plus_is_found_by_its_e164_text(emulator, bird_config, host):
+    emulator.faults.bare_numbers = True
+    try:
+        out = run_program(lambda: pulumi.export("id", get_phone_number("+31 970-1052-0000").id),
+                          config=bird_config, host=host).outputs
+    finally:
+        emulator.faults.clear()
+    assert out["id"] == DEFAULT_NUMBERS[0][1]
+
+
+def test_a_numbers_listing_whose_page_token_never_changes_ends_at_the_repeat(emulator, bird_config, host):
+    emulator.faults.numbers_loop = True
+    emulator.clear_requests()
+    try:
+        with pytest.raises(ProgramError, match=r"has no phone number \+3197099999999"):
+            run_program(lambda: get_phone_number("+3197099999999"), config=bird_config, host=host)
+    finally:
+        emulator.faults.clear()
+    assert len([r for r in emulator.requests if r.path.endswith("/numbers")]) == 2  # the first page, and its repeat
 
 
 def test_emulator_inventory_from_python():
@@ -136,6 +158,18 @@ def test_emulator_inventory_from_the_command_line():
     bad = subprocess.run([sys.executable, "-m", "pulumi_bird.emulator", "--number", "12"], capture_output=True,
                          text=True, timeout=60)
     assert bad.returncode == 2 and "--number" in bad.stderr
+
+
+def test_the_emulator_lists_numbers_in_birds_long_code_shape_too(emulator):
+    """``GET .../numbers-long-code`` (Bird's other documented shape) holds the same numbers, and the lookup's parser
+    reads both alike."""
+    from pulumi_bird.api.numbers import parse_number
+
+    with BirdClient(emulator.access_key, emulator.url) as client:
+        current = client.request("GET", f"/workspaces/{emulator.workspace_id}/numbers")["results"]
+        long_code = client.request("GET", f"/workspaces/{emulator.workspace_id}/numbers-long-code")["results"]
+    assert "numberString" in long_code[0] and isinstance(long_code[0]["capabilities"], dict)
+    assert [parse_number(item) for item in long_code] == [parse_number(item) for item in current]
 
 
 @pytest.mark.parametrize("typed", ["3197010520000", "+3197010520000", "0031 970 1052 0000"])

@@ -606,3 +606,25 @@ def test_importing_a_connector_made_with_an_invitation_token_does_not_replace_it
         assert list(changed.replaces) == ["invitationToken"]
     finally:
         plugin.delete(urn, id_, {})
+
+
+def test_a_patch_422_echoing_a_url_the_program_marked_secret_does_not_show_it(plugin, emulator):
+    """The secret lives in the URL's path, which the dynamic path's own redaction (query, userinfo) leaves alone:
+    only the plugin knows the user marked it, and it redacts it from the error and its own output."""
+    urn = plugin.urn("WebhookSubscription", "secret-url")
+    hidden = "https://hooks.example.com/tenant-5e3c9b1d7a2f4e60/events"
+    id_, outs, checked = plugin.up("WebhookSubscription", "secret-url",
+                                   hook_inputs(eventFilters=[{"key": "platformId", "value": "secret-url"}]))
+    moved = {**checked, "url": secret(hidden)}
+    emulator.faults.add("PATCH", r"/webhook-subscriptions/", 422,
+                        body={"code": "InvalidRequest", "message": f"rejected url {hidden}; see https://hooks.example.com/help"})
+    try:
+        with pytest.raises(grpc.RpcError) as caught:
+            plugin.update(urn, id_, outs, moved, old_inputs=checked)
+    finally:
+        emulator.faults.clear()
+    text = caught.value.details() or ""
+    assert "rejected url [redacted]" in text and "tenant-5e3c9b1d7a2f4e60" not in text, text
+    assert "see https://hooks.example.com/help" in text, text  # what is not the secret is not garbled
+    assert "tenant-5e3c9b1d7a2f4e60" not in "".join(plugin.stderr)
+    plugin.delete(urn, id_, outs)

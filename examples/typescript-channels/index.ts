@@ -12,7 +12,8 @@ const voicePhone = bird.getPhoneNumberOutput({ number: config.require("voiceNumb
 
 const sms = new bird.SmsChannel("sms", {
     phoneNumberId: smsPhone.id,
-    channelMessageType: config.get("smsMessageType") ?? "transactional",
+    // The schema's enum: check refuses a value outside it (at preview), the cast tells the compiler so.
+    channelMessageType: (config.get("smsMessageType") ?? "transactional") as bird.ChannelMessageType,
     useCaseId: config.get("smsUseCaseId"),
     conversational: true,
 });

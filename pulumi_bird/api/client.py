@@ -11,8 +11,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, TypeVar
 from urllib.parse import quote
 
@@ -21,6 +19,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 
 from . import errors
 from .errors import ConfigError
+from .evidence import PUBLIC_ARGUMENTS, url_secrets
 from .models import (
     Connector,
     ConnectorStatus,
@@ -100,6 +99,12 @@ def secrets_of(request: Optional[BaseModel]) -> list[str]:
     return _strings(request, plain=False)
 
 
+def argument_secrets(arguments: Optional[Mapping[str, Any]]) -> list[str]:
+    """Every string inside connector ``arguments`` but the values of documented plain ids and choices
+    (:data:`~.evidence.PUBLIC_ARGUMENTS`): the dynamic host strips secret markers, so any may be a credential."""
+    return _strings({k: v for k, v in (arguments or {}).items() if k not in PUBLIC_ARGUMENTS}, plain=True)
+
+
 def _strings(value: Any, *, plain: bool) -> list[str]:
     """Every ``SecretStr`` value (and, when ``plain``, every non-empty string) in models, mappings and lists."""
     found: list[str] = []
@@ -153,10 +158,10 @@ class BirdClient:
         self._session = session or pooled_session(self.api_url)
         self._sleep = sleep
         self._clock = clock
-        # Bird's clock: the Date of its latest answer, and when (on our clock) it was read
-        self._bird_date: Optional[tuple[datetime, float]] = None
         # every secret this client has sent (redacted from whatever Bird says back, in any later answer)
         self._sent_secrets: set[str] = set()
+        # the collections (paths) whose route Bird answered, so that a 404 beneath them means "no such object"
+        self._answering: set[str] = set()
 
     def __repr__(self) -> str:  # never show the key
         return f"BirdClient(api_url={self.api_url!r})"
@@ -278,7 +283,6 @@ class BirdClient:
     ) -> "Answer | errors.BirdError":
         """A 2xx as an Answer; any other answer as the error it means (raised at once when it must not be
         retried: a redirect, a 2xx that cannot be read). A 429 also slows the workspace's pacer."""
-        self._note_bird_clock(response)
         status = response.status_code
         log.debug("%s %s -> %s in %.2fs", method, url, status, response.elapsed.total_seconds())
         if 200 <= status < 300:
@@ -310,23 +314,6 @@ class BirdClient:
             headers={"Authorization": f"AccessKey {self._access_key}", "Accept": "application/json",
                      "User-Agent": USER_AGENT},
         )
-
-    def _note_bird_clock(self, response: requests.Response) -> None:
-        """Remember Bird's clock (its ``Date`` header) and when, on our monotonic clock, we read it."""
-        try:
-            when = parsedate_to_datetime(response.headers.get("Date") or "")
-        except (TypeError, ValueError):
-            return
-        if when is not None:
-            self._bird_date = (when if when.tzinfo else when.replace(tzinfo=timezone.utc), self._clock())
-
-    def bird_now(self) -> Optional[datetime]:
-        """Bird's clock now, from the ``Date`` of its latest answer plus the time passed since on ours (None
-        before any answer with a Date). Bird stamps ``createdAt`` with its clock, not ours."""
-        if self._bird_date is None:
-            return None
-        date, read_at = self._bird_date
-        return date + timedelta(seconds=self._clock() - read_at)
 
     def hide(self, values: Iterable[Any]) -> None:
         """Redact ``values`` (secrets a call holds from state without sending them, which Bird may still echo;
@@ -524,16 +511,20 @@ class BirdClient:
         """Install a connector. Not retried on 5xx or connection failures: the caller must find out whether
         Bird committed it (see :func:`pulumi_bird.api.create.create_exactly_once`)."""
         return self._typed(Connector, "POST", self._connectors_path(workspace_id), body=request.to_body(),
-                           secrets=secrets_of(request))
+                           secrets=[*secrets_of(request), *argument_secrets(request.arguments)])
 
     def get_connector(self, workspace_id: str, connector_id: str) -> Connector:
-        return self._get_model(f"{self._connectors_path(workspace_id)}/{_seg(connector_id)}", Connector, workspace_id)
+        """The connector; a ForeignObjectError when Bird's answer is another connector (or workspace)."""
+        path = f"{self._connectors_path(workspace_id)}/{_seg(connector_id)}"
+        found = self._get_model(path, Connector, workspace_id)
+        return self.ours(found, "connector", connector_id, workspace_id, "GET", path)
 
     def find_connector(self, workspace_id: str, connector_id: str) -> Optional[Connector]:
-        """The connector, or None when Bird says 404."""
+        """The connector, or None when Bird says 404 and its collection answers (:meth:`confirm_route`)."""
         try:
             return self.get_connector(workspace_id, connector_id)
         except errors.NotFoundError:
+            self.confirm_route(self._connectors_path(workspace_id), workspace_id)
             return None
 
     def get_connector_status(
@@ -558,8 +549,9 @@ class BirdClient:
         return self._paginate(self._connectors_path(workspace_id), params, Connector, workspace_id)
 
     def delete_connector(self, workspace_id: str, connector_id: str) -> None:
-        """Delete a connector and its channel. Raises NotFoundError when it is already gone."""
-        self.request("DELETE", f"{self._connectors_path(workspace_id)}/{_seg(connector_id)}")
+        """Delete a connector and its channel. Raises NotFoundError when it is already gone (and its collection
+        answers: a route Bird does not serve is a ConfigError)."""
+        self._delete(self._connectors_path(workspace_id), connector_id, "connector", workspace_id)
 
     # --- webhook subscriptions ----------------------------------------------------------------------------
 
@@ -572,19 +564,22 @@ class BirdClient:
     ) -> WebhookSubscription:
         """Create a subscription. Not retried on 5xx or connection failures (see create_connector)."""
         return self._typed(WebhookSubscription, "POST", self._webhooks_path(organization_id, workspace_id),
-                           body=request.to_body(), secrets=secrets_of(request))
+                           body=request.to_body(), secrets=[*secrets_of(request), *url_secrets(request.url)])
 
     def get_webhook_subscription(self, organization_id: str, workspace_id: str, subscription_id: str) -> WebhookSubscription:
+        """The subscription; a ForeignObjectError when Bird's answer is another subscription (or workspace)."""
         path = f"{self._webhooks_path(organization_id, workspace_id)}/{_seg(subscription_id)}"
-        return self._get_model(path, WebhookSubscription, workspace_id)
+        found = self._get_model(path, WebhookSubscription, workspace_id)
+        return self.ours(found, "webhook subscription", subscription_id, workspace_id, "GET", path)
 
     def find_webhook_subscription(
         self, organization_id: str, workspace_id: str, subscription_id: str
     ) -> Optional[WebhookSubscription]:
-        """The subscription, or None when Bird says 404."""
+        """The subscription, or None when Bird says 404 and its collection answers (:meth:`confirm_route`)."""
         try:
             return self.get_webhook_subscription(organization_id, workspace_id, subscription_id)
         except errors.NotFoundError:
+            self.confirm_route(self._webhooks_path(organization_id, workspace_id), workspace_id)
             return None
 
     def list_webhook_subscriptions(self, organization_id: str, workspace_id: str) -> Iterator[WebhookSubscription]:
@@ -593,18 +588,69 @@ class BirdClient:
     def update_webhook_subscription(
         self, organization_id: str, workspace_id: str, subscription_id: str, request: UpdateWebhookSubscriptionRequest
     ) -> WebhookSubscription:
-        """PATCH a subscription; a 404 says it was deleted outside the stack (refresh drops it)."""
-        path = f"{self._webhooks_path(organization_id, workspace_id)}/{_seg(subscription_id)}"
+        """PATCH a subscription: Bird's answer, checked to be this subscription (a ForeignObjectError
+        otherwise). A 404 (its collection answering) says Bird does not show it now."""
+        collection = self._webhooks_path(organization_id, workspace_id)
+        path = f"{collection}/{_seg(subscription_id)}"
         try:
-            return self._typed(WebhookSubscription, "PATCH", path, body=request.to_body(), secrets=secrets_of(request))
+            found = self._typed(WebhookSubscription, "PATCH", path, body=request.to_body(),
+                                secrets=[*secrets_of(request), *url_secrets(request.url)])
         except errors.NotFoundError as exc:
+            self.confirm_route(collection, workspace_id)
             raise exc.with_summary(
-                f"webhook subscription {subscription_id} is gone from Bird (deleted outside this stack): run "
-                "`pulumi refresh` to drop it from the stack, then `pulumi up` to create it again") from None
+                f"Bird answers 404 for webhook subscription {subscription_id}: it does not show it now (deleted "
+                "outside this stack, or a write Bird does not show yet). Run `pulumi refresh`; if it is gone, "
+                "refresh drops it and `pulumi up` creates it again") from None
+        return self.ours(found, "webhook subscription", subscription_id, workspace_id, "PATCH", path)
 
     def delete_webhook_subscription(self, organization_id: str, workspace_id: str, subscription_id: str) -> None:
-        """Delete a subscription. Raises NotFoundError when it is already gone."""
-        self.request("DELETE", f"{self._webhooks_path(organization_id, workspace_id)}/{_seg(subscription_id)}")
+        """Delete a subscription. Raises NotFoundError when it is already gone (and its collection answers)."""
+        self._delete(self._webhooks_path(organization_id, workspace_id), subscription_id, "webhook subscription",
+                     workspace_id)
+
+    # --- evidence: whose object an answer is, and whether a 404 means "gone" ------------------------------------
+
+    def ours(self, found: Any, what: str, object_id: str, workspace_id: str, method: str, path: str) -> Any:
+        """``found`` when it is the object asked for (same id; same workspace where the answer names one), else
+        a ForeignObjectError naming both: nothing it names is stored, adopted or deleted."""
+        theirs = getattr(found, "workspace_id", None)
+        if found.id == object_id and theirs in (None, workspace_id):
+            return found
+        other = f"{found.id!r:.60}" + (f" of workspace {theirs!r:.60}" if theirs not in (None, workspace_id) else "")
+        raise errors.ForeignObjectError(
+            self.redact(f"{method} of {what} {object_id} was answered with {what} {other}: not taken, nothing "
+                        "stored or deleted (a proxy or cache between us and Bird? check bird:apiUrl / BIRD_API_URL)"),
+            method=method, url=self.api_url + path, status=200)
+
+    def confirm_route(self, collection: str, workspace_id: str) -> None:
+        """Before a 404 beneath ``collection`` is taken as "no such object": check once per client that Bird
+        answers the collection itself. A 404 there means the route (bird:apiUrl, or the workspace) is wrong, and
+        no 404 beneath it proves anything: a ConfigError naming bird:apiUrl."""
+        if collection in self._answering:
+            return
+        try:
+            self._send("GET", collection, params={"limit": 1}, workspace_id=workspace_id)
+        except errors.NotFoundError as exc:
+            raise ConfigError(
+                f"Bird's API at {self.api_url} answers 404 for {collection} itself, so its 404s say nothing about "
+                f"objects: check bird:apiUrl / BIRD_API_URL (Bird's is {DEFAULT_API_URL}, serving paths such as "
+                "/workspaces/{workspaceId}/connectors) and the workspace id. Nothing was taken as deleted",
+                method="GET", url=exc.url, status=exc.status) from None
+        self._answering.add(collection)
+
+    def _delete(self, collection: str, object_id: str, what: str, workspace_id: str) -> None:
+        """DELETE one object; its answer, when it names an object, must name this one."""
+        path = f"{collection}/{_seg(object_id)}"
+        try:
+            body = self.request("DELETE", path)
+        except errors.NotFoundError:
+            self.confirm_route(collection, workspace_id)
+            raise
+        named = body.get("id") if isinstance(body, Mapping) else None
+        if named is not None and named != object_id:
+            raise errors.ForeignObjectError(self.redact(
+                f"DELETE of {what} {object_id} was answered with {what} {named!r:.60}: not counted as deleted "
+                "(check bird:apiUrl / BIRD_API_URL)"), method="DELETE", url=self.api_url + path, status=200)
 
 
 def _json_or_none(response: requests.Response) -> Any:

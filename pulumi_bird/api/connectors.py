@@ -7,12 +7,11 @@ import logging
 import threading
 import time
 from contextlib import contextmanager
-from datetime import datetime
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Iterator, Optional
 
 from . import errors
 from .client import BirdClient
-from .create import SNAPSHOTS, create_exactly_once, identity_key, newest_first_since
+from .create import SNAPSHOTS, create_exactly_once, identity_key
 from .models import Connector, ConnectorStatus, CreateConnectorRequest
 from .readiness import poll_interval
 from .readiness import wait_connector_ready as wait_ready
@@ -36,6 +35,24 @@ def find_connector_status(client: BirdClient, workspace_id: str, connector_id: s
         return client.get_connector_status(workspace_id, connector_id)
     except errors.NotFoundError:
         return None
+
+
+def status_of(connector: Connector, status: Optional[ConnectorStatus]) -> Optional[ConnectorStatus]:
+    """``status`` when it can be ``connector``'s: the phone number and channel it names, where both show one, are
+    the connector's. Otherwise a ForeignObjectError naming both, before anything is stored (Bird's status body
+    carries no connector id, so these are all it can be checked by)."""
+    if status is None:
+        return None
+    pairs = (("phone number", connector.phone_number_id, status.number.number_id if status.number else None),
+             ("channel", connector.channel.channel_id if connector.channel else None,
+              status.channel.channel_id if status.channel else None))
+    for what, mine, theirs in pairs:
+        if mine and theirs and mine != theirs:
+            raise errors.ForeignObjectError(
+                f"the status read of connector {connector.id} names {what} {theirs!r:.60}, but the connector has "
+                f"{mine}: not taken, nothing stored (a proxy or cache between us and Bird? check bird:apiUrl / "
+                "BIRD_API_URL)", method="GET", status=200)
+    return status
 
 
 def delete_connector_if_present(client: BirdClient, workspace_id: str, connector_id: str) -> None:
@@ -69,21 +86,23 @@ def connector_identity(client: BirdClient, workspace_id: str, request: CreateCon
                         request.arguments or {})
 
 
-def connectors_like_since(
-    client: BirdClient, workspace_id: str, request: CreateConnectorRequest, since: Callable[[], datetime]
-) -> list[Connector]:
-    """Look-alikes created at or after ``since()`` (Bird's clock): newest first, no page older than that is read."""
+def connectors_like(client: BirdClient, workspace_id: str, request: CreateConnectorRequest) -> list[Connector]:
+    """Every look-alike Bird lists now (every page of the template: no createdAt may exclude one)."""
     listing = client.list_connectors(workspace_id, request.connector_template_ref, newest_first=True)
-    return [c for c in newest_first_since(listing, since) if is_look_alike(c, request)]
+    return [c for c in listing if is_look_alike(c, request)]
 
 
-def connectors_like_before(client: BirdClient, workspace_id: str, request: CreateConnectorRequest) -> list[Connector]:
-    """Look-alikes that exist now, from the process's one listing of the template, each confirmed by id."""
-    listing = SNAPSHOTS.get(
+def connectors_listed_before(client: BirdClient, workspace_id: str, request: CreateConnectorRequest) -> list[Connector]:
+    """The process's one listing of the template's connectors (taken before its first create of the template)."""
+    return SNAPSHOTS.get(
         ("connectors", client.api_url, workspace_id, request.connector_template_ref),
         lambda: client.list_connectors(workspace_id, request.connector_template_ref, newest_first=True),
     )
-    alike = [c for c in listing if is_look_alike(c, request)]
+
+
+def connectors_like_before(client: BirdClient, workspace_id: str, request: CreateConnectorRequest) -> list[Connector]:
+    """The look-alikes of :func:`connectors_listed_before`, each confirmed by id (an interrupted run's leftover)."""
+    alike = [c for c in connectors_listed_before(client, workspace_id, request) if is_look_alike(c, request)]
     return [c for c in alike if client.find_connector(workspace_id, c.id) is not None]
 
 
@@ -247,9 +266,12 @@ def _create_once(
         identity=connector_identity(client, workspace_id, request),
         what=f"connector {request.name!r}",
         post=post,
-        recent_like=lambda since: connectors_like_since(client, workspace_id, request, since),
+        like=lambda: connectors_like(client, workspace_id, request),
         delete=lambda c: delete_connector_if_present(client, workspace_id, c.id),
         matches=lambda c: is_look_alike(c, request),
+        # A phone number channel lists nothing before its POST (it makes no call before it): Bird lets a number
+        # carry one connector of a template, so a look-alike on it that our POST did not make would have refused it
+        listed_before=(lambda: connectors_listed_before(client, workspace_id, request)) if guard else None,
         existing_like=(lambda: connectors_like_before(client, workspace_id, request)) if guard else None,
         allow_identical=identical,
         explain_conflict=lambda exc: _explain_conflict(client, workspace_id, request, exc, claim),

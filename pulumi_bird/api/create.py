@@ -18,13 +18,18 @@ happened is to look for the object afterwards. What makes that exact:
   are remembered; a later look-up of a sibling never adopts or deletes them.
 * **A 2xx is checked against the request.** Its id must be a UUID and what it echoes must be what was posted
   (``matches``); otherwise it is ambiguous like a 5xx. The object it names is never adopted, stored or deleted.
-* **Bird's clock, not ours.** "Created since our first attempt" is judged on the clock that stamps
-  ``createdAt``: Bird's, read from the ``Date`` of its latest answer (at the latest, the look-up's own first
-  page) and moved on by our monotonic clock, less :data:`CLOCK_MARGIN`. Our wall clock is used only when Bird
-  never sent a ``Date``.
-* **Lists may lag.** A look-up that finds nothing is repeated until :data:`LIST_SETTLE_SECONDS` after the
-  ambiguous answer before the POST counts as not carried out. A 409 after an ambiguous POST (a phone number
-  carries one connector per template: perhaps ours) waits for the list the same way.
+* **Evidence, not clocks.** A look-alike may be ours only when it is absent from the listing taken before the
+  first POST (``listed_before``: the process's one listing of the kind, :data:`SNAPSHOTS`; a phone number
+  channel has none, as Bird lets a number carry one connector of a template, so a look-alike on it that our
+  POST did not make would have refused it) and no sibling owns it; an id the checked answer of our own POST
+  named is ours. Timestamps never decide: Bird's
+  ``createdAt`` and the ``Date`` of its answers need not come from one clock (they have been seen minutes and
+  hours apart), so a look-alike is never excluded for its ``createdAt``, which only orders our own attempts
+  (the oldest is kept).
+* **Lists may lag: one settle rule.** Every look-up that decides whether an object exists (after an ambiguous
+  POST; after a 409 that follows one, a phone number carrying one connector per template, perhaps ours; and
+  the look for late duplicates after a successful retry) is repeated every :data:`SETTLE_INTERVAL` until it
+  finds what it may find or :func:`list_settle_seconds` have passed since the answer it settles.
 * **Counting.** A look-up after ``k`` ambiguous POSTs may find at most ``k`` new look-alikes that are ours
   (each id counted once: a server may list an object twice). Finding more proves someone else created
   look-alikes meanwhile: nothing is adopted or deleted and the error names every candidate and how to adopt
@@ -34,9 +39,10 @@ When certainty cannot be had (look-ups keep failing, retries run out with nothin
 naming what to look for and deletes nothing: never a silent duplicate.
 
 Across processes (two stacks creating identical objects in one workspace at the same moment) exactness cannot
-be had: if our POST was not committed and the other stack's identical object appeared within our attempt, we
-would adopt it. The window is the seconds of one failed attempt, and only objects equal in every echoed field
-are at risk; see docs/exactly-once.md.
+be had: if our POST was not committed and the other stack's identical object appeared after this process's
+listing (taken before its first create of the kind) and before our look-up, we would adopt it.
+Only objects equal in every echoed field are at risk (for a phone number channel: the same number, which Bird
+lets carry one connector of a template); see docs/exactly-once.md.
 
 Retrying: the client retries every request that is safe to repeat, 429s included (Bird says a rate-limited
 request was not processed). A POST that may have landed cannot be retried by the client on its own: whether
@@ -53,12 +59,12 @@ import math
 import os
 import threading
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Callable, Generic, Hashable, Iterable, Iterator, Optional, Protocol, Sequence, TypeVar
 
 from . import errors
 from .retry import RetryPolicy, backoff_delay
-from .values import as_utc, is_uuid, utc_now
+from .values import as_utc, is_uuid
 
 log: logging.Logger = logging.getLogger(__name__)
 
@@ -70,14 +76,10 @@ LOOKUP_RETRY_POLICY = RetryPolicy(base_delay=0.5, max_delay=2.0)
 # retried by the client). Giving up leaves an object that may be ours and that no message can name by id, so
 # it is worth a little more patience than any other read.
 LOOKUP_ATTEMPTS = 3
-# Bird stamps createdAt with its own clock, and we judge "created since our first attempt" on that clock (from
-# the Date of its answers; see _Create.since). The margin covers the Date's one-second resolution and Bird's
-# servers disagreeing among themselves; an older look-alike it lets in is still excluded by the before-set, a
-# sibling's ownership, or counting.
-CLOCK_MARGIN = timedelta(minutes=2)
-# Bird's list may lag its writes by seconds. After an ambiguous POST, a look-up that finds nothing is repeated
-# every SETTLE_INTERVAL until this long after the answer before the POST counts as "not landed" and may be
-# repeated (measured lags are 2-5 s).
+# The one settle rule (window, interval, bound) of every look-up that decides whether an object exists.
+# Bird's list may lag its writes. Bird documents no lag: the 2-5 s we plan for is our own assumption, and this
+# window is that with room to spare. After an ambiguous POST a look-up that finds nothing is repeated every
+# SETTLE_INTERVAL until this long after the answer before the POST counts as "not landed" and may be repeated.
 LIST_SETTLE_SECONDS = 8.0
 # Bird documents no list lag: this environment variable sets the settle time (seconds, 0 to MAX_LIST_SETTLE).
 LIST_SETTLE_ENV = "PULUMI_BIRD_LIST_SETTLE_SECONDS"
@@ -99,8 +101,6 @@ class RetryAdvisor(Protocol):
     """What the create needs of the client to retry the client's way (see :class:`~pulumi_bird.api.client.BirdClient`)."""
 
     def now(self) -> float: ...
-
-    def bird_now(self) -> Optional[datetime]: ...
 
     def redact(self, text: str) -> str: ...
 
@@ -223,9 +223,10 @@ def create_exactly_once(
     identity: Hashable,
     what: str,
     post: Callable[[], T],
-    recent_like: Callable[[Callable[[], datetime]], Iterable[T]],
+    like: Callable[[], Iterable[T]],
     delete: Callable[[T], None],
     matches: Callable[[T], bool] = lambda _: True,
+    listed_before: Optional[Callable[[], Iterable[Any]]] = None,
     existing_like: Optional[Callable[[], Iterable[T]]] = None,
     allow_identical: bool = False,
     adopt_hint: str = "adopt_id",
@@ -235,18 +236,19 @@ def create_exactly_once(
     """Create one object of ``identity`` (see the module docstring for why the result is exact).
 
     :param post: POSTs the object once (the client retries 429s; it never repeats a POST that may have landed).
-    :param recent_like: look-alikes created at or after a moment on Bird's clock (the callable gives it when
-        asked: after the listing's first answer, whose Date it may use), read newest first, stopping there.
+    :param like: the look-alikes Bird lists now (every page: no timestamp may exclude one).
     :param delete: removes one of our own duplicates (a 404 must count as done).
     :param matches: whether Bird's answer to the POST is the object posted (its echoed fields); an answer that
         is not, or whose id is not a UUID, is ambiguous: it is never adopted, and the object is looked for.
-    :param existing_like: look-alikes that exist before the POST: when given, finding one that this process does
-        not own fails the create (an interrupted run's leftover), unless ``allow_identical``.
+    :param listed_before: what Bird listed before the first POST (the process's one listing of the kind; none of
+        it can be ours, look-alike or not), read once before it.
+    :param existing_like: look-alikes that exist before the POST, confirmed: when given, finding one that this
+        process does not own fails the create (an interrupted run's leftover), unless ``allow_identical``.
     :param adopt_hint: the input that adopts an existing object, named in errors.
     :param retry: the client, which decides whether and when to POST again (and whose clocks and sleep are used).
     """
     with REGISTRY.hold(identity):
-        before: set[str] = set()
+        before: set[str] = {o.id for o in listed_before()} if listed_before is not None else set()
         if existing_like is not None:
             found = not_owned(existing_like())
             if found and not allow_identical:
@@ -256,9 +258,9 @@ def create_exactly_once(
                     f"allow_identical=True to create another one",
                     existing=[o.id for o in found],
                 )
-            before = {o.id for o in found}
+            before |= {o.id for o in found}
         try:
-            created = _Create(what, post, recent_like, delete, matches, before, explain_conflict, retry).run()
+            created = _Create(what, post, like, delete, matches, before, explain_conflict, retry).run()
         except AmbiguousCreateError as exc:  # it quotes ids and answers from Bird: no secret may ride along
             raise exc.with_summary(retry.redact(str(exc.args[0]))) from None
         REGISTRY.own(created.id)
@@ -273,32 +275,21 @@ class _Create(Generic[T]):
     """The attempts of one create, and the look-ups between them."""
 
     def __init__(
-        self, what: str, post: Callable[[], T], recent_like: Callable[[Callable[[], datetime]], Iterable[T]],
-        delete: Callable[[T], None], matches: Callable[[T], bool], before: set[str],
+        self, what: str, post: Callable[[], T], like: Callable[[], Iterable[T]], delete: Callable[[T], None],
+        matches: Callable[[T], bool], before: set[str],
         explain_conflict: Optional[Callable[[errors.ConflictError], errors.BirdError]], retry: RetryAdvisor,
     ) -> None:
-        self.what, self.post, self.recent_like, self.delete, self.matches = what, post, recent_like, delete, matches
+        self.what, self.post, self.like, self.delete, self.matches = what, post, like, delete, matches
         self.before, self.explain_conflict, self.retry = before, explain_conflict, retry
         self.started = retry.now()
         self.settle = list_settle_seconds()
         self.ambiguous: list[errors.BirdError] = []
 
-    def since(self) -> datetime:
-        """The earliest createdAt one of our attempts can carry, on Bird's clock: Bird's time now (the Date of
-        its latest answer, moved on by our monotonic clock) less the time since the first attempt began, less
-        a margin. Only without any Date from Bird does our own wall clock stand in."""
-        bird_now = self.retry.bird_now()
-        now = bird_now if bird_now is not None else utc_now()
-        return now - timedelta(seconds=self.retry.now() - self.started) - CLOCK_MARGIN
-
     def candidates(self) -> list[T]:
-        """New look-alikes that may be our own attempts: not there before, not owned by a sibling; once each."""
-        unique = {o.id: o for o in not_owned(self.recent_like(self.since)) if o.id not in self.before}
+        """Look-alikes that may be our own attempts: not listed before the first POST, not owned by a sibling;
+        once each. No timestamp is consulted (see the module docstring)."""
+        unique = {o.id: o for o in not_owned(self.like()) if o.id not in self.before}
         return list(unique.values())
-
-    def uuid_candidates(self) -> list[T]:
-        """:meth:`candidates` with a Bird id (only those may be deleted as late duplicates)."""
-        return [o for o in self.candidates() if is_uuid(o.id)]
 
     def run(self) -> T:
         for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
@@ -323,11 +314,11 @@ class _Create(Generic[T]):
                 self.retry.pause(delay)
                 continue
             if self.ambiguous:
-                _remove_late_duplicates(self.what, created, self.uuid_candidates, len(self.ambiguous), self.delete)
+                self._remove_late_duplicates(created)
             return created
         raise AmbiguousCreateError(
             f"{self.what}: {len(self.ambiguous)} POST(s) failed in a way that may have created it (last: "
-            f"{self.ambiguous[-1]}), and no look-alike created after {self.since().isoformat()} (Bird's clock) was "
+            f"{self.ambiguous[-1]}), and no look-alike absent from the listing taken before the first POST was "
             f"listed within {self.settle:g}s of each, so none is known to exist. If one appears, adopt it "
             "with adopt_id"
         )
@@ -347,21 +338,13 @@ class _Create(Generic[T]):
         created = self.post()
         if not is_uuid(created.id):
             raise ForeignAnswerError(self.retry.redact(f"Bird's answer names no usable id ({created.id!r:.60}): not taken"))
-        if not self.matches(created) or self.predates(created):
+        if not self.matches(created) or created.id in self.before or REGISTRY.owns(created.id):
             raise ForeignAnswerError(f"Bird's answer is object {created.id}, which is not the one posted: not taken")
         return created
 
-    def predates(self, created: T) -> bool:
-        """Whether ``created``, however alike, cannot be this create's: it was there before (listed before, or
-        stamped before the first attempt on Bird's clock, less the margin; only judged when an answer gave Bird's
-        clock, ours may be far from it) or a sibling owns it."""
-        stamped = created.created_at
-        return (created.id in self.before or REGISTRY.owns(created.id)
-                or (stamped is not None and self.retry.bird_now() is not None and as_utc(stamped) < self.since()))
-
-    def look_up(self) -> list[T]:
-        """Our attempts that landed: looked for until one is listed or LIST_SETTLE_SECONDS have passed since
-        the ambiguous answer with at least one look succeeding after that (Bird's list may lag its writes)."""
+    def look_up(self, enough: int = 1) -> list[T]:
+        """Candidates, looked for until ``enough`` are listed or the settle time has passed since now (the
+        answer being settled) with at least one look succeeding after that: the one settle rule."""
         settled = self.retry.now() + self.settle
         failure: Optional[errors.BirdError] = None
         failures = 0
@@ -374,7 +357,7 @@ class _Create(Generic[T]):
                     break
                 self.retry.pause(backoff_delay(failures, LOOKUP_RETRY_POLICY))
                 continue
-            if found or self.retry.now() >= settled:
+            if len(found) >= enough or self.retry.now() >= settled:
                 return found
             self.retry.pause(SETTLE_INTERVAL)
         if failure is None:
@@ -382,8 +365,30 @@ class _Create(Generic[T]):
         raise AmbiguousCreateError(
             f"{self.what}: {len(self.ambiguous)} POST(s) failed in a way that may have created it "
             f"({self.ambiguous[-1]}), and looking for it failed too ({failure}). Nothing was deleted. Look for a "
-            f"look-alike created after {self.since().isoformat()} and adopt it with adopt_id, or delete it"
+            f"look-alike of {self.what} and adopt it with adopt_id, or delete it"
         )
+
+    def _remove_late_duplicates(self, created: T) -> None:
+        """After a successful POST that followed ambiguous ones: earlier attempts that landed late are ours and
+        go. Looked for under the settle rule (a late one may not be listed yet), until as many as the ambiguous
+        POSTs are found. The object just created is returned whatever happens here (every warning names it)."""
+        attempts = len(self.ambiguous)
+        self.before.add(created.id)
+        try:
+            late = self.look_up(enough=attempts)
+        except AmbiguousCreateError as failure:
+            log.warning("%s: created %s, but checking whether %d earlier ambiguous attempt(s) also landed failed "
+                        "(%s); look for a look-alike of %s and delete it", self.what, created.id, attempts, failure,
+                        created.id)
+            return
+        if len(late) > attempts:
+            log.warning("%s: created %s; %d look-alikes appeared meanwhile (%s), more than our attempts: left alone",
+                        self.what, created.id, len(late), _ids(late))
+            return
+        leftovers = _delete_all(self.what, [o for o in late if is_uuid(o.id)], self.delete)
+        if leftovers:
+            log.warning("%s: created %s; deleting our earlier duplicate(s) %s failed: delete them by hand",
+                        self.what, created.id, ", ".join(leftovers))
 
 
 def _settle(what: str, found: list[T], attempts: int, delete: Callable[[T], None]) -> T:
@@ -416,29 +421,6 @@ def _settle(what: str, found: list[T], attempts: int, delete: Callable[[T], None
     return kept
 
 
-def _remove_late_duplicates(
-    what: str, created: T, candidates: Callable[[], list[T]], attempts: int, delete: Callable[[T], None]
-) -> None:
-    """After a successful POST that followed ambiguous ones: earlier attempts that landed late are ours and go.
-    The object just created is returned whatever happens here (it is named in every warning)."""
-    try:
-        late = [o for o in candidates() if o.id != created.id]
-    except errors.BirdError as failure:
-        log.warning(
-            "%s: created %s, but checking whether %d earlier ambiguous attempt(s) also landed failed (%s); "
-            "look for a look-alike of %s and delete it", what, created.id, attempts, failure, created.id,
-        )
-        return
-    if len(late) > attempts:
-        log.warning("%s: created %s; %d look-alikes appeared meanwhile (%s), more than our attempts: left alone",
-                    what, created.id, len(late), _ids(late))
-        return
-    leftovers = _delete_all(what, late, delete)
-    if leftovers:
-        log.warning("%s: created %s; deleting our earlier duplicate(s) %s failed: delete them by hand",
-                    what, created.id, ", ".join(leftovers))
-
-
 def _delete_all(what: str, objects: Iterable[T], delete: Callable[[T], None]) -> list[str]:
     """Delete each; the ids that could not be deleted."""
     failed = []
@@ -449,17 +431,6 @@ def _delete_all(what: str, objects: Iterable[T], delete: Callable[[T], None]) ->
         except errors.BirdError:
             failed.append(duplicate.id)
     return failed
-
-
-def newest_first_since(objects: Iterable[T], since: Callable[[], datetime]) -> Iterator[T]:
-    """Objects of a newest-first listing down to ``since()`` (asked once, after the first page is in): stops
-    reading (and paging) at the first older one. One without ``createdAt`` may be new: it is kept."""
-    limit: Optional[datetime] = None
-    for obj in objects:
-        limit = since() if limit is None else limit
-        if obj.created_at is not None and as_utc(obj.created_at) < limit:
-            return
-        yield obj
 
 
 class SnapshotCache:

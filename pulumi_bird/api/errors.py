@@ -114,6 +114,11 @@ class RedirectError(UnexpectedResponseError):
     """A 3xx: Bird's API does not redirect, so the API URL is wrong or a proxy is in the way. Never followed."""
 
 
+class ForeignObjectError(UnexpectedResponseError):
+    """A 2xx that names another object than the one asked for (another id, workspace or echoed field): a proxy,
+    cache or routing fault. Nothing it names is stored, adopted or deleted."""
+
+
 class ServerError(BirdError):
     """5xx: Bird failed; the request may or may not have taken effect."""
 

@@ -40,12 +40,15 @@ class PhoneNumber:
 
 
 def normalize_e164(text: str) -> Optional[str]:
-    """``text`` as E.164 (``+31 970 1052 0000`` -> ``+3197010520000``), or None when it is not a phone number."""
+    """``text`` in canonical E.164 (``+31 970 1052 0000``, ``0031-970-1052-0000`` and ``3197010520000`` all give
+    ``+3197010520000``: Bird lists numbers in either of the last forms too), or None when it is not a number."""
     if not isinstance(text, str):
         return None
     compact = _SEPARATORS.sub("", text.strip())
     if compact.startswith("00"):
         compact = "+" + compact[2:]
+    elif compact[:1].isdigit():  # the country code without its + (no national number starts with one here)
+        compact = "+" + compact
     return compact if _E164.fullmatch(compact) else None
 
 
@@ -79,6 +82,7 @@ def list_phone_numbers(client: BirdClient, workspace_id: str) -> Iterator[PhoneN
     """Every number of the workspace, across pages, lazily (stop iterating and no further page is read)."""
     path = f"/workspaces/{quote(workspace_id, safe='')}/numbers"
     params: dict[str, Any] = {"limit": NUMBERS_PAGE_SIZE}
+    followed: set[str] = set()
     for _ in range(MAX_NUMBER_PAGES):
         page = client.request("GET", path, params=dict(params), workspace_id=workspace_id)
         if not isinstance(page, Mapping) or not isinstance(page.get("results", []), list):
@@ -89,8 +93,9 @@ def list_phone_numbers(client: BirdClient, workspace_id: str) -> Iterator[PhoneN
             if parsed is not None:
                 yield parsed
         token = page.get("nextPageToken")
-        if not token:
-            return
+        if not token or token in followed:
+            return  # the last page, or a server going round in circles (as the connector listings stop)
+        followed.add(token)
         params["pageToken"] = token
     raise errors.BirdError(f"gave up listing {path} after {MAX_NUMBER_PAGES} pages", method="GET",
                            url=client.api_url + path)

@@ -7,8 +7,15 @@ a time; a list page returns 100 whole objects for the same GET. So reads that me
 gathered into a *batch* per workspace and kind (connectors; the subscriptions of one organization), and a
 batch is answered from one listing:
 
-- **Fresh.** A batch closes before its listing sends its first page, and a read joins only an open batch, so
-  a read is answered only from a listing that began after it was asked: never older than its own GET would be.
+- **As fresh as Bird's lists, not as its GETs.** A batch closes before its listing sends its first page, and a
+  read joins only an open batch, so a read is answered only from a listing that began after it was asked. But
+  Bird's lists may lag its writes (by up to :data:`~.create.LIST_SETTLE_SECONDS`, our assumption: Bird
+  documents no figure), so a listing may still show an object as it was that long before, or one deleted that
+  long ago, where its own GET would not. A change made out of band in the last seconds before a refresh may
+  therefore be seen only by the next refresh. That is safe for the next ``up``: it never acts on a listed
+  object's content alone. An update PATCHes the object by id and its answer must be that object showing what
+  was sent; a delete of an object already gone is a 404 whose route is confirmed; a create looks for
+  look-alikes under the settle rule. The worst a stale refresh leaves is a drift that the next refresh shows.
 - **Gathered while the work is elsewhere.** A batch stays open while any other read of the workspace is still
   working (on its ``/status`` GET, or in a listing): the engine sends the next reads only as earlier ones
   finish, so they arrive then. It closes when every read of the workspace waits in an open batch (after at
@@ -221,13 +228,13 @@ def read_connector(
 ) -> tuple[Optional[Connector], Optional[ConnectorStatus]]:
     """A connector and its status, as a refresh or ``get()`` reads them: the connector from a shared listing
     when that pays, its status by its own GET (Bird lists no statuses). (None, None) when it is gone."""
-    from .connectors import find_connector_status
+    from .connectors import find_connector_status, status_of
 
     reads = workspace_reads(client.api_url, workspace_id)
     with reads.reading():
         connector: Optional[Connector] = reads.find(connectors_of(workspace_id), client, connector_id)
         status = find_connector_status(client, workspace_id, connector_id) if connector is not None else None
-    return connector, status
+    return connector, (status_of(connector, status) if connector is not None else None)
 
 
 def find_subscription(

@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from . import errors
 from .client import BirdClient
 from .create import SNAPSHOTS, create_exactly_once, identity_key
-from .models import CreateWebhookSubscriptionRequest, WebhookSubscription
-from .values import as_utc
+from .models import CreateWebhookSubscriptionRequest, UpdateWebhookSubscriptionRequest, WebhookSubscription
 
 
 def normalize_filters(filters: Any) -> Any:
@@ -35,16 +33,13 @@ def look(subscription: Any) -> tuple[Any, ...]:
             filters_key(subscription.event_filters))
 
 
-def subscriptions_like_since(
-    client: BirdClient, org: str, ws: str, request: CreateWebhookSubscriptionRequest, since: Callable[[], datetime]
+def subscriptions_like(
+    client: BirdClient, org: str, ws: str, request: CreateWebhookSubscriptionRequest
 ) -> list[WebhookSubscription]:
-    """Look-alikes of this create request created at or after ``since()`` (Bird's clock, asked once the first page
-    is in). Bird's subscription list has no documented order, so every page is read: this runs only after an
-    ambiguous POST."""
+    """Every look-alike of this create request Bird lists now (every page: this runs only after an ambiguous
+    POST, and no createdAt may exclude one)."""
     wanted = look(request)
-    found = [s for s in client.list_webhook_subscriptions(org, ws) if look(s) == wanted]
-    limit = since()
-    return [s for s in found if s.created_at is None or as_utc(s.created_at) >= limit]
+    return [s for s in client.list_webhook_subscriptions(org, ws) if look(s) == wanted]
 
 
 def is_posted(subscription: WebhookSubscription, request: CreateWebhookSubscriptionRequest) -> bool:
@@ -57,13 +52,46 @@ def is_posted(subscription: WebhookSubscription, request: CreateWebhookSubscript
     )
 
 
+def unlike_patch(subscription: WebhookSubscription, request: UpdateWebhookSubscriptionRequest) -> list[str]:
+    """The fields (wire names) a PATCH set that Bird's answer shows otherwise, compared in Bird's canonical form
+    (filters order-free); a field the answer leaves out is not judged. The signing key is never shown."""
+    sent = {"url": (request.url, subscription.url), "status": (request.status, subscription.status),
+            "template": (request.template, subscription.template)}
+    wrong = [name for name, (mine, theirs) in sent.items() if mine is not None and theirs is not None and mine != theirs]
+    shown = request.event_filters is not None and subscription.event_filters is not None
+    if shown and filters_key(request.event_filters) != filters_key(subscription.event_filters):
+        wrong.append("eventFilters")
+    return wrong
+
+
+def patch_subscription(
+    client: BirdClient, org: str, ws: str, subscription_id: str, request: UpdateWebhookSubscriptionRequest
+) -> WebhookSubscription:
+    """PATCH a subscription; Bird's answer must be this subscription (the client checks the id) showing what was
+    sent, else a ForeignObjectError naming both, before anything is stored."""
+    found = client.update_webhook_subscription(org, ws, subscription_id, request)
+    wrong = unlike_patch(found, request)
+    if wrong:
+        raise errors.ForeignObjectError(
+            f"PATCH of webhook subscription {subscription_id} was answered with subscription {found.id} showing "
+            f"another {', '.join(wrong)} than was sent: not taken, nothing stored (a proxy or cache between us and "
+            "Bird? check bird:apiUrl / BIRD_API_URL)", method="PATCH", url=client.api_url, status=200)
+    return found
+
+
+def subscriptions_listed_before(client: BirdClient, org: str, ws: str) -> list[WebhookSubscription]:
+    """The process's one listing of the workspace's subscriptions (taken before its first create of one)."""
+    return SNAPSHOTS.get(("webhooks", client.api_url, org, ws), lambda: client.list_webhook_subscriptions(org, ws))
+
+
 def subscriptions_like_before(
     client: BirdClient, org: str, ws: str, request: CreateWebhookSubscriptionRequest
 ) -> list[WebhookSubscription]:
-    """Look-alikes that exist now, from the process's one listing of the workspace, each confirmed by id."""
-    listing = SNAPSHOTS.get(("webhooks", client.api_url, org, ws), lambda: client.list_webhook_subscriptions(org, ws))
+    """The look-alikes of :func:`subscriptions_listed_before`, each confirmed by id (an interrupted run's
+    leftover, still there)."""
     wanted = look(request)
-    return [s for s in listing if look(s) == wanted and client.find_webhook_subscription(org, ws, s.id) is not None]
+    alike = [s for s in subscriptions_listed_before(client, org, ws) if look(s) == wanted]
+    return [s for s in alike if client.find_webhook_subscription(org, ws, s.id) is not None]
 
 
 def delete_subscription_if_present(client: BirdClient, org: str, ws: str, subscription_id: str) -> None:
@@ -88,9 +116,10 @@ def create_subscription_resolving(
         identity=identity_key("webhook", client.api_url, org, ws, *look(request)),
         what=f"{request.event} subscription",
         post=lambda: client.create_webhook_subscription(org, ws, request),
-        recent_like=lambda since: subscriptions_like_since(client, org, ws, request, since),
+        like=lambda: subscriptions_like(client, org, ws, request),
         delete=lambda sub: delete_subscription_if_present(client, org, ws, sub.id),
         matches=lambda sub: is_posted(sub, request),
+        listed_before=lambda: subscriptions_listed_before(client, org, ws),
         existing_like=lambda: subscriptions_like_before(client, org, ws, request),
         allow_identical=allow_identical,
         retry=client,

@@ -318,6 +318,13 @@ class NumberRecord:
         return {"id": self.id, "number": self.number, "country": self.country, "type": self.type,
                 "capabilities": list(self.capabilities), "status": "active", "createdAt": iso_utc(self.created_at)}
 
+    def render_long_code(self) -> Dict[str, Any]:
+        """The item as Bird's other documented page shows it (``GET .../numbers-long-code``)."""
+        return {"id": self.id, "numberString": self.number, "countryCode": self.country, "type": self.type,
+                "capabilities": {c: {"inbound": c in self.capabilities, "outbound": c in self.capabilities}
+                                 for c in NUMBER_CAPABILITIES},
+                "createdAt": iso_utc(self.created_at), "updatedAt": iso_utc(self.created_at)}
+
 
 # The numbers the emulator's default workspace holds unless told otherwise: the ones `make demo`, the examples and
 # the README use (E.164 text, id, capabilities). The second carries no SMS (an SMS channel on it gets Bird's 422).
@@ -390,14 +397,18 @@ class BirdBackend:
         # Hostile answers (set through Faults): Bird's wall clock ahead (+) or behind (-) ours, in seconds, and
         # how long a new object stays out of lists.
         self.clock_offset = 0.0
+        self.created_at_offset = 0.0  # createdAt's clock against the Date header's
         self.list_lag = 0.0
+        # Copies of the connectors and subscriptions that lists answer with instead (a list far behind its writes)
+        self._frozen: Optional[Tuple[Dict[str, Dict[str, Any]], Dict[str, Dict[str, Any]]]] = None
         self.add_workspace(workspace_id, organization_id)
         for number, number_id, capabilities in numbers:
             self.add_number(workspace_id, number, capabilities, number_id=number_id)
 
     def wall_now(self) -> datetime.datetime:
-        """Bird's wall clock: createdAt, updatedAt (and the Date header) follow it."""
-        return utc_now() + datetime.timedelta(seconds=self.clock_offset)
+        """The clock that stamps createdAt and updatedAt: Bird's wall clock (``clock_offset``, which the Date
+        header follows too) moved on by ``created_at_offset``."""
+        return utc_now() + datetime.timedelta(seconds=self.clock_offset + self.created_at_offset)
 
     def _listed(self, record: Any) -> bool:
         """Whether a list shows ``record`` yet (a list lagging its writes by ``list_lag`` seconds)."""
@@ -496,11 +507,13 @@ class BirdBackend:
         with self._lock:
             self._numbers.get(workspace_id, {}).pop(number_id, None)
 
-    def list_numbers(self, workspace_id: str, page: PageRequest) -> Dict[str, Any]:
-        """One page of the workspace's numbers, oldest first (``reverse``: newest first)."""
+    def list_numbers(self, workspace_id: str, page: PageRequest, *, long_code: bool = False) -> Dict[str, Any]:
+        """One page of the workspace's numbers, oldest first (``reverse``: newest first); ``long_code``: in the
+        shape of Bird's ``numbers-long-code`` page."""
+        render = NumberRecord.render_long_code if long_code else NumberRecord.render
         with self._lock:
             self.require_workspace(workspace_id)
-            return paginate("numbers", self._numbers[workspace_id].values(), page, NumberRecord.render)
+            return paginate("numbers", self._numbers[workspace_id].values(), page, render)
 
     def _require_capability(self, workspace_id: str, template: Template, number_id: Optional[str]) -> None:
         """422, as Bird answers, for an SMS or voice channel on an inventory number that lacks the capability."""
@@ -533,7 +546,19 @@ class BirdBackend:
             self._channel_failures.clear()
             self._number_provision_seconds.clear()
             self._releasing.clear()
-            self.clock_offset = self.list_lag = 0.0
+            self.clock_offset = self.created_at_offset = self.list_lag = 0.0
+            self._frozen = None
+
+    def freeze_lists(self) -> None:
+        """From now on (until :meth:`clear_overrides`) connector and subscription lists show the objects as they
+        are now: later deletions and changes stay out of them (GETs by id see them at once)."""
+        with self._lock:
+            self._frozen = (copy.deepcopy(self._connectors), copy.deepcopy(self._webhooks))
+
+    def _listing(self, kind: int, workspace_id: str) -> Dict[str, Any]:
+        """The records a list of ``kind`` (0 connectors, 1 subscriptions) shows: frozen copies, or the live ones."""
+        source = self._frozen[kind] if self._frozen is not None else (self._connectors, self._webhooks)[kind]
+        return source.get(workspace_id, {})
 
     # -- lookups ------------------------------------------------------------------------------------------
 
@@ -632,7 +657,7 @@ class BirdBackend:
             self.require_workspace(workspace_id)
             records = [
                 r
-                for r in self._connectors[workspace_id].values()
+                for r in self._listing(0, workspace_id).values()
                 if (template_ref is None or r.template.ref == template_ref) and self._listed(r)
             ]
             return paginate("connectors", records, page, self._render_connector)
@@ -776,7 +801,7 @@ class BirdBackend:
         """One page of the workspace's subscriptions."""
         with self._lock:
             self.require_organization_workspace(organization_id, workspace_id)
-            listed = [r for r in self._webhooks[workspace_id].values() if self._listed(r)]
+            listed = [r for r in self._listing(1, workspace_id).values() if self._listed(r)]
             return paginate("webhooks", listed, page, _render_webhook)
 
     def list_all_webhooks(self, organization_id: str, workspace_id: str) -> List[Dict[str, Any]]:

@@ -24,6 +24,10 @@ Hostile answers, the kind a real service gives when something is off (each one i
     emu.faults.add("GET", r"/status$", 429, retry_after=3600)                     # a huge Retry-After
     emu.faults.add("DELETE", r"/connectors/", 410)                               # Gone
     emu.faults.fail_channel(number_id, f"refused key {key}")                      # errorMessage echoing a key
+    emu.faults.created_at_offset = -300   # createdAt 5 min behind the Date header (two clocks, not one)
+    emu.faults.bare_numbers = True        # the numbers list shows 3197010520000, without its +
+    emu.faults.numbers_loop = True        # every numbers page names the first page as the next one
+    emu.faults.freeze_lists()             # lists keep showing objects as they are now (deleted, changed later)
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import re
 import threading
 from typing import Any, Dict, List, Optional, Pattern
 
-from pulumi_bird.emulator.backend import BirdBackend
+from pulumi_bird.emulator.backend import BirdBackend, encode_page_token
 
 
 @dataclasses.dataclass
@@ -113,6 +117,8 @@ class Faults:
         self._trickles: List[Trickle] = []
         self.latency = 0.0
         self.repeat_list_items = False
+        self.bare_numbers = False
+        self.numbers_loop = False
 
     def seed(self, seed: Optional[int]) -> None:
         """Reseed the random source of ``probability`` rules, so a run with fractions repeats exactly."""
@@ -201,6 +207,16 @@ class Faults:
         self._backend.clock_offset = float(seconds)
 
     @property
+    def created_at_offset(self) -> float:
+        """Seconds createdAt (and updatedAt) run ahead of the Date header (negative: behind): Bird's objects
+        stamped by another clock than its answers. Adds to ``clock_offset``, which moves both."""
+        return self._backend.created_at_offset
+
+    @created_at_offset.setter
+    def created_at_offset(self, seconds: float) -> None:
+        self._backend.created_at_offset = float(seconds)
+
+    @property
     def list_lag(self) -> float:
         """Seconds a new object stays out of lists (GETs by id see it at once)."""
         return self._backend.list_lag
@@ -237,12 +253,23 @@ class Faults:
         with self._lock:
             patch = _take(self._patches, method, path) if 200 <= status < 300 and isinstance(body, dict) else None
             trickle = _take(self._trickles, method, path)
-            repeat = self.repeat_list_items
+            repeat, bare, loop = self.repeat_list_items, self.bare_numbers, self.numbers_loop
         if patch is not None:
             body = {k: v for k, v in {**body, **patch.values}.items() if k not in patch.drop}
-        if repeat and isinstance(body, dict) and isinstance(body.get("results"), list):
+        listing = isinstance(body, dict) and isinstance(body.get("results"), list)
+        if repeat and listing:
             body = dict(body, results=[item for item in body["results"] for _ in (0, 1)])
+        numbers = listing and path.endswith("/numbers")
+        if bare and numbers:
+            body = dict(body, results=[_bare(item) for item in body["results"]])
+        if loop and numbers:  # a valid token, always the same: "after the start", the first page again
+            body = dict(body, nextPageToken=encode_page_token("numbers", 0))
         return body, trickle.seconds_per_byte if trickle is not None else 0.0
+
+    def freeze_lists(self) -> None:
+        """Connector and subscription lists keep showing the objects as they are now, whatever happens to them
+        later, until :meth:`clear` (GETs by id stay current): a list far behind out-of-band changes."""
+        self._backend.freeze_lists()
 
     def fail_channel(self, phone_number_id: str, error_message: str) -> None:
         """Channels on this number end in status error, stage inactive with ``error_message`` once provisioned."""
@@ -260,6 +287,13 @@ class Faults:
             self._patches.clear()
             self._trickles.clear()
         self.latency = 0.0
-        self.repeat_list_items = False
+        self.repeat_list_items = self.bare_numbers = self.numbers_loop = False
         self._backend.clear_overrides()
+
+
+def _bare(item: Any) -> Any:
+    """A numbers list item with its number shown without the + (digits only)."""
+    if isinstance(item, dict) and isinstance(item.get("number"), str):
+        return dict(item, number=item["number"].lstrip("+"))
+    return item
 

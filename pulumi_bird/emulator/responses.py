@@ -391,16 +391,20 @@ class BirdResponses:
 
         return _answer(page)
 
-    def list_numbers(self, request: ApiRequest, workspace_id: str) -> ApiResponse:
+    def list_numbers(self, request: ApiRequest, workspace_id: str, long_code: bool = False) -> ApiResponse:
         """GET /workspaces/{ws}/numbers -> {results, nextPageToken?} (Bird's Numbers API; limit 1-99)."""
 
         def page() -> Dict[str, Any]:
             parsed = parse_page(request.query)
             if request.query.get("limit") and parsed.limit > MAX_NUMBERS_PAGE_SIZE:
                 raise invalid_field("limit", f"must be between 1 and {MAX_NUMBERS_PAGE_SIZE}")
-            return self.backend.list_numbers(workspace_id, parsed)
+            return self.backend.list_numbers(workspace_id, parsed, long_code=long_code)
 
         return _answer(page)
+
+    def list_numbers_long_code(self, request: ApiRequest, workspace_id: str) -> ApiResponse:
+        """GET /workspaces/{ws}/numbers-long-code: the same numbers in Bird's other documented item shape."""
+        return self.list_numbers(request, workspace_id, long_code=True)
 
     def get_connector(self, request: ApiRequest, workspace_id: str, connector_id: str) -> ApiResponse:
         """GET /workspaces/{ws}/connectors/{id} -> Connector."""

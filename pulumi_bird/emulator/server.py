@@ -390,7 +390,8 @@ class BirdEmulator:
         try:
             route = urls.resolve(request.method, request.path)
         except urls.MethodNotAllowed:
-            return error_response(HTTPStatus.METHOD_NOT_ALLOWED, f"{request.method} is not allowed on this path")
+            return error_response(HTTPStatus.METHOD_NOT_ALLOWED, f"{request.method} is not allowed on this path",
+                                  headers={"Allow": ", ".join(urls.allowed_methods(request.path))})
         except urls.RouteNotFound:
             return error_response(HTTPStatus.NOT_FOUND, "no such endpoint")
         workspace_id = route.params.get("workspace_id", "")
@@ -591,7 +592,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # the stdlib's naming
         self._serve()
 
-    do_POST = do_PATCH = do_PUT = do_DELETE = do_OPTIONS = do_GET
+    # TRACE and QUERY too: on a known path they get 405 with an Allow header, as any method a route lacks (the
+    # stdlib would answer 501, which says the server does not know the method at all)
+    do_POST = do_PATCH = do_PUT = do_DELETE = do_OPTIONS = do_TRACE = do_QUERY = do_GET
 
     @property
     def _emulator(self) -> BirdEmulator:

@@ -23,6 +23,7 @@ URL_PATHS: Tuple[Tuple[str, str, str], ...] = (
     ("DELETE", _CONNECTOR, "delete_connector"),
     ("GET", rf"{_CONNECTOR}/status", "get_connector_status"),
     ("GET", rf"/workspaces/(?P<workspace_id>{_ID})/numbers", "list_numbers"),
+    ("GET", rf"/workspaces/(?P<workspace_id>{_ID})/numbers-long-code", "list_numbers_long_code"),
     ("POST", _WEBHOOKS, "create_webhook"),
     ("GET", _WEBHOOKS, "list_webhooks"),
     ("GET", _WEBHOOK, "get_webhook"),
@@ -63,3 +64,8 @@ def resolve(method: str, path: str) -> Route:
             return Route(handler, match.groupdict())
         path_known = True
     raise MethodNotAllowed(path) if path_known else RouteNotFound(path)
+
+
+def allowed_methods(path: str) -> list[str]:
+    """The methods the routes of ``path`` answer (an ``Allow`` header's value for a 405), in table order."""
+    return list(dict.fromkeys(method for method, pattern, _ in _COMPILED if pattern.match(path)))

@@ -46,7 +46,7 @@ from ..provider.base import LOOKUP_MARKER, RESOURCE_NAME_KEY
 from .fields import BY_TOKEN, ResourceKind, fields
 from .package import schema_json
 from .settings import apply_config, check_config
-from .values import Names
+from .values import SECRETS, Names
 
 T = TypeVar("T")
 
@@ -73,8 +73,8 @@ def _guarded(names: Names, operation: Callable[[], T]) -> T:
         return operation()
     except PluginError:
         raise
-    except Exception as exc:  # whatever the provider raised, the engine shows its message
-        raise PluginError(names.message(str(exc)) or type(exc).__name__) from exc
+    except Exception as exc:  # whatever the provider raised, the engine shows its message (no secret it received)
+        raise PluginError(SECRETS.hide(names.message(str(exc))) or type(exc).__name__) from exc
 
 
 # --- the operations (synchronous, run on the pool) ---------------------------------------------------------
@@ -93,7 +93,7 @@ def check(kind: ResourceKind, resource_name: str, olds: Mapping[str, PropertyVal
     old_values, _ = names.incoming(olds)
     values, secret = names.incoming(news)
     result = kind.new_provider().check(old_values, _named(names, values, resource_name))
-    failures = [CheckFailure(names.key(f.property), names.message(f.reason)) for f in result.failures or []]
+    failures = [CheckFailure(names.key(f.property), SECRETS.hide(names.message(f.reason))) for f in result.failures or []]
     return CheckResponse(inputs=names.outgoing(result.inputs or {}, secret), failures=failures)
 
 

@@ -15,7 +15,7 @@ from pulumi.provider.experimental.provider import CheckFailure, CheckResponse
 
 from ..provider import config
 from .package import SECRET_CONFIG, config_key
-from .values import plain_map
+from .values import hide_secrets_in_logs, plain_map
 
 KEYS = {config_key(name): name for name, _ in config.ALL_KEYS}  # accessKey -> bird:accessKey
 # Keys the engine may add to a provider's inputs that are not settings of ours.
@@ -60,6 +60,7 @@ def apply_config(args: Mapping[str, PropertyValue], variables: Mapping[str, str]
         values = {k[len(prefix):]: v for k, v in variables.items() if k.startswith(prefix)}
     config.remember_stack_config({name: values.get(key) for key, name in KEYS.items()})
     config.configure_logging()
+    hide_secrets_in_logs()
 
 
 __all__ = ["apply_config", "check_config"]

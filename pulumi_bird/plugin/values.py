@@ -9,12 +9,16 @@ it calls take plain Python values with snake_case keys.
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Optional
+from urllib.parse import urlsplit
 
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
 from pulumi.runtime.rpc import UNKNOWN
 
+from ..api.errors import MIN_REDACTED_LENGTH, REDACTED, redact
 from .fields import Field, translate
 
 
@@ -70,6 +74,7 @@ class Names:
             plain[name] = to_plain(value)
             if value.contains_secret():
                 secret.add(name)
+                SECRETS.remember(value)
         return plain, secret
 
     def outgoing(self, values: Mapping[str, Any], secret: Iterable[str] = ()) -> dict[str, PropertyValue]:
@@ -86,6 +91,74 @@ class Names:
     def message(self, text: str) -> str:
         """A message with the property names as the user writes them."""
         return translate(text, self.to_key)
+
+
+class SecretsSeen:
+    """Every string the plugin received inside a secret value, for the life of the process (one plugin serves one
+    deployment). The providers see plain values and their own redaction knows only the secrets their schema
+    declares; the plugin knows what the user marked (``Output.secret(url)``, ``Output.secret({...})``), so it
+    redacts those from every text it returns (errors, check failures) and from pulumi_bird's log records."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: set[str] = set()
+
+    def remember(self, value: PropertyValue, inside: bool = False) -> None:
+        inside = inside or value.is_secret
+        inner = value.value
+        if isinstance(inner, Mapping):
+            for nested in inner.values():
+                self.remember(nested, inside)
+        elif isinstance(inner, (list, tuple)):
+            for nested in inner:
+                self.remember(nested, inside)
+        elif inside and isinstance(inner, str) and len(inner) >= MIN_REDACTED_LENGTH:  # as redact() judges
+            with self._lock:
+                self._values.add(inner)
+
+    def hide(self, text: str) -> str:
+        """``text`` with every secret received replaced: whole, and its pieces (see
+        :func:`~pulumi_bird.api.errors.redact`). Of a URL only the parts after the host, and its userinfo, are
+        looked for in pieces: every URL shares ``https://`` and many a host, which are no secret."""
+        with self._lock:
+            values = sorted(self._values, key=len, reverse=True)
+        for value in values:
+            text = text.replace(value, REDACTED)
+        pieces = [piece for value in values for piece in _secret_pieces(value)]
+        return redact(text, pieces) if pieces else text
+
+
+SECRETS = SecretsSeen()
+
+
+def _secret_pieces(value: str) -> list[str]:
+    """What of a secret value to look for in pieces: a URL's userinfo and what follows its host; anything else
+    whole."""
+    try:
+        parts = urlsplit(value)
+        userinfo = parts.netloc.rpartition("@")[0]
+    except ValueError:
+        return [value]
+    if not (parts.scheme and parts.netloc):
+        return [value]
+    rest = value[value.index(parts.netloc) + len(parts.netloc):]
+    return [piece for piece in (userinfo, rest) if len(piece) > 1]
+
+
+class HideSecrets(logging.Filter):
+    """A handler filter: a log record's message with every secret the plugin received redacted."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = SECRETS.hide(record.getMessage()), None
+        return True
+
+
+def hide_secrets_in_logs() -> None:
+    """Put :class:`HideSecrets` on every handler of pulumi_bird's logger and of the root logger."""
+    for logger in (logging.getLogger("pulumi_bird"), logging.getLogger()):
+        for handler in logger.handlers:
+            if not any(isinstance(f, HideSecrets) for f in handler.filters):
+                handler.addFilter(HideSecrets())
 
 
 def plain_map(props: Optional[Mapping[str, PropertyValue]]) -> dict[str, Any]:

@@ -202,8 +202,51 @@ class BirdProvider(ResourceProvider):
                 found = self.post(client, scope, inputs, props.get(RESOURCE_NAME_KEY))
                 changes = self._changes(found, inputs, [p for p in self.schema.patchable if not p.create])
                 if changes:  # what only PATCH can set (the create request has no field for it)
-                    found = self.patch(client, scope, self.id_of(found), changes)
+                    found = self._finish_create(client, scope, self.id_of(found), changes)
         return CreateResult(self.id_of(found), {**inputs, **self.outputs(found, inputs)})
+
+    def _finish_create(self, client: Any, scope: Sequence[str], created_id: str, changes: dict[str, Any]) -> Any:
+        """The PATCH of what the create request cannot set (a subscription's status), on the object just made.
+
+        It never leaves an orphan. Of the three ways out (retry, roll back, record for the next up) this rolls
+        back: a resource whose create fails is not in the state, so nothing could finish the job later, and an
+        object left on Bird would make the next up fail as an identical object. So: a 404 is retried until the
+        settle time of Bird's lists has passed (Bird may not show its own write yet; the client retries 5xx and
+        lost answers itself); if the PATCH still fails, or its answer is not this object, the object (ours: the
+        checked answer of our own POST named it) is deleted and the error says so, or names it when that fails.
+        """
+        from ..api import errors
+        from ..api.create import MAX_SETTLE_LOOKS, SETTLE_INTERVAL, list_settle_seconds
+
+        settled = client.now() + list_settle_seconds()
+        for _ in range(MAX_SETTLE_LOOKS):
+            try:
+                return self.patch(client, scope, created_id, changes)
+            except errors.NotFoundError as missing:
+                if client.now() >= settled:
+                    cause: Exception = missing
+                    break
+                client.pause(SETTLE_INTERVAL)
+            except Exception as failure:  # whatever stopped the PATCH, the new object must not be left behind
+                cause = failure
+                break
+        else:
+            cause = errors.BirdError(f"the PATCH kept answering 404 for {MAX_SETTLE_LOOKS} tries")
+        raise self._roll_back(client, scope, created_id, ", ".join(changes), cause) from None
+
+    def _roll_back(self, client: Any, scope: Sequence[str], created_id: str, fields: str, cause: Exception) -> Exception:
+        """Delete the object a create made when its follow-up PATCH failed; the error says what is left."""
+        from ..api import errors
+
+        what = f"{self.what} {created_id} was created, but setting {fields} on it with PATCH failed ({cause})"
+        try:
+            self.remove(client, scope, created_id)
+        except errors.BirdError as failure:
+            return errors.BirdError(client.redact(
+                f"{what}, and deleting it failed too ({failure}): it is still on Bird, perhaps without {fields} "
+                f"set. Adopt it with adopt_id={created_id!r}, or delete it"))
+        return errors.BirdError(client.redact(f"{what}; it was deleted again, so nothing is left on Bird: run "
+                                              "`pulumi up` again"))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         settings = config.current_settings()
@@ -290,7 +333,10 @@ class BirdProvider(ResourceProvider):
         self.check_found(adopt_id, found, adopting=True)
         differences = self._fixed_differences(found, inputs, scope)
         if differences:
-            lines = "\n".join(f"  {prop}: declared {mine!r}, Bird has {theirs!r}" for prop, mine, theirs in differences)
+            from ..api.evidence import quotable  # no argument value or URL query in a message: keys suffice
+
+            lines = "\n".join(f"  {prop}: declared {quotable(mine)}, Bird has {quotable(theirs)}"
+                               for prop, mine, theirs in differences)
             what = "in what cannot be updated" if self.schema.patchable else f"and {self.what}s cannot be updated"
             raise ValueError(
                 f"adopt_id {adopt_id!r}: {self.what} {adopt_id} differs from the program {what}, so nothing was "

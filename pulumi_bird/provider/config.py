@@ -181,6 +181,11 @@ def config_problems(
             validate(_lookup(key, config))
         except ConfigError as exc:
             problems.append((key[0], str(exc)))
+    from ..api.evidence import api_url_path_problem  # its form: a path Bird's routes cannot live under
+
+    route_problem = api_url_path_problem(_lookup(API_URL, config) or DEFAULT_API_URL)
+    if route_problem and not any(key == API_URL[0] for key, _ in problems):
+        problems.append((API_URL[0], route_problem))
     for key in (WORKSPACE_ID, ORGANIZATION_ID):
         problem = _uuid_problem(key, config)
         if problem:

@@ -160,7 +160,7 @@ class ConnectorBackedProvider(BirdProvider):
         return Installed(connector, status) if connector is not None else None
 
     def post(self, client: Any, scope: Sequence[str], inputs: dict[str, Any], resource: Optional[str]) -> Installed:
-        from ..api.connectors import create_connector_resolving, roll_back, wait_connector_ready
+        from ..api.connectors import create_connector_resolving, roll_back, status_of, wait_connector_ready
 
         (workspace_id,) = scope
         connector = create_connector_resolving(
@@ -170,15 +170,16 @@ class ConnectorBackedProvider(BirdProvider):
         )
         try:
             status = wait_connector_ready(client, workspace_id, connector.id, float(inputs["ready_timeout"]))
+            status_of(connector, status)
         except Exception as cause:  # whatever stopped the wait, the connector must not be left behind
             raise roll_back(client, workspace_id, connector.id, cause) from None
         return Installed(connector, status)
 
     def ready(self, client: Any, scope: Sequence[str], found: Installed, inputs: Mapping[str, Any]) -> Installed:
-        from ..api.connectors import wait_connector_ready
+        from ..api.connectors import status_of, wait_connector_ready
 
         status = wait_connector_ready(client, scope[0], found.connector.id, float(inputs["ready_timeout"]))
-        return Installed(found.connector, status)
+        return Installed(found.connector, status_of(found.connector, status))
 
     def remove(self, client: Any, scope: Sequence[str], id_: str) -> None:
         from ..api.connectors import delete_connector_if_present

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Optional
 
+from pulumi_bird.emulator.backend import DEFAULT_NUMBERS
+
 ENGINE_ENV = "PULUMI_BIRD_ENGINE"
 REPO = Path(__file__).resolve().parents[2]
 PASSPHRASE = "e2e-passphrase"
@@ -226,6 +228,40 @@ def _main_of(source: Path) -> Optional[Path]:
         if line.startswith("main:"):
             return (source / line.split(":", 1)[1].strip()).resolve()
     return None
+
+
+# The config of the examples/channels stack in every language (YAML, TypeScript) on the emulator.
+SECRET_KEYS = {"bird:accessKey", "webhookSigningKey"}
+
+
+def example_config(emulator) -> dict[str, str]:
+    return {"bird:accessKey": emulator.access_key, "bird:apiUrl": emulator.url,
+            "bird:workspaceId": emulator.workspace_id, "bird:organizationId": emulator.organization_id,
+            "smsNumber": DEFAULT_NUMBERS[0][0], "voiceNumber": DEFAULT_NUMBERS[1][0],
+            "webhookSigningKey": "e2e-" + "k" * 40}
+
+
+def channels_stack_lifecycle(stack: Stack, emulator: Any) -> None:
+    """The examples/channels stack in any language: preview, up (the project's own plugin, each object in Bird as
+    the outputs name it), a no-op up, a refresh without changes, destroy; the emulator is empty after."""
+    try:
+        planned = stack.preview()
+        assert sorted(planned.steps().values()) == ["create"] * 3
+        made = stack.up()
+        assert "warning: using pulumi-resource-bird from $PATH" not in made.output  # the project's own plugin
+        outputs = stack.outputs()
+        held = emulator_objects(emulator)
+        assert sorted(c["id"] for c in held["connectors"]) == sorted([outputs["smsConnectorId"],
+                                                                      outputs["voiceConnectorId"]])
+        assert [w["id"] for w in held["webhooks"]] == [outputs["webhookSubscriptionId"]]
+        assert held["webhooks"][0]["eventFilters"] == [{"key": "channelId", "value": outputs["smsChannelId"]}]
+        assert set(stack.up("--expect-no-changes").steps().values()) == {"same"}
+        stack.refresh("--expect-no-changes")
+        stack.destroy()
+    finally:
+        stack.destroy(check=False)
+        stack.remove()
+    assert is_empty(emulator)
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:

@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
-# make engine: build the pinned Pulumi CLI (go.mod here) and YAML language host (yaml/go.mod) into a cache outside
-# the clone, beside our own small plugins (bin/), and print the directory that holds them.
+# make engine: build the pinned Pulumi CLI (go.mod here), YAML language host (yaml/go.mod) and our SDK generator
+# (cmd/bird-gen-sdk, Pulumi's code generators of the same pin) into a cache outside the clone, beside our own small
+# plugins (bin/), and print the directory that holds them.
 #
 #   tools/engine/build.sh            build what is not current; the last line of output is the bin directory
 #   tools/engine/build.sh --print    print the bin directory only (build nothing)
 #
-# The cache is keyed by the pinned versions and a hash of the go.mod and go.sum files, so a fresh clone on the same
-# machine reuses it: ${PULUMI_BIRD_ENGINE_CACHE:-$HOME/.cache/pulumi-bird/engine}/<key>/bin. GOMODCACHE and GOCACHE
-# stay Go's own (outside the clone too), so a changed pin recompiles only what changed.
+# The cache is keyed by the pinned versions and a hash of the go.mod and go.sum files and cmd/'s sources, so a fresh
+# clone on the same machine reuses it: ${PULUMI_BIRD_ENGINE_CACHE:-$HOME/.cache/pulumi-bird/engine}/<key>/bin.
+# GOMODCACHE and GOCACHE stay Go's own (outside the clone too), so a changed pin recompiles only what changed.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cache="${PULUMI_BIRD_ENGINE_CACHE:-$HOME/.cache/pulumi-bird/engine}"
 pin() { sed -n "s|^[[:space:]]*$2 \(v[^ ]*\).*|\1|p" "$1" | head -n 1; }
 cli_version="$(pin "$here/go.mod" github.com/pulumi/pulumi/pkg/v3)"
 yaml_version="$(pin "$here/yaml/go.mod" github.com/pulumi/pulumi-yaml)"
-digest="$(cat "$here/go.mod" "$here/go.sum" "$here/yaml/go.mod" "$here/yaml/go.sum" | sha256sum | cut -c1-12)"
+digest="$(cat "$here/go.mod" "$here/go.sum" "$here/yaml/go.mod" "$here/yaml/go.sum" "$here"/cmd/*/*.go \
+  | sha256sum | cut -c1-12)"
 bin="$cache/pulumi-$cli_version-yaml-$yaml_version-$digest/bin"
 if [ "${1:-}" = "--print" ]; then
   echo "$bin"
@@ -33,7 +35,7 @@ build() {
   done >&2
 }
 
-if [ -x "$bin/pulumi" ] && [ -x "$bin/pulumi-language-yaml" ]; then
+if [ -x "$bin/pulumi" ] && [ -x "$bin/pulumi-language-yaml" ] && [ -x "$bin/bird-gen-sdk" ]; then
   echo "engine: pulumi $cli_version and pulumi-language-yaml $yaml_version are current in $bin" >&2
 else
   command -v go >/dev/null || { echo "engine: Go is needed to build the Pulumi CLI (https://go.dev/doc/install)" >&2; exit 1; }
@@ -46,7 +48,8 @@ else
     "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$cli_version"
   build "$here/yaml" github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml \
     "-X github.com/pulumi/pulumi-yaml/pkg/version.Version=$yaml_version"
-  [ -x "$bin.partial/pulumi" ] && [ -x "$bin.partial/pulumi-language-yaml" ] \
+  build "$here" ./cmd/bird-gen-sdk ""
+  [ -x "$bin.partial/pulumi" ] && [ -x "$bin.partial/pulumi-language-yaml" ] && [ -x "$bin.partial/bird-gen-sdk" ] \
     || { echo "engine: the build failed (see above)" >&2; exit 1; }
   rm -rf "$bin" && mv "$bin.partial" "$bin"
   echo "engine: built in $((SECONDS - started)) s into $bin" >&2
