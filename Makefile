@@ -59,11 +59,13 @@ test-floor: pyproject.toml
 	$(FLOOR_VENV)/bin/python -c 'import importlib.metadata as m; v = m.version("pulumi"); print("pulumi", v); assert v.startswith("$(PULUMI_FLOOR)")'
 	$(FLOOR_VENV)/bin/python -m pytest -q $(PYTEST_ARGS) --ignore=tests/e2e
 
-# ruff on everything; mypy --strict on what a user writes (tests/typing/ uses every public name, and the
-# examples, one directory at a time as each has a __main__.py); pyright on the package, the examples and
+# ruff on everything; lint-imports on the package's layers (the contracts in pyproject.toml); mypy --strict on what
+# a user writes (tests/typing/ uses every public name, and the examples, one directory at a time as each has a
+# __main__.py); pyright on the package, the examples and
 # tests/typing/; pyright --verifytypes for the share of the public API with complete types (>= 95 %).
 lint: $(LINT_STAMP)
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports --no-cache --no-logo
 	$(PY) -m mypy --strict tests/typing
 	for d in examples/*/; do [ -f "$$d"__main__.py ] || continue; $(PY) -m mypy --strict "$$d"*.py || exit 1; done
 	$(PY) -m pyright --pythonpath $(PY) pulumi_bird examples tests/typing

@@ -14,6 +14,10 @@ per workspace over a sliding second, 429 beyond), through ONE provider host, wit
 once (as ``pulumi up --parallel N`` does). Their floor: a channel active T seconds after its POST needs one
 status GET after that, so N channels cannot all be seen active before T + N/50 seconds.
 
+The suite keeps no wall-clock bound of its own (a busy machine would make it flake): how soon a create against an
+unreachable API, a create told `Retry-After: 3600` and a trickled answer give up are figures here (bench_deadlines),
+while the tests count the attempts and requests behind them.
+
 Timings on shared machines are noisy: each figure is a ratio taken within this one run (the time after
 activation against the activation time, the parallel run against one channel's provisioning time, our
 import against `import pulumi` measured alternately in fresh interpreters).
@@ -96,6 +100,53 @@ def bench_readiness(emu: BirdEmulator, host: ProviderHost, provision: float, max
         f"returned {lag:.2f}s after activation ({lag / provision:.1%} of the wait), {calls} API calls",
         f"<= {max_lag:g}s, <= {max_calls} calls", "0s, 2 calls (POST, one status read)",
         0 <= lag <= max_lag and calls <= max_calls)
+
+
+def bench_deadlines(emu: BirdEmulator, host: ProviderHost) -> None:
+    """How soon a create or a request gives up: speed targets kept out of the tests (which count attempts and
+    requests instead), where a busy machine would make them flake."""
+    from pulumi_bird.api import errors
+    from pulumi_bird.api.client import BirdClient
+    from pulumi_bird.api.retry import NO_RETRY
+    from pulumi_bird.testing import ProviderError
+
+    reg = registered_inputs(lambda: SmsChannel("sms", phone_number_id=str(uuid.uuid4()), channel_message_type="2fa",
+                                               ready_timeout=5))["sms"]
+    unreachable = {**config_for(emu), "bird:apiUrl": "http://127.0.0.1:9"}
+    with ProviderHost(config=unreachable) as cut_off:
+        checked = cut_off.check(reg.urn, reg.inputs)
+        started = time.perf_counter()
+        try:
+            cut_off.create(reg.urn, checked.inputs)
+        except ProviderError:
+            pass
+        elapsed = time.perf_counter() - started
+    row("create against an unreachable API fails in", f"{elapsed:.1f}s", "< 15s", "the retry policy's backoff",
+        elapsed < 15)
+
+    emu.faults.add("GET", r"/status$", 429, retry_after=3600)
+    checked = host.check(reg.urn, reg.inputs)
+    started = time.perf_counter()
+    try:
+        created = host.create(reg.urn, checked.inputs)
+        host.delete(reg.urn, created.id, created.outs)
+    except ProviderError:
+        pass
+    elapsed = time.perf_counter() - started
+    row("create whose status poll gets Retry-After: 3600 ends in", f"{elapsed:.1f}s",
+        "< 50s (ready_timeout 5s + one request deadline + slack)", "5s (its ready_timeout)", elapsed < 50)
+
+    emu.faults.trickle("GET", r"/connectors$", seconds_per_byte=0.05)
+    client = BirdClient(emu.access_key, emu.url, request_deadline=1.5, sleep=lambda s: None)
+    started = time.perf_counter()
+    try:
+        client.request("GET", f"/workspaces/{emu.workspace_id}/connectors", retry=NO_RETRY)
+    except errors.APIConnectionError:
+        pass
+    elapsed = time.perf_counter() - started
+    emu.faults.clear()
+    row("a trickled answer is cut after", f"{elapsed:.2f}s", "< 6.5s (the 1.5s deadline + slack)",
+        "1.5s (the request deadline)", elapsed < 6.5)
 
 
 def bench_parallel(emu: BirdEmulator, host: ProviderHost, channels: int, provision: float) -> None:
@@ -356,6 +407,7 @@ def main() -> int:
             if not args.quick:
                 bench_readiness(emu, host, 60.0, 5.0, 25)
             bench_parallel(emu, host, 16, 2.0)
+            bench_deadlines(emu, host)
     bench_scale(64, 1.25, 2.5)
     bench_scale(256, 1.25, 2.5)
     bench_existing(64, 2000, 1.15)

@@ -69,6 +69,9 @@ class BirdDouble:
     def __init__(self, *, reads_until_active: int = 1, seconds_until_active: float = 0.0) -> None:
         self.reads_until_active = reads_until_active
         self.seconds_until_active = seconds_until_active
+        # No channel is active until this many connectors have been created in all: a test that needs creates to
+        # be in flight together holds them on a count of POSTs, not on time.
+        self.active_after_creates = 0
         self.connectors: dict[str, dict] = {}
         self.status_reads: dict[str, int] = {}
         self.created_at: dict[str, float] = {}
@@ -203,6 +206,7 @@ class BirdDouble:
 
     def _active(self, cid: str) -> bool:
         return (self.status_reads.get(cid, 0) >= self.reads_until_active
+                and len(self.created_at) >= self.active_after_creates
                 and time.monotonic() - self.created_at[cid] >= self.seconds_until_active)
 
     def _connectors(self, method: str, cid: Optional[str], status: bool, query: dict, body: Any) -> tuple[int, Any]:

@@ -33,6 +33,7 @@ def _fresh_double_scripts(request) -> None:
             d.failing_numbers.clear()
             d.reads_until_active = 1
             d.seconds_until_active = 0.0
+            d.active_after_creates = 0
 
 
 @pytest.fixture(scope="module")

@@ -1,18 +1,24 @@
-"""The package's layers, checked on its static import graph (imports inside functions included, imports under
-``if TYPE_CHECKING:`` left out since they never run):
+"""The package's layers, which import-linter checks (the contracts under ``[tool.importlinter]`` in
+pyproject.toml; `make lint` runs them too):
 
-* no import cycles among the package's modules;
-* ``pulumi_bird.api`` (Bird's HTTP API) reaches no ``pulumi`` module, directly or through other modules;
-* ``pulumi_bird.provider`` and the resource modules never reach the emulator or the test toolkit.
+* ``pulumi_bird.api`` (Bird's HTTP API) imports no ``pulumi`` module and nothing of the package outside itself;
+* the plugin over the resources and lookups, over ``pulumi_bird.provider``, over the api;
+* nothing a user's program runs imports the emulator or the test toolkit;
+* no import cycle in any package, imports inside functions and under ``if TYPE_CHECKING:`` included, so that
+  ``typing.get_type_hints`` resolves the toolkit's annotations at run time.
 """
 
 from __future__ import annotations
 
 import ast
 import inspect
+import subprocess
+import sys
+import typing
 from pathlib import Path
 from typing import Any, Literal
 
+import grimp
 import pulumi
 import typing_extensions
 from typing_extensions import Unpack
@@ -21,155 +27,85 @@ import pulumi_bird
 from helpers import resource_classes
 from pulumi_bird.provider.schema import type_hints, value_type
 
-PACKAGE = Path(__file__).resolve().parent.parent / "pulumi_bird"
-ROOT = "pulumi_bird"
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: import-linter depends on tomli there
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "pulumi_bird"
 
 
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
+def contracts() -> list[dict]:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
 
 
-def is_type_checking(test: ast.expr) -> bool:
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+def test_lint_imports_keeps_every_contract():
+    """`lint-imports` as `make lint` runs it: every contract in pyproject.toml checked and kept."""
+    code = "import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())"
+    run = subprocess.run([sys.executable, "-c", code, "--no-cache", "--no-logo"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"Contracts: {len(contracts())} kept, 0 broken." in run.stdout
 
 
-def runtime_imports(tree: ast.AST):
-    """Every import node that can run (skipping the bodies of ``if TYPE_CHECKING:``)."""
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.If) and is_type_checking(node.test):
-            stack.extend(node.orelse)
-            continue
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            yield node
-        stack.extend(ast.iter_child_nodes(node))
+def test_the_api_contract_forbids_every_other_module_of_the_package():
+    """A module added to pulumi_bird is outside the api layer, and the api may not import it."""
+    (api,) = [c for c in contracts() if c["id"] == "api-alone"]
+    siblings = {f"pulumi_bird.{p.stem}" for p in PACKAGE.glob("*.py") if p.stem != "__init__"} | {
+        f"pulumi_bird.{p.parent.name}" for p in PACKAGE.glob("*/__init__.py")}
+    assert set(api["forbidden_modules"]) == {"pulumi"} | siblings - {"pulumi_bird.api"}
 
 
-def graph(*, parents: bool = True) -> dict[str, set[str]]:
-    """module -> the modules it imports (package modules by full name; others by their top-level name).
-
-    ``parents``: count that importing ``a.b.c`` runs ``a`` and ``a.b`` first. Those implicit edges matter for what
-    a module reaches, but not for cycles: a package's ``__init__`` importing its own submodules is no cycle."""
-    paths = {module_name(p): p for p in PACKAGE.rglob("*.py")}
-    edges: dict[str, set[str]] = {}
-    for name, path in paths.items():
-        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
-        targets: set[str] = set()
-        for node in runtime_imports(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.Import):
-                targets.update(alias.name for alias in node.names)
-                continue
-            base = node.module or ""
-            if node.level:
-                anchor = package.split(".")
-                anchor = anchor[: len(anchor) - (node.level - 1)]
-                base = ".".join(anchor + ([node.module] if node.module else []))
-            for alias in node.names:  # `from . import errors` imports a module; `from .x import y` imports x
-                candidate = f"{base}.{alias.name}"
-                targets.add(candidate if candidate in paths else base)
-        resolved = set()
-        for target in targets:
-            if target.split(".")[0] == ROOT:
-                while target not in paths and "." in target:  # pulumi_bird.x.y where y is a name in x
-                    target = target.rsplit(".", 1)[0]
-                resolved.add(target)
-                # importing a submodule runs its packages' __init__ first
-                parent = target.rsplit(".", 1)[0] if parents and "." in target else None
-                while parent and parent != name:
-                    resolved.add(parent)
-                    parent = parent.rsplit(".", 1)[0] if "." in parent else None
-            else:
-                resolved.add(target.split(".")[0])
-        if parents and "." in name:  # and this module's own packages run before it
-            resolved.add(name.rsplit(".", 1)[0])
-        resolved.discard(name)
-        edges[name] = resolved
-    return edges
+def test_the_checked_graph_holds_imports_in_functions_and_under_type_checking():
+    """What the contracts see: import-linter's graph (grimp, as configured) has the connector provider's imports
+    inside functions, and api.numbers' import of the client under ``if TYPE_CHECKING:``."""
+    graph = grimp.build_graph("pulumi_bird", include_external_packages=True, cache_dir=None)
+    lazy = graph.get_import_details(importer="pulumi_bird.provider.connectors", imported="pulumi_bird.api.connectors")
+    assert lazy and all(line["line_contents"].startswith("from ..api.connectors import") for line in lazy)
+    assert graph.direct_import_exists(importer="pulumi_bird.api.numbers", imported="pulumi_bird.api.client")
 
 
-def reachable(edges: dict[str, set[str]], start: str) -> set[str]:
-    seen, todo = set(), [start]
-    while todo:
-        node = todo.pop()
-        for nxt in edges.get(node, ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return seen
-
-
-def package_cycles(edges: dict[str, set[str]]) -> list[list[str]]:
-    """Strongly connected components of more than one package module (Tarjan)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found: list[list[str]] = []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for nxt in edges.get(node, ()):
-            if nxt not in edges:
-                continue
-            if nxt not in index:
-                visit(nxt)
-                low[node] = min(low[node], low[nxt])
-            elif nxt in on_stack:
-                low[node] = min(low[node], index[nxt])
-        if low[node] == index[node]:
-            component = []
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                component.append(member)
-                if member == node:
-                    break
-            if len(component) > 1:
-                found.append(sorted(component))
-
-    for node in sorted(edges):
-        if node not in index:
-            visit(node)
+def public_callables(module) -> list:
+    """The module's public functions and classes, and the classes' own methods and properties."""
+    found = []
+    for name in module.__all__:
+        obj = getattr(module, name)
+        if inspect.isfunction(obj):
+            found.append(obj)
+        elif inspect.isclass(obj):
+            found.append(obj)
+            for attr in vars(obj).values():
+                attr = attr.fget if isinstance(attr, property) else getattr(attr, "__func__", attr)
+                if inspect.isfunction(attr):
+                    found.append(attr)
     return found
 
 
-def test_the_graph_sees_lazy_imports():
-    edges = graph()
-    assert "pulumi_bird.api.client" in edges and "requests" in edges["pulumi_bird.api.client"]
-    # the connector provider imports its finders inside functions: those edges count
-    assert "pulumi_bird.api.connectors" in edges["pulumi_bird.provider.connectors"]
+def test_the_toolkits_annotations_resolve_at_run_time():
+    """No name of the testing toolkits' annotations (pulumi_bird.testing, and the engine double in
+    tests/engine_double) is left to ``if TYPE_CHECKING:`` (which an import cycle would need): ``typing.get_type_hints``
+    resolves every one of the public names of each package and of each of its modules, e.g. the double's
+    ``ProgramError.__init__`` and its ``ProviderError``."""
+    import importlib
+    import pkgutil
 
+    import engine_double
+    import pulumi_bird.testing
 
-def test_no_import_cycles():
-    assert package_cycles(graph(parents=False)) == []
-
-
-def test_the_api_layer_reaches_no_pulumi_module():
-    edges = graph()
-    api = [m for m in edges if m == "pulumi_bird.api" or m.startswith("pulumi_bird.api.")]
-    assert len(api) > 5
-    for module in api:
-        reached = reachable(edges, module)
-        assert "pulumi" not in reached, f"{module} reaches pulumi through {sorted(reached & set(edges))}"
-        # pulumi_bird._version (reached through the package's __init__) is a constant that imports nothing.
-        assert not [m for m in reached if m.startswith("pulumi_bird.") and not m.startswith("pulumi_bird.api")
-                    and m != "pulumi_bird._version"], f"{module} reaches outside the api layer"
-
-
-def test_the_provider_layer_and_resources_never_reach_the_emulator_or_the_toolkit():
-    edges = graph()
-    users = [m for m in edges if m.startswith("pulumi_bird.provider")] + [
-        *(f"pulumi_bird.{module}" for module in pulumi_bird.RESOURCES.values()), "pulumi_bird.lookups"]
-    for module in users:
-        reached = reachable(edges, module)
-        assert not [m for m in reached if m.startswith(("pulumi_bird.emulator", "pulumi_bird.testing"))], module
+    modules = []
+    for package in (pulumi_bird.testing, engine_double):
+        modules += [package] + [importlib.import_module(f"{package.__name__}.{m.name}")
+                                for m in pkgutil.iter_modules(package.__path__)]
+    checked = [obj for module in modules if hasattr(module, "__all__") for obj in public_callables(module)]
+    assert engine_double.ProgramError.__init__ in checked and pulumi_bird.testing.bird_stack in checked
+    unresolved = []
+    for obj in checked:
+        try:
+            typing.get_type_hints(obj)
+        except NameError as error:
+            unresolved.append(f"{obj.__qualname__}: {error}")
+    assert unresolved == []
 
 
 # --- one schema per resource ------------------------------------------------------------------------------------

@@ -54,11 +54,19 @@ def test_status_bodies_validate_in_every_state() -> None:
     clock, number = FakeClock(1000.0), str(uuid.uuid4())
     backend = BirdBackend(provision_seconds=1, clock=clock)
     created = backend.create_connector(WS, sms(number))
-    validate_operation(backend.get_connector_status(WS, created["id"]), "GET", STATUS, 200)
+    seen = []
+
+    def status() -> None:
+        body = backend.get_connector_status(WS, created["id"])
+        validate_operation(body, "GET", STATUS, 200)
+        seen.append((body["channel"]["stage"], body["channel"]["status"]))
+
+    status()
     clock.now += 1
-    validate_operation(backend.get_connector_status(WS, created["id"]), "GET", STATUS, 200)
+    status()
     backend.set_channel_failure(number, "rejected")
-    validate_operation(backend.get_connector_status(WS, created["id"]), "GET", STATUS, 200)
+    status()
+    assert seen == [("provisioning", "pending"), ("active", "ok"), ("inactive", "error")]  # every state, once each
 
 
 def test_backend_errors() -> None:
@@ -155,6 +163,6 @@ def test_provisioning_by_reads_ignores_the_clock() -> None:
     assert stages == ["provisioning"] * 3 + ["active"] * 2
     backend.provision_reads = 0  # applies to connectors created from now on
     later = backend.create_connector(WS, sms(str(uuid.uuid4())))
-    assert backend.get_connector(WS, later["id"])["channel"] is not None
+    assert backend.get_connector_status(WS, later["id"])["channel"]["stage"] == "active"  # at its first read
     with pytest.raises(ValueError, match="provision_reads must be None or a non-negative integer"):
         backend.provision_reads = -1

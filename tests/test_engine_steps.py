@@ -31,14 +31,18 @@ def log(cfg):
 
 def test_independent_creates_run_in_parallel(cfg):
     """step_executor.go: independent steps apply at once, up to --parallel."""
-    made = run_program(lambda: [Toy(n, name=n, sleep=0.5) for n in ("p", "q", "r")], config=cfg, skip_preview=True)
+    names = ("p", "q", "r")
+    # Each create, once begun, waits until all three have begun: they meet only if they run at once.
+    made = run_program(lambda: [Toy(n, name=n, wait_for=[f"begin {m}" for m in names]) for n in names], config=cfg,
+                       skip_preview=True)
     lines = [line.split()[0] for line in log(cfg) if line.split()[0] in ("begin", "create")]
-    assert lines[:3] == ["begin"] * 3  # all three started before any finished
+    assert lines == ["begin"] * 3 + ["create"] * 3  # all three started before any finished
     destroy(made.state)
 
     mark = len(log(cfg))
-    made = run_program(lambda: [Toy(n, name=n, sleep=0.3) for n in ("s", "t")], config=cfg, skip_preview=True,
-                       parallel=1)
+    # Whichever gets the only slot holds it until the other is checked, i.e. ready to be created and waiting.
+    made = run_program(lambda: [Toy("s", name="s", wait_for=["check t"]), Toy("t", name="t", wait_for=["check s"])],
+                       config=cfg, skip_preview=True, parallel=1)
     lines = [line.split()[0] for line in log(cfg)[mark:] if line.split()[0] in ("begin", "create")]
     assert lines == ["begin", "create", "begin", "create"]  # --parallel 1: one step at a time
     destroy(made.state)
@@ -48,16 +52,20 @@ def test_a_failed_step_cancels_the_steps_not_yet_started(cfg):
     """step_executor.go cancelDueToError: with --parallel 1, `bad` holds the only slot and fails; `q1` and `q2`,
     registered meanwhile and waiting for a slot, never start."""
 
-    def later(value):
-        return pulumi.Output.from_input(asyncio.sleep(0.5, result=value))  # registered once `bad` is creating
+    async def once_bad_began(value):
+        for _ in range(3000):  # a bounded poll of the call log (30 s at most)
+            if "begin explode" in log(cfg):
+                return value
+            await asyncio.sleep(0.01)
+        raise AssertionError("`bad` never began its create")
 
     def program():
-        Toy("bad", name="explode", sleep=1.0)
-        Toy("q1", name=later("q1"))
-        Toy("q2", name=later("q2"))
+        Toy("bad", name="explode", wait_for=["check q1", "check q2"])  # fails once q1 and q2 wait for its slot
+        Toy("q1", name=pulumi.Output.from_input(once_bad_began("q1")))  # registered once `bad` holds the slot
+        Toy("q2", name=pulumi.Output.from_input(once_bad_began("q2")))
 
     with pytest.raises(ProgramError, match="create of resource 'bad'") as caught:
-        run_program(program, config=cfg, parallel=1)
+        run_program(program, config=cfg, parallel=1, skip_preview=True)
     assert [line.split()[0] for line in log(cfg) if line.split()[0] in ("begin", "create")] == ["begin"]
     assert caught.value.state.resources == [] and stored(cfg["toy:stateDir"]) == {}
 
@@ -68,6 +76,8 @@ def test_deletes_go_dependents_first(cfg):
 
     def program():
         base = Toy("base", name="base")
+        # The dependent's delete is slow on purpose (the case under test: a slow dependent, a quick dependency);
+        # nothing waits for the delay, the order is read from the call log.
         Toy("top", name=base.id.apply(lambda i: f"top-of-{i}"), sleep=0.5)
 
     made = run_program(program, config=cfg, skip_preview=True)

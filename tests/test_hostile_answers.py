@@ -9,7 +9,6 @@ clears the emulator's faults after itself."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any, Iterator
 
@@ -22,8 +21,6 @@ from pulumi_bird.api.client import BirdClient
 
 CONNECTORS = r"/connectors$"
 SUBSCRIPTIONS = r"/webhook-subscriptions$"
-# Generous bounds for wall time: the code's own bound plus slack for a loaded 2-core machine.
-SLACK_SECONDS = 15.0
 
 
 @pytest.fixture(autouse=True)
@@ -223,16 +220,20 @@ def test_an_error_message_echoing_the_key_whole_or_cut_does_not_leak(emulator, e
     assert key[:12] not in emulator_host.stderr_text()
 
 
-def test_a_huge_retry_after_costs_a_create_less_than_a_minute(emulator, emulator_host, inputs_of):
-    emulator.faults.add("GET", r"/status$", 429, retry_after=3600)
+def test_a_huge_retry_after_does_not_hold_a_create_for_the_hour(emulator, emulator_host, inputs_of):
+    """How long it costs is a figure of `make bench` (bench_deadlines); here, what happened: the hour-long
+    Retry-After was served, and the create still ended, as a channel or as a clean timeout at its ready_timeout
+    (waiting the hour would end the test at pytest's timeout instead)."""
+    rule = emulator.faults.add("GET", r"/status$", 429, retry_after=3600)
     number = str(uuid.uuid4())
-    started = time.monotonic()
     try:
         up(emulator_host, sms(inputs_of, number, ready_timeout=5))
     except ProviderError as failure:  # the workspace was told to wait: a clean timeout, nothing left behind
         assert "not active after 5s" in str(failure) and "was deleted" in str(failure)
-    # without the cap and the release at the deadline, the poll would wait for the hour
-    assert time.monotonic() - started < 5 + 30 + SLACK_SECONDS  # ready_timeout + one request deadline
+    assert rule.fired == 1
+    limited = [i for i, r in enumerate(emulator.requests) if r.status == 429]
+    # after the 429, the create went on talking to Bird (a poll or the roll-back's DELETE) rather than wait
+    assert len(limited) == 1 and emulator.requests[limited[0] + 1:], emulator.requests
 
 
 def test_a_trickled_status_answer_is_read_through_the_host(emulator, emulator_host, inputs_of):
@@ -246,10 +247,9 @@ def test_a_trickled_answer_is_cut_at_the_request_deadline(emulator, seconds_per_
     """Each byte comes well within the per-read timeout; only the whole-request deadline ends it."""
     emulator.hostile.trickle("GET", r"/connectors$", seconds_per_byte=seconds_per_byte)
     client = BirdClient(emulator.access_key, emulator.url, request_deadline=1.5, sleep=lambda s: None)
-    started = time.monotonic()
     with pytest.raises(errors.APIConnectionError) as caught:
         client.request("GET", f"/workspaces/{emulator.workspace_id}/connectors", retry=_once())
-    assert caught.value.timed_out and time.monotonic() - started < 1.5 + SLACK_SECONDS / 3
+    assert caught.value.timed_out  # how soon after the deadline: a figure of `make bench` (bench_deadlines)
 
 
 def _once() -> Any:

@@ -110,7 +110,7 @@ def test_the_reference_page_and_the_docstring_show_the_added_field(hook_module):
 
 
 def test_the_added_field_is_registered_checked_and_diffed(hook_module):
-    from pulumi_bird.testing import registered_inputs
+    from engine_double import registered_inputs
 
     (registration,) = registered_inputs(lambda: hook_module.Hook("h", **REQUIRED, colour="red")).values()
     assert registration.inputs["colour"] == "red"

@@ -1,6 +1,6 @@
 """The per-workspace GET budget (pulumi_bird.api.pacing) with an injected clock: no sliding second ever holds
 more than the limit, the budget is used fully, a 429 slows the whole workspace, and callers go in order of
-priority. No test here sleeps for real except the one ordering test, which waits on an event."""
+priority. No test here sleeps for real; the one ordering test, with threads, polls the line on a fake clock."""
 
 from __future__ import annotations
 
@@ -158,10 +158,10 @@ def test_the_limit_must_be_at_least_one():
 
 
 def test_callers_go_in_order_of_priority_not_arrival():
-    pacer = GetPacer(1, window=0.3)  # the real clock: one GET per 0.3 s
-    pacer.acquire().done()  # spends the budget: the next slot is 0.3 s away
+    clock = FakeClock(0.0)  # moved by hand: the slot frees only once both callers are in line
+    pacer = GetPacer(1, window=0.3, clock=clock)
+    pacer.acquire().done()  # spends the budget: the next slot is 0.3 s away on this clock
     order: list[str] = []
-    queued = threading.Event()
 
     def caller(name: str, priority: float) -> None:
         slot = pacer.acquire(priority)
@@ -172,15 +172,21 @@ def test_callers_go_in_order_of_priority_not_arrival():
     late.start()
     early = threading.Thread(target=caller, args=("due first", -1e9))
     early.start()
-    for _ in range(200):  # both must be in line before the slot frees
+    for _ in range(3000):  # a bounded poll (30 s at most): both in line
         with pacer._lock:
             if len(pacer._line) == 2:
-                queued.set()
                 break
-        threading.Event().wait(0.001)
-    late.join(5)
-    early.join(5)
-    assert queued.is_set(), "the callers did not queue before the slot freed; the machine is too slow for this test"
+        threading.Event().wait(0.01)
+    else:
+        pytest.fail("the callers never both queued")
+    clock.now = 1.0  # the slot frees: the first in line takes it at its next look at the clock
+    for _ in range(3000):
+        if order:
+            break
+        threading.Event().wait(0.01)
+    clock.now = 100.0  # and the next one
+    late.join(30)
+    early.join(30)
     assert order == ["due first", "due later"]
 
 

@@ -141,7 +141,7 @@ def test_sms_channel_create_read_noop_diff_replace_diff_update_delete(plugin, em
     assert checked["name"] == "sms-life" and checked["workspaceId"] == emulator.workspace_id
 
     refreshed = plugin.read(urn, id_, outs, checked)
-    assert refreshed.id == id_ and plain(dict(refreshed.inputs)) is not None
+    assert refreshed.id == id_ and from_struct(refreshed.inputs) == checked  # a refresh keeps the inputs
     assert plugin.diff(urn, id_, outs, checked).changes == DIFF.DIFF_NONE
 
     renamed = plugin.diff(urn, id_, outs, {**checked, "name": "sms-renamed"})

@@ -12,6 +12,7 @@ from bird_double import KEY, WS
 from engine_double.host import ProviderError, ProviderHost
 from openapi_schema import validate_named
 from pulumi_bird import Connector, SmsChannel, VoiceChannel
+from pulumi_bird.api.readiness import poll_schedule
 from sdk_floor import requires_read_fallback
 
 
@@ -176,9 +177,9 @@ def test_readiness_timeout_rolls_back(host, double, inputs_of):
     with pytest.raises(ProviderError) as caught:
         host.create(reg.urn, checked.inputs)
     assert "not active after 1.5s" in str(caught.value) and "was deleted" in str(caught.value)
-    delete, = double.calls("DELETE")
-    post, = double.calls("POST")
-    assert delete.at - post.at < 1.5 + 1.0  # rolled back right at the deadline
+    assert [s.method for s in double.seen][-1:] == ["DELETE"] and len(double.calls("POST")) == 1
+    # rolled back at the deadline: no poll after the DELETE, and no more polls than the schedule has in 1.5 s
+    assert len(double.calls("GET", "/status")) <= len(poll_schedule(1.5))
 
 
 def test_number_in_use_names_the_connector_that_holds_it(host, double, inputs_of):

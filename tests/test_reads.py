@@ -132,6 +132,8 @@ def test_a_read_is_never_answered_from_a_listing_that_began_before_it(emu):
             if workspace.waiting == 1:
                 break
             threading.Event().wait(0.01)
+        else:
+            pytest.fail("the later read never waited for a batch of its own")
         release.set()
         assert first[0].result(10).name == "c0"  # asked before the change: either answer is fresh enough
         assert later.result(10).name == "renamed after the listing began"

@@ -252,7 +252,7 @@ def test_host_that_dies_at_start_reports_its_output(tmp_path):
 def test_call_timeout_is_enforced(provider, state_dir):
     with ProviderHost(config={"toy:stateDir": state_dir}, env={"PYTHONPATH": TESTS_DIR}, timeout=0.5) as slow:
         with pytest.raises(ProviderError) as caught:
-            slow.create(URN, props(provider, name="x", sleep=5))
+            slow.create(URN, props(provider, name="x", sleep=5))  # a deliberate delay: what the 0.5 s deadline cuts
     assert caught.value.code == grpc.StatusCode.DEADLINE_EXCEEDED
 
 

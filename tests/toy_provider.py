@@ -10,6 +10,8 @@ Rules of the toy API:
 - ``size`` must be an integer from 1 to 10; ``color`` defaults to "blue". Both update in place.
 - ``name == "explode"`` makes create fail, ``color == "explode"`` update; ``sleep`` (seconds) makes it slow; ``secret`` is
   accepted and echoed.
+- ``wait_for`` (a list of call-log lines, e.g. ``["begin q", "check r"]``) holds a create, after it logs ``begin``,
+  until each line is in the log: tests synchronise steps on what the engine did, not on time.
 - ``serial`` is computed at create (a counter), ``revision`` at create/update.
 """
 
@@ -37,6 +39,11 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 
 TYPE = "pulumi-python:dynamic/toy:Toy"
+
+# How long a create waits for its ``wait_for`` lines, and how often it reads the log meanwhile. The bound only
+# ends a test whose engine never does what it waits for; a passing test waits for the lines, not for this.
+WAIT_FOR_BOUND_SECONDS = 30.0
+WAIT_FOR_POLL_SECONDS = 0.01
 
 
 def _is_unknown(value: Any) -> bool:
@@ -107,10 +114,24 @@ class ToyProvider(ResourceProvider):
             delete_before_replace=bool(news.get("exclusive")),
         )
 
+    def _wait_for(self, lines: list) -> None:
+        deadline = time.monotonic() + WAIT_FOR_BOUND_SECONDS
+        while True:
+            logged = calls(self._dir())
+            missing = [want for want in lines if not any(line == want or line.startswith(want + " ") for line in logged)]
+            if not missing:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"toy create waited {WAIT_FOR_BOUND_SECONDS:g} s for {missing} in the call log")
+            time.sleep(WAIT_FOR_POLL_SECONDS)  # a bounded poll of the log, not a guess at how long steps take
+
     def create(self, props: dict) -> CreateResult:
+        if props.get("sleep") or props.get("wait_for"):
+            self._log("begin", props.get("name"))  # a slow or held create notes its start (tests see overlaps)
+        if props.get("wait_for"):
+            self._wait_for(props["wait_for"])
         if props.get("sleep"):
-            self._log("begin", props.get("name"))  # a slow create notes its start (tests see overlaps)
-            time.sleep(props["sleep"])
+            time.sleep(props["sleep"])  # a deliberately slow call, the case under test (a call its deadline cuts)
         if props.get("name") == "explode":
             raise RuntimeError("toy create refused: name 'explode'")
         id_ = uuid.uuid4().hex[:12]
@@ -148,7 +169,7 @@ class ToyProvider(ResourceProvider):
 
     def delete(self, id_: str, props: dict) -> None:
         if props.get("sleep"):
-            time.sleep(props["sleep"])  # a slow delete logs when it is done
+            time.sleep(props["sleep"])  # a deliberately slow delete, which logs when it is done
         self._log("delete", id_, props.get("name"))
         try:
             os.remove(self._path(id_))
@@ -175,9 +196,11 @@ class Toy(Resource, module="toy", name="Toy"):
         secret: pulumi.Input[str] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
         sleep: Optional[float] = None,
+        wait_for: Optional[list] = None,
     ) -> None:
         props = {
             "sleep": sleep,
+            "wait_for": wait_for,
             "name": name,
             "size": size,
             "color": color,

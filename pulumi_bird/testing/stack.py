@@ -24,12 +24,11 @@ import sys
 import tempfile
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Union
 
 from pulumi import automation as auto
 
-if TYPE_CHECKING:
-    from pulumi_bird.emulator import BirdEmulator
+from pulumi_bird.emulator import BirdEmulator
 
 __all__ = ["BirdStack", "ENGINE_ENV", "bird_stack", "emulator_config", "emulator_contents", "pulumi_command"]
 

@@ -122,6 +122,7 @@ class _Executor:
         self.slots = threading.BoundedSemaphore(max(1, parallel))
         self.lock = threading.Lock()
         self.error: Optional[BaseException] = None
+        self.closed = False  # a step failed; its caller is about to record the error (fail)
 
     def fail(self, exn: BaseException) -> None:
         with self.lock:
@@ -129,7 +130,7 @@ class _Executor:
                 self.error = exn
 
     def check_open(self, name: str = "", urn: str = "") -> None:
-        if self.error is not None:
+        if self.error is not None or self.closed:
             raise Cancelled(
                 f"resource '{name}' was not processed: an earlier step failed, which cancels the steps not yet "
                 "started (pkg/resource/deploy/step_executor.go cancelDueToError)",
@@ -143,10 +144,16 @@ class _Executor:
         return fn(*args, **kwargs)
 
     def step(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Apply a step (create, update, delete, read) in one of the ``parallel`` slots."""
+        """Apply a step (create, update, delete, read) in one of the ``parallel`` slots. A failed step closes the
+        run before it gives its slot up, so that no step waiting for the slot starts before the failure is
+        recorded."""
         self.check_open()
         with self.slots:
-            return self.call(fn, *args, **kwargs)
+            try:
+                return self.call(fn, *args, **kwargs)
+            except BaseException:
+                self.closed = True
+                raise
 
 
 def create_urn(name: str, type_: str, parent: str, project: str, stack: str) -> str:

@@ -35,7 +35,8 @@ from pulumi.runtime import rpc
 from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from .project import Secret
+from .errors import ProviderError
+from .values import Secret
 
 __all__ = [
     "CheckResult",
@@ -73,59 +74,6 @@ _DIFF_CHANGES = {
     provider_pb2.DiffResponse.DIFF_NONE: "none",
     provider_pb2.DiffResponse.DIFF_SOME: "some",
 }
-
-
-class ProviderError(Exception):
-    """A gRPC call to the provider host failed.
-
-    For an exception raised by the provider, the host aborts the call with
-    ``StatusCode.UNKNOWN`` and the formatted traceback as details; :attr:`message` holds that text.
-    """
-
-    def __init__(
-        self,
-        operation: str,
-        message: str,
-        *,
-        code: Optional[grpc.StatusCode] = None,
-        urn: Optional[str] = None,
-    ) -> None:
-        self.operation = operation
-        self.message = message
-        self.code = code
-        self.urn = urn
-        where = f" ({urn})" if urn else ""
-        detail = f"\n{message}" if message.strip() != self.summary else ""
-        super().__init__(f"{operation}{where} failed: {self.summary}{detail}")
-
-    @property
-    def summary(self) -> str:
-        """The last line of the message: for a provider exception, ``"Type: text"``."""
-        lines = [line for line in self.message.strip().splitlines() if line.strip()]
-        return lines[-1].strip() if lines else ""
-
-    @property
-    def provider_message(self) -> str:
-        """What the provider raised, without the host's traceback: ``"Type: text"`` (every line of the
-        text), the type without its module path. The whole message stays in :attr:`message`."""
-        return provider_message(self.message)
-
-
-def provider_message(text: str) -> str:
-    """The exception part of a ``traceback.format_exc()`` text: the lines after the last frame."""
-    lines = text.strip().splitlines()
-    frames = [i for i, line in enumerate(lines) if line.startswith('  File "')]
-    if not frames:
-        return text.strip()
-    rest = lines[frames[-1] + 1 :]
-    while rest and (rest[0].startswith(" ") or not rest[0].strip()):
-        rest = rest[1:]  # the frame's source line and its ^^^ markers
-    if not rest:
-        return lines[-1].strip()
-    head, sep, tail = rest[0].partition(": ")
-    if sep and " " not in head:
-        rest[0] = f"{head.rsplit('.', 1)[-1]}: {tail}"  # pulumi_bird.api.errors.BirdError -> BirdError
-    return "\n".join(rest).strip()
 
 
 class HostStartError(RuntimeError):

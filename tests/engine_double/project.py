@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Union
 
 from .errors import ProgramError
+from .values import Secret, secret
 
 __all__ = [
     "Project",
@@ -43,21 +44,6 @@ _CONFIG_TYPES = ("string", "integer", "boolean", "array", "object")
 
 class ProjectError(ProgramError):
     """A Pulumi.yaml or stack config the CLI would refuse; the message is the CLI's reason."""
-
-
-@dataclass(frozen=True)
-class Secret:
-    """A config value set with ``pulumi config set --secret``: pass ``secret("...")`` in ``config=``."""
-
-    value: Any
-
-    def __repr__(self) -> str:  # never show the value
-        return "Secret(***)"
-
-
-def secret(value: Any) -> Secret:
-    """Mark a ``config=`` value of :func:`~.engine.run_program` as set with ``--secret``."""
-    return value if isinstance(value, Secret) else Secret(value)
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import Any, Iterable, Mapping, Optional
 
 from pulumi.runtime import rpc
 
-from .project import Secret
+from .values import Secret
 
 __all__ = ["PendingOperation", "ProgramResult", "ResourceState", "State"]
 
