@@ -9,7 +9,18 @@ from pathlib import Path
 from pulumi_bird.api.values import VOICE_TEMPLATE
 from pulumi_bird.demo import SECRET_KEYS, demo_config
 from pulumi_bird.emulator.backend import DEFAULT_NUMBERS
-from pulumi_cli import REPO, Pulumi, emulator_objects, finish, interrupt, is_empty, project_copy, wait_until
+from pulumi_cli import (
+    REPO,
+    Pulumi,
+    Stack,
+    Started,
+    emulator_objects,
+    finish,
+    interrupt,
+    is_empty,
+    project_copy,
+    wait_until,
+)
 
 PROGRAMS = Path(__file__).parent / "programs"
 VOICE_NUMBER_ID = DEFAULT_NUMBERS[1][1]  # the voice-only number
@@ -17,6 +28,21 @@ VOICE_NUMBER_ID = DEFAULT_NUMBERS[1][1]  # the voice-only number
 
 def bird_config(emulator) -> dict[str, str]:
     return {k: v for k, v in demo_config(emulator).items() if k.startswith("bird:")}
+
+
+def slow_root_stack(cli: Pulumi, emulator) -> Stack:
+    """The root program's stack, on an emulator whose channels take 6 s to become active."""
+    emulator.provision_seconds = 6.0
+    return cli.stack(project_copy(REPO, cli.workdir / "root"), "dev", demo_config(emulator), secrets=SECRET_KEYS)
+
+
+def up_interrupted_after_the_posts(cli: Pulumi, stack: Stack, emulator) -> Started:
+    """`pulumi up` in the background, sent SIGINT once both connector POSTs reached Bird (the creates then wait
+    for readiness)."""
+    started = cli.start("up", "--yes", "--skip-preview", "--stack", stack.name, cwd=stack.project)
+    wait_until(lambda: sum(r.method == "POST" for r in emulator.requests) >= 2, 120, "both connector POSTs")
+    interrupt(started.process)
+    return started
 
 
 def test_a_check_failure_stops_the_preview_before_any_create(cli: Pulumi, emulator) -> None:
@@ -36,13 +62,9 @@ def test_a_check_failure_stops_the_preview_before_any_create(cli: Pulumi, emulat
 def test_an_interrupted_up_converges_to_one_object_per_resource(cli: Pulumi, emulator) -> None:
     """SIGINT while the creates wait for Bird's readiness: the engine lets the steps in flight finish (its
     first ^C cancels gracefully), and the next `up` converges with nothing created twice."""
-    emulator.provision_seconds = 6.0
-    project = project_copy(REPO, cli.workdir / "root")
-    stack = cli.stack(project, "dev", demo_config(emulator), secrets=SECRET_KEYS)
+    stack = slow_root_stack(cli, emulator)
     try:
-        started = cli.start("up", "--yes", "--skip-preview", "--stack", "dev", cwd=project)
-        wait_until(lambda: sum(r.method == "POST" for r in emulator.requests) >= 2, 120, "both connector POSTs")
-        interrupt(started.process)
+        started = up_interrupted_after_the_posts(cli, stack, emulator)
         first = finish(started)
         assert first.returncode != 0, first.output
         emulator.provision_seconds = 1.0
@@ -127,13 +149,9 @@ def test_a_killed_up_leaves_no_duplicate_and_names_the_leftover(cli: Pulumi, emu
     """A second SIGINT terminates `pulumi up` at once, after the connector POSTs: the state keeps pending CREATE
     operations, Bird keeps one connector per resource, and the next `up` creates no second one: Bird's 409 is
     reported naming the leftover and the adopt_id that takes it over."""
-    emulator.provision_seconds = 6.0
-    project = project_copy(REPO, cli.workdir / "root")
-    stack = cli.stack(project, "dev", demo_config(emulator), secrets=SECRET_KEYS)
+    stack = slow_root_stack(cli, emulator)
     try:
-        started = cli.start("up", "--yes", "--skip-preview", "--stack", "dev", cwd=project)
-        wait_until(lambda: sum(r.method == "POST" for r in emulator.requests) >= 2, 120, "both connector POSTs")
-        interrupt(started.process)
+        started = up_interrupted_after_the_posts(cli, stack, emulator)
         wait_until(lambda: "^C received; cancelling" in started.output_so_far(), 30, "the engine to take the ^C")
 
         def terminated() -> bool:  # a ^C the CLI reads before it listens again is lost: repeat until it says so
