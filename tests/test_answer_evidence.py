@@ -13,6 +13,7 @@ from typing import Any, Iterator
 
 import pulumi
 import pytest
+import requests
 
 from engine_double.host import ProviderError, ProviderHost
 from pulumi_bird import Connector, SmsChannel, WebhookSubscription
@@ -186,6 +187,10 @@ def test_a_refresh_from_a_list_behind_out_of_band_changes_stays_safe_and_the_nex
     emulator.backend.delete_webhook(org, ws, made[0].id)
     moved = new_url()
     emulator.backend.update_webhook(org, ws, made[1].id, {"url": moved})
+    listed = requests.get(f"{emulator.url}/organizations/{org}/workspaces/{ws}/webhook-subscriptions", timeout=10,
+                          headers={"Authorization": f"AccessKey {emulator.access_key}"}).json()["results"]
+    assert {w["id"]: w["url"] for w in listed}[made[1].id] == regs[1].inputs["url"]  # the list is behind, as played
+    assert made[0].id in {w["id"] for w in listed}
 
     def refresh_all() -> list[Any]:
         with ThreadPoolExecutor(4) as pool:

@@ -9,6 +9,7 @@ import sys
 
 import pulumi
 import pytest
+import requests
 import responses
 
 from engine_double import ProgramError, destroy, run_program
@@ -100,6 +101,9 @@ def test_normalize_e164():
 def test_a_number_bird_lists_without_its_plus_is_found_by_its_e164_text(emulator, bird_config, host):
     emulator.hostile.bare_numbers = True
     try:
+        listed = requests.get(f"{emulator.url}/workspaces/{emulator.workspace_id}/numbers", timeout=10,
+                              headers={"Authorization": f"AccessKey {emulator.access_key}"}).json()["results"]
+        assert DEFAULT_NUMBERS[0][0].lstrip("+") in [n["number"] for n in listed]  # Bird's answer, as played
         out = run_program(lambda: pulumi.export("id", get_phone_number("+31 970-1052-0000").id),
                           config=bird_config, host=host).outputs
     finally:
