@@ -19,7 +19,7 @@ from typing import Any, Iterator, Optional
 import pytest
 
 from engine_double import ProgramError, destroy, run_program
-from engine_double.host import ProviderError
+from engine_double.host import ProviderError, ProviderHost
 from engine_double.runner import registered_inputs
 from helpers import FakeClock
 from pulumi_bird import SmsChannel
@@ -30,7 +30,7 @@ from pulumi_bird.api.models import CreateConnectorRequest
 from pulumi_bird.api.pacing import GetBudget, GetPacer
 from pulumi_bird.api.readiness import POLL_MIN_INTERVAL
 from pulumi_bird.emulator import DEFAULT_WORKSPACE_ID, BirdEmulator
-from pulumi_bird.emulator.backend import Conflict
+from pulumi_bird.emulator.backend import Conflict, NotFound
 
 SMS = "sms-messagebird:1"
 
@@ -108,6 +108,50 @@ def test_the_command_line_sets_release_seconds() -> None:
 
 
 # --- the create waits for a number this process released -----------------------------------------------------------
+
+
+def test_a_deleted_connector_is_deprovisioned_for_release_seconds_before_it_is_404() -> None:
+    """Bird's ChannelStatus has stage `deprovisioning`: for release_seconds after a DELETE, a GET still finds the
+    connector (no channel) and its status says it is going; lists leave it out; then it is 404."""
+    clock = FakeClock(1000.0)
+    with BirdEmulator(clock=clock, release_seconds=3, provision_seconds=0) as emu:
+        backend, ws = emu.backend, emu.workspace_id
+        made = backend.create_connector(ws, {"name": "v", "connectorTemplateRef": "voice-messagebird:1",
+                                             "arguments": {"phoneNumberId": str(uuid.uuid4())}})
+        backend.delete_connector(ws, made["id"])
+        assert backend.get_connector(ws, made["id"])["channel"] is None
+        assert backend.get_connector_status(ws, made["id"])["channel"]["stage"] == "deprovisioning"
+        assert backend.list_all_connectors(ws) == []
+        with pytest.raises(NotFound):
+            backend.delete_connector(ws, made["id"])
+        clock.now += 3
+        with pytest.raises(NotFound):
+            backend.get_connector(ws, made["id"])
+
+
+def test_a_refresh_of_a_connector_deleted_in_bird_while_it_deprovisions_drops_it(emulator_host_on) -> None:
+    """Through the SDK's provider host: a channel deleted out of band and still deprovisioning is gone for a
+    refresh (an empty id), not an object to keep in the state."""
+    emu, host, reg = emulator_host_on
+    made = host.create(reg.urn, host.check(reg.urn, reg.inputs).inputs, timeout=120)
+    emu.backend.delete_connector(emu.workspace_id, made.id)
+    assert emu.backend.get_connector_status(emu.workspace_id, made.id)["channel"]["stage"] == "deprovisioning"
+    assert host.read(reg.urn, made.id, made.outs, made.outs).id == ""
+    host.delete(reg.urn, made.id, made.outs)  # deleting what Bird already deletes is done
+
+
+@pytest.fixture
+def emulator_host_on():
+    """An emulator that deprovisions deleted connectors for 60 s, a provider host on it, and a VoiceChannel's
+    registration."""
+    from pulumi_bird import VoiceChannel
+
+    with BirdEmulator(release_seconds=60, provision_seconds=0) as emu:
+        config = {"bird:accessKey": emu.access_key, "bird:apiUrl": emu.url, "bird:workspaceId": emu.workspace_id}
+        with ProviderHost(config=config) as host:
+            number = emu.add_number("+3197010520099", ("voice",))["id"]
+            (reg,) = registered_inputs(lambda: VoiceChannel("going", phone_number_id=number)).values()
+            yield emu, host, reg
 
 
 @pytest.fixture

@@ -392,6 +392,9 @@ class BirdBackend:
         self._number_provision_seconds: Dict[str, float] = {}
         # (workspace, template ref, number id) -> the clock at which a deleted connector's number is free again
         self._releasing: Dict[Tuple[str, str, str], float] = {}
+        # (workspace, connector id) -> a deleted connector and the clock at which Bird has finished deprovisioning
+        # it: until then a GET still finds it, its channel at stage `deprovisioning` (Bird's ChannelStatus enum).
+        self._deprovisioning: Dict[Tuple[str, str], Tuple[ConnectorRecord, float]] = {}
         self._numbers: Dict[str, Dict[str, NumberRecord]] = {}
         self.provision_seconds = provision_seconds
         self.release_seconds = release_seconds
@@ -535,6 +538,7 @@ class BirdBackend:
             self._channel_failures.clear()
             self._number_provision_seconds.clear()
             self._releasing.clear()
+            self._deprovisioning.clear()
 
     # -- lookups ------------------------------------------------------------------------------------------
 
@@ -554,6 +558,16 @@ class BirdBackend:
         if record is None:
             raise NotFound("connector not found")
         return record
+
+    def _find_deprovisioning(self, workspace_id: str, connector_id: str) -> Optional[ConnectorRecord]:
+        """A connector deleted less than ``release_seconds`` ago: Bird still deprovisions it."""
+        held = self._deprovisioning.get((workspace_id, connector_id))
+        if held is None:
+            return None
+        if self._clock() >= held[1]:
+            del self._deprovisioning[workspace_id, connector_id]
+            return None
+        return held[0]
 
     def _find_webhook(self, organization_id: str, workspace_id: str, subscription_id: str) -> WebhookRecord:
         self.require_organization_workspace(organization_id, workspace_id)
@@ -606,13 +620,20 @@ class BirdBackend:
         return None
 
     def get_connector(self, workspace_id: str, connector_id: str) -> Dict[str, Any]:
-        """The rendered connector; 404 when missing."""
+        """The rendered connector (one being deprovisioned without its channel); 404 when missing."""
         with self._lock:
+            going = self._find_deprovisioning(workspace_id, connector_id)
+            if going is not None:
+                return dict(self._render_connector(going), channel=None)
             return self._render_connector(self._find_connector(workspace_id, connector_id))
 
     def get_connector_status(self, workspace_id: str, connector_id: str) -> Dict[str, Any]:
         """The ConnectorStatus body: the channel's provisioning state and, with a number, the number's."""
         with self._lock:
+            going = self._find_deprovisioning(workspace_id, connector_id)
+            if going is not None:
+                return {"channel": {"channelId": None, "platformName": going.template.platform, "status": "pending",
+                                    "stage": "deprovisioning", "errorMessage": None}}
             record = self._find_connector(workspace_id, connector_id)
             body: Dict[str, Any] = {"channel": self._channel_status(record)}
             self._count_status_read(record)
@@ -646,14 +667,16 @@ class BirdBackend:
             return [self._render_connector(r) for r in records]
 
     def delete_connector(self, workspace_id: str, connector_id: str) -> None:
-        """Delete a connector and its channel; its number is free again after ``release_seconds``; 404 when
-        missing."""
+        """Delete a connector and its channel: for ``release_seconds`` Bird still deprovisions it (a GET shows its
+        channel at stage ``deprovisioning``, lists leave it out, its number stays taken), then it is 404."""
         with self._lock:
             record = self._find_connector(workspace_id, connector_id)
             del self._connectors[workspace_id][record.id]
-            if record.phone_number_id is not None and self._release_seconds > 0:
-                key = (workspace_id, record.template.ref, record.phone_number_id)
-                self._releasing[key] = self._clock() + self._release_seconds
+            if self._release_seconds > 0:
+                until = self._clock() + self._release_seconds
+                self._deprovisioning[workspace_id, record.id] = (record, until)
+                if record.phone_number_id is not None:
+                    self._releasing[workspace_id, record.template.ref, record.phone_number_id] = until
 
     def _provisioned(self, record: ConnectorRecord) -> bool:
         if record.provision_reads is not None:

@@ -163,7 +163,9 @@ class ConnectorBackedProvider(BirdProvider):
         from ..api.reads import read_connector
 
         connector, status = read_connector(client, scope[0], id_)  # from list pages shared by reads in flight
-        return Installed(connector, status) if connector is not None else None
+        if connector is None or (status is not None and status.channel is not None and status.channel.going_away):
+            return None  # gone, or going: Bird deprovisions a deleted connector before its GET answers 404
+        return Installed(connector, status)
 
     def post(self, client: Any, scope: Sequence[str], inputs: dict[str, Any], resource: Optional[str]) -> Installed:
         from ..api.connectors import create_connector_resolving, roll_back, status_of, wait_connector_ready
