@@ -88,8 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--release-seconds",
         type=float,
         default=0.0,
-        help="seconds a deleted connector's phone number stays taken, as while Bird deprovisions it: a new "
-        "connector on it gets 409 until then (default 0)",
+        help="seconds Bird deprovisions a deleted connector: its status says deprovisioning and its phone number "
+        "stays taken (a new connector on it gets 409) until then, then it is 404 (default 0)",
     )
     parser.add_argument(
         "--workspace-id", default=DEFAULT_WORKSPACE_ID, help=f"the workspace the emulator knows (default {DEFAULT_WORKSPACE_ID})"
