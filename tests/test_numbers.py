@@ -192,3 +192,24 @@ def test_a_phone_number_where_its_id_belongs_points_to_get_phone_number(typed, i
         no_number = inputs_of(lambda: SmsChannel("x", phone_number_id="acme", channel_message_type="transactional"))
         (failure,) = provider_host.check(no_number.urn, no_number.inputs).failures
         assert "get_phone_number" not in failure[1]
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ({}, {"+3197010520000", "+3197010520001", "+3197010520002", "+14155550100"}),
+    ({"country": "us"}, {"+14155550100"}),
+    ({"type": "toll-free"}, {"+14155550100"}),
+    ({"capabilities": "sms,voice"}, {"+3197010520000", "+14155550100"}),
+    ({"capabilities": "voice"}, {"+3197010520000", "+3197010520001", "+14155550100"}),
+    ({"prefix": "+1"}, {"+14155550100"}),
+    ({"prefix": "319701052000"}, {"+3197010520000", "+3197010520001", "+3197010520002"}),
+    ({"searchTerm": "520002"}, {"+3197010520002"}),
+    ({"searchTerm": "520002", "capabilities": "voice"}, set()),
+])
+def test_the_emulator_applies_the_numbers_listing_filters(query, expected):
+    """Bird's numbers listing filters by type, country, capabilities (all of them), leading digits and a search
+    term: the emulator applies each rather than ignoring it."""
+    with BirdEmulator() as emu:
+        emu.add_number("+14155550100", ("sms", "voice"), type="toll-free")
+        listed = requests.get(f"{emu.url}/workspaces/{emu.workspace_id}/numbers", params={**query, "limit": 99},
+                              headers={"Authorization": f"AccessKey {emu.access_key}"}, timeout=10).json()
+    assert {n["number"] for n in listed["results"]} == expected

@@ -25,6 +25,7 @@ from pulumi_bird.emulator.backend import (
     ApiError,
     BadRequest,
     BirdBackend,
+    NumberFilter,
     PageRequest,
     Unprocessable,
     invalid_field,
@@ -340,6 +341,15 @@ def parse_limit(query: Mapping[str, str]) -> int:
     return limit or DEFAULT_PAGE_SIZE
 
 
+def number_filter(query: Mapping[str, str]) -> NumberFilter:
+    """The numbers listing's filters: type, country, capabilities (comma-separated, all required), prefix and
+    searchTerm; an empty one is no filter."""
+    capabilities = tuple(c.strip().lower() for c in (query.get("capabilities") or "").split(",") if c.strip())
+    return NumberFilter(type=query.get("type") or None, country=query.get("country") or None,
+                        capabilities=capabilities, prefix=query.get("prefix") or None,
+                        search_term=query.get("searchTerm") or None)
+
+
 def parse_page(query: Mapping[str, str], with_reverse: bool = True) -> PageRequest:
     """limit, pageToken and (``with_reverse``) reverse as one :class:`PageRequest`.
 
@@ -399,7 +409,8 @@ class BirdResponses:
             parsed = parse_page(request.query)
             if request.query.get("limit") and parsed.limit > MAX_NUMBERS_PAGE_SIZE:
                 raise invalid_field("limit", f"must be between 1 and {MAX_NUMBERS_PAGE_SIZE}")
-            return self.backend.list_numbers(workspace_id, parsed, long_code=long_code)
+            return self.backend.list_numbers(workspace_id, parsed, long_code=long_code,
+                                             filters=number_filter(request.query))
 
         return _answer(page)
 
