@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
@@ -209,9 +210,12 @@ def test_secrets_are_unwrapped_before_the_provider(host, provider, state_dir):
 
 def test_host_output_is_captured(host, provider):
     host.create(URN, props(provider, name="loud"))
-    text = host.stderr_text()
-    assert "toy stderr: creating loud" in text
-    assert "toy stdout: creating loud" in text
+    # Each pipe has its own reader thread: the create can return before a line is read. Poll the captured text
+    # (a fact, not a delay) for at most 10 s.
+    deadline = time.monotonic() + 10
+    while not all(line in host.stderr_text() for line in ("toy stderr: creating loud", "toy stdout: creating loud")):
+        assert time.monotonic() < deadline, host.stderr_text()
+        time.sleep(0.02)
 
 
 def test_sixteen_concurrent_creates(host, provider, state_dir):
