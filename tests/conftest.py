@@ -63,6 +63,15 @@ def emulator() -> Iterator["BirdEmulator"]:
         yield emu
 
 
+@pytest.fixture
+def clean_answers(emulator) -> Iterator[None]:
+    """No hostile answer or canned fault of an earlier test on the module's emulator, and none left after this one
+    (``pytestmark = pytest.mark.usefixtures("clean_answers")`` in a module whose tests set them)."""
+    emulator.clear_answers()
+    yield
+    emulator.clear_answers()
+
+
 @pytest.fixture(scope="module")
 def bird_config(emulator) -> dict:
     """Stack config pointing at ``emulator``, the access key set as ``pulumi config set --secret`` sets it (the

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Iterator
+from typing import Any
 
 import pulumi
 import pytest
@@ -22,12 +22,7 @@ CONNECTORS = r"/connectors$"
 SUBSCRIPTIONS = r"/webhook-subscriptions$"
 ONE_SUBSCRIPTION = r"/webhook-subscriptions/[^/]+$"
 
-
-@pytest.fixture(autouse=True)
-def _clean_faults(emulator) -> Iterator[None]:
-    emulator.clear_answers()
-    yield
-    emulator.clear_answers()
+pytestmark = pytest.mark.usefixtures("clean_answers")
 
 
 def up(host: Any, reg: Any, olds: Any = None) -> Any:

@@ -10,7 +10,7 @@ clears the emulator's faults after itself."""
 from __future__ import annotations
 
 import uuid
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -22,12 +22,7 @@ from pulumi_bird.api.client import BirdClient
 CONNECTORS = r"/connectors$"
 SUBSCRIPTIONS = r"/webhook-subscriptions$"
 
-
-@pytest.fixture(autouse=True)
-def _clean_faults(emulator) -> Iterator[None]:
-    emulator.clear_answers()
-    yield
-    emulator.clear_answers()
+pytestmark = pytest.mark.usefixtures("clean_answers")
 
 
 def up(host: Any, reg: Any) -> Any:
