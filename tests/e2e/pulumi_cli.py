@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Optional
 
 from pulumi_bird.emulator.backend import DEFAULT_NUMBERS
+from pulumi_bird.testing import emulator_contents
 
 ENGINE_ENV = "PULUMI_BIRD_ENGINE"
 REPO = Path(__file__).resolve().parents[2]
@@ -277,11 +278,8 @@ def interrupt(process: subprocess.Popen[str]) -> None:
     process.send_signal(signal.SIGINT)
 
 
-def emulator_objects(emulator: Any) -> dict[str, list[dict[str, Any]]]:
-    """What the emulator holds in its workspace: connectors and webhook subscriptions."""
-    backend = emulator.backend
-    return {"connectors": backend.list_all_connectors(emulator.workspace_id),
-            "webhooks": backend.list_all_webhooks(emulator.organization_id, emulator.workspace_id)}
+# What the emulator holds in its workspace (connectors, webhooks): the toolkit's own reading of it.
+emulator_objects = emulator_contents
 
 
 def is_empty(emulator: Any) -> bool:
