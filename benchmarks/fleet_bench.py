@@ -1,7 +1,7 @@
 """The fleet figures (``make bench BENCH_ARGS='--only fleet'``, or ``python benchmarks/fleet_bench.py``):
 examples/fleet under the real Pulumi CLI (``make engine``; PULUMI_BIRD_ENGINE names its bin directory).
 
-8 workspaces, each with 32 SmsChannels and a signed webhook per channel (64 resources a stack), the channels active
+8 workspaces, each with 32 SmsChannels and one signed webhook (33 resources a stack), the channels active
 2 s after their POST, Bird's rate limits enforced per workspace by the emulator. Measured three ways, each on a
 fresh emulator and backend: the fleet with 8 stacks in parallel (``--workers 8``), one stack after another
 (``--workers 1``), and one workspace's stack alone. The fleet's time is given as a ratio to the single workspace's
@@ -30,7 +30,7 @@ from pulumi_bird.emulator import BirdEmulator, seeded_number
 from pulumi_cli import ENGINE_ENV, REPO, Pulumi
 
 FLEET = REPO / "examples" / "fleet"
-# A whole fleet run; 8 x 64 resources on a loaded 2-core machine take well under this.
+# A whole fleet run; 8 x 33 resources on a loaded 2-core machine take well under this.
 RUN_TIMEOUT = 1800.0
 
 
@@ -59,7 +59,7 @@ def run_fleet(work: Path, name: str, workspaces: int, numbers: int, workers: int
                    BIRD_ORGANIZATION_ID=emu.organization_id)
         summary = directory / "summary.json"
         command = [sys.executable, str(FLEET), str(directory / "customers.json"), "--workers", str(workers),
-                   "--parallel", str(2 * numbers + 1), "--progress-seconds", "0", "--work-dir", str(directory / "fleet"),
+                   "--parallel", str(numbers + 1), "--progress-seconds", "0", "--work-dir", str(directory / "fleet"),
                    "--backend-url", cli.env["PULUMI_BACKEND_URL"], "--pulumi-home", cli.env["PULUMI_HOME"],
                    "--pulumi-root", str(cli.bin), "--json", str(summary)]
         before = cpu_seconds()

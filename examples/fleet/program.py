@@ -1,5 +1,5 @@
-"""The inline Pulumi program of one customer's stack: an SMS channel per number, and a signed webhook on each
-channel's updates (Bird takes one channelId filter per subscription, so one subscription per channel)."""
+"""The inline Pulumi program of one customer's stack: an SMS channel per number, and one signed webhook on the
+updates of the channels in the customer's workspace."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Callable, Dict
 import pulumi
 from customers import Customer
 
-from pulumi_bird import BirdError, SmsChannel, WebhookSubscription, event_filter, get_phone_number
+from pulumi_bird import BirdError, SmsChannel, WebhookSubscription, get_phone_number
 
 # The stack's own config keys (project "bird-fleet"): the customer's signing key, generated once and kept secret.
 SIGNING_KEY = "signingKey"
@@ -22,13 +22,13 @@ def customer_program(customer: Customer) -> Callable[[], None]:
         number_ids = _look_up_numbers(customer)  # all before any resource: a missing number creates nothing
         channels: Dict[str, pulumi.Output[str]] = {}
         for number, number_id in number_ids.items():
-            slug = number.lstrip("+")
-            sms = SmsChannel(f"sms-{slug}", phone_number_id=number_id, channel_message_type="transactional",
-                             name=f"{customer.name} {number}")
-            WebhookSubscription(f"updates-{slug}", service="channels", event="channel.updated",
-                                url=customer.webhook_url, signing_key=signing_key,
-                                event_filters=[event_filter("channelId", sms.channel_id)])
+            sms = SmsChannel(f"sms-{number.lstrip('+')}", phone_number_id=number_id,
+                             channel_message_type="transactional", name=f"{customer.name} {number}")
             channels[number] = sms.channel_id
+        # The workspace is the customer's own, so one subscription without a channelId filter covers every channel
+        # in it, those the customer adds later included.
+        WebhookSubscription("channel-updates", service="channels", event="channel.updated", url=customer.webhook_url,
+                            signing_key=signing_key)
         pulumi.export("workspaceId", customer.workspace_id)
         pulumi.export("channels", channels)
         # Kept in the (encrypted) state too, so that a machine without this stack's config file (a CI runner of
