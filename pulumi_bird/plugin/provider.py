@@ -1,14 +1,6 @@
-"""The ``bird`` provider: each Pulumi request handed to the dynamic provider of its resource.
-
-The dynamic providers (``SmsChannelProvider`` and friends) keep all the behaviour: offline checks, which changes
-replace, the exactly-once create, the readiness wait, the GET budget, adoption and import. This module only
-translates: camelCase keys and property values in, snake_case plain values to the provider, and back, with
-secrets kept secret. The providers are synchronous; every call runs on the plugin's thread pool, so the gRPC
-event loop keeps serving while creates wait for their channels.
-
-Configuration lives in this process: the engine starts one plugin process per provider instance, and
-``Configure`` hands the instance's settings to :mod:`pulumi_bird.provider.config`, the same module the dynamic
-providers read.
+"""The ``bird`` provider: each Pulumi request handed to the dynamic provider of its resource, which keeps all the
+behaviour; this module only translates names and values, secrets kept secret. The providers are synchronous, so
+every call runs on the plugin's thread pool: the gRPC loop keeps serving while creates wait for their channels.
 """
 
 from __future__ import annotations
@@ -77,9 +69,6 @@ def _guarded(names: Names, operation: Callable[[], T]) -> T:
         raise PluginError(SECRETS.hide(names.message(str(exc))) or type(exc).__name__) from exc
 
 
-# --- the operations (synchronous, run on the pool) ---------------------------------------------------------
-
-
 def _named(names: Names, values: dict[str, Any], resource_name: str) -> dict[str, Any]:
     """``values`` with the connector's name defaulting to the resource's, as the Python resources register it."""
     if "name" in names.to_key and values.get("name") is None:
@@ -98,11 +87,8 @@ def check(kind: ResourceKind, resource_name: str, olds: Mapping[str, PropertyVal
 
 
 def _diff_kind(old: Any, new: Any, replaces: bool) -> PropertyDiffKind:
-    if old is None:
-        return PropertyDiffKind.ADD_REPLACE if replaces else PropertyDiffKind.ADD
-    if new is None:
-        return PropertyDiffKind.DELETE_REPLACE if replaces else PropertyDiffKind.DELETE
-    return PropertyDiffKind.UPDATE_REPLACE if replaces else PropertyDiffKind.UPDATE
+    change = "ADD" if old is None else "DELETE" if new is None else "UPDATE"
+    return PropertyDiffKind[f"{change}_REPLACE" if replaces else change]
 
 
 def completed(provider: Any, names: Names, resource_name: str, olds: dict[str, Any]) -> dict[str, Any]:
@@ -192,9 +178,6 @@ def update(kind: ResourceKind, id_: str, olds: Mapping[str, PropertyValue],
 def delete(kind: ResourceKind, id_: str, properties: Mapping[str, PropertyValue]) -> None:
     values, _ = _names(kind).incoming(properties)
     kind.new_provider().delete(id_, values)
-
-
-# --- the provider ------------------------------------------------------------------------------------------
 
 
 class BirdProvider(Provider):

@@ -1,10 +1,6 @@
-"""Wire values and names: the plugin speaks Pulumi's property values with camelCase keys; the dynamic providers
-it calls take plain Python values with snake_case keys.
-
-- secrets arrive wrapped; the providers see plain values, and a top-level property that was secret (or that the
-  schema declares secret) goes back secret;
-- values unknown during a preview are the wire's unknown sentinel, a string the providers' checks recognise;
-- only top-level keys are renamed: nested keys (template arguments, ``{key, value}`` filters) are Bird's own.
+"""Wire values and names: Pulumi's property values with camelCase keys <-> the dynamic providers' plain values with
+snake_case keys. Secrets are unwrapped, and go back secret per top-level property; unknowns become the wire's
+sentinel string; only top-level keys are renamed (nested ones, such as template arguments, are Bird's own).
 """
 
 from __future__ import annotations
