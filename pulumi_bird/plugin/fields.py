@@ -99,10 +99,7 @@ BY_TOKEN = {kind.token: kind for kind in RESOURCES}
 
 
 def documented(name: str, *sources: dict[str, str]) -> str:
-    for source in sources:
-        if source.get(name):
-            return source[name]
-    return EXTRA_DOCS.get(name, "")
+    return next((source[name] for source in sources if source.get(name)), EXTRA_DOCS.get(name, ""))
 
 
 @cache

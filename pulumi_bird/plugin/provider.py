@@ -192,8 +192,7 @@ class BirdProvider(Provider):
 
     async def _resource(self, type_: str, fn: Callable[..., T], *args: Any) -> T:
         kind = _kind(type_)
-        names = _names(kind)
-        return await self._run(_guarded, names, lambda: fn(kind, *args))
+        return await self._run(_guarded, _names(kind), lambda: fn(kind, *args))
 
     async def get_schema(self, request: GetSchemaRequest) -> GetSchemaResponse:
         return GetSchemaResponse(schema=await self._run(schema_json))

@@ -65,10 +65,9 @@ for _name in ("GetSchema", "CheckConfig", "Configure", "Check", "Diff", "Create"
 
 
 def executor() -> ThreadPoolExecutor:
-    """The pool the operations run on. A create holds its thread while it waits for the channel (sleeping, its
-    GETs paced by the budget), and the engine sends up to ``--parallel`` operations at once: so the same bound
-    as the dynamic host's, not asyncio's default of min(32, cores + 4), which would queue the 33rd create behind
-    the channels of the first 32. Threads start on demand."""
+    """The pool the operations run on, bounded as the dynamic host's: a create holds its thread while it waits for
+    its channel, and the engine sends up to ``--parallel`` operations at once, so asyncio's default of
+    min(32, cores + 4) would queue the 33rd create behind the channels of the first 32."""
     return ThreadPoolExecutor(max_workers=worker_bound(), thread_name_prefix="bird-plugin")
 
 
