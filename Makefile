@@ -27,8 +27,8 @@ $(VENV)/.installed-%: pyproject.toml
 # Only what the demo needs (the `demo` extra: the base dependencies). The Pulumi CLI on PATH, or else the pinned one
 # `make engine` builds (a first build takes minutes).
 demo: $(VENV)/.installed-demo
-	@if command -v pulumi >/dev/null 2>&1; then $(PY) -m pulumi_bird.demo --cli; \
-	else bin="$$(tools/engine/build.sh | tail -n 1)" && PATH="$$bin:$$PATH" $(PY) -m pulumi_bird.demo --cli; fi
+	@if command -v pulumi >/dev/null 2>&1; then $(PY) tools/demo.py; \
+	else bin="$$(tools/engine/build.sh | tail -n 1)" && PATH="$$bin:$$PATH" $(PY) tools/demo.py; fi
 
 # Two processes, one test file each at a time (module fixtures stay shared within a file): most tests wait on
 # a provider host or an emulator, so two halve the wall time on a 2-core machine.

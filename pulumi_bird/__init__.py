@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__ as __version__  # the one version (pyproject reads it too)
 
 # The resources, one line each: class name -> its module. Everything that must cover every resource reads this:
-# the package's exports below, the generated reference in docs/api-docs (pulumi_bird.reference), and the tests (typing,
+# the package's exports below, the generated reference in docs/api-docs (tools/reference.py), and the tests (typing,
 # architecture, faults, pickled providers). In the order the docs list them.
 RESOURCES: dict[str, str] = {
     "SmsChannel": "sms_channel",

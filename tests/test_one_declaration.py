@@ -101,7 +101,7 @@ def test_the_plugin_schema_shows_the_added_field(hook_module, monkeypatch):
 
 
 def test_the_reference_page_and_the_docstring_show_the_added_field(hook_module):
-    from pulumi_bird import reference
+    import reference
 
     page = reference.resource_page(hook_module.Hook, hook_module.SCHEMA)
     assert ("| `colour` | `colour` | `str` | optional | update in place |  | the colour the hook is drawn in. |"

@@ -1,4 +1,4 @@
-"""The reference pages in docs/api-docs/ are the ones the declarations generate (python -m pulumi_bird.reference)."""
+"""The reference pages in docs/api-docs/ are the ones the declarations generate (python tools/reference.py)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from typing import Any, Mapping, Optional, Sequence
 import pulumi
 import pytest
 
-from pulumi_bird import reference, sms_channel
+import reference
+from pulumi_bird import sms_channel
 from pulumi_bird.api.values import ChannelMessageType
 from pulumi_bird.webhook_subscription import EventFilterArgs
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
 
 
 def test_the_committed_pages_are_the_generated_ones():
@@ -25,7 +27,7 @@ def test_the_committed_pages_are_the_generated_ones():
     assert committed == set(generated), "docs/api-docs/ has pages the generator does not write, or lacks some"
     for relative, text in generated.items():
         assert (DOCS / relative).read_text(encoding="utf-8") == text, (
-            f"docs/{relative} is stale: run `python -m pulumi_bird.reference --write`")
+            f"docs/{relative} is stale: run `python tools/reference.py --write`")
 
 
 def test_every_resource_has_a_page_with_every_input_and_computed_output():
@@ -72,7 +74,7 @@ def test_a_changed_declaration_changes_the_page(monkeypatch):
 
 
 def test_write_writes_every_page_under_the_directory(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "pulumi_bird.reference", "--write", str(tmp_path / "docs")],
+    done = subprocess.run([sys.executable, str(ROOT / "tools" / "reference.py"), "--write", str(tmp_path / "docs")],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     for relative, text in reference.pages().items():

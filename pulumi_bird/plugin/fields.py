@@ -1,13 +1,7 @@
 """The one adapter between the declared schemas and the plugin: every property of a resource as a :class:`Field`.
 
-What a field is comes from the declarations the Python resources already have, nothing is restated here: the
-resource module's ``SCHEMA`` (:meth:`~pulumi_bird.provider.schema.Schema.declare`: each input and computed output
-with its name, type, optionality, doc, secret and change, all from its one ``Annotated[T, Property(...)]``
-declaration), and the list of resources (``pulumi_bird.RESOURCES``). The lookups' arguments and results come from
-their signatures and dataclasses (``typing.get_type_hints``).
-
-Only :func:`field_of` reads ``Property`` attributes. The few texts that no declaration carries (the lookups'
-arguments and the list a lookup returns) are in :data:`EXTRA_DOCS`.
+Fields come from each resource module's ``SCHEMA`` (read only by :func:`field_of`) and ``pulumi_bird.RESOURCES``;
+the lookups' from their signatures and result dataclasses.
 """
 
 from __future__ import annotations
@@ -104,14 +98,8 @@ RESOURCES: tuple[ResourceKind, ...] = tuple(ResourceKind(name, f"pulumi_bird.{mo
 BY_TOKEN = {kind.token: kind for kind in RESOURCES}
 
 
-# --- types out of annotations ------------------------------------------------------------------------------
-
-
 def documented(name: str, *sources: dict[str, str]) -> str:
-    for source in sources:
-        if source.get(name):
-            return source[name]
-    return EXTRA_DOCS.get(name, "")
+    return next((source[name] for source in sources if source.get(name)), EXTRA_DOCS.get(name, ""))
 
 
 @cache

@@ -33,13 +33,12 @@ def _as_declared(field: Field, value: Any) -> Any:
 
 def _arguments(token: str, args: Mapping[str, PropertyValue]) -> tuple[dict[str, Any], list[CheckFailure]]:
     names = names_of(token)
-    declared: tuple[Field, ...] = names.fields
     values, _ = names.incoming(args)
-    types = {f.name: f for f in declared}
+    types = {f.name: f for f in names.fields}
     values = {k: _as_declared(types[k], v) if k in types else v for k, v in values.items()}
     failures = [CheckFailure(names.key(k), f"{names.key(k)} is not an argument of this function")
                 for k in values if k not in names.to_key]
-    failures += [CheckFailure(f.key, f"{f.key} is required") for f in declared
+    failures += [CheckFailure(f.key, f"{f.key} is required") for f in names.fields
                  if not f.optional and values.get(f.name) in (None, "")]
     return values, failures
 

@@ -1,10 +1,5 @@
-"""The Pulumi package schema of ``bird``, generated from the declared schemas (:mod:`pulumi_bird.plugin.fields`).
-
-``GetSchema`` answers with :func:`package_schema` as JSON; ``pulumi package add`` generates each language's SDK
-from it. Resources, their inputs and outputs, secrets, descriptions and which inputs replace all come from the
-resource modules; the configuration keys from :mod:`pulumi_bird.provider.config`; the lookups from
-:mod:`pulumi_bird.lookups`.
-"""
+"""The Pulumi package schema of ``bird`` (``GetSchema``), generated from the declared schemas
+(:mod:`pulumi_bird.plugin.fields`), the configuration keys and the lookups."""
 
 from __future__ import annotations
 
@@ -191,13 +186,11 @@ def connector_docs() -> dict[str, str]:
 
 def resource_spec(token: str, types: Types) -> dict[str, Any]:
     kind = BY_TOKEN[token]
-    all_fields = fields(token)
+    names = {f.name: f.key for f in fields(token)}
+    all_fields = [dataclasses.replace(f, doc=translate(f.doc, names)) for f in fields(token)]
     optional = output_optional(token)
     inputs = [f for f in all_fields if f.input]
     outputs = [dataclasses.replace(f, optional=optional[f.name]) for f in all_fields]
-    names = {f.name: f.key for f in all_fields}
-    outputs = [dataclasses.replace(f, doc=translate(f.doc, names)) for f in outputs]
-    inputs = [dataclasses.replace(f, doc=translate(f.doc, names)) for f in inputs]
     spec: dict[str, Any] = {"description": translate(describe(inspect.getdoc(kind.load(kind.name)) or ""), names),
                             **types.object_of(outputs)}
     declared = types.object_of(inputs, as_input=True)

@@ -1,14 +1,6 @@
-"""The ``bird`` provider: each Pulumi request handed to the dynamic provider of its resource.
-
-The dynamic providers (``SmsChannelProvider`` and friends) keep all the behaviour: offline checks, which changes
-replace, the exactly-once create, the readiness wait, the GET budget, adoption and import. This module only
-translates: camelCase keys and property values in, snake_case plain values to the provider, and back, with
-secrets kept secret. The providers are synchronous; every call runs on the plugin's thread pool, so the gRPC
-event loop keeps serving while creates wait for their channels.
-
-Configuration lives in this process: the engine starts one plugin process per provider instance, and
-``Configure`` hands the instance's settings to :mod:`pulumi_bird.provider.config`, the same module the dynamic
-providers read.
+"""The ``bird`` provider: each Pulumi request handed to the dynamic provider of its resource, which keeps all the
+behaviour; this module only translates names and values, secrets kept secret. The providers are synchronous, so
+every call runs on the plugin's thread pool: the gRPC loop keeps serving while creates wait for their channels.
 """
 
 from __future__ import annotations
@@ -77,9 +69,6 @@ def _guarded(names: Names, operation: Callable[[], T]) -> T:
         raise PluginError(SECRETS.hide(names.message(str(exc))) or type(exc).__name__) from exc
 
 
-# --- the operations (synchronous, run on the pool) ---------------------------------------------------------
-
-
 def _named(names: Names, values: dict[str, Any], resource_name: str) -> dict[str, Any]:
     """``values`` with the connector's name defaulting to the resource's, as the Python resources register it."""
     if "name" in names.to_key and values.get("name") is None:
@@ -98,11 +87,8 @@ def check(kind: ResourceKind, resource_name: str, olds: Mapping[str, PropertyVal
 
 
 def _diff_kind(old: Any, new: Any, replaces: bool) -> PropertyDiffKind:
-    if old is None:
-        return PropertyDiffKind.ADD_REPLACE if replaces else PropertyDiffKind.ADD
-    if new is None:
-        return PropertyDiffKind.DELETE_REPLACE if replaces else PropertyDiffKind.DELETE
-    return PropertyDiffKind.UPDATE_REPLACE if replaces else PropertyDiffKind.UPDATE
+    change = "ADD" if old is None else "DELETE" if new is None else "UPDATE"
+    return PropertyDiffKind[f"{change}_REPLACE" if replaces else change]
 
 
 def completed(provider: Any, names: Names, resource_name: str, olds: dict[str, Any]) -> dict[str, Any]:
@@ -194,9 +180,6 @@ def delete(kind: ResourceKind, id_: str, properties: Mapping[str, PropertyValue]
     kind.new_provider().delete(id_, values)
 
 
-# --- the provider ------------------------------------------------------------------------------------------
-
-
 class BirdProvider(Provider):
     """The ``bird`` package's provider; ``executor`` runs the synchronous operations."""
 
@@ -209,8 +192,7 @@ class BirdProvider(Provider):
 
     async def _resource(self, type_: str, fn: Callable[..., T], *args: Any) -> T:
         kind = _kind(type_)
-        names = _names(kind)
-        return await self._run(_guarded, names, lambda: fn(kind, *args))
+        return await self._run(_guarded, _names(kind), lambda: fn(kind, *args))
 
     async def get_schema(self, request: GetSchemaRequest) -> GetSchemaResponse:
         return GetSchemaResponse(schema=await self._run(schema_json))

@@ -1,10 +1,6 @@
-"""The ``pulumi-resource-bird`` executable: a resource plugin as the engine starts one.
-
-The engine runs it with its own address as the argument; it prints the port it serves
-``pulumirpc.ResourceProvider`` on, then serves until the engine stops it. The server is the SDK's
-(:mod:`pulumi.provider.experimental.server`), with two changes: a resource that is gone is answered without
-properties (the SDK's server always sends some, so an import of a missing id would import nothing instead of
-failing), and an error reaches the user as its message alone, not followed by the plugin's stack.
+"""The ``pulumi-resource-bird`` executable: the SDK's provider server (it prints its port, then serves the engine),
+with two changes: a resource that is gone is answered without properties (the SDK always sends some, so an import
+of a missing id would import nothing instead of failing), and an error reaches the user without the plugin's stack.
 """
 
 from __future__ import annotations
@@ -69,14 +65,13 @@ for _name in ("GetSchema", "CheckConfig", "Configure", "Check", "Diff", "Create"
 
 
 def executor() -> ThreadPoolExecutor:
-    """The pool the operations run on. A create holds its thread while it waits for the channel (sleeping, its
-    GETs paced by the budget), and the engine sends up to ``--parallel`` operations at once: so the same bound
-    as the dynamic host's, not asyncio's default of min(32, cores + 4), which would queue the 33rd create behind
-    the channels of the first 32. Threads start on demand."""
+    """The pool the operations run on, bounded as the dynamic host's: a create holds its thread while it waits for
+    its channel, and the engine sends up to ``--parallel`` operations at once, so asyncio's default of
+    min(32, cores + 4) would queue the 33rd create behind the channels of the first 32."""
     return ThreadPoolExecutor(max_workers=worker_bound(), thread_name_prefix="bird-plugin")
 
 
-async def serve(engine_address: str, argv: list[str], ready: Optional[Callable[[int], None]] = None) -> None:
+async def serve(engine_address: str, argv: list[str]) -> None:
     server = grpc.aio.server(options=CHANNEL_OPTIONS)
     servicer = BirdServicer(argv, __version__, BirdProvider(executor()), engine_address=engine_address)
     provider_pb2_grpc.add_ResourceProviderServicer_to_server(servicer, server)

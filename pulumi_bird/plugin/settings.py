@@ -1,9 +1,6 @@
-"""The provider's configuration: ``CheckConfig`` judges it, ``Configure`` keeps it in this process.
-
-The engine sends a provider instance's inputs without namespace (``accessKey``), the stack's ``bird:*`` config
-for the default provider, or an explicit provider's arguments (sdk/go/common/resource/plugin/provider_plugin.go
-CheckConfig, Configure). ``Configure`` also carries the deprecated ``variables`` map keyed
-``bird:config:accessKey``, used here only when ``args`` is empty (older engines).
+"""The provider's configuration: ``CheckConfig`` judges it, ``Configure`` keeps it in this process (the engine
+starts one plugin per provider instance). Keys arrive without namespace (``accessKey``); ``Configure``'s deprecated
+``variables`` (``bird:config:accessKey``) are read only when ``args`` is empty (older engines).
 """
 
 from __future__ import annotations
@@ -33,21 +30,14 @@ def check_config(news: Mapping[str, PropertyValue]) -> CheckResponse:
     """One failure per bad setting, naming its key; unknown values (preview) are not judged."""
     from pulumi.runtime.rpc import UNKNOWN
 
-    values = plain_map(news)
-    failures = []
-    given: dict[str, Any] = {}
-    for key, value in sorted(values.items()):
-        if key in ENGINE_KEYS or value is None or value == UNKNOWN:
-            continue
-        if key not in KEYS:
-            failures.append(CheckFailure(key, _unknown(key)))
-            continue
-        given[KEYS[key]] = value
+    values = {k: v for k, v in sorted(plain_map(news).items())
+              if k not in ENGINE_KEYS and v is not None and v != UNKNOWN}
+    failures = [CheckFailure(key, _unknown(key)) for key in values if key not in KEYS]
+    given = {KEYS[key]: value for key, value in values.items() if key in KEYS}
     # The settings given are judged as the Python resources' check judges them (the same messages); one left out
     # may still come from the environment, and a resource's Check names it if it is missing there too.
-    for name, message in config.config_problems(given, unknown=()):
-        if name in given:
-            failures.append(CheckFailure(config_key(name), message))
+    failures += [CheckFailure(config_key(name), message)
+                 for name, message in config.config_problems(given, unknown=()) if name in given]
     inputs = {key: value.with_secret(value.is_secret or key in SECRET_CONFIG) for key, value in news.items()}
     return CheckResponse(inputs=inputs, failures=failures)
 

@@ -1,10 +1,6 @@
-"""Wire values and names: the plugin speaks Pulumi's property values with camelCase keys; the dynamic providers
-it calls take plain Python values with snake_case keys.
-
-- secrets arrive wrapped; the providers see plain values, and a top-level property that was secret (or that the
-  schema declares secret) goes back secret;
-- values unknown during a preview are the wire's unknown sentinel, a string the providers' checks recognise;
-- only top-level keys are renamed: nested keys (template arguments, ``{key, value}`` filters) are Bird's own.
+"""Wire values and names: Pulumi's property values with camelCase keys <-> the dynamic providers' plain values with
+snake_case keys. Secrets are unwrapped, and go back secret per top-level property; unknowns become the wire's
+sentinel string; only top-level keys are renamed (nested ones, such as template arguments, are Bird's own).
 """
 
 from __future__ import annotations
@@ -56,18 +52,10 @@ class Names:
     def to_key(self) -> dict[str, str]:
         return {f.name: f.key for f in self.fields}
 
-    @property
-    def to_name(self) -> dict[str, str]:
-        return {f.key: f.name for f in self.fields}
-
-    @property
-    def secrets(self) -> frozenset[str]:
-        return frozenset(f.name for f in self.fields if f.secret)
-
     def incoming(self, props: Mapping[str, PropertyValue]) -> tuple[dict[str, Any], set[str]]:
         """(plain values by snake_case name, the names that arrived secret). Unknown keys keep their spelling,
         so a check names the property as the user wrote it."""
-        to_name = self.to_name
+        to_name = {f.key: f.name for f in self.fields}
         plain, secret = {}, set()
         for key, value in props.items():
             name = to_name.get(key, key)
@@ -79,7 +67,7 @@ class Names:
 
     def outgoing(self, values: Mapping[str, Any], secret: Iterable[str] = ()) -> dict[str, PropertyValue]:
         """Property values by camelCase key: None left out, declared and given secrets wrapped."""
-        to_key, hidden = self.to_key, self.secrets | set(secret)
+        to_key, hidden = self.to_key, {f.name for f in self.fields if f.secret} | set(secret)
         return {to_key.get(name, name): to_value(value, name in hidden)
                 for name, value in values.items() if value is not None and not name.startswith("__")}
 
@@ -132,8 +120,7 @@ SECRETS = SecretsSeen()
 
 
 def _secret_pieces(value: str) -> list[str]:
-    """What of a secret value to look for in pieces: a URL's userinfo and what follows its host; anything else
-    whole."""
+    """What of a secret value to look for in pieces: a URL's userinfo and what follows its host, else all of it."""
     try:
         parts = urlsplit(value)
         userinfo = parts.netloc.rpartition("@")[0]

@@ -6,19 +6,14 @@ registered under ``pytest11``; this module imports without pytest installed.
 
 from __future__ import annotations
 
-import contextlib
-from typing import Any, Iterator
+from typing import Any
 
 from pulumi_bird.emulator import BirdEmulator
 
 __all__ = ["start_emulator"]
 
 
-@contextlib.contextmanager
-def start_emulator(**kwargs: Any) -> Iterator[BirdEmulator]:
-    """A started :class:`BirdEmulator` (``kwargs`` go to its constructor), stopped on exit."""
-    emulator = BirdEmulator(**kwargs).start()
-    try:
-        yield emulator
-    finally:
-        emulator.stop()
+def start_emulator(**kwargs: Any) -> BirdEmulator:
+    """A :class:`BirdEmulator` (``kwargs`` go to its constructor) for a ``with`` block: started on entry, stopped
+    on exit (the emulator is its own context manager)."""
+    return BirdEmulator(**kwargs)

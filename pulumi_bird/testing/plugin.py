@@ -3,7 +3,8 @@ test of a project that installs pulumi-bird, without an import."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, List
+import contextlib
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -29,19 +30,9 @@ def bird_stack(bird_emulator: BirdEmulator) -> Iterator[Callable[..., Any]]:
     from pulumi_bird.testing.stack import BirdStack
     from pulumi_bird.testing.stack import bird_stack as open_stack
 
-    made: List[BirdStack] = []
+    with contextlib.ExitStack() as made:  # closes every stack, even after one fails to, then raises that error
 
-    def make(program: Any, **kwargs: Any) -> BirdStack:
-        stack = open_stack(program, bird_emulator, **kwargs)
-        made.append(stack)
-        return stack
+        def make(program: Any, **kwargs: Any) -> BirdStack:
+            return made.enter_context(open_stack(program, bird_emulator, **kwargs))
 
-    yield make
-    failures: List[BaseException] = []
-    for stack in reversed(made):  # every stack is closed, even after one fails to
-        try:
-            stack.close()
-        except Exception as exc:  # re-raised below, after the others are closed
-            failures.append(exc)
-    if failures:
-        raise failures[0]
+        yield make

@@ -10,9 +10,8 @@ stack config (the key as a secret)::
         assert len(stack.objects()["connectors"]) == 1
     # the stack is destroyed and removed, its temporary directory deleted
 
-``program`` is a function (an inline program) or a directory with a ``Pulumi.yaml``. The CLI is ``pulumi`` on
-PATH, or the one ``pulumi_command=`` (a :class:`~pulumi.automation.PulumiCommand`, an installation root, or its
-``bin`` directory) or the ``PULUMI_BIRD_ENGINE`` environment variable (a ``bin`` directory) names.
+``program`` is a function (an inline program) or a directory with a ``Pulumi.yaml``; the CLI is the one
+:func:`pulumi_command` finds.
 """
 
 from __future__ import annotations
@@ -59,6 +58,9 @@ def pulumi_command(where: Union[auto.PulumiCommand, str, "os.PathLike[str]", Non
         raise RuntimeError(f"pulumi_bird.testing: no pulumi in {root}/bin; pass pulumi_command= (or set "
                            f"{ENGINE_ENV}) to a directory that holds `pulumi` or `bin/pulumi`")
     return auto.PulumiCommand(root=str(root))
+
+
+_command = pulumi_command  # under another name: bird_stack's argument `pulumi_command` hides the function
 
 
 def emulator_config(emulator: "BirdEmulator") -> Dict[str, auto.ConfigValue]:
@@ -189,7 +191,3 @@ def bird_stack(program: Program, emulator: "BirdEmulator", *, config: Optional[C
         shutil.rmtree(workdir, ignore_errors=True)
         raise
     return BirdStack(stack, emulator, workdir)
-
-
-def _command(where: Union[auto.PulumiCommand, str, "os.PathLike[str]", None]) -> auto.PulumiCommand:
-    return pulumi_command(where)

@@ -18,9 +18,9 @@ import pytest
 from test_failures import PROGRAMS, VOICE_NUMBER_ID, bird_config
 from test_root_program import patch_webhook
 
+from demo import SECRET_KEYS, demo_config
 from engine_double import ProgramError, State, destroy, refresh, run_program, secret
 from pulumi_bird.api.values import VOICE_TEMPLATE
-from pulumi_bird.demo import SECRET_KEYS, demo_config
 from pulumi_bird.emulator import BirdEmulator
 from pulumi_cli import REPO, Pulumi, Stack, emulator_objects, is_empty, project_copy
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from demo import SECRET_KEYS, demo_config
 from pulumi_bird.api.values import VOICE_TEMPLATE
-from pulumi_bird.demo import SECRET_KEYS, demo_config
 from pulumi_bird.emulator.backend import DEFAULT_NUMBERS
 from pulumi_cli import (
     REPO,

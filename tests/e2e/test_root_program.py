@@ -10,7 +10,7 @@ from pathlib import Path
 
 import requests
 
-from pulumi_bird.demo import SECRET_KEYS, demo_config
+from demo import SECRET_KEYS, demo_config
 from pulumi_cli import REPO, Pulumi, Stack, emulator_objects, is_empty, project_copy
 
 
@@ -116,11 +116,11 @@ def test_a_second_stack_reads_the_channel_id(cli: Pulumi, emulator, tmp_path: Pa
 
 
 def test_make_demo_deploys_the_root_program_and_prints_its_outputs(cli: Pulumi) -> None:
-    """`make demo`'s job (python -m pulumi_bird.demo --cli) with this CLI first on PATH and nothing else set: it
+    """`make demo`'s job (python tools/demo.py) with this CLI first on PATH and nothing else set: it
     points the engine at this Python, deploys, prints the outputs as JSON, destroys, and leaves no stack file."""
     env = {k: v for k, v in cli.env.items() if not k.startswith("PULUMI_")}
     before = sorted(p.name for p in REPO.glob("Pulumi.*.yaml"))
-    done = subprocess.run([sys.executable, "-m", "pulumi_bird.demo", "--cli", "--provision-seconds", "0.2"],
+    done = subprocess.run([sys.executable, str(REPO / "tools" / "demo.py"), "--provision-seconds", "0.2"],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     outputs = json.loads(done.stdout[done.stdout.rindex("\n{"):])

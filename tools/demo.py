@@ -3,7 +3,7 @@
 It runs ``pulumi up`` (the CLI in ``PULUMI_BIRD_ENGINE``, else on PATH; ``make demo`` builds one when PATH has
 none) against a throwaway local file backend, then ``pulumi destroy``: nothing leaves this machine.
 
-    python -m pulumi_bird.demo [--project DIR] [--provision-seconds S]
+    python tools/demo.py [--project DIR] [--provision-seconds S]
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Optional
 
-from .emulator import BirdEmulator
+from pulumi_bird.emulator import BirdEmulator
 
 # Phone numbers the demo installs channels on, as people know them (E.164): the program finds their ids with
 # get_phone_number in the emulator's default numbers inventory (pulumi_bird.emulator.DEFAULT_NUMBERS).
@@ -49,7 +49,7 @@ def deploy(project: Path, emulator: BirdEmulator, pulumi: str) -> dict[str, Any]
     ``pulumi destroy``; the stack's outputs. ``pulumi`` is the CLI's directory."""
     from pulumi import automation as auto
 
-    from .testing.stack import bird_stack
+    from pulumi_bird.testing.stack import bird_stack
 
     config = {key: auto.ConfigValue(value, secret=key in SECRET_KEYS) for key, value in demo_config(emulator).items()}
     with bird_stack(project, emulator, config=config, stack_name=f"demo-{uuid.uuid4().hex[:8]}",
@@ -62,7 +62,6 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "make demo").splitlines()[0])
     parser.add_argument("--project", type=Path, default=Path.cwd(), help="directory of the Pulumi.yaml (default: .)")
     parser.add_argument("--provision-seconds", type=float, default=1.0, help="how long the emulator provisions a channel")
-    parser.add_argument("--cli", action="store_true", help="accepted for compatibility: the demo always runs the CLI")
     args = parser.parse_args(argv)
 
     found = shutil.which("pulumi")
