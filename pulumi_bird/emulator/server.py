@@ -50,8 +50,8 @@ from pulumi_bird.emulator.responses import (
     DEFAULT_ACCESS_KEY,
     ApiRequest,
     ApiResponse,
-    BirdResponses,
     error_response,
+    handle,
     is_authorized,
     parse_json,
     unauthorized,
@@ -227,7 +227,6 @@ class BirdEmulator:
         self.rate_limits = rate_limits  # type: ignore[assignment] # the setter takes True too
         self._rate_keeper = RateKeeper(clock)
         self.answer_hooks: List[AnswerHook] = []
-        self._responses = BirdResponses(self.backend)
         self._log_lock = threading.Lock()
         self._log: Deque[Tuple[RecordedRequest, int]] = collections.deque()
         self._max_recorded = (max_recorded_requests, max_recorded_bytes)
@@ -409,7 +408,7 @@ class BirdEmulator:
         fault = self.faults.take(request.method, request.path)
         if fault is not None and not fault.commit:
             return _fault_response(fault)
-        response = getattr(self._responses, route.handler)(request, **route.params)
+        response = handle(self.backend, request, route.handler, route.params)
         return _fault_response(fault) if fault is not None else response
 
 

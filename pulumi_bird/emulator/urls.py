@@ -1,4 +1,4 @@
-"""The emulator's route table: (method, path pattern) -> name of a :class:`BirdResponses` handler.
+"""The emulator's route table: (method, path pattern) -> name of a handler (see ``responses.handle``).
 
 Named groups in a pattern become keyword arguments of the handler. A path that matches a pattern under
 another method gets a 405; a path that matches none gets a 404.
