@@ -1,12 +1,9 @@
-"""State and rules of the Bird emulator: workspaces, connectors, webhook subscriptions.
+"""State and rules of the Bird emulator: workspaces, numbers, connectors, webhook subscriptions (no HTTP here).
 
-This module knows nothing about HTTP. ``responses.py`` hands it request bodies whose shape (field names and
-JSON types) is already checked; the backend applies the rules that need state or several fields at once
-(templates and their arguments, one connector per number and template, filters allowed per service, the
-limit on identical subscriptions) and renders objects the way the API does.
-
-Everything here is guarded by one re-entrant lock, so the backend can be shared by the server's threads
-and by tests that inspect or change it out of band.
+``responses.py`` hands it shape-checked bodies; the backend applies the rules that need state or several fields
+(templates and their arguments, one connector per number and template, filters per service, the limit on identical
+subscriptions) and renders objects as the API does. One re-entrant lock guards it all: the server's threads and
+tests share it.
 """
 
 from __future__ import annotations
@@ -26,7 +23,6 @@ from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Tup
 
 from pulumi_bird.api.values import (
     CHANNEL_MESSAGE_TYPES,
-    FILTER_KEYS,
     SERVICE_FILTER_KEYS,
     WEBHOOK_STATUSES,
     is_uuid,
@@ -51,11 +47,6 @@ MAX_PAGE_TOKEN_LENGTH = 8000
 
 # bird-api.md: Bird accepts at most five subscriptions with the same service, event and filters.
 MAX_IDENTICAL_SUBSCRIPTIONS = 5
-
-# Bird's webhook and SMS vocabularies, shared with the client (each is one Literal there).
-EVENT_FILTER_KEYS = FILTER_KEYS
-FILTER_KEYS_BY_SERVICE = SERVICE_FILTER_KEYS
-SMS_MESSAGE_TYPES = CHANNEL_MESSAGE_TYPES
 
 
 class ApiError(Exception):
@@ -122,8 +113,8 @@ def _require_uuid_argument(arguments: Dict[str, Any], name: str) -> None:
 def _check_sms_arguments(arguments: Dict[str, Any]) -> None:
     _require_uuid_argument(arguments, "phoneNumberId")
     message_type = arguments.get("channelMessageType")
-    if message_type not in SMS_MESSAGE_TYPES:
-        raise invalid_field("arguments.channelMessageType", f"must be one of {', '.join(SMS_MESSAGE_TYPES)}")
+    if message_type not in CHANNEL_MESSAGE_TYPES:
+        raise invalid_field("arguments.channelMessageType", f"must be one of {', '.join(CHANNEL_MESSAGE_TYPES)}")
     if "useCaseId" in arguments and not is_uuid(arguments["useCaseId"]):
         raise invalid_field("arguments.useCaseId", "must be a UUID string")
 
@@ -274,10 +265,6 @@ class WebhookRecord:
     updated_at: datetime.datetime
     created_clock: float = 0.0
 
-    def combination(self) -> Tuple[str, str, FrozenSet[Tuple[str, str]]]:
-        """Service, event and filters: what Bird counts to cap identical subscriptions."""
-        return combination_of(self.service, self.event, self.event_filters)
-
 
 def combination_of(
     service: str, event: str, filters: Iterable[Dict[str, str]]
@@ -288,7 +275,7 @@ def combination_of(
 
 def check_event_filters(service: str, filters: List[Dict[str, str]]) -> None:
     """Per-service filter rules: allowed keys, a UUID channelId and at most one channelId."""
-    allowed = FILTER_KEYS_BY_SERVICE[service]
+    allowed = SERVICE_FILTER_KEYS[service]
     for index, item in enumerate(filters):
         if item["key"] not in allowed:
             problem = f"{item['key']!r} is not a filter of the {service} service"
@@ -515,11 +502,6 @@ class BirdBackend:
         with self._lock:
             self.require_workspace(workspace_id)
             return [r.render() for r in sorted(self._numbers[workspace_id].values(), key=lambda r: r.seq)]
-
-    def remove_number(self, workspace_id: str, number_id: str) -> None:
-        """Take a number out of the workspace's inventory (a no-op for one it does not hold)."""
-        with self._lock:
-            self._numbers.get(workspace_id, {}).pop(number_id, None)
 
     def list_numbers(self, workspace_id: str, page: PageRequest, *, long_code: bool = False,
                      filters: NumberFilter = NumberFilter()) -> Dict[str, Any]:
@@ -783,7 +765,7 @@ class BirdBackend:
         check_event_filters(body["service"], filters)
         with self._lock:
             self.require_organization_workspace(organization_id, workspace_id)
-            self._check_identical_limit(workspace_id, combination_of(body["service"], body["event"], filters))
+            self._check_identical_limit(workspace_id, body["service"], body["event"], filters)
             now = self.wall_now()
             record = WebhookRecord(
                 id=str(uuid.uuid4()),
@@ -805,10 +787,12 @@ class BirdBackend:
             self._webhooks[workspace_id][record.id] = record
             return _render_webhook(record)
 
-    def _check_identical_limit(self, workspace_id: str, combination: Tuple, exclude: Optional[str] = None) -> None:
-        same = [
-            r for r in self._webhooks[workspace_id].values() if r.id != exclude and r.combination() == combination
-        ]
+    def _check_identical_limit(
+        self, workspace_id: str, service: str, event: str, filters: List[Dict[str, str]], exclude: Optional[str] = None
+    ) -> None:
+        combination = combination_of(service, event, filters)
+        same = [r for r in self._webhooks[workspace_id].values()
+                if r.id != exclude and combination_of(r.service, r.event, r.event_filters) == combination]
         if len(same) >= MAX_IDENTICAL_SUBSCRIPTIONS:
             raise Unprocessable(
                 f"at most {MAX_IDENTICAL_SUBSCRIPTIONS} subscriptions may share a service, event and filters"
@@ -843,8 +827,7 @@ class BirdBackend:
             if "eventFilters" in changes:
                 filters = copy.deepcopy(changes["eventFilters"] or [])
                 check_event_filters(record.service, filters)
-                combination = combination_of(record.service, record.event, filters)
-                self._check_identical_limit(workspace_id, combination, exclude=record.id)
+                self._check_identical_limit(workspace_id, record.service, record.event, filters, exclude=record.id)
             record.event_filters = filters
             record.url = changes.get("url", record.url)
             record.signing_key = changes.get("signingKey", record.signing_key)

@@ -16,10 +16,9 @@ import re
 from http import HTTPStatus
 from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Protocol, Sequence, Type
 
-from pulumi_bird.api.values import WEBHOOK_SERVICES, WEBHOOK_STATUSES
+from pulumi_bird.api.values import FILTER_KEYS, WEBHOOK_SERVICES, WEBHOOK_STATUSES
 from pulumi_bird.emulator.backend import (
     DEFAULT_PAGE_SIZE,
-    EVENT_FILTER_KEYS,
     MAX_NUMBERS_PAGE_SIZE,
     MAX_PAGE_SIZE,
     MAX_PAGE_TOKEN_LENGTH,
@@ -260,7 +259,7 @@ def _event_filters(value: list) -> Optional[str]:
             return f"item {index} must be an object with exactly key and value"
         if not isinstance(item["key"], str) or not isinstance(item["value"], str):
             return f"item {index} must have a string key and a string value"
-        if item["key"] not in EVENT_FILTER_KEYS:
+        if item["key"] not in FILTER_KEYS:
             return f"item {index} has an unknown key {item['key']!r}"
     return None
 
