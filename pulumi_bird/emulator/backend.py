@@ -102,7 +102,7 @@ def utc_now() -> datetime.datetime:
 # --- templates ---------------------------------------------------------------------------------------------
 
 
-def _require_uuid_argument(arguments: Dict[str, Any], name: str) -> None:
+def _require_uuid_argument(arguments: Dict[str, Any], name: str = "phoneNumberId") -> None:
     value = arguments.get(name)
     if value is None:
         raise invalid_field(f"arguments.{name}", "is required by this template")
@@ -111,16 +111,12 @@ def _require_uuid_argument(arguments: Dict[str, Any], name: str) -> None:
 
 
 def _check_sms_arguments(arguments: Dict[str, Any]) -> None:
-    _require_uuid_argument(arguments, "phoneNumberId")
+    _require_uuid_argument(arguments)
     message_type = arguments.get("channelMessageType")
     if message_type not in CHANNEL_MESSAGE_TYPES:
         raise invalid_field("arguments.channelMessageType", f"must be one of {', '.join(CHANNEL_MESSAGE_TYPES)}")
     if "useCaseId" in arguments and not is_uuid(arguments["useCaseId"]):
         raise invalid_field("arguments.useCaseId", "must be a UUID string")
-
-
-def _check_voice_arguments(arguments: Dict[str, Any]) -> None:
-    _require_uuid_argument(arguments, "phoneNumberId")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,20 +134,14 @@ class Template:
         return self.ref.split(":", 1)[0]
 
 
-def _generic_template(ref: str) -> Template:
-    # Templates whose arguments Bird does not document: any arguments go, the platform is the slug.
-    return Template(ref=ref, platform=ref.split(":", 1)[0], capabilities="sms,voice")
-
-
 TEMPLATES: Dict[str, Template] = {
     t.ref: t
     for t in (
         Template("sms-messagebird:1", "sms", "sms", _check_sms_arguments),
-        Template("voice-messagebird:1", "voice", "voice", _check_voice_arguments),
-        *(
-            _generic_template(ref)
-            for ref in ("whatsapp:1", "instagram:1", "facebook:1", "telegram:1", "line:1", "email-messagebird:1")
-        ),
+        Template("voice-messagebird:1", "voice", "voice", _require_uuid_argument),
+        # Templates whose arguments Bird does not document: any arguments go, the platform is the slug.
+        *(Template(ref, ref.split(":", 1)[0], "sms,voice")
+          for ref in ("whatsapp:1", "instagram:1", "facebook:1", "telegram:1", "line:1", "email-messagebird:1")),
     )
 }
 

@@ -118,7 +118,8 @@ def _recorded_body(raw: bytes, response: ApiResponse) -> Any:
 def _fault_response(rule: FaultRule) -> ApiResponse:
     headers = {}
     if rule.retry_after is not None:
-        headers["Retry-After"] = str(int(rule.retry_after) if float(rule.retry_after).is_integer() else rule.retry_after)
+        seconds = rule.retry_after
+        headers["Retry-After"] = str(int(seconds) if float(seconds).is_integer() else seconds)
     if rule.body is not None:
         return ApiResponse(rule.status, rule.body, headers, committed=rule.commit)
     response = error_response(rule.status, "injected fault: the emulator was told to fail this request", None, headers)
@@ -197,7 +198,12 @@ class BirdEmulator:
             release_seconds=release_seconds,
             numbers=DEFAULT_NUMBERS if numbers is None else numbers, wall_clock=wall_clock,
         )
-        self.workspace_ids: List[str] = self._seed_workspaces(workspaces, numbers_per_workspace)
+        if workspaces < 1 or numbers_per_workspace < 0:
+            raise ValueError("workspaces must be at least 1 and numbers_per_workspace must not be negative")
+        self.workspace_ids: List[str] = [  # workspace_id first, then seeded_workspace_id(2), (3), ...
+            self.backend.seed_workspace(i, organization_id, numbers_per_workspace, None if i > 1 else workspace_id)
+            for i in range(1, workspaces + 1)
+        ]
         self.faults: Faults = Faults(self.backend, seed=fault_seed)
         self.rate_limits = rate_limits  # type: ignore[assignment] # the setter takes True too
         self._rate_keeper = RateKeeper(clock)
@@ -211,13 +217,6 @@ class BirdEmulator:
         self.connections_opened: int = 0
         self._server: Optional[_EmulatorHTTPServer] = None
         self._thread: Optional[threading.Thread] = None
-
-    def _seed_workspaces(self, count: int, numbers: int) -> List[str]:
-        if count < 1 or numbers < 0:
-            raise ValueError("workspaces must be at least 1 and numbers_per_workspace must not be negative")
-        return [self.backend.seed_workspace(index, self.organization_id, numbers,
-                                            self.workspace_id if index == 1 else None)
-                for index in range(1, count + 1)]
 
     # -- lifecycle ----------------------------------------------------------------------------------------
 
