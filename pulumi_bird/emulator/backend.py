@@ -253,7 +253,6 @@ class WebhookRecord:
     status_reason: Optional[str]
     created_at: datetime.datetime
     updated_at: datetime.datetime
-    created_clock: float = 0.0
 
 
 def combination_of(
@@ -388,10 +387,9 @@ class BirdBackend:
         self._webhooks: Dict[str, Dict[str, WebhookRecord]] = {}
         self._channel_failures: Dict[str, str] = {}
         self._number_provision_seconds: Dict[str, float] = {}
-        # (workspace, template ref, number id) -> the clock at which a deleted connector's number is free again
-        self._releasing: Dict[Tuple[str, str, str], float] = {}
         # (workspace, connector id) -> a deleted connector and the clock at which Bird has finished deprovisioning
-        # it: until then a GET still finds it, its channel at stage `deprovisioning` (Bird's ChannelStatus enum).
+        # it: until then a GET still finds it, its channel at stage `deprovisioning` (Bird's ChannelStatus enum), and
+        # its number stays taken.
         self._deprovisioning: Dict[Tuple[str, str], Tuple[ConnectorRecord, float]] = {}
         self._numbers: Dict[str, Dict[str, NumberRecord]] = {}
         self.provision_seconds = provision_seconds
@@ -532,7 +530,6 @@ class BirdBackend:
         with self._lock:
             self._channel_failures.clear()
             self._number_provision_seconds.clear()
-            self._releasing.clear()
             self._deprovisioning.clear()
 
     # -- lookups ------------------------------------------------------------------------------------------
@@ -583,10 +580,7 @@ class BirdBackend:
         with self._lock:
             self.require_workspace(workspace_id)
             self._require_capability(workspace_id, template, number_id)
-            if number_id is not None and (
-                self._number_holder(workspace_id, template, number_id) is not None
-                or self._releasing.get((workspace_id, template.ref, number_id), -1.0) > self._clock()
-            ):
+            if number_id is not None and self._number_taken(workspace_id, template, number_id):
                 raise Conflict(f"a {template.ref} connector already exists for this phone number")
             record = ConnectorRecord(
                 id=str(uuid.uuid4()),
@@ -597,22 +591,20 @@ class BirdBackend:
                 arguments=arguments,
                 created_at=self.wall_now(),
                 created_clock=self._clock(),
-                provision_seconds=(
-                    self._number_provision_seconds.get(number_id, self.provision_seconds)
-                    if number_id is not None
-                    else self.provision_seconds
-                ),
+                provision_seconds=self._number_provision_seconds.get(number_id or "", self.provision_seconds),
                 channel_id=str(uuid.uuid4()),
                 provision_reads=self._provision_reads,
             )
             self._connectors[workspace_id][record.id] = record
             return self._render_connector(record)
 
-    def _number_holder(self, workspace_id: str, template: Template, number_id: str) -> Optional[ConnectorRecord]:
-        for record in self._connectors[workspace_id].values():
-            if record.template is template and _phone_number_argument(record.arguments) == number_id:
-                return record
-        return None
+    def _number_taken(self, workspace_id: str, template: Template, number_id: str) -> bool:
+        """Whether a connector of ``template`` holds the number, or held it and Bird still deprovisions it."""
+        now = self._clock()
+        releasing = [r for (ws, _), (r, until) in self._deprovisioning.items() if ws == workspace_id and until > now]
+        return any(r.template is template and _phone_number_argument(r.arguments) == number_id
+                   for r in self._connectors[workspace_id].values()) or any(
+            r.template is template and r.phone_number_id == number_id for r in releasing)
 
     def get_connector(self, workspace_id: str, connector_id: str) -> Dict[str, Any]:
         """The rendered connector (one being deprovisioned without its channel); 404 when missing."""
@@ -627,18 +619,13 @@ class BirdBackend:
         with self._lock:
             going = self._find_deprovisioning(workspace_id, connector_id)
             if going is not None:
-                return {"channel": {"channelId": None, "platformName": going.template.platform, "status": "pending",
-                                    "stage": "deprovisioning", "errorMessage": None}}
+                return {"channel": self._channel_status(going, "deprovisioning")}
             record = self._find_connector(workspace_id, connector_id)
             body: Dict[str, Any] = {"channel": self._channel_status(record)}
             self._count_status_read(record)
             if record.phone_number_id is not None:
-                body["number"] = {
-                    **self._number_ids(record.phone_number_id),
-                    "status": "ok",
-                    "stage": "active",
-                    "errorMessage": None,
-                }
+                number = self._number_ids(record.phone_number_id)
+                body["number"] = {**number, "status": "ok", "stage": "active", "errorMessage": None}
             return body
 
     def list_connectors(
@@ -647,11 +634,8 @@ class BirdBackend:
         """One page of the workspace's connectors, optionally only those of one template."""
         with self._lock:
             self.require_workspace(workspace_id)
-            records = [
-                r
-                for r in self._connectors[workspace_id].values()
-                if template_ref is None or r.template.ref == template_ref
-            ]
+            records = [r for r in self._connectors[workspace_id].values()
+                       if template_ref is None or r.template.ref == template_ref]
             return paginate("connectors", records, page, self._render_connector)
 
     def list_all_connectors(self, workspace_id: str) -> List[Dict[str, Any]]:
@@ -668,10 +652,7 @@ class BirdBackend:
             record = self._find_connector(workspace_id, connector_id)
             del self._connectors[workspace_id][record.id]
             if self._release_seconds > 0:
-                until = self._clock() + self._release_seconds
-                self._deprovisioning[workspace_id, record.id] = (record, until)
-                if record.phone_number_id is not None:
-                    self._releasing[workspace_id, record.template.ref, record.phone_number_id] = until
+                self._deprovisioning[workspace_id, record.id] = (record, self._clock() + self._release_seconds)
 
     def _provisioned(self, record: ConnectorRecord) -> bool:
         if record.provision_reads is not None:
@@ -690,15 +671,16 @@ class BirdBackend:
         number_id = _phone_number_argument(record.arguments)
         return self._channel_failures.get(number_id) if number_id is not None else None
 
-    def _channel_status(self, record: ConnectorRecord) -> Dict[str, Any]:
+    def _channel_status(self, record: ConnectorRecord, stage: str = "provisioning") -> Dict[str, Any]:
+        """The ChannelStatus body: pending at ``stage`` until provisioned, then active (or in error)."""
         status: Dict[str, Any] = {
             "channelId": None,
             "platformName": record.template.platform,
             "status": "pending",
-            "stage": "provisioning",
+            "stage": stage,
             "errorMessage": None,
         }
-        if not self._provisioned(record):
+        if stage != "provisioning" or not self._provisioned(record):
             return status
         failure = self._channel_failure(record)
         if failure is not None:
@@ -772,7 +754,6 @@ class BirdBackend:
                 status_reason=None,
                 created_at=now,
                 updated_at=now,
-                created_clock=self._clock(),
             )
             self._webhooks[workspace_id][record.id] = record
             return _render_webhook(record)
