@@ -358,12 +358,8 @@ def _number_country(number: str) -> str:
 
 
 class BirdBackend:
-    """All emulator state, behind one re-entrant lock.
-
-    Public methods return rendered dicts (fresh copies shaped like the API's bodies) and raise
-    :class:`ApiError` subclasses for API errors. Tests may call them directly to look at or change
-    state out of band.
-    """
+    """All emulator state, behind one re-entrant lock. Public methods return fresh dicts shaped like the API's
+    bodies and raise :class:`ApiError` subclasses for API errors; tests may call them to look at or change state."""
 
     def __init__(
         self,
@@ -371,7 +367,6 @@ class BirdBackend:
         workspace_id: str = DEFAULT_WORKSPACE_ID,
         organization_id: str = DEFAULT_ORGANIZATION_ID,
         clock: Callable[[], float] = time.monotonic,
-        region: str = DEFAULT_REGION,
         provision_reads: Optional[int] = None,
         release_seconds: float = 0.0,
         numbers: Iterable[Tuple[str, str, Tuple[str, ...]]] = DEFAULT_NUMBERS,
@@ -380,7 +375,6 @@ class BirdBackend:
         self._lock = threading.RLock()
         self._clock = clock
         self._wall_clock = wall_clock
-        self._region = region
         self._seq = itertools.count(1)
         self._workspaces: Dict[str, str] = {}
         self._connectors: Dict[str, Dict[str, ConnectorRecord]] = {}
@@ -719,7 +713,7 @@ class BirdBackend:
             "id": record.id,
             "workspaceId": record.workspace_id,
             "name": record.name,
-            "region": self._region,
+            "region": DEFAULT_REGION,
             "arguments": copy.deepcopy(record.arguments),
             "channel": {"channelId": record.channel_id, "platform": record.template.platform} if active else None,
             "number": self._render_number(record),
