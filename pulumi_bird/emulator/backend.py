@@ -128,11 +128,6 @@ class Template:
     capabilities: str
     check_arguments: Optional[Callable[[Dict[str, Any]], None]] = None
 
-    @property
-    def slug(self) -> str:
-        """The ref without its version: ``sms-messagebird:1`` -> ``sms-messagebird``."""
-        return self.ref.split(":", 1)[0]
-
 
 TEMPLATES: Dict[str, Template] = {
     t.ref: t
@@ -717,7 +712,7 @@ class BirdBackend:
             "arguments": copy.deepcopy(record.arguments),
             "channel": {"channelId": record.channel_id, "platform": record.template.platform} if active else None,
             "number": self._render_number(record),
-            "connectorTemplateSlug": record.template.slug,
+            "connectorTemplateSlug": record.template.ref.split(":", 1)[0],  # the ref without its version
             "connectorTemplateRef": record.template.ref,
             "createdAt": iso_utc(record.created_at),
             "updatedAt": iso_utc(updated_at),

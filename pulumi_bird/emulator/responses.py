@@ -280,16 +280,6 @@ WEBHOOK_UPDATE_FIELDS = {
 WEBHOOK_IMMUTABLE_FIELDS = ("service", "event")
 
 
-def check_webhook_update(body: Dict[str, Any]) -> None:
-    """PATCH rules: at least one field, no immutable field, then the usual shape checks."""
-    if not body:
-        raise Unprocessable("the update must set at least one field")
-    for name in WEBHOOK_IMMUTABLE_FIELDS:
-        if name in body:
-            raise invalid_field(name, "cannot be changed; create a new subscription instead")
-    check_fields(body, WEBHOOK_UPDATE_FIELDS)
-
-
 # --- query parameters --------------------------------------------------------------------------------------
 
 
@@ -387,10 +377,15 @@ def list_webhooks(backend: BirdBackend, request: ApiRequest, organization_id: st
 def update_webhook(
     backend: BirdBackend, request: ApiRequest, organization_id: str, workspace_id: str, subscription_id: str
 ) -> Dict[str, Any]:
-    """PATCH .../webhook-subscriptions/{id} -> 200 WebhookSubscription."""
+    """PATCH .../webhook-subscriptions/{id} -> 200 WebhookSubscription: at least one field, none immutable."""
     backend.get_webhook(organization_id, workspace_id, subscription_id)
     body = parse_json_object(request.body, BadRequest)
-    check_webhook_update(body)
+    if not body:
+        raise Unprocessable("the update must set at least one field")
+    for name in WEBHOOK_IMMUTABLE_FIELDS:
+        if name in body:
+            raise invalid_field(name, "cannot be changed; create a new subscription instead")
+    check_fields(body, WEBHOOK_UPDATE_FIELDS)
     return backend.update_webhook(organization_id, workspace_id, subscription_id, body)
 
 

@@ -356,11 +356,11 @@ class BirdEmulator:
             return unauthorized()
         try:
             route = urls.resolve(request.method, request.path)
-        except urls.MethodNotAllowed:
+        except urls.RouteNotFound as missing:
+            if not missing.allowed:
+                return error_response(HTTPStatus.NOT_FOUND, "no such endpoint")
             return error_response(HTTPStatus.METHOD_NOT_ALLOWED, f"{request.method} is not allowed on this path",
-                                  headers={"Allow": ", ".join(urls.allowed_methods(request.path))})
-        except urls.RouteNotFound:
-            return error_response(HTTPStatus.NOT_FOUND, "no such endpoint")
+                                  headers={"Allow": ", ".join(missing.allowed)})
         limits = self._rate_limits
         wait = self._rate_keeper.admit(route.params.get("workspace_id", ""), request.method, limits)
         if wait is not None:
