@@ -323,27 +323,6 @@ def seeded_number(workspace_index: int, number_index: int) -> str:
     return f"+3197010{workspace_index:03d}{number_index:04d}"
 
 
-@dataclasses.dataclass(frozen=True)
-class NumberFilter:
-    """The filters of Bird's numbers listing, each applied when given: the number's type and country, the
-    capabilities it must all carry, the digits it starts with (``prefix``) and digits it contains (``searchTerm``);
-    a ``+`` in either is ignored."""
-
-    type: Optional[str] = None
-    country: Optional[str] = None
-    capabilities: Tuple[str, ...] = ()
-    prefix: Optional[str] = None
-    search_term: Optional[str] = None
-
-    def admits(self, record: "NumberRecord") -> bool:
-        digits = record.number.lstrip("+")
-        return ((self.type is None or record.type == self.type)
-                and (self.country is None or record.country.upper() == self.country.upper())
-                and all(capability in record.capabilities for capability in self.capabilities)
-                and (self.prefix is None or digits.startswith(self.prefix.lstrip("+")))
-                and (self.search_term is None or self.search_term.lstrip("+") in digits))
-
-
 def _number_country(number: str) -> str:
     # Enough for the emulator's inventory: the calling codes its seeds and tests use.
     for prefix, country in (("+31", "NL"), ("+44", "GB"), ("+49", "DE"), ("+1", "US")):
@@ -481,13 +460,13 @@ class BirdBackend:
             return [r.render() for r in sorted(self._numbers[workspace_id].values(), key=lambda r: r.seq)]
 
     def list_numbers(self, workspace_id: str, page: PageRequest, *, long_code: bool = False,
-                     filters: NumberFilter = NumberFilter()) -> Dict[str, Any]:
-        """One page of the workspace's numbers that pass ``filters``, oldest first (``reverse``: newest first);
+                     admits: Callable[[NumberRecord], bool] = lambda record: True) -> Dict[str, Any]:
+        """One page of the workspace's numbers that ``admits``, oldest first (``reverse``: newest first);
         ``long_code``: in the shape of Bird's ``numbers-long-code`` page."""
         render = NumberRecord.render_long_code if long_code else NumberRecord.render
         with self._lock:
             self.require_workspace(workspace_id)
-            admitted = [r for r in self._numbers[workspace_id].values() if filters.admits(r)]
+            admitted = [r for r in self._numbers[workspace_id].values() if admits(r)]
             return paginate("numbers", admitted, page, render)
 
     def _require_capability(self, workspace_id: str, template: Template, number_id: Optional[str]) -> None:

@@ -25,7 +25,7 @@ from pulumi_bird.emulator.backend import (
     ApiError,
     BadRequest,
     BirdBackend,
-    NumberFilter,
+    NumberRecord,
     PageRequest,
     Unprocessable,
     invalid_field,
@@ -311,13 +311,19 @@ def parse_limit(query: Mapping[str, str]) -> int:
     return limit or DEFAULT_PAGE_SIZE
 
 
-def number_filter(query: Mapping[str, str]) -> NumberFilter:
-    """The numbers listing's filters: type, country, capabilities (comma-separated, all required), prefix and
-    searchTerm; an empty one is no filter."""
-    capabilities = tuple(c.strip().lower() for c in (query.get("capabilities") or "").split(",") if c.strip())
-    return NumberFilter(type=query.get("type") or None, country=query.get("country") or None,
-                        capabilities=capabilities, prefix=query.get("prefix") or None,
-                        search_term=query.get("searchTerm") or None)
+def number_filter(query: Mapping[str, str]) -> Callable[[NumberRecord], bool]:
+    """The numbers listing's filters, each applied when given: type, country, capabilities (comma-separated, all
+    required), the digits a number starts with (``prefix``) and digits it contains (``searchTerm``), ``+`` ignored."""
+    kind, country = query.get("type"), (query.get("country") or "").upper()
+    capabilities = [c.strip().lower() for c in (query.get("capabilities") or "").split(",") if c.strip()]
+    prefix, term = (query.get("prefix") or "").lstrip("+"), (query.get("searchTerm") or "").lstrip("+")
+
+    def admits(record: NumberRecord) -> bool:
+        digits = record.number.lstrip("+")
+        return ((not kind or record.type == kind) and (not country or record.country.upper() == country)
+                and all(c in record.capabilities for c in capabilities) and digits.startswith(prefix) and term in digits)
+
+    return admits
 
 
 def parse_page(query: Mapping[str, str], with_reverse: bool = True) -> PageRequest:
@@ -357,7 +363,7 @@ def list_numbers(backend: BirdBackend, request: ApiRequest, workspace_id: str, l
     parsed = parse_page(request.query)
     if request.query.get("limit") and parsed.limit > MAX_NUMBERS_PAGE_SIZE:
         raise invalid_field("limit", f"must be between 1 and {MAX_NUMBERS_PAGE_SIZE}")
-    return backend.list_numbers(workspace_id, parsed, long_code=long_code, filters=number_filter(request.query))
+    return backend.list_numbers(workspace_id, parsed, long_code=long_code, admits=number_filter(request.query))
 
 
 def create_webhook(backend: BirdBackend, request: ApiRequest, organization_id: str, workspace_id: str) -> Any:
