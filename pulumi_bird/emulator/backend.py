@@ -232,22 +232,15 @@ class ConnectorRecord:
 
 @dataclasses.dataclass
 class WebhookRecord:
-    """A stored webhook subscription, signing key included (never rendered)."""
+    """A stored webhook subscription: its body as the API renders it, and its signing key (never rendered)."""
 
     id: str
     seq: int
-    organization_id: str
-    workspace_id: str
-    service: str
-    event: str
-    url: str
-    event_filters: List[Dict[str, str]]
-    template: Optional[str]
+    body: Dict[str, Any]
     signing_key: Optional[str]
-    status: str
-    status_reason: Optional[str]
-    created_at: datetime.datetime
-    updated_at: datetime.datetime
+
+    def render(self) -> Dict[str, Any]:
+        return copy.deepcopy(self.body)
 
 
 def combination_of(
@@ -706,32 +699,22 @@ class BirdBackend:
         with self._lock:
             self.require_organization_workspace(organization_id, workspace_id)
             self._check_identical_limit(workspace_id, body["service"], body["event"], filters)
-            now = self.wall_now()
-            record = WebhookRecord(
-                id=str(uuid.uuid4()),
-                seq=next(self._seq),
-                organization_id=organization_id,
-                workspace_id=workspace_id,
-                service=body["service"],
-                event=body["event"],
-                url=body["url"],
-                event_filters=filters,
-                template=body.get("template"),
-                signing_key=body.get("signingKey"),
-                status="active",
-                status_reason=None,
-                created_at=now,
-                updated_at=now,
-            )
+            subscription_id, now = str(uuid.uuid4()), iso_utc(self.wall_now())
+            rendered = {"id": subscription_id, "organizationId": organization_id, "workspaceId": workspace_id,
+                        "service": body["service"], "event": body["event"], "eventFilters": filters, "url": body["url"],
+                        "status": "active", "createdAt": now, "updatedAt": now}
+            if body.get("template") is not None:
+                rendered["template"] = body["template"]
+            record = WebhookRecord(subscription_id, next(self._seq), rendered, body.get("signingKey"))
             self._webhooks[workspace_id][record.id] = record
-            return _render_webhook(record)
+            return record.render()
 
     def _check_identical_limit(
         self, workspace_id: str, service: str, event: str, filters: List[Dict[str, str]], exclude: Optional[str] = None
     ) -> None:
         combination = combination_of(service, event, filters)
-        same = [r for r in self._webhooks[workspace_id].values()
-                if r.id != exclude and combination_of(r.service, r.event, r.event_filters) == combination]
+        same = [r for r in self._webhooks[workspace_id].values() if r.id != exclude
+                and combination_of(r.body["service"], r.body["event"], r.body["eventFilters"]) == combination]
         if len(same) >= MAX_IDENTICAL_SUBSCRIPTIONS:
             raise Unprocessable(
                 f"at most {MAX_IDENTICAL_SUBSCRIPTIONS} subscriptions may share a service, event and filters"
@@ -740,21 +723,21 @@ class BirdBackend:
     def get_webhook(self, organization_id: str, workspace_id: str, subscription_id: str) -> Dict[str, Any]:
         """The rendered subscription; 404 when missing."""
         with self._lock:
-            return _render_webhook(self._find_webhook(organization_id, workspace_id, subscription_id))
+            return self._find_webhook(organization_id, workspace_id, subscription_id).render()
 
     def list_webhooks(self, organization_id: str, workspace_id: str, page: PageRequest) -> Dict[str, Any]:
         """One page of the workspace's subscriptions."""
         with self._lock:
             self.require_organization_workspace(organization_id, workspace_id)
             listed = list(self._webhooks[workspace_id].values())
-            return paginate("webhooks", listed, page, _render_webhook)
+            return paginate("webhooks", listed, page, WebhookRecord.render)
 
     def list_all_webhooks(self, organization_id: str, workspace_id: str) -> List[Dict[str, Any]]:
         """Every subscription of the workspace, oldest first (for tests)."""
         with self._lock:
             self.require_organization_workspace(organization_id, workspace_id)
             records = sorted(self._webhooks[workspace_id].values(), key=lambda r: r.seq)
-            return [_render_webhook(r) for r in records]
+            return [r.render() for r in records]
 
     def update_webhook(
         self, organization_id: str, workspace_id: str, subscription_id: str, changes: Dict[str, Any]
@@ -762,19 +745,22 @@ class BirdBackend:
         """Apply a shape-checked PATCH body (url, signingKey, status, eventFilters, template)."""
         with self._lock:
             record = self._find_webhook(organization_id, workspace_id, subscription_id)
-            filters = record.event_filters
+            body = record.body
             if "eventFilters" in changes:
                 filters = copy.deepcopy(changes["eventFilters"] or [])
-                check_event_filters(record.service, filters)
-                self._check_identical_limit(workspace_id, record.service, record.event, filters, exclude=record.id)
-            record.event_filters = filters
-            record.url = changes.get("url", record.url)
+                check_event_filters(body["service"], filters)
+                self._check_identical_limit(workspace_id, body["service"], body["event"], filters, exclude=record.id)
+                body["eventFilters"] = filters
+            body["url"] = changes.get("url", body["url"])
             record.signing_key = changes.get("signingKey", record.signing_key)
-            record.template = changes.get("template", record.template)
+            template = changes.get("template", body.pop("template", None))
+            if template is not None:  # a null template clears it
+                body["template"] = template
             if "status" in changes:
-                record.status, record.status_reason = changes["status"], None
-            record.updated_at = self.wall_now()
-            return _render_webhook(record)
+                body["status"] = changes["status"]
+                body.pop("statusReason", None)
+            body["updatedAt"] = iso_utc(self.wall_now())
+            return record.render()
 
     def delete_webhook(self, organization_id: str, workspace_id: str, subscription_id: str) -> None:
         """Delete a subscription; 404 when missing."""
@@ -799,8 +785,11 @@ class BirdBackend:
         if status not in WEBHOOK_STATUSES:
             raise ValueError(f"status must be one of {WEBHOOK_STATUSES}")
         with self._lock:
-            record = self._find_webhook(organization_id, workspace_id, subscription_id)
-            record.status, record.status_reason, record.updated_at = status, reason, self.wall_now()
+            body = self._find_webhook(organization_id, workspace_id, subscription_id).body
+            body.pop("statusReason", None)
+            body.update(status=status, updatedAt=iso_utc(self.wall_now()))
+            if reason is not None:
+                body["statusReason"] = reason
 
 
 def _phone_number_argument(arguments: Optional[Dict[str, Any]]) -> Optional[str]:
@@ -816,26 +805,6 @@ def _template_for(ref: Any) -> Template:
     if template is None:
         raise invalid_field("connectorTemplateRef", f"names no known template: {ref!r}")
     return template
-
-
-def _render_webhook(record: WebhookRecord) -> Dict[str, Any]:
-    body: Dict[str, Any] = {
-        "id": record.id,
-        "organizationId": record.organization_id,
-        "workspaceId": record.workspace_id,
-        "service": record.service,
-        "event": record.event,
-        "eventFilters": copy.deepcopy(record.event_filters),
-        "url": record.url,
-        "status": record.status,
-        "createdAt": iso_utc(record.created_at),
-        "updatedAt": iso_utc(record.updated_at),
-    }
-    if record.template is not None:
-        body["template"] = record.template
-    if record.status_reason is not None:
-        body["statusReason"] = record.status_reason
-    return body
 
 
 def _non_negative(seconds: float, name: str) -> float:
