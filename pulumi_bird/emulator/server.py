@@ -9,6 +9,7 @@ connection drained and closed (so the client reads the answer, not a reset); a b
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import datetime
 import io
@@ -407,10 +408,8 @@ class _EmulatorHTTPServer(ThreadingHTTPServer):
         with self._connections_lock:
             connections = list(self._connections)
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):  # already closed by the client
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 class _RequestReader(io.RawIOBase):
