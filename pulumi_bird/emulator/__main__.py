@@ -6,10 +6,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 import threading
-from typing import List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
 from pulumi_bird.api.values import is_loopback_host
 from pulumi_bird.emulator import (
@@ -41,23 +42,22 @@ Stack config for a program run against it:
 """
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be a positive integer")
-    return value
+def _at_least(minimum: int, kind: Callable[[str], Any] = int) -> Callable[[str], Any]:
+    """An argparse type: ``kind`` (int or float) of the text, at least ``minimum``."""
+
+    def parse(text: str) -> Any:
+        value = kind(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names it in "invalid int value"
+    return parse
 
 
 def _number(text: str) -> Tuple[str, Tuple[str, ...]]:
     number, _, caps = text.partition("=")
     return number.strip(), tuple(c.strip() for c in (caps or "sms,voice").split(",") if c.strip())
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must not be negative")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,19 +74,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--access-key", default=DEFAULT_ACCESS_KEY, help=f"the key clients must present (default {DEFAULT_ACCESS_KEY})"
     )
-    parser.add_argument(
-        "--provision-seconds", type=float, default=1.0, help="seconds until a new channel is active (default 1)"
-    )
+    parser.add_argument("--provision-seconds", type=_at_least(0, float), default=1.0,
+                        help="seconds until a new channel is active (default 1)")
     parser.add_argument(
         "--provision-reads",
-        type=_non_negative_int,
+        type=_at_least(0),
         default=None,
         metavar="N",
         help="instead of a time: a new channel answers 'provisioning' to its first N status reads, then is active",
     )
     parser.add_argument(
         "--release-seconds",
-        type=float,
+        type=_at_least(0, float),
         default=0.0,
         help="seconds Bird deprovisions a deleted connector: its status says deprovisioning and its phone number "
         "stays taken (a new connector on it gets 409) until then, then it is 404 (default 0)",
@@ -117,7 +116,7 @@ def _add_inventory_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-default-numbers", action="store_true", help="start with no phone numbers")
     parser.add_argument(
         "--workspaces",
-        type=_positive_int,
+        type=_at_least(1),
         default=1,
         metavar="N",
         help="N workspaces in the organization, each with its own numbers and rate budget: --workspace-id, then "
@@ -125,7 +124,7 @@ def _add_inventory_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--numbers-per-workspace",
-        type=_non_negative_int,
+        type=_at_least(0),
         default=0,
         metavar="K",
         help="K SMS and voice numbers in each workspace: +3197010WWWNNNN for workspace WWW (from 001) and NNNN "
@@ -144,10 +143,10 @@ def _add_rate_limit_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"enforce Bird's limits per workspace: {BIRD_GET_PER_SECOND} GET and {BIRD_POST_PER_SECOND} POST per second",
     )
     limits.add_argument(
-        "--get-rate", type=_positive_int, metavar="N", help=f"GETs per second per workspace (implies --rate-limits; default {BIRD_GET_PER_SECOND})"
+        "--get-rate", type=_at_least(1), metavar="N", help=f"GETs per second per workspace (implies --rate-limits; default {BIRD_GET_PER_SECOND})"
     )
     limits.add_argument(
-        "--post-rate", type=_positive_int, metavar="N", help=f"POSTs per second per workspace (implies --rate-limits; default {BIRD_POST_PER_SECOND})"
+        "--post-rate", type=_at_least(1), metavar="N", help=f"POSTs per second per workspace (implies --rate-limits; default {BIRD_POST_PER_SECOND})"
     )
 
 
@@ -162,20 +161,13 @@ def rate_limits_from(args: argparse.Namespace) -> Optional[RateLimits]:
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def _block(signals: Tuple[int, ...]) -> None:
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_BLOCK, signals)
-
-
 def wait_for_stop_signal() -> None:
     """Return once SIGINT or SIGTERM arrives (on systems without sigwait: once Ctrl-C is pressed)."""
     if hasattr(signal, "sigwait"):
         signal.sigwait(STOP_SIGNALS)
         return
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -184,13 +176,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     if not is_loopback_host(args.host) and not args.allow_remote:
         parser.error(f"--host {args.host} is not a loopback address; pass --allow-remote to serve it anyway")
-    if args.provision_seconds < 0:
-        parser.error("--provision-seconds must not be negative")
-    if args.release_seconds < 0:
-        parser.error("--release-seconds must not be negative")
     # Block the stop signals before any thread starts, so that threads inherit the mask and only
     # wait_for_stop_signal() sees them: no handler runs at an awkward moment.
-    _block(STOP_SIGNALS)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     emulator = BirdEmulator(
         access_key=args.access_key,
         provision_seconds=args.provision_seconds,

@@ -1,12 +1,9 @@
-"""State and rules of the Bird emulator: workspaces, connectors, webhook subscriptions.
+"""State and rules of the Bird emulator: workspaces, numbers, connectors, webhook subscriptions (no HTTP here).
 
-This module knows nothing about HTTP. ``responses.py`` hands it request bodies whose shape (field names and
-JSON types) is already checked; the backend applies the rules that need state or several fields at once
-(templates and their arguments, one connector per number and template, filters allowed per service, the
-limit on identical subscriptions) and renders objects the way the API does.
-
-Everything here is guarded by one re-entrant lock, so the backend can be shared by the server's threads
-and by tests that inspect or change it out of band.
+``responses.py`` hands it shape-checked bodies; the backend applies the rules that need state or several fields
+(templates and their arguments, one connector per number and template, filters per service, the limit on identical
+subscriptions) and renders objects as the API does. One re-entrant lock guards it all: the server's threads and
+tests share it.
 """
 
 from __future__ import annotations
@@ -26,7 +23,6 @@ from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Tup
 
 from pulumi_bird.api.values import (
     CHANNEL_MESSAGE_TYPES,
-    FILTER_KEYS,
     SERVICE_FILTER_KEYS,
     WEBHOOK_STATUSES,
     is_uuid,
@@ -51,11 +47,6 @@ MAX_PAGE_TOKEN_LENGTH = 8000
 
 # bird-api.md: Bird accepts at most five subscriptions with the same service, event and filters.
 MAX_IDENTICAL_SUBSCRIPTIONS = 5
-
-# Bird's webhook and SMS vocabularies, shared with the client (each is one Literal there).
-EVENT_FILTER_KEYS = FILTER_KEYS
-FILTER_KEYS_BY_SERVICE = SERVICE_FILTER_KEYS
-SMS_MESSAGE_TYPES = CHANNEL_MESSAGE_TYPES
 
 
 class ApiError(Exception):
@@ -111,7 +102,7 @@ def utc_now() -> datetime.datetime:
 # --- templates ---------------------------------------------------------------------------------------------
 
 
-def _require_uuid_argument(arguments: Dict[str, Any], name: str) -> None:
+def _require_uuid_argument(arguments: Dict[str, Any], name: str = "phoneNumberId") -> None:
     value = arguments.get(name)
     if value is None:
         raise invalid_field(f"arguments.{name}", "is required by this template")
@@ -120,16 +111,12 @@ def _require_uuid_argument(arguments: Dict[str, Any], name: str) -> None:
 
 
 def _check_sms_arguments(arguments: Dict[str, Any]) -> None:
-    _require_uuid_argument(arguments, "phoneNumberId")
+    _require_uuid_argument(arguments)
     message_type = arguments.get("channelMessageType")
-    if message_type not in SMS_MESSAGE_TYPES:
-        raise invalid_field("arguments.channelMessageType", f"must be one of {', '.join(SMS_MESSAGE_TYPES)}")
+    if message_type not in CHANNEL_MESSAGE_TYPES:
+        raise invalid_field("arguments.channelMessageType", f"must be one of {', '.join(CHANNEL_MESSAGE_TYPES)}")
     if "useCaseId" in arguments and not is_uuid(arguments["useCaseId"]):
         raise invalid_field("arguments.useCaseId", "must be a UUID string")
-
-
-def _check_voice_arguments(arguments: Dict[str, Any]) -> None:
-    _require_uuid_argument(arguments, "phoneNumberId")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,26 +128,15 @@ class Template:
     capabilities: str
     check_arguments: Optional[Callable[[Dict[str, Any]], None]] = None
 
-    @property
-    def slug(self) -> str:
-        """The ref without its version: ``sms-messagebird:1`` -> ``sms-messagebird``."""
-        return self.ref.split(":", 1)[0]
-
-
-def _generic_template(ref: str) -> Template:
-    # Templates whose arguments Bird does not document: any arguments go, the platform is the slug.
-    return Template(ref=ref, platform=ref.split(":", 1)[0], capabilities="sms,voice")
-
 
 TEMPLATES: Dict[str, Template] = {
     t.ref: t
     for t in (
         Template("sms-messagebird:1", "sms", "sms", _check_sms_arguments),
-        Template("voice-messagebird:1", "voice", "voice", _check_voice_arguments),
-        *(
-            _generic_template(ref)
-            for ref in ("whatsapp:1", "instagram:1", "facebook:1", "telegram:1", "line:1", "email-messagebird:1")
-        ),
+        Template("voice-messagebird:1", "voice", "voice", _require_uuid_argument),
+        # Templates whose arguments Bird does not document: any arguments go, the platform is the slug.
+        *(Template(ref, ref.split(":", 1)[0], "sms,voice")
+          for ref in ("whatsapp:1", "instagram:1", "facebook:1", "telegram:1", "line:1", "email-messagebird:1")),
     )
 }
 
@@ -256,27 +232,15 @@ class ConnectorRecord:
 
 @dataclasses.dataclass
 class WebhookRecord:
-    """A stored webhook subscription, signing key included (never rendered)."""
+    """A stored webhook subscription: its body as the API renders it, and its signing key (never rendered)."""
 
     id: str
     seq: int
-    organization_id: str
-    workspace_id: str
-    service: str
-    event: str
-    url: str
-    event_filters: List[Dict[str, str]]
-    template: Optional[str]
+    body: Dict[str, Any]
     signing_key: Optional[str]
-    status: str
-    status_reason: Optional[str]
-    created_at: datetime.datetime
-    updated_at: datetime.datetime
-    created_clock: float = 0.0
 
-    def combination(self) -> Tuple[str, str, FrozenSet[Tuple[str, str]]]:
-        """Service, event and filters: what Bird counts to cap identical subscriptions."""
-        return combination_of(self.service, self.event, self.event_filters)
+    def render(self) -> Dict[str, Any]:
+        return copy.deepcopy(self.body)
 
 
 def combination_of(
@@ -288,7 +252,7 @@ def combination_of(
 
 def check_event_filters(service: str, filters: List[Dict[str, str]]) -> None:
     """Per-service filter rules: allowed keys, a UUID channelId and at most one channelId."""
-    allowed = FILTER_KEYS_BY_SERVICE[service]
+    allowed = SERVICE_FILTER_KEYS[service]
     for index, item in enumerate(filters):
         if item["key"] not in allowed:
             problem = f"{item['key']!r} is not a filter of the {service} service"
@@ -352,27 +316,6 @@ def seeded_number(workspace_index: int, number_index: int) -> str:
     return f"+3197010{workspace_index:03d}{number_index:04d}"
 
 
-@dataclasses.dataclass(frozen=True)
-class NumberFilter:
-    """The filters of Bird's numbers listing, each applied when given: the number's type and country, the
-    capabilities it must all carry, the digits it starts with (``prefix``) and digits it contains (``searchTerm``);
-    a ``+`` in either is ignored."""
-
-    type: Optional[str] = None
-    country: Optional[str] = None
-    capabilities: Tuple[str, ...] = ()
-    prefix: Optional[str] = None
-    search_term: Optional[str] = None
-
-    def admits(self, record: "NumberRecord") -> bool:
-        digits = record.number.lstrip("+")
-        return ((self.type is None or record.type == self.type)
-                and (self.country is None or record.country.upper() == self.country.upper())
-                and all(capability in record.capabilities for capability in self.capabilities)
-                and (self.prefix is None or digits.startswith(self.prefix.lstrip("+")))
-                and (self.search_term is None or self.search_term.lstrip("+") in digits))
-
-
 def _number_country(number: str) -> str:
     # Enough for the emulator's inventory: the calling codes its seeds and tests use.
     for prefix, country in (("+31", "NL"), ("+44", "GB"), ("+49", "DE"), ("+1", "US")):
@@ -382,12 +325,8 @@ def _number_country(number: str) -> str:
 
 
 class BirdBackend:
-    """All emulator state, behind one re-entrant lock.
-
-    Public methods return rendered dicts (fresh copies shaped like the API's bodies) and raise
-    :class:`ApiError` subclasses for API errors. Tests may call them directly to look at or change
-    state out of band.
-    """
+    """All emulator state, behind one re-entrant lock. Public methods return fresh dicts shaped like the API's
+    bodies and raise :class:`ApiError` subclasses for API errors; tests may call them to look at or change state."""
 
     def __init__(
         self,
@@ -395,7 +334,6 @@ class BirdBackend:
         workspace_id: str = DEFAULT_WORKSPACE_ID,
         organization_id: str = DEFAULT_ORGANIZATION_ID,
         clock: Callable[[], float] = time.monotonic,
-        region: str = DEFAULT_REGION,
         provision_reads: Optional[int] = None,
         release_seconds: float = 0.0,
         numbers: Iterable[Tuple[str, str, Tuple[str, ...]]] = DEFAULT_NUMBERS,
@@ -404,17 +342,15 @@ class BirdBackend:
         self._lock = threading.RLock()
         self._clock = clock
         self._wall_clock = wall_clock
-        self._region = region
         self._seq = itertools.count(1)
         self._workspaces: Dict[str, str] = {}
         self._connectors: Dict[str, Dict[str, ConnectorRecord]] = {}
         self._webhooks: Dict[str, Dict[str, WebhookRecord]] = {}
         self._channel_failures: Dict[str, str] = {}
         self._number_provision_seconds: Dict[str, float] = {}
-        # (workspace, template ref, number id) -> the clock at which a deleted connector's number is free again
-        self._releasing: Dict[Tuple[str, str, str], float] = {}
         # (workspace, connector id) -> a deleted connector and the clock at which Bird has finished deprovisioning
-        # it: until then a GET still finds it, its channel at stage `deprovisioning` (Bird's ChannelStatus enum).
+        # it: until then a GET still finds it, its channel at stage `deprovisioning` (Bird's ChannelStatus enum), and
+        # its number stays taken.
         self._deprovisioning: Dict[Tuple[str, str], Tuple[ConnectorRecord, float]] = {}
         self._numbers: Dict[str, Dict[str, NumberRecord]] = {}
         self.provision_seconds = provision_seconds
@@ -516,19 +452,14 @@ class BirdBackend:
             self.require_workspace(workspace_id)
             return [r.render() for r in sorted(self._numbers[workspace_id].values(), key=lambda r: r.seq)]
 
-    def remove_number(self, workspace_id: str, number_id: str) -> None:
-        """Take a number out of the workspace's inventory (a no-op for one it does not hold)."""
-        with self._lock:
-            self._numbers.get(workspace_id, {}).pop(number_id, None)
-
     def list_numbers(self, workspace_id: str, page: PageRequest, *, long_code: bool = False,
-                     filters: NumberFilter = NumberFilter()) -> Dict[str, Any]:
-        """One page of the workspace's numbers that pass ``filters``, oldest first (``reverse``: newest first);
+                     admits: Callable[[NumberRecord], bool] = lambda record: True) -> Dict[str, Any]:
+        """One page of the workspace's numbers that ``admits``, oldest first (``reverse``: newest first);
         ``long_code``: in the shape of Bird's ``numbers-long-code`` page."""
         render = NumberRecord.render_long_code if long_code else NumberRecord.render
         with self._lock:
             self.require_workspace(workspace_id)
-            admitted = [r for r in self._numbers[workspace_id].values() if filters.admits(r)]
+            admitted = [r for r in self._numbers[workspace_id].values() if admits(r)]
             return paginate("numbers", admitted, page, render)
 
     def _require_capability(self, workspace_id: str, template: Template, number_id: Optional[str]) -> None:
@@ -560,7 +491,6 @@ class BirdBackend:
         with self._lock:
             self._channel_failures.clear()
             self._number_provision_seconds.clear()
-            self._releasing.clear()
             self._deprovisioning.clear()
 
     # -- lookups ------------------------------------------------------------------------------------------
@@ -611,10 +541,7 @@ class BirdBackend:
         with self._lock:
             self.require_workspace(workspace_id)
             self._require_capability(workspace_id, template, number_id)
-            if number_id is not None and (
-                self._number_holder(workspace_id, template, number_id) is not None
-                or self._releasing.get((workspace_id, template.ref, number_id), -1.0) > self._clock()
-            ):
+            if number_id is not None and self._number_taken(workspace_id, template, number_id):
                 raise Conflict(f"a {template.ref} connector already exists for this phone number")
             record = ConnectorRecord(
                 id=str(uuid.uuid4()),
@@ -625,22 +552,20 @@ class BirdBackend:
                 arguments=arguments,
                 created_at=self.wall_now(),
                 created_clock=self._clock(),
-                provision_seconds=(
-                    self._number_provision_seconds.get(number_id, self.provision_seconds)
-                    if number_id is not None
-                    else self.provision_seconds
-                ),
+                provision_seconds=self._number_provision_seconds.get(number_id or "", self.provision_seconds),
                 channel_id=str(uuid.uuid4()),
                 provision_reads=self._provision_reads,
             )
             self._connectors[workspace_id][record.id] = record
             return self._render_connector(record)
 
-    def _number_holder(self, workspace_id: str, template: Template, number_id: str) -> Optional[ConnectorRecord]:
-        for record in self._connectors[workspace_id].values():
-            if record.template is template and _phone_number_argument(record.arguments) == number_id:
-                return record
-        return None
+    def _number_taken(self, workspace_id: str, template: Template, number_id: str) -> bool:
+        """Whether a connector of ``template`` holds the number, or held it and Bird still deprovisions it."""
+        now = self._clock()
+        releasing = [r for (ws, _), (r, until) in self._deprovisioning.items() if ws == workspace_id and until > now]
+        return any(r.template is template and _phone_number_argument(r.arguments) == number_id
+                   for r in self._connectors[workspace_id].values()) or any(
+            r.template is template and r.phone_number_id == number_id for r in releasing)
 
     def get_connector(self, workspace_id: str, connector_id: str) -> Dict[str, Any]:
         """The rendered connector (one being deprovisioned without its channel); 404 when missing."""
@@ -655,18 +580,13 @@ class BirdBackend:
         with self._lock:
             going = self._find_deprovisioning(workspace_id, connector_id)
             if going is not None:
-                return {"channel": {"channelId": None, "platformName": going.template.platform, "status": "pending",
-                                    "stage": "deprovisioning", "errorMessage": None}}
+                return {"channel": self._channel_status(going, "deprovisioning")}
             record = self._find_connector(workspace_id, connector_id)
             body: Dict[str, Any] = {"channel": self._channel_status(record)}
             self._count_status_read(record)
             if record.phone_number_id is not None:
-                body["number"] = {
-                    **self._number_ids(record.phone_number_id),
-                    "status": "ok",
-                    "stage": "active",
-                    "errorMessage": None,
-                }
+                number = self._number_ids(record.phone_number_id)
+                body["number"] = {**number, "status": "ok", "stage": "active", "errorMessage": None}
             return body
 
     def list_connectors(
@@ -675,11 +595,8 @@ class BirdBackend:
         """One page of the workspace's connectors, optionally only those of one template."""
         with self._lock:
             self.require_workspace(workspace_id)
-            records = [
-                r
-                for r in self._connectors[workspace_id].values()
-                if template_ref is None or r.template.ref == template_ref
-            ]
+            records = [r for r in self._connectors[workspace_id].values()
+                       if template_ref is None or r.template.ref == template_ref]
             return paginate("connectors", records, page, self._render_connector)
 
     def list_all_connectors(self, workspace_id: str) -> List[Dict[str, Any]]:
@@ -696,10 +613,7 @@ class BirdBackend:
             record = self._find_connector(workspace_id, connector_id)
             del self._connectors[workspace_id][record.id]
             if self._release_seconds > 0:
-                until = self._clock() + self._release_seconds
-                self._deprovisioning[workspace_id, record.id] = (record, until)
-                if record.phone_number_id is not None:
-                    self._releasing[workspace_id, record.template.ref, record.phone_number_id] = until
+                self._deprovisioning[workspace_id, record.id] = (record, self._clock() + self._release_seconds)
 
     def _provisioned(self, record: ConnectorRecord) -> bool:
         if record.provision_reads is not None:
@@ -718,15 +632,16 @@ class BirdBackend:
         number_id = _phone_number_argument(record.arguments)
         return self._channel_failures.get(number_id) if number_id is not None else None
 
-    def _channel_status(self, record: ConnectorRecord) -> Dict[str, Any]:
+    def _channel_status(self, record: ConnectorRecord, stage: str = "provisioning") -> Dict[str, Any]:
+        """The ChannelStatus body: pending at ``stage`` until provisioned, then active (or in error)."""
         status: Dict[str, Any] = {
             "channelId": None,
             "platformName": record.template.platform,
             "status": "pending",
-            "stage": "provisioning",
+            "stage": stage,
             "errorMessage": None,
         }
-        if not self._provisioned(record):
+        if stage != "provisioning" or not self._provisioned(record):
             return status
         failure = self._channel_failure(record)
         if failure is not None:
@@ -765,11 +680,11 @@ class BirdBackend:
             "id": record.id,
             "workspaceId": record.workspace_id,
             "name": record.name,
-            "region": self._region,
+            "region": DEFAULT_REGION,
             "arguments": copy.deepcopy(record.arguments),
             "channel": {"channelId": record.channel_id, "platform": record.template.platform} if active else None,
             "number": self._render_number(record),
-            "connectorTemplateSlug": record.template.slug,
+            "connectorTemplateSlug": record.template.ref.split(":", 1)[0],  # the ref without its version
             "connectorTemplateRef": record.template.ref,
             "createdAt": iso_utc(record.created_at),
             "updatedAt": iso_utc(updated_at),
@@ -783,32 +698,23 @@ class BirdBackend:
         check_event_filters(body["service"], filters)
         with self._lock:
             self.require_organization_workspace(organization_id, workspace_id)
-            self._check_identical_limit(workspace_id, combination_of(body["service"], body["event"], filters))
-            now = self.wall_now()
-            record = WebhookRecord(
-                id=str(uuid.uuid4()),
-                seq=next(self._seq),
-                organization_id=organization_id,
-                workspace_id=workspace_id,
-                service=body["service"],
-                event=body["event"],
-                url=body["url"],
-                event_filters=filters,
-                template=body.get("template"),
-                signing_key=body.get("signingKey"),
-                status="active",
-                status_reason=None,
-                created_at=now,
-                updated_at=now,
-                created_clock=self._clock(),
-            )
+            self._check_identical_limit(workspace_id, body["service"], body["event"], filters)
+            subscription_id, now = str(uuid.uuid4()), iso_utc(self.wall_now())
+            rendered = {"id": subscription_id, "organizationId": organization_id, "workspaceId": workspace_id,
+                        "service": body["service"], "event": body["event"], "eventFilters": filters, "url": body["url"],
+                        "status": "active", "createdAt": now, "updatedAt": now}
+            if body.get("template") is not None:
+                rendered["template"] = body["template"]
+            record = WebhookRecord(subscription_id, next(self._seq), rendered, body.get("signingKey"))
             self._webhooks[workspace_id][record.id] = record
-            return _render_webhook(record)
+            return record.render()
 
-    def _check_identical_limit(self, workspace_id: str, combination: Tuple, exclude: Optional[str] = None) -> None:
-        same = [
-            r for r in self._webhooks[workspace_id].values() if r.id != exclude and r.combination() == combination
-        ]
+    def _check_identical_limit(
+        self, workspace_id: str, service: str, event: str, filters: List[Dict[str, str]], exclude: Optional[str] = None
+    ) -> None:
+        combination = combination_of(service, event, filters)
+        same = [r for r in self._webhooks[workspace_id].values() if r.id != exclude
+                and combination_of(r.body["service"], r.body["event"], r.body["eventFilters"]) == combination]
         if len(same) >= MAX_IDENTICAL_SUBSCRIPTIONS:
             raise Unprocessable(
                 f"at most {MAX_IDENTICAL_SUBSCRIPTIONS} subscriptions may share a service, event and filters"
@@ -817,21 +723,21 @@ class BirdBackend:
     def get_webhook(self, organization_id: str, workspace_id: str, subscription_id: str) -> Dict[str, Any]:
         """The rendered subscription; 404 when missing."""
         with self._lock:
-            return _render_webhook(self._find_webhook(organization_id, workspace_id, subscription_id))
+            return self._find_webhook(organization_id, workspace_id, subscription_id).render()
 
     def list_webhooks(self, organization_id: str, workspace_id: str, page: PageRequest) -> Dict[str, Any]:
         """One page of the workspace's subscriptions."""
         with self._lock:
             self.require_organization_workspace(organization_id, workspace_id)
             listed = list(self._webhooks[workspace_id].values())
-            return paginate("webhooks", listed, page, _render_webhook)
+            return paginate("webhooks", listed, page, WebhookRecord.render)
 
     def list_all_webhooks(self, organization_id: str, workspace_id: str) -> List[Dict[str, Any]]:
         """Every subscription of the workspace, oldest first (for tests)."""
         with self._lock:
             self.require_organization_workspace(organization_id, workspace_id)
             records = sorted(self._webhooks[workspace_id].values(), key=lambda r: r.seq)
-            return [_render_webhook(r) for r in records]
+            return [r.render() for r in records]
 
     def update_webhook(
         self, organization_id: str, workspace_id: str, subscription_id: str, changes: Dict[str, Any]
@@ -839,20 +745,22 @@ class BirdBackend:
         """Apply a shape-checked PATCH body (url, signingKey, status, eventFilters, template)."""
         with self._lock:
             record = self._find_webhook(organization_id, workspace_id, subscription_id)
-            filters = record.event_filters
+            body = record.body
             if "eventFilters" in changes:
                 filters = copy.deepcopy(changes["eventFilters"] or [])
-                check_event_filters(record.service, filters)
-                combination = combination_of(record.service, record.event, filters)
-                self._check_identical_limit(workspace_id, combination, exclude=record.id)
-            record.event_filters = filters
-            record.url = changes.get("url", record.url)
+                check_event_filters(body["service"], filters)
+                self._check_identical_limit(workspace_id, body["service"], body["event"], filters, exclude=record.id)
+                body["eventFilters"] = filters
+            body["url"] = changes.get("url", body["url"])
             record.signing_key = changes.get("signingKey", record.signing_key)
-            record.template = changes.get("template", record.template)
+            template = changes.get("template", body.pop("template", None))
+            if template is not None:  # a null template clears it
+                body["template"] = template
             if "status" in changes:
-                record.status, record.status_reason = changes["status"], None
-            record.updated_at = self.wall_now()
-            return _render_webhook(record)
+                body["status"] = changes["status"]
+                body.pop("statusReason", None)
+            body["updatedAt"] = iso_utc(self.wall_now())
+            return record.render()
 
     def delete_webhook(self, organization_id: str, workspace_id: str, subscription_id: str) -> None:
         """Delete a subscription; 404 when missing."""
@@ -877,8 +785,11 @@ class BirdBackend:
         if status not in WEBHOOK_STATUSES:
             raise ValueError(f"status must be one of {WEBHOOK_STATUSES}")
         with self._lock:
-            record = self._find_webhook(organization_id, workspace_id, subscription_id)
-            record.status, record.status_reason, record.updated_at = status, reason, self.wall_now()
+            body = self._find_webhook(organization_id, workspace_id, subscription_id).body
+            body.pop("statusReason", None)
+            body.update(status=status, updatedAt=iso_utc(self.wall_now()))
+            if reason is not None:
+                body["statusReason"] = reason
 
 
 def _phone_number_argument(arguments: Optional[Dict[str, Any]]) -> Optional[str]:
@@ -894,26 +805,6 @@ def _template_for(ref: Any) -> Template:
     if template is None:
         raise invalid_field("connectorTemplateRef", f"names no known template: {ref!r}")
     return template
-
-
-def _render_webhook(record: WebhookRecord) -> Dict[str, Any]:
-    body: Dict[str, Any] = {
-        "id": record.id,
-        "organizationId": record.organization_id,
-        "workspaceId": record.workspace_id,
-        "service": record.service,
-        "event": record.event,
-        "eventFilters": copy.deepcopy(record.event_filters),
-        "url": record.url,
-        "status": record.status,
-        "createdAt": iso_utc(record.created_at),
-        "updatedAt": iso_utc(record.updated_at),
-    }
-    if record.template is not None:
-        body["template"] = record.template
-    if record.status_reason is not None:
-        body["statusReason"] = record.status_reason
-    return body
 
 
 def _non_negative(seconds: float, name: str) -> float:

@@ -1,11 +1,8 @@
-"""Fault injection for the Bird emulator: canned error answers, latency, failing channels, provisioning times.
+"""Fault injection for the Bird emulator (``emu.faults``): canned error answers, latency, failing channels,
+provisioning times per number.
 
-Tests reach these through ``emu.faults``; the server consults them on every request (see ``server.py``
-for the order in which they apply). Rate limits live in ``ratelimits.py``.
-
-A rule answers matching requests with an error, either scripted (the next ``times`` requests) or for a
-fraction of them (``probability``, drawn from a seedable random source), and either before the request
-is carried out or after it (``commit=True``: the write happened, the client sees an error)::
+A rule answers matching requests with an error: the next ``times`` of them or a seeded fraction (``probability``),
+before the request is carried out or after it (``commit=True``: the write happened, the client sees an error)::
 
     emu.faults.seed(7)                                                       # repeatable fractions
     emu.faults.add("POST", r"/connectors$", 429, times=None, probability=0.3, retry_after=1)
@@ -18,9 +15,8 @@ Channels that fail and per-number provisioning times::
     emu.faults.fail_channel(number_id, "number not verified")  # the channel ends in status error
     emu.faults.set_provision_seconds(number_id, 30)               # this number's channels take 30 s
 
-Answers a real service gives only when something is off (a skewed clock, lagging or frozen lists, a 2xx naming
-another object, a trickled answer) are our own tests' business: they play them through ``BirdEmulator.answer_hooks``
-(tests/hostile_emulator.py).
+Stranger answers (skewed clocks, lagging lists, trickled bytes) are our own tests' business, played through
+``BirdEmulator.answer_hooks`` (tests/hostile_emulator.py).
 """
 
 from __future__ import annotations
@@ -36,13 +32,11 @@ from pulumi_bird.emulator.backend import BirdBackend
 
 @dataclasses.dataclass
 class FaultRule:
-    """The next ``remaining`` requests matching ``method`` and ``path`` get ``status`` instead of an answer.
+    """The next ``remaining`` (None: every) requests matching ``method`` and ``path`` get ``status``.
 
-    ``remaining=None`` means every matching request. With ``commit`` the request is carried out first and
-    the error returned afterwards, the way a gateway timeout can hide a write that did happen. With a
-    ``probability`` below 1 each matching request fires the rule only with that chance; a request the
-    rule lets pass neither counts down ``remaining`` nor stops later rules from being considered.
-    ``fired`` counts the requests the rule answered.
+    ``commit``: the request is carried out first, as a gateway timeout can hide a write that happened. A
+    ``probability`` below 1 fires the rule with that chance; a request let pass counts nothing down and goes on to
+    later rules. ``fired`` counts the requests the rule answered.
     """
 
     method: str
@@ -97,14 +91,11 @@ class Faults:
         body: Optional[Dict[str, Any]] = None,
         probability: float = 1.0,
     ) -> FaultRule:
-        """Answer the next ``times`` requests matching ``method`` and ``path_regex`` with ``status``.
+        """Answer the next ``times`` requests matching ``method`` (or ``*``) and ``path_regex`` (searched in the path)
+        with ``status``, an Error body (or ``body``) and, with ``retry_after``, a Retry-After header in seconds.
 
-        ``method`` is an HTTP method or ``*``; ``path_regex`` is searched in the path (no query string).
-        The answer carries an Error body (``body`` replaces it) and, with ``retry_after``, a Retry-After
-        header in seconds. ``commit=True`` carries the operation out before answering with the error.
-        ``probability`` (0 < p <= 1) fires the rule for that fraction of matching requests; rules are
-        tried in the order added and each draws on its own, so with 30 % 429 then 10 % 503 a request
-        gets a 503 with chance 0.7 x 0.1. Returns the rule; ``remaining`` counts down and ``fired`` up.
+        See :class:`FaultRule` for ``commit`` and ``probability`` (0 < p <= 1); rules are tried in the order added,
+        each drawing on its own: with 30 % 429 then 10 % 503, a request gets a 503 with chance 0.7 x 0.1.
         """
         if not 400 <= status <= 599:
             raise ValueError("a fault answers with a 4xx or 5xx status")
@@ -123,12 +114,9 @@ class Faults:
         """The first rule matching this request, counted as fired; None when no rule matches."""
         with self._lock:
             for rule in self._rules:
-                if not rule.matches(method, path):
-                    continue
-                if rule.probability < 1.0 and self._random.random() >= rule.probability:
-                    continue
-                self._fire(rule)
-                return rule
+                if rule.matches(method, path) and (rule.probability == 1.0 or self._random.random() < rule.probability):
+                    self._fire(rule)
+                    return rule
         return None
 
     @property

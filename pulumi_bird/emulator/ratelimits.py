@@ -1,10 +1,5 @@
-"""Bird's per-workspace rate limits, enforced over a sliding second.
-
-Bird allows each workspace 50 GET and 500 POST requests per second; beyond that it answers 429 and the
-request was not carried out (bird-api.md, "Rate limits"). The emulator enforces this only when asked
-(``BirdEmulator(rate_limits=True)``, ``--rate-limits``), so plain tests stay fast. Request-rate figures
-(peak GETs per second and the like) are our benchmarks' business: tests/hostile_emulator.py counts them
-through ``BirdEmulator.answer_hooks``.
+"""Bird's per-workspace rate limits (bird-api.md: 50 GET and 500 POST per second, beyond that a 429 and nothing
+done), enforced over a sliding second only when asked (``rate_limits=True``, ``--rate-limits``).
 
 Choices where Bird says nothing:
 - the window slides: a request is admitted when fewer than ``limit`` requests were *admitted* in the last
@@ -57,26 +52,14 @@ RateLimitsSetting = Union[None, bool, RateLimits]
 
 def as_rate_limits(setting: RateLimitsSetting) -> Optional[RateLimits]:
     """``True`` -> Bird's limits, ``False``/``None`` -> no enforcement, a :class:`RateLimits` as given."""
-    if setting is True:
-        return BIRD_RATE_LIMITS
-    if setting is None or setting is False:
-        return None
-    if isinstance(setting, RateLimits):
-        return setting
+    if setting is None or isinstance(setting, (bool, RateLimits)):
+        return BIRD_RATE_LIMITS if setting is True else setting or None
     raise TypeError(f"rate_limits must be None, a bool or a RateLimits, not {type(setting).__name__}")
 
 
-def _expire(window: Deque[float], now: float) -> None:
-    while window and now - window[0] >= WINDOW_SECONDS:
-        window.popleft()
-
-
 class RateKeeper:
-    """Sliding one-second windows of admitted requests per (workspace, method).
-
-    Admissions are kept while no limit is enforced too, so a limit set at run time counts the second so far.
-    Thread-safe. Memory per workspace is bounded by what one second admits.
-    """
+    """Sliding one-second windows of admitted requests per (workspace, method), thread-safe. Admissions are kept
+    while no limit is enforced too, so a limit set at run time counts the second so far."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
@@ -92,7 +75,8 @@ class RateKeeper:
         now = self._clock()
         with self._lock:
             window = self._windows.setdefault((workspace_id, method), collections.deque())
-            _expire(window, now)
+            while window and now - window[0] >= WINDOW_SECONDS:
+                window.popleft()
             if limit is not None and len(window) >= limit:
                 return max(0.0, window[-limit] + WINDOW_SECONDS - now)
             window.append(now)

@@ -8,6 +8,7 @@ Handlers take an :class:`ApiRequest` plus the path parameters captured by ``urls
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hmac
 import json
 import math
@@ -15,17 +16,16 @@ import re
 from http import HTTPStatus
 from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Protocol, Sequence, Type
 
-from pulumi_bird.api.values import WEBHOOK_SERVICES, WEBHOOK_STATUSES
+from pulumi_bird.api.values import FILTER_KEYS, WEBHOOK_SERVICES, WEBHOOK_STATUSES
 from pulumi_bird.emulator.backend import (
     DEFAULT_PAGE_SIZE,
-    EVENT_FILTER_KEYS,
     MAX_NUMBERS_PAGE_SIZE,
     MAX_PAGE_SIZE,
     MAX_PAGE_TOKEN_LENGTH,
     ApiError,
     BadRequest,
     BirdBackend,
-    NumberFilter,
+    NumberRecord,
     PageRequest,
     Unprocessable,
     invalid_field,
@@ -75,24 +75,9 @@ class ApiResponse:
     pieces: Optional[Callable[[bytes], Iterable[bytes]]] = None
 
 
-# Error codes spelled out for the statuses the emulator uses, so they do not shift with the reason phrases of
-# the running Python (3.13 renamed 422 "Unprocessable Content").
-ERROR_CODES = {
-    400: "BadRequest",
-    401: "Unauthorized",
-    404: "NotFound",
-    405: "MethodNotAllowed",
-    408: "RequestTimeout",
-    409: "Conflict",
-    411: "LengthRequired",
-    413: "ContentTooLarge",
-    422: "UnprocessableEntity",
-    429: "TooManyRequests",
-    500: "InternalServerError",
-    502: "BadGateway",
-    503: "ServiceUnavailable",
-    504: "GatewayTimeout",
-}
+# Error codes spelled out for the statuses whose reason phrase differs between Pythons (3.13 renamed 413 "Content
+# Too Large" and 422 "Unprocessable Content"), so the codes do not shift with the running Python.
+ERROR_CODES = {413: "ContentTooLarge", 422: "UnprocessableEntity"}
 # The Error schema wants codes of at least five characters.
 MIN_CODE_LENGTH = 5
 
@@ -116,11 +101,6 @@ def error_response(
     if details:
         body["details"] = details
     return ApiResponse(int(status), body, dict(headers or {}))
-
-
-def from_api_error(error: ApiError) -> ApiResponse:
-    """The answer for an error raised by the backend or a shape check."""
-    return error_response(error.status, error.message, error.details)
 
 
 def is_authorized(request: ApiRequest, access_key: str) -> bool:
@@ -264,7 +244,7 @@ def _event_filters(value: list) -> Optional[str]:
             return f"item {index} must be an object with exactly key and value"
         if not isinstance(item["key"], str) or not isinstance(item["value"], str):
             return f"item {index} must have a string key and a string value"
-        if item["key"] not in EVENT_FILTER_KEYS:
+        if item["key"] not in FILTER_KEYS:
             return f"item {index} has an unknown key {item['key']!r}"
     return None
 
@@ -300,16 +280,6 @@ WEBHOOK_UPDATE_FIELDS = {
 WEBHOOK_IMMUTABLE_FIELDS = ("service", "event")
 
 
-def check_webhook_update(body: Dict[str, Any]) -> None:
-    """PATCH rules: at least one field, no immutable field, then the usual shape checks."""
-    if not body:
-        raise Unprocessable("the update must set at least one field")
-    for name in WEBHOOK_IMMUTABLE_FIELDS:
-        if name in body:
-            raise invalid_field(name, "cannot be changed; create a new subscription instead")
-    check_fields(body, WEBHOOK_UPDATE_FIELDS)
-
-
 # --- query parameters --------------------------------------------------------------------------------------
 
 
@@ -341,13 +311,19 @@ def parse_limit(query: Mapping[str, str]) -> int:
     return limit or DEFAULT_PAGE_SIZE
 
 
-def number_filter(query: Mapping[str, str]) -> NumberFilter:
-    """The numbers listing's filters: type, country, capabilities (comma-separated, all required), prefix and
-    searchTerm; an empty one is no filter."""
-    capabilities = tuple(c.strip().lower() for c in (query.get("capabilities") or "").split(",") if c.strip())
-    return NumberFilter(type=query.get("type") or None, country=query.get("country") or None,
-                        capabilities=capabilities, prefix=query.get("prefix") or None,
-                        search_term=query.get("searchTerm") or None)
+def number_filter(query: Mapping[str, str]) -> Callable[[NumberRecord], bool]:
+    """The numbers listing's filters, each applied when given: type, country, capabilities (comma-separated, all
+    required), the digits a number starts with (``prefix``) and digits it contains (``searchTerm``), ``+`` ignored."""
+    kind, country = query.get("type"), (query.get("country") or "").upper()
+    capabilities = [c.strip().lower() for c in (query.get("capabilities") or "").split(",") if c.strip()]
+    prefix, term = (query.get("prefix") or "").lstrip("+"), (query.get("searchTerm") or "").lstrip("+")
+
+    def admits(record: NumberRecord) -> bool:
+        digits = record.number.lstrip("+")
+        return ((not kind or record.type == kind) and (not country or record.country.upper() == country)
+                and all(c in record.capabilities for c in capabilities) and digits.startswith(prefix) and term in digits)
+
+    return admits
 
 
 def parse_page(query: Mapping[str, str], with_reverse: bool = True) -> PageRequest:
@@ -363,123 +339,81 @@ def parse_page(query: Mapping[str, str], with_reverse: bool = True) -> PageReque
     return PageRequest(limit=parse_limit(query), page_token=token, reverse=reverse)
 
 
-# --- handlers ----------------------------------------------------------------------------------------------
+# --- handlers: the endpoints that read a body or a query (the others are the backend's method of the same name) ---
 
 
-def _answer(call: Callable[[], Any], status: int = HTTPStatus.OK) -> ApiResponse:
+def create_connector(backend: BirdBackend, request: ApiRequest, workspace_id: str) -> Dict[str, Any]:
+    """POST /workspaces/{ws}/connectors -> 201 Connector."""
+    backend.require_workspace(workspace_id)
+    body = parse_json_object(request.body, Unprocessable)
+    check_fields(body, CONNECTOR_FIELDS, required=("name",))
+    return backend.create_connector(workspace_id, body)
+
+
+def list_connectors(backend: BirdBackend, request: ApiRequest, workspace_id: str) -> Dict[str, Any]:
+    """GET /workspaces/{ws}/connectors -> {results, nextPageToken?}."""
+    parse_bool(request.query, "includeInternal")  # accepted and validated; nothing is internal here
+    template_ref = request.query.get("templateRef") or None
+    return backend.list_connectors(workspace_id, parse_page(request.query), template_ref)
+
+
+def list_numbers(backend: BirdBackend, request: ApiRequest, workspace_id: str, long_code: bool = False) -> Any:
+    """GET /workspaces/{ws}/numbers -> {results, nextPageToken?} (Bird's Numbers API; limit 1-99);
+    ``long_code``: GET .../numbers-long-code, the same numbers in Bird's other documented item shape."""
+    parsed = parse_page(request.query)
+    if request.query.get("limit") and parsed.limit > MAX_NUMBERS_PAGE_SIZE:
+        raise invalid_field("limit", f"must be between 1 and {MAX_NUMBERS_PAGE_SIZE}")
+    return backend.list_numbers(workspace_id, parsed, long_code=long_code, admits=number_filter(request.query))
+
+
+def create_webhook(backend: BirdBackend, request: ApiRequest, organization_id: str, workspace_id: str) -> Any:
+    """POST .../webhook-subscriptions -> 201 WebhookSubscription (400 unreadable, 422 invalid)."""
+    backend.require_organization_workspace(organization_id, workspace_id)
+    body = parse_json_object(request.body, BadRequest)
+    check_fields(body, WEBHOOK_CREATE_FIELDS, required=("service", "event", "url"))
+    return backend.create_webhook(organization_id, workspace_id, body)
+
+
+def list_webhooks(backend: BirdBackend, request: ApiRequest, organization_id: str, workspace_id: str) -> Any:
+    """GET .../webhook-subscriptions -> {results, nextPageToken?}, oldest first. Bird documents no ``reverse`` for
+    this list (unlike the connector list), so it is ignored: a client must not count on newest-first pages."""
+    return backend.list_webhooks(organization_id, workspace_id, parse_page(request.query, with_reverse=False))
+
+
+def update_webhook(
+    backend: BirdBackend, request: ApiRequest, organization_id: str, workspace_id: str, subscription_id: str
+) -> Dict[str, Any]:
+    """PATCH .../webhook-subscriptions/{id} -> 200 WebhookSubscription: at least one field, none immutable."""
+    backend.get_webhook(organization_id, workspace_id, subscription_id)
+    body = parse_json_object(request.body, BadRequest)
+    if not body:
+        raise Unprocessable("the update must set at least one field")
+    for name in WEBHOOK_IMMUTABLE_FIELDS:
+        if name in body:
+            raise invalid_field(name, "cannot be changed; create a new subscription instead")
+    check_fields(body, WEBHOOK_UPDATE_FIELDS)
+    return backend.update_webhook(organization_id, workspace_id, subscription_id, body)
+
+
+HANDLERS: Dict[str, Callable[..., Any]] = {
+    "create_connector": create_connector,
+    "list_connectors": list_connectors,
+    "list_numbers": list_numbers,
+    "list_numbers_long_code": functools.partial(list_numbers, long_code=True),
+    "create_webhook": create_webhook,
+    "list_webhooks": list_webhooks,
+    "update_webhook": update_webhook,
+}
+# A handler's result is the body; the status of a success follows the method.
+SUCCESS_STATUS = {"POST": HTTPStatus.CREATED, "DELETE": HTTPStatus.NO_CONTENT}
+
+
+def handle(backend: BirdBackend, request: ApiRequest, handler: str, params: Dict[str, str]) -> ApiResponse:
+    """Answer a routed request: the :data:`HANDLERS` entry, else the backend method named ``handler``, called with the
+    path parameters; an :class:`ApiError` becomes its Error body."""
     try:
-        return ApiResponse(int(status), call())
+        own = HANDLERS.get(handler)
+        body = own(backend, request, **params) if own else getattr(backend, handler)(**params)
     except ApiError as error:
-        return from_api_error(error)
-
-
-class BirdResponses:
-    """The endpoint handlers; each returns an :class:`ApiResponse` and never raises for API errors."""
-
-    def __init__(self, backend: BirdBackend) -> None:
-        self.backend = backend
-
-    # -- connectors ---------------------------------------------------------------------------------------
-
-    def create_connector(self, request: ApiRequest, workspace_id: str) -> ApiResponse:
-        """POST /workspaces/{ws}/connectors -> 201 Connector."""
-
-        def create() -> Dict[str, Any]:
-            self.backend.require_workspace(workspace_id)
-            body = parse_json_object(request.body, Unprocessable)
-            check_fields(body, CONNECTOR_FIELDS, required=("name",))
-            return self.backend.create_connector(workspace_id, body)
-
-        return _answer(create, HTTPStatus.CREATED)
-
-    def list_connectors(self, request: ApiRequest, workspace_id: str) -> ApiResponse:
-        """GET /workspaces/{ws}/connectors -> {results, nextPageToken?}."""
-
-        def page() -> Dict[str, Any]:
-            parse_bool(request.query, "includeInternal")  # accepted and validated; nothing is internal here
-            template_ref = request.query.get("templateRef") or None
-            return self.backend.list_connectors(workspace_id, parse_page(request.query), template_ref)
-
-        return _answer(page)
-
-    def list_numbers(self, request: ApiRequest, workspace_id: str, long_code: bool = False) -> ApiResponse:
-        """GET /workspaces/{ws}/numbers -> {results, nextPageToken?} (Bird's Numbers API; limit 1-99)."""
-
-        def page() -> Dict[str, Any]:
-            parsed = parse_page(request.query)
-            if request.query.get("limit") and parsed.limit > MAX_NUMBERS_PAGE_SIZE:
-                raise invalid_field("limit", f"must be between 1 and {MAX_NUMBERS_PAGE_SIZE}")
-            return self.backend.list_numbers(workspace_id, parsed, long_code=long_code,
-                                             filters=number_filter(request.query))
-
-        return _answer(page)
-
-    def list_numbers_long_code(self, request: ApiRequest, workspace_id: str) -> ApiResponse:
-        """GET /workspaces/{ws}/numbers-long-code: the same numbers in Bird's other documented item shape."""
-        return self.list_numbers(request, workspace_id, long_code=True)
-
-    def get_connector(self, request: ApiRequest, workspace_id: str, connector_id: str) -> ApiResponse:
-        """GET /workspaces/{ws}/connectors/{id} -> Connector."""
-        return _answer(lambda: self.backend.get_connector(workspace_id, connector_id))
-
-    def get_connector_status(self, request: ApiRequest, workspace_id: str, connector_id: str) -> ApiResponse:
-        """GET /workspaces/{ws}/connectors/{id}/status -> ConnectorStatus."""
-        return _answer(lambda: self.backend.get_connector_status(workspace_id, connector_id))
-
-    def delete_connector(self, request: ApiRequest, workspace_id: str, connector_id: str) -> ApiResponse:
-        """DELETE /workspaces/{ws}/connectors/{id} -> 204."""
-        return _answer(lambda: self.backend.delete_connector(workspace_id, connector_id), HTTPStatus.NO_CONTENT)
-
-    # -- webhook subscriptions ----------------------------------------------------------------------------
-
-    def create_webhook(self, request: ApiRequest, organization_id: str, workspace_id: str) -> ApiResponse:
-        """POST .../webhook-subscriptions -> 201 WebhookSubscription (400 unreadable, 422 invalid)."""
-
-        def create() -> Dict[str, Any]:
-            self.backend.require_organization_workspace(organization_id, workspace_id)
-            body = parse_json_object(request.body, BadRequest)
-            check_fields(body, WEBHOOK_CREATE_FIELDS, required=("service", "event", "url"))
-            return self.backend.create_webhook(organization_id, workspace_id, body)
-
-        return _answer(create, HTTPStatus.CREATED)
-
-    def list_webhooks(self, request: ApiRequest, organization_id: str, workspace_id: str) -> ApiResponse:
-        """GET .../webhook-subscriptions -> {results, nextPageToken?}, oldest first.
-
-        Bird documents ``limit`` and ``pageToken`` for this list, not ``reverse`` (unlike the connector
-        list), so ``reverse`` is ignored here: a client must not count on newest-first pages.
-        """
-        return _answer(
-            lambda: self.backend.list_webhooks(
-                organization_id, workspace_id, parse_page(request.query, with_reverse=False)
-            )
-        )
-
-    def get_webhook(
-        self, request: ApiRequest, organization_id: str, workspace_id: str, subscription_id: str
-    ) -> ApiResponse:
-        """GET .../webhook-subscriptions/{id} -> WebhookSubscription."""
-        return _answer(lambda: self.backend.get_webhook(organization_id, workspace_id, subscription_id))
-
-    def update_webhook(
-        self, request: ApiRequest, organization_id: str, workspace_id: str, subscription_id: str
-    ) -> ApiResponse:
-        """PATCH .../webhook-subscriptions/{id} -> 200 WebhookSubscription."""
-
-        def update() -> Dict[str, Any]:
-            self.backend.get_webhook(organization_id, workspace_id, subscription_id)
-            body = parse_json_object(request.body, BadRequest)
-            check_webhook_update(body)
-            return self.backend.update_webhook(organization_id, workspace_id, subscription_id, body)
-
-        return _answer(update)
-
-    def delete_webhook(
-        self, request: ApiRequest, organization_id: str, workspace_id: str, subscription_id: str
-    ) -> ApiResponse:
-        """DELETE .../webhook-subscriptions/{id} -> 204."""
-        return _answer(
-            lambda: self.backend.delete_webhook(organization_id, workspace_id, subscription_id),
-            HTTPStatus.NO_CONTENT,
-        )
-
+        return error_response(error.status, error.message, error.details)
+    return ApiResponse(int(SUCCESS_STATUS.get(request.method, HTTPStatus.OK)), body)

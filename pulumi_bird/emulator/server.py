@@ -1,24 +1,20 @@
 """The emulator's HTTP server: a threaded stdlib server on loopback, started and stopped from Python.
 
-Each request goes through, in order: reading (400 for a malformed Content-Length or chunk, 413 for a
-body over :data:`MAX_BODY_BYTES`, 408 for a body that stops arriving or that has not arrived
-:data:`REQUEST_READ_SECONDS` after the request's first byte), auth (401), routing (404/405),
-rate limits (429, when enforced), injected faults, the handler, then the answer hooks. The answer is delayed
-by ``faults.latency`` and the exchange is recorded in a bounded log.
-
-Hostile input gets an answer like a real server gives: every error carries the Error body, a request
-that is refused before its body was read is answered and then the connection is closed after draining
-what the client still sends (so the client reads the answer instead of a reset), and a fault in the
-emulator's own code still answers 500 instead of dropping the connection.
+A request goes through reading (400 malformed, 413 too large, 408 too slow), auth (401), routing (404/405), rate
+limits (429), injected faults, the handler and the answer hooks; the answer waits ``faults.latency`` and the exchange
+is logged. Every error carries the Error body; a request refused before its body was read is answered, then the
+connection drained and closed (so the client reads the answer, not a reset); a bug of the emulator answers 500.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import datetime
 import io
 import json
+import re
 import socket
 import threading
 import time
@@ -50,8 +46,8 @@ from pulumi_bird.emulator.responses import (
     DEFAULT_ACCESS_KEY,
     ApiRequest,
     ApiResponse,
-    BirdResponses,
     error_response,
+    handle,
     is_authorized,
     parse_json,
     unauthorized,
@@ -67,19 +63,19 @@ STOP_JOIN_SECONDS = 5.0
 # The largest request body read. Bird's bodies are a few hundred bytes; 1 MiB is what common API gateways
 # allow by default, and it bounds what one request can make the emulator hold.
 MAX_BODY_BYTES = 1024 * 1024
-# A request (line, headers or body) that stops arriving for this long is answered 408 or dropped (far below the
-# idle timeout of a connection).
+# A request (line, headers or body) that stops arriving for this long is answered 408 or dropped.
 BODY_READ_SECONDS = 10.0
 # And a whole request must have arrived this long after its first byte: the limit above bounds each read, so a
 # client sending a byte every few seconds would otherwise hold a thread for as long as it likes.
 REQUEST_READ_SECONDS = 30.0
-# After refusing a body it did not read, the server drains what the client still sends for at most this
-# long and this many bytes before closing; closing with unread data would reset the connection and the
-# client could lose the answer.
+# After refusing a body it did not read, the server drains what the client still sends (this long, this much) before
+# closing: closing with unread data would reset the connection and the client could lose the answer.
 LINGER_SECONDS = 2.0
 LINGER_MAX_BYTES = 64 * 1024 * 1024
 # A chunk-size line of a chunked body is a hex number and optional extensions: short.
 MAX_CHUNK_LINE_BYTES = 1024
+# A chunk size: at most 16 hex digits (a 64-bit number).
+HEX = re.compile(rb"[0-9a-fA-F]{1,16}")
 # Trailer lines after the last chunk that are read (and ignored) before the body counts as malformed.
 MAX_TRAILER_LINES = 64
 # How many exchanges the request log keeps (the oldest go first); about 1 KB each without bodies.
@@ -89,20 +85,17 @@ DEFAULT_MAX_RECORDED_BYTES = 32 * 1024 * 1024
 # What an entry counts for beyond its body, path and query (the record itself).
 RECORD_OVERHEAD_BYTES = 256
 
-# Called with each request to the API and the answer the emulator made for it (after auth, routing, rate limits,
-# faults and the handler); returns the answer to send, the same or another. Requests refused while their body
-# was read (400, 408, 413) reach no hook. Our tests play hostile answers and count request rates with these.
+# Called with each request and the emulator's answer to it; returns the answer to send, the same or another. Requests
+# refused while their body was read (400, 408, 413) reach no hook. Our tests play hostile answers with these.
 AnswerHook = Callable[[ApiRequest, ApiResponse], ApiResponse]
 
 
 @dataclasses.dataclass(frozen=True)
 class RecordedRequest:
-    """One request as the emulator saw it (headers are not kept: they carry the access key).
+    """One request as the emulator saw it (without headers: they carry the access key).
 
-    ``body`` is the parsed JSON of a request that was carried out (a 2xx, or an injected fault with
-    ``commit=True``); it is None for an empty body and for every refused request, whose body is never
-    kept. ``started`` and ``finished`` are ``time.monotonic()`` readings: when the request arrived and
-    when its answer was ready to send (injected latency included).
+    ``body``: the parsed JSON of a request carried out (a 2xx, or a fault with ``commit=True``), else None.
+    ``started``/``finished``: ``time.monotonic()`` when it arrived and when its answer was ready (latency included).
     """
 
     method: str
@@ -127,7 +120,7 @@ def _fault_response(rule: FaultRule) -> ApiResponse:
     headers = {}
     if rule.retry_after is not None:
         seconds = rule.retry_after
-        headers["Retry-After"] = str(int(seconds)) if float(seconds).is_integer() else str(seconds)
+        headers["Retry-After"] = str(int(seconds) if float(seconds).is_integer() else seconds)
     if rule.body is not None:
         return ApiResponse(rule.status, rule.body, headers, committed=rule.commit)
     response = error_response(rule.status, "injected fault: the emulator was told to fail this request", None, headers)
@@ -144,41 +137,25 @@ def _rate_limited(method: str, limit: Optional[int], wait: float) -> ApiResponse
 
 
 class BirdEmulator:
-    """An in-memory Bird API (connectors, their status, webhook subscriptions) served on loopback.
+    """An in-memory Bird API (connectors, their status, webhook subscriptions, numbers) served on loopback.
 
-    ``start()`` returns once the socket listens; ``stop()`` shuts the server down and joins its thread;
-    ``with BirdEmulator(...) as emu:`` does both. Attributes:
+    ``start()`` returns once listening, ``stop()`` shuts down; ``with BirdEmulator(...) as emu:`` does both.
 
-    - ``url``: base URL without a trailing slash; ``access_key``, ``workspace_id``, ``organization_id``.
-    - ``workspace_ids``: the organization's workspaces, ``workspace_id`` first. ``workspaces=N`` makes N of them
-      (the others numbered :func:`~pulumi_bird.emulator.backend.seeded_workspace_id` 2 to N), and
-      ``numbers_per_workspace=K`` puts K SMS and voice numbers in each (``seeded_number(i, 0)`` to
-      ``seeded_number(i, K - 1)`` in the i-th), beside ``numbers`` in the first. Each workspace has its own
-      inventory, objects and rate budget, as on Bird.
-    - ``backend``: the :class:`BirdBackend` holding all state (inspect or change it out of band).
-    - ``faults``: :class:`Faults` (canned errors, latency, failing channels, per-number provisioning time).
-    - ``provision_seconds``: how long new channels stay in provisioning (settable at any time);
-      ``provision_reads``: None, or how many status reads a new channel answers ``provisioning`` before
-      it is active (moto style; overrides the clock).
-    - ``release_seconds``: how long a deleted connector's phone number stays taken, as while Bird
-      deprovisions it (default 0: free at once); a connector of the same template on it gets 409 until then.
-    - ``rate_limits``: None (the default: nothing is refused), or a :class:`RateLimits` enforced per
-      workspace over a sliding second; assign ``True`` for Bird's 50 GET / 500 POST per second.
-    - ``answer_hooks``: a list of :data:`AnswerHook`, applied in order to every answer before it is sent
-      (empty by default): a test's observer of requests, or a filter that changes answers.
-    - ``requests`` / ``clear_requests()``: the log of :class:`RecordedRequest`, at most
-      ``max_recorded_requests`` entries and ``max_recorded_bytes`` of bodies, paths and queries as received
-      (``recorded_bytes``; oldest dropped first, a body larger than the whole budget is not kept);
-      ``recorded_requests_total`` counts all.
-    - ``connections_opened``: TCP connections accepted since start.
+    - ``url`` (no trailing slash), ``access_key``, ``workspace_id``, ``organization_id``.
+    - ``workspace_ids``: ``workspace_id``, then ``workspaces=N`` - 1 more (:func:`seeded_workspace_id` 2 to N), each
+      with ``numbers_per_workspace=K`` SMS and voice numbers (``seeded_number(i, 0..K-1)``), its own inventory,
+      objects and rate budget, as on Bird; ``numbers`` go in the first.
+    - ``backend`` (all state, to inspect or change out of band) and ``faults`` (:class:`Faults`).
+    - ``provision_seconds``, ``provision_reads``, ``release_seconds``: see :class:`BirdBackend`; settable any time.
+    - ``rate_limits``: None (nothing refused) or :class:`RateLimits` per workspace; ``True`` for Bird's.
+    - ``answer_hooks``: :data:`AnswerHook` s applied in order to every answer: a test's observer or filter.
+    - ``requests`` / ``clear_requests()``: the :class:`RecordedRequest` log, bounded by ``max_recorded_requests``
+      and ``max_recorded_bytes`` of bodies, paths and queries (``recorded_bytes``; oldest dropped first);
+      ``recorded_requests_total`` counts all; ``connections_opened``: TCP connections accepted.
 
-    ``clock`` (a monotonic clock) drives provisioning times and the rate-limit windows; tests pass a fake
-    one to make both deterministic. ``wall_clock`` (an aware UTC datetime) is Bird's wall clock: createdAt,
-    updatedAt and the Date header. ``fault_seed`` seeds the random source of fractional faults.
-
-    ``host`` must be a loopback address unless ``allow_remote=True`` (the emulator's key is public, and its
-    state anybody's), as for ``--allow-remote`` on the command line. ``request_read_seconds``: how long a whole
-    request may take to arrive (:data:`REQUEST_READ_SECONDS`).
+    ``clock`` (monotonic) drives provisioning and rate windows (tests pass a fake one); ``wall_clock`` (aware UTC)
+    stamps createdAt, updatedAt and Date; ``fault_seed`` seeds fractional faults. ``host`` must be loopback unless
+    ``allow_remote=True`` (the key is public). ``request_read_seconds``: :data:`REQUEST_READ_SECONDS`.
     """
 
     def __init__(
@@ -222,30 +199,25 @@ class BirdEmulator:
             release_seconds=release_seconds,
             numbers=DEFAULT_NUMBERS if numbers is None else numbers, wall_clock=wall_clock,
         )
-        self.workspace_ids: List[str] = self._seed_workspaces(workspaces, numbers_per_workspace)
+        if workspaces < 1 or numbers_per_workspace < 0:
+            raise ValueError("workspaces must be at least 1 and numbers_per_workspace must not be negative")
+        self.workspace_ids: List[str] = [  # workspace_id first, then seeded_workspace_id(2), (3), ...
+            self.backend.seed_workspace(i, organization_id, numbers_per_workspace, None if i > 1 else workspace_id)
+            for i in range(1, workspaces + 1)
+        ]
         self.faults: Faults = Faults(self.backend, seed=fault_seed)
         self.rate_limits = rate_limits  # type: ignore[assignment] # the setter takes True too
         self._rate_keeper = RateKeeper(clock)
         self.answer_hooks: List[AnswerHook] = []
-        self._responses = BirdResponses(self.backend)
         self._log_lock = threading.Lock()
         self._log: Deque[Tuple[RecordedRequest, int]] = collections.deque()
-        self._max_recorded = (max_recorded_requests, max_recorded_bytes)
+        self.max_recorded_requests, self.max_recorded_bytes = max_recorded_requests, max_recorded_bytes
         self.recorded_bytes: int = 0
         self.recorded_requests_total: int = 0
         # TCP connections accepted since start (a keep-alive client opens few; one per request opens many).
         self.connections_opened: int = 0
         self._server: Optional[_EmulatorHTTPServer] = None
         self._thread: Optional[threading.Thread] = None
-
-    def _seed_workspaces(self, count: int, numbers: int) -> List[str]:
-        """The organization's workspaces: workspace_id first, then seeded_workspace_id(2, 3, ...), each holding
-        ``numbers`` seeded numbers."""
-        if count < 1 or numbers < 0:
-            raise ValueError("workspaces must be at least 1 and numbers_per_workspace must not be negative")
-        return [self.backend.seed_workspace(index, self.organization_id, numbers,
-                                            self.workspace_id if index == 1 else None)
-                for index in range(1, count + 1)]
 
     # -- lifecycle ----------------------------------------------------------------------------------------
 
@@ -333,16 +305,6 @@ class BirdEmulator:
         with self._log_lock:
             return [entry for entry, _ in self._log]
 
-    @property
-    def max_recorded_requests(self) -> int:
-        """How many exchanges the log keeps."""
-        return self._max_recorded[0]
-
-    @property
-    def max_recorded_bytes(self) -> int:
-        """How many bytes of bodies, paths and queries the log keeps."""
-        return self._max_recorded[1]
-
     def add_number(self, number: str, capabilities: Iterable[str] = ("sms", "voice"), **options: Any) -> Dict[str, Any]:
         """Put a phone number (E.164 text) in the default workspace's inventory; see :meth:`BirdBackend.add_number`
         (``number_id``, ``country``, ``type``, or ``workspace_id`` for another known workspace)."""
@@ -370,7 +332,7 @@ class BirdEmulator:
         size = RECORD_OVERHEAD_BYTES + len(request.path) + sum(len(k) + len(v) for k, v in entry.query.items())
         if entry.body is not None:
             size += len(request.body)
-        count, budget = self._max_recorded
+        count, budget = self.max_recorded_requests, self.max_recorded_bytes
         if size > budget and entry.body is not None:  # kept without its body rather than emptying the log
             entry, size = dataclasses.replace(entry, body=None), size - len(request.body)
         with self._log_lock:
@@ -390,26 +352,24 @@ class BirdEmulator:
         return response
 
     def _answer(self, request: ApiRequest) -> ApiResponse:
+        """Auth, route, rate limit, then an injected fault or the handler (or both: a fault with ``commit``)."""
         if not is_authorized(request, self.access_key):
             return unauthorized()
         try:
             route = urls.resolve(request.method, request.path)
-        except urls.MethodNotAllowed:
+        except urls.RouteNotFound as missing:
+            if not missing.allowed:
+                return error_response(HTTPStatus.NOT_FOUND, "no such endpoint")
             return error_response(HTTPStatus.METHOD_NOT_ALLOWED, f"{request.method} is not allowed on this path",
-                                  headers={"Allow": ", ".join(urls.allowed_methods(request.path))})
-        except urls.RouteNotFound:
-            return error_response(HTTPStatus.NOT_FOUND, "no such endpoint")
+                                  headers={"Allow": ", ".join(missing.allowed)})
         limits = self._rate_limits
         wait = self._rate_keeper.admit(route.params.get("workspace_id", ""), request.method, limits)
         if wait is not None:
             return _rate_limited(request.method, limits.for_method(request.method) if limits else None, wait)
-        return self._handle_with_faults(request, route)
-
-    def _handle_with_faults(self, request: ApiRequest, route: urls.Route) -> ApiResponse:
         fault = self.faults.take(request.method, request.path)
         if fault is not None and not fault.commit:
             return _fault_response(fault)
-        response = getattr(self._responses, route.handler)(request, **route.params)
+        response = handle(self.backend, request, route.handler, route.params)
         return _fault_response(fault) if fault is not None else response
 
 
@@ -448,17 +408,13 @@ class _EmulatorHTTPServer(ThreadingHTTPServer):
         with self._connections_lock:
             connections = list(self._connections)
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):  # already closed by the client
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 class _RequestReader(io.RawIOBase):
-    """A connection's reads under a deadline for each whole request. The socket's timeout bounds one read, so a
-    client sending a byte now and then would hold a thread for as long as it likes: the clock of a request starts
-    at its first byte, and each read waits only what is left of it (at most :data:`BODY_READ_SECONDS`). Between
-    requests, a read waits for the idle timeout of the connection."""
+    """A connection's reads under a deadline per whole request, which starts at its first byte (a socket timeout
+    bounds one read only); between requests a read waits for the idle timeout of the connection."""
 
     def __init__(self, sock: socket.socket, request_seconds: float) -> None:
         super().__init__()
@@ -493,15 +449,11 @@ class _RequestReader(io.RawIOBase):
 
 
 class _BodyRefused(Exception):
-    """A request body that is not read (or not read to its end): the answer and whether it was drained."""
+    """A request body that is not read (or not read to its end), and the answer for it."""
 
-    def __init__(self, response: ApiResponse) -> None:
-        super().__init__(response.status)
-        self.response = response
-
-
-def _refused(status: int, message: str) -> _BodyRefused:
-    return _BodyRefused(error_response(status, message))
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.response = error_response(status, message)
 
 
 def _declared_length(values: List[str]) -> int:
@@ -509,15 +461,15 @@ def _declared_length(values: List[str]) -> int:
     413 when over :data:`MAX_BODY_BYTES` (decided before reading a byte)."""
     distinct = {value.strip() for value in values}
     if len(distinct) > 1:
-        raise _refused(HTTPStatus.BAD_REQUEST, "the request carries conflicting Content-Length headers")
+        raise _BodyRefused(HTTPStatus.BAD_REQUEST, "the request carries conflicting Content-Length headers")
     if not distinct:
         return 0
     (text,) = distinct
     # Only ASCII digits: int() would also take "+5", "-1", "1_000" or Unicode digits.
     if not text or not (text.isascii() and text.isdigit()):
-        raise _refused(HTTPStatus.BAD_REQUEST, "the Content-Length header is not a non-negative integer")
+        raise _BodyRefused(HTTPStatus.BAD_REQUEST, "the Content-Length header is not a non-negative integer")
     if len(text) > 15 or int(text) > MAX_BODY_BYTES:
-        raise _refused(
+        raise _BodyRefused(
             HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"the request body is larger than {MAX_BODY_BYTES} bytes"
         )
     return int(text)
@@ -545,11 +497,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if not self.request_version.startswith("HTTP/1."):
             # The stdlib leaves HTTP/0.9 (no status line, no headers) when the request line was unreadable.
             self.request_version = "HTTP/1.1"
-        try:
-            phrase = HTTPStatus(code).phrase
-        except ValueError:
-            phrase = "error"
-        self._write(error_response(code, f"the request could not be read: {phrase.lower()}"))
+        self._write(error_response(code, f"the request could not be read: {HTTPStatus(code).phrase.lower()}"))
 
     def handle_expect_100(self) -> bool:
         """Invite the body only when it will be read; otherwise answer at once (with 400 or 413)."""
@@ -592,7 +540,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             response, unread = refused.response, True
         else:
-            response, unread = self._dispatch(request), False
+            try:
+                response = emulator.dispatch(request)
+            except Exception:  # a bug in the emulator must still answer, or the client hangs
+                response = error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "the emulator failed on this request")
+            unread = False
         if emulator.faults.latency:
             time.sleep(emulator.faults.latency)
         # Recorded before the answer goes out, so a client that has its answer finds its request logged.
@@ -604,13 +556,6 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if unread:
             self._linger()
 
-    def _dispatch(self, request: ApiRequest) -> ApiResponse:
-        emulator = self._emulator
-        try:
-            return emulator.dispatch(request)
-        except Exception:  # a bug in the emulator must still answer, or the client hangs
-            return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "the emulator failed on this request")
-
     # -- reading the body ---------------------------------------------------------------------------------
 
     def _body_plan(self) -> Optional[int]:
@@ -620,9 +565,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         lengths = self.headers.get_all("Content-Length") or []
         if encodings:
             if lengths:
-                raise _refused(HTTPStatus.BAD_REQUEST, "a request may not carry both Transfer-Encoding and Content-Length")
+                raise _BodyRefused(HTTPStatus.BAD_REQUEST, "a request may not carry both Transfer-Encoding and Content-Length")
             if encodings != ["chunked"]:
-                raise _refused(HTTPStatus.BAD_REQUEST, "the only transfer coding accepted is chunked")
+                raise _BodyRefused(HTTPStatus.BAD_REQUEST, "the only transfer coding accepted is chunked")
             return None
         return _declared_length(lengths)
 
@@ -631,12 +576,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         try:
             return self._read_chunked() if length is None else self._read_exactly(length)
         except TimeoutError as exc:  # a read stalled, or the request's deadline passed (_RequestReader)
-            raise _refused(HTTPStatus.REQUEST_TIMEOUT, str(exc) or "the request body stopped arriving") from None
+            raise _BodyRefused(HTTPStatus.REQUEST_TIMEOUT, str(exc) or "the request body stopped arriving") from None
 
     def _read_exactly(self, length: int) -> bytes:
         body = self.rfile.read(length) if length else b""
         if len(body) < length:
-            raise _refused(HTTPStatus.BAD_REQUEST, "the request body is shorter than its Content-Length")
+            raise _BodyRefused(HTTPStatus.BAD_REQUEST, "the request body is shorter than its Content-Length")
         return body
 
     def _read_chunked(self) -> bytes:
@@ -645,28 +590,28 @@ class _RequestHandler(BaseHTTPRequestHandler):
         for _ in range(MAX_BODY_BYTES + 1):  # each chunk but the last holds at least one byte
             line = self.rfile.readline(MAX_CHUNK_LINE_BYTES + 1)
             size_text = line.split(b";", 1)[0].strip()
-            if len(line) > MAX_CHUNK_LINE_BYTES or not line.endswith(b"\n") or not _is_hex(size_text):
-                raise _refused(HTTPStatus.BAD_REQUEST, "the chunked request body is malformed")
+            if len(line) > MAX_CHUNK_LINE_BYTES or not line.endswith(b"\n") or not HEX.fullmatch(size_text):
+                raise _BodyRefused(HTTPStatus.BAD_REQUEST, "the chunked request body is malformed")
             size = int(size_text, 16)
             if size == 0:
                 self._skip_trailers()
                 return bytes(body)
             if len(body) + size > MAX_BODY_BYTES:
-                raise _refused(
+                raise _BodyRefused(
                     HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"the request body is larger than {MAX_BODY_BYTES} bytes"
                 )
             chunk = self.rfile.read(size)
             if len(chunk) < size or self.rfile.readline(3).strip() != b"":
-                raise _refused(HTTPStatus.BAD_REQUEST, "the chunked request body is malformed")
+                raise _BodyRefused(HTTPStatus.BAD_REQUEST, "the chunked request body is malformed")
             body += chunk
-        raise _refused(HTTPStatus.BAD_REQUEST, "the chunked request body is malformed")
+        raise _BodyRefused(HTTPStatus.BAD_REQUEST, "the chunked request body is malformed")
 
     def _skip_trailers(self) -> None:
         for _ in range(MAX_TRAILER_LINES):
             line = self.rfile.readline(MAX_CHUNK_LINE_BYTES + 1)
             if line in (b"\r\n", b"\n", b""):
                 return
-        raise _refused(HTTPStatus.BAD_REQUEST, "the chunked request body has too many trailer lines")
+        raise _BodyRefused(HTTPStatus.BAD_REQUEST, "the chunked request body has too many trailer lines")
 
     def _linger(self) -> None:
         """After answering a request whose body was not read: stop writing, then read and discard what the
@@ -733,7 +678,3 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if timestamp is None:
             timestamp = self._emulator.backend.wall_now().timestamp()
         return super().date_time_string(timestamp)
-
-
-def _is_hex(text: bytes) -> bool:
-    return bool(text) and len(text) <= 16 and all(c in b"0123456789abcdefABCDEF" for c in text)

@@ -1,7 +1,7 @@
-"""The emulator's route table: (method, path pattern) -> name of a :class:`BirdResponses` handler.
+"""The emulator's route table: (method, path pattern) -> name of a handler (see ``responses.handle``).
 
 Named groups in a pattern become keyword arguments of the handler. A path that matches a pattern under
-another method gets a 405; a path that matches none gets a 404.
+another method gets a 405 (with an Allow header); a path that matches none gets a 404.
 """
 
 from __future__ import annotations
@@ -41,11 +41,11 @@ class Route:
 
 
 class RouteNotFound(LookupError):
-    """No route has this path."""
+    """No route has this path and method; ``allowed`` lists the methods the path has (none: an unknown path)."""
 
-
-class MethodNotAllowed(LookupError):
-    """The path exists, but not under this method."""
+    def __init__(self, path: str, allowed: List[str]) -> None:
+        super().__init__(path)
+        self.allowed = allowed
 
 
 _COMPILED: List[Tuple[str, Pattern[str], str]] = [
@@ -54,18 +54,12 @@ _COMPILED: List[Tuple[str, Pattern[str], str]] = [
 
 
 def resolve(method: str, path: str) -> Route:
-    """The route for ``method`` and ``path``; raises :class:`RouteNotFound` or :class:`MethodNotAllowed`."""
-    path_known = False
+    """The route for ``method`` and ``path``; raises :class:`RouteNotFound`."""
+    allowed: List[str] = []
     for route_method, pattern, handler in _COMPILED:
         match: Optional[re.Match] = pattern.match(path)
-        if match is None:
-            continue
-        if route_method == method:
+        if match is not None and route_method == method:
             return Route(handler, match.groupdict())
-        path_known = True
-    raise MethodNotAllowed(path) if path_known else RouteNotFound(path)
-
-
-def allowed_methods(path: str) -> list[str]:
-    """The methods the routes of ``path`` answer (an ``Allow`` header's value for a 405), in table order."""
-    return list(dict.fromkeys(method for method, pattern, _ in _COMPILED if pattern.match(path)))
+        if match is not None and route_method not in allowed:
+            allowed.append(route_method)
+    raise RouteNotFound(path, allowed)
