@@ -8,9 +8,9 @@ without breaking a deployment.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar, Optional
+from typing import Annotated, Any, ClassVar, Optional
 
-from pydantic import BaseModel, ConfigDict, SecretStr, field_serializer
+from pydantic import BaseModel, ConfigDict, PlainSerializer, SecretStr
 from pydantic.alias_generators import to_camel
 
 from .values import WebhookService, WebhookStatus
@@ -22,6 +22,8 @@ STATUS_OK, STATUS_ERROR = "ok", "error"
 STAGE_ACTIVE, STAGE_INACTIVE = "active", "inactive"
 # Stages of a channel going away: a create that waits for a new channel and sees one has failed.
 STAGES_GOING_AWAY = frozenset({"deprovisioning", "deprovisioned"})
+# A secret: hidden from repr and logs, sent as itself in the JSON body.
+Secret = Annotated[SecretStr, PlainSerializer(SecretStr.get_secret_value, return_type=str, when_used="json")]
 
 
 class _Request(BaseModel):
@@ -45,20 +47,10 @@ class CreateConnectorRequest(_Request):
     name: str
     connector_template_ref: Optional[str] = None
     arguments: Optional[dict[str, Any]] = None
-    # Credentials some templates need; secret, so hidden from repr and logs.
-    security_arguments: Optional[dict[str, dict[str, SecretStr]]] = None
+    # Credentials some templates need.
+    security_arguments: Optional[dict[str, dict[str, Secret]]] = None
     channel_conversational_status_enabled: Optional[bool] = None
-    invitation_token: Optional[SecretStr] = None
-
-    @field_serializer("security_arguments", when_used="json")
-    def _reveal_security_arguments(self, value: Optional[dict[str, dict[str, SecretStr]]]) -> Any:
-        if value is None:
-            return None
-        return {scheme: {k: v.get_secret_value() for k, v in args.items()} for scheme, args in value.items()}
-
-    @field_serializer("invitation_token", when_used="json")
-    def _reveal_invitation_token(self, value: Optional[SecretStr]) -> Optional[str]:
-        return value.get_secret_value() if value is not None else None
+    invitation_token: Optional[Secret] = None
 
 
 class ChannelConfig(_Response):
@@ -171,25 +163,17 @@ class CreateWebhookSubscriptionRequest(_Request):
     url: str
     event_filters: Optional[list[EventFilter]] = None
     template: Optional[str] = None
-    signing_key: Optional[SecretStr] = None
-
-    @field_serializer("signing_key", when_used="json")
-    def _reveal_signing_key(self, value: Optional[SecretStr]) -> Optional[str]:
-        return value.get_secret_value() if value is not None else None
+    signing_key: Optional[Secret] = None
 
 
 class UpdateWebhookSubscriptionRequest(_Request):
     """Body of ``PATCH .../webhook-subscriptions/{id}``: only the fields that change."""
 
     url: Optional[str] = None
-    signing_key: Optional[SecretStr] = None
+    signing_key: Optional[Secret] = None
     status: Optional[WebhookStatus] = None
     event_filters: Optional[list[EventFilter]] = None
     template: Optional[str] = None
-
-    @field_serializer("signing_key", when_used="json")
-    def _reveal_signing_key(self, value: Optional[SecretStr]) -> Optional[str]:
-        return value.get_secret_value() if value is not None else None
 
 
 class WebhookSubscription(_Response):
