@@ -141,8 +141,7 @@ def _verified(
         presented = base64.b64decode(signature, validate=True)
     except (binascii.Error, ValueError):
         raise SignatureError("the signature is not base64") from None
-    message = f"{timestamp}\n{url}\n".encode() + hashlib.sha256(_raw_body(body)).digest()
-    expected = hmac.new(key, message, hashlib.sha256).digest()
+    expected = base64.b64decode(compute_signature(key, timestamp, url, _raw_body(body)))
     if not hmac.compare_digest(presented, expected):
         raise SignatureError("the signature does not match this delivery")
     return expected, stamped
