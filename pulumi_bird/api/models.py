@@ -60,16 +60,11 @@ class ChannelConfig(_Response):
     platform: Optional[str] = None
 
 
-class NumberConfig(_Response):
-    """The phone number a connector is installed on."""
+class Number(_Response):
+    """The phone number a connector is installed on (the parts this package reads), in a connector or its status."""
 
     number_id: Optional[str] = None
-    profile_id: Optional[str] = None
     phone_number: Optional[str] = None
-    capabilities: Optional[str] = None
-    number_type: Optional[str] = None
-    endpoint_type: Optional[str] = None
-    country: Optional[str] = None
 
 
 class Connector(_Response):
@@ -84,7 +79,7 @@ class Connector(_Response):
     description: Optional[str] = None
     arguments: Optional[dict[str, Any]] = None
     channel: Optional[ChannelConfig] = None
-    number: Optional[NumberConfig] = None
+    number: Optional[Number] = None
     connector_template_slug: Optional[str] = None
     connector_template_ref: Optional[str] = None
     updated_at: Optional[datetime] = None
@@ -120,22 +115,11 @@ class ChannelStatus(_Response):
         return self.stage in STAGES_GOING_AWAY
 
 
-class NumberStatus(_Response):
-    """The phone number's side of a connector's status."""
-
-    number_id: Optional[str] = None
-    profile_id: Optional[str] = None
-    phone_number: Optional[str] = None
-    status: Optional[str] = None
-    stage: Optional[str] = None
-    error_message: Optional[str] = None
-
-
 class ConnectorStatus(_Response):
     """Body of ``GET .../connectors/{id}/status`` (the parts this package reads)."""
 
     channel: Optional[ChannelStatus] = None
-    number: Optional[NumberStatus] = None
+    number: Optional[Number] = None
 
 
 class Page(_Response):
