@@ -9,7 +9,7 @@ documents as plain ids and choices. They are redacted from whatever Bird echoes,
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Mapping, Optional
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 # Connector arguments Bird documents as plain ids or choices (sms-messagebird:1, voice-messagebird:1): their
@@ -51,12 +51,8 @@ def quotable(value: Any) -> str:
     if isinstance(value, str) and "://" in value:
         return repr(public_url(value))
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(quotable(item) for item in _first(value, 10)) + "]"
+        return "[" + ", ".join(quotable(item) for item in value[:10]) + "]"
     return f"{value!r:.80}"
-
-
-def _first(items: Iterable[Any], n: int) -> list[Any]:
-    return [item for _, item in zip(range(n), items)]
 
 
 # Bird's own API host: it serves its routes (/workspaces/{id}/connectors, /organizations/{id}/...) at the root.

@@ -151,10 +151,6 @@ def as_utc(moment: Optional[datetime]) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def iso(moment: Optional[datetime]) -> Optional[str]:
     """ISO 8601 in UTC with a ``Z``, as outputs show timestamps."""
     if moment is None:
