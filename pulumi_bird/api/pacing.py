@@ -156,24 +156,22 @@ class GetPacer:
                         slot = self.take(now)
                         if slot is not None:
                             heapq.heappop(self._line)
-                            self._wake_first()
                             return slot
                         wait = min(self.next_free(now) - now, IDLE_RECHECK)
                     else:
                         wait = IDLE_RECHECK
                     if now >= ends:
-                        self._leave(entry)
                         return None
                     self._pause(entry[2], min(wait, ends - now))
-            except BaseException:
+            finally:
                 self._leave(entry)
-                raise
 
     def _leave(self, entry: tuple[float, int, threading.Condition]) -> None:
+        """Out of the line (served, timed out or interrupted): the next in line watches the clock now."""
         if entry in self._line:
             self._line.remove(entry)
             heapq.heapify(self._line)
-            self._wake_first()
+        self._wake_first()
 
     def _wake_first(self) -> None:
         if self._line:
