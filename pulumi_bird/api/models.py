@@ -76,13 +76,10 @@ class Connector(_Response):
     created_at: Optional[datetime] = None
     workspace_id: Optional[str] = None
     region: Optional[str] = None
-    description: Optional[str] = None
     arguments: Optional[dict[str, Any]] = None
     channel: Optional[ChannelConfig] = None
     number: Optional[Number] = None
-    connector_template_slug: Optional[str] = None
     connector_template_ref: Optional[str] = None
-    updated_at: Optional[datetime] = None
 
     @property
     def phone_number_id(self) -> Optional[str]:
