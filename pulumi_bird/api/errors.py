@@ -1,8 +1,5 @@
-"""One exception tree for everything Bird answers, chosen by HTTP status in one factory.
-
-Every error carries the request's method and URL (never the access key), the HTTP status, and Bird's own
-``code`` and ``message`` from its Error body (``{"code": ..., "message": ..., "details": ...}``).
-"""
+"""One exception tree for everything Bird answers, chosen by HTTP status in one factory: every error carries the
+request's method and URL, the status, and Bird's ``code``, ``message`` and ``details``, never a secret."""
 
 from __future__ import annotations
 
@@ -17,10 +14,9 @@ from urllib.parse import quote
 # Secrets shorter than this are not searched for in Bird's answers: replacing one- to three-letter strings
 # would garble messages, and no access key or signing key is that short.
 MIN_REDACTED_LENGTH = 4
-# A piece of a secret this long is redacted wherever it appears (a quote cut inside the key, a key split
-# across two fields): 8 characters of a random key are as good as a guess of 8 random characters, and
-# ordinary words of a message rarely reach that length inside a key. Shorter pieces are redacted only where
-# a cut can leave them: a secret's head at the very end of a text, its tail at the very start.
+# A piece of a secret this long is redacted wherever it appears (a quote cut inside the key, a key split across
+# two fields): 8 characters of a random key are as good as a guess, and ordinary words rarely match that much
+# of one. Shorter pieces are redacted only where a cut leaves them: a head ending a text, a tail starting one.
 MIN_FRAGMENT_LENGTH = 8
 REDACTED = "[redacted]"
 # What a terminal would act on rather than show: C0 and C1 control characters (ESC starts ANSI and OSC sequences,
@@ -105,10 +101,8 @@ class RateLimitError(BirdError):
 
 
 class UnexpectedResponseError(BirdError, ValueError):
-    """A 2xx answer we cannot read (not JSON, truncated, or missing what the operation needs), or a redirect.
-
-    Also a ``ValueError``: for a POST it is ambiguous (Bird may have committed the object).
-    """
+    """A 2xx answer we cannot read (not JSON, truncated, or missing what the operation needs), or a redirect;
+    for a POST it is ambiguous (Bird may have committed the object)."""
 
 
 class RedirectError(UnexpectedResponseError):

@@ -1,10 +1,9 @@
 """What a message may quote of a value the user wrote, when the value may carry a credential.
 
-The SDK's dynamic provider host strips secret markers before a provider sees its inputs, so a webhook URL the
-program wrapped in ``Output.secret`` ("https://hooks.example.com/bird?token=...") arrives as plain text, and so
-do connector arguments. The dynamic path therefore assumes the worst of the parts that carry credentials in
-practice: a URL's query string, fragment and userinfo, and every connector argument value except the few Bird
-documents as plain ids and choices. They are redacted from whatever Bird echoes, and messages name keys only.
+The SDK's dynamic provider host strips secret markers from inputs, so a webhook URL wrapped in ``Output.secret``
+("https://hooks.example.com/bird?token=...") arrives as plain text, as do connector arguments. So the parts that
+carry credentials in practice (a URL's query, fragment and userinfo; connector argument values but the plain
+ids and choices) are redacted from whatever Bird echoes, and messages name keys only.
 """
 
 from __future__ import annotations

@@ -1,10 +1,8 @@
 """One attempt of one HTTP request within a deadline of real time, from sending to the last byte.
 
-requests' timeouts bound each socket read, not the answer: a server that trickles its status line, headers or
-body a byte at a time would outlive any per-read timeout. So every attempt runs under a watchdog: a timer that,
-at the deadline, shuts down the socket the attempt runs on, which ends whatever read is blocked on it. The
-socket is found through the connection classes the session's adapter uses (:class:`DeadlineAdapter`), which
-note, per thread, the connection a request goes out on.
+requests' timeouts bound each socket read, not the answer: a server trickling its answer a byte at a time would
+outlive any. So at the deadline a watchdog shuts down the attempt's socket, ending whatever read blocks on it;
+the connection classes of :class:`DeadlineAdapter` note, per thread, which connection a request goes out on.
 """
 
 from __future__ import annotations
