@@ -7,6 +7,7 @@ the connection classes of :class:`DeadlineAdapter` note, per thread, which conne
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import socket
@@ -50,11 +51,9 @@ class _Watch:
         if connection is None and self.response is not None:  # a connection class not ours (a SOCKS proxy)
             connection = getattr(self.response.raw, "_connection", None)
         sock = getattr(connection, "sock", None)
-        try:
-            if sock is not None:
+        if sock is not None:
+            with contextlib.suppress(OSError):  # already closed
                 sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass  # already closed
 
 
 class _Watchdog:
