@@ -1,9 +1,6 @@
-"""Typed request and response bodies of the Bird endpoints this package uses.
-
-Field names are snake_case in Python and camelCase on the wire. Request models forbid unknown fields,
-as Bird does (it answers 422); response models ignore fields they do not know, so that Bird can add some
-without breaking a deployment.
-"""
+"""Typed request and response bodies of the Bird endpoints this package uses (snake_case here, camelCase on the
+wire). Request models forbid unknown fields, as Bird does (422); response models ignore them, so that Bird can
+add some without breaking a deployment."""
 
 from __future__ import annotations
 

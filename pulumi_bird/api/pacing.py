@@ -50,11 +50,8 @@ class Slot:
 
 
 class GetPacer:
-    """The sliding-window GET budget of one workspace.
-
-    ``clock`` gives the time; ``sleep``, when given, replaces the condition wait (for single-threaded tests with
-    a fake clock). :meth:`next_free` and :meth:`take` are the pure core; :meth:`acquire` blocks.
-    """
+    """The sliding-window GET budget of one workspace. ``sleep``, when given, replaces the condition wait (for
+    single-threaded tests with a fake ``clock``)."""
 
     def __init__(
         self,
@@ -139,11 +136,9 @@ class GetPacer:
     def acquire(self, priority: Optional[float] = None, *, timeout: float) -> Optional[Slot]: ...
 
     def acquire(self, priority: Optional[float] = None, *, timeout: Optional[float] = None) -> Optional[Slot]:
-        """Wait until this caller is first in line (lowest ``priority``; default: now) and the budget has room;
-        returns the GET's Slot: send it now, and call ``done()`` when the answer is in. Only the first in line
-        watches the clock; the others sleep until they move up (one wake-up per GET, however long the line).
-        With ``timeout`` (seconds), give up then and return None: the caller's deadline releases it, whatever
-        hold a 429 put on the workspace."""
+        """Wait until this caller is first in line (lowest ``priority``; default: now) and the budget has room,
+        and return the GET's Slot (send now, ``done()`` when answered); None once ``timeout`` seconds have passed,
+        whatever hold a 429 put on the workspace. Only the first in line watches the clock: one wake-up per GET."""
         with self._lock:
             start = self._clock()
             ends = math.inf if timeout is None else start + max(0.0, timeout)
