@@ -1,13 +1,11 @@
-"""One exception tree for everything Bird answers, chosen by HTTP status in one factory.
-
-Every error carries the request's method and URL (never the access key), the HTTP status, and Bird's own
-``code`` and ``message`` from its Error body (``{"code": ..., "message": ..., "details": ...}``).
-"""
+"""One exception tree for everything Bird answers, chosen by HTTP status in one factory: every error carries the
+request's method and URL, the status, and Bird's ``code``, ``message`` and ``details``, never a secret."""
 
 from __future__ import annotations
 
 import base64
 import copy
+import itertools
 import json
 import re
 from typing import Any, Iterable, Optional
@@ -16,10 +14,9 @@ from urllib.parse import quote
 # Secrets shorter than this are not searched for in Bird's answers: replacing one- to three-letter strings
 # would garble messages, and no access key or signing key is that short.
 MIN_REDACTED_LENGTH = 4
-# A piece of a secret this long is redacted wherever it appears (a quote cut inside the key, a key split
-# across two fields): 8 characters of a random key are as good as a guess of 8 random characters, and
-# ordinary words of a message rarely reach that length inside a key. Shorter pieces are redacted only where
-# a cut can leave them: a secret's head at the very end of a text, its tail at the very start.
+# A piece of a secret this long is redacted wherever it appears (a quote cut inside the key, a key split across
+# two fields): 8 characters of a random key are as good as a guess, and ordinary words rarely match that much
+# of one. Shorter pieces are redacted only where a cut leaves them: a head ending a text, a tail starting one.
 MIN_FRAGMENT_LENGTH = 8
 REDACTED = "[redacted]"
 # What a terminal would act on rather than show: C0 and C1 control characters (ESC starts ANSI and OSC sequences,
@@ -104,10 +101,8 @@ class RateLimitError(BirdError):
 
 
 class UnexpectedResponseError(BirdError, ValueError):
-    """A 2xx answer we cannot read (not JSON, truncated, or missing what the operation needs), or a redirect.
-
-    Also a ``ValueError``: for a POST it is ambiguous (Bird may have committed the object).
-    """
+    """A 2xx answer we cannot read (not JSON, truncated, or missing what the operation needs), or a redirect;
+    for a POST it is ambiguous (Bird may have committed the object)."""
 
 
 class RedirectError(UnexpectedResponseError):
@@ -163,15 +158,6 @@ _SUMMARY: dict[type[BirdError], str] = {
 }
 
 
-def error_class_for(status: int) -> type[BirdError]:
-    """The exception class for an HTTP error status."""
-    if status in _BY_STATUS:
-        return _BY_STATUS[status]
-    if status >= 500:
-        return ServerError
-    return BirdError
-
-
 def _base64_forms(raw: bytes) -> set[str]:
     """The base64 text (standard and URL-safe) that ``raw`` becomes inside any longer base64 text: at each of
     the three byte alignments, the characters that encode ``raw``'s bytes alone."""
@@ -199,9 +185,10 @@ def secret_forms(secrets: Iterable[Optional[str]]) -> list[str]:
     return sorted((form for form in forms if len(form) >= MIN_REDACTED_LENGTH), key=len, reverse=True)
 
 
-def _fragment_spans(text: str, forms: list[str]) -> list[tuple[int, int]]:
-    """Where ``text`` holds a piece of a secret, in any case: runs of MIN_FRAGMENT_LENGTH or more characters found
-    inside a secret, a secret's head ending the text, its tail starting it (at least MIN_REDACTED_LENGTH long)."""
+def _fragments(text: str, forms: list[str]) -> list[bool]:
+    """Which characters of ``text`` are a piece of a secret, in any case: runs of MIN_FRAGMENT_LENGTH or more
+    characters found inside a secret, a secret's head ending the text, its tail starting it (at least
+    MIN_REDACTED_LENGTH long)."""
     k = MIN_FRAGMENT_LENGTH
     text = text.lower()
     covered = [False] * len(text)
@@ -210,32 +197,20 @@ def _fragment_spans(text: str, forms: list[str]) -> list[tuple[int, int]]:
         for i in range(len(text) - k + 1):
             if text[i:i + k] in grams:
                 covered[i:i + k] = [True] * k
-        for n in range(min(len(form), len(text)), MIN_REDACTED_LENGTH - 1, -1):
-            if text.endswith(form[:n]):
-                covered[len(text) - n:] = [True] * n
-                break
-        for n in range(min(len(form), len(text)), MIN_REDACTED_LENGTH - 1, -1):
-            if text.startswith(form[-n:]):
-                covered[:n] = [True] * n
-                break
-    spans, start = [], None
-    for i, hit in enumerate([*covered, False]):
-        if hit and start is None:
-            start = i
-        elif not hit and start is not None:
-            spans.append((start, i))
-            start = None
-    return spans
+        cuts = range(min(len(form), len(text)), MIN_REDACTED_LENGTH - 1, -1)
+        head = next((n for n in cuts if text.endswith(form[:n])), 0)
+        tail = next((n for n in cuts if text.startswith(form[-n:])), 0)
+        covered[len(text) - head:] = [True] * head
+        covered[:tail] = [True] * tail
+    return covered
 
 
 def redact_text(text: str, forms: list[str]) -> str:
-    """``text`` with every whole secret, and every piece of one (see :func:`_fragment_spans`), replaced, in any
-    case."""
+    """``text`` with every whole secret, and every piece of one (see :func:`_fragments`), replaced, in any case."""
     if forms:
         text = re.compile("|".join(map(re.escape, forms)), re.IGNORECASE).sub(REDACTED, text)
-    for start, end in reversed(_fragment_spans(text, forms)):
-        text = text[:start] + REDACTED + text[end:]
-    return text
+    runs = itertools.groupby(zip(_fragments(text, forms), text), key=lambda pair: pair[0])
+    return "".join(REDACTED if hit else "".join(char for _, char in run) for hit, run in runs)
 
 
 def redact(value: Any, secrets: Iterable[Optional[str]]) -> Any:
@@ -269,23 +244,18 @@ def error_from_response(
 ) -> BirdError:
     """Build the exception for a non-2xx answer. Whatever the server echoes, ``secrets`` (the access key,
     signing keys and other secret values of the request) are redacted from every text the error carries."""
-    cls = error_class_for(status)
-    code = bird_message = None
-    details: dict[str, Any] = {}
-    if isinstance(body, dict):
-        code = body.get("code") if isinstance(body.get("code"), str) else None
-        bird_message = body.get("message") if isinstance(body.get("message"), str) else None
-        raw_details = body.get("details")
-        details = raw_details if isinstance(raw_details, dict) else {}
+    cls = _BY_STATUS.get(status) or (ServerError if status >= 500 else BirdError)
+    fields = body if isinstance(body, dict) else {}
+    code, message, details = (fields.get(name) for name in ("code", "message", "details"))
     secrets = list(secrets)
     err = cls(
         _SUMMARY.get(cls, _SUMMARY[BirdError]),
         method=method,
         url=redact(url, secrets),
         status=status,
-        code=redact(code, secrets),
-        bird_message=redact(bird_message, secrets),
-        details=redact(details, secrets),
+        code=redact(code, secrets) if isinstance(code, str) else None,
+        bird_message=redact(message, secrets) if isinstance(message, str) else None,
+        details=redact(details, secrets) if isinstance(details, dict) else {},
         request_id=redact(request_id, secrets),
     )
     if isinstance(err, RateLimitError):

@@ -1,15 +1,14 @@
 """What a message may quote of a value the user wrote, when the value may carry a credential.
 
-The SDK's dynamic provider host strips secret markers before a provider sees its inputs, so a webhook URL the
-program wrapped in ``Output.secret`` ("https://hooks.example.com/bird?token=...") arrives as plain text, and so
-do connector arguments. The dynamic path therefore assumes the worst of the parts that carry credentials in
-practice: a URL's query string, fragment and userinfo, and every connector argument value except the few Bird
-documents as plain ids and choices. They are redacted from whatever Bird echoes, and messages name keys only.
+The SDK's dynamic provider host strips secret markers from inputs, so a webhook URL wrapped in ``Output.secret``
+("https://hooks.example.com/bird?token=...") arrives as plain text, as do connector arguments. So the parts that
+carry credentials in practice (a URL's query, fragment and userinfo; connector argument values but the plain
+ids and choices) are redacted from whatever Bird echoes, and messages name keys only.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Mapping, Optional
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 # Connector arguments Bird documents as plain ids or choices (sms-messagebird:1, voice-messagebird:1): their
@@ -51,12 +50,8 @@ def quotable(value: Any) -> str:
     if isinstance(value, str) and "://" in value:
         return repr(public_url(value))
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(quotable(item) for item in _first(value, 10)) + "]"
+        return "[" + ", ".join(quotable(item) for item in value[:10]) + "]"
     return f"{value!r:.80}"
-
-
-def _first(items: Iterable[Any], n: int) -> list[Any]:
-    return [item for _, item in zip(range(n), items)]
 
 
 # Bird's own API host: it serves its routes (/workspaces/{id}/connectors, /organizations/{id}/...) at the root.

@@ -1,16 +1,13 @@
-"""Typed request and response bodies of the Bird endpoints this package uses.
-
-Field names are snake_case in Python and camelCase on the wire. Request models forbid unknown fields,
-as Bird does (it answers 422); response models ignore fields they do not know, so that Bird can add some
-without breaking a deployment.
-"""
+"""Typed request and response bodies of the Bird endpoints this package uses (snake_case here, camelCase on the
+wire). Request models forbid unknown fields, as Bird does (422); response models ignore them, so that Bird can
+add some without breaking a deployment."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar, Optional
+from typing import Annotated, Any, ClassVar, Optional
 
-from pydantic import BaseModel, ConfigDict, SecretStr, field_serializer
+from pydantic import BaseModel, ConfigDict, PlainSerializer, SecretStr
 from pydantic.alias_generators import to_camel
 
 from .values import WebhookService, WebhookStatus
@@ -22,6 +19,8 @@ STATUS_OK, STATUS_ERROR = "ok", "error"
 STAGE_ACTIVE, STAGE_INACTIVE = "active", "inactive"
 # Stages of a channel going away: a create that waits for a new channel and sees one has failed.
 STAGES_GOING_AWAY = frozenset({"deprovisioning", "deprovisioned"})
+# A secret: hidden from repr and logs, sent as itself in the JSON body.
+Secret = Annotated[SecretStr, PlainSerializer(SecretStr.get_secret_value, return_type=str, when_used="json")]
 
 
 class _Request(BaseModel):
@@ -45,20 +44,10 @@ class CreateConnectorRequest(_Request):
     name: str
     connector_template_ref: Optional[str] = None
     arguments: Optional[dict[str, Any]] = None
-    # Credentials some templates need; secret, so hidden from repr and logs.
-    security_arguments: Optional[dict[str, dict[str, SecretStr]]] = None
+    # Credentials some templates need.
+    security_arguments: Optional[dict[str, dict[str, Secret]]] = None
     channel_conversational_status_enabled: Optional[bool] = None
-    invitation_token: Optional[SecretStr] = None
-
-    @field_serializer("security_arguments", when_used="json")
-    def _reveal_security_arguments(self, value: Optional[dict[str, dict[str, SecretStr]]]) -> Any:
-        if value is None:
-            return None
-        return {scheme: {k: v.get_secret_value() for k, v in args.items()} for scheme, args in value.items()}
-
-    @field_serializer("invitation_token", when_used="json")
-    def _reveal_invitation_token(self, value: Optional[SecretStr]) -> Optional[str]:
-        return value.get_secret_value() if value is not None else None
+    invitation_token: Optional[Secret] = None
 
 
 class ChannelConfig(_Response):
@@ -68,16 +57,11 @@ class ChannelConfig(_Response):
     platform: Optional[str] = None
 
 
-class NumberConfig(_Response):
-    """The phone number a connector is installed on."""
+class Number(_Response):
+    """The phone number a connector is installed on (the parts this package reads), in a connector or its status."""
 
     number_id: Optional[str] = None
-    profile_id: Optional[str] = None
     phone_number: Optional[str] = None
-    capabilities: Optional[str] = None
-    number_type: Optional[str] = None
-    endpoint_type: Optional[str] = None
-    country: Optional[str] = None
 
 
 class Connector(_Response):
@@ -89,13 +73,10 @@ class Connector(_Response):
     created_at: Optional[datetime] = None
     workspace_id: Optional[str] = None
     region: Optional[str] = None
-    description: Optional[str] = None
     arguments: Optional[dict[str, Any]] = None
     channel: Optional[ChannelConfig] = None
-    number: Optional[NumberConfig] = None
-    connector_template_slug: Optional[str] = None
+    number: Optional[Number] = None
     connector_template_ref: Optional[str] = None
-    updated_at: Optional[datetime] = None
 
     @property
     def phone_number_id(self) -> Optional[str]:
@@ -128,22 +109,11 @@ class ChannelStatus(_Response):
         return self.stage in STAGES_GOING_AWAY
 
 
-class NumberStatus(_Response):
-    """The phone number's side of a connector's status."""
-
-    number_id: Optional[str] = None
-    profile_id: Optional[str] = None
-    phone_number: Optional[str] = None
-    status: Optional[str] = None
-    stage: Optional[str] = None
-    error_message: Optional[str] = None
-
-
 class ConnectorStatus(_Response):
     """Body of ``GET .../connectors/{id}/status`` (the parts this package reads)."""
 
     channel: Optional[ChannelStatus] = None
-    number: Optional[NumberStatus] = None
+    number: Optional[Number] = None
 
 
 class Page(_Response):
@@ -171,25 +141,17 @@ class CreateWebhookSubscriptionRequest(_Request):
     url: str
     event_filters: Optional[list[EventFilter]] = None
     template: Optional[str] = None
-    signing_key: Optional[SecretStr] = None
-
-    @field_serializer("signing_key", when_used="json")
-    def _reveal_signing_key(self, value: Optional[SecretStr]) -> Optional[str]:
-        return value.get_secret_value() if value is not None else None
+    signing_key: Optional[Secret] = None
 
 
 class UpdateWebhookSubscriptionRequest(_Request):
     """Body of ``PATCH .../webhook-subscriptions/{id}``: only the fields that change."""
 
     url: Optional[str] = None
-    signing_key: Optional[SecretStr] = None
+    signing_key: Optional[Secret] = None
     status: Optional[WebhookStatus] = None
     event_filters: Optional[list[EventFilter]] = None
     template: Optional[str] = None
-
-    @field_serializer("signing_key", when_used="json")
-    def _reveal_signing_key(self, value: Optional[SecretStr]) -> Optional[str]:
-        return value.get_secret_value() if value is not None else None
 
 
 class WebhookSubscription(_Response):

@@ -1,10 +1,5 @@
-"""Bird's Numbers API, read side: a workspace's phone numbers, to find a number's id from its E.164 text.
-
-"List Numbers in Workspace" (``GET /workspaces/{workspaceId}/numbers``) pages with ``limit`` (1-99) and
-``pageToken``. Bird's reference shows two item shapes: the current one (``number``, ``country``, ``type``,
-``capabilities`` as a list of names) and the long-code one (``numberString``, ``countryCode``, ``capabilities``
-as ``{sms: {inbound, outbound}, ...}``). :func:`parse_number` reads either.
-"""
+"""Bird's Numbers API, read side: a workspace's phone numbers (``GET /workspaces/{workspaceId}/numbers``), to
+find a number's id from its E.164 text."""
 
 from __future__ import annotations
 
@@ -56,15 +51,15 @@ def _capabilities(value: Any) -> tuple[str, ...]:
     if isinstance(value, Mapping):  # {sms: {inbound: true, outbound: false}, ...}: any direction counts
         names = [name for name, directions in value.items()
                  if directions is True or (isinstance(directions, Mapping) and any(directions.values()))]
-    elif isinstance(value, (list, tuple)):  # ["sms", "voice"]
-        names = [name for name in value if isinstance(name, str)]
-    else:
-        names = []
-    return tuple(sorted(dict.fromkeys(str(name).lower() for name in names)))
+    else:  # ["sms", "voice"]
+        names = [name for name in value if isinstance(name, str)] if isinstance(value, (list, tuple)) else []
+    return tuple(sorted({str(name).lower() for name in names}))
 
 
 def parse_number(item: Mapping[str, Any]) -> Optional[PhoneNumber]:
-    """One list item in either documented shape; None when it has no id or no number."""
+    """One list item in either shape Bird documents: the current one (``number``, ``country``, ``type``,
+    ``capabilities`` as names) or the long-code one (``numberString``, ``countryCode``, ``capabilities`` as
+    ``{sms: {inbound, outbound}, ...}``); None when it has no id or no number."""
     number_id = item.get("id")
     text = item.get("number") or item.get("numberString") or item.get("phoneNumber")
     if not isinstance(number_id, str) or not isinstance(text, str):

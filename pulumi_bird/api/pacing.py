@@ -1,22 +1,12 @@
-"""The GET budget of a workspace: never more than Bird's limit in any sliding second, and all of it usable.
+"""The request budget of a workspace: never more than Bird's limit in any sliding second, and all of it usable.
 
-Bird allows 50 GETs per second per workspace (https://docs.bird.com/api/api-access/rate-limits) and answers
-429 beyond. A :class:`GetPacer` lets a GET go only when no window of one second can hold more than the limit
-at Bird, whatever the pattern of demand and however long requests take to arrive: a GET counts from when it
-is sent until one window after its answer came back (Bird counted it at some moment in between), and one
-still on its way counts as "now". So a burst uses the whole budget at once, a steady stream runs at the
-limit less one round trip per window, and network jitter cannot push two windows' worth into one.
-
-Callers wait in order of their *priority* (a time: when their request became due; plain requests use "now"),
-so a readiness poll that has waited longest goes first (see :mod:`pulumi_bird.api.readiness`).
-
-A 429 slows the whole workspace, not just the request it answered: nothing more is sent until its
-``Retry-After`` (one window when absent) has passed, and the limit is halved, recovering linearly to the
-configured one over :data:`RECOVERY_SECONDS` (another client shares the workspace: back off, then probe).
-
-A :class:`GetBudget` holds one pacer per workspace. It belongs to the client's configuration: the provider
-builds one per process from ``bird:getRateLimit`` (see :func:`pulumi_bird.provider.config.get_budget`), tests build
-their own with a fake clock. Nothing here is global.
+Bird allows 50 GETs and 500 POSTs per second per workspace (https://docs.bird.com/api/api-access/rate-limits)
+and answers 429 beyond. A request counts from when it is sent until one window after its answer came back (Bird
+counted it at some moment in between), so network jitter cannot push two windows' worth into one second at
+Bird, while a burst still uses the whole budget at once. Callers wait in order of *priority* (when their
+request became due), so the readiness poll that has waited longest goes first. A 429 holds the whole workspace
+for its ``Retry-After`` and halves the limit, recovering over :data:`RECOVERY_SECONDS` (another client shares
+the workspace: back off, then probe). Nothing here is global: budgets belong to the client's configuration.
 """
 
 from __future__ import annotations
@@ -27,7 +17,7 @@ import itertools
 import math
 import threading
 import time
-from typing import Callable, Deque, Optional, overload
+from typing import Any, Callable, Deque, Optional, overload
 
 # Bird's GET limit per workspace and second.
 DEFAULT_GETS_PER_SECOND = 50.0
@@ -49,23 +39,19 @@ IDLE_RECHECK = 1.0
 class Slot:
     """One GET let go by a :class:`GetPacer`; call :meth:`done` when its answer (or failure) is in."""
 
-    __slots__ = ("answered_at", "pacer", "sent_at")
+    __slots__ = ("pacer", "sent_at")
 
     def __init__(self, pacer: "GetPacer", sent_at: float) -> None:
         self.pacer: GetPacer = pacer
         self.sent_at: float = sent_at
-        self.answered_at: Optional[float] = None
 
     def done(self) -> None:
         self.pacer._done(self)
 
 
 class GetPacer:
-    """The sliding-window GET budget of one workspace.
-
-    ``clock`` gives the time; ``sleep``, when given, replaces the condition wait (for single-threaded tests with
-    a fake clock). :meth:`next_free` and :meth:`take` are the pure core; :meth:`acquire` blocks.
-    """
+    """The sliding-window GET budget of one workspace. ``sleep``, when given, replaces the condition wait (for
+    single-threaded tests with a fake ``clock``)."""
 
     def __init__(
         self,
@@ -126,8 +112,7 @@ class GetPacer:
         with self._lock:
             if slot in self._in_flight:
                 self._in_flight.discard(slot)
-                slot.answered_at = self._clock()
-                self._answered.append(slot.answered_at)
+                self._answered.append(self._clock())
                 self._wake_first()
 
     def slow_down(self, retry_after: Optional[float]) -> None:
@@ -151,11 +136,9 @@ class GetPacer:
     def acquire(self, priority: Optional[float] = None, *, timeout: float) -> Optional[Slot]: ...
 
     def acquire(self, priority: Optional[float] = None, *, timeout: Optional[float] = None) -> Optional[Slot]:
-        """Wait until this caller is first in line (lowest ``priority``; default: now) and the budget has room;
-        returns the GET's Slot: send it now, and call ``done()`` when the answer is in. Only the first in line
-        watches the clock; the others sleep until they move up (one wake-up per GET, however long the line).
-        With ``timeout`` (seconds), give up then and return None: the caller's deadline releases it, whatever
-        hold a 429 put on the workspace."""
+        """Wait until this caller is first in line (lowest ``priority``; default: now) and the budget has room,
+        and return the GET's Slot (send now, ``done()`` when answered); None once ``timeout`` seconds have passed,
+        whatever hold a 429 put on the workspace. Only the first in line watches the clock: one wake-up per GET."""
         with self._lock:
             start = self._clock()
             ends = math.inf if timeout is None else start + max(0.0, timeout)
@@ -168,24 +151,22 @@ class GetPacer:
                         slot = self.take(now)
                         if slot is not None:
                             heapq.heappop(self._line)
-                            self._wake_first()
                             return slot
                         wait = min(self.next_free(now) - now, IDLE_RECHECK)
                     else:
                         wait = IDLE_RECHECK
                     if now >= ends:
-                        self._leave(entry)
                         return None
                     self._pause(entry[2], min(wait, ends - now))
-            except BaseException:
+            finally:
                 self._leave(entry)
-                raise
 
     def _leave(self, entry: tuple[float, int, threading.Condition]) -> None:
+        """Out of the line (served, timed out or interrupted): the next in line watches the clock now."""
         if entry in self._line:
             self._line.remove(entry)
             heapq.heapify(self._line)
-            self._wake_first()
+        self._wake_first()
 
     def _wake_first(self) -> None:
         if self._line:
@@ -222,7 +203,7 @@ class GetBudget:
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"GetBudget(per_second={self.per_second:g}, workspaces={len(self._pacers)})"
+        return f"{type(self).__name__}(per_second={self.per_second:g}, workspaces={len(self._pacers)})"
 
     def for_workspace(self, workspace_id: str) -> GetPacer:
         with self._lock:
@@ -239,18 +220,7 @@ DEFAULT_POSTS_PER_SECOND = 500.0
 
 
 class PostBudget(GetBudget):
-    """One pacer per workspace for POSTs, at Bird's 500/s: the same sliding window as GETs (a POST counts from
-    when it is sent until one window after its answer), so no second at Bird holds more than the limit."""
+    """One pacer per workspace for POSTs, at Bird's 500/s, with the same sliding window as GETs."""
 
-    def __init__(
-        self,
-        per_second: float = DEFAULT_POSTS_PER_SECOND,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Optional[Callable[[float], None]] = None,
-        window: float = WINDOW_SECONDS + WINDOW_MARGIN,
-    ) -> None:
-        super().__init__(per_second, clock=clock, sleep=sleep, window=window)
-
-    def __repr__(self) -> str:
-        return f"PostBudget(per_second={self.per_second:g}, workspaces={len(self._pacers)})"
+    def __init__(self, per_second: float = DEFAULT_POSTS_PER_SECOND, **kwargs: Any) -> None:
+        super().__init__(per_second, **kwargs)

@@ -1,27 +1,16 @@
 """One keep-alive connection pool per process and API URL, shared by every client, operation and thread.
 
-Each provider call builds its own :class:`~pulumi_bird.api.client.BirdClient`; they all send through the one
-``requests.Session`` that :func:`pooled_session` keeps for their API URL. Against ``https://api.bird.com``
-every new connection is a TCP and TLS handshake, and during a refresh it would fall inside a slot of the GET
-budget; reused, a refresh of N objects opens about as many connections as it has requests in flight.
+Every provider call builds its own client; all send through the one ``requests.Session`` of their API URL, so a
+refresh of N objects opens about as many TLS connections as it has requests in flight, not N. urllib3 reuses
+the connection it got back last and replaces one the server closed while idle; one that breaks mid-request is
+a connection error the client retries as ever (a POST goes through :mod:`pulumi_bird.api.create`). The pool
+is where every request of the process to one API passes, so it also paces POSTs per workspace
+(:class:`~pulumi_bird.api.pacing.PostBudget`). Nothing secret is kept: the key travels in each request.
 
-The pool hands out the connection it got back last (urllib3 keeps them LIFO) and opens one more only when all
-it holds are busy: it grows to the number of requests in flight at once, which is what it is sized to.
-:data:`MAX_KEPT_CONNECTIONS` only bounds how many stay open afterwards. A connection the server closed while
-it sat idle is noticed before reuse and replaced; one that breaks while a request is on it fails that request
-as a connection error, which the client retries as it always has (GET and DELETE again; a POST goes through
-the exactly-once recovery, :mod:`pulumi_bird.api.create`).
-
-The session also paces POSTs to Bird's 500 per second per workspace (:class:`~pulumi_bird.api.pacing.PostBudget`),
-as the client paces GETs to 50: the pool is where every request of the process to one API passes, so one
-budget per API URL and workspace holds for the whole process. A 429 on a POST slows that workspace's POSTs as
-a 429 on a GET slows its GETs. Nothing secret is kept here: the access key travels in each request's headers.
-
-The environment may not add to or redirect that header: the session does not trust it (no ``.netrc``, whose
-``default`` entry would replace the AccessKey header with Basic credentials), except for what an https request
-needs from it: the proxy of ``HTTPS_PROXY``/``NO_PROXY``, which sees only a CONNECT (the key travels inside the
-TLS tunnel), and the CA bundle of ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``. A plain http request (only ever to
-a loopback emulator) goes through no proxy: the proxy would read the key in clear.
+The environment may not add to or redirect the key's header: no ``.netrc`` (whose ``default`` entry would
+replace it with Basic credentials); only what an https request needs, the ``HTTPS_PROXY``/``NO_PROXY`` proxy
+(which sees a CONNECT: the key travels inside TLS) and the CA bundle of ``REQUESTS_CA_BUNDLE`` or
+``CURL_CA_BUNDLE``. Plain http (only to a loopback emulator) uses no proxy: it would read the key in clear.
 """
 
 from __future__ import annotations
@@ -48,9 +37,8 @@ MAX_KEPT_CONNECTIONS = 2048
 # The workspace a request goes to, from its path (connectors and webhook subscriptions both carry it).
 _WORKSPACE_IN_PATH = re.compile(r"/workspaces/([^/?#]+)")
 
-# API URLs whose sessions are kept; past this the least recently used one is closed. A provider talks to one
-# (Bird, or an emulator in tests); a process that talks to many short-lived servers (a test suite, each
-# emulator on a port of its own) must not keep the sockets of every one of them open.
+# API URLs whose sessions are kept (past it the least recently used is closed): a provider talks to one, but a
+# test suite talks to many short-lived emulators and must not keep all their sockets open.
 MAX_POOLED_APIS = 8
 
 _lock = threading.Lock()

@@ -16,12 +16,9 @@ IDEMPOTENT_METHODS = frozenset({"GET", "DELETE", "PATCH", "HEAD"})
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How often and how long the client retries.
-
-    Defaults: a request is retried for at most 20 s after its first attempt. A 5xx or a connection failure
-    (only for methods safe to repeat; a 5xx is "safe to retry, preferably with a delay") gets five attempts
-    in all. A 429 (Bird did not process the request) is retried for the whole 20 s, honouring Retry-After,
-    else with a backoff growing to 5 s: Bird's limits count per second (GET 50/s, POST 500/s).
+    """How often and how long the client retries: for at most ``total_seconds`` after the first attempt; a 5xx
+    or connection failure of a method safe to repeat ``max_attempts`` times in all; a 429 (not processed) for the
+    whole time, after its Retry-After or a backoff growing to ``max_delay`` (Bird's limits count per second).
     """
 
     max_attempts: int = 5

@@ -3,11 +3,8 @@
 Bird signs ``timestamp + "\\n" + request URL + "\\n" + SHA-256(raw body)`` (the digest as raw bytes) with
 HMAC-SHA256 keyed by the subscription's signing key, and sends it base64-encoded in the
 ``messagebird-signature`` header with the timestamp in ``messagebird-request-timestamp``
-(https://docs.bird.com/api/notifications-api/api-reference/webhooks/verifying-a-webhook).
-
-:func:`verify_signature` is the pure check: signed by the key, and stamped recently. It cannot tell a replay
-from the first delivery (``messagebird-request-id`` is not signed, so a replay can carry any id):
-:class:`ReplayGuard` adds that, remembering each signature it accepted until it is too old to pass again.
+(https://docs.bird.com/api/notifications-api/api-reference/webhooks/verifying-a-webhook). The request id is
+not signed, so a replay can carry any: :class:`ReplayGuard` tells a replay by the signature it accepted.
 """
 
 from __future__ import annotations
@@ -26,12 +23,10 @@ from typing import Any, Callable, Mapping, Optional, ParamSpec, Union
 SIGNATURE_HEADER = "messagebird-signature"
 TIMESTAMP_HEADER = "messagebird-request-timestamp"
 REQUEST_ID_HEADER = "messagebird-request-id"
-# How old a delivery's timestamp may be. Short, as Stripe and Slack use (5 minutes): the window is how long a
-# captured delivery can be replayed, and how long ReplayGuard must remember it. Bird's docs say a failed
-# delivery is retried "at increasing intervals over a period of 8 hours"
-# (https://docs.bird.com/api/notifications-api/api-reference/webhook-subscriptions) and do not say whether a
-# retry is stamped anew. We assume it is: the header is the *request* timestamp, signed with each request. A
-# receiver that sees Bird's retries refused as too old can pass tolerance= up to MAX_TOLERANCE.
+# How old a delivery may be: short (Stripe's and Slack's 5 minutes), as it is how long a captured delivery can
+# be replayed and ReplayGuard must remember it. Bird retries a failed delivery over 8 hours (its
+# webhook-subscriptions docs) and, we assume, stamps each retry anew (the header is the *request* timestamp);
+# a receiver that sees retries refused as too old can pass tolerance= up to MAX_TOLERANCE.
 DEFAULT_TOLERANCE = 300
 # Bird's retry period (8 hours) and an hour of clock skew: no genuine delivery is older.
 MAX_TOLERANCE = 9 * 3600
@@ -141,8 +136,7 @@ def _verified(
         presented = base64.b64decode(signature, validate=True)
     except (binascii.Error, ValueError):
         raise SignatureError("the signature is not base64") from None
-    message = f"{timestamp}\n{url}\n".encode() + hashlib.sha256(_raw_body(body)).digest()
-    expected = hmac.new(key, message, hashlib.sha256).digest()
+    expected = base64.b64decode(compute_signature(key, timestamp, url, _raw_body(body)))
     if not hmac.compare_digest(presented, expected):
         raise SignatureError("the signature does not match this delivery")
     return expected, stamped
@@ -157,18 +151,10 @@ def verify_signature(
     tolerance: Optional[float] = DEFAULT_TOLERANCE,
     now: Optional[float] = None,
 ) -> None:
-    """Raise :class:`SignatureError` unless ``headers`` carry Bird's valid signature of this delivery.
-
-    A pure check: a replay of a genuine delivery passes it until the delivery is ``tolerance`` old. A receiver
-    that must handle each delivery once uses :class:`ReplayGuard`, which adds that.
-
-    :param signing_key: the subscription's signing key (str of ASCII characters, or bytes); never empty.
-    :param headers: the request headers (any case).
-    :param url: the full URL Bird posted to, as Bird knows it (scheme, host, path and query).
-    :param body: the raw request body, exactly as received.
-    :param tolerance: seconds a timestamp may be old (default 5 minutes, see :data:`DEFAULT_TOLERANCE`;
-        None: no limit). Timestamps are whole UNIX seconds.
-    :param now: the current time (UNIX seconds), for tests.
+    """Raise :class:`SignatureError` unless ``headers`` (any case) carry Bird's valid signature of this delivery,
+    made with ``signing_key`` (ASCII str or bytes) at most ``tolerance`` seconds before ``now`` (None: no limit;
+    ``now`` is for tests). ``url`` is the full URL Bird posted to (scheme, host, path and query), ``body`` the
+    raw body exactly as received. A replay passes until it is ``tolerance`` old: :class:`ReplayGuard` adds that.
     """
     _verified(signing_key, headers, url, body, tolerance, now)
 
@@ -178,10 +164,8 @@ class ReplayGuard:
     raises :class:`ReplayError`, whatever ``messagebird-request-id`` it carries (that header is not signed).
 
     A delivery is remembered by its signature (which covers its timestamp, URL and body) until it is
-    ``tolerance`` old, when verify_signature refuses it anyway; at most ``max_deliveries`` at once (past that,
-    :class:`ReplayGuardFull`: answer 503 and Bird retries later). One guard per signing key and URL, shared by
-    the receiver's threads (it is thread-safe); it lives in memory, so several receiver processes need a shared
-    store of their own instead.
+    ``tolerance`` old, at most ``max_deliveries`` at once (past that, :class:`ReplayGuardFull`: answer 503, Bird
+    retries). One guard per signing key and URL, thread-safe, in memory (several processes need a shared store).
     """
 
     def __init__(

@@ -1,14 +1,13 @@
 """One attempt of one HTTP request within a deadline of real time, from sending to the last byte.
 
-requests' timeouts bound each socket read, not the answer: a server that trickles its status line, headers or
-body a byte at a time would outlive any per-read timeout. So every attempt runs under a watchdog: a timer that,
-at the deadline, shuts down the socket the attempt runs on, which ends whatever read is blocked on it. The
-socket is found through the connection classes the session's adapter uses (:class:`DeadlineAdapter`), which
-note, per thread, the connection a request goes out on.
+requests' timeouts bound each socket read, not the answer: a server trickling its answer a byte at a time would
+outlive any. So at the deadline a watchdog shuts down the attempt's socket, ending whatever read blocks on it;
+the connection classes of :class:`DeadlineAdapter` note, per thread, which connection a request goes out on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import socket
@@ -52,11 +51,9 @@ class _Watch:
         if connection is None and self.response is not None:  # a connection class not ours (a SOCKS proxy)
             connection = getattr(self.response.raw, "_connection", None)
         sock = getattr(connection, "sock", None)
-        try:
-            if sock is not None:
+        if sock is not None:
+            with contextlib.suppress(OSError):  # already closed
                 sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass  # already closed
 
 
 class _Watchdog:

@@ -47,10 +47,9 @@ SERVICE_FILTER_KEYS: dict[str, tuple[str, ...]] = {
     "payments": FILTER_KEYS,
 }
 
-# The event names Bird documents, per service. Only the channels service has any: the channel's own events, and
-# one event per message direction of each platform (``sms.inbound``, ``voice.outbound``, ``email.interaction``).
-# Bird does not enumerate its platforms, so any lowercase platform name is taken; the other services document no
-# event names, so their events are not judged.
+# The event names Bird documents: only the channels service has any, the channel's own and one per message
+# direction of each platform (``sms.inbound``, ``email.interaction``). Bird does not enumerate its platforms, so
+# any lowercase platform name is taken.
 CHANNEL_EVENTS = ("channel.created", "channel.updated")
 MESSAGE_EVENT_KINDS = ("inbound", "outbound", "interaction")
 _PLATFORM_EVENT = re.compile(r"[a-z][a-z0-9-]*\.(" + "|".join(MESSAGE_EVENT_KINDS) + ")")
@@ -149,10 +148,6 @@ def as_utc(moment: Optional[datetime]) -> datetime:
     if moment is None:
         return datetime.min.replace(tzinfo=timezone.utc)
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def iso(moment: Optional[datetime]) -> Optional[str]:

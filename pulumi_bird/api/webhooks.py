@@ -3,28 +3,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+from typing import Any, Optional
 
 from . import errors
 from .client import BirdClient
 from .create import SNAPSHOTS, create_exactly_once, identity_key
-from .models import CreateWebhookSubscriptionRequest, UpdateWebhookSubscriptionRequest, WebhookSubscription
+from .models import CreateWebhookSubscriptionRequest, EventFilter, UpdateWebhookSubscriptionRequest, WebhookSubscription
 
 
-def normalize_filters(filters: Any) -> Any:
-    """Filters as an order-free, comparable value (Bird ANDs them, so order does not matter). Anything that is
-    not a list of mappings (an unknown during preview, junk) comes back as it is."""
-    if not isinstance(filters, list):
-        return filters
-    try:
-        return sorted((f.get("key"), f.get("value")) for f in filters)
-    except (AttributeError, TypeError):
-        return filters
-
-
-def filters_key(filters: Any) -> Any:
-    """:func:`normalize_filters` of Bird's (or a request's) filter models."""
-    return normalize_filters([f.model_dump() for f in filters or []])
+def filters_key(filters: Optional[list[EventFilter]]) -> list[tuple[str, str]]:
+    """Filters as an order-free, comparable value (Bird ANDs them, so order does not matter)."""
+    return sorted((f.key, f.value) for f in filters or [])
 
 
 def look(subscription: Any) -> tuple[Any, ...]:
@@ -96,10 +86,8 @@ def subscriptions_like_before(
 
 def delete_subscription_if_present(client: BirdClient, org: str, ws: str, subscription_id: str) -> None:
     """Delete; a subscription that is already gone counts as deleted."""
-    try:
+    with contextlib.suppress(errors.NotFoundError):
         client.delete_webhook_subscription(org, ws, subscription_id)
-    except errors.NotFoundError:
-        pass
 
 
 def create_subscription_resolving(
