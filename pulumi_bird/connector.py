@@ -62,7 +62,6 @@ class ConnectorProvider(shared.ConnectorBackedProvider):
         template = checker.string("connector_template_ref", required=True, max_length=255)
         arguments = checker.string_map("arguments")
         checker.string_map("security_arguments", depth=2)
-        checker.boolean("channel_conversational_status_enabled")
         checker.string("invitation_token", secret=True)
         if arguments is not None:
             names = {a: f"arguments.{a}" for a in TEMPLATE_ARGUMENTS.get(template or "", {})}

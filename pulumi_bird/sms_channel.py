@@ -14,7 +14,6 @@ from typing_extensions import Required, TypedDict, Unpack
 from .api.values import CHANNEL_MESSAGE_TYPES, SMS_TEMPLATE, ChannelMessageType
 from .provider import connectors as shared
 from .provider.base import WorkspaceId
-from .provider.checks import Checker
 from .provider.schema import Property, Schema, document
 
 # --- schema ------------------------------------------------------------------------------------------------
@@ -49,10 +48,6 @@ class SmsChannelProvider(shared.PhoneNumberChannelProvider):
 
     schema: ClassVar[Schema] = SCHEMA
     template_ref: ClassVar[Optional[str]] = SMS_TEMPLATE
-
-    def validate(self, checker: Checker) -> None:
-        super().validate(checker)
-        checker.boolean("conversational")
 
 
 # --- resource ----------------------------------------------------------------------------------------------

@@ -180,7 +180,6 @@ class WebhookSubscriptionProvider(BirdProvider):
         checker.signing_key("signing_key")
         checker.string("template")
         _check_filters(checker, service)
-        checker.boolean("allow_unlisted_event")
 
     def find(self, client: Any, scope: Sequence[str], id_: str) -> Any:
         from .api.reads import find_subscription

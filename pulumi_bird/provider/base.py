@@ -85,7 +85,7 @@ class BirdProvider(ResourceProvider):
     # -- what a resource supplies --
 
     def validate(self, checker: Checker) -> None:
-        """Checks of the resource's own inputs (the schema's fixed values are checked already)."""
+        """Checks of the resource's own inputs (the schema's fixed values and flags are checked already)."""
 
     def find(self, client: Any, scope: Sequence[str], id_: str) -> Any:
         """Bird's object, or None when Bird says there is none."""
@@ -139,10 +139,10 @@ class BirdProvider(ResourceProvider):
             for p in self.schema:
                 if p.values:
                     checker.one_of(p.name, p.values, required=p.required)
+                elif p.type is bool:
+                    checker.boolean(p.name)
             if "adopt_id" in self.schema.names:
                 checker.uuid("adopt_id")
-            if "allow_identical" in self.schema.names:
-                checker.boolean("allow_identical")
             self.validate(checker)
             for name in self.scope:
                 default_from_config(checker, inputs, name, SCOPE_SETTINGS[name])
