@@ -41,8 +41,6 @@ class Plan:
     delete_before_replace: bool
 
 
-# The stack config key and environment variable each scope input defaults from.
-SCOPE_SETTINGS: dict[str, tuple[str, str]] = {"workspace_id": config.WORKSPACE_ID, "organization_id": config.ORGANIZATION_ID}
 # The scope inputs (every resource has a workspace; a webhook subscription an organization too), as a resource's
 # Args declare them.
 WorkspaceId = Annotated[Optional[pulumi.Input[str]], Property(
@@ -145,7 +143,7 @@ class BirdProvider(ResourceProvider):
                 checker.uuid("adopt_id")
             self.validate(checker)
             for name in self.scope:
-                default_from_config(checker, inputs, name, SCOPE_SETTINGS[name])
+                default_from_config(checker, inputs, name, config.SCOPE_KEYS[name])
             for p in self.schema:
                 if p.default is not None and inputs.get(p.name) is None:
                     inputs[p.name] = p.default

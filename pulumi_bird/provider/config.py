@@ -27,6 +27,8 @@ ORGANIZATION_ID = ("bird:organizationId", "BIRD_ORGANIZATION_ID")
 # that other clients (the dashboard, other stacks, scripts) use at the same time.
 GET_RATE_LIMIT = ("bird:getRateLimit", "BIRD_GET_RATE_LIMIT")
 ALL_KEYS = (ACCESS_KEY, API_URL, WORKSPACE_ID, ORGANIZATION_ID, GET_RATE_LIMIT)
+# The key each scope input of a resource defaults from.
+SCOPE_KEYS: dict[str, tuple[str, str]] = {"workspace_id": WORKSPACE_ID, "organization_id": ORGANIZATION_ID}
 # Bird's own GET limit per workspace; a higher setting would only earn 429s.
 BIRD_GETS_PER_SECOND = 50.0
 
@@ -75,6 +77,12 @@ _stack_config: dict[str, Any] = {}
 # has warned about them.
 _unknown_keys: list[str] = []
 _warned = False
+
+
+def _remembered() -> dict[str, Any]:
+    """A copy of the stack config ``configure()`` remembered."""
+    with _lock:
+        return dict(_stack_config)
 
 
 def remember_stack_config(values: Mapping[str, Any], names: Iterable[str] = ()) -> None:
@@ -152,17 +160,13 @@ def _uuid_problem(key: tuple[str, str], config: Mapping[str, Any]) -> Optional[s
 def config_problems(
     config: Optional[Mapping[str, Any]] = None, unknown: Optional[Iterable[str]] = None
 ) -> list[tuple[str, str]]:
-    """Every mistake in the configuration that can be judged offline, as (key, message): a missing or unusable
-    access key, a malformed API URL or id, a rate limit out of range. Each message names the key, its
-    environment variable and the fix; it never quotes the access key. ``unknown``: the ``bird:*`` keys nobody
-    reads (default: those of the stack config ``configure()`` remembered), named in the missing-key message.
-
-    The one judgement of the configuration: the resources' ``check``, the lookups (:func:`program_settings`)
-    and the native plugin's ``CheckConfig`` all use it."""
+    """Every mistake in the configuration that can be judged offline, as (key, message), each naming the key, its
+    environment variable and the fix, never quoting the access key; ``unknown``: the ``bird:*`` keys nobody reads
+    (default: the remembered stack config's), named in the missing-key message. The one judgement of the
+    configuration: the resources' ``check``, the lookups and the plugin's ``CheckConfig`` all use it."""
     with _lock:
         unknown = list(_unknown_keys) if unknown is None else list(unknown)
-        if config is None:
-            config = dict(_stack_config)
+    config = _remembered() if config is None else config
     problems: list[tuple[str, str]] = []
     access_key = _lookup(ACCESS_KEY, config)
     if access_key is None or not access_key.strip():
@@ -221,9 +225,7 @@ def validate_get_rate_limit(value: Optional[str]) -> float:
 
 def current_settings(config: Optional[Mapping[str, Any]] = None) -> Settings:
     """Settings from ``config`` (default: the stack config remembered by ``configure()``), then the environment."""
-    if config is None:
-        with _lock:
-            config = dict(_stack_config)
+    config = _remembered() if config is None else config
     api_url = _lookup(API_URL, config) or DEFAULT_API_URL
     return Settings(
         access_key=_lookup(ACCESS_KEY, config),
@@ -246,17 +248,14 @@ def program_settings(values: Mapping[str, Any], names: Iterable[str]) -> Setting
 
 def current_settings_value(key: tuple[str, str]) -> Optional[str]:
     """One setting (stack config, then environment) without validating the others."""
-    with _lock:
-        config = dict(_stack_config)
-    return _lookup(key, config)
+    return _lookup(key, _remembered())
 
 
 def scope_of(props: Mapping[str, Any], settings: Settings, what: str, *names: str) -> list[str]:
     """The ids (``workspace_id``, ``organization_id``) that locate ``what`` on Bird: from the resource's
     state, else from config. Missing ones are an error, never a request to ``/workspaces/None``."""
-    keys = {"workspace_id": WORKSPACE_ID, "organization_id": ORGANIZATION_ID}
     values = [props.get(name) or getattr(settings, name) for name in names]
-    missing = [f"{name} ({keys[name][0]} / {keys[name][1]})" for name, value in zip(names, values) if not value]
+    missing = [f"{name} ({SCOPE_KEYS[name][0]} / {SCOPE_KEYS[name][1]})" for name, value in zip(names, values) if not value]
     if missing:
         raise ConfigError(f"cannot locate {what}: no {', '.join(missing)}")
     return values
