@@ -1,8 +1,5 @@
-"""``Connector``: a Bird connector installed from any template (WhatsApp, Instagram, e-mail, ...).
-
-Sections: the declared schema, the provider, the resource class. The lifecycle every connector-backed
-resource shares lives in :mod:`pulumi_bird.provider.connectors`.
-"""
+"""``Connector``: a Bird connector installed from any template (WhatsApp, Instagram, e-mail, ...); its lifecycle is
+every connector's (:mod:`pulumi_bird.provider.connectors`)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""``SmsChannel``: an SMS channel on a Bird phone number (a connector of the ``sms-messagebird:1`` template).
-
-Sections: the declared schema, the provider, the resource class. The lifecycle (replacement deletes first,
-create waits for readiness) is shared with every connector: :mod:`pulumi_bird.provider.connectors`.
-"""
+"""``SmsChannel``: an SMS channel on a Bird phone number (a connector of the ``sms-messagebird:1`` template); its
+lifecycle is every connector's (:mod:`pulumi_bird.provider.connectors`)."""
 
 from __future__ import annotations
 

@@ -288,6 +288,7 @@ class BirdProvider(ResourceProvider):
 
     def id_of(self, found: Any) -> str:
         return str(self.echo_of(found).id)
+
     def inputs_from_bird(
         self, found: Any, props: Mapping[str, Any], scope: Sequence[str], *, lookup: bool = False
     ) -> dict[str, Any]:

@@ -131,15 +131,6 @@ class ConnectorBackedProvider(BirdProvider):
         checker.string("name", required=True, max_length=255)
         checker.seconds("ready_timeout")
 
-    def request(self, inputs: Mapping[str, Any]) -> Any:
-        """Bird's create request for these inputs."""
-        from ..api.models import CreateConnectorRequest
-
-        body = self.schema.request_body(inputs)
-        if self.template_ref:
-            body["connectorTemplateRef"] = self.template_ref
-        return CreateConnectorRequest.model_validate(body)
-
     def echo_of(self, found: Installed) -> Any:
         return found.connector
 
@@ -159,10 +150,13 @@ class ConnectorBackedProvider(BirdProvider):
 
     def post(self, client: Any, scope: Sequence[str], inputs: dict[str, Any], resource: Optional[str]) -> Installed:
         from ..api.connectors import create_connector_resolving, roll_back, status_of, wait_connector_ready
+        from ..api.models import CreateConnectorRequest
 
         (workspace_id,) = scope
+        template = {"connectorTemplateRef": self.template_ref} if self.template_ref else {}
+        request = CreateConnectorRequest.model_validate({**self.schema.request_body(inputs), **template})
         connector = create_connector_resolving(
-            client, workspace_id, self.request(inputs), guard_existing=self.guard_existing,
+            client, workspace_id, request, guard_existing=self.guard_existing,
             allow_identical=bool(inputs.get("allow_identical")), resource=resource,
             release_timeout=float(inputs["ready_timeout"]),  # a number this process released: Bird may lag
         )
