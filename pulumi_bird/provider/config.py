@@ -107,14 +107,11 @@ def closest_key(name: str) -> Optional[str]:
     return known[match[0]] if match else None
 
 
-def describe_unknown_keys(names: Iterable[str]) -> list[str]:
-    """One sentence per ``bird:*`` key the provider does not read, beside the key it most likely means."""
-    sentences = []
-    for name in names:
-        near = closest_key(name)
-        hint = f"did you mean {near}?" if near else "the provider reads " + ", ".join(key for key, _ in ALL_KEYS)
-        sentences.append(f"{name} is not a setting of the bird provider and is ignored ({hint})")
-    return sentences
+def describe_unknown_key(name: str) -> str:
+    """A sentence about a ``bird:*`` key the provider does not read, beside the key it most likely means."""
+    near = closest_key(name)
+    hint = f"did you mean {near}?" if near else "the provider reads " + ", ".join(key for key, _ in ALL_KEYS)
+    return f"{name} is not a setting of the bird provider and is ignored ({hint})"
 
 
 def unknown_key_warnings() -> list[str]:
@@ -134,27 +131,7 @@ def unknown_key_warnings() -> list[str]:
 
 def key_warnings(unknown: list[str]) -> list[str]:
     """The warning for each unknown ``bird:*`` key: what it most likely means, and the command that removes it."""
-    return [f"pulumi-bird: {sentence}: `pulumi config rm {name}`" for name, sentence in
-            zip(unknown, describe_unknown_keys(unknown))]
-
-
-def _missing_key_message(config: Mapping[str, Any], unknown: list[str]) -> str:
-    message = (f"{ACCESS_KEY[0]} is not set: run `pulumi config set --secret {ACCESS_KEY[0]} <key>` "
-               f"or set {ACCESS_KEY[1]} in the environment")
-    api_url = _lookup(API_URL, config)
-    if api_url and is_loopback_api_url(api_url):
-        message += " (the emulator wants a key too: the one it printed when it started)"
-    if unknown:
-        message += "; " + "; ".join(describe_unknown_keys(unknown))
-    return message
-
-
-def _uuid_problem(key: tuple[str, str], config: Mapping[str, Any]) -> Optional[str]:
-    value = _lookup(key, config)
-    if value is None or is_uuid(value):
-        return None
-    return (f"{key[0]} / {key[1]} must be a UUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6, got "
-            f"{value!r:.60}: run `pulumi config set {key[0]} <UUID>` with the id Bird shows")
+    return [f"pulumi-bird: {describe_unknown_key(name)}: `pulumi config rm {name}`" for name in unknown]
 
 
 def config_problems(
@@ -168,9 +145,13 @@ def config_problems(
         unknown = list(_unknown_keys) if unknown is None else list(unknown)
     config = _remembered() if config is None else config
     problems: list[tuple[str, str]] = []
-    access_key = _lookup(ACCESS_KEY, config)
+    access_key, api_url = _lookup(ACCESS_KEY, config), _lookup(API_URL, config)
     if access_key is None or not access_key.strip():
-        problems.append((ACCESS_KEY[0], _missing_key_message(config, unknown)))
+        message = (f"{ACCESS_KEY[0]} is not set: run `pulumi config set --secret {ACCESS_KEY[0]} <key>` "
+                   f"or set {ACCESS_KEY[1]} in the environment")
+        if api_url and is_loopback_api_url(api_url):
+            message += " (the emulator wants a key too: the one it printed when it started)"
+        problems.append((ACCESS_KEY[0], "; ".join([message, *map(describe_unknown_key, unknown)])))
     else:
         from ..api.client import header_safe_key
 
@@ -178,8 +159,7 @@ def config_problems(
             header_safe_key(access_key)
         except ConfigError as exc:
             problems.append((ACCESS_KEY[0], str(exc)))
-    checks = ((API_URL, lambda v: validate_api_url(v or DEFAULT_API_URL)),
-              (GET_RATE_LIMIT, validate_get_rate_limit))
+    checks = ((API_URL, lambda v: validate_api_url(v or DEFAULT_API_URL)), (GET_RATE_LIMIT, validate_get_rate_limit))
     for key, validate in checks:
         try:
             validate(_lookup(key, config))
@@ -187,13 +167,14 @@ def config_problems(
             problems.append((key[0], str(exc)))
     from ..api.evidence import api_url_path_problem  # its form: a path Bird's routes cannot live under
 
-    route_problem = api_url_path_problem(_lookup(API_URL, config) or DEFAULT_API_URL)
+    route_problem = api_url_path_problem(api_url or DEFAULT_API_URL)
     if route_problem and not any(key == API_URL[0] for key, _ in problems):
         problems.append((API_URL[0], route_problem))
     for key in (WORKSPACE_ID, ORGANIZATION_ID):
-        problem = _uuid_problem(key, config)
-        if problem:
-            problems.append((key[0], problem))
+        value = _lookup(key, config)
+        if value is not None and not is_uuid(value):
+            problems.append((key[0], f"{key[0]} / {key[1]} must be a UUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6,"
+                                     f" got {value!r:.60}: run `pulumi config set {key[0]} <UUID>` with the id Bird shows"))
     return problems
 
 
