@@ -1,21 +1,16 @@
 """Data-source style lookups (Terraform's ``data`` blocks): read connectors that a stack does not manage, and find
 a phone number's id from its E.164 text.
 
-They run in the Pulumi program, with the same configuration as the resources (``bird:*`` stack config,
-then environment). The plain forms call Bird at once, in preview too; the ``_output`` forms take Inputs,
-return Outputs, and make no call during a preview (their result is unknown until ``pulumi up``), so that
-previews stay offline.
+They run in the Pulumi program, with the resources' configuration. The plain forms call Bird at once, in preview
+too; the ``_output`` forms take Inputs and make no call during a preview (their result is unknown until ``up``).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar
+from typing import Any, Callable, Optional, TypeVar
 
 import pulumi
-
-if TYPE_CHECKING:
-    from .provider.config import Settings
 
 T = TypeVar("T")
 
@@ -54,25 +49,6 @@ class PhoneNumberInfo(_Info):
     country: Optional[str] = field(metadata={"doc": "ISO 3166-1 alpha-2 country code, e.g. ``NL``."})
     type: Optional[str] = field(metadata={"doc": "``mobile``, ``local``, ``toll-free``, ... as Bird reports it."})
     capabilities: list[str] = field(metadata={"doc": "What it can carry: ``sms``, ``voice``, ``mms``, ``whatsapp``."})
-
-
-def _program_settings(workspace_id: Optional[str]) -> tuple[Settings, str]:
-    """The program's settings, judged offline as a resource's check judges them (the same errors and "did you
-    mean" hints, unknown ``bird:*`` keys as a warning), and the workspace to look in."""
-    from .api.values import is_uuid
-    from .provider import config
-    from .provider.base import program_config, warn_unknown_program_keys
-
-    warn_unknown_program_keys()
-    values, names = program_config()
-    settings = config.program_settings(values, names)
-    workspace = workspace_id or settings.workspace_id
-    if not workspace:
-        raise config.ConfigError("no workspace: pass workspace_id, or set bird:workspaceId / BIRD_WORKSPACE_ID")
-    if not is_uuid(workspace):
-        raise config.ConfigError(f"workspace_id must be a UUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6, got "
-                                 f"{workspace!r:.60}: pass the id Bird shows for the workspace")
-    return settings, workspace
 
 
 def _info(connector: Any, status: Any) -> ConnectorInfo:
@@ -124,10 +100,24 @@ READS: dict[str, Callable[..., Any]] = {
 
 
 def _read(read: Callable[..., T], workspace_id: Optional[str], *arguments: Any) -> T:
-    """``read`` with a client of the program's settings, in its workspace."""
+    """``read`` in the workspace, with the program's settings judged offline first as a resource's check judges
+    them (the same errors and "did you mean" hints, unknown ``bird:*`` keys as a warning), before any request."""
+    from .api.values import is_uuid
     from .provider import config
+    from .provider.base import program_config, warn_unknown_program_keys
 
-    settings, workspace = _program_settings(workspace_id)
+    warn_unknown_program_keys()
+    values, names = program_config()
+    problems = config.config_problems(values, config.unknown_bird_keys(names))
+    if problems:
+        raise config.ConfigError("; ".join(message for _, message in problems))
+    settings = config.current_settings(values)
+    workspace = workspace_id or settings.workspace_id
+    if not workspace:
+        raise config.ConfigError("no workspace: pass workspace_id, or set bird:workspaceId / BIRD_WORKSPACE_ID")
+    if not is_uuid(workspace):
+        raise config.ConfigError(f"workspace_id must be a UUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6, got "
+                                 f"{workspace!r:.60}: pass the id Bird shows for the workspace")
     with config.make_client(settings) as client:
         return read(client, workspace, *arguments)
 

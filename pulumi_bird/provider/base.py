@@ -153,6 +153,7 @@ class BirdProvider(ResourceProvider):
         except Exception as exc:  # check must answer with failures, whatever the input
             checker.failures.append(CheckFailure("", f"could not validate the inputs ({type(exc).__name__})"))
         return CheckResult(inputs, checker.failures)
+
     def plan(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> Plan:
         """What changes from ``olds`` to ``news``, property by property, from the declared schema alone (no call
         to Bird, no state of this process): the one comparison behind ``diff`` and the plugin's detailed diff."""

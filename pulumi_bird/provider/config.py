@@ -217,16 +217,6 @@ def current_settings(config: Optional[Mapping[str, Any]] = None) -> Settings:
     )
 
 
-def program_settings(values: Mapping[str, Any], names: Iterable[str]) -> Settings:
-    """The settings a lookup in the program uses, judged as ``check`` judges them (:func:`config_problems`):
-    ``values`` are the program's ``bird:*`` config, ``names`` every key of its stack config. Raises
-    :class:`ConfigError` naming every problem (unknown keys beside the missing access key), before any request."""
-    problems = config_problems(values, unknown_bird_keys(names))
-    if problems:
-        raise ConfigError("; ".join(message for _, message in problems))
-    return current_settings(values)
-
-
 def current_settings_value(key: tuple[str, str]) -> Optional[str]:
     """One setting (stack config, then environment) without validating the others."""
     return _lookup(key, _remembered())

@@ -37,9 +37,7 @@ _result: list[str] = []
 
 def in_dynamic_host() -> bool:
     """True inside the process started as ``python -m pulumi.dynamic``."""
-    main = sys.modules.get("__main__")
-    spec = getattr(main, "__spec__", None)
-    return getattr(spec, "name", None) == _HOST_MODULE
+    return getattr(getattr(sys.modules.get("__main__"), "__spec__", None), "name", None) == _HOST_MODULE
 
 
 def worker_bound(limit: int = HOST_MAX_WORKERS) -> int:
