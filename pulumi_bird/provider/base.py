@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Iterable, Iterator, Mapping, Optional, Sequence, TypeVar
+from typing import Annotated, Any, ClassVar, Iterable, Iterator, Mapping, Optional, Sequence
 
 import pulumi
 from pulumi.dynamic import (
@@ -22,13 +22,12 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
+from typing_extensions import Self
 
 from ..api.values import is_uuid
 from . import config, workers
 from .checks import Checker, is_unknown
 from .schema import Property, Schema, shown
-
-R = TypeVar("R", bound="BirdResource")
 
 
 @dataclass(frozen=True)
@@ -169,10 +168,8 @@ class BirdProvider(ResourceProvider):
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """The change :meth:`plan` finds. It never fails: the engine runs it to show a refresh's drift too."""
         plan = self.plan(olds, news)
-        if not plan.changed:
-            return DiffResult(changes=False)
-        return DiffResult(changes=True, replaces=list(plan.replaces),
-                          delete_before_replace=True if plan.delete_before_replace else None)
+        return DiffResult(changes=bool(plan.changed), replaces=list(plan.replaces),
+                          delete_before_replace=plan.delete_before_replace or None)
 
     # -- create, read, update, delete --
 
@@ -473,7 +470,7 @@ class BirdResource(pulumi.dynamic.Resource):
         """Defaults that depend on the resource name."""
 
     @classmethod
-    def get(cls: type[R], resource_name: str, id: pulumi.Input[str], opts: Optional[pulumi.ResourceOptions] = None) -> R:
+    def get(cls, resource_name: str, id: pulumi.Input[str], opts: Optional[pulumi.ResourceOptions] = None) -> Self:
         """Read an existing object into the stack by its Bird id (its scope from the stack config); every property
         is left to the provider's ``read``, and the stack never deletes it."""
         warn_unknown_program_keys()

@@ -138,9 +138,7 @@ class Schema:
         # template argument -> the input that carries it
         self.arguments: dict[str, str] = {p.argument: p.name for p in self.properties if p.argument}
         # Bird's top-level create request field -> the input that carries it
-        self.fields: dict[str, str] = {
-            p.bird: p.name for p in self.properties if p.bird and not p.argument and p.create
-        }
+        self.fields: dict[str, str] = {p.bird: p.name for p in self.properties if p.bird and not p.argument and p.create}
 
     @classmethod
     def declare(cls, args: type, outputs: Optional[type] = None) -> Schema:
