@@ -63,19 +63,13 @@ class Checker:
         value = self.news.get(prop)
         return value is not None and not is_unknown(value), value
 
-    def required(self, prop: str, why: str = "") -> bool:
-        """Fails when the property is missing; True when there is a known value to judge."""
-        value = self.news.get(prop)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            self.fail(prop, "is required" + (f" ({why})" if why else ""))
-            return False
-        return not is_unknown(value)
-
     def string(self, prop: str, *, required: bool = False, max_length: int = 1024, secret: bool = False) -> Optional[str]:
-        """A string; for a ``secret`` property the message names the value's type, never the value."""
-        if required and not self.required(prop):
-            return None
+        """A string (blank counts as missing when ``required``); for a ``secret`` property the message names the
+        value's type, never the value."""
         judge, value = self.get(prop)
+        if required and (value is None or (isinstance(value, str) and not value.strip())):
+            self.fail(prop, "is required")
+            return None
         if not judge:
             return None
         if not isinstance(value, str):
