@@ -117,6 +117,13 @@ class _DemandGrowth:
             pool._adjust_thread_count()
 
 
+def _install(pool: ThreadPoolExecutor, max_workers: int) -> str:
+    before = pool._max_workers
+    pool._max_workers = max(before, max_workers)
+    pool.submit = _DemandGrowth(pool, pool._max_workers).submit  # type: ignore[method-assign]
+    return f"lifted: {before} -> up to {pool._max_workers} workers, started on demand ({len(pool._threads)} now)"
+
+
 def lift_host_concurrency(max_workers: int = 0) -> str:
     """Let the host's worker pool grow with demand, once per process; returns what it did (for logs and tests).
     ``max_workers``: the bound (default :func:`worker_bound`)."""
@@ -132,11 +139,7 @@ def lift_host_concurrency(max_workers: int = 0) -> str:
             elif not all(hasattr(pools[0], a) for a in _NEEDED):
                 outcome = "skipped: ThreadPoolExecutor internals differ from what this code knows"
             else:
-                pool, before = pools[0], pools[0]._max_workers
-                pool._max_workers = max(before, max_workers or worker_bound())
-                pool.submit = _DemandGrowth(pool, pool._max_workers).submit  # type: ignore[method-assign]
-                outcome = (f"lifted: {before} -> up to {pool._max_workers} workers, started on demand "
-                           f"({len(pool._threads)} now)")
+                outcome = _install(pools[0], max_workers or worker_bound())
         log.debug("pulumi-bird host concurrency %s", outcome)
         _result.append(outcome)
         return outcome
