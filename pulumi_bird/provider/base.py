@@ -233,10 +233,14 @@ class BirdProvider(ResourceProvider):
         `pulumi refresh` and `pulumi destroy` do not run the program: the engine configures the provider from the
         stack config of the last `pulumi up` (pkg/engine/refresh.go, destroy.go; pulumi/pulumi#18756 reverted
         using today's config), so a rotated key is not seen until an up or a `--run-program` run."""
-        from ..api.errors import AuthenticationError
+        from ..api.errors import AuthenticationError, ConfigError
 
         settings = config.current_settings()
-        scope = config.scope_of(props, settings, f"{self.what} {id_}", *self.scope)
+        # From the state, else from config: a missing id is an error, never a request to /workspaces/None.
+        scope = [props.get(name) or getattr(settings, name) for name in self.scope]
+        missing = [f"{n} ({config.SCOPE_KEYS[n][0]} / {config.SCOPE_KEYS[n][1]})" for n, v in zip(self.scope, scope) if not v]
+        if missing:
+            raise ConfigError(f"cannot locate {self.what} {id_}: no {', '.join(missing)}")
         with config.make_client(settings, self.held_secrets(props)) as client:
             try:
                 yield client, scope

@@ -222,16 +222,6 @@ def current_settings_value(key: tuple[str, str]) -> Optional[str]:
     return _lookup(key, _remembered())
 
 
-def scope_of(props: Mapping[str, Any], settings: Settings, what: str, *names: str) -> list[str]:
-    """The ids (``workspace_id``, ``organization_id``) that locate ``what`` on Bird: from the resource's
-    state, else from config. Missing ones are an error, never a request to ``/workspaces/None``."""
-    values = [props.get(name) or getattr(settings, name) for name in names]
-    missing = [f"{name} ({SCOPE_KEYS[name][0]} / {SCOPE_KEYS[name][1]})" for name, value in zip(names, values) if not value]
-    if missing:
-        raise ConfigError(f"cannot locate {what}: no {', '.join(missing)}")
-    return values
-
-
 if TYPE_CHECKING:  # for annotations only: the client and its requests load on first use, keeping import cheap
     from ..api.client import BirdClient
     from ..api.pacing import GetBudget
