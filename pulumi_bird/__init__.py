@@ -4,12 +4,9 @@ Resources (one module each, listed in :data:`RESOURCES`): :class:`SmsChannel`, :
 :class:`Connector`, :class:`WebhookSubscription`.
 Lookups: :func:`get_connector`, :func:`list_connectors`, :func:`get_phone_number` (and their ``_output`` forms).
 
-Names are loaded on first use, so ``import pulumi_bird`` stays cheap.
-
-Layers: :mod:`pulumi_bird.api` is Bird's HTTP API and imports nothing of pulumi; :mod:`pulumi_bird.provider`
-is what every resource provider shares; one module per resource (``sms_channel``, ``voice_channel``,
-``connector``, ``webhook_subscription``) and ``lookups`` build on both. ``emulator`` and ``testing`` are tools
-for tests and demos, which the rest never imports.
+Names are loaded on first use, so ``import pulumi_bird`` stays cheap. Layers: :mod:`pulumi_bird.api` (Bird's HTTP
+API, no pulumi), :mod:`pulumi_bird.provider` (what every provider shares), then one module per resource and
+``lookups``; ``emulator`` and ``testing`` are tools for tests and demos, which the rest never imports.
 """
 
 from __future__ import annotations
@@ -30,30 +27,15 @@ RESOURCES: dict[str, str] = {
 }
 
 # public name -> the module that defines it (loaded on first use)
-_EXPORTS = {
-    **RESOURCES,
-    "BirdError": "api.errors",
-    "ChannelMessageType": "api.values",
-    "ConnectorInfo": "lookups",
-    "EventFilterArgs": "webhook_subscription",
-    "FilterKey": "api.values",
-    "PhoneNumberInfo": "lookups",
-    "REQUEST_ID_HEADER": "api.signatures",
-    "ReplayError": "api.signatures",
-    "ReplayGuard": "api.signatures",
-    "ReplayGuardFull": "api.signatures",
-    "SignatureError": "api.signatures",
-    "WebhookService": "api.values",
-    "WebhookStatus": "api.values",
-    "event_filter": "webhook_subscription",
-    "get_connector": "lookups",
-    "get_connector_output": "lookups",
-    "get_phone_number": "lookups",
-    "get_phone_number_output": "lookups",
-    "list_connectors": "lookups",
-    "list_connectors_output": "lookups",
-    "verify_signature": "api.signatures",
-}
+_EXPORTS: dict[str, str] = {**RESOURCES, **{name: module for module, names in {
+    "api.errors": ("BirdError",),
+    "api.signatures": ("REQUEST_ID_HEADER", "ReplayError", "ReplayGuard", "ReplayGuardFull", "SignatureError",
+                       "verify_signature"),
+    "api.values": ("ChannelMessageType", "FilterKey", "WebhookService", "WebhookStatus"),
+    "lookups": ("ConnectorInfo", "PhoneNumberInfo", "get_connector", "get_connector_output", "get_phone_number",
+                "get_phone_number_output", "list_connectors", "list_connectors_output"),
+    "webhook_subscription": ("EventFilterArgs", "event_filter"),
+}.items() for name in names}}
 
 # Written out (not computed) so that type checkers see the public names; a test holds them equal to _EXPORTS.
 __all__ = [

@@ -1,8 +1,5 @@
-"""``Connector``: a Bird connector installed from any template (WhatsApp, Instagram, e-mail, ...).
-
-Sections: the declared schema, the provider, the resource class. The lifecycle every connector-backed
-resource shares lives in :mod:`pulumi_bird.provider.connectors`.
-"""
+"""``Connector``: a Bird connector installed from any template (WhatsApp, Instagram, e-mail, ...); its lifecycle is
+every connector's (:mod:`pulumi_bird.provider.connectors`)."""
 
 from __future__ import annotations
 
@@ -62,7 +59,6 @@ class ConnectorProvider(shared.ConnectorBackedProvider):
         template = checker.string("connector_template_ref", required=True, max_length=255)
         arguments = checker.string_map("arguments")
         checker.string_map("security_arguments", depth=2)
-        checker.boolean("channel_conversational_status_enabled")
         checker.string("invitation_token", secret=True)
         if arguments is not None:
             names = {a: f"arguments.{a}" for a in TEMPLATE_ARGUMENTS.get(template or "", {})}

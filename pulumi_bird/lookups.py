@@ -1,25 +1,29 @@
 """Data-source style lookups (Terraform's ``data`` blocks): read connectors that a stack does not manage, and find
 a phone number's id from its E.164 text.
 
-They run in the Pulumi program, with the same configuration as the resources (``bird:*`` stack config,
-then environment). The plain forms call Bird at once, in preview too; the ``_output`` forms take Inputs,
-return Outputs, and make no call during a preview (their result is unknown until ``pulumi up``), so that
-previews stay offline.
+They run in the Pulumi program, with the resources' configuration. The plain forms call Bird at once, in preview
+too; the ``_output`` forms take Inputs and make no call during a preview (their result is unknown until ``up``).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import Any, Callable, Optional, TypeVar
 
 import pulumi
 
-if TYPE_CHECKING:
-    from .provider.config import Settings
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class ConnectorInfo:
+class _Info:
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a plain dict (for ``pulumi.export``)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ConnectorInfo(_Info):
     """A connector as a lookup returns it (the same names as the resources' outputs)."""
 
     connector_id: str
@@ -35,13 +39,9 @@ class ConnectorInfo:
     created_at: Optional[str]
     arguments: Optional[dict[str, Any]]
 
-    def to_dict(self) -> dict[str, Any]:
-        """The fields as a plain dict (for ``pulumi.export``)."""
-        return asdict(self)
-
 
 @dataclass(frozen=True)
-class PhoneNumberInfo:
+class PhoneNumberInfo(_Info):
     """A phone number of the workspace as :func:`get_phone_number` returns it."""
 
     id: str = field(metadata={"doc": "The number's Bird id: what ``phone_number_id`` of a channel takes."})
@@ -49,29 +49,6 @@ class PhoneNumberInfo:
     country: Optional[str] = field(metadata={"doc": "ISO 3166-1 alpha-2 country code, e.g. ``NL``."})
     type: Optional[str] = field(metadata={"doc": "``mobile``, ``local``, ``toll-free``, ... as Bird reports it."})
     capabilities: list[str] = field(metadata={"doc": "What it can carry: ``sms``, ``voice``, ``mms``, ``whatsapp``."})
-
-    def to_dict(self) -> dict[str, Any]:
-        """The fields as a plain dict (for ``pulumi.export``)."""
-        return asdict(self)
-
-
-def _program_settings(workspace_id: Optional[str]) -> tuple[Settings, str]:
-    """The program's settings, judged offline as a resource's check judges them (the same errors and "did you
-    mean" hints, unknown ``bird:*`` keys as a warning), and the workspace to look in."""
-    from .api.values import is_uuid
-    from .provider import config
-    from .provider.base import program_config, warn_unknown_program_keys
-
-    warn_unknown_program_keys()
-    values, names = program_config()
-    settings = config.program_settings(values, names)
-    workspace = workspace_id or settings.workspace_id
-    if not workspace:
-        raise config.ConfigError("no workspace: pass workspace_id, or set bird:workspaceId / BIRD_WORKSPACE_ID")
-    if not is_uuid(workspace):
-        raise config.ConfigError(f"workspace_id must be a UUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6, got "
-                                 f"{workspace!r:.60}: pass the id Bird shows for the workspace")
-    return settings, workspace
 
 
 def _info(connector: Any, status: Any) -> ConnectorInfo:
@@ -122,12 +99,27 @@ READS: dict[str, Callable[..., Any]] = {
 # --- the lookups, in the Pulumi program ---------------------------------------------------------------------------
 
 
-def _read(lookup: str, workspace_id: Optional[str], **arguments: Any) -> Any:
+def _read(read: Callable[..., T], workspace_id: Optional[str], *arguments: Any) -> T:
+    """``read`` in the workspace, with the program's settings judged offline first as a resource's check judges
+    them (the same errors and "did you mean" hints, unknown ``bird:*`` keys as a warning), before any request."""
+    from .api.values import is_uuid
     from .provider import config
+    from .provider.base import program_config, warn_unknown_program_keys
 
-    settings, workspace = _program_settings(workspace_id)
+    warn_unknown_program_keys()
+    values, names = program_config()
+    problems = config.config_problems(values, config.unknown_bird_keys(names))
+    if problems:
+        raise config.ConfigError("; ".join(message for _, message in problems))
+    settings = config.current_settings(values)
+    workspace = workspace_id or settings.workspace_id
+    if not workspace:
+        raise config.ConfigError("no workspace: pass workspace_id, or set bird:workspaceId / BIRD_WORKSPACE_ID")
+    if not is_uuid(workspace):
+        raise config.ConfigError(f"workspace_id must be a UUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6, got "
+                                 f"{workspace!r:.60}: pass the id Bird shows for the workspace")
     with config.make_client(settings) as client:
-        return READS[lookup](client, workspace, **arguments)
+        return read(client, workspace, *arguments)
 
 
 def get_connector(connector_id: str, workspace_id: Optional[str] = None, with_status: bool = True) -> ConnectorInfo:
@@ -135,8 +127,7 @@ def get_connector(connector_id: str, workspace_id: Optional[str] = None, with_st
 
     Raises :class:`~pulumi_bird.api.errors.NotFoundError` when Bird does not know it.
     """
-    found: ConnectorInfo = _read("get_connector", workspace_id, connector_id=connector_id, with_status=with_status)
-    return found
+    return _read(read_connector, workspace_id, connector_id, with_status)
 
 
 def list_connectors(template_ref: Optional[str] = None, workspace_id: Optional[str] = None) -> list[ConnectorInfo]:
@@ -144,8 +135,7 @@ def list_connectors(template_ref: Optional[str] = None, workspace_id: Optional[s
 
     Readiness fields are left empty (one status call per connector would be slow); use :func:`get_connector`.
     """
-    found: list[ConnectorInfo] = _read("list_connectors", workspace_id, template_ref=template_ref)
-    return found
+    return _read(read_connectors, workspace_id, template_ref)
 
 
 def get_phone_number(number: str, workspace_id: Optional[str] = None) -> PhoneNumberInfo:
@@ -155,46 +145,41 @@ def get_phone_number(number: str, workspace_id: Optional[str] = None) -> PhoneNu
     Raises :class:`ValueError` for text that is not a phone number and
     :class:`~pulumi_bird.api.errors.NotFoundError` when the workspace has no such number.
     """
-    found: PhoneNumberInfo = _read("get_phone_number", workspace_id, number=number)
-    return found
+    return _read(read_phone_number, workspace_id, number)
 
 
-def _unknown() -> pulumi.Output[Any]:
-    """An Output whose value is unknown (as a not-yet-created resource's outputs are during preview)."""
+def _later(lookup: Callable[..., T], *inputs: Any) -> pulumi.Output[T]:
+    """``lookup`` over Inputs, once they are known; during a preview an Output whose value is unknown (as a
+    not-yet-created resource's outputs are), so that previews make no call."""
     import asyncio
 
-    from pulumi.output import Output
+    if not pulumi.runtime.is_dry_run():
+        return pulumi.Output.all(*inputs).apply(lambda values: lookup(*values))
 
     def future(value: Any) -> asyncio.Future[Any]:
         fut: asyncio.Future[Any] = asyncio.get_event_loop().create_future()
         fut.set_result(value)
         return fut
 
-    return Output(set(), future(None), future(False), future(False))
+    return pulumi.Output(set(), future(None), future(False), future(False))
 
 
 def get_connector_output(
     connector_id: pulumi.Input[str], workspace_id: Optional[pulumi.Input[str]] = None
 ) -> pulumi.Output[ConnectorInfo]:
     """:func:`get_connector` over Inputs; unknown during preview."""
-    if pulumi.runtime.is_dry_run():
-        return _unknown()
-    return pulumi.Output.all(connector_id, workspace_id).apply(lambda v: get_connector(v[0], v[1]))
+    return _later(get_connector, connector_id, workspace_id)
 
 
 def list_connectors_output(
     template_ref: Optional[pulumi.Input[str]] = None, workspace_id: Optional[pulumi.Input[str]] = None
 ) -> pulumi.Output[list[ConnectorInfo]]:
     """:func:`list_connectors` over Inputs; unknown during preview."""
-    if pulumi.runtime.is_dry_run():
-        return _unknown()
-    return pulumi.Output.all(template_ref, workspace_id).apply(lambda v: list_connectors(v[0], v[1]))
+    return _later(list_connectors, template_ref, workspace_id)
 
 
 def get_phone_number_output(
     number: pulumi.Input[str], workspace_id: Optional[pulumi.Input[str]] = None
 ) -> pulumi.Output[PhoneNumberInfo]:
     """:func:`get_phone_number` over Inputs; unknown during preview."""
-    if pulumi.runtime.is_dry_run():
-        return _unknown()
-    return pulumi.Output.all(number, workspace_id).apply(lambda v: get_phone_number(v[0], v[1]))
+    return _later(get_phone_number, number, workspace_id)

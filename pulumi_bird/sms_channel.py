@@ -1,8 +1,5 @@
-"""``SmsChannel``: an SMS channel on a Bird phone number (a connector of the ``sms-messagebird:1`` template).
-
-Sections: the declared schema, the provider, the resource class. The lifecycle (replacement deletes first,
-create waits for readiness) is shared with every connector: :mod:`pulumi_bird.provider.connectors`.
-"""
+"""``SmsChannel``: an SMS channel on a Bird phone number (a connector of the ``sms-messagebird:1`` template); its
+lifecycle is every connector's (:mod:`pulumi_bird.provider.connectors`)."""
 
 from __future__ import annotations
 
@@ -14,7 +11,6 @@ from typing_extensions import Required, TypedDict, Unpack
 from .api.values import CHANNEL_MESSAGE_TYPES, SMS_TEMPLATE, ChannelMessageType
 from .provider import connectors as shared
 from .provider.base import WorkspaceId
-from .provider.checks import Checker
 from .provider.schema import Property, Schema, document
 
 # --- schema ------------------------------------------------------------------------------------------------
@@ -49,10 +45,6 @@ class SmsChannelProvider(shared.PhoneNumberChannelProvider):
 
     schema: ClassVar[Schema] = SCHEMA
     template_ref: ClassVar[Optional[str]] = SMS_TEMPLATE
-
-    def validate(self, checker: Checker) -> None:
-        super().validate(checker)
-        checker.boolean("conversational")
 
 
 # --- resource ----------------------------------------------------------------------------------------------

@@ -1,8 +1,5 @@
-"""``VoiceChannel``: a voice channel on a Bird phone number (a connector of the ``voice-messagebird:1`` template).
-
-Its whole lifecycle is the phone number channels' (:mod:`pulumi_bird.provider.connectors`): this module only
-declares its inputs and template.
-"""
+"""``VoiceChannel``: a voice channel on a Bird phone number (a connector of the ``voice-messagebird:1`` template);
+its lifecycle is every connector's (:mod:`pulumi_bird.provider.connectors`)."""
 
 from __future__ import annotations
 

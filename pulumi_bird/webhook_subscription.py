@@ -1,10 +1,7 @@
 """``WebhookSubscription``: deliver Bird events (``channel.updated``, ``sms.inbound``, ...) to an https URL.
 
-Sections: the declared schema (with the offline checks of events and filters), the provider, the resource class.
-The schema says it all: service, event, organization and workspace cannot change on Bird, so changing them
-replaces the subscription (the new one is created first, so no event is missed); url, signing key, filters,
-template and desired status are updated in place with PATCH; the signing key is a secret Bird never shows. The
-provider only says how to find, create, PATCH and delete a subscription on Bird.
+The declared schema says what replaces (service, event, organization, workspace: the new subscription is created
+first, so no event is missed) and what PATCH updates; the provider only says how to reach a subscription on Bird.
 """
 
 from __future__ import annotations
@@ -12,8 +9,6 @@ from __future__ import annotations
 from typing import Annotated, Any, ClassVar, Optional, Sequence
 
 import pulumi
-from pulumi.output import Unknown
-from pulumi.runtime.rpc import UNKNOWN
 from typing_extensions import Required, TypedDict, Unpack
 
 from .api.values import (
@@ -124,7 +119,7 @@ def _check_event(checker: Checker, service: Optional[str]) -> None:
 def _check_filters(checker: Checker, service: Optional[str]) -> None:
     # Judged item by item: a filter whose value is unknown in a preview still has a key to judge.
     filters = checker.news.get("event_filters")
-    if filters is None or isinstance(filters, Unknown) or filters == UNKNOWN:
+    if filters is None or (is_unknown(filters) and not isinstance(filters, (list, dict))):
         return
     if not isinstance(filters, list):
         checker.fail("event_filters", f"must be a list of {{key, value}} mappings, got a {type(filters).__name__}")
@@ -180,7 +175,6 @@ class WebhookSubscriptionProvider(BirdProvider):
         checker.signing_key("signing_key")
         checker.string("template")
         _check_filters(checker, service)
-        checker.boolean("allow_unlisted_event")
 
     def find(self, client: Any, scope: Sequence[str], id_: str) -> Any:
         from .api.reads import find_subscription
@@ -192,8 +186,8 @@ class WebhookSubscriptionProvider(BirdProvider):
         from .api.models import CreateWebhookSubscriptionRequest
         from .api.webhooks import create_subscription_resolving
 
-        org, ws = scope
         request = CreateWebhookSubscriptionRequest.model_validate(SCHEMA.request_body(inputs))
+        org, ws = scope
         return create_subscription_resolving(client, org, ws, request, allow_identical=bool(inputs.get("allow_identical")))
 
     def patch(self, client: Any, scope: Sequence[str], id_: str, changes: dict[str, Any]) -> Any:

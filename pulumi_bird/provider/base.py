@@ -1,11 +1,8 @@
-"""What every pulumi-bird provider shares: the lifecycle (check, diff, create, read, update, delete, adoption
-and ``get()``), implemented once from the resource's declared :class:`~pulumi_bird.provider.schema.Schema`, and
-the rules every resource applies to its scope (workspace, organization) and to ``adopt_id``.
+"""What every pulumi-bird provider shares: the lifecycle (check, diff, create, read, update, delete, adoption and
+``get()``), implemented once from the resource's declared :class:`~pulumi_bird.provider.schema.Schema`.
 
-A resource's provider supplies only what differs (the model is pulumi-go-provider's ``infer``: a declared
-schema, and small hooks where a resource opts out of a default): its ``schema``, ``validate``, how to ``find``,
-``post``, ``patch`` and ``remove`` its object on Bird, and its ``outputs`` when they need more than the schema's
-computed properties.
+A resource's provider supplies only what differs (as pulumi-go-provider's ``infer``): its ``schema``, ``validate``,
+how to ``find``, ``post``, ``patch`` and ``remove`` its object on Bird, and small hooks where it opts out of a default.
 """
 
 from __future__ import annotations
@@ -13,7 +10,7 @@ from __future__ import annotations
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Iterable, Iterator, Mapping, Optional, Sequence, TypeVar
+from typing import Annotated, Any, ClassVar, Iterable, Iterator, Mapping, Optional, Sequence
 
 import pulumi
 from pulumi.dynamic import (
@@ -25,13 +22,12 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
+from typing_extensions import Self
 
 from ..api.values import is_uuid
 from . import config, workers
 from .checks import Checker, is_unknown
 from .schema import Property, Schema, shown
-
-R = TypeVar("R", bound="BirdResource")
 
 
 @dataclass(frozen=True)
@@ -44,8 +40,6 @@ class Plan:
     delete_before_replace: bool
 
 
-# The stack config key and environment variable each scope input defaults from.
-SCOPE_SETTINGS: dict[str, tuple[str, str]] = {"workspace_id": config.WORKSPACE_ID, "organization_id": config.ORGANIZATION_ID}
 # The scope inputs (every resource has a workspace; a webhook subscription an organization too), as a resource's
 # Args declare them.
 WorkspaceId = Annotated[Optional[pulumi.Input[str]], Property(
@@ -58,16 +52,11 @@ OrganizationId = Annotated[Optional[pulumi.Input[str]], Property(
 
 class BirdProvider(ResourceProvider):
     """Base of the providers. It holds nothing: the object is pickled into every resource's state, so the
-    configuration stays in the host's memory (:mod:`pulumi_bird.provider.config`) and a client is built per call.
-
-    Declared by each resource's provider (class attributes):
-    """
+    configuration stays in the host's memory (:mod:`pulumi_bird.provider.config`) and a client is built per call."""
 
     serialize_as_secret_always = False  # nothing secret is held on the object
 
     schema: ClassVar[Schema]
-    # The inputs of the resource, as the user writes them (from the schema).
-    input_names: ClassVar[tuple[str, ...]] = ()
     # What the object is called in messages ("connector", "webhook subscription").
     what: ClassVar[str] = "object"
     # The inputs that locate the object on Bird, outermost first; each defaults from stack config.
@@ -77,11 +66,6 @@ class BirdProvider(ResourceProvider):
     guard_existing: ClassVar[bool] = True
     # Whether a replacement deletes the old object before creating the new one (Bird refuses two alike).
     delete_before_replace: ClassVar[bool] = False
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "schema" in cls.__dict__:  # a resource's provider, not an intermediate base
-            cls.input_names = cls.schema.names
 
     def configure(self, req: Any) -> None:
         """Called by the provider host with the stack config, once per process."""
@@ -95,15 +79,10 @@ class BirdProvider(ResourceProvider):
         for warning in config.unknown_key_warnings():
             pulumi.log.warn(warning)
 
-    def check_config(self, checker: Checker) -> None:
-        """Fail check (so preview fails) on each configuration mistake that can be judged offline, naming its key."""
-        for key, message in config.config_problems():
-            checker.failures.append(CheckFailure(key, message))
-
     # -- what a resource supplies --
 
     def validate(self, checker: Checker) -> None:
-        """Checks of the resource's own inputs (the schema's fixed values are checked already)."""
+        """Checks of the resource's own inputs (the schema's fixed values and flags are checked already)."""
 
     def find(self, client: Any, scope: Sequence[str], id_: str) -> Any:
         """Bird's object, or None when Bird says there is none."""
@@ -152,17 +131,18 @@ class BirdProvider(ResourceProvider):
         inputs = dict(news) if isinstance(news, dict) else {}
         checker = Checker(inputs, self.schema.names)
         try:
-            self.check_config(checker)
+            # Each configuration mistake that can be judged offline fails check (so preview fails), naming its key.
+            checker.failures += [CheckFailure(key, message) for key, message in config.config_problems()]
             for p in self.schema:
                 if p.values:
                     checker.one_of(p.name, p.values, required=p.required)
+                elif p.type is bool:
+                    checker.boolean(p.name)
             if "adopt_id" in self.schema.names:
                 checker.uuid("adopt_id")
-            if "allow_identical" in self.schema.names:
-                checker.boolean("allow_identical")
             self.validate(checker)
             for name in self.scope:
-                default_from_config(checker, inputs, name, SCOPE_SETTINGS[name])
+                default_from_config(checker, inputs, name, config.SCOPE_KEYS[name])
             for p in self.schema:
                 if p.default is not None and inputs.get(p.name) is None:
                     inputs[p.name] = p.default
@@ -188,10 +168,8 @@ class BirdProvider(ResourceProvider):
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """The change :meth:`plan` finds. It never fails: the engine runs it to show a refresh's drift too."""
         plan = self.plan(olds, news)
-        if not plan.changed:
-            return DiffResult(changes=False)
-        return DiffResult(changes=True, replaces=list(plan.replaces),
-                          delete_before_replace=True if plan.delete_before_replace else None)
+        return DiffResult(changes=bool(plan.changed), replaces=list(plan.replaces),
+                          delete_before_replace=plan.delete_before_replace or None)
 
     # -- create, read, update, delete --
 
@@ -211,13 +189,9 @@ class BirdProvider(ResourceProvider):
     def _finish_create(self, client: Any, scope: Sequence[str], created_id: str, changes: dict[str, Any]) -> Any:
         """The PATCH of what the create request cannot set (a subscription's status), on the object just made.
 
-        It never leaves an orphan. Of the three ways out (retry, roll back, record for the next up) this rolls
-        back: a resource whose create fails is not in the state, so nothing could finish the job later, and an
-        object left on Bird would make the next up fail as an identical object. So: a 404 is retried until the
-        settle time of Bird's lists has passed (Bird may not show its own write yet; the client retries 5xx and
-        lost answers itself); if the PATCH still fails, or its answer is not this object, the object (ours: the
-        checked answer of our own POST named it) is deleted and the error says so, or names it when that fails.
-        """
+        It never leaves an orphan: a failed create is not in the state, so nothing could finish the job later, and
+        a leftover would make the next up fail as an identical object. A 404 is retried until Bird's lists have
+        settled; if the PATCH still fails, the object (ours: our own POST named it) is deleted again."""
         from ..api import errors
         from ..api.create import MAX_SETTLE_LOOKS, SETTLE_INTERVAL, list_settle_seconds
 
@@ -251,10 +225,35 @@ class BirdProvider(ResourceProvider):
         return errors.BirdError(client.redact(f"{what}; it was deleted again, so nothing is left on Bird: run "
                                               "`pulumi up` again"))
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+    @contextmanager
+    def _stored_client(self, id_: str, props: Mapping[str, Any], doing: str) -> Iterator[tuple[Any, list[str]]]:
+        """A client and the scope for a read or delete of the object in the state; a refused key (401/403) says
+        why it may be refused.
+
+        `pulumi refresh` and `pulumi destroy` do not run the program: the engine configures the provider from the
+        stack config of the last `pulumi up` (pkg/engine/refresh.go, destroy.go; pulumi/pulumi#18756 reverted
+        using today's config), so a rotated key is not seen until an up or a `--run-program` run."""
+        from ..api.errors import AuthenticationError, ConfigError
+
         settings = config.current_settings()
-        scope = config.scope_of(props, settings, f"{self.what} {id_}", *self.scope)
-        with config.make_client(settings, self.held_secrets(props)) as client, stored_key_explained(f"reading {self.what} {id_}"):
+        # From the state, else from config: a missing id is an error, never a request to /workspaces/None.
+        scope = [props.get(name) or getattr(settings, name) for name in self.scope]
+        missing = [f"{n} ({config.SCOPE_KEYS[n][0]} / {config.SCOPE_KEYS[n][1]})" for n, v in zip(self.scope, scope) if not v]
+        if missing:
+            raise ConfigError(f"cannot locate {self.what} {id_}: no {', '.join(missing)}")
+        with config.make_client(settings, self.held_secrets(props)) as client:
+            try:
+                yield client, scope
+            except AuthenticationError as exc:
+                raise exc.with_summary(
+                    f"Bird refused the access key ({exc.status}) {doing} {self.what} {id_}, so nothing was changed. "
+                    f"`pulumi refresh` and `pulumi destroy` use the configuration stored by the last `pulumi up`: if "
+                    f"bird:accessKey was rotated since, run `pulumi up` first, or `pulumi destroy --run-program` / "
+                    f"`pulumi refresh --run-program`; otherwise check bird:accessKey / BIRD_ACCESS_KEY"
+                ) from None
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        with self._stored_client(id_, props, "reading") as (client, scope):
             found = self.find_for_read(client, scope, id_)
         if found is None:
             if is_lookup(props):  # get(): the engine would hand the program a resource with every output empty
@@ -279,9 +278,7 @@ class BirdProvider(ResourceProvider):
         return UpdateResult({**inputs, **self.outputs(found, inputs)})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        settings = config.current_settings()
-        scope = config.scope_of(props, settings, f"{self.what} {id_}", *self.scope)
-        with config.make_client(settings, self.held_secrets(props)) as client, stored_key_explained(f"deleting {self.what} {id_}"):
+        with self._stored_client(id_, props, "deleting") as (client, scope):
             self.remove(client, scope, id_)
         self.deleted(scope, id_, props)
 
@@ -413,12 +410,8 @@ def _replaces(p: Property, old: Any, new: Any) -> bool:
 def adopt_id_problem(provider: BirdProvider, olds: Mapping[str, Any], news: Mapping[str, Any]) -> str:
     """Why ``check`` refuses an up, or "": a replacement while ``adopt_id`` still names the object being replaced
     would adopt (or find deleted) the very object it replaces, so the up stops before anything is deleted, as the
-    engine stops a leftover ``import``.
-
-    Only ``check`` asks, and the engine runs it for an up or a preview, never for a refresh: a refresh's Diff only
-    shows the drift and never fails for it. ``olds`` are the inputs in the state; when they hold the same
-    ``adopt_id``, the object was created by adopting it, so the resource's id is that one. Values unknown in a
-    preview are not judged (the up's own check judges them)."""
+    engine stops a leftover ``import``. ``olds`` holding the same ``adopt_id`` means the object was adopted, so it
+    is the one replaced. Values unknown in a preview are not judged (the up's own check judges them)."""
     adopt_id = news.get("adopt_id")
     if not isinstance(olds, Mapping) or not isinstance(adopt_id, str) or olds.get("adopt_id") != adopt_id:
         return ""
@@ -440,11 +433,10 @@ def adopt_id_problem(provider: BirdProvider, olds: Mapping[str, Any], news: Mapp
 LOOKUP_MARKER = "__bird_lookup"
 
 
-# Registered by a resource beside its inputs: its own Pulumi name. The engine puts the URN in every request, but the
-# SDK's dynamic host hands a provider only the properties (pulumi/dynamic/__main__.py Create), so a 409 on a phone
-# number could not otherwise name the sibling resource that holds it. Keys starting with "__" are internal: the
-# engine passes them to the provider and leaves them out of every diff it shows (sdk/go/common/resource/
-# properties.go IsInternalPropertyKey). Our diffs compare only declared inputs, so it never causes a change.
+# Registered by a resource beside its inputs: its own Pulumi name. The SDK's dynamic host hands a provider only the
+# properties, not the URN (pulumi/dynamic/__main__.py Create), so a 409 on a phone number could not otherwise name
+# the sibling resource that holds it. Keys starting with "__" are internal: the engine leaves them out of every
+# diff it shows (sdk/go/common/resource/properties.go IsInternalPropertyKey), and our diffs compare only inputs.
 RESOURCE_NAME_KEY = "__bird_resource"
 
 
@@ -453,38 +445,10 @@ def is_lookup(props: Any) -> bool:
     return isinstance(props, dict) and props.get(LOOKUP_MARKER) is True
 
 
-def registration(
-    schema: Schema, values: Mapping[str, Any], computed: Iterable[str], opts: Optional[pulumi.ResourceOptions]
-) -> tuple[dict[str, Any], pulumi.ResourceOptions]:
-    """What a resource registers: the schema's inputs out of ``values`` (its ``__init__``'s keyword arguments) beside
-    its computed outputs, the secret inputs wrapped, and options that keep those secret in the outputs too."""
-    props: dict[str, Any] = {k: None for k in computed}
-    props.update(schema.collect(values))
-    for key in schema.secrets:
-        if props.get(key) is not None:
-            props[key] = pulumi.Output.secret(props[key])
-    secrets = pulumi.ResourceOptions(additional_secret_outputs=list(schema.secrets)) if schema.secrets else None
-    return props, pulumi.ResourceOptions.merge(opts, secrets)
-
-
-def read_existing(
-    cls: type[Any],
-    provider: ResourceProvider,
-    resource_name: str,
-    id: pulumi.Input[str],
-    properties: Iterable[str],
-    opts: Optional[pulumi.ResourceOptions],
-    secret_outputs: Iterable[str] = (),
-) -> Any:
-    """A resource of ``cls`` read from Bird by id (the ``get`` of every resource class): every property is
-    left to the provider's ``read``, and the stack never deletes it."""
-    resource = object.__new__(cls)
-    secrets = list(secret_outputs) or None
-    options = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id, additional_secret_outputs=secrets))
-    props: dict[str, Any] = {name: None for name in properties}
-    props[LOOKUP_MARKER] = True
-    pulumi.dynamic.Resource.__init__(resource, provider, resource_name, props, options)
-    return resource
+def _secret_options(schema: Schema, opts: Optional[pulumi.ResourceOptions], **more: Any) -> pulumi.ResourceOptions:
+    """``opts``, with the secret inputs kept secret in the outputs too."""
+    secrets = pulumi.ResourceOptions(additional_secret_outputs=list(schema.secrets) or None, **more)
+    return pulumi.ResourceOptions.merge(opts, secrets)
 
 
 class BirdResource(pulumi.dynamic.Resource):
@@ -494,30 +458,36 @@ class BirdResource(pulumi.dynamic.Resource):
     bird_provider: ClassVar[type[BirdProvider]]
 
     def _register(self, resource_name: str, values: Mapping[str, Any], opts: Optional[pulumi.ResourceOptions]) -> None:
-        """Register the schema's inputs out of ``values`` (the ``__init__``'s keyword arguments), secrets wrapped."""
+        """Register the schema's inputs out of ``values`` (the ``__init__``'s keyword arguments) beside the computed
+        outputs, secrets wrapped."""
         warn_unknown_program_keys()
         provider = self.bird_provider()
-        props, options = registration(provider.schema, values, provider.schema.outputs, opts)
+        schema = provider.schema
+        props: dict[str, Any] = {**dict.fromkeys(schema.outputs), **schema.collect(values)}
+        for key in schema.secrets:
+            if props.get(key) is not None:
+                props[key] = pulumi.Output.secret(props[key])
         self._fill(props, resource_name)
-        super().__init__(provider, resource_name, props, options)
+        super().__init__(provider, resource_name, props, _secret_options(schema, opts))
 
     def _fill(self, props: dict[str, Any], resource_name: str) -> None:
         """Defaults that depend on the resource name."""
 
     @classmethod
-    def get(cls: type[R], resource_name: str, id: pulumi.Input[str], opts: Optional[pulumi.ResourceOptions] = None) -> R:
-        """Read an existing object into the stack by its Bird id (its scope from the stack config); the stack
-        never deletes it."""
+    def get(cls, resource_name: str, id: pulumi.Input[str], opts: Optional[pulumi.ResourceOptions] = None) -> Self:
+        """Read an existing object into the stack by its Bird id (its scope from the stack config); every property
+        is left to the provider's ``read``, and the stack never deletes it."""
         warn_unknown_program_keys()
         provider = cls.bird_provider()
         schema = provider.schema
-        resource: R = read_existing(cls, provider, resource_name, id, (*schema.names, *schema.outputs), opts, schema.secrets)
+        props = {**dict.fromkeys((*schema.names, *schema.outputs)), LOOKUP_MARKER: True}
+        resource = object.__new__(cls)
+        pulumi.dynamic.Resource.__init__(resource, provider, resource_name, props, _secret_options(schema, opts, id=id))
         return resource
 
 
-# The stack config (the SDK's dict of it) whose unknown bird:* keys the program has warned about: the language
-# host sets one per program run, so each run (of run_program's too) warns once.
-# The config object of the program run last warned about (a run is warned about once), guarded by its lock.
+# The config object of the program run last warned about (the language host sets one per program run, so each
+# run warns once), guarded by its lock.
 _warned_config: list[Any] = []
 _warned_config_lock = threading.Lock()
 
@@ -555,29 +525,5 @@ def default_from_config(checker: Checker, inputs: dict[str, Any], prop: str, key
             checker.fail(prop, f"is required: set {prop} on the resource, {key[0]} in stack config, or {key[1]}")
             return
         if not is_uuid(inputs[prop]):
-            return  # check_config names the malformed key
+            return  # config_problems names the malformed key
     checker.uuid(prop)
-
-
-# --- an access key refused where the stored configuration is used -------------------------------------------
-
-
-@contextmanager
-def stored_key_explained(doing: str) -> Iterator[None]:
-    """Say why Bird may refuse the key (401/403) ``doing`` a read or delete, which never succeeds then.
-
-    `pulumi refresh` and `pulumi destroy` do not run the program: the engine configures the provider from its
-    inputs stored in the state, i.e. the stack config of the last `pulumi up` (pkg/engine/refresh.go, destroy.go;
-    deploy/deployment.go EnsureProvider; pulumi/pulumi#18756 reverted using today's config), so a rotated key is
-    not seen until an up or a `--run-program` run."""
-    from ..api.errors import AuthenticationError
-
-    try:
-        yield
-    except AuthenticationError as exc:
-        raise exc.with_summary(
-            f"Bird refused the access key ({exc.status}) {doing}, so nothing was changed. `pulumi refresh` and "
-            f"`pulumi destroy` use the configuration stored by the last `pulumi up`: if bird:accessKey was rotated "
-            f"since, run `pulumi up` first, or `pulumi destroy --run-program` / `pulumi refresh --run-program`; "
-            f"otherwise check bird:accessKey / BIRD_ACCESS_KEY"
-        ) from None

@@ -41,9 +41,7 @@ def is_unknown(value: Any) -> bool:
 
 def _describe(value: Any) -> str:
     """A short, safe description of a value for a message (types, not contents, for anything long)."""
-    if isinstance(value, str) and len(value) <= 60:
-        return repr(value)
-    if isinstance(value, (bool, int, float)) or value is None:
+    if (isinstance(value, str) and len(value) <= 60) or isinstance(value, (bool, int, float)) or value is None:
         return repr(value)
     return f"a {type(value).__name__}"
 
@@ -54,8 +52,7 @@ class Checker:
     def __init__(self, news: Any, known: Iterable[str]) -> None:
         self.news: dict[str, Any] = news if isinstance(news, dict) else {}
         self.failures: list[CheckFailure] = []
-        unexpected = sorted(k for k in self.news if not k.startswith("__") and k not in set(known))
-        for key in unexpected:
+        for key in sorted(k for k in self.news if not k.startswith("__") and k not in set(known)):
             self.fail(key, "is not a property of this resource")
 
     def fail(self, prop: str, reason: str) -> None:
@@ -64,23 +61,15 @@ class Checker:
     def get(self, prop: str) -> tuple[bool, Any]:
         """(judge, value): judge is False when the value is absent/None or unknown."""
         value = self.news.get(prop)
-        if value is None or is_unknown(value):
-            return False, value
-        return True, value
-
-    def required(self, prop: str, why: str = "") -> bool:
-        """Fails when the property is missing; True when there is a known value to judge."""
-        value = self.news.get(prop)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            self.fail(prop, "is required" + (f" ({why})" if why else ""))
-            return False
-        return not is_unknown(value)
+        return value is not None and not is_unknown(value), value
 
     def string(self, prop: str, *, required: bool = False, max_length: int = 1024, secret: bool = False) -> Optional[str]:
-        """A string; for a ``secret`` property the message names the value's type, never the value."""
-        if required and not self.required(prop):
-            return None
+        """A string (blank counts as missing when ``required``); for a ``secret`` property the message names the
+        value's type, never the value."""
         judge, value = self.get(prop)
+        if required and (value is None or (isinstance(value, str) and not value.strip())):
+            self.fail(prop, "is required")
+            return None
         if not judge:
             return None
         if not isinstance(value, str):
@@ -92,61 +81,49 @@ class Checker:
             return None
         return value
 
-    def signing_key(self, prop: str) -> Optional[str]:
+    def signing_key(self, prop: str) -> None:
         """A signing key: at least MIN_SIGNING_KEY_LENGTH printable ASCII characters (Bird does not document how
         it encodes any other). The message says how long it is, never what it is."""
         value = self.string(prop, secret=True)
         if value is None:
-            return None
+            return
         if len(value) < MIN_SIGNING_KEY_LENGTH:
             problem = f"is {len(value)} characters long; it must be at least {MIN_SIGNING_KEY_LENGTH}"
         elif not all(" " <= char <= "~" for char in value):
             problem = "has a character that is not printable ASCII (Bird does not document how it encodes others)"
         else:
-            return value
+            return
         self.fail(prop, f"{problem}: generate one with `{GENERATE_SIGNING_KEY}`")
-        return None
 
-    def uuid(self, prop: str, *, required: bool = False) -> Optional[str]:
+    def uuid(self, prop: str, *, required: bool = False) -> None:
         value = self.string(prop, required=required)
         if value is not None and not is_uuid(value):
             self.fail(prop, f"must be a UUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6, got {_describe(value)}")
-            return None
-        return value
 
-    def one_of(self, prop: str, allowed: Iterable[str], *, required: bool = False) -> Optional[str]:
+    def one_of(self, prop: str, allowed: Iterable[str], *, required: bool = False) -> None:
         allowed = list(allowed)
         value = self.string(prop, required=required)
         if value is not None and value not in allowed:
             self.fail(prop, f"must be one of {', '.join(allowed)}; got {_describe(value)}")
-            return None
-        return value
 
-    def boolean(self, prop: str) -> Optional[bool]:
+    def boolean(self, prop: str) -> None:
         judge, value = self.get(prop)
         if judge and not isinstance(value, bool):
             self.fail(prop, f"must be true or false, got {_describe(value)}")
-            return None
-        return value if judge else None
 
-    def seconds(self, prop: str, maximum: float = MAX_READY_TIMEOUT) -> Optional[float]:
+    def seconds(self, prop: str, maximum: float = MAX_READY_TIMEOUT) -> None:
         judge, value = self.get(prop)
         if not judge:
-            return None
+            return
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
             self.fail(prop, f"must be a number of seconds, got {_describe(value)}")
-            return None
-        if not 0 < value <= maximum:
+        elif not 0 < value <= maximum:
             self.fail(prop, f"must be more than 0 and at most {maximum} seconds, got {value}")
-            return None
-        return float(value)
 
-    def https_url(self, prop: str, *, required: bool = False) -> Optional[str]:
+    def https_url(self, prop: str, *, required: bool = False) -> None:
         value = self.string(prop, required=required, max_length=2048)
         if value is not None and not HTTPS_URL.match(value):
             self.fail(prop, "must be a public https:// URL with a domain name, such as https://example.com/bird")
-            return None
-        return value
 
     def string_map(self, prop: str, *, depth: int = 1) -> Optional[dict[str, Any]]:
         """A dict with string keys; ``depth=2`` means a dict of dicts of strings (security arguments)."""

@@ -27,6 +27,8 @@ ORGANIZATION_ID = ("bird:organizationId", "BIRD_ORGANIZATION_ID")
 # that other clients (the dashboard, other stacks, scripts) use at the same time.
 GET_RATE_LIMIT = ("bird:getRateLimit", "BIRD_GET_RATE_LIMIT")
 ALL_KEYS = (ACCESS_KEY, API_URL, WORKSPACE_ID, ORGANIZATION_ID, GET_RATE_LIMIT)
+# The key each scope input of a resource defaults from.
+SCOPE_KEYS: dict[str, tuple[str, str]] = {"workspace_id": WORKSPACE_ID, "organization_id": ORGANIZATION_ID}
 # Bird's own GET limit per workspace; a higher setting would only earn 429s.
 BIRD_GETS_PER_SECOND = 50.0
 
@@ -77,6 +79,12 @@ _unknown_keys: list[str] = []
 _warned = False
 
 
+def _remembered() -> dict[str, Any]:
+    """A copy of the stack config ``configure()`` remembered."""
+    with _lock:
+        return dict(_stack_config)
+
+
 def remember_stack_config(values: Mapping[str, Any], names: Iterable[str] = ()) -> None:
     """Keep the ``bird:*`` stack config handed to the provider's ``configure()`` (host process memory only);
     ``names`` are all the keys of the stack config, to tell the user about ``bird:*`` keys nobody reads."""
@@ -99,14 +107,11 @@ def closest_key(name: str) -> Optional[str]:
     return known[match[0]] if match else None
 
 
-def describe_unknown_keys(names: Iterable[str]) -> list[str]:
-    """One sentence per ``bird:*`` key the provider does not read, beside the key it most likely means."""
-    sentences = []
-    for name in names:
-        near = closest_key(name)
-        hint = f"did you mean {near}?" if near else "the provider reads " + ", ".join(key for key, _ in ALL_KEYS)
-        sentences.append(f"{name} is not a setting of the bird provider and is ignored ({hint})")
-    return sentences
+def describe_unknown_key(name: str) -> str:
+    """A sentence about a ``bird:*`` key the provider does not read, beside the key it most likely means."""
+    near = closest_key(name)
+    hint = f"did you mean {near}?" if near else "the provider reads " + ", ".join(key for key, _ in ALL_KEYS)
+    return f"{name} is not a setting of the bird provider and is ignored ({hint})"
 
 
 def unknown_key_warnings() -> list[str]:
@@ -126,47 +131,27 @@ def unknown_key_warnings() -> list[str]:
 
 def key_warnings(unknown: list[str]) -> list[str]:
     """The warning for each unknown ``bird:*`` key: what it most likely means, and the command that removes it."""
-    return [f"pulumi-bird: {sentence}: `pulumi config rm {name}`" for name, sentence in
-            zip(unknown, describe_unknown_keys(unknown))]
-
-
-def _missing_key_message(config: Mapping[str, Any], unknown: list[str]) -> str:
-    message = (f"{ACCESS_KEY[0]} is not set: run `pulumi config set --secret {ACCESS_KEY[0]} <key>` "
-               f"or set {ACCESS_KEY[1]} in the environment")
-    api_url = _lookup(API_URL, config)
-    if api_url and is_loopback_api_url(api_url):
-        message += " (the emulator wants a key too: the one it printed when it started)"
-    if unknown:
-        message += "; " + "; ".join(describe_unknown_keys(unknown))
-    return message
-
-
-def _uuid_problem(key: tuple[str, str], config: Mapping[str, Any]) -> Optional[str]:
-    value = _lookup(key, config)
-    if value is None or is_uuid(value):
-        return None
-    return (f"{key[0]} / {key[1]} must be a UUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6, got "
-            f"{value!r:.60}: run `pulumi config set {key[0]} <UUID>` with the id Bird shows")
+    return [f"pulumi-bird: {describe_unknown_key(name)}: `pulumi config rm {name}`" for name in unknown]
 
 
 def config_problems(
     config: Optional[Mapping[str, Any]] = None, unknown: Optional[Iterable[str]] = None
 ) -> list[tuple[str, str]]:
-    """Every mistake in the configuration that can be judged offline, as (key, message): a missing or unusable
-    access key, a malformed API URL or id, a rate limit out of range. Each message names the key, its
-    environment variable and the fix; it never quotes the access key. ``unknown``: the ``bird:*`` keys nobody
-    reads (default: those of the stack config ``configure()`` remembered), named in the missing-key message.
-
-    The one judgement of the configuration: the resources' ``check``, the lookups (:func:`program_settings`)
-    and the native plugin's ``CheckConfig`` all use it."""
+    """Every mistake in the configuration that can be judged offline, as (key, message), each naming the key, its
+    environment variable and the fix, never quoting the access key; ``unknown``: the ``bird:*`` keys nobody reads
+    (default: the remembered stack config's), named in the missing-key message. The one judgement of the
+    configuration: the resources' ``check``, the lookups and the plugin's ``CheckConfig`` all use it."""
     with _lock:
         unknown = list(_unknown_keys) if unknown is None else list(unknown)
-        if config is None:
-            config = dict(_stack_config)
+    config = _remembered() if config is None else config
     problems: list[tuple[str, str]] = []
-    access_key = _lookup(ACCESS_KEY, config)
+    access_key, api_url = _lookup(ACCESS_KEY, config), _lookup(API_URL, config)
     if access_key is None or not access_key.strip():
-        problems.append((ACCESS_KEY[0], _missing_key_message(config, unknown)))
+        message = (f"{ACCESS_KEY[0]} is not set: run `pulumi config set --secret {ACCESS_KEY[0]} <key>` "
+                   f"or set {ACCESS_KEY[1]} in the environment")
+        if api_url and is_loopback_api_url(api_url):
+            message += " (the emulator wants a key too: the one it printed when it started)"
+        problems.append((ACCESS_KEY[0], "; ".join([message, *map(describe_unknown_key, unknown)])))
     else:
         from ..api.client import header_safe_key
 
@@ -174,8 +159,7 @@ def config_problems(
             header_safe_key(access_key)
         except ConfigError as exc:
             problems.append((ACCESS_KEY[0], str(exc)))
-    checks = ((API_URL, lambda v: validate_api_url(v or DEFAULT_API_URL)),
-              (GET_RATE_LIMIT, validate_get_rate_limit))
+    checks = ((API_URL, lambda v: validate_api_url(v or DEFAULT_API_URL)), (GET_RATE_LIMIT, validate_get_rate_limit))
     for key, validate in checks:
         try:
             validate(_lookup(key, config))
@@ -183,13 +167,14 @@ def config_problems(
             problems.append((key[0], str(exc)))
     from ..api.evidence import api_url_path_problem  # its form: a path Bird's routes cannot live under
 
-    route_problem = api_url_path_problem(_lookup(API_URL, config) or DEFAULT_API_URL)
+    route_problem = api_url_path_problem(api_url or DEFAULT_API_URL)
     if route_problem and not any(key == API_URL[0] for key, _ in problems):
         problems.append((API_URL[0], route_problem))
     for key in (WORKSPACE_ID, ORGANIZATION_ID):
-        problem = _uuid_problem(key, config)
-        if problem:
-            problems.append((key[0], problem))
+        value = _lookup(key, config)
+        if value is not None and not is_uuid(value):
+            problems.append((key[0], f"{key[0]} / {key[1]} must be a UUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6,"
+                                     f" got {value!r:.60}: run `pulumi config set {key[0]} <UUID>` with the id Bird shows"))
     return problems
 
 
@@ -221,9 +206,7 @@ def validate_get_rate_limit(value: Optional[str]) -> float:
 
 def current_settings(config: Optional[Mapping[str, Any]] = None) -> Settings:
     """Settings from ``config`` (default: the stack config remembered by ``configure()``), then the environment."""
-    if config is None:
-        with _lock:
-            config = dict(_stack_config)
+    config = _remembered() if config is None else config
     api_url = _lookup(API_URL, config) or DEFAULT_API_URL
     return Settings(
         access_key=_lookup(ACCESS_KEY, config),
@@ -234,32 +217,9 @@ def current_settings(config: Optional[Mapping[str, Any]] = None) -> Settings:
     )
 
 
-def program_settings(values: Mapping[str, Any], names: Iterable[str]) -> Settings:
-    """The settings a lookup in the program uses, judged as ``check`` judges them (:func:`config_problems`):
-    ``values`` are the program's ``bird:*`` config, ``names`` every key of its stack config. Raises
-    :class:`ConfigError` naming every problem (unknown keys beside the missing access key), before any request."""
-    problems = config_problems(values, unknown_bird_keys(names))
-    if problems:
-        raise ConfigError("; ".join(message for _, message in problems))
-    return current_settings(values)
-
-
 def current_settings_value(key: tuple[str, str]) -> Optional[str]:
     """One setting (stack config, then environment) without validating the others."""
-    with _lock:
-        config = dict(_stack_config)
-    return _lookup(key, config)
-
-
-def scope_of(props: Mapping[str, Any], settings: Settings, what: str, *names: str) -> list[str]:
-    """The ids (``workspace_id``, ``organization_id``) that locate ``what`` on Bird: from the resource's
-    state, else from config. Missing ones are an error, never a request to ``/workspaces/None``."""
-    keys = {"workspace_id": WORKSPACE_ID, "organization_id": ORGANIZATION_ID}
-    values = [props.get(name) or getattr(settings, name) for name in names]
-    missing = [f"{name} ({keys[name][0]} / {keys[name][1]})" for name, value in zip(names, values) if not value]
-    if missing:
-        raise ConfigError(f"cannot locate {what}: no {', '.join(missing)}")
-    return values
+    return _lookup(key, _remembered())
 
 
 if TYPE_CHECKING:  # for annotations only: the client and its requests load on first use, keeping import cheap

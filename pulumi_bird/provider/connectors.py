@@ -1,11 +1,6 @@
-"""The provider and resource base shared by every connector-backed resource (Connector, SmsChannel,
-VoiceChannel), and the properties they share. Each of those declares its
-:class:`~pulumi_bird.provider.schema.Schema`; the lifecycle comes from :class:`~pulumi_bird.provider.base.BirdProvider`,
-and this module adds only how a connector is found, created (and waited for), deleted, and what it outputs.
-
-Bird has no update endpoint for connectors, so every change that reaches Bird replaces the connector, and the
-old one is deleted first (a phone number carries one connector of a template; a second is a 409). Create waits
-until the channel is active so that ``channel_id`` is known when it returns.
+"""The provider and resource base of every connector-backed resource (Connector, SmsChannel, VoiceChannel), and
+the properties they share: how a connector is found, created (and waited for until its channel is active, so that
+``channel_id`` is known), deleted, and what it outputs; the rest of the lifecycle is :class:`.base.BirdProvider`'s.
 """
 
 from __future__ import annotations
@@ -96,17 +91,13 @@ def check_template_arguments(
     """Check a known template's arguments. ``names`` maps an argument to the property the user wrote (arguments
     left out of it are judged elsewhere)."""
     for argument, (required, kind) in TEMPLATE_ARGUMENTS.get(template or "", {}).items():
-        prop = names.get(argument)
-        value = arguments.get(argument)
-        if prop is None:
+        prop, value = names.get(argument), arguments.get(argument)
+        if prop is None or is_unknown(value):
             continue
         if value is None:
             if required:
                 checker.fail(prop, f"is required by the {template} template")
-            continue
-        if is_unknown(value):
-            continue
-        if not isinstance(value, str):
+        elif not isinstance(value, str):
             checker.fail(prop, f"must be a string, got a {type(value).__name__}")
         elif kind == "uuid" and not is_uuid(value):
             checker.fail(prop, f"must be a UUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6, got {value!r:.60}"
@@ -127,10 +118,9 @@ class Installed:
 
 
 class ConnectorBackedProvider(BirdProvider):
-    """Provider for connector-backed resources; a subclass declares its ``schema`` (and may fix a template).
-
-    Bird has no update endpoint for connectors, so every change that reaches Bird replaces the connector, and the
-    old one is deleted first (a phone number carries one connector of a template; a second is a 409)."""
+    """Provider for connector-backed resources; a subclass declares its ``schema`` (and may fix a template). Bird
+    has no update endpoint for connectors, so every change that reaches Bird replaces the connector, and the old
+    one is deleted first (a phone number carries one connector of a template; a second is a 409)."""
 
     what: ClassVar[str] = "connector"
     delete_before_replace: ClassVar[bool] = True
@@ -140,15 +130,6 @@ class ConnectorBackedProvider(BirdProvider):
     def validate(self, checker: Checker) -> None:
         checker.string("name", required=True, max_length=255)
         checker.seconds("ready_timeout")
-
-    def request(self, inputs: Mapping[str, Any]) -> Any:
-        """Bird's create request for these inputs."""
-        from ..api.models import CreateConnectorRequest
-
-        body = self.schema.request_body(inputs)
-        if self.template_ref:
-            body["connectorTemplateRef"] = self.template_ref
-        return CreateConnectorRequest.model_validate(body)
 
     def echo_of(self, found: Installed) -> Any:
         return found.connector
@@ -169,10 +150,13 @@ class ConnectorBackedProvider(BirdProvider):
 
     def post(self, client: Any, scope: Sequence[str], inputs: dict[str, Any], resource: Optional[str]) -> Installed:
         from ..api.connectors import create_connector_resolving, roll_back, status_of, wait_connector_ready
+        from ..api.models import CreateConnectorRequest
 
         (workspace_id,) = scope
+        template = {"connectorTemplateRef": self.template_ref} if self.template_ref else {}
+        request = CreateConnectorRequest.model_validate({**self.schema.request_body(inputs), **template})
         connector = create_connector_resolving(
-            client, workspace_id, self.request(inputs), guard_existing=self.guard_existing,
+            client, workspace_id, request, guard_existing=self.guard_existing,
             allow_identical=bool(inputs.get("allow_identical")), resource=resource,
             release_timeout=float(inputs["ready_timeout"]),  # a number this process released: Bird may lag
         )
@@ -204,12 +188,8 @@ class ConnectorBackedProvider(BirdProvider):
     def check_found(self, id_: str, found: Installed, adopting: bool = False) -> None:
         theirs = found.connector.connector_template_ref
         if self.template_ref and theirs not in (None, self.template_ref):
-            if adopting:
-                raise ValueError(
-                    f"adopt_id {id_!r}: connector {id_} is a {theirs} connector, not {self.template_ref}: adopt it "
-                    f"with the resource class of its template (or Connector)")
-            raise ValueError(f"connector {id_} is a {theirs} connector, not {self.template_ref}: use the resource "
-                             f"class for that template (or Connector)")
+            raise ValueError(f"{f'adopt_id {id_!r}: ' if adopting else ''}connector {id_} is a {theirs} connector, not "
+                             f"{self.template_ref}: use the resource class of its template (or Connector)")
 
     def outputs(self, found: Installed, inputs: Mapping[str, Any]) -> dict[str, Any]:
         from ..api.connectors import connector_outputs

@@ -1,18 +1,10 @@
 """Each resource's properties, declared once, each with its whole life.
 
-A resource module declares its inputs as a ``TypedDict`` whose fields are ``Annotated[T, Property(...)]`` (the
-``Args`` of the resource: ``Required[...]`` for the inputs a program must set), and its computed outputs as a class
-of ``Annotated[pulumi.Output[T], Property(...)]`` attributes that the resource class inherits. :meth:`Schema.declare`
-reads both with ``typing.get_type_hints(..., include_extras=True)``: each field's name, type, optionality, doc and
-``Property`` facts come from that one place. The resource's ``__init__(self, resource_name, *, opts=None,
-**args: Unpack[Args])`` (PEP 692) shows the same ``TypedDict`` to pyright and mypy, and the provider's input names
-and checks of fixed values, which inputs replace and which update in place (and whether PATCH sends them), the
-create request's body, how each is read back from Bird's object (refresh, ``get()`` and ``adopt_id`` all read the
-same way), the secret inputs, the ``:param`` documentation of the resource class, the plugin's package schema and
-the reference pages are all derived from it (see :class:`pulumi_bird.provider.base.BirdProvider`).
-
-A schema that contradicts itself (an input and an output of one name, a computed output that replaces, ...) fails
-where it is declared, when its module is imported: :class:`SchemaError`.
+A resource module declares its inputs as a ``TypedDict`` of ``Annotated[T, Property(...)]`` fields (``Required[...]``
+for those a program must set) and its computed outputs as a class of ``Annotated[pulumi.Output[T], Property(...)]``
+attributes; :meth:`Schema.declare` reads both. The resource's ``__init__(..., **args: Unpack[Args])`` shows the same
+``TypedDict`` to pyright and mypy, and the provider's checks, diff, create request and read-back, the docs and the
+plugin's package schema all derive from it. A schema that contradicts itself fails on import: :class:`SchemaError`.
 """
 
 from __future__ import annotations
@@ -54,39 +46,28 @@ class SchemaError(ValueError):
 
 @dataclass(frozen=True)
 class Property:
-    """What one input or computed output of a resource does, beside its type: the metadata of its
-    ``Annotated[T, Property(...)]`` declaration.
-
-    Written in the declaration:
+    """What one input or computed output of a resource does, beside its type (``Annotated[T, Property(...)]``).
 
     :param doc: one sentence or two for the documentation.
-    :param bird: the field of Bird's request it is sent as (camelCase, as on the wire), or ``arguments.<name>``
-        for a template argument; None when it never reaches Bird.
+    :param bird: the field of Bird's request it is sent as (camelCase), or ``arguments.<name>`` for a template
+        argument; None when it never reaches Bird.
     :param secret: a secret input and output.
     :param change: what changing it does: ``replace`` the object, ``update`` it in place (PATCH when it has a
-        ``bird`` field, or nothing on Bird for an input Bird never sees), or ``none`` at all (inputs that only
-        matter to a create).
+        ``bird`` field), or ``none`` at all (inputs that only matter to a create).
     :param create: whether the create request carries it (False: only PATCH can set it, e.g. a webhook's status).
-    :param read_from: where Bird's object shows it, as dotted wire paths, the first that has a value wins
-        (default: its ``bird`` field); e.g. ``("arguments.phoneNumberId", "number.numberId")``.
-    :param echo: how it is read back from Bird (see :data:`Echo`); default ``fallback`` for a property sent to
-        Bird, ``never`` for one Bird never sees.
+    :param read_from: dotted wire paths where Bird's object shows it, the first with a value wins (default:
+        ``bird``).
+    :param echo: how it is read back from Bird (:data:`Echo`); default ``fallback``, or ``never`` when Bird never
+        sees it.
     :param removable: False when PATCH cannot unset it, so unsetting it replaces the object.
     :param cleared: what PATCH sends to unset it (e.g. ``[]`` for a list).
     :param unordered: a list whose order means nothing (compared as a set).
     :param default: the value ``check`` fills in when the program leaves it out.
-    :param filled: an optional input that the provider always fills in when the program leaves it out (from the
-        stack config or the resource name), so its output is never empty (as with a ``default``).
-    :param example: a value that passes ``check``, for the documentation and the tests every resource gets.
+    :param filled: an optional input the provider always fills in (from stack config or the resource name).
+    :param example: a value that passes ``check``, for the documentation and the tests.
 
-    Filled in by :meth:`Schema.declare` from the declaration (never written by hand there):
-
-    :param name: the property as the user writes it (snake_case): the field's name.
-    :param type: its value type (``pulumi.Input``, ``pulumi.Output`` and ``Optional`` removed).
-    :param required: an input the program must set (``Required[...]`` in the ``TypedDict``).
-    :param optional: the output may be empty (an optional input nothing fills in, or ``Output[Optional[T]]``).
-    :param computed: an output only (Bird computes it); the program cannot set it.
-    :param values: the only values it may take (from its ``Literal`` type).
+    :meth:`Schema.declare` fills in the rest from the declaration: ``name``, ``type`` (the value type), ``required``,
+    ``optional`` (the output may be empty), ``computed`` (an output only) and ``values`` (from a ``Literal`` type).
     """
 
     doc: str
@@ -153,16 +134,11 @@ class Schema:
         self.names: tuple[str, ...] = tuple(p.name for p in self.properties)
         self.outputs: tuple[str, ...] = tuple(p.name for p in self.computed)
         self.secrets: tuple[str, ...] = tuple(p.name for p in self.properties if p.secret)
-        self.replacing: frozenset[str] = frozenset(p.name for p in self.properties if p.change == "replace")
-        self.updating: frozenset[str] = frozenset(p.name for p in self.properties if p.change == "update")
-        self.create_only: frozenset[str] = frozenset(p.name for p in self.properties if p.change == "none")
         self.patchable: tuple[Property, ...] = tuple(p for p in self.properties if p.patchable)
         # template argument -> the input that carries it
         self.arguments: dict[str, str] = {p.argument: p.name for p in self.properties if p.argument}
         # Bird's top-level create request field -> the input that carries it
-        self.fields: dict[str, str] = {
-            p.bird: p.name for p in self.properties if p.bird and not p.argument and p.create
-        }
+        self.fields: dict[str, str] = {p.bird: p.name for p in self.properties if p.bird and not p.argument and p.create}
 
     @classmethod
     def declare(cls, args: type, outputs: Optional[type] = None) -> Schema:
@@ -206,15 +182,6 @@ class Schema:
     def example(self) -> dict[str, Any]:
         """The required inputs with their examples: the smallest program that passes ``check``."""
         return {p.name: p.example for p in self.properties if p.required}
-
-    def param_docs(self, width: int = 110) -> str:
-        """The ``:param`` lines of the resource's ``__init__`` docstring."""
-        lines = []
-        for p in self.properties:
-            text = p.doc + (" Secret." if p.secret else "")
-            text += {"replace": " Changing it replaces the object.", "update": "", "none": ""}[p.change]
-            lines.append(textwrap.fill(f":param {p.name}: {text}", width=width, subsequent_indent="    "))
-        return "\n".join(lines)
 
 
 def type_hints(obj: Any) -> dict[str, Any]:
@@ -323,5 +290,10 @@ def _refuse_contradictions(properties: tuple[Property, ...]) -> None:
 
 
 def document(cls: Any, schema: Schema, summary: str = "") -> None:
-    """Give ``cls.__init__`` its documentation from ``schema`` (the one place the properties are described)."""
-    cls.__init__.__doc__ = (summary + "\n\n" if summary else "") + schema.param_docs()
+    """Give ``cls.__init__`` its documentation, the ``:param`` lines from ``schema`` (the one place the properties
+    are described)."""
+    lines = [summary + "\n"] if summary else []
+    for p in schema.properties:
+        text = p.doc + (" Secret." if p.secret else "") + (" Changing it replaces the object." if p.change == "replace" else "")
+        lines.append(textwrap.fill(f":param {p.name}: {text}", width=110, subsequent_indent="    "))
+    cls.__init__.__doc__ = "\n".join(lines)

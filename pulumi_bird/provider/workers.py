@@ -1,29 +1,15 @@
 """Let the SDK's dynamic provider host run as many operations at once as the engine sends.
 
-``python -m pulumi.dynamic`` serves gRPC from ``ThreadPoolExecutor(max_workers=4)``: with channels that take
-seconds to provision, a fifth ``create`` waits for one of the first four to finish, whatever
-``pulumi up --parallel`` says. Raising the executor's limit is not enough on its own: the executor starts a
-thread only when its idle-thread semaphore is empty, and that semaphore over-counts idle threads (it is
-released after every finished call), so after a preview's worth of checks it would never grow.
+``python -m pulumi.dynamic`` serves gRPC from ``ThreadPoolExecutor(max_workers=4)``: a fifth ``create`` waits for
+one of the first four, whatever ``pulumi up --parallel`` says. Raising the limit alone is not enough: the executor
+starts a thread only when its idle-thread semaphore is empty, and that semaphore over-counts idle threads (it is
+released after every call), so the pool's ``submit`` is wrapped to start one more thread whenever the calls in
+flight outnumber the threads, up to :func:`worker_bound`. The pool never shrinks: idle workers wait on its queue.
 
-So the pool's ``submit`` is wrapped: it counts the calls in flight, and whenever they outnumber the threads it
-starts one more, up to :func:`worker_bound`. The host grows with demand (a preview of checks and diffs never
-needs more than a few threads; ``up --parallel 256`` of waiting creates gets 256) and never shrinks: idle
-workers wait on the executor's queue.
-
-The bound is a memory bound, not a guess at demand: the engine sends at most ``--parallel`` operations at
-once (default 4 x the cores; users raise it to create hundreds of channels together), and every one of them
-should start at once rather than wait for a second wave. A waiting create is a sleeping thread plus its gRPC
-call and request state: measured by ``make bench`` (1000 creates waiting 30 s in one host), about 90 kB of
-resident memory each (the thread's stack is reserved address space, touched only a few pages deep). So the
-2048 workers of :data:`HOST_MAX_WORKERS` hold at most about 180 MB, and only while that many creates wait.
-The bound is also kept under a quarter of the process limit (``RLIMIT_NPROC``) where one is set, so that a
-tight limit cannot make thread creation fail inside the host. Calls beyond the bound queue, as they did before.
-
-This is guarded on every step: it runs only inside that host process, only touches a gRPC server whose pool
-is a plain ``ThreadPoolExecutor``, never lowers a limit, and when anything looks different (an SDK or
-grpcio upgrade) it does nothing, leaving the host as it was. ``tests/test_host_concurrency.py`` notices when
-that happens.
+The bound is a memory bound: ``make bench`` measured about 90 kB per waiting create, so 2048 workers hold at most
+about 180 MB; it stays under a quarter of ``RLIMIT_NPROC`` so that thread creation cannot fail inside the host.
+Every step is guarded: when anything looks different (an SDK or grpcio upgrade) it does nothing, and
+``tests/test_host_concurrency.py`` notices.
 """
 
 from __future__ import annotations
@@ -38,7 +24,7 @@ from typing import Any, Callable
 
 log: logging.Logger = logging.getLogger(__name__)
 
-# The most workers the host grows to: ~90 kB per waiting create (measured), so ~180 MB at most (module docstring).
+# The most workers the host grows to: ~90 kB per waiting create (measured), so ~180 MB at most.
 HOST_MAX_WORKERS = 2048
 # Of the per-user process/thread limit, the share the host may use at most.
 NPROC_SHARE = 4
@@ -51,9 +37,7 @@ _result: list[str] = []
 
 def in_dynamic_host() -> bool:
     """True inside the process started as ``python -m pulumi.dynamic``."""
-    main = sys.modules.get("__main__")
-    spec = getattr(main, "__spec__", None)
-    return getattr(spec, "name", None) == _HOST_MODULE
+    return getattr(getattr(sys.modules.get("__main__"), "__spec__", None), "name", None) == _HOST_MODULE
 
 
 def worker_bound(limit: int = HOST_MAX_WORKERS) -> int:
@@ -93,14 +77,12 @@ class _DemandGrowth:
         self.pool = pool
         self.max_workers = max_workers
         self.in_flight = 0
-        self.peak = 0
         self._lock = threading.Lock()
         self._submit: Callable[..., Future] = pool.submit
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
         with self._lock:
             self.in_flight += 1
-            self.peak = max(self.peak, self.in_flight)
         before = len(self.pool._threads)
         try:
             future = self._submit(self._counted, fn, *args, **kwargs)
@@ -138,8 +120,7 @@ class _DemandGrowth:
 def _install(pool: ThreadPoolExecutor, max_workers: int) -> str:
     before = pool._max_workers
     pool._max_workers = max(before, max_workers)
-    growth = _DemandGrowth(pool, pool._max_workers)
-    pool.submit = growth.submit  # type: ignore[method-assign]
+    pool.submit = _DemandGrowth(pool, pool._max_workers).submit  # type: ignore[method-assign]
     return f"lifted: {before} -> up to {pool._max_workers} workers, started on demand ({len(pool._threads)} now)"
 
 
