@@ -37,7 +37,7 @@ from ..provider.base import LOOKUP_MARKER, RESOURCE_NAME_KEY
 from .fields import BY_TOKEN, ResourceKind, fields
 from .package import schema_json
 from .settings import apply_config, check_config
-from .values import SECRETS, Names
+from .values import Names, hide
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -62,7 +62,7 @@ def _guarded(names: Names, operation: Callable[[], T]) -> T:
     except PluginError:
         raise
     except Exception as exc:  # whatever the provider raised, the engine shows its message (no secret it received)
-        raise PluginError(SECRETS.hide(names.message(str(exc))) or type(exc).__name__) from exc
+        raise PluginError(hide(names.message(str(exc))) or type(exc).__name__) from exc
 
 
 def _named(names: Names, values: dict[str, Any], resource_name: str) -> dict[str, Any]:
@@ -76,7 +76,7 @@ def check(kind: ResourceKind, names: Names, request: CheckRequest) -> CheckRespo
     old_values, _ = names.incoming(request.old_inputs)
     values, secret = names.incoming(request.new_inputs)
     result = kind.new_provider().check(old_values, _named(names, values, request.name))
-    failures = [CheckFailure(names.key(f.property), SECRETS.hide(names.message(f.reason))) for f in result.failures or []]
+    failures = [CheckFailure(names.key(f.property), hide(names.message(f.reason))) for f in result.failures or []]
     return CheckResponse(inputs=names.outgoing(result.inputs or {}, secret), failures=failures)
 
 
