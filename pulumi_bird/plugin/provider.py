@@ -40,7 +40,7 @@ from .settings import apply_config, check_config
 from .values import Names, hide
 
 T = TypeVar("T")
-R = TypeVar("R")
+R = TypeVar("R", CheckRequest, DiffRequest, CreateRequest, ReadRequest, UpdateRequest, DeleteRequest)
 
 
 class PluginError(Exception):
@@ -171,7 +171,7 @@ def _on_resource(operation: Callable[[ResourceKind, Names, R], T]) -> Any:
     user's names (:func:`_guarded`)."""
 
     async def method(self: BirdProvider, request: R) -> T:
-        kind = _kind(request.type)  # type: ignore[attr-defined]
+        kind = _kind(request.type)
         names = Names(fields(kind.token))
         return await self._run(_guarded, names, lambda: operation(kind, names, request))
 
