@@ -72,10 +72,10 @@ def _named(names: Names, values: dict[str, Any], resource_name: str) -> dict[str
     return values
 
 
-def check(kind: ResourceKind, names: Names, request: CheckRequest) -> CheckResponse:
+def check(provider: Any, names: Names, request: CheckRequest) -> CheckResponse:
     old_values, _ = names.incoming(request.old_inputs)
     values, secret = names.incoming(request.new_inputs)
-    result = kind.new_provider().check(old_values, _named(names, values, request.name))
+    result = provider.check(old_values, _named(names, values, request.name))
     failures = [CheckFailure(names.key(f.property), hide(names.message(f.reason))) for f in result.failures or []]
     return CheckResponse(inputs=names.outgoing(result.inputs or {}, secret), failures=failures)
 
@@ -98,12 +98,11 @@ def completed(provider: Any, names: Names, resource_name: str, olds: dict[str, A
     return {**olds, **{name: filled[name] for name in missing if filled.get(name) is not None}}
 
 
-def diff(kind: ResourceKind, names: Names, request: DiffRequest) -> DiffResponse:
+def diff(provider: Any, names: Names, request: DiffRequest) -> DiffResponse:
     """The provider's :meth:`~pulumi_bird.provider.base.BirdProvider.plan`, computed once from the declared schema:
     each changed property, whether it replaces, and the detailed diff from the same answer. It never fails, so a
     refresh (which runs Diff to show the drift) never does either."""
     values, _ = names.incoming(request.new_inputs)
-    provider = kind.new_provider()
     old_values = completed(provider, names, request.name, names.incoming(request.old_state)[0])
     plan = provider.plan(old_values, values)
     if not plan.changed:
@@ -115,11 +114,11 @@ def diff(kind: ResourceKind, names: Names, request: DiffRequest) -> DiffResponse
                         diffs=[names.key(n) for n in plan.changed], detailed_diff=detailed)
 
 
-def create(kind: ResourceKind, names: Names, request: CreateRequest) -> CreateResponse:
+def create(provider: Any, names: Names, request: CreateRequest) -> CreateResponse:
     values, secret = names.incoming(request.properties)
     # The resource's name, as the Python resources register it, so that a 409 can name a sibling of this stack.
     values[RESOURCE_NAME_KEY] = request.urn.rsplit("::", 1)[-1]
-    result = kind.new_provider().create(values)
+    result = provider.create(values)
     return CreateResponse(resource_id=result.id, properties=names.outgoing(result.outs, secret))
 
 
@@ -136,12 +135,11 @@ def declared_inputs(provider: Any, names: Names, resource_name: str, inputs: dic
     return kept
 
 
-def read(kind: ResourceKind, names: Names, request: ReadRequest) -> ReadResponse:
+def read(provider: Any, names: Names, request: ReadRequest) -> ReadResponse:
     """Refresh (old outputs and inputs), ``get`` (registered properties) or import (the id alone: the workspace
     and organization then come from the provider's configuration; a missing id fails, as it must for an import,
     where the engine would otherwise record an empty resource)."""
     values, secret = names.incoming(request.properties or request.inputs)
-    provider = kind.new_provider()
     importing = not values
     if importing:  # nothing declared, so Bird's object is taken whole, and it must exist
         values = {LOOKUP_MARKER: True}
@@ -155,25 +153,25 @@ def read(kind: ResourceKind, names: Names, request: ReadRequest) -> ReadResponse
                         inputs=names.outgoing(found, secret))
 
 
-def update(kind: ResourceKind, names: Names, request: UpdateRequest) -> UpdateResponse:
+def update(provider: Any, names: Names, request: UpdateRequest) -> UpdateResponse:
     old_values, _ = names.incoming(request.olds)
     values, secret = names.incoming(request.news)
-    result = kind.new_provider().update(request.resource_id, old_values, values)
+    result = provider.update(request.resource_id, old_values, values)
     return UpdateResponse(properties=names.outgoing(result.outs or {}, secret))
 
 
-def delete(kind: ResourceKind, names: Names, request: DeleteRequest) -> None:
-    kind.new_provider().delete(request.resource_id, names.incoming(request.properties)[0])
+def delete(provider: Any, names: Names, request: DeleteRequest) -> None:
+    provider.delete(request.resource_id, names.incoming(request.properties)[0])
 
 
-def _on_resource(operation: Callable[[ResourceKind, Names, R], T]) -> Any:
-    """The provider method that runs ``operation`` on the pool for the request's resource type, its error in the
-    user's names (:func:`_guarded`)."""
+def _on_resource(operation: Callable[[Any, Names, R], T]) -> Any:
+    """The provider method that runs ``operation`` on the pool with a new dynamic provider of the request's resource
+    type, its error in the user's names (:func:`_guarded`)."""
 
     async def method(self: BirdProvider, request: R) -> T:
         kind = _kind(request.type)
         names = Names(fields(kind.token))
-        return await self._run(_guarded, names, lambda: operation(kind, names, request))
+        return await self._run(_guarded, names, lambda: operation(kind.new_provider(), names, request))
 
     return method
 
