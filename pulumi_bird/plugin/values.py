@@ -119,20 +119,18 @@ def _secret_pieces(value: str) -> list[str]:
     return [piece for piece in (userinfo, rest) if len(piece) > 1]
 
 
-class HideSecrets(logging.Filter):
+def _hide_in_record(record: logging.LogRecord) -> bool:
     """A handler filter: a log record's message with every secret the plugin received redacted."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = hide(record.getMessage()), None
-        return True
+    record.msg, record.args = hide(record.getMessage()), None
+    return True
 
 
 def hide_secrets_in_logs() -> None:
-    """Put :class:`HideSecrets` on every handler of pulumi_bird's logger and of the root logger."""
+    """Put :func:`_hide_in_record` on every handler of pulumi_bird's logger and of the root logger (once:
+    ``addFilter`` adds a filter a handler already has no second time)."""
     for logger in (logging.getLogger("pulumi_bird"), logging.getLogger()):
         for handler in logger.handlers:
-            if not any(isinstance(f, HideSecrets) for f in handler.filters):
-                handler.addFilter(HideSecrets())
+            handler.addFilter(_hide_in_record)
 
 
 def plain_map(props: Optional[Mapping[str, PropertyValue]]) -> dict[str, Any]:
