@@ -119,7 +119,10 @@ def test_public_names_are_reexported_explicitly_and_load_on_first_use():
         assert named or isinstance(value, str), name
     import pulumi_bird.testing
 
-    assert pulumi_bird.testing.__all__ == sorted(pulumi_bird.testing._LAZY)
+    assert pulumi_bird.testing.__all__ == sorted(pulumi_bird.testing.__all__)
+    for name in pulumi_bird.testing.__all__:  # every name resolves, to the object its submodule defines
+        value = getattr(pulumi_bird.testing, name)
+        assert isinstance(value, str) or value.__module__.startswith("pulumi_bird.testing."), name
     assert _type_checking_reexports(ROOT / "pulumi_bird" / "testing" / "__init__.py") == set(pulumi_bird.testing.__all__)
     with pytest.raises(AttributeError, match="has no attribute 'nothing_here'"):
         _ = pulumi_bird.nothing_here
@@ -128,6 +131,10 @@ def test_public_names_are_reexported_explicitly_and_load_on_first_use():
     loaded = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
     # (pulumi_bird._version is the package's one version: a constant that imports nothing)
     assert loaded.stdout.strip() == "['pulumi_bird', 'pulumi_bird._version']", loaded.stderr
+    # nor `import pulumi_bird.testing`: not the Pulumi SDK, nor the emulator, until a name is used.
+    probe = "import sys, pulumi_bird.testing; print(sorted(m for m in sys.modules if m.startswith('pulumi')))"
+    loaded = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert loaded.stdout.strip() == "['pulumi_bird', 'pulumi_bird._version', 'pulumi_bird.testing']", loaded.stderr
 
 
 @pytest.mark.parametrize("module", ["pulumi_bird", "pulumi_bird.testing", "pulumi_bird.emulator"])

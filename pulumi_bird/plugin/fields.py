@@ -94,7 +94,7 @@ class ResourceKind:
 
 
 # Every resource of the package's one registry (pulumi_bird.RESOURCES), in its order.
-RESOURCES: tuple[ResourceKind, ...] = tuple(ResourceKind(name, f"pulumi_bird.{module}") for name, module in REGISTERED.items())
+RESOURCES = tuple(ResourceKind(name, f"pulumi_bird.{module}") for name, module in REGISTERED.items())
 BY_TOKEN = {kind.token: kind for kind in RESOURCES}
 
 

@@ -41,9 +41,10 @@ CONFIG_DOCS = {
     "organizationId": "The Bird organization (UUID) of webhook subscriptions unless they name their own.",
     "getRateLimit": "GET requests per second this provider sends to one workspace, from 1 to Bird's limit of 50.",
 }
-CONFIG_TYPES = {"getRateLimit": {"type": "number"}}
-CONFIG_DEFAULTS: dict[str, Any] = {"apiUrl": config.DEFAULT_API_URL, "getRateLimit": config.BIRD_GETS_PER_SECOND}
-SECRET_CONFIG = frozenset({"accessKey"})
+# What a key's property has beside a string type and its description: a number, a default, a secret.
+CONFIG_SPECS: dict[str, dict[str, Any]] = {"accessKey": {"secret": True}, "apiUrl": {"default": config.DEFAULT_API_URL},
+                                           "getRateLimit": {"type": "number", "default": config.BIRD_GETS_PER_SECOND}}
+SECRET_CONFIG = frozenset(key for key, spec in CONFIG_SPECS.items() if spec.get("secret"))
 
 # The lookups of pulumi_bird.lookups served as the package's functions: token -> function name.
 FUNCTIONS = {
@@ -68,17 +69,9 @@ def config_key(name: str) -> str:
 
 def config_properties() -> dict[str, dict[str, Any]]:
     """The configuration keys as properties, with their environment variables and defaults."""
-    props = {}
-    for name, env in config.ALL_KEYS:
-        key = config_key(name)
-        spec: dict[str, Any] = {**CONFIG_TYPES.get(key, {"type": "string"}), "description": CONFIG_DOCS[key],
-                                "defaultInfo": {"environment": [env]}}
-        if key in CONFIG_DEFAULTS:
-            spec["default"] = CONFIG_DEFAULTS[key]
-        if key in SECRET_CONFIG:
-            spec["secret"] = True
-        props[key] = spec
-    return props
+    return {config_key(name): {"type": "string", "description": CONFIG_DOCS[config_key(name)],
+                               "defaultInfo": {"environment": [env]}, **CONFIG_SPECS.get(config_key(name), {})}
+            for name, env in config.ALL_KEYS}
 
 
 class Types:
@@ -124,30 +117,28 @@ class Types:
                 members = dataclass_fields(cls, connector_docs())
             else:  # a TypedDict of Annotated[T, Property(...)] fields, as a resource's Args
                 members = [field_of(p) for p in Schema.declare(cls)]
-            self.specs[token] = {"type": "object", "description": in_schema_names(describe(inspect.getdoc(cls) or "")),
-                                 **self.object_of(docs_in_schema_names(members))}
+            self.specs[token] = {"type": "object", "description": described(cls, schema_names()),
+                                 **self.object_of(members, schema_names())}
         return token
 
-    def prop(self, field: Field, *, as_input: bool) -> dict[str, Any]:
-        spec = {**self.spec(field.type), "description": field.doc}
-        if field.secret:
-            spec["secret"] = True
-        if as_input and field.change == "replace":
-            spec["willReplaceOnChanges"] = True
-        return spec
-
-    def object_of(self, members: list[Field], *, as_input: bool = False) -> dict[str, Any]:
-        """``properties`` and ``required`` of an object made of ``members``."""
-        result: dict[str, Any] = {"properties": {m.key: self.prop(m, as_input=as_input) for m in members}}
+    def object_of(self, members: list[Field], names: dict[str, str], *, as_input: bool = False) -> dict[str, Any]:
+        """``properties`` and ``required`` of an object made of ``members``, their docs with the property names in
+        ``names`` as the schema spells them (:func:`~.fields.translate`)."""
+        props = {}
+        for m in members:
+            props[m.key] = {**self.spec(m.type), "description": translate(m.doc, names)}
+            if m.secret:
+                props[m.key]["secret"] = True
+            if as_input and m.change == "replace":
+                props[m.key]["willReplaceOnChanges"] = True
         required = [m.key for m in members if not m.optional]
-        if required:
-            result["required"] = required
-        return result
+        return {"properties": props, **({"required": required} if required else {})}
 
 
 @cache
 def schema_names() -> dict[str, str]:
-    """Every property name of the package (the resources' properties, the lookups' arguments) -> its schema key."""
+    """Every property name of the package (the resources' properties, the lookups' arguments) -> its schema key:
+    what the lookups and types say, in SDKs of every language."""
     from .. import lookups
 
     found = {f.name: f.key for kind in RESOURCES for f in fields(kind.token)}
@@ -156,15 +147,10 @@ def schema_names() -> dict[str, str]:
     return found
 
 
-def in_schema_names(text: str) -> str:
-    """A description with the package's property names as the schema spells them (:func:`~.fields.translate`):
-    what the lookups and types say, in SDKs of every language."""
-    return translate(text, schema_names())
-
-
-def docs_in_schema_names(members: list[Field]) -> list[Field]:
-    """``members`` with their descriptions in the schema's names (:func:`in_schema_names`)."""
-    return [dataclasses.replace(f, doc=in_schema_names(f.doc)) for f in members]
+def described(obj: Any, names: dict[str, str], summary: bool = False) -> str:
+    """The docstring of ``obj`` (its first paragraph if ``summary``) as a schema description in ``names``."""
+    doc = inspect.getdoc(obj) or ""
+    return translate(describe(doc.split("\n\n")[0] if summary else doc), names)
 
 
 def literal_name(hint: Any) -> str:
@@ -187,24 +173,18 @@ def connector_docs() -> dict[str, str]:
 def resource_spec(token: str, types: Types) -> dict[str, Any]:
     kind = BY_TOKEN[token]
     names = {f.name: f.key for f in fields(token)}
-    all_fields = [dataclasses.replace(f, doc=translate(f.doc, names)) for f in fields(token)]
     optional = output_optional(token)
-    inputs = [f for f in all_fields if f.input]
-    outputs = [dataclasses.replace(f, optional=optional[f.name]) for f in all_fields]
-    spec: dict[str, Any] = {"description": translate(describe(inspect.getdoc(kind.load(kind.name)) or ""), names),
-                            **types.object_of(outputs)}
-    declared = types.object_of(inputs, as_input=True)
-    spec["inputProperties"] = declared["properties"]
-    if declared.get("required"):
-        spec["requiredInputs"] = declared["required"]
-    return spec
+    outputs = [dataclasses.replace(f, optional=optional[f.name]) for f in fields(token)]
+    inputs = types.object_of([f for f in fields(token) if f.input], names, as_input=True)
+    return {"description": described(kind.load(kind.name), names), **types.object_of(outputs, names),
+            "inputProperties": inputs["properties"],
+            **({"requiredInputs": inputs["required"]} if "required" in inputs else {})}
 
 
 def function_spec(name: str, types: Types) -> dict[str, Any]:
     from .. import lookups
 
     fn = getattr(lookups, name)
-    args = function_fields(fn, connector_docs())
     result = type_hints(fn)["return"]
     if typing.get_origin(result) is list:
         item = typing.get_args(result)[0]
@@ -212,9 +192,9 @@ def function_spec(name: str, types: Types) -> dict[str, Any]:
                                                 "description": EXTRA_DOCS[LIST_RESULT]}},
                    "required": [LIST_RESULT]}
     else:
-        outputs = types.object_of(docs_in_schema_names(dataclass_fields(result, connector_docs())))
-    summary = (inspect.getdoc(fn) or "").split("\n\n")[0]
-    return {"description": in_schema_names(describe(summary)), "inputs": types.object_of(docs_in_schema_names(args), as_input=True),
+        outputs = types.object_of(dataclass_fields(result, connector_docs()), schema_names())
+    return {"description": described(fn, schema_names(), summary=True),
+            "inputs": types.object_of(function_fields(fn, connector_docs()), schema_names(), as_input=True),
             "outputs": outputs}
 
 

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import Executor
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, Callable, TypeVar
 
-from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.provider.experimental.provider import (
     CheckFailure,
     CheckRequest,
@@ -38,9 +37,10 @@ from ..provider.base import LOOKUP_MARKER, RESOURCE_NAME_KEY
 from .fields import BY_TOKEN, ResourceKind, fields
 from .package import schema_json
 from .settings import apply_config, check_config
-from .values import SECRETS, Names
+from .values import Names, hide
 
 T = TypeVar("T")
+R = TypeVar("R", CheckRequest, DiffRequest, CreateRequest, ReadRequest, UpdateRequest, DeleteRequest)
 
 
 class PluginError(Exception):
@@ -55,10 +55,6 @@ def _kind(type_: str) -> ResourceKind:
     return kind
 
 
-def _names(kind: ResourceKind) -> Names:
-    return Names(fields(kind.token))
-
-
 def _guarded(names: Names, operation: Callable[[], T]) -> T:
     """Run a provider operation; its error comes back as one :class:`PluginError` in the user's names."""
     try:
@@ -66,7 +62,7 @@ def _guarded(names: Names, operation: Callable[[], T]) -> T:
     except PluginError:
         raise
     except Exception as exc:  # whatever the provider raised, the engine shows its message (no secret it received)
-        raise PluginError(SECRETS.hide(names.message(str(exc))) or type(exc).__name__) from exc
+        raise PluginError(hide(names.message(str(exc))) or type(exc).__name__) from exc
 
 
 def _named(names: Names, values: dict[str, Any], resource_name: str) -> dict[str, Any]:
@@ -76,13 +72,11 @@ def _named(names: Names, values: dict[str, Any], resource_name: str) -> dict[str
     return values
 
 
-def check(kind: ResourceKind, resource_name: str, olds: Mapping[str, PropertyValue],
-          news: Mapping[str, PropertyValue]) -> CheckResponse:
-    names = _names(kind)
-    old_values, _ = names.incoming(olds)
-    values, secret = names.incoming(news)
-    result = kind.new_provider().check(old_values, _named(names, values, resource_name))
-    failures = [CheckFailure(names.key(f.property), SECRETS.hide(names.message(f.reason))) for f in result.failures or []]
+def check(provider: Any, names: Names, request: CheckRequest) -> CheckResponse:
+    old_values, _ = names.incoming(request.old_inputs)
+    values, secret = names.incoming(request.new_inputs)
+    result = provider.check(old_values, _named(names, values, request.name))
+    failures = [CheckFailure(names.key(f.property), hide(names.message(f.reason))) for f in result.failures or []]
     return CheckResponse(inputs=names.outgoing(result.inputs or {}, secret), failures=failures)
 
 
@@ -104,15 +98,12 @@ def completed(provider: Any, names: Names, resource_name: str, olds: dict[str, A
     return {**olds, **{name: filled[name] for name in missing if filled.get(name) is not None}}
 
 
-def diff(kind: ResourceKind, resource_name: str, olds: Mapping[str, PropertyValue],
-         news: Mapping[str, PropertyValue]) -> DiffResponse:
+def diff(provider: Any, names: Names, request: DiffRequest) -> DiffResponse:
     """The provider's :meth:`~pulumi_bird.provider.base.BirdProvider.plan`, computed once from the declared schema:
     each changed property, whether it replaces, and the detailed diff from the same answer. It never fails, so a
     refresh (which runs Diff to show the drift) never does either."""
-    names = _names(kind)
-    values, _ = names.incoming(news)
-    provider = kind.new_provider()
-    old_values = completed(provider, names, resource_name, names.incoming(olds)[0])
+    values, _ = names.incoming(request.new_inputs)
+    old_values = completed(provider, names, request.name, names.incoming(request.old_state)[0])
     plan = provider.plan(old_values, values)
     if not plan.changed:
         return DiffResponse(changes=False)
@@ -123,12 +114,11 @@ def diff(kind: ResourceKind, resource_name: str, olds: Mapping[str, PropertyValu
                         diffs=[names.key(n) for n in plan.changed], detailed_diff=detailed)
 
 
-def create(kind: ResourceKind, urn: str, properties: Mapping[str, PropertyValue]) -> CreateResponse:
-    names = _names(kind)
-    values, secret = names.incoming(properties)
+def create(provider: Any, names: Names, request: CreateRequest) -> CreateResponse:
+    values, secret = names.incoming(request.properties)
     # The resource's name, as the Python resources register it, so that a 409 can name a sibling of this stack.
-    values[RESOURCE_NAME_KEY] = urn.rsplit("::", 1)[-1]
-    result = kind.new_provider().create(values)
+    values[RESOURCE_NAME_KEY] = request.urn.rsplit("::", 1)[-1]
+    result = provider.create(values)
     return CreateResponse(resource_id=result.id, properties=names.outgoing(result.outs, secret))
 
 
@@ -145,39 +135,45 @@ def declared_inputs(provider: Any, names: Names, resource_name: str, inputs: dic
     return kept
 
 
-def read(kind: ResourceKind, resource_name: str, id_: str, properties: Mapping[str, PropertyValue],
-         inputs: Mapping[str, PropertyValue]) -> ReadResponse:
+def read(provider: Any, names: Names, request: ReadRequest) -> ReadResponse:
     """Refresh (old outputs and inputs), ``get`` (registered properties) or import (the id alone: the workspace
     and organization then come from the provider's configuration; a missing id fails, as it must for an import,
     where the engine would otherwise record an empty resource)."""
-    names = _names(kind)
-    values, secret = names.incoming(properties or inputs)
-    provider = kind.new_provider()
+    values, secret = names.incoming(request.properties or request.inputs)
     importing = not values
     if importing:  # nothing declared, so Bird's object is taken whole, and it must exist
         values = {LOOKUP_MARKER: True}
-    result = provider.read(id_, values)
+    result = provider.read(request.resource_id, values)
     if not result.id:
         return ReadResponse(resource_id="")  # gone: the server answers without properties
     found = result.inputs or {}
     if importing:
-        found = declared_inputs(provider, names, resource_name, found)
+        found = declared_inputs(provider, names, request.name, found)
     return ReadResponse(resource_id=result.id, properties=names.outgoing(result.outs, secret),
                         inputs=names.outgoing(found, secret))
 
 
-def update(kind: ResourceKind, id_: str, olds: Mapping[str, PropertyValue],
-           news: Mapping[str, PropertyValue]) -> UpdateResponse:
-    names = _names(kind)
-    old_values, _ = names.incoming(olds)
-    values, secret = names.incoming(news)
-    result = kind.new_provider().update(id_, old_values, values)
+def update(provider: Any, names: Names, request: UpdateRequest) -> UpdateResponse:
+    old_values, _ = names.incoming(request.olds)
+    values, secret = names.incoming(request.news)
+    result = provider.update(request.resource_id, old_values, values)
     return UpdateResponse(properties=names.outgoing(result.outs or {}, secret))
 
 
-def delete(kind: ResourceKind, id_: str, properties: Mapping[str, PropertyValue]) -> None:
-    values, _ = _names(kind).incoming(properties)
-    kind.new_provider().delete(id_, values)
+def delete(provider: Any, names: Names, request: DeleteRequest) -> None:
+    provider.delete(request.resource_id, names.incoming(request.properties)[0])
+
+
+def _on_resource(operation: Callable[[Any, Names, R], T]) -> Any:
+    """The provider method that runs ``operation`` on the pool with a new dynamic provider of the request's resource
+    type, its error in the user's names (:func:`_guarded`)."""
+
+    async def method(self: BirdProvider, request: R) -> T:
+        kind = _kind(request.type)
+        names = Names(fields(kind.token))
+        return await self._run(_guarded, names, lambda: operation(kind.new_provider(), names, request))
+
+    return method
 
 
 class BirdProvider(Provider):
@@ -189,10 +185,6 @@ class BirdProvider(Provider):
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
-
-    async def _resource(self, type_: str, fn: Callable[..., T], *args: Any) -> T:
-        kind = _kind(type_)
-        return await self._run(_guarded, _names(kind), lambda: fn(kind, *args))
 
     async def get_schema(self, request: GetSchemaRequest) -> GetSchemaResponse:
         return GetSchemaResponse(schema=await self._run(schema_json))
@@ -207,24 +199,12 @@ class BirdProvider(Provider):
         return ConfigureResponse(accept_secrets=True, supports_preview=False, accept_resources=False,
                                  accept_outputs=False)
 
-    async def check(self, request: CheckRequest) -> CheckResponse:
-        return await self._resource(request.type, check, request.name, request.old_inputs, request.new_inputs)
-
-    async def diff(self, request: DiffRequest) -> DiffResponse:
-        return await self._resource(request.type, diff, request.name, request.old_state, request.new_inputs)
-
-    async def create(self, request: CreateRequest) -> CreateResponse:
-        return await self._resource(request.type, create, request.urn, request.properties)
-
-    async def read(self, request: ReadRequest) -> ReadResponse:
-        return await self._resource(request.type, read, request.name, request.resource_id, request.properties,
-                                    request.inputs)
-
-    async def update(self, request: UpdateRequest) -> UpdateResponse:
-        return await self._resource(request.type, update, request.resource_id, request.olds, request.news)
-
-    async def delete(self, request: DeleteRequest) -> None:
-        await self._resource(request.type, delete, request.resource_id, request.properties)
+    check = _on_resource(check)
+    diff = _on_resource(diff)
+    create = _on_resource(create)
+    read = _on_resource(read)
+    update = _on_resource(update)
+    delete = _on_resource(delete)
 
     async def invoke(self, request: InvokeRequest) -> InvokeResponse:
         from .lookups import invoke, names_of

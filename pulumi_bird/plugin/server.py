@@ -46,7 +46,7 @@ def _plain_errors(method: Callable[..., Any]) -> Callable[..., Any]:
 class BirdServicer(ProviderServicer):
     """The SDK's servicer with a Read that can say "gone" and errors without stacks."""
 
-    async def _read(self, request: Any, context: Any) -> Any:
+    async def Read(self, request: Any, context: Any) -> Any:
         response = await self._provider.read(rpc.ReadRequest(
             request.urn, request.id, PropertyValue.unmarshal_map(request.properties),
             PropertyValue.unmarshal_map(request.inputs)))
@@ -59,9 +59,8 @@ class BirdServicer(ProviderServicer):
                                          inputs=PropertyValue.marshal_map(response.inputs))
 
 
-BirdServicer.Read = _plain_errors(BirdServicer._read)  # type: ignore[method-assign]
-for _name in ("GetSchema", "CheckConfig", "Configure", "Check", "Diff", "Create", "Update", "Delete", "Invoke"):
-    setattr(BirdServicer, _name, _plain_errors(getattr(ProviderServicer, _name)))
+for _name in ("GetSchema", "CheckConfig", "Configure", "Check", "Diff", "Create", "Read", "Update", "Delete", "Invoke"):
+    setattr(BirdServicer, _name, _plain_errors(getattr(BirdServicer, _name)))
 
 
 def executor() -> ThreadPoolExecutor:

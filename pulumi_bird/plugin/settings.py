@@ -9,6 +9,7 @@ from typing import Any, Mapping
 
 from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.provider.experimental.provider import CheckFailure, CheckResponse
+from pulumi.runtime.rpc import UNKNOWN
 
 from ..provider import config
 from .package import SECRET_CONFIG, config_key
@@ -28,8 +29,6 @@ def _unknown(key: str) -> str:
 
 def check_config(news: Mapping[str, PropertyValue]) -> CheckResponse:
     """One failure per bad setting, naming its key; unknown values (preview) are not judged."""
-    from pulumi.runtime.rpc import UNKNOWN
-
     values = {k: v for k, v in sorted(plain_map(news).items())
               if k not in ENGINE_KEYS and v is not None and v != UNKNOWN}
     failures = [CheckFailure(key, _unknown(key)) for key in values if key not in KEYS]

@@ -18,15 +18,19 @@ from ..api.errors import MIN_REDACTED_LENGTH, REDACTED, redact
 from .fields import Field, translate
 
 
-def to_plain(value: PropertyValue) -> Any:
-    """A property value as the dynamic providers take it (secrets unwrapped, unknowns as the sentinel)."""
+def to_plain(value: PropertyValue, secrets: Optional[set[str]] = None, inside: bool = False) -> Any:
+    """A property value as the dynamic providers take it (secrets unwrapped, unknowns as the sentinel); every string
+    inside a secret that is long enough to redact (as ``redact()`` judges) is added to ``secrets``."""
+    inside = inside or value.is_secret
     inner = value.value
     if isinstance(inner, Computed):
         return UNKNOWN
     if isinstance(inner, Mapping):
-        return {k: to_plain(v) for k, v in inner.items()}
+        return {k: to_plain(v, secrets, inside) for k, v in inner.items()}
     if isinstance(inner, (list, tuple)):
-        return [to_plain(v) for v in inner]
+        return [to_plain(v, secrets, inside) for v in inner]
+    if secrets is not None and inside and isinstance(inner, str) and len(inner) >= MIN_REDACTED_LENGTH:
+        secrets.add(inner)
     return inner
 
 
@@ -56,13 +60,14 @@ class Names:
         """(plain values by snake_case name, the names that arrived secret). Unknown keys keep their spelling,
         so a check names the property as the user wrote it."""
         to_name = {f.key: f.name for f in self.fields}
-        plain, secret = {}, set()
+        plain, secret, seen = {}, set(), set()
         for key, value in props.items():
             name = to_name.get(key, key)
-            plain[name] = to_plain(value)
+            plain[name] = to_plain(value, seen)
             if value.contains_secret():
                 secret.add(name)
-                SECRETS.remember(value)
+        with _LOCK:
+            _SEEN.update(seen)
         return plain, secret
 
     def outgoing(self, values: Mapping[str, Any], secret: Iterable[str] = ()) -> dict[str, PropertyValue]:
@@ -81,42 +86,24 @@ class Names:
         return translate(text, self.to_key)
 
 
-class SecretsSeen:
-    """Every string the plugin received inside a secret value, for the life of the process (one plugin serves one
-    deployment). The providers see plain values and their own redaction knows only the secrets their schema
-    declares; the plugin knows what the user marked (``Output.secret(url)``, ``Output.secret({...})``), so it
-    redacts those from every text it returns (errors, check failures) and from pulumi_bird's log records."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._values: set[str] = set()
-
-    def remember(self, value: PropertyValue, inside: bool = False) -> None:
-        inside = inside or value.is_secret
-        inner = value.value
-        if isinstance(inner, Mapping):
-            for nested in inner.values():
-                self.remember(nested, inside)
-        elif isinstance(inner, (list, tuple)):
-            for nested in inner:
-                self.remember(nested, inside)
-        elif inside and isinstance(inner, str) and len(inner) >= MIN_REDACTED_LENGTH:  # as redact() judges
-            with self._lock:
-                self._values.add(inner)
-
-    def hide(self, text: str) -> str:
-        """``text`` with every secret received replaced: whole, and its pieces (see
-        :func:`~pulumi_bird.api.errors.redact`). Of a URL only the parts after the host, and its userinfo, are
-        looked for in pieces: every URL shares ``https://`` and many a host, which are no secret."""
-        with self._lock:
-            values = sorted(self._values, key=len, reverse=True)
-        for value in values:
-            text = text.replace(value, REDACTED)
-        pieces = [piece for value in values for piece in _secret_pieces(value)]
-        return redact(text, pieces) if pieces else text
+# Every string the plugin received inside a secret value, for the life of the process (one plugin serves one
+# deployment). The providers see plain values and their own redaction knows only the secrets their schema declares;
+# the plugin knows what the user marked (``Output.secret(url)``, ``Output.secret({...})``), so it redacts those from
+# every text it returns (errors, check failures) and from pulumi_bird's log records.
+_SEEN: set[str] = set()
+_LOCK = threading.Lock()
 
 
-SECRETS = SecretsSeen()
+def hide(text: str) -> str:
+    """``text`` with every secret received replaced: whole, and its pieces (see
+    :func:`~pulumi_bird.api.errors.redact`). Of a URL only the parts after the host, and its userinfo, are looked
+    for in pieces: every URL shares ``https://`` and many a host, which are no secret."""
+    with _LOCK:
+        values = sorted(_SEEN, key=len, reverse=True)
+    for value in values:
+        text = text.replace(value, REDACTED)
+    pieces = [piece for value in values for piece in _secret_pieces(value)]
+    return redact(text, pieces) if pieces else text
 
 
 def _secret_pieces(value: str) -> list[str]:
@@ -132,20 +119,18 @@ def _secret_pieces(value: str) -> list[str]:
     return [piece for piece in (userinfo, rest) if len(piece) > 1]
 
 
-class HideSecrets(logging.Filter):
+def _hide_in_record(record: logging.LogRecord) -> bool:
     """A handler filter: a log record's message with every secret the plugin received redacted."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = SECRETS.hide(record.getMessage()), None
-        return True
+    record.msg, record.args = hide(record.getMessage()), None
+    return True
 
 
 def hide_secrets_in_logs() -> None:
-    """Put :class:`HideSecrets` on every handler of pulumi_bird's logger and of the root logger."""
+    """Put :func:`_hide_in_record` on every handler of pulumi_bird's logger and of the root logger (once:
+    ``addFilter`` adds a filter a handler already has no second time)."""
     for logger in (logging.getLogger("pulumi_bird"), logging.getLogger()):
         for handler in logger.handlers:
-            if not any(isinstance(f, HideSecrets) for f in handler.filters):
-                handler.addFilter(HideSecrets())
+            handler.addFilter(_hide_in_record)
 
 
 def plain_map(props: Optional[Mapping[str, PropertyValue]]) -> dict[str, Any]:

@@ -6,23 +6,13 @@ temporary ``file://`` backend, configured for a running :class:`~pulumi_bird.emu
 (:mod:`pulumi_bird.testing.plugin`) offers both as the ``bird_emulator`` and ``bird_stack`` fixtures. For unit
 tests without a CLI, use Pulumi's own ``pulumi.runtime.set_mocks`` (docs/testing.md).
 
-The names load on first use, so ``import pulumi_bird.testing`` does not import the Pulumi SDK.
+The names load on first use, so ``import pulumi_bird.testing`` does not import the Pulumi SDK (nor the emulator).
 """
 
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING, Any
-
-_LAZY = {
-    "BirdStack": "stack",
-    "ENGINE_ENV": "stack",
-    "bird_stack": "stack",
-    "emulator_config": "stack",
-    "emulator_contents": "stack",
-    "pulumi_command": "stack",
-    "start_emulator": "fixtures",
-}
 
 # Written out (not computed) so that type checkers see the public names.
 __all__ = [
@@ -46,13 +36,11 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only (explici
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
+    if name not in __all__:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+    module = "fixtures" if name == "start_emulator" else "stack"
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(__all__))
