@@ -136,6 +136,11 @@ def _rate_limited(method: str, limit: Optional[int], wait: float) -> ApiResponse
     )
 
 
+def _on_backend(name: str) -> Any:
+    """A :class:`BirdEmulator` property that reads and sets its backend's attribute ``name``."""
+    return property(lambda emu: getattr(emu.backend, name), lambda emu, value: setattr(emu.backend, name, value))
+
+
 class BirdEmulator:
     """An in-memory Bird API (connectors, their status, webhook subscriptions, numbers) served on loopback.
 
@@ -183,7 +188,8 @@ class BirdEmulator:
         if not access_key:
             raise ValueError("access_key must not be empty")
         if not is_loopback_host(host) and not allow_remote:
-            raise ValueError(f"host {host!r} is not a loopback address; pass allow_remote=True to serve it anyway")
+            raise ValueError(f"host {host!r} is not a loopback address; pass allow_remote=True (--allow-remote on the "
+                             "command line) to serve it anyway")
         if max_recorded_requests < 0 or max_recorded_bytes < 0:
             raise ValueError("max_recorded_requests and max_recorded_bytes must not be negative")
         if not 0 < request_read_seconds < float("inf"):
@@ -258,32 +264,10 @@ class BirdEmulator:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
-    @property
-    def provision_seconds(self) -> float:
-        """Seconds until a new connector's channel is active; applies to connectors created after a change."""
-        return self.backend.provision_seconds
-
-    @provision_seconds.setter
-    def provision_seconds(self, seconds: float) -> None:
-        self.backend.provision_seconds = seconds
-
-    @property
-    def release_seconds(self) -> float:
-        """Seconds a deleted connector's phone number stays taken; applies to deletes after a change."""
-        return self.backend.release_seconds
-
-    @release_seconds.setter
-    def release_seconds(self, seconds: float) -> None:
-        self.backend.release_seconds = seconds
-
-    @property
-    def provision_reads(self) -> Optional[int]:
-        """None, or the status reads a new channel answers ``provisioning`` before it is active."""
-        return self.backend.provision_reads
-
-    @provision_reads.setter
-    def provision_reads(self, reads: Optional[int]) -> None:
-        self.backend.provision_reads = reads
+    # See BirdBackend (which checks them); settable any time.
+    provision_seconds = _on_backend("provision_seconds")
+    release_seconds = _on_backend("release_seconds")
+    provision_reads = _on_backend("provision_reads")
 
     # -- rate limits --------------------------------------------------------------------------------------
 
