@@ -63,6 +63,7 @@ STOP_JOIN_SECONDS = 5.0
 # The largest request body read. Bird's bodies are a few hundred bytes; 1 MiB is what common API gateways
 # allow by default, and it bounds what one request can make the emulator hold.
 MAX_BODY_BYTES = 1024 * 1024
+TOO_LARGE = f"the request body is larger than {MAX_BODY_BYTES} bytes"
 # A request (line, headers or body) that stops arriving for this long is answered 408 or dropped.
 BODY_READ_SECONDS = 10.0
 # And a whole request must have arrived this long after its first byte: the limit above bounds each read, so a
@@ -446,16 +447,12 @@ def _declared_length(values: List[str]) -> int:
     distinct = {value.strip() for value in values}
     if len(distinct) > 1:
         raise _BodyRefused(HTTPStatus.BAD_REQUEST, "the request carries conflicting Content-Length headers")
-    if not distinct:
-        return 0
-    (text,) = distinct
+    text = distinct.pop() if distinct else "0"
     # Only ASCII digits: int() would also take "+5", "-1", "1_000" or Unicode digits.
-    if not text or not (text.isascii() and text.isdigit()):
+    if not (text.isascii() and text.isdigit()):
         raise _BodyRefused(HTTPStatus.BAD_REQUEST, "the Content-Length header is not a non-negative integer")
     if len(text) > 15 or int(text) > MAX_BODY_BYTES:
-        raise _BodyRefused(
-            HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"the request body is larger than {MAX_BODY_BYTES} bytes"
-        )
+        raise _BodyRefused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, TOO_LARGE)
     return int(text)
 
 
@@ -464,7 +461,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     timeout = IDLE_CONNECTION_SECONDS
-    # Headers and body go out in two writes; with Nagle on, a keep-alive client waits ~40 ms per answer.
+    # An answer hook's paced pieces go out in several writes; with Nagle on, each could wait ~40 ms for an ACK.
     disable_nagle_algorithm = True
 
     def version_string(self) -> str:
@@ -581,9 +578,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 self._skip_trailers()
                 return bytes(body)
             if len(body) + size > MAX_BODY_BYTES:
-                raise _BodyRefused(
-                    HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"the request body is larger than {MAX_BODY_BYTES} bytes"
-                )
+                raise _BodyRefused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, TOO_LARGE)
             chunk = self.rfile.read(size)
             if len(chunk) < size or self.rfile.readline(3).strip() != b"":
                 raise _BodyRefused(HTTPStatus.BAD_REQUEST, "the chunked request body is malformed")
@@ -627,34 +622,23 @@ class _RequestHandler(BaseHTTPRequestHandler):
             response = error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "the emulator could not render its answer")
             payload = json.dumps(response.body).encode("utf-8")
         self.send_response_only(response.status)
-        self.send_header("Server", self.version_string())
         # An answer hook may set the Date (an answer stamped by another clock than createdAt's).
-        self.send_header("Date", response.headers.get("Date") or self.date_time_string())
-        for name, value in response.headers.items():
-            if name != "Date":
-                self.send_header(name, value)
+        for name, value in {"Server": self.version_string(), "Date": self.date_time_string(), **response.headers}.items():
+            self.send_header(name, value)
         if payload:
             self.send_header("Content-Type", "application/json")
         if response.status != HTTPStatus.NO_CONTENT:
             self.send_header("Content-Length", str(len(payload)))
         if self.close_connection:
             self.send_header("Connection", "close")
-        if response.pieces is not None:  # status line, headers and body alike
-            self._headers_buffer.append(b"\r\n")  # the stdlib's own buffer, written at once by end_headers()
-            head, self._headers_buffer = b"".join(self._headers_buffer), []
-            self._write_pieces(response.pieces(head + payload))
-            return
-        self.end_headers()
-        if payload:
-            self.wfile.write(payload)
-
-    def _write_pieces(self, pieces: Iterable[bytes]) -> None:
-        """Write and flush each piece as it comes (an answer hook's pacing); stop when the client has gone away."""
+        # Status line, headers and body in one write, or in the pieces an answer hook paces (flushed one by one).
+        answer = b"".join(self._headers_buffer) + b"\r\n" + payload
+        self._headers_buffer = []  # the stdlib's own, which end_headers() would have written
         try:
-            for piece in pieces:
+            for piece in [answer] if response.pieces is None else response.pieces(answer):
                 self.wfile.write(piece)
                 self.wfile.flush()
-        except OSError:
+        except OSError:  # the client has gone away
             self.close_connection = True
 
     def date_time_string(self, timestamp: Optional[float] = None) -> str:
