@@ -49,10 +49,6 @@ class FaultRule:
     probability: float = 1.0
     fired: int = 0
 
-    def matches(self, method: str, path: str) -> bool:
-        """Same method (or ``*``) and the pattern found in the path (``re.search``; anchor it to be exact)."""
-        return self.method in ("*", method.upper()) and self.path.search(path) is not None
-
 
 class Faults:
     """The faults of one emulator. Thread-safe; rules apply in the order they were added."""
@@ -111,11 +107,16 @@ class Faults:
         return rule
 
     def take(self, method: str, path: str) -> Optional[FaultRule]:
-        """The first rule matching this request, counted as fired; None when no rule matches."""
+        """The first rule for this method (or ``*``) whose pattern is found in the path and that fires, counted as
+        fired (a rule with ``times`` left goes once they are spent); None when no rule fires."""
         with self._lock:
             for rule in self._rules:
-                if rule.matches(method, path) and (rule.probability == 1.0 or self._random.random() < rule.probability):
-                    self._fire(rule)
+                if rule.method in ("*", method.upper()) and rule.path.search(path) and (
+                        rule.probability == 1.0 or self._random.random() < rule.probability):
+                    rule.fired += 1
+                    rule.remaining = None if rule.remaining is None else rule.remaining - 1
+                    if rule.remaining == 0:
+                        self._rules.remove(rule)
                     return rule
         return None
 
@@ -124,14 +125,6 @@ class Faults:
         """The rules still active, in the order they are tried."""
         with self._lock:
             return list(self._rules)
-
-    def _fire(self, rule: FaultRule) -> None:
-        rule.fired += 1
-        if rule.remaining is None:
-            return
-        rule.remaining -= 1
-        if rule.remaining == 0:
-            self._rules.remove(rule)
 
     def fail_channel(self, phone_number_id: str, error_message: str) -> None:
         """Channels on this number end in status error, stage inactive with ``error_message`` once provisioned."""

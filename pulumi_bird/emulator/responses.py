@@ -137,19 +137,14 @@ class Field:
 MAX_JSON_DEPTH = 32
 
 
-class _NonFiniteNumber(ValueError):
+def _not_json(text: str) -> Any:
     """NaN, Infinity, -Infinity or a number too large for a double: not JSON (RFC 8259, section 6)."""
-
-
-def _reject_constant(name: str) -> Any:
-    raise _NonFiniteNumber(name)
+    raise Unprocessable("the request body holds a number JSON does not allow (NaN or infinite)")
 
 
 def _finite_float(text: str) -> float:
     value = float(text)
-    if not math.isfinite(value):
-        raise _NonFiniteNumber(text)
-    return value
+    return value if math.isfinite(value) else _not_json(text)
 
 
 def json_depth(value: Any) -> int:
@@ -175,9 +170,7 @@ def parse_json(raw: bytes, error: Type[ApiError]) -> Any:
     and later echo as invalid JSON.
     """
     try:
-        value = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant, parse_float=_finite_float)
-    except _NonFiniteNumber:
-        raise Unprocessable("the request body holds a number JSON does not allow (NaN or infinite)") from None
+        value = json.loads(raw.decode("utf-8"), parse_constant=_not_json, parse_float=_finite_float)
     except RecursionError:
         raise error(f"the request body nests deeper than {MAX_JSON_DEPTH} levels") from None
     except (UnicodeDecodeError, ValueError):

@@ -122,11 +122,8 @@ def _fault_response(rule: FaultRule) -> ApiResponse:
     if rule.retry_after is not None:
         seconds = rule.retry_after
         headers["Retry-After"] = str(int(seconds) if float(seconds).is_integer() else seconds)
-    if rule.body is not None:
-        return ApiResponse(rule.status, rule.body, headers, committed=rule.commit)
     response = error_response(rule.status, "injected fault: the emulator was told to fail this request", None, headers)
-    response.committed = rule.commit
-    return response
+    return dataclasses.replace(response, body=response.body if rule.body is None else rule.body, committed=rule.commit)
 
 
 def _rate_limited(method: str, limit: Optional[int], wait: float) -> ApiResponse:
@@ -441,21 +438,6 @@ class _BodyRefused(Exception):
         self.response = error_response(status, message)
 
 
-def _declared_length(values: List[str]) -> int:
-    """The Content-Length of a request (0 without one); 400 when malformed or repeated with other values,
-    413 when over :data:`MAX_BODY_BYTES` (decided before reading a byte)."""
-    distinct = {value.strip() for value in values}
-    if len(distinct) > 1:
-        raise _BodyRefused(HTTPStatus.BAD_REQUEST, "the request carries conflicting Content-Length headers")
-    text = distinct.pop() if distinct else "0"
-    # Only ASCII digits: int() would also take "+5", "-1", "1_000" or Unicode digits.
-    if not (text.isascii() and text.isdigit()):
-        raise _BodyRefused(HTTPStatus.BAD_REQUEST, "the Content-Length header is not a non-negative integer")
-    if len(text) > 15 or int(text) > MAX_BODY_BYTES:
-        raise _BodyRefused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, TOO_LARGE)
-    return int(text)
-
-
 class _RequestHandler(BaseHTTPRequestHandler):
     """Turns HTTP exchanges into :class:`ApiRequest` objects for the emulator, and answers back."""
 
@@ -529,10 +511,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if emulator.faults.latency:
             time.sleep(emulator.faults.latency)
         # Recorded before the answer goes out, so a client that has its answer finds its request logged.
-        try:
+        with contextlib.suppress(Exception):  # the log must never cost the client its answer
             emulator.record(request, response, started)
-        except Exception:  # the log must never cost the client its answer
-            pass
         self._write(response)
         if unread:
             self._linger()
@@ -540,28 +520,34 @@ class _RequestHandler(BaseHTTPRequestHandler):
     # -- reading the body ---------------------------------------------------------------------------------
 
     def _body_plan(self) -> Optional[int]:
-        """None for a chunked body, else the declared length; raises :class:`_BodyRefused` when the
-        framing is unacceptable (both headers, another transfer coding, a bad or too large length)."""
+        """None for a chunked body, else the declared length (0 without one), decided before reading a byte; raises
+        :class:`_BodyRefused`: 400 for both headers, another transfer coding, a malformed Content-Length or several
+        that differ, 413 for one over :data:`MAX_BODY_BYTES`."""
         encodings = [v.strip().lower() for v in (self.headers.get_all("Transfer-Encoding") or [])]
-        lengths = self.headers.get_all("Content-Length") or []
+        lengths = {value.strip() for value in self.headers.get_all("Content-Length") or []}
+        if encodings and lengths:
+            raise _BodyRefused(HTTPStatus.BAD_REQUEST, "a request may not carry both Transfer-Encoding and Content-Length")
         if encodings:
-            if lengths:
-                raise _BodyRefused(HTTPStatus.BAD_REQUEST, "a request may not carry both Transfer-Encoding and Content-Length")
             if encodings != ["chunked"]:
                 raise _BodyRefused(HTTPStatus.BAD_REQUEST, "the only transfer coding accepted is chunked")
             return None
-        return _declared_length(lengths)
+        if len(lengths) > 1:
+            raise _BodyRefused(HTTPStatus.BAD_REQUEST, "the request carries conflicting Content-Length headers")
+        text = lengths.pop() if lengths else "0"
+        # Only ASCII digits: int() would also take "+5", "-1", "1_000" or Unicode digits.
+        if not (text.isascii() and text.isdigit()):
+            raise _BodyRefused(HTTPStatus.BAD_REQUEST, "the Content-Length header is not a non-negative integer")
+        if len(text) > 15 or int(text) > MAX_BODY_BYTES:
+            raise _BodyRefused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, TOO_LARGE)
+        return int(text)
 
     def _read_body(self) -> bytes:
         length = self._body_plan()
         try:
-            return self._read_chunked() if length is None else self._read_exactly(length)
+            body = self._read_chunked() if length is None else self.rfile.read(length) if length else b""
         except TimeoutError as exc:  # a read stalled, or the request's deadline passed (_RequestReader)
             raise _BodyRefused(HTTPStatus.REQUEST_TIMEOUT, str(exc) or "the request body stopped arriving") from None
-
-    def _read_exactly(self, length: int) -> bytes:
-        body = self.rfile.read(length) if length else b""
-        if len(body) < length:
+        if length is not None and len(body) < length:
             raise _BodyRefused(HTTPStatus.BAD_REQUEST, "the request body is shorter than its Content-Length")
         return body
 
