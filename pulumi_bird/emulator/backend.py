@@ -15,6 +15,7 @@ import dataclasses
 import datetime
 import hashlib
 import itertools
+import sys
 import threading
 import time
 import uuid
@@ -181,6 +182,9 @@ class PageRequest:
     reverse: bool = False
 
 
+# A page that holds a whole list (the list_all_* views for tests).
+WHOLE_LIST = PageRequest(limit=sys.maxsize)
+
 def paginate(kind: str, records: Iterable[Any], page: PageRequest, render: Callable[[Any], Dict[str, Any]]) -> Dict[str, Any]:
     """One page of ``records`` (objects with a ``seq``) as ``{results, nextPageToken?}``.
 
@@ -324,7 +328,13 @@ def _number_country(number: str) -> str:
 
 class BirdBackend:
     """All emulator state, behind one re-entrant lock. Public methods return fresh dicts shaped like the API's
-    bodies and raise :class:`ApiError` subclasses for API errors; tests may call them to look at or change state."""
+    bodies and raise :class:`ApiError` subclasses for API errors; tests may call them to look at or change state.
+
+    Settable any time, checked when set, for connectors created (deleted) after a change: ``provision_seconds`` a new
+    channel stays provisioning; ``provision_reads``: None (provisioning follows the clock), or the status reads that
+    answer ``provisioning`` before it is active; ``release_seconds`` Bird deprovisions a deleted connector (its status
+    says so, its number stays taken: a new connector of the same template on it gets 409), then it is 404.
+    """
 
     def __init__(
         self,
@@ -344,16 +354,16 @@ class BirdBackend:
         self._workspaces: Dict[str, str] = {}
         self._connectors: Dict[str, Dict[str, ConnectorRecord]] = {}
         self._webhooks: Dict[str, Dict[str, WebhookRecord]] = {}
-        self._channel_failures: Dict[str, str] = {}
+        self._channel_failures: Dict[str, Optional[str]] = {}  # None: healed
         self._number_provision_seconds: Dict[str, float] = {}
         # (workspace, connector id) -> a deleted connector and the clock at which Bird has finished deprovisioning
         # it: until then a GET still finds it, its channel at stage `deprovisioning` (Bird's ChannelStatus enum), and
         # its number stays taken.
         self._deprovisioning: Dict[Tuple[str, str], Tuple[ConnectorRecord, float]] = {}
         self._numbers: Dict[str, Dict[str, NumberRecord]] = {}
-        self.provision_seconds = provision_seconds
-        self.release_seconds = release_seconds
-        self.provision_reads = provision_reads
+        self.provision_seconds: float = provision_seconds
+        self.release_seconds: float = release_seconds
+        self.provision_reads: Optional[int] = provision_reads
         self.add_workspace(workspace_id, organization_id)
         for number, number_id, capabilities in numbers:
             self.add_number(workspace_id, number, capabilities, number_id=number_id)
@@ -362,38 +372,14 @@ class BirdBackend:
         """Bird's wall clock (``wall_clock``, UTC): createdAt, updatedAt and the Date header follow it."""
         return self._wall_clock()
 
-    # -- configuration ------------------------------------------------------------------------------------
-
-    @property
-    def provision_seconds(self) -> float:
-        """Seconds a new connector's channel stays in provisioning (applies to connectors created after)."""
-        return self._provision_seconds
-
-    @provision_seconds.setter
-    def provision_seconds(self, seconds: float) -> None:
-        self._provision_seconds = _non_negative(seconds, "provision_seconds")
-
-    @property
-    def release_seconds(self) -> float:
-        """Seconds a deleted connector's phone number stays taken (Bird deprovisions in the background): a new
-        connector of the same template on it gets 409 until then. Applies to deletes after a change."""
-        return self._release_seconds
-
-    @release_seconds.setter
-    def release_seconds(self, seconds: float) -> None:
-        self._release_seconds = _non_negative(seconds, "release_seconds")
-
-    @property
-    def provision_reads(self) -> Optional[int]:
-        """None (provisioning follows the clock), or how many status reads of a new connector answer
-        ``provisioning`` before it is active; applies to connectors created after a change."""
-        return self._provision_reads
-
-    @provision_reads.setter
-    def provision_reads(self, reads: Optional[int]) -> None:
-        if reads is not None and (isinstance(reads, bool) or not isinstance(reads, int) or reads < 0):
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Check the settings (see the class) whenever they are set."""
+        if name in ("provision_seconds", "release_seconds"):
+            value = _non_negative(value, name)
+        elif name == "provision_reads" and value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 0):
             raise ValueError("provision_reads must be None or a non-negative integer")
-        self._provision_reads = reads
+        super().__setattr__(name, value)
 
     def add_workspace(self, workspace_id: str, organization_id: str) -> None:
         """Make a workspace (and its organization) known; requests for unknown ones get a 404."""
@@ -446,9 +432,7 @@ class BirdBackend:
 
     def list_all_numbers(self, workspace_id: str) -> List[Dict[str, Any]]:
         """Every number of the workspace's inventory, oldest first (for tests)."""
-        with self._lock:
-            self.require_workspace(workspace_id)
-            return [r.render() for r in sorted(self._numbers[workspace_id].values(), key=lambda r: r.seq)]
+        return self.list_numbers(workspace_id, WHOLE_LIST)["results"]
 
     def list_numbers(self, workspace_id: str, page: PageRequest, *, long_code: bool = False,
                      admits: Callable[[NumberRecord], bool] = lambda record: True) -> Dict[str, Any]:
@@ -471,10 +455,7 @@ class BirdBackend:
     def set_channel_failure(self, phone_number_id: str, error_message: Optional[str]) -> None:
         """Once provisioned, channels on this number report an error (``None`` heals them)."""
         with self._lock:
-            if error_message is None:
-                self._channel_failures.pop(phone_number_id, None)
-            else:
-                self._channel_failures[phone_number_id] = error_message
+            self._channel_failures[phone_number_id] = error_message
 
     def set_number_provision_seconds(self, phone_number_id: str, seconds: Optional[float]) -> None:
         """Provisioning time for connectors created later on this number (``None`` removes the override)."""
@@ -552,7 +533,7 @@ class BirdBackend:
                 created_clock=self._clock(),
                 provision_seconds=self._number_provision_seconds.get(number_id or "", self.provision_seconds),
                 channel_id=str(uuid.uuid4()),
-                provision_reads=self._provision_reads,
+                provision_reads=self.provision_reads,
             )
             self._connectors[workspace_id][record.id] = record
             return self._render_connector(record)
@@ -599,10 +580,7 @@ class BirdBackend:
 
     def list_all_connectors(self, workspace_id: str) -> List[Dict[str, Any]]:
         """Every connector of the workspace, oldest first (for tests)."""
-        with self._lock:
-            self.require_workspace(workspace_id)
-            records = sorted(self._connectors[workspace_id].values(), key=lambda r: r.seq)
-            return [self._render_connector(r) for r in records]
+        return self.list_connectors(workspace_id, WHOLE_LIST)["results"]
 
     def delete_connector(self, workspace_id: str, connector_id: str) -> None:
         """Delete a connector and its channel: for ``release_seconds`` Bird still deprovisions it (a GET shows its
@@ -610,8 +588,8 @@ class BirdBackend:
         with self._lock:
             record = self._find_connector(workspace_id, connector_id)
             del self._connectors[workspace_id][record.id]
-            if self._release_seconds > 0:
-                self._deprovisioning[workspace_id, record.id] = (record, self._clock() + self._release_seconds)
+            if self.release_seconds > 0:
+                self._deprovisioning[workspace_id, record.id] = (record, self._clock() + self.release_seconds)
 
     def _provisioned(self, record: ConnectorRecord) -> bool:
         if record.provision_reads is not None:
@@ -732,10 +710,7 @@ class BirdBackend:
 
     def list_all_webhooks(self, organization_id: str, workspace_id: str) -> List[Dict[str, Any]]:
         """Every subscription of the workspace, oldest first (for tests)."""
-        with self._lock:
-            self.require_organization_workspace(organization_id, workspace_id)
-            records = sorted(self._webhooks[workspace_id].values(), key=lambda r: r.seq)
-            return [r.render() for r in records]
+        return self.list_webhooks(organization_id, workspace_id, WHOLE_LIST)["results"]
 
     def update_webhook(
         self, organization_id: str, workspace_id: str, subscription_id: str, changes: Dict[str, Any]
