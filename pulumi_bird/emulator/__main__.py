@@ -11,7 +11,7 @@ import functools
 import signal
 import sys
 import threading
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from pulumi_bird.emulator import (
     DEFAULT_ACCESS_KEY,
@@ -42,37 +42,24 @@ Stack config for a program run against it:
 """
 
 
-def _at_least(minimum: int, kind: Callable[[str], Any] = int) -> Callable[[str], Any]:
-    """An argparse type: ``kind`` (int or float) of the text, at least ``minimum``."""
-
-    def parse(text: str) -> Any:
-        value = kind(text)
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}")
-        return value
-
-    parse.__name__ = kind.__name__  # argparse names it in "invalid int value"
-    return parse
-
-
 def _number(text: str) -> Tuple[str, Tuple[str, ...]]:
     number, _, caps = text.partition("=")
     return number.strip(), tuple(c.strip() for c in (caps or "sms,voice").split(",") if c.strip())
 
 
 # The command line: (flags, argparse keywords). Each option's dest is the BirdEmulator keyword of the same name, but
-# for those that main() reads itself (CLI_ONLY).
+# for those that main() reads itself (CLI_ONLY); BirdEmulator checks the values.
 OPTIONS: Tuple[Tuple[str, Dict[str, Any]], ...] = (
     ("--port", dict(type=int, default=0, help="port to listen on; 0 picks a free one (default)")),
     ("--host", dict(default="127.0.0.1", help="address to bind (default 127.0.0.1)")),
     ("--allow-remote", dict(action="store_true", help="allow a --host that is not loopback")),
     ("--access-key", dict(default=DEFAULT_ACCESS_KEY,
                           help=f"the key clients must present (default {DEFAULT_ACCESS_KEY})")),
-    ("--provision-seconds", dict(type=_at_least(0, float), default=1.0,
+    ("--provision-seconds", dict(type=float, default=1.0,
                                  help="seconds until a new channel is active (default 1)")),
-    ("--provision-reads", dict(type=_at_least(0), metavar="N", help="instead of a time: a new channel answers "
+    ("--provision-reads", dict(type=int, metavar="N", help="instead of a time: a new channel answers "
                                "'provisioning' to its first N status reads, then is active")),
-    ("--release-seconds", dict(type=_at_least(0, float), default=0.0, help="seconds Bird deprovisions a deleted "
+    ("--release-seconds", dict(type=float, default=0.0, help="seconds Bird deprovisions a deleted "
                                "connector: its status says deprovisioning and its phone number stays taken (a new "
                                "connector on it gets 409) until then, then it is 404 (default 0)")),
     ("--workspace-id", dict(default=DEFAULT_WORKSPACE_ID,
@@ -82,19 +69,19 @@ OPTIONS: Tuple[Tuple[str, Dict[str, Any]], ...] = (
     ("--number", dict(action="append", default=[], type=_number, metavar="E164[=CAPS]", help="add a phone number to "
                       "the workspace, e.g. +3197010520099=sms,voice (default capabilities: sms,voice)")),
     ("--no-default-numbers", dict(action="store_true", help="start with no phone numbers")),
-    ("--workspaces", dict(type=_at_least(1), default=1, metavar="N", help="N workspaces in the organization, each "
+    ("--workspaces", dict(type=int, default=1, metavar="N", help="N workspaces in the organization, each "
                           "with its own numbers and rate budget: --workspace-id, then "
                           "5f0e4c9e-2b7a-4d1e-9c3b-000000000002 and so on (default 1)")),
-    ("--numbers-per-workspace", dict(type=_at_least(0), default=0, metavar="K", help="K SMS and voice numbers in "
+    ("--numbers-per-workspace", dict(type=int, default=0, metavar="K", help="K SMS and voice numbers in "
                                      "each workspace: +3197010WWWNNNN for workspace WWW (from 001) and NNNN from 0000 "
                                      "(default 0)")),
 )
 RATE_LIMIT_OPTIONS: Tuple[Tuple[str, Dict[str, Any]], ...] = (
     ("--rate-limits", dict(action="store_true", help=f"enforce Bird's limits per workspace: {BIRD_GET_PER_SECOND} "
                            f"GET and {BIRD_POST_PER_SECOND} POST per second")),
-    ("--get-rate", dict(type=_at_least(1), metavar="N",
+    ("--get-rate", dict(type=int, metavar="N",
                         help=f"GETs per second per workspace (implies --rate-limits; default {BIRD_GET_PER_SECOND})")),
-    ("--post-rate", dict(type=_at_least(1), metavar="N", help="POSTs per second per workspace (implies --rate-limits; "
+    ("--post-rate", dict(type=int, metavar="N", help="POSTs per second per workspace (implies --rate-limits; "
                          f"default {BIRD_POST_PER_SECOND})")),
 )
 CLI_ONLY = ("number", "no_default_numbers", "rate_limits", "get_rate", "post_rate")
@@ -115,9 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def rate_limits_from(args: argparse.Namespace) -> Optional[RateLimits]:
     """The limits the command line asks for (None: not enforced)."""
-    if not (args.rate_limits or args.get_rate or args.post_rate):
-        return None
-    return RateLimits(get=args.get_rate or BIRD_GET_PER_SECOND, post=args.post_rate or BIRD_POST_PER_SECOND)
+    given = {name: value for name, value in (("get", args.get_rate), ("post", args.post_rate)) if value is not None}
+    return RateLimits(**given) if args.rate_limits or given else None  # Bird's limit for a method not given
 
 
 # The signals that end the emulator cleanly (exit code 0).
@@ -141,7 +127,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         emulator = BirdEmulator(**options, rate_limits=rate_limits_from(args),
                                 numbers=() if args.no_default_numbers else None)
-    except ValueError as exc:  # a --host that is not loopback without --allow-remote
+    except ValueError as exc:  # BirdEmulator checks the values (a loopback host, counts, seconds, rates)
         parser.error(str(exc))
     try:
         added = [emulator.add_number(number, caps) for number, caps in args.number]
