@@ -20,7 +20,7 @@ import threading
 import time
 import uuid
 from http import HTTPStatus
-from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from pulumi_bird.api.values import (
     CHANNEL_MESSAGE_TYPES,
@@ -243,26 +243,6 @@ class WebhookRecord:
 
     def render(self) -> Dict[str, Any]:
         return copy.deepcopy(self.body)
-
-
-def combination_of(
-    service: str, event: str, filters: Iterable[Dict[str, str]]
-) -> Tuple[str, str, FrozenSet[Tuple[str, str]]]:
-    """The identity of a subscription for the five-identical-subscriptions rule (filter order ignored)."""
-    return service, event, frozenset((f["key"], f["value"]) for f in filters)
-
-
-def check_event_filters(service: str, filters: List[Dict[str, str]]) -> None:
-    """Per-service filter rules: allowed keys, a UUID channelId and at most one channelId."""
-    allowed = SERVICE_FILTER_KEYS[service]
-    for index, item in enumerate(filters):
-        if item["key"] not in allowed:
-            problem = f"{item['key']!r} is not a filter of the {service} service"
-            raise invalid_field(f"eventFilters[{index}].key", problem)
-        if item["key"] == "channelId" and not is_uuid(item["value"]):
-            raise invalid_field(f"eventFilters[{index}].value", "must be a UUID for the channelId filter")
-    if sum(1 for item in filters if item["key"] == "channelId") > 1:
-        raise invalid_field("eventFilters", "may hold at most one channelId filter")
 
 
 # --- the backend -------------------------------------------------------------------------------------------
@@ -670,11 +650,9 @@ class BirdBackend:
 
     def create_webhook(self, organization_id: str, workspace_id: str, body: Dict[str, Any]) -> Dict[str, Any]:
         """Create a subscription from a shape-checked CreateWebhookSubscription body."""
-        filters = copy.deepcopy(body.get("eventFilters") or [])
-        check_event_filters(body["service"], filters)
         with self._lock:
             self.require_organization_workspace(organization_id, workspace_id)
-            self._check_identical_limit(workspace_id, body["service"], body["event"], filters)
+            filters = self._checked_filters(workspace_id, body["service"], body["event"], body.get("eventFilters"))
             subscription_id, now = str(uuid.uuid4()), iso_utc(self.wall_now())
             rendered = {"id": subscription_id, "organizationId": organization_id, "workspaceId": workspace_id,
                         "service": body["service"], "event": body["event"], "eventFilters": filters, "url": body["url"],
@@ -685,16 +663,28 @@ class BirdBackend:
             self._webhooks[workspace_id][record.id] = record
             return record.render()
 
-    def _check_identical_limit(
-        self, workspace_id: str, service: str, event: str, filters: List[Dict[str, str]], exclude: Optional[str] = None
-    ) -> None:
-        combination = combination_of(service, event, filters)
-        same = [r for r in self._webhooks[workspace_id].values() if r.id != exclude
-                and combination_of(r.body["service"], r.body["event"], r.body["eventFilters"]) == combination]
+    def _checked_filters(
+        self, workspace_id: str, service: str, event: str, filters: Any, exclude: Optional[str] = None
+    ) -> List[Dict[str, str]]:
+        """A copy of ``filters`` (None: none) once they pass the service's rules (allowed keys, at most one channelId,
+        a UUID) and the limit on identical subscriptions (filter order ignored; ``exclude`` not counted)."""
+        filters = copy.deepcopy(filters or [])
+        for index, item in enumerate(filters):
+            if item["key"] not in SERVICE_FILTER_KEYS[service]:
+                problem = f"{item['key']!r} is not a filter of the {service} service"
+                raise invalid_field(f"eventFilters[{index}].key", problem)
+            if item["key"] == "channelId" and not is_uuid(item["value"]):
+                raise invalid_field(f"eventFilters[{index}].value", "must be a UUID for the channelId filter")
+        if sum(1 for item in filters if item["key"] == "channelId") > 1:
+            raise invalid_field("eventFilters", "may hold at most one channelId filter")
+        identity = (service, event, {(f["key"], f["value"]) for f in filters})
+        same = [r for r in self._webhooks[workspace_id].values() if r.id != exclude and identity == (
+            r.body["service"], r.body["event"], {(f["key"], f["value"]) for f in r.body["eventFilters"]})]
         if len(same) >= MAX_IDENTICAL_SUBSCRIPTIONS:
             raise Unprocessable(
                 f"at most {MAX_IDENTICAL_SUBSCRIPTIONS} subscriptions may share a service, event and filters"
             )
+        return filters
 
     def get_webhook(self, organization_id: str, workspace_id: str, subscription_id: str) -> Dict[str, Any]:
         """The rendered subscription; 404 when missing."""
@@ -720,10 +710,8 @@ class BirdBackend:
             record = self._find_webhook(organization_id, workspace_id, subscription_id)
             body = record.body
             if "eventFilters" in changes:
-                filters = copy.deepcopy(changes["eventFilters"] or [])
-                check_event_filters(body["service"], filters)
-                self._check_identical_limit(workspace_id, body["service"], body["event"], filters, exclude=record.id)
-                body["eventFilters"] = filters
+                body["eventFilters"] = self._checked_filters(workspace_id, body["service"], body["event"],
+                                                             changes["eventFilters"], exclude=record.id)
             body["url"] = changes.get("url", body["url"])
             record.signing_key = changes.get("signingKey", record.signing_key)
             template = changes.get("template", body.pop("template", None))

@@ -112,11 +112,6 @@ def is_authorized(request: ApiRequest, access_key: str) -> bool:
     return hmac.compare_digest(presented, access_key.encode("utf-8"))
 
 
-def unauthorized() -> ApiResponse:
-    """401; the message never repeats what was presented."""
-    return error_response(HTTPStatus.UNAUTHORIZED, "missing or invalid access key (expected 'AccessKey <key>')")
-
-
 # --- body shape checks -------------------------------------------------------------------------------------
 
 Check = Callable[[Any], Optional[str]]

@@ -50,7 +50,6 @@ from pulumi_bird.emulator.responses import (
     handle,
     is_authorized,
     parse_json,
-    unauthorized,
 )
 
 # An idle keep-alive connection is closed after this long, so a forgotten client cannot pin a thread.
@@ -336,7 +335,8 @@ class BirdEmulator:
     def _answer(self, request: ApiRequest) -> ApiResponse:
         """Auth, route, rate limit, then an injected fault or the handler (or both: a fault with ``commit``)."""
         if not is_authorized(request, self.access_key):
-            return unauthorized()
+            # The message never repeats what was presented.
+            return error_response(HTTPStatus.UNAUTHORIZED, "missing or invalid access key (expected 'AccessKey <key>')")
         try:
             route = urls.resolve(request.method, request.path)
         except urls.RouteNotFound as missing:
