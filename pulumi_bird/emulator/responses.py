@@ -271,32 +271,12 @@ WEBHOOK_IMMUTABLE_FIELDS = ("service", "event")
 # --- query parameters --------------------------------------------------------------------------------------
 
 
-def parse_bool(query: Mapping[str, str], name: str, default: bool = False) -> bool:
-    """A boolean query parameter (true/false/1/0); 422 otherwise."""
-    raw = query.get(name)
-    if raw is None:
-        return default
-    lowered = raw.strip().lower()
-    if lowered in ("true", "1"):
-        return True
-    if lowered in ("false", "0"):
-        return False
-    raise invalid_field(name, "must be true or false")
-
-
-def parse_limit(query: Mapping[str, str]) -> int:
-    """``limit``: an integer from 0 to 100; 0 and absence mean the default page size."""
-    raw = query.get("limit")
-    if raw is None or raw.strip() == "":
-        return DEFAULT_PAGE_SIZE
-    try:
-        limit = int(raw)
-    except ValueError:
-        raise invalid_field("limit", "must be an integer") from None
-    if not 0 <= limit <= MAX_PAGE_SIZE:
-        raise invalid_field("limit", f"must be between 0 and {MAX_PAGE_SIZE}")
-    # The OpenAPI allows 0; a page of nothing with a token to more would loop a client forever.
-    return limit or DEFAULT_PAGE_SIZE
+def parse_bool(query: Mapping[str, str], name: str) -> bool:
+    """A boolean query parameter (true/false/1/0; absent: false); 422 otherwise."""
+    lowered = query.get(name, "false").strip().lower()
+    if lowered not in ("true", "1", "false", "0"):
+        raise invalid_field(name, "must be true or false")
+    return lowered in ("true", "1")
 
 
 def number_filter(query: Mapping[str, str]) -> Callable[[NumberRecord], bool]:
@@ -315,16 +295,20 @@ def number_filter(query: Mapping[str, str]) -> Callable[[NumberRecord], bool]:
 
 
 def parse_page(query: Mapping[str, str], with_reverse: bool = True) -> PageRequest:
-    """limit, pageToken and (``with_reverse``) reverse as one :class:`PageRequest`.
-
-    The token is decoded by the list. Without ``with_reverse`` a ``reverse`` parameter is ignored, as
-    an API ignores a parameter it does not define.
-    """
+    """pageToken (decoded by the list), reverse (without ``with_reverse`` ignored, as an API ignores a parameter it
+    does not define) and limit (0 to 100; 0 and absence: the default page size) as one :class:`PageRequest`."""
     token = query.get("pageToken") or None
     if token is not None and len(token) > MAX_PAGE_TOKEN_LENGTH:
         raise invalid_field("pageToken", f"must have at most {MAX_PAGE_TOKEN_LENGTH} characters")
     reverse = parse_bool(query, "reverse") if with_reverse else False
-    return PageRequest(limit=parse_limit(query), page_token=token, reverse=reverse)
+    try:
+        limit = int(query.get("limit", "").strip() or 0)
+    except ValueError:
+        raise invalid_field("limit", "must be an integer") from None
+    if not 0 <= limit <= MAX_PAGE_SIZE:
+        raise invalid_field("limit", f"must be between 0 and {MAX_PAGE_SIZE}")
+    # The OpenAPI allows 0; a page of nothing with a token to more would loop a client forever.
+    return PageRequest(limit=limit or DEFAULT_PAGE_SIZE, page_token=token, reverse=reverse)
 
 
 # --- handlers: the endpoints that read a body or a query (the others are the backend's method of the same name) ---
