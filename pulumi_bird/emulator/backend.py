@@ -474,12 +474,10 @@ class BirdBackend:
     def _find_deprovisioning(self, workspace_id: str, connector_id: str) -> Optional[ConnectorRecord]:
         """A connector deleted less than ``release_seconds`` ago: Bird still deprovisions it."""
         held = self._deprovisioning.get((workspace_id, connector_id))
-        if held is None:
-            return None
-        if self._clock() >= held[1]:
-            del self._deprovisioning[workspace_id, connector_id]
-            return None
-        return held[0]
+        if held is not None and self._clock() < held[1]:
+            return held[0]
+        self._deprovisioning.pop((workspace_id, connector_id), None)  # Bird has finished
+        return None
 
     def _find_webhook(self, organization_id: str, workspace_id: str, subscription_id: str) -> WebhookRecord:
         self.require_organization_workspace(organization_id, workspace_id)

@@ -125,14 +125,6 @@ def _fault_response(rule: FaultRule) -> ApiResponse:
     return dataclasses.replace(response, body=response.body if rule.body is None else rule.body, committed=rule.commit)
 
 
-def _rate_limited(method: str, limit: Optional[int], wait: float) -> ApiResponse:
-    message = f"too many {method} requests for this workspace: at most {limit} per second"
-    details = {"method": method, "limitPerSecond": limit, "retryAfterSeconds": round(wait, 3)}
-    return error_response(
-        HTTPStatus.TOO_MANY_REQUESTS, message, details, {"Retry-After": retry_after_header(wait)}
-    )
-
-
 def _on_backend(name: str) -> Any:
     """A :class:`BirdEmulator` property that reads and sets its backend's attribute ``name``."""
     return property(lambda emu: getattr(emu.backend, name), lambda emu, value: setattr(emu.backend, name, value))
@@ -347,7 +339,11 @@ class BirdEmulator:
         limits = self._rate_limits
         wait = self._rate_keeper.admit(route.params.get("workspace_id", ""), request.method, limits)
         if wait is not None:
-            return _rate_limited(request.method, limits.for_method(request.method) if limits else None, wait)
+            limit = limits.for_method(request.method) if limits else None
+            message = f"too many {request.method} requests for this workspace: at most {limit} per second"
+            details = {"method": request.method, "limitPerSecond": limit, "retryAfterSeconds": round(wait, 3)}
+            headers = {"Retry-After": retry_after_header(wait)}
+            return error_response(HTTPStatus.TOO_MANY_REQUESTS, message, details, headers)
         fault = self.faults.take(request.method, request.path)
         if fault is not None and not fault.commit:
             return _fault_response(fault)
@@ -412,19 +408,16 @@ class _RequestReader(io.RawIOBase):
         self._ends = None
 
     def readinto(self, buffer: Any) -> int:
-        if self._ends is None:
-            wait = IDLE_CONNECTION_SECONDS
-        else:
-            wait = min(self._ends - time.monotonic(), BODY_READ_SECONDS)
-            if wait <= 0:
-                raise TimeoutError(f"the request did not arrive within {self._request_seconds:g}s")
+        late = f"the request did not arrive within {self._request_seconds:g}s"
+        wait = IDLE_CONNECTION_SECONDS if self._ends is None else min(self._ends - time.monotonic(), BODY_READ_SECONDS)
+        if wait <= 0:
+            raise TimeoutError(late)
         self._sock.settimeout(wait)
         try:
             received = self._sock.recv_into(buffer)
         except TimeoutError:
-            if self._ends is not None and time.monotonic() >= self._ends:
-                raise TimeoutError(f"the request did not arrive within {self._request_seconds:g}s") from None
-            raise TimeoutError("the request stopped arriving") from None
+            over = self._ends is not None and time.monotonic() >= self._ends
+            raise TimeoutError(late if over else "the request stopped arriving") from None
         if received and self._ends is None:
             self._ends = time.monotonic() + self._request_seconds
         return received
@@ -583,18 +576,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         client still sends (bounded in time and bytes), so closing does not reset the connection before
         the client has read the answer."""
         try:
-            self.wfile.flush()
-            self.connection.shutdown(socket.SHUT_WR)
-            deadline = time.monotonic() + LINGER_SECONDS
-            drained = 0
-            for _ in range(LINGER_MAX_BYTES // 4096 + 1):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or drained >= LINGER_MAX_BYTES:
-                    return
-                self.connection.settimeout(remaining)
+            self.connection.shutdown(socket.SHUT_WR)  # the answer went out unbuffered (see _write)
+            deadline, drained, data = time.monotonic() + LINGER_SECONDS, 0, b"?"
+            while data and drained < LINGER_MAX_BYTES and time.monotonic() < deadline:
+                self.connection.settimeout(max(0.0, deadline - time.monotonic()))
                 data = self.connection.recv(65536)
-                if not data:
-                    return
                 drained += len(data)
         except OSError:  # the client is gone or went quiet: nothing more to do
             pass
@@ -609,7 +595,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             payload = json.dumps(response.body).encode("utf-8")
         self.send_response_only(response.status)
         # An answer hook may set the Date (an answer stamped by another clock than createdAt's).
-        for name, value in {"Server": self.version_string(), "Date": self.date_time_string(), **response.headers}.items():
+        headers = {"Server": self.version_string(), "Date": self.date_time_string(), **response.headers}
+        for name, value in headers.items():
             self.send_header(name, value)
         if payload:
             self.send_header("Content-Type", "application/json")
