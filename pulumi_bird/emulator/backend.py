@@ -335,7 +335,7 @@ class BirdBackend:
         self._connectors: Dict[str, Dict[str, ConnectorRecord]] = {}
         self._webhooks: Dict[str, Dict[str, WebhookRecord]] = {}
         self._channel_failures: Dict[str, Optional[str]] = {}  # None: healed
-        self._number_provision_seconds: Dict[str, float] = {}
+        self._number_provision_seconds: Dict[str, Optional[float]] = {}  # None: the default
         # (workspace, connector id) -> a deleted connector and the clock at which Bird has finished deprovisioning
         # it: until then a GET still finds it, its channel at stage `deprovisioning` (Bird's ChannelStatus enum), and
         # its number stays taken.
@@ -440,10 +440,8 @@ class BirdBackend:
     def set_number_provision_seconds(self, phone_number_id: str, seconds: Optional[float]) -> None:
         """Provisioning time for connectors created later on this number (``None`` removes the override)."""
         with self._lock:
-            if seconds is None:
-                self._number_provision_seconds.pop(phone_number_id, None)
-            else:
-                self._number_provision_seconds[phone_number_id] = _non_negative(seconds, "seconds")
+            checked = None if seconds is None else _non_negative(seconds, "seconds")
+            self._number_provision_seconds[phone_number_id] = checked
 
     def clear_overrides(self) -> None:
         """Forget every channel failure, per-number provisioning time and number still being released."""
@@ -496,6 +494,7 @@ class BirdBackend:
             template.check_arguments(arguments or {})
         number_id = _phone_number_argument(arguments)
         with self._lock:
+            seconds = self._number_provision_seconds.get(number_id or "")
             self.require_workspace(workspace_id)
             self._require_capability(workspace_id, template, number_id)
             if number_id is not None and self._number_taken(workspace_id, template, number_id):
@@ -509,7 +508,7 @@ class BirdBackend:
                 arguments=arguments,
                 created_at=self.wall_now(),
                 created_clock=self._clock(),
-                provision_seconds=self._number_provision_seconds.get(number_id or "", self.provision_seconds),
+                provision_seconds=self.provision_seconds if seconds is None else seconds,
                 channel_id=str(uuid.uuid4()),
                 provision_reads=self.provision_reads,
             )
@@ -519,10 +518,9 @@ class BirdBackend:
     def _number_taken(self, workspace_id: str, template: Template, number_id: str) -> bool:
         """Whether a connector of ``template`` holds the number, or held it and Bird still deprovisions it."""
         now = self._clock()
-        releasing = [r for (ws, _), (r, until) in self._deprovisioning.items() if ws == workspace_id and until > now]
-        return any(r.template is template and _phone_number_argument(r.arguments) == number_id
-                   for r in self._connectors[workspace_id].values()) or any(
-            r.template is template and r.phone_number_id == number_id for r in releasing)
+        holders = [*self._connectors[workspace_id].values(),
+                   *(r for (ws, _), (r, until) in self._deprovisioning.items() if ws == workspace_id and until > now)]
+        return any(r.template is template and _phone_number_argument(r.arguments) == number_id for r in holders)
 
     def get_connector(self, workspace_id: str, connector_id: str) -> Dict[str, Any]:
         """The rendered connector (one being deprovisioned without its channel); 404 when missing."""

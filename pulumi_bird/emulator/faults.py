@@ -1,17 +1,9 @@
-"""Fault injection for the Bird emulator (``emu.faults``): canned error answers, latency, failing channels,
-provisioning times per number.
+"""Fault injection for the Bird emulator (``emu.faults``, see docs/testing.md): canned error answers (the next
+``times`` matching requests or a seeded fraction, before the request is carried out or after it with ``commit=True``:
+the write happened, the client sees an error), latency, failing channels, provisioning times per number::
 
-A rule answers matching requests with an error: the next ``times`` of them or a seeded fraction (``probability``),
-before the request is carried out or after it (``commit=True``: the write happened, the client sees an error)::
-
-    emu.faults.seed(7)                                                       # repeatable fractions
     emu.faults.add("POST", r"/connectors$", 429, times=None, probability=0.3, retry_after=1)
-    emu.faults.add("POST", r"/connectors$", 503, times=None, probability=0.1)
     emu.faults.add("POST", r"/connectors$", 502, times=None, probability=0.5, commit=True)
-    emu.faults.add("GET", r"/connectors$", 503, times=3)                     # the next 3 list GETs fail
-
-Channels that fail and per-number provisioning times::
-
     emu.faults.fail_channel(number_id, "number not verified")  # the channel ends in status error
     emu.faults.set_provision_seconds(number_id, 30)               # this number's channels take 30 s
 
