@@ -33,9 +33,8 @@ Unless told otherwise the emulator accepts:
 Phone numbers of that workspace (--number adds more, --no-default-numbers drops these):
 {NUMBERS}
 
-A fleet of workspaces (one stack per customer workspace, examples/fleet): --workspaces 3
---numbers-per-workspace 2 serves three workspaces of the organization with two numbers each, and prints
-their ids and numbers on stderr.
+A fleet of workspaces (one stack per customer workspace, examples/fleet): see --workspaces and
+--numbers-per-workspace; their ids and numbers are printed on stderr.
 
 Stack config for a program run against it:
   bird:apiUrl <the printed URL>, bird:accessKey, bird:workspaceId, bird:organizationId as above.

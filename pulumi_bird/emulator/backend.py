@@ -9,7 +9,6 @@ tests share it.
 from __future__ import annotations
 
 import base64
-import binascii
 import copy
 import dataclasses
 import datetime
@@ -165,7 +164,7 @@ def decode_page_token(kind: str, token: str) -> int:
     problem = invalid_field("pageToken", "is not a token this list issued")
     try:
         text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("ascii")
-    except (binascii.Error, ValueError):
+    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
         raise problem from None
     prefix, _, position = text.partition(":")
     if prefix != kind or not position.isdigit():
@@ -581,8 +580,7 @@ class BirdBackend:
             record.activated_at = self.wall_now()
 
     def _channel_failure(self, record: ConnectorRecord) -> Optional[str]:
-        number_id = _phone_number_argument(record.arguments)
-        return self._channel_failures.get(number_id) if number_id is not None else None
+        return self._channel_failures.get(_phone_number_argument(record.arguments) or "")
 
     def _channel_status(self, record: ConnectorRecord, stage: str = "provisioning") -> Dict[str, Any]:
         """The ChannelStatus body: pending at ``stage`` until provisioned, then active (or in error)."""

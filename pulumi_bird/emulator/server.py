@@ -258,8 +258,6 @@ class BirdEmulator:
     release_seconds = _on_backend("release_seconds")
     provision_reads = _on_backend("provision_reads")
 
-    # -- rate limits --------------------------------------------------------------------------------------
-
     @property
     def rate_limits(self) -> Optional[RateLimits]:
         """The limits enforced per workspace, or None when nothing is refused."""
@@ -273,8 +271,7 @@ class BirdEmulator:
 
     @property
     def requests(self) -> List[RecordedRequest]:
-        """A snapshot of the requests served so far (the latest ``max_recorded_requests``), in the order
-        they finished."""
+        """A snapshot of the log (the latest ``max_recorded_requests``), in the order the requests finished."""
         with self._log_lock:
             return [entry for entry, _ in self._log]
 
@@ -314,8 +311,6 @@ class BirdEmulator:
             self.recorded_bytes += size
             while self._log and (len(self._log) > count or self.recorded_bytes > budget):
                 self.recorded_bytes -= self._log.popleft()[1]
-
-    # -- dispatch -----------------------------------------------------------------------------------------
 
     def dispatch(self, request: ApiRequest) -> ApiResponse:
         """Answer one request: auth, route, rate limit, faults, handler, then the answer hooks."""
@@ -424,11 +419,7 @@ class _RequestReader(io.RawIOBase):
 
 
 class _BodyRefused(Exception):
-    """A request body that is not read (or not read to its end), and the answer for it."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.response = error_response(status, message)
+    """A request body that is not read (or not read to its end); ``args``: the answer's status and message."""
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -494,7 +485,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             request = dataclasses.replace(request, body=self._read_body())
         except _BodyRefused as refused:
             self.close_connection = True
-            response, unread = refused.response, True
+            response, unread = error_response(*refused.args), True
         else:
             try:
                 response = emulator.dispatch(request)
@@ -553,9 +544,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
             if len(line) > MAX_CHUNK_LINE_BYTES or not line.endswith(b"\n") or not HEX.fullmatch(size_text):
                 raise _BodyRefused(HTTPStatus.BAD_REQUEST, "the chunked request body is malformed")
             size = int(size_text, 16)
-            if size == 0:
-                self._skip_trailers()
-                return bytes(body)
+            if size == 0:  # then trailer lines, read and ignored, up to an empty line
+                for _ in range(MAX_TRAILER_LINES):
+                    if self.rfile.readline(MAX_CHUNK_LINE_BYTES + 1) in (b"\r\n", b"\n", b""):
+                        return bytes(body)
+                raise _BodyRefused(HTTPStatus.BAD_REQUEST, "the chunked request body has too many trailer lines")
             if len(body) + size > MAX_BODY_BYTES:
                 raise _BodyRefused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, TOO_LARGE)
             chunk = self.rfile.read(size)
@@ -563,13 +556,6 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 raise _BodyRefused(HTTPStatus.BAD_REQUEST, "the chunked request body is malformed")
             body += chunk
         raise _BodyRefused(HTTPStatus.BAD_REQUEST, "the chunked request body is malformed")
-
-    def _skip_trailers(self) -> None:
-        for _ in range(MAX_TRAILER_LINES):
-            line = self.rfile.readline(MAX_CHUNK_LINE_BYTES + 1)
-            if line in (b"\r\n", b"\n", b""):
-                return
-        raise _BodyRefused(HTTPStatus.BAD_REQUEST, "the chunked request body has too many trailer lines")
 
     def _linger(self) -> None:
         """After answering a request whose body was not read: stop writing, then read and discard what the
