@@ -621,10 +621,8 @@ class BirdBackend:
 
     def _render_connector(self, record: ConnectorRecord) -> Dict[str, Any]:
         active = self._provisioned(record) and self._channel_failure(record) is None
-        updated_at = record.created_at
-        if record.provision_reads is not None:
-            updated_at = record.activated_at or record.created_at
-        elif self._provisioned(record):
+        updated_at = record.activated_at or record.created_at  # activated_at: set by status reads (provision_reads)
+        if record.provision_reads is None and self._provisioned(record):
             updated_at += datetime.timedelta(seconds=record.provision_seconds)
         return {
             "id": record.id,

@@ -457,6 +457,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         """The stdlib's streams, with reads under the request's deadline (:class:`_RequestReader`)."""
         super().setup()
+        self._emulator: BirdEmulator = cast(_EmulatorHTTPServer, self.server).emulator
         self.rfile.close()
         self._reader = _RequestReader(self.connection, self._emulator.request_read_seconds)
         self.rfile = io.BufferedReader(self._reader)
@@ -465,18 +466,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._reader.next_request()
         super().handle_one_request()
 
-    def do_GET(self) -> None:  # the stdlib's naming
-        self._serve()
-
-    # TRACE and QUERY too: on a known path they get 405 with an Allow header, as any method a route lacks (the
-    # stdlib would answer 501, which says the server does not know the method at all)
-    do_POST = do_PATCH = do_PUT = do_DELETE = do_OPTIONS = do_TRACE = do_QUERY = do_GET
-
-    @property
-    def _emulator(self) -> BirdEmulator:
-        return cast(_EmulatorHTTPServer, self.server).emulator
-
-    def _serve(self) -> None:
+    def do_GET(self) -> None:  # the stdlib's naming; every method is served alike
         started = time.monotonic()
         emulator = self._emulator
         parts = urlsplit(self.path)
@@ -500,6 +490,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._write(response)
         if unread:
             self._linger()
+
+    # TRACE and QUERY too: on a known path they get 405 with an Allow header, as any method a route lacks (the
+    # stdlib would answer 501, which says the server does not know the method at all)
+    do_POST = do_PATCH = do_PUT = do_DELETE = do_OPTIONS = do_TRACE = do_QUERY = do_GET
 
     # -- reading the body ---------------------------------------------------------------------------------
 
