@@ -1,9 +1,8 @@
-"""State and rules of the Bird emulator: workspaces, numbers, connectors, webhook subscriptions (no HTTP here).
+"""State and rules of the Bird emulator (no HTTP here): workspaces, numbers, connectors, webhook subscriptions.
 
-``responses.py`` hands it shape-checked bodies; the backend applies the rules that need state or several fields
-(templates and their arguments, one connector per number and template, filters per service, the limit on identical
-subscriptions) and renders objects as the API does. One re-entrant lock guards it all: the server's threads and
-tests share it.
+``responses.py`` hands it shape-checked bodies; :class:`BirdBackend` applies the rules that need state or several
+fields (templates and their arguments, one connector per number and template, filters per service, the limit on
+identical subscriptions) and renders objects as the API does.
 """
 
 from __future__ import annotations
@@ -299,15 +298,14 @@ def seeded_number(workspace_index: int, number_index: int) -> str:
 
 def _number_country(number: str) -> str:
     # Enough for the emulator's inventory: the calling codes its seeds and tests use.
-    for prefix, country in (("+31", "NL"), ("+44", "GB"), ("+49", "DE"), ("+1", "US")):
-        if number.startswith(prefix):
-            return country
-    return "NL"
+    return next((c for prefix, c in (("+31", "NL"), ("+44", "GB"), ("+49", "DE"), ("+1", "US"))
+                 if number.startswith(prefix)), "NL")
 
 
 class BirdBackend:
-    """All emulator state, behind one re-entrant lock. Public methods return fresh dicts shaped like the API's
-    bodies and raise :class:`ApiError` subclasses for API errors; tests may call them to look at or change state.
+    """All emulator state, behind one re-entrant lock (the server's threads and tests share it). Public methods return
+    fresh dicts shaped like the API's bodies and raise :class:`ApiError` subclasses for API errors; tests may call them
+    to look at or change state.
 
     Settable any time, checked when set, for connectors created (deleted) after a change: ``provision_seconds`` a new
     channel stays provisioning; ``provision_reads``: None (provisioning follows the clock), or the status reads that
@@ -397,9 +395,8 @@ class BirdBackend:
             return record.render()
 
     def seed_workspace(self, index: int, organization_id: str, numbers: int, workspace_id: Optional[str] = None) -> str:
-        """Make the ``index``-th seeded workspace known (id ``workspace_id``, by default :func:`seeded_workspace_id`)
-        with ``numbers`` SMS and voice numbers (:func:`seeded_number`; ids derived from the workspace and the
-        number); returns its id."""
+        """Make the ``index``-th seeded workspace known (``workspace_id``, else :func:`seeded_workspace_id`) with
+        ``numbers`` SMS and voice numbers (:func:`seeded_number`, ids derived from both); returns its id."""
         workspace_id = workspace_id or seeded_workspace_id(index)
         with self._lock:
             self.add_workspace(workspace_id, organization_id)

@@ -1,8 +1,6 @@
-"""HTTP in and out for the Bird emulator: request parsing and shape checks, auth, JSON and Error bodies.
-
-Handlers take an :class:`ApiRequest` plus the path parameters captured by ``urls.py`` and return an
-:class:`ApiResponse`; rules that need state live in ``backend.py``. Error bodies follow the OpenAPI
-``Error`` schema: ``code`` and ``message`` (both at least five characters) and optional ``details``.
+"""HTTP in and out for the Bird emulator: request parsing and shape checks, auth, JSON and Error bodies (the OpenAPI
+``Error`` schema: ``code`` and ``message``, both at least five characters, optional ``details``); see :func:`handle`.
+Rules that need state live in ``backend.py``.
 """
 
 from __future__ import annotations
