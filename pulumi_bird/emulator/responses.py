@@ -316,8 +316,7 @@ def create_connector(backend: BirdBackend, request: ApiRequest, workspace_id: st
 def list_connectors(backend: BirdBackend, request: ApiRequest, workspace_id: str) -> Dict[str, Any]:
     """GET /workspaces/{ws}/connectors -> {results, nextPageToken?}."""
     parse_bool(request.query, "includeInternal")  # accepted and validated; nothing is internal here
-    template_ref = request.query.get("templateRef") or None
-    return backend.list_connectors(workspace_id, parse_page(request.query), template_ref)
+    return backend.list_connectors(workspace_id, parse_page(request.query), request.query.get("templateRef") or None)
 
 
 def list_numbers(backend: BirdBackend, request: ApiRequest, workspace_id: str, long_code: bool = False) -> Any:

@@ -117,10 +117,8 @@ def _recorded_body(raw: bytes, response: ApiResponse) -> Any:
 
 
 def _fault_response(rule: FaultRule) -> ApiResponse:
-    headers = {}
-    if rule.retry_after is not None:
-        seconds = rule.retry_after
-        headers["Retry-After"] = str(int(seconds) if float(seconds).is_integer() else seconds)
+    seconds = rule.retry_after
+    headers = {} if seconds is None else {"Retry-After": str(int(seconds) if float(seconds).is_integer() else seconds)}
     response = error_response(rule.status, "injected fault: the emulator was told to fail this request", None, headers)
     return dataclasses.replace(response, body=response.body if rule.body is None else rule.body, committed=rule.commit)
 
@@ -177,8 +175,7 @@ class BirdEmulator:
         if not access_key:
             raise ValueError("access_key must not be empty")
         if not is_loopback_host(host) and not allow_remote:
-            raise ValueError(f"host {host!r} is not a loopback address; pass allow_remote=True (--allow-remote on the "
-                             "command line) to serve it anyway")
+            raise ValueError(f"host {host!r} is not a loopback address; pass allow_remote=True (--allow-remote)")
         if max_recorded_requests < 0 or max_recorded_bytes < 0:
             raise ValueError("max_recorded_requests and max_recorded_bytes must not be negative")
         if not 0 < request_read_seconds < float("inf"):
