@@ -16,7 +16,7 @@ from helpers import FakeClock, api_session, emulator_process
 from hostile_emulator import HostileEmulator, RateCounter, RateStats
 from openapi_schema import validate_named
 from pulumi_bird.emulator import BIRD_RATE_LIMITS, DEFAULT_WORKSPACE_ID, RateLimits
-from pulumi_bird.emulator.__main__ import build_parser, rate_limits_from
+from pulumi_bird.emulator.__main__ import build_parser, main, rate_limits_from
 from pulumi_bird.emulator.ratelimits import retry_after_header
 from pulumi_bird.emulator.responses import ApiRequest, ApiResponse
 
@@ -191,7 +191,7 @@ def test_the_command_line_sets_the_limits(argv: List[str], expected: RateLimits)
 
 def test_the_command_line_refuses_a_rate_below_one() -> None:
     with pytest.raises(SystemExit) as exit_info:
-        build_parser().parse_args(["--get-rate", "0"])
+        main(["--get-rate", "0"])
     assert exit_info.value.code == 2
 
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import signal
 import sys
 import threading
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
-from pulumi_bird.api.values import is_loopback_host
 from pulumi_bird.emulator import (
     DEFAULT_ACCESS_KEY,
     DEFAULT_NUMBERS,
@@ -33,26 +33,12 @@ Unless told otherwise the emulator accepts:
 Phone numbers of that workspace (--number adds more, --no-default-numbers drops these):
 {NUMBERS}
 
-A fleet of workspaces (one stack per customer workspace, examples/fleet): --workspaces 3
---numbers-per-workspace 2 serves three workspaces of the organization with two numbers each, and prints
-their ids and numbers on stderr.
+A fleet of workspaces (one stack per customer workspace, examples/fleet): see --workspaces and
+--numbers-per-workspace; their ids and numbers are printed on stderr.
 
 Stack config for a program run against it:
   bird:apiUrl <the printed URL>, bird:accessKey, bird:workspaceId, bird:organizationId as above.
 """
-
-
-def _at_least(minimum: int, kind: Callable[[str], Any] = int) -> Callable[[str], Any]:
-    """An argparse type: ``kind`` (int or float) of the text, at least ``minimum``."""
-
-    def parse(text: str) -> Any:
-        value = kind(text)
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}")
-        return value
-
-    parse.__name__ = kind.__name__  # argparse names it in "invalid int value"
-    return parse
 
 
 def _number(text: str) -> Tuple[str, Tuple[str, ...]]:
@@ -60,101 +46,63 @@ def _number(text: str) -> Tuple[str, Tuple[str, ...]]:
     return number.strip(), tuple(c.strip() for c in (caps or "sms,voice").split(",") if c.strip())
 
 
+# The command line: (flags, argparse keywords). Each option's dest is the BirdEmulator keyword of the same name, but
+# for those that main() reads itself (CLI_ONLY); BirdEmulator checks the values.
+OPTIONS: Tuple[Tuple[str, Dict[str, Any]], ...] = (
+    ("--port", dict(type=int, default=0, help="port to listen on; 0 picks a free one (default)")),
+    ("--host", dict(default="127.0.0.1", help="address to bind (default 127.0.0.1)")),
+    ("--allow-remote", dict(action="store_true", help="allow a --host that is not loopback")),
+    ("--access-key", dict(default=DEFAULT_ACCESS_KEY,
+                          help=f"the key clients must present (default {DEFAULT_ACCESS_KEY})")),
+    ("--provision-seconds", dict(type=float, default=1.0,
+                                 help="seconds until a new channel is active (default 1)")),
+    ("--provision-reads", dict(type=int, metavar="N", help="instead of a time: a new channel answers "
+                               "'provisioning' to its first N status reads, then is active")),
+    ("--release-seconds", dict(type=float, default=0.0, help="seconds Bird deprovisions a deleted "
+                               "connector: its status says deprovisioning and its phone number stays taken (a new "
+                               "connector on it gets 409) until then, then it is 404 (default 0)")),
+    ("--workspace-id", dict(default=DEFAULT_WORKSPACE_ID,
+                            help=f"the workspace the emulator knows (default {DEFAULT_WORKSPACE_ID})")),
+    ("--organization-id", dict(default=DEFAULT_ORGANIZATION_ID,
+                               help=f"that workspace's organization (default {DEFAULT_ORGANIZATION_ID})")),
+    ("--number", dict(action="append", default=[], type=_number, metavar="E164[=CAPS]", help="add a phone number to "
+                      "the workspace, e.g. +3197010520099=sms,voice (default capabilities: sms,voice)")),
+    ("--no-default-numbers", dict(action="store_true", help="start with no phone numbers")),
+    ("--workspaces", dict(type=int, default=1, metavar="N", help="N workspaces in the organization, each "
+                          "with its own numbers and rate budget: --workspace-id, then "
+                          "5f0e4c9e-2b7a-4d1e-9c3b-000000000002 and so on (default 1)")),
+    ("--numbers-per-workspace", dict(type=int, default=0, metavar="K", help="K SMS and voice numbers in "
+                                     "each workspace: +3197010WWWNNNN for workspace WWW (from 001) and NNNN from 0000 "
+                                     "(default 0)")),
+)
+RATE_LIMIT_OPTIONS: Tuple[Tuple[str, Dict[str, Any]], ...] = (
+    ("--rate-limits", dict(action="store_true", help=f"enforce Bird's limits per workspace: {BIRD_GET_PER_SECOND} "
+                           f"GET and {BIRD_POST_PER_SECOND} POST per second")),
+    ("--get-rate", dict(type=int, metavar="N",
+                        help=f"GETs per second per workspace (implies --rate-limits; default {BIRD_GET_PER_SECOND})")),
+    ("--post-rate", dict(type=int, metavar="N", help="POSTs per second per workspace (implies --rate-limits; "
+                         f"default {BIRD_POST_PER_SECOND})")),
+)
+CLI_ONLY = ("number", "no_default_numbers", "rate_limits", "get_rate", "post_rate")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line."""
-    parser = argparse.ArgumentParser(
-        prog="python -m pulumi_bird.emulator",
-        description=(__doc__ or "").splitlines()[0],
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--port", type=int, default=0, help="port to listen on; 0 picks a free one (default)")
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--allow-remote", action="store_true", help="allow a --host that is not loopback")
-    parser.add_argument(
-        "--access-key", default=DEFAULT_ACCESS_KEY, help=f"the key clients must present (default {DEFAULT_ACCESS_KEY})"
-    )
-    parser.add_argument("--provision-seconds", type=_at_least(0, float), default=1.0,
-                        help="seconds until a new channel is active (default 1)")
-    parser.add_argument(
-        "--provision-reads",
-        type=_at_least(0),
-        default=None,
-        metavar="N",
-        help="instead of a time: a new channel answers 'provisioning' to its first N status reads, then is active",
-    )
-    parser.add_argument(
-        "--release-seconds",
-        type=_at_least(0, float),
-        default=0.0,
-        help="seconds Bird deprovisions a deleted connector: its status says deprovisioning and its phone number "
-        "stays taken (a new connector on it gets 409) until then, then it is 404 (default 0)",
-    )
-    parser.add_argument(
-        "--workspace-id", default=DEFAULT_WORKSPACE_ID, help=f"the workspace the emulator knows (default {DEFAULT_WORKSPACE_ID})"
-    )
-    parser.add_argument(
-        "--organization-id",
-        default=DEFAULT_ORGANIZATION_ID,
-        help=f"that workspace's organization (default {DEFAULT_ORGANIZATION_ID})",
-    )
-    _add_inventory_arguments(parser)
-    _add_rate_limit_arguments(parser)
-    return parser
-
-
-def _add_inventory_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options for the organization's workspaces and their numbers."""
-    parser.add_argument(
-        "--number",
-        action="append",
-        default=[],
-        type=_number,
-        metavar="E164[=CAPS]",
-        help="add a phone number to the workspace, e.g. +3197010520099=sms,voice (default capabilities: sms,voice)",
-    )
-    parser.add_argument("--no-default-numbers", action="store_true", help="start with no phone numbers")
-    parser.add_argument(
-        "--workspaces",
-        type=_at_least(1),
-        default=1,
-        metavar="N",
-        help="N workspaces in the organization, each with its own numbers and rate budget: --workspace-id, then "
-        "5f0e4c9e-2b7a-4d1e-9c3b-000000000002 and so on (default 1)",
-    )
-    parser.add_argument(
-        "--numbers-per-workspace",
-        type=_at_least(0),
-        default=0,
-        metavar="K",
-        help="K SMS and voice numbers in each workspace: +3197010WWWNNNN for workspace WWW (from 001) and NNNN "
-        "from 0000 (default 0)",
-    )
-
-
-def _add_rate_limit_arguments(parser: argparse.ArgumentParser) -> None:
-    """The option group for rate limits."""
+    parser = argparse.ArgumentParser(prog="python -m pulumi_bird.emulator", description=(__doc__ or "").splitlines()[0],
+                                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     limits = parser.add_argument_group(
         "rate limits", "off unless one of these is given; beyond a limit a workspace gets 429 with Retry-After"
     )
-    limits.add_argument(
-        "--rate-limits",
-        action="store_true",
-        help=f"enforce Bird's limits per workspace: {BIRD_GET_PER_SECOND} GET and {BIRD_POST_PER_SECOND} POST per second",
-    )
-    limits.add_argument(
-        "--get-rate", type=_at_least(1), metavar="N", help=f"GETs per second per workspace (implies --rate-limits; default {BIRD_GET_PER_SECOND})"
-    )
-    limits.add_argument(
-        "--post-rate", type=_at_least(1), metavar="N", help=f"POSTs per second per workspace (implies --rate-limits; default {BIRD_POST_PER_SECOND})"
-    )
+    for group, options in ((parser, OPTIONS), (limits, RATE_LIMIT_OPTIONS)):
+        for flag, keywords in options:
+            group.add_argument(flag, **keywords)
+    return parser
 
 
 def rate_limits_from(args: argparse.Namespace) -> Optional[RateLimits]:
     """The limits the command line asks for (None: not enforced)."""
-    if not (args.rate_limits or args.get_rate or args.post_rate):
-        return None
-    return RateLimits(get=args.get_rate or BIRD_GET_PER_SECOND, post=args.post_rate or BIRD_POST_PER_SECOND)
+    given = {name: value for name, value in (("get", args.get_rate), ("post", args.post_rate)) if value is not None}
+    return RateLimits(**given) if args.rate_limits or given else None  # Bird's limit for a method not given
 
 
 # The signals that end the emulator cleanly (exit code 0).
@@ -174,41 +122,30 @@ def main(argv: Optional[List[str]] = None) -> int:
     """Serve until SIGINT or SIGTERM; exit code 0 on a clean stop, 2 on bad arguments."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not is_loopback_host(args.host) and not args.allow_remote:
-        parser.error(f"--host {args.host} is not a loopback address; pass --allow-remote to serve it anyway")
-    # Block the stop signals before any thread starts, so that threads inherit the mask and only
-    # wait_for_stop_signal() sees them: no handler runs at an awkward moment.
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-    emulator = BirdEmulator(
-        access_key=args.access_key,
-        provision_seconds=args.provision_seconds,
-        host=args.host,
-        allow_remote=args.allow_remote,
-        port=args.port,
-        workspace_id=args.workspace_id,
-        organization_id=args.organization_id,
-        rate_limits=rate_limits_from(args),
-        provision_reads=args.provision_reads,
-        release_seconds=args.release_seconds,
-        numbers=() if args.no_default_numbers else None,
-        workspaces=args.workspaces,
-        numbers_per_workspace=args.numbers_per_workspace,
-    )
+    options = {name: value for name, value in vars(args).items() if name not in CLI_ONLY}
+    try:
+        emulator = BirdEmulator(**options, rate_limits=rate_limits_from(args),
+                                numbers=() if args.no_default_numbers else None)
+    except ValueError as exc:  # BirdEmulator checks the values (a loopback host, counts, seconds, rates)
+        parser.error(str(exc))
     try:
         added = [emulator.add_number(number, caps) for number, caps in args.number]
     except ValueError as exc:
         parser.error(f"--number: {exc}")
+    # Block the stop signals before any thread starts, so that threads inherit the mask and only
+    # wait_for_stop_signal() sees them: no handler runs at an awkward moment.
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    announce = functools.partial(print, file=sys.stderr, flush=True)
     with emulator:
         print(emulator.url, flush=True)
         for index, workspace_id in enumerate(emulator.workspace_ids, start=1):
-            print(f"workspace {workspace_id} organization {emulator.organization_id}", file=sys.stderr, flush=True)
+            announce(f"workspace {workspace_id} organization {emulator.organization_id}")
             if args.numbers_per_workspace:
-                print(f"numbers {seeded_number(index, 0)} to {seeded_number(index, args.numbers_per_workspace - 1)} "
-                      f"in workspace {workspace_id} (sms,voice)", file=sys.stderr, flush=True)
+                announce(f"numbers {seeded_number(index, 0)} to {seeded_number(index, args.numbers_per_workspace - 1)} "
+                         f"in workspace {workspace_id} (sms,voice)")
         for number in added:
-            print(f"number {number['number']} id {number['id']} {','.join(number['capabilities'])}", file=sys.stderr,
-                  flush=True)
+            announce(f"number {number['number']} id {number['id']} {','.join(number['capabilities'])}")
         wait_for_stop_signal()
     return 0
 

@@ -1,25 +1,24 @@
-"""State and rules of the Bird emulator: workspaces, numbers, connectors, webhook subscriptions (no HTTP here).
+"""State and rules of the Bird emulator (no HTTP here): workspaces, numbers, connectors, webhook subscriptions.
 
-``responses.py`` hands it shape-checked bodies; the backend applies the rules that need state or several fields
-(templates and their arguments, one connector per number and template, filters per service, the limit on identical
-subscriptions) and renders objects as the API does. One re-entrant lock guards it all: the server's threads and
-tests share it.
+``responses.py`` hands it shape-checked bodies; :class:`BirdBackend` applies the rules that need state or several
+fields (templates and their arguments, one connector per number and template, filters per service, the limit on
+identical subscriptions) and renders objects as the API does.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import copy
 import dataclasses
 import datetime
 import hashlib
 import itertools
+import sys
 import threading
 import time
 import uuid
 from http import HTTPStatus
-from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from pulumi_bird.api.values import (
     CHANNEL_MESSAGE_TYPES,
@@ -162,11 +161,9 @@ def encode_page_token(kind: str, position: int) -> str:
 def decode_page_token(kind: str, token: str) -> int:
     """The position stored in ``token``; 422 for a token that this kind of list did not issue."""
     problem = invalid_field("pageToken", "is not a token this list issued")
-    if len(token) > MAX_PAGE_TOKEN_LENGTH:
-        raise invalid_field("pageToken", f"must have at most {MAX_PAGE_TOKEN_LENGTH} characters")
     try:
         text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("ascii")
-    except (binascii.Error, ValueError):
+    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
         raise problem from None
     prefix, _, position = text.partition(":")
     if prefix != kind or not position.isdigit():
@@ -182,6 +179,9 @@ class PageRequest:
     page_token: Optional[str] = None
     reverse: bool = False
 
+
+# A page that holds a whole list (the list_all_* views for tests).
+WHOLE_LIST = PageRequest(limit=sys.maxsize)
 
 def paginate(kind: str, records: Iterable[Any], page: PageRequest, render: Callable[[Any], Dict[str, Any]]) -> Dict[str, Any]:
     """One page of ``records`` (objects with a ``seq``) as ``{results, nextPageToken?}``.
@@ -243,26 +243,6 @@ class WebhookRecord:
         return copy.deepcopy(self.body)
 
 
-def combination_of(
-    service: str, event: str, filters: Iterable[Dict[str, str]]
-) -> Tuple[str, str, FrozenSet[Tuple[str, str]]]:
-    """The identity of a subscription for the five-identical-subscriptions rule (filter order ignored)."""
-    return service, event, frozenset((f["key"], f["value"]) for f in filters)
-
-
-def check_event_filters(service: str, filters: List[Dict[str, str]]) -> None:
-    """Per-service filter rules: allowed keys, a UUID channelId and at most one channelId."""
-    allowed = SERVICE_FILTER_KEYS[service]
-    for index, item in enumerate(filters):
-        if item["key"] not in allowed:
-            problem = f"{item['key']!r} is not a filter of the {service} service"
-            raise invalid_field(f"eventFilters[{index}].key", problem)
-        if item["key"] == "channelId" and not is_uuid(item["value"]):
-            raise invalid_field(f"eventFilters[{index}].value", "must be a UUID for the channelId filter")
-    if sum(1 for item in filters if item["key"] == "channelId") > 1:
-        raise invalid_field("eventFilters", "may hold at most one channelId filter")
-
-
 # --- the backend -------------------------------------------------------------------------------------------
 
 
@@ -318,15 +298,20 @@ def seeded_number(workspace_index: int, number_index: int) -> str:
 
 def _number_country(number: str) -> str:
     # Enough for the emulator's inventory: the calling codes its seeds and tests use.
-    for prefix, country in (("+31", "NL"), ("+44", "GB"), ("+49", "DE"), ("+1", "US")):
-        if number.startswith(prefix):
-            return country
-    return "NL"
+    return next((c for prefix, c in (("+31", "NL"), ("+44", "GB"), ("+49", "DE"), ("+1", "US"))
+                 if number.startswith(prefix)), "NL")
 
 
 class BirdBackend:
-    """All emulator state, behind one re-entrant lock. Public methods return fresh dicts shaped like the API's
-    bodies and raise :class:`ApiError` subclasses for API errors; tests may call them to look at or change state."""
+    """All emulator state, behind one re-entrant lock (the server's threads and tests share it). Public methods return
+    fresh dicts shaped like the API's bodies and raise :class:`ApiError` subclasses for API errors; tests may call them
+    to look at or change state.
+
+    Settable any time, checked when set, for connectors created (deleted) after a change: ``provision_seconds`` a new
+    channel stays provisioning; ``provision_reads``: None (provisioning follows the clock), or the status reads that
+    answer ``provisioning`` before it is active; ``release_seconds`` Bird deprovisions a deleted connector (its status
+    says so, its number stays taken: a new connector of the same template on it gets 409), then it is 404.
+    """
 
     def __init__(
         self,
@@ -346,16 +331,16 @@ class BirdBackend:
         self._workspaces: Dict[str, str] = {}
         self._connectors: Dict[str, Dict[str, ConnectorRecord]] = {}
         self._webhooks: Dict[str, Dict[str, WebhookRecord]] = {}
-        self._channel_failures: Dict[str, str] = {}
-        self._number_provision_seconds: Dict[str, float] = {}
+        self._channel_failures: Dict[str, Optional[str]] = {}  # None: healed
+        self._number_provision_seconds: Dict[str, Optional[float]] = {}  # None: the default
         # (workspace, connector id) -> a deleted connector and the clock at which Bird has finished deprovisioning
         # it: until then a GET still finds it, its channel at stage `deprovisioning` (Bird's ChannelStatus enum), and
         # its number stays taken.
         self._deprovisioning: Dict[Tuple[str, str], Tuple[ConnectorRecord, float]] = {}
         self._numbers: Dict[str, Dict[str, NumberRecord]] = {}
-        self.provision_seconds = provision_seconds
-        self.release_seconds = release_seconds
-        self.provision_reads = provision_reads
+        self.provision_seconds: float = provision_seconds
+        self.release_seconds: float = release_seconds
+        self.provision_reads: Optional[int] = provision_reads
         self.add_workspace(workspace_id, organization_id)
         for number, number_id, capabilities in numbers:
             self.add_number(workspace_id, number, capabilities, number_id=number_id)
@@ -364,38 +349,14 @@ class BirdBackend:
         """Bird's wall clock (``wall_clock``, UTC): createdAt, updatedAt and the Date header follow it."""
         return self._wall_clock()
 
-    # -- configuration ------------------------------------------------------------------------------------
-
-    @property
-    def provision_seconds(self) -> float:
-        """Seconds a new connector's channel stays in provisioning (applies to connectors created after)."""
-        return self._provision_seconds
-
-    @provision_seconds.setter
-    def provision_seconds(self, seconds: float) -> None:
-        self._provision_seconds = _non_negative(seconds, "provision_seconds")
-
-    @property
-    def release_seconds(self) -> float:
-        """Seconds a deleted connector's phone number stays taken (Bird deprovisions in the background): a new
-        connector of the same template on it gets 409 until then. Applies to deletes after a change."""
-        return self._release_seconds
-
-    @release_seconds.setter
-    def release_seconds(self, seconds: float) -> None:
-        self._release_seconds = _non_negative(seconds, "release_seconds")
-
-    @property
-    def provision_reads(self) -> Optional[int]:
-        """None (provisioning follows the clock), or how many status reads of a new connector answer
-        ``provisioning`` before it is active; applies to connectors created after a change."""
-        return self._provision_reads
-
-    @provision_reads.setter
-    def provision_reads(self, reads: Optional[int]) -> None:
-        if reads is not None and (isinstance(reads, bool) or not isinstance(reads, int) or reads < 0):
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Check the settings (see the class) whenever they are set."""
+        if name in ("provision_seconds", "release_seconds"):
+            value = _non_negative(value, name)
+        elif name == "provision_reads" and value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 0):
             raise ValueError("provision_reads must be None or a non-negative integer")
-        self._provision_reads = reads
+        super().__setattr__(name, value)
 
     def add_workspace(self, workspace_id: str, organization_id: str) -> None:
         """Make a workspace (and its organization) known; requests for unknown ones get a 404."""
@@ -434,9 +395,8 @@ class BirdBackend:
             return record.render()
 
     def seed_workspace(self, index: int, organization_id: str, numbers: int, workspace_id: Optional[str] = None) -> str:
-        """Make the ``index``-th seeded workspace known (id ``workspace_id``, by default :func:`seeded_workspace_id`)
-        with ``numbers`` SMS and voice numbers (:func:`seeded_number`; ids derived from the workspace and the
-        number); returns its id."""
+        """Make the ``index``-th seeded workspace known (``workspace_id``, else :func:`seeded_workspace_id`) with
+        ``numbers`` SMS and voice numbers (:func:`seeded_number`, ids derived from both); returns its id."""
         workspace_id = workspace_id or seeded_workspace_id(index)
         with self._lock:
             self.add_workspace(workspace_id, organization_id)
@@ -448,9 +408,7 @@ class BirdBackend:
 
     def list_all_numbers(self, workspace_id: str) -> List[Dict[str, Any]]:
         """Every number of the workspace's inventory, oldest first (for tests)."""
-        with self._lock:
-            self.require_workspace(workspace_id)
-            return [r.render() for r in sorted(self._numbers[workspace_id].values(), key=lambda r: r.seq)]
+        return self.list_numbers(workspace_id, WHOLE_LIST)["results"]
 
     def list_numbers(self, workspace_id: str, page: PageRequest, *, long_code: bool = False,
                      admits: Callable[[NumberRecord], bool] = lambda record: True) -> Dict[str, Any]:
@@ -473,18 +431,13 @@ class BirdBackend:
     def set_channel_failure(self, phone_number_id: str, error_message: Optional[str]) -> None:
         """Once provisioned, channels on this number report an error (``None`` heals them)."""
         with self._lock:
-            if error_message is None:
-                self._channel_failures.pop(phone_number_id, None)
-            else:
-                self._channel_failures[phone_number_id] = error_message
+            self._channel_failures[phone_number_id] = error_message
 
     def set_number_provision_seconds(self, phone_number_id: str, seconds: Optional[float]) -> None:
         """Provisioning time for connectors created later on this number (``None`` removes the override)."""
         with self._lock:
-            if seconds is None:
-                self._number_provision_seconds.pop(phone_number_id, None)
-            else:
-                self._number_provision_seconds[phone_number_id] = _non_negative(seconds, "seconds")
+            checked = None if seconds is None else _non_negative(seconds, "seconds")
+            self._number_provision_seconds[phone_number_id] = checked
 
     def clear_overrides(self) -> None:
         """Forget every channel failure, per-number provisioning time and number still being released."""
@@ -515,12 +468,10 @@ class BirdBackend:
     def _find_deprovisioning(self, workspace_id: str, connector_id: str) -> Optional[ConnectorRecord]:
         """A connector deleted less than ``release_seconds`` ago: Bird still deprovisions it."""
         held = self._deprovisioning.get((workspace_id, connector_id))
-        if held is None:
-            return None
-        if self._clock() >= held[1]:
-            del self._deprovisioning[workspace_id, connector_id]
-            return None
-        return held[0]
+        if held is not None and self._clock() < held[1]:
+            return held[0]
+        self._deprovisioning.pop((workspace_id, connector_id), None)  # Bird has finished
+        return None
 
     def _find_webhook(self, organization_id: str, workspace_id: str, subscription_id: str) -> WebhookRecord:
         self.require_organization_workspace(organization_id, workspace_id)
@@ -539,6 +490,7 @@ class BirdBackend:
             template.check_arguments(arguments or {})
         number_id = _phone_number_argument(arguments)
         with self._lock:
+            seconds = self._number_provision_seconds.get(number_id or "")
             self.require_workspace(workspace_id)
             self._require_capability(workspace_id, template, number_id)
             if number_id is not None and self._number_taken(workspace_id, template, number_id):
@@ -552,9 +504,9 @@ class BirdBackend:
                 arguments=arguments,
                 created_at=self.wall_now(),
                 created_clock=self._clock(),
-                provision_seconds=self._number_provision_seconds.get(number_id or "", self.provision_seconds),
+                provision_seconds=self.provision_seconds if seconds is None else seconds,
                 channel_id=str(uuid.uuid4()),
-                provision_reads=self._provision_reads,
+                provision_reads=self.provision_reads,
             )
             self._connectors[workspace_id][record.id] = record
             return self._render_connector(record)
@@ -562,10 +514,9 @@ class BirdBackend:
     def _number_taken(self, workspace_id: str, template: Template, number_id: str) -> bool:
         """Whether a connector of ``template`` holds the number, or held it and Bird still deprovisions it."""
         now = self._clock()
-        releasing = [r for (ws, _), (r, until) in self._deprovisioning.items() if ws == workspace_id and until > now]
-        return any(r.template is template and _phone_number_argument(r.arguments) == number_id
-                   for r in self._connectors[workspace_id].values()) or any(
-            r.template is template and r.phone_number_id == number_id for r in releasing)
+        holders = [*self._connectors[workspace_id].values(),
+                   *(r for (ws, _), (r, until) in self._deprovisioning.items() if ws == workspace_id and until > now)]
+        return any(r.template is template and _phone_number_argument(r.arguments) == number_id for r in holders)
 
     def get_connector(self, workspace_id: str, connector_id: str) -> Dict[str, Any]:
         """The rendered connector (one being deprovisioned without its channel); 404 when missing."""
@@ -601,10 +552,7 @@ class BirdBackend:
 
     def list_all_connectors(self, workspace_id: str) -> List[Dict[str, Any]]:
         """Every connector of the workspace, oldest first (for tests)."""
-        with self._lock:
-            self.require_workspace(workspace_id)
-            records = sorted(self._connectors[workspace_id].values(), key=lambda r: r.seq)
-            return [self._render_connector(r) for r in records]
+        return self.list_connectors(workspace_id, WHOLE_LIST)["results"]
 
     def delete_connector(self, workspace_id: str, connector_id: str) -> None:
         """Delete a connector and its channel: for ``release_seconds`` Bird still deprovisions it (a GET shows its
@@ -612,8 +560,8 @@ class BirdBackend:
         with self._lock:
             record = self._find_connector(workspace_id, connector_id)
             del self._connectors[workspace_id][record.id]
-            if self._release_seconds > 0:
-                self._deprovisioning[workspace_id, record.id] = (record, self._clock() + self._release_seconds)
+            if self.release_seconds > 0:
+                self._deprovisioning[workspace_id, record.id] = (record, self._clock() + self.release_seconds)
 
     def _provisioned(self, record: ConnectorRecord) -> bool:
         if record.provision_reads is not None:
@@ -629,8 +577,7 @@ class BirdBackend:
             record.activated_at = self.wall_now()
 
     def _channel_failure(self, record: ConnectorRecord) -> Optional[str]:
-        number_id = _phone_number_argument(record.arguments)
-        return self._channel_failures.get(number_id) if number_id is not None else None
+        return self._channel_failures.get(_phone_number_argument(record.arguments) or "")
 
     def _channel_status(self, record: ConnectorRecord, stage: str = "provisioning") -> Dict[str, Any]:
         """The ChannelStatus body: pending at ``stage`` until provisioned, then active (or in error)."""
@@ -671,10 +618,8 @@ class BirdBackend:
 
     def _render_connector(self, record: ConnectorRecord) -> Dict[str, Any]:
         active = self._provisioned(record) and self._channel_failure(record) is None
-        updated_at = record.created_at
-        if record.provision_reads is not None:
-            updated_at = record.activated_at or record.created_at
-        elif self._provisioned(record):
+        updated_at = record.activated_at or record.created_at  # activated_at: set by status reads (provision_reads)
+        if record.provision_reads is None and self._provisioned(record):
             updated_at += datetime.timedelta(seconds=record.provision_seconds)
         return {
             "id": record.id,
@@ -694,11 +639,9 @@ class BirdBackend:
 
     def create_webhook(self, organization_id: str, workspace_id: str, body: Dict[str, Any]) -> Dict[str, Any]:
         """Create a subscription from a shape-checked CreateWebhookSubscription body."""
-        filters = copy.deepcopy(body.get("eventFilters") or [])
-        check_event_filters(body["service"], filters)
         with self._lock:
             self.require_organization_workspace(organization_id, workspace_id)
-            self._check_identical_limit(workspace_id, body["service"], body["event"], filters)
+            filters = self._checked_filters(workspace_id, body["service"], body["event"], body.get("eventFilters"))
             subscription_id, now = str(uuid.uuid4()), iso_utc(self.wall_now())
             rendered = {"id": subscription_id, "organizationId": organization_id, "workspaceId": workspace_id,
                         "service": body["service"], "event": body["event"], "eventFilters": filters, "url": body["url"],
@@ -709,16 +652,28 @@ class BirdBackend:
             self._webhooks[workspace_id][record.id] = record
             return record.render()
 
-    def _check_identical_limit(
-        self, workspace_id: str, service: str, event: str, filters: List[Dict[str, str]], exclude: Optional[str] = None
-    ) -> None:
-        combination = combination_of(service, event, filters)
-        same = [r for r in self._webhooks[workspace_id].values() if r.id != exclude
-                and combination_of(r.body["service"], r.body["event"], r.body["eventFilters"]) == combination]
+    def _checked_filters(
+        self, workspace_id: str, service: str, event: str, filters: Any, exclude: Optional[str] = None
+    ) -> List[Dict[str, str]]:
+        """A copy of ``filters`` (None: none) once they pass the service's rules (allowed keys, at most one channelId,
+        a UUID) and the limit on identical subscriptions (filter order ignored; ``exclude`` not counted)."""
+        filters = copy.deepcopy(filters or [])
+        for index, item in enumerate(filters):
+            if item["key"] not in SERVICE_FILTER_KEYS[service]:
+                problem = f"{item['key']!r} is not a filter of the {service} service"
+                raise invalid_field(f"eventFilters[{index}].key", problem)
+            if item["key"] == "channelId" and not is_uuid(item["value"]):
+                raise invalid_field(f"eventFilters[{index}].value", "must be a UUID for the channelId filter")
+        if sum(1 for item in filters if item["key"] == "channelId") > 1:
+            raise invalid_field("eventFilters", "may hold at most one channelId filter")
+        identity = (service, event, {(f["key"], f["value"]) for f in filters})
+        same = [r for r in self._webhooks[workspace_id].values() if r.id != exclude and identity == (
+            r.body["service"], r.body["event"], {(f["key"], f["value"]) for f in r.body["eventFilters"]})]
         if len(same) >= MAX_IDENTICAL_SUBSCRIPTIONS:
             raise Unprocessable(
                 f"at most {MAX_IDENTICAL_SUBSCRIPTIONS} subscriptions may share a service, event and filters"
             )
+        return filters
 
     def get_webhook(self, organization_id: str, workspace_id: str, subscription_id: str) -> Dict[str, Any]:
         """The rendered subscription; 404 when missing."""
@@ -734,10 +689,7 @@ class BirdBackend:
 
     def list_all_webhooks(self, organization_id: str, workspace_id: str) -> List[Dict[str, Any]]:
         """Every subscription of the workspace, oldest first (for tests)."""
-        with self._lock:
-            self.require_organization_workspace(organization_id, workspace_id)
-            records = sorted(self._webhooks[workspace_id].values(), key=lambda r: r.seq)
-            return [r.render() for r in records]
+        return self.list_webhooks(organization_id, workspace_id, WHOLE_LIST)["results"]
 
     def update_webhook(
         self, organization_id: str, workspace_id: str, subscription_id: str, changes: Dict[str, Any]
@@ -747,10 +699,8 @@ class BirdBackend:
             record = self._find_webhook(organization_id, workspace_id, subscription_id)
             body = record.body
             if "eventFilters" in changes:
-                filters = copy.deepcopy(changes["eventFilters"] or [])
-                check_event_filters(body["service"], filters)
-                self._check_identical_limit(workspace_id, body["service"], body["event"], filters, exclude=record.id)
-                body["eventFilters"] = filters
+                body["eventFilters"] = self._checked_filters(workspace_id, body["service"], body["event"],
+                                                             changes["eventFilters"], exclude=record.id)
             body["url"] = changes.get("url", body["url"])
             record.signing_key = changes.get("signingKey", record.signing_key)
             template = changes.get("template", body.pop("template", None))

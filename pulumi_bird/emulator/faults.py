@@ -1,17 +1,9 @@
-"""Fault injection for the Bird emulator (``emu.faults``): canned error answers, latency, failing channels,
-provisioning times per number.
+"""Fault injection for the Bird emulator (``emu.faults``, see docs/testing.md): canned error answers (the next
+``times`` matching requests or a seeded fraction, before the request is carried out or after it with ``commit=True``:
+the write happened, the client sees an error), latency, failing channels, provisioning times per number::
 
-A rule answers matching requests with an error: the next ``times`` of them or a seeded fraction (``probability``),
-before the request is carried out or after it (``commit=True``: the write happened, the client sees an error)::
-
-    emu.faults.seed(7)                                                       # repeatable fractions
     emu.faults.add("POST", r"/connectors$", 429, times=None, probability=0.3, retry_after=1)
-    emu.faults.add("POST", r"/connectors$", 503, times=None, probability=0.1)
     emu.faults.add("POST", r"/connectors$", 502, times=None, probability=0.5, commit=True)
-    emu.faults.add("GET", r"/connectors$", 503, times=3)                     # the next 3 list GETs fail
-
-Channels that fail and per-number provisioning times::
-
     emu.faults.fail_channel(number_id, "number not verified")  # the channel ends in status error
     emu.faults.set_provision_seconds(number_id, 30)               # this number's channels take 30 s
 
@@ -48,10 +40,6 @@ class FaultRule:
     body: Optional[Dict[str, Any]] = None
     probability: float = 1.0
     fired: int = 0
-
-    def matches(self, method: str, path: str) -> bool:
-        """Same method (or ``*``) and the pattern found in the path (``re.search``; anchor it to be exact)."""
-        return self.method in ("*", method.upper()) and self.path.search(path) is not None
 
 
 class Faults:
@@ -111,11 +99,16 @@ class Faults:
         return rule
 
     def take(self, method: str, path: str) -> Optional[FaultRule]:
-        """The first rule matching this request, counted as fired; None when no rule matches."""
+        """The first rule for this method (or ``*``) whose pattern is found in the path and that fires, counted as
+        fired (a rule with ``times`` left goes once they are spent); None when no rule fires."""
         with self._lock:
             for rule in self._rules:
-                if rule.matches(method, path) and (rule.probability == 1.0 or self._random.random() < rule.probability):
-                    self._fire(rule)
+                if rule.method in ("*", method.upper()) and rule.path.search(path) and (
+                        rule.probability == 1.0 or self._random.random() < rule.probability):
+                    rule.fired += 1
+                    rule.remaining = None if rule.remaining is None else rule.remaining - 1
+                    if rule.remaining == 0:
+                        self._rules.remove(rule)
                     return rule
         return None
 
@@ -124,14 +117,6 @@ class Faults:
         """The rules still active, in the order they are tried."""
         with self._lock:
             return list(self._rules)
-
-    def _fire(self, rule: FaultRule) -> None:
-        rule.fired += 1
-        if rule.remaining is None:
-            return
-        rule.remaining -= 1
-        if rule.remaining == 0:
-            self._rules.remove(rule)
 
     def fail_channel(self, phone_number_id: str, error_message: str) -> None:
         """Channels on this number end in status error, stage inactive with ``error_message`` once provisioned."""

@@ -1,8 +1,6 @@
-"""HTTP in and out for the Bird emulator: request parsing and shape checks, auth, JSON and Error bodies.
-
-Handlers take an :class:`ApiRequest` plus the path parameters captured by ``urls.py`` and return an
-:class:`ApiResponse`; rules that need state live in ``backend.py``. Error bodies follow the OpenAPI
-``Error`` schema: ``code`` and ``message`` (both at least five characters) and optional ``details``.
+"""HTTP in and out for the Bird emulator: request parsing and shape checks, auth, JSON and Error bodies (the OpenAPI
+``Error`` schema: ``code`` and ``message``, both at least five characters, optional ``details``); see :func:`handle`.
+Rules that need state live in ``backend.py``.
 """
 
 from __future__ import annotations
@@ -112,11 +110,6 @@ def is_authorized(request: ApiRequest, access_key: str) -> bool:
     return hmac.compare_digest(presented, access_key.encode("utf-8"))
 
 
-def unauthorized() -> ApiResponse:
-    """401; the message never repeats what was presented."""
-    return error_response(HTTPStatus.UNAUTHORIZED, "missing or invalid access key (expected 'AccessKey <key>')")
-
-
 # --- body shape checks -------------------------------------------------------------------------------------
 
 Check = Callable[[Any], Optional[str]]
@@ -137,27 +130,20 @@ class Field:
 MAX_JSON_DEPTH = 32
 
 
-class _NonFiniteNumber(ValueError):
+def _not_json(text: str) -> Any:
     """NaN, Infinity, -Infinity or a number too large for a double: not JSON (RFC 8259, section 6)."""
-
-
-def _reject_constant(name: str) -> Any:
-    raise _NonFiniteNumber(name)
+    raise Unprocessable("the request body holds a number JSON does not allow (NaN or infinite)")
 
 
 def _finite_float(text: str) -> float:
     value = float(text)
-    if not math.isfinite(value):
-        raise _NonFiniteNumber(text)
-    return value
+    return value if math.isfinite(value) else _not_json(text)
 
 
 def json_depth(value: Any) -> int:
     """How deeply arrays and objects nest in a parsed value (a scalar is 0), without recursion."""
     deepest, stack = 0, [(value, 1)]
-    for _ in range(10**7):  # a bound far above any body the size limit lets through
-        if not stack:
-            return deepest
+    while stack:
         item, depth = stack.pop()
         children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
         if children is None:
@@ -175,9 +161,7 @@ def parse_json(raw: bytes, error: Type[ApiError]) -> Any:
     and later echo as invalid JSON.
     """
     try:
-        value = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant, parse_float=_finite_float)
-    except _NonFiniteNumber:
-        raise Unprocessable("the request body holds a number JSON does not allow (NaN or infinite)") from None
+        value = json.loads(raw.decode("utf-8"), parse_constant=_not_json, parse_float=_finite_float)
     except RecursionError:
         raise error(f"the request body nests deeper than {MAX_JSON_DEPTH} levels") from None
     except (UnicodeDecodeError, ValueError):
@@ -204,19 +188,14 @@ def check_fields(body: Dict[str, Any], fields: Mapping[str, Field], required: Se
         if name not in body:
             raise invalid_field(name, "is required")
     for name, value in body.items():
-        _check_field(name, value, fields[name])
-
-
-def _check_field(name: str, value: Any, field: Field) -> None:
-    if value is None:
-        if not field.nullable:
+        field = fields[name]
+        if value is None and not field.nullable:
             raise invalid_field(name, "must not be null")
-        return
-    if not isinstance(value, field.kind) or (field.kind is int and isinstance(value, bool)):
-        raise invalid_field(name, f"must be {_JSON_TYPE_NAMES[field.kind]}")
-    problem = field.check(value) if field.check is not None else None
-    if problem is not None:
-        raise invalid_field(name, problem)
+        if value is not None and (not isinstance(value, field.kind) or (field.kind is int and isinstance(value, bool))):
+            raise invalid_field(name, f"must be {_JSON_TYPE_NAMES[field.kind]}")
+        problem = field.check(value) if field.check is not None and value is not None else None
+        if problem is not None:
+            raise invalid_field(name, problem)
 
 
 def _non_empty(value: str) -> Optional[str]:
@@ -283,32 +262,12 @@ WEBHOOK_IMMUTABLE_FIELDS = ("service", "event")
 # --- query parameters --------------------------------------------------------------------------------------
 
 
-def parse_bool(query: Mapping[str, str], name: str, default: bool = False) -> bool:
-    """A boolean query parameter (true/false/1/0); 422 otherwise."""
-    raw = query.get(name)
-    if raw is None:
-        return default
-    lowered = raw.strip().lower()
-    if lowered in ("true", "1"):
-        return True
-    if lowered in ("false", "0"):
-        return False
-    raise invalid_field(name, "must be true or false")
-
-
-def parse_limit(query: Mapping[str, str]) -> int:
-    """``limit``: an integer from 0 to 100; 0 and absence mean the default page size."""
-    raw = query.get("limit")
-    if raw is None or raw.strip() == "":
-        return DEFAULT_PAGE_SIZE
-    try:
-        limit = int(raw)
-    except ValueError:
-        raise invalid_field("limit", "must be an integer") from None
-    if not 0 <= limit <= MAX_PAGE_SIZE:
-        raise invalid_field("limit", f"must be between 0 and {MAX_PAGE_SIZE}")
-    # The OpenAPI allows 0; a page of nothing with a token to more would loop a client forever.
-    return limit or DEFAULT_PAGE_SIZE
+def parse_bool(query: Mapping[str, str], name: str) -> bool:
+    """A boolean query parameter (true/false/1/0; absent: false); 422 otherwise."""
+    lowered = query.get(name, "false").strip().lower()
+    if lowered not in ("true", "1", "false", "0"):
+        raise invalid_field(name, "must be true or false")
+    return lowered in ("true", "1")
 
 
 def number_filter(query: Mapping[str, str]) -> Callable[[NumberRecord], bool]:
@@ -327,16 +286,20 @@ def number_filter(query: Mapping[str, str]) -> Callable[[NumberRecord], bool]:
 
 
 def parse_page(query: Mapping[str, str], with_reverse: bool = True) -> PageRequest:
-    """limit, pageToken and (``with_reverse``) reverse as one :class:`PageRequest`.
-
-    The token is decoded by the list. Without ``with_reverse`` a ``reverse`` parameter is ignored, as
-    an API ignores a parameter it does not define.
-    """
+    """pageToken (decoded by the list), reverse (without ``with_reverse`` ignored, as an API ignores a parameter it
+    does not define) and limit (0 to 100; 0 and absence: the default page size) as one :class:`PageRequest`."""
     token = query.get("pageToken") or None
     if token is not None and len(token) > MAX_PAGE_TOKEN_LENGTH:
         raise invalid_field("pageToken", f"must have at most {MAX_PAGE_TOKEN_LENGTH} characters")
     reverse = parse_bool(query, "reverse") if with_reverse else False
-    return PageRequest(limit=parse_limit(query), page_token=token, reverse=reverse)
+    try:
+        limit = int(query.get("limit", "").strip() or 0)
+    except ValueError:
+        raise invalid_field("limit", "must be an integer") from None
+    if not 0 <= limit <= MAX_PAGE_SIZE:
+        raise invalid_field("limit", f"must be between 0 and {MAX_PAGE_SIZE}")
+    # The OpenAPI allows 0; a page of nothing with a token to more would loop a client forever.
+    return PageRequest(limit=limit or DEFAULT_PAGE_SIZE, page_token=token, reverse=reverse)
 
 
 # --- handlers: the endpoints that read a body or a query (the others are the backend's method of the same name) ---
@@ -353,8 +316,7 @@ def create_connector(backend: BirdBackend, request: ApiRequest, workspace_id: st
 def list_connectors(backend: BirdBackend, request: ApiRequest, workspace_id: str) -> Dict[str, Any]:
     """GET /workspaces/{ws}/connectors -> {results, nextPageToken?}."""
     parse_bool(request.query, "includeInternal")  # accepted and validated; nothing is internal here
-    template_ref = request.query.get("templateRef") or None
-    return backend.list_connectors(workspace_id, parse_page(request.query), template_ref)
+    return backend.list_connectors(workspace_id, parse_page(request.query), request.query.get("templateRef") or None)
 
 
 def list_numbers(backend: BirdBackend, request: ApiRequest, workspace_id: str, long_code: bool = False) -> Any:

@@ -50,7 +50,6 @@ from pulumi_bird.emulator.responses import (
     handle,
     is_authorized,
     parse_json,
-    unauthorized,
 )
 
 # An idle keep-alive connection is closed after this long, so a forgotten client cannot pin a thread.
@@ -63,6 +62,7 @@ STOP_JOIN_SECONDS = 5.0
 # The largest request body read. Bird's bodies are a few hundred bytes; 1 MiB is what common API gateways
 # allow by default, and it bounds what one request can make the emulator hold.
 MAX_BODY_BYTES = 1024 * 1024
+TOO_LARGE = f"the request body is larger than {MAX_BODY_BYTES} bytes"
 # A request (line, headers or body) that stops arriving for this long is answered 408 or dropped.
 BODY_READ_SECONDS = 10.0
 # And a whole request must have arrived this long after its first byte: the limit above bounds each read, so a
@@ -117,23 +117,15 @@ def _recorded_body(raw: bytes, response: ApiResponse) -> Any:
 
 
 def _fault_response(rule: FaultRule) -> ApiResponse:
-    headers = {}
-    if rule.retry_after is not None:
-        seconds = rule.retry_after
-        headers["Retry-After"] = str(int(seconds) if float(seconds).is_integer() else seconds)
-    if rule.body is not None:
-        return ApiResponse(rule.status, rule.body, headers, committed=rule.commit)
+    seconds = rule.retry_after
+    headers = {} if seconds is None else {"Retry-After": str(int(seconds) if float(seconds).is_integer() else seconds)}
     response = error_response(rule.status, "injected fault: the emulator was told to fail this request", None, headers)
-    response.committed = rule.commit
-    return response
+    return dataclasses.replace(response, body=response.body if rule.body is None else rule.body, committed=rule.commit)
 
 
-def _rate_limited(method: str, limit: Optional[int], wait: float) -> ApiResponse:
-    message = f"too many {method} requests for this workspace: at most {limit} per second"
-    details = {"method": method, "limitPerSecond": limit, "retryAfterSeconds": round(wait, 3)}
-    return error_response(
-        HTTPStatus.TOO_MANY_REQUESTS, message, details, {"Retry-After": retry_after_header(wait)}
-    )
+def _on_backend(name: str) -> Any:
+    """A :class:`BirdEmulator` property that reads and sets its backend's attribute ``name``."""
+    return property(lambda emu: getattr(emu.backend, name), lambda emu, value: setattr(emu.backend, name, value))
 
 
 class BirdEmulator:
@@ -183,7 +175,7 @@ class BirdEmulator:
         if not access_key:
             raise ValueError("access_key must not be empty")
         if not is_loopback_host(host) and not allow_remote:
-            raise ValueError(f"host {host!r} is not a loopback address; pass allow_remote=True to serve it anyway")
+            raise ValueError(f"host {host!r} is not a loopback address; pass allow_remote=True (--allow-remote)")
         if max_recorded_requests < 0 or max_recorded_bytes < 0:
             raise ValueError("max_recorded_requests and max_recorded_bytes must not be negative")
         if not 0 < request_read_seconds < float("inf"):
@@ -258,34 +250,10 @@ class BirdEmulator:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
-    @property
-    def provision_seconds(self) -> float:
-        """Seconds until a new connector's channel is active; applies to connectors created after a change."""
-        return self.backend.provision_seconds
-
-    @provision_seconds.setter
-    def provision_seconds(self, seconds: float) -> None:
-        self.backend.provision_seconds = seconds
-
-    @property
-    def release_seconds(self) -> float:
-        """Seconds a deleted connector's phone number stays taken; applies to deletes after a change."""
-        return self.backend.release_seconds
-
-    @release_seconds.setter
-    def release_seconds(self, seconds: float) -> None:
-        self.backend.release_seconds = seconds
-
-    @property
-    def provision_reads(self) -> Optional[int]:
-        """None, or the status reads a new channel answers ``provisioning`` before it is active."""
-        return self.backend.provision_reads
-
-    @provision_reads.setter
-    def provision_reads(self, reads: Optional[int]) -> None:
-        self.backend.provision_reads = reads
-
-    # -- rate limits --------------------------------------------------------------------------------------
+    # See BirdBackend (which checks them); settable any time.
+    provision_seconds = _on_backend("provision_seconds")
+    release_seconds = _on_backend("release_seconds")
+    provision_reads = _on_backend("provision_reads")
 
     @property
     def rate_limits(self) -> Optional[RateLimits]:
@@ -300,8 +268,7 @@ class BirdEmulator:
 
     @property
     def requests(self) -> List[RecordedRequest]:
-        """A snapshot of the requests served so far (the latest ``max_recorded_requests``), in the order
-        they finished."""
+        """A snapshot of the log (the latest ``max_recorded_requests``), in the order the requests finished."""
         with self._log_lock:
             return [entry for entry, _ in self._log]
 
@@ -342,8 +309,6 @@ class BirdEmulator:
             while self._log and (len(self._log) > count or self.recorded_bytes > budget):
                 self.recorded_bytes -= self._log.popleft()[1]
 
-    # -- dispatch -----------------------------------------------------------------------------------------
-
     def dispatch(self, request: ApiRequest) -> ApiResponse:
         """Answer one request: auth, route, rate limit, faults, handler, then the answer hooks."""
         response = self._answer(request)
@@ -354,7 +319,8 @@ class BirdEmulator:
     def _answer(self, request: ApiRequest) -> ApiResponse:
         """Auth, route, rate limit, then an injected fault or the handler (or both: a fault with ``commit``)."""
         if not is_authorized(request, self.access_key):
-            return unauthorized()
+            # The message never repeats what was presented.
+            return error_response(HTTPStatus.UNAUTHORIZED, "missing or invalid access key (expected 'AccessKey <key>')")
         try:
             route = urls.resolve(request.method, request.path)
         except urls.RouteNotFound as missing:
@@ -365,7 +331,11 @@ class BirdEmulator:
         limits = self._rate_limits
         wait = self._rate_keeper.admit(route.params.get("workspace_id", ""), request.method, limits)
         if wait is not None:
-            return _rate_limited(request.method, limits.for_method(request.method) if limits else None, wait)
+            limit = limits.for_method(request.method) if limits else None
+            message = f"too many {request.method} requests for this workspace: at most {limit} per second"
+            details = {"method": request.method, "limitPerSecond": limit, "retryAfterSeconds": round(wait, 3)}
+            headers = {"Retry-After": retry_after_header(wait)}
+            return error_response(HTTPStatus.TOO_MANY_REQUESTS, message, details, headers)
         fault = self.faults.take(request.method, request.path)
         if fault is not None and not fault.commit:
             return _fault_response(fault)
@@ -430,49 +400,23 @@ class _RequestReader(io.RawIOBase):
         self._ends = None
 
     def readinto(self, buffer: Any) -> int:
-        if self._ends is None:
-            wait = IDLE_CONNECTION_SECONDS
-        else:
-            wait = min(self._ends - time.monotonic(), BODY_READ_SECONDS)
-            if wait <= 0:
-                raise TimeoutError(f"the request did not arrive within {self._request_seconds:g}s")
+        late = f"the request did not arrive within {self._request_seconds:g}s"
+        wait = IDLE_CONNECTION_SECONDS if self._ends is None else min(self._ends - time.monotonic(), BODY_READ_SECONDS)
+        if wait <= 0:
+            raise TimeoutError(late)
         self._sock.settimeout(wait)
         try:
             received = self._sock.recv_into(buffer)
         except TimeoutError:
-            if self._ends is not None and time.monotonic() >= self._ends:
-                raise TimeoutError(f"the request did not arrive within {self._request_seconds:g}s") from None
-            raise TimeoutError("the request stopped arriving") from None
+            over = self._ends is not None and time.monotonic() >= self._ends
+            raise TimeoutError(late if over else "the request stopped arriving") from None
         if received and self._ends is None:
             self._ends = time.monotonic() + self._request_seconds
         return received
 
 
 class _BodyRefused(Exception):
-    """A request body that is not read (or not read to its end), and the answer for it."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.response = error_response(status, message)
-
-
-def _declared_length(values: List[str]) -> int:
-    """The Content-Length of a request (0 without one); 400 when malformed or repeated with other values,
-    413 when over :data:`MAX_BODY_BYTES` (decided before reading a byte)."""
-    distinct = {value.strip() for value in values}
-    if len(distinct) > 1:
-        raise _BodyRefused(HTTPStatus.BAD_REQUEST, "the request carries conflicting Content-Length headers")
-    if not distinct:
-        return 0
-    (text,) = distinct
-    # Only ASCII digits: int() would also take "+5", "-1", "1_000" or Unicode digits.
-    if not text or not (text.isascii() and text.isdigit()):
-        raise _BodyRefused(HTTPStatus.BAD_REQUEST, "the Content-Length header is not a non-negative integer")
-    if len(text) > 15 or int(text) > MAX_BODY_BYTES:
-        raise _BodyRefused(
-            HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"the request body is larger than {MAX_BODY_BYTES} bytes"
-        )
-    return int(text)
+    """A request body that is not read (or not read to its end); ``args``: the answer's status and message."""
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -480,7 +424,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     timeout = IDLE_CONNECTION_SECONDS
-    # Headers and body go out in two writes; with Nagle on, a keep-alive client waits ~40 ms per answer.
+    # An answer hook's paced pieces go out in several writes; with Nagle on, each could wait ~40 ms for an ACK.
     disable_nagle_algorithm = True
 
     def version_string(self) -> str:
@@ -510,6 +454,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         """The stdlib's streams, with reads under the request's deadline (:class:`_RequestReader`)."""
         super().setup()
+        self._emulator: BirdEmulator = cast(_EmulatorHTTPServer, self.server).emulator
         self.rfile.close()
         self._reader = _RequestReader(self.connection, self._emulator.request_read_seconds)
         self.rfile = io.BufferedReader(self._reader)
@@ -518,18 +463,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._reader.next_request()
         super().handle_one_request()
 
-    def do_GET(self) -> None:  # the stdlib's naming
-        self._serve()
-
-    # TRACE and QUERY too: on a known path they get 405 with an Allow header, as any method a route lacks (the
-    # stdlib would answer 501, which says the server does not know the method at all)
-    do_POST = do_PATCH = do_PUT = do_DELETE = do_OPTIONS = do_TRACE = do_QUERY = do_GET
-
-    @property
-    def _emulator(self) -> BirdEmulator:
-        return cast(_EmulatorHTTPServer, self.server).emulator
-
-    def _serve(self) -> None:
+    def do_GET(self) -> None:  # the stdlib's naming; every method is served alike
         started = time.monotonic()
         emulator = self._emulator
         parts = urlsplit(self.path)
@@ -538,7 +472,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             request = dataclasses.replace(request, body=self._read_body())
         except _BodyRefused as refused:
             self.close_connection = True
-            response, unread = refused.response, True
+            response, unread = error_response(*refused.args), True
         else:
             try:
                 response = emulator.dispatch(request)
@@ -548,39 +482,47 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if emulator.faults.latency:
             time.sleep(emulator.faults.latency)
         # Recorded before the answer goes out, so a client that has its answer finds its request logged.
-        try:
+        with contextlib.suppress(Exception):  # the log must never cost the client its answer
             emulator.record(request, response, started)
-        except Exception:  # the log must never cost the client its answer
-            pass
         self._write(response)
         if unread:
             self._linger()
 
+    # TRACE and QUERY too: on a known path they get 405 with an Allow header, as any method a route lacks (the
+    # stdlib would answer 501, which says the server does not know the method at all)
+    do_POST = do_PATCH = do_PUT = do_DELETE = do_OPTIONS = do_TRACE = do_QUERY = do_GET
+
     # -- reading the body ---------------------------------------------------------------------------------
 
     def _body_plan(self) -> Optional[int]:
-        """None for a chunked body, else the declared length; raises :class:`_BodyRefused` when the
-        framing is unacceptable (both headers, another transfer coding, a bad or too large length)."""
+        """None for a chunked body, else the declared length (0 without one), decided before reading a byte; raises
+        :class:`_BodyRefused`: 400 for both headers, another transfer coding, a malformed Content-Length or several
+        that differ, 413 for one over :data:`MAX_BODY_BYTES`."""
         encodings = [v.strip().lower() for v in (self.headers.get_all("Transfer-Encoding") or [])]
-        lengths = self.headers.get_all("Content-Length") or []
+        lengths = {value.strip() for value in self.headers.get_all("Content-Length") or []}
+        if encodings and lengths:
+            raise _BodyRefused(HTTPStatus.BAD_REQUEST, "a request may not carry both Transfer-Encoding and Content-Length")
         if encodings:
-            if lengths:
-                raise _BodyRefused(HTTPStatus.BAD_REQUEST, "a request may not carry both Transfer-Encoding and Content-Length")
             if encodings != ["chunked"]:
                 raise _BodyRefused(HTTPStatus.BAD_REQUEST, "the only transfer coding accepted is chunked")
             return None
-        return _declared_length(lengths)
+        if len(lengths) > 1:
+            raise _BodyRefused(HTTPStatus.BAD_REQUEST, "the request carries conflicting Content-Length headers")
+        text = lengths.pop() if lengths else "0"
+        # Only ASCII digits: int() would also take "+5", "-1", "1_000" or Unicode digits.
+        if not (text.isascii() and text.isdigit()):
+            raise _BodyRefused(HTTPStatus.BAD_REQUEST, "the Content-Length header is not a non-negative integer")
+        if len(text) > 15 or int(text) > MAX_BODY_BYTES:
+            raise _BodyRefused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, TOO_LARGE)
+        return int(text)
 
     def _read_body(self) -> bytes:
         length = self._body_plan()
         try:
-            return self._read_chunked() if length is None else self._read_exactly(length)
+            body = self._read_chunked() if length is None else self.rfile.read(length) if length else b""
         except TimeoutError as exc:  # a read stalled, or the request's deadline passed (_RequestReader)
             raise _BodyRefused(HTTPStatus.REQUEST_TIMEOUT, str(exc) or "the request body stopped arriving") from None
-
-    def _read_exactly(self, length: int) -> bytes:
-        body = self.rfile.read(length) if length else b""
-        if len(body) < length:
+        if length is not None and len(body) < length:
             raise _BodyRefused(HTTPStatus.BAD_REQUEST, "the request body is shorter than its Content-Length")
         return body
 
@@ -593,43 +535,29 @@ class _RequestHandler(BaseHTTPRequestHandler):
             if len(line) > MAX_CHUNK_LINE_BYTES or not line.endswith(b"\n") or not HEX.fullmatch(size_text):
                 raise _BodyRefused(HTTPStatus.BAD_REQUEST, "the chunked request body is malformed")
             size = int(size_text, 16)
-            if size == 0:
-                self._skip_trailers()
-                return bytes(body)
+            if size == 0:  # then trailer lines, read and ignored, up to an empty line
+                for _ in range(MAX_TRAILER_LINES):
+                    if self.rfile.readline(MAX_CHUNK_LINE_BYTES + 1) in (b"\r\n", b"\n", b""):
+                        return bytes(body)
+                raise _BodyRefused(HTTPStatus.BAD_REQUEST, "the chunked request body has too many trailer lines")
             if len(body) + size > MAX_BODY_BYTES:
-                raise _BodyRefused(
-                    HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"the request body is larger than {MAX_BODY_BYTES} bytes"
-                )
+                raise _BodyRefused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, TOO_LARGE)
             chunk = self.rfile.read(size)
             if len(chunk) < size or self.rfile.readline(3).strip() != b"":
                 raise _BodyRefused(HTTPStatus.BAD_REQUEST, "the chunked request body is malformed")
             body += chunk
         raise _BodyRefused(HTTPStatus.BAD_REQUEST, "the chunked request body is malformed")
 
-    def _skip_trailers(self) -> None:
-        for _ in range(MAX_TRAILER_LINES):
-            line = self.rfile.readline(MAX_CHUNK_LINE_BYTES + 1)
-            if line in (b"\r\n", b"\n", b""):
-                return
-        raise _BodyRefused(HTTPStatus.BAD_REQUEST, "the chunked request body has too many trailer lines")
-
     def _linger(self) -> None:
         """After answering a request whose body was not read: stop writing, then read and discard what the
         client still sends (bounded in time and bytes), so closing does not reset the connection before
         the client has read the answer."""
         try:
-            self.wfile.flush()
-            self.connection.shutdown(socket.SHUT_WR)
-            deadline = time.monotonic() + LINGER_SECONDS
-            drained = 0
-            for _ in range(LINGER_MAX_BYTES // 4096 + 1):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or drained >= LINGER_MAX_BYTES:
-                    return
-                self.connection.settimeout(remaining)
+            self.connection.shutdown(socket.SHUT_WR)  # the answer went out unbuffered (see _write)
+            deadline, drained, data = time.monotonic() + LINGER_SECONDS, 0, b"?"
+            while data and drained < LINGER_MAX_BYTES and time.monotonic() < deadline:
+                self.connection.settimeout(max(0.0, deadline - time.monotonic()))
                 data = self.connection.recv(65536)
-                if not data:
-                    return
                 drained += len(data)
         except OSError:  # the client is gone or went quiet: nothing more to do
             pass
@@ -643,34 +571,24 @@ class _RequestHandler(BaseHTTPRequestHandler):
             response = error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "the emulator could not render its answer")
             payload = json.dumps(response.body).encode("utf-8")
         self.send_response_only(response.status)
-        self.send_header("Server", self.version_string())
         # An answer hook may set the Date (an answer stamped by another clock than createdAt's).
-        self.send_header("Date", response.headers.get("Date") or self.date_time_string())
-        for name, value in response.headers.items():
-            if name != "Date":
-                self.send_header(name, value)
+        headers = {"Server": self.version_string(), "Date": self.date_time_string(), **response.headers}
+        for name, value in headers.items():
+            self.send_header(name, value)
         if payload:
             self.send_header("Content-Type", "application/json")
         if response.status != HTTPStatus.NO_CONTENT:
             self.send_header("Content-Length", str(len(payload)))
         if self.close_connection:
             self.send_header("Connection", "close")
-        if response.pieces is not None:  # status line, headers and body alike
-            self._headers_buffer.append(b"\r\n")  # the stdlib's own buffer, written at once by end_headers()
-            head, self._headers_buffer = b"".join(self._headers_buffer), []
-            self._write_pieces(response.pieces(head + payload))
-            return
-        self.end_headers()
-        if payload:
-            self.wfile.write(payload)
-
-    def _write_pieces(self, pieces: Iterable[bytes]) -> None:
-        """Write and flush each piece as it comes (an answer hook's pacing); stop when the client has gone away."""
+        # Status line, headers and body in one write, or in the pieces an answer hook paces (flushed one by one).
+        answer = b"".join(self._headers_buffer) + b"\r\n" + payload
+        self._headers_buffer = []  # the stdlib's own, which end_headers() would have written
         try:
-            for piece in pieces:
+            for piece in [answer] if response.pieces is None else response.pieces(answer):
                 self.wfile.write(piece)
                 self.wfile.flush()
-        except OSError:
+        except OSError:  # the client has gone away
             self.close_connection = True
 
     def date_time_string(self, timestamp: Optional[float] = None) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Dict, List, Optional, Pattern, Tuple
+from typing import Dict, List, Tuple
 
 _ID = r"[^/]+"
 _CONNECTORS = rf"/workspaces/(?P<workspace_id>{_ID})/connectors"
@@ -16,7 +16,8 @@ _CONNECTOR = rf"{_CONNECTORS}/(?P<connector_id>{_ID})"
 _WEBHOOKS = rf"/organizations/(?P<organization_id>{_ID})/workspaces/(?P<workspace_id>{_ID})/webhook-subscriptions"
 _WEBHOOK = rf"{_WEBHOOKS}/(?P<subscription_id>{_ID})"
 
-URL_PATHS: Tuple[Tuple[str, str, str], ...] = (
+# (method, path pattern, handler name); a pattern matches the whole path (re caches the compiled patterns).
+ROUTES: Tuple[Tuple[str, str, str], ...] = (
     ("POST", _CONNECTORS, "create_connector"),
     ("GET", _CONNECTORS, "list_connectors"),
     ("GET", _CONNECTOR, "get_connector"),
@@ -48,18 +49,13 @@ class RouteNotFound(LookupError):
         self.allowed = allowed
 
 
-_COMPILED: List[Tuple[str, Pattern[str], str]] = [
-    (method, re.compile(pattern + r"\Z"), handler) for method, pattern, handler in URL_PATHS
-]
-
-
 def resolve(method: str, path: str) -> Route:
     """The route for ``method`` and ``path``; raises :class:`RouteNotFound`."""
     allowed: List[str] = []
-    for route_method, pattern, handler in _COMPILED:
-        match: Optional[re.Match] = pattern.match(path)
-        if match is not None and route_method == method:
+    for route_method, pattern, handler in ROUTES:
+        match = re.fullmatch(pattern, path)
+        if match and route_method == method:
             return Route(handler, match.groupdict())
-        if match is not None and route_method not in allowed:
+        if match and route_method not in allowed:
             allowed.append(route_method)
     raise RouteNotFound(path, allowed)
