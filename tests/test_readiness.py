@@ -10,7 +10,7 @@ import pytest
 import requests
 import responses
 
-from helpers import API, CID, CONNECTORS, KEY, WS, FakeClock
+from helpers import API, CID, CONNECTORS, KEY, WS, FakeClock, poll_schedule
 from pulumi_bird.api import errors
 from pulumi_bird.api.client import BirdClient
 from pulumi_bird.api.connectors import wait_connector_ready
@@ -24,7 +24,6 @@ from pulumi_bird.api.readiness import (
     SIBLING_MAX_HOLD,
     ReadinessScheduler,
     poll_interval,
-    poll_schedule,
     scheduler_for,
 )
 from pulumi_bird.api.retry import NO_RETRY

@@ -14,20 +14,10 @@ from .client import BirdClient
 from .create import SNAPSHOTS, create_exactly_once, identity_key
 from .models import Connector, ConnectorStatus, CreateConnectorRequest
 from .readiness import poll_interval
-from .readiness import wait_connector_ready as wait_ready
+from .readiness import wait_connector_ready as wait_connector_ready  # the provider's import
 from .values import iso
 
 log: logging.Logger = logging.getLogger(__name__)
-
-# Readiness: the poll schedule, the per-workspace scheduler and the waiter live in pulumi_bird.api.readiness.
-
-
-def wait_connector_ready(
-    client: BirdClient, workspace_id: str, connector_id: str, timeout: float, **options: Any
-) -> ConnectorStatus:
-    """:func:`pulumi_bird.api.readiness.wait_connector_ready`, paced by the workspace's GET budget."""
-    return wait_ready(client, workspace_id, connector_id, timeout, pacer=client.pacer(workspace_id), **options)
-
 
 def find_connector_status(client: BirdClient, workspace_id: str, connector_id: str) -> Optional[ConnectorStatus]:
     """The connector's status, or None when Bird says 404."""
