@@ -19,14 +19,6 @@ from .values import iso
 
 log: logging.Logger = logging.getLogger(__name__)
 
-def find_connector_status(client: BirdClient, workspace_id: str, connector_id: str) -> Optional[ConnectorStatus]:
-    """The connector's status, or None when Bird says 404."""
-    try:
-        return client.get_connector_status(workspace_id, connector_id)
-    except errors.NotFoundError:
-        return None
-
-
 def status_of(connector: Connector, status: Optional[ConnectorStatus]) -> Optional[ConnectorStatus]:
     """``status`` when it can be ``connector``'s: the phone number and channel it names, where both show one, are
     the connector's. Otherwise a ForeignObjectError naming both, before anything is stored (Bird's status body
@@ -69,11 +61,6 @@ def is_look_alike(connector: Connector, request: CreateConnectorRequest) -> bool
         and connector.connector_template_ref in (None, request.connector_template_ref)
         and same_declared_arguments(connector, request.arguments)
     )
-
-
-def connector_identity(client: BirdClient, workspace_id: str, request: CreateConnectorRequest) -> str:
-    return identity_key("connector", client.api_url, workspace_id, request.connector_template_ref, request.name,
-                        request.arguments or {})
 
 
 def connectors_like(client: BirdClient, workspace_id: str, request: CreateConnectorRequest) -> list[Connector]:
@@ -215,14 +202,10 @@ def create_connector_resolving(
     release_timeout: float = 0.0,
 ) -> Connector:
     """POST a connector so that one resource ends with exactly one connector, or none and an error naming what
-    is left (see :mod:`pulumi_bird.api.create`).
-
-    ``guard_existing``: look for an identical connector before the POST (an interrupted run's leftover). Phone
-    number channels skip it: Bird's 409 guards their number, and they make no call before their POST. A 409
-    names what holds the number: ``resource`` names this create to its siblings. A 409 on a number whose
-    connector this process deleted is retried for up to ``release_timeout`` seconds, each attempt taking a turn
-    in the workspace's GET budget like a readiness poll.
-    """
+    is left (:mod:`pulumi_bird.api.create`). ``guard_existing``: look for an interrupted run's identical leftover
+    first (phone number channels skip it: Bird's 409 guards their number). A 409 names what holds the number
+    (``resource`` names this create to its siblings); one on a number whose connector this process deleted is
+    retried for up to ``release_timeout`` seconds, each attempt taking a turn in the workspace's GET budget."""
     key = number_key(workspace_id, request.connector_template_ref, (request.arguments or {}).get("phoneNumberId"))
     with NUMBERS.claim(key, resource) as claim:
         started = client.now()
@@ -253,7 +236,8 @@ def _create_once(
             claim.answered.set()
 
     return create_exactly_once(
-        identity=connector_identity(client, workspace_id, request),
+        identity=identity_key("connector", client.api_url, workspace_id, request.connector_template_ref, request.name,
+                              request.arguments or {}),
         what=f"connector {request.name!r}",
         post=post,
         like=lambda: connectors_like(client, workspace_id, request),

@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterator, Optional
 
 from . import errors
 from .client import MAX_PAGE_SIZE, BirdClient
+from .connectors import status_of
 from .models import Connector, ConnectorStatus, WebhookSubscription
 
 log: logging.Logger = logging.getLogger(__name__)
@@ -191,13 +192,16 @@ def read_connector(
 ) -> tuple[Optional[Connector], Optional[ConnectorStatus]]:
     """A connector and its status, as a refresh or ``get()`` reads them: the connector from a shared listing
     when that pays, its status by its own GET (Bird lists no statuses). (None, None) when it is gone."""
-    from .connectors import find_connector_status, status_of
-
     reads = workspace_reads(client.api_url, workspace_id)
     with reads.reading():
         connector: Optional[Connector] = reads.find(connectors_of(workspace_id), client, connector_id)
-        status = find_connector_status(client, workspace_id, connector_id) if connector is not None else None
-    return connector, (status_of(connector, status) if connector is not None else None)
+        if connector is None:
+            return None, None
+        try:
+            status: Optional[ConnectorStatus] = client.get_connector_status(workspace_id, connector_id)
+        except errors.NotFoundError:
+            status = None
+    return connector, status_of(connector, status)
 
 
 def find_subscription(
