@@ -170,7 +170,7 @@ def test_a_wait_never_sleeps_past_the_deadline(clock):
 def test_one_scheduler_per_workspace_budget():
     budget = GetBudget(50)
     a, b = budget.for_workspace("a"), budget.for_workspace("b")
-    assert scheduler_for(a) is scheduler_for(a) and scheduler_for(a).pacer is a
+    assert scheduler_for(a) is scheduler_for(a)
     assert scheduler_for(b) is not scheduler_for(a)
     assert scheduler_for(None) is not scheduler_for(None)  # no budget: nothing shared
 

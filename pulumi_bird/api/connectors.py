@@ -19,6 +19,7 @@ from .values import iso
 
 log: logging.Logger = logging.getLogger(__name__)
 
+
 def status_of(connector: Connector, status: Optional[ConnectorStatus]) -> Optional[ConnectorStatus]:
     """``status`` when it can be ``connector``'s: the phone number and channel it names, where both show one, are
     the connector's. Otherwise a ForeignObjectError naming both, before anything is stored (Bird's status body

@@ -89,20 +89,12 @@ class Turn:
 
 
 class ReadinessScheduler:
-    """The waiting connectors of one workspace and when each polls next.
-
-    ``pacer`` is the workspace's GET budget, which the polls queue for (None: not paced). ``clock`` and
-    ``sleep`` are injectable, so the schedule and the waiter can be tested without waiting.
-    """
+    """The waiting connectors of one workspace and when each polls next (``clock`` and ``sleep`` injectable, so
+    the schedule and the waiter can be tested without waiting; the polls queue for the GET budget in the client)."""
 
     def __init__(
-        self,
-        pacer: Optional[GetPacer] = None,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        self, *, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
     ) -> None:
-        self.pacer = pacer
         self.clock = clock
         self.sleep = sleep
         self.lock = threading.Lock()
@@ -149,10 +141,7 @@ def scheduler_for(pacer: Optional[GetPacer]) -> ReadinessScheduler:
     if pacer is None:
         return ReadinessScheduler()
     with _by_pacer_lock:
-        scheduler = _by_pacer.get(pacer)
-        if scheduler is None:
-            scheduler = _by_pacer[pacer] = ReadinessScheduler(pacer)
-        return scheduler
+        return _by_pacer.setdefault(pacer, ReadinessScheduler())
 
 
 # --- the waiter ------------------------------------------------------------------------------------------------
@@ -187,12 +176,11 @@ def wait_connector_ready(
     that merely failed. The polls are scheduled by the scheduler of the workspace's GET budget (``scheduler``
     overrides it; ``sleep`` or ``clock`` give the wait a private one on those, for tests).
     """
-    pacer = client.pacer(workspace_id)
     if scheduler is None:
         if sleep is time.sleep and clock is time.monotonic:
-            scheduler = scheduler_for(pacer)
+            scheduler = scheduler_for(client.pacer(workspace_id))
         else:
-            scheduler = ReadinessScheduler(pacer, clock=clock, sleep=sleep)
+            scheduler = ReadinessScheduler(clock=clock, sleep=sleep)
     with scheduler.register(connector_id) as turn:
         return _Wait(client, workspace_id, connector_id, timeout, turn, clock).run()
 
