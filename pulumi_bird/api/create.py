@@ -22,7 +22,7 @@ import os
 import threading
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Callable, Generic, Hashable, Iterable, Iterator, Optional, Protocol, Sequence, TypeVar
+from typing import Any, Callable, Generic, Hashable, Iterable, Iterator, Optional, Protocol, TypeVar
 
 from . import errors
 from .client import BirdClient
@@ -74,18 +74,10 @@ T = TypeVar("T", bound=BirdObject)
 class AmbiguousCreateError(errors.BirdError):
     """A create whose outcome could not be settled exactly; the message names every object that may be ours."""
 
-    def __init__(self, message: str, *, candidates: Sequence[str] = ()) -> None:
-        super().__init__(message)
-        self.candidates: list[str] = list(candidates)
-
 
 class IdenticalObjectError(errors.BirdError):
     """An object identical to the one a create would make already exists (a leftover of an interrupted run, or
-    an object made outside the stack)."""
-
-    def __init__(self, message: str, *, existing: Sequence[str] = ()) -> None:
-        super().__init__(message)
-        self.existing: list[str] = list(existing)
+    an object made outside the stack); the message names them."""
 
 
 def identity_key(*parts: Any) -> str:
@@ -200,9 +192,7 @@ def create_exactly_once(
                 raise IdenticalObjectError(
                     f"{what}: an identical object already exists on Bird ({_ids(found)}), perhaps left by an "
                     f"interrupted run. Adopt it with adopt_id={found[0].id!r}, delete it, or set "
-                    f"allow_identical=True to create another one",
-                    existing=[o.id for o in found],
-                )
+                    f"allow_identical=True to create another one")
             before |= {o.id for o in found}
         try:
             created = _Create(what, post, like, delete, matches, before, explain_conflict, retry).run()
@@ -343,16 +333,12 @@ def _settle(what: str, found: list[T], attempts: int, delete: Callable[[T], None
         raise AmbiguousCreateError(
             f"{what}: after {attempts} ambiguous POST(s), Bird lists look-alikes whose ids are not Bird ids "
             f"({_ids(unusable)}); nothing was adopted or deleted. Candidates: {_ids(found)}: check them in Bird and "
-            f"delete what is not wanted",
-            candidates=[o.id for o in found],
-        )
+            f"delete what is not wanted")
     if len(found) > attempts:
         raise AmbiguousCreateError(
             f"{what}: after {attempts} ambiguous POST(s), {len(found)} look-alikes appeared ({_ids(found)}): more than "
             f"this create could have made, so someone else is creating identical objects. Nothing was deleted. "
-            f"Adopt the right one with adopt_id=<id> and delete the others",
-            candidates=[o.id for o in found],
-        )
+            f"Adopt the right one with adopt_id=<id> and delete the others")
     ordered = sorted(found, key=lambda o: as_utc(o.created_at))
     kept, extra = ordered[0], ordered[1:]
     leftovers = _delete_all(what, extra, delete)
@@ -360,9 +346,7 @@ def _settle(what: str, found: list[T], attempts: int, delete: Callable[[T], None
         raise AmbiguousCreateError(
             f"{what}: kept {kept.id}, but deleting the duplicate(s) {', '.join(leftovers)} of its retried create "
             f"failed; they are still on Bird: delete them by hand. The resource was not created: adopt {kept.id} "
-            f"with adopt_id={kept.id!r}",
-            candidates=[o.id for o in ordered],
-        )
+            f"with adopt_id={kept.id!r}")
     return kept
 
 
