@@ -91,7 +91,8 @@ class WorkspaceReads:
         if leader:
             try:
                 self._gather(kind.key, batch)
-                if self._worth_listing(kind.key, len(batch.ids)):
+                reads = len(batch.ids)
+                if reads >= 2 and self.pages.get(kind.key, 0) < reads:  # the listing takes fewer pages than reads
                     self._list(kind, client, batch)
             finally:
                 batch.done.set()
@@ -126,10 +127,6 @@ class WorkspaceReads:
             del self._open[key]
             self.waiting -= batch.members
             self._changed.notify_all()
-
-    def _worth_listing(self, key: tuple[str, ...], reads: int) -> bool:
-        pages = self.pages.get(key)
-        return reads >= 2 and (pages is None or pages < reads)
 
     def _list(self, kind: Kind, client: BirdClient, batch: _Batch) -> None:
         """Fill ``batch.found`` from a listing of at most len(ids) - 1 pages; a failing listing finds nothing."""
