@@ -46,21 +46,17 @@ def delete_connector_if_present(client: BirdClient, workspace_id: str, connector
         pass
 
 
-def same_declared_arguments(connector: Connector, declared: Optional[dict[str, Any]]) -> bool:
-    """Whether Bird's connector agrees with every declared argument it echoes. Arguments Bird adds are not
-    compared, and neither are those it does not echo (the phone number is then read from ``number``)."""
+def is_look_alike(connector: Connector, request: CreateConnectorRequest) -> bool:
+    """Whether ``connector`` shows everything this create request would show: same name and template, and every
+    declared argument it echoes (those Bird adds or does not echo are not compared; the phone number is read
+    from ``number``)."""
     have = dict(connector.arguments or {})
     if connector.phone_number_id is not None:
         have["phoneNumberId"] = connector.phone_number_id
-    return all(have[key] == value for key, value in (declared or {}).items() if key in have)
-
-
-def is_look_alike(connector: Connector, request: CreateConnectorRequest) -> bool:
-    """Whether ``connector`` shows everything this create request would show: same name, template and arguments."""
     return (
         connector.name == request.name
         and connector.connector_template_ref in (None, request.connector_template_ref)
-        and same_declared_arguments(connector, request.arguments)
+        and all(have[key] == value for key, value in (request.arguments or {}).items() if key in have)
     )
 
 
@@ -89,10 +85,8 @@ def number_holder(client: BirdClient, workspace_id: str, request: CreateConnecto
     number_id = (request.arguments or {}).get("phoneNumberId")
     if not number_id:
         return None
-    for connector in client.list_connectors(workspace_id, request.connector_template_ref, newest_first=True):
-        if connector.phone_number_id == number_id:
-            return connector
-    return None
+    listing = client.list_connectors(workspace_id, request.connector_template_ref, newest_first=True)
+    return next((connector for connector in listing if connector.phone_number_id == number_id), None)
 
 
 # --- phone numbers: what this process knows better than Bird's 409 ---------------------------------------------
