@@ -38,9 +38,8 @@ from .values import DEFAULT_API_URL, validate_api_url
 # (connect, read) seconds. Connecting to Bird takes well under a second; reads are small JSON documents.
 # A request that exceeds these is treated as a connection failure (retried for idempotent methods).
 DEFAULT_TIMEOUT = (5.0, 30.0)
-# The whole of one attempt, from sending to the last byte of the answer, in real time: the read timeout above
-# bounds each read, so an answer trickled a byte at a time would outlive it. Bird's answers are small JSON
-# documents; one that takes longer than a stalled read would is as broken as a stalled read.
+# The whole of one attempt, from sending to the last byte of the answer, in real time: the read timeout bounds
+# each read, so an answer trickled a byte at a time would outlive it (and is as broken as a stalled read).
 REQUEST_DEADLINE = 30.0
 # Bird's maximum page size for connector and subscription lists (limit <= 100).
 MAX_PAGE_SIZE = 100

@@ -35,9 +35,8 @@ log: logging.Logger = logging.getLogger(__name__)
 MAX_CREATE_ATTEMPTS = 10
 # Pauses between attempts of a recovery look-up that failed as a whole (Bird's list may lag its writes).
 LOOKUP_RETRY_POLICY = RetryPolicy(base_delay=0.5, max_delay=2.0)
-# A look-up that settles an ambiguous POST is tried this often as a whole (each of its requests is already
-# retried by the client). Giving up leaves an object that may be ours and that no message can name by id, so
-# it is worth a little more patience than any other read.
+# A look-up that settles an ambiguous POST is tried this often as a whole (the client retries each request):
+# giving up leaves an object that may be ours and no message can name, so it is worth a little more patience.
 LOOKUP_ATTEMPTS = 3
 # The one settle rule (window, interval, bound) of every look-up that decides whether an object exists: Bird's
 # list may lag its writes. Bird documents no lag: the 2-5 s we plan for is our own assumption, and this window
@@ -49,8 +48,7 @@ SETTLE_INTERVAL = 1.0
 # A bound on the looks of one settle whatever the clock says.
 MAX_SETTLE_LOOKS = 30
 # Bird's answers to a POST that mean "maybe": Bird may have committed it (a 5xx, no answer, or a 2xx whose body
-# could not be read). A redirect is not among them: the client never follows one for a write, and nothing at
-# the redirecting URL processed the request.
+# could not be read). Not a redirect: the client never follows one, and nothing processed the request there.
 AMBIGUOUS: tuple[type[errors.BirdError], ...] = (
     errors.ServerError,
     errors.APIConnectionError,
