@@ -433,8 +433,9 @@ class BirdClient:
                 try:
                     item = model.model_validate(raw)
                 except ValidationError as exc:
-                    raise self._unexpected("GET", answer.url, 200, [self._access_key],
-                                           f"item {index} of a page is not a {model.__name__}: {_problems(exc)}") from None
+                    raise self._unexpected(
+                        "GET", answer.url, 200, [self._access_key],
+                        f"item {index} of a page is not a {model.__name__}: {_problems(exc)}") from None
                 if item.id not in seen:  # type: ignore[attr-defined]
                     seen.add(item.id)  # type: ignore[attr-defined]
                     fresh += 1
@@ -511,8 +512,8 @@ class BirdClient:
         self, organization_id: str, workspace_id: str, subscription_id: str
     ) -> Optional[WebhookSubscription]:
         """The subscription, or None when Bird says 404 and its collection answers (:meth:`confirm_route`)."""
-        return self._find(WebhookSubscription, "webhook subscription", self._webhooks_path(organization_id, workspace_id),
-                          subscription_id, workspace_id)
+        collection = self._webhooks_path(organization_id, workspace_id)
+        return self._find(WebhookSubscription, "webhook subscription", collection, subscription_id, workspace_id)
 
     def list_webhook_subscriptions(self, organization_id: str, workspace_id: str) -> Iterator[WebhookSubscription]:
         return self._paginate(self._webhooks_path(organization_id, workspace_id), {}, WebhookSubscription, workspace_id)
