@@ -18,6 +18,7 @@ from typing import Any, Iterator, List, NamedTuple
 import requests
 
 import pulumi_bird
+from pulumi_bird.api.readiness import FIRST_POLL_DELAY, poll_interval
 from pulumi_bird.api.values import is_uuid
 from pulumi_bird.emulator import DEFAULT_ORGANIZATION_ID, DEFAULT_WORKSPACE_ID
 
@@ -154,3 +155,12 @@ def example_inputs(cls: Any) -> dict[str, Any]:
         elif isinstance(value, str) and value.startswith("https://"):
             inputs[name] = f"{value.rstrip('/')}/{uuid.uuid4()}"
     return inputs
+
+
+def poll_schedule(until: float) -> list[float]:
+    """The seconds after the POST at which an unhindered readiness waiter polls, up to the first poll at or
+    after ``until`` (a channel active after ``until`` seconds is seen at the last one)."""
+    times = [FIRST_POLL_DELAY]
+    while times[-1] < until:
+        times.append(times[-1] + poll_interval(times[-1]))
+    return times

@@ -102,6 +102,14 @@ def test_server_error_on_post_is_not_retried(client, clock):
 
 
 @responses.activate
+def test_connector_argument_values_are_redacted_from_what_bird_echoes(client):
+    responses.post(CONNECTORS, status=422, json={"code": "InvalidRequest", "message": "bad key zq81-plum-4471"})
+    with pytest.raises(errors.BirdError) as caught:
+        client.create_connector(WS, CreateConnectorRequest(name="sms", arguments={"apiKey": "zq81-plum-4471"}))
+    assert "zq81-plum-4471" not in f"{caught.value} {caught.value!r} {caught.value.__dict__!r}"
+
+
+@responses.activate
 def test_retries_are_bounded_in_attempts(client, clock):
     responses.get(f"{CONNECTORS}/{CID}", status=500, json=error("BROKEN"))
     with pytest.raises(errors.ServerError) as caught:

@@ -10,9 +10,9 @@ from pulumi.runtime.rpc import UNKNOWN
 
 from bird_double import KEY, WS
 from engine_double.host import ProviderError, ProviderHost
+from helpers import poll_schedule
 from openapi_schema import validate_named
 from pulumi_bird import Connector, SmsChannel, VoiceChannel
-from pulumi_bird.api.readiness import poll_schedule
 from sdk_floor import requires_read_fallback
 
 

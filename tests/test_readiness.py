@@ -10,7 +10,7 @@ import pytest
 import requests
 import responses
 
-from helpers import API, CID, CONNECTORS, KEY, WS, FakeClock
+from helpers import API, CID, CONNECTORS, KEY, WS, FakeClock, poll_schedule
 from pulumi_bird.api import errors
 from pulumi_bird.api.client import BirdClient
 from pulumi_bird.api.connectors import wait_connector_ready
@@ -24,7 +24,6 @@ from pulumi_bird.api.readiness import (
     SIBLING_MAX_HOLD,
     ReadinessScheduler,
     poll_interval,
-    poll_schedule,
     scheduler_for,
 )
 from pulumi_bird.api.retry import NO_RETRY
@@ -171,7 +170,7 @@ def test_a_wait_never_sleeps_past_the_deadline(clock):
 def test_one_scheduler_per_workspace_budget():
     budget = GetBudget(50)
     a, b = budget.for_workspace("a"), budget.for_workspace("b")
-    assert scheduler_for(a) is scheduler_for(a) and scheduler_for(a).pacer is a
+    assert scheduler_for(a) is scheduler_for(a)
     assert scheduler_for(b) is not scheduler_for(a)
     assert scheduler_for(None) is not scheduler_for(None)  # no budget: nothing shared
 

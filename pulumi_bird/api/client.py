@@ -29,7 +29,7 @@ from .models import (
     UpdateWebhookSubscriptionRequest,
     WebhookSubscription,
 )
-from .pacing import GetBudget, GetPacer, Slot
+from .pacing import GetBudget, GetPacer
 from .pool import pooled_session
 from .retry import RetryPolicy, backoff_delay, is_retryable, parse_retry_after
 from .transport import MAX_ANSWER_BYTES, DeadlineExceeded, TooLarge, exchange
@@ -38,9 +38,8 @@ from .values import DEFAULT_API_URL, validate_api_url
 # (connect, read) seconds. Connecting to Bird takes well under a second; reads are small JSON documents.
 # A request that exceeds these is treated as a connection failure (retried for idempotent methods).
 DEFAULT_TIMEOUT = (5.0, 30.0)
-# The whole of one attempt, from sending to the last byte of the answer, in real time: the read timeout above
-# bounds each read, so an answer trickled a byte at a time would outlive it. Bird's answers are small JSON
-# documents; one that takes longer than a stalled read would is as broken as a stalled read.
+# The whole of one attempt, from sending to the last byte of the answer, in real time: the read timeout bounds
+# each read, so an answer trickled a byte at a time would outlive it (and is as broken as a stalled read).
 REQUEST_DEADLINE = 30.0
 # Bird's maximum page size for connector and subscription lists (limit <= 100).
 MAX_PAGE_SIZE = 100
@@ -107,25 +106,15 @@ def argument_secrets(arguments: Optional[Mapping[str, Any]]) -> list[str]:
 
 def _strings(value: Any, *, plain: bool) -> list[str]:
     """Every ``SecretStr`` value (and, when ``plain``, every non-empty string) in models, mappings and lists."""
-    found: list[str] = []
-
-    def walk(item: Any) -> None:
-        if isinstance(item, SecretStr):
-            found.append(item.get_secret_value())
-        elif plain and isinstance(item, str) and item:
-            found.append(item)
-        elif isinstance(item, BaseModel):
-            for name in type(item).model_fields:
-                walk(getattr(item, name))
-        elif isinstance(item, Mapping):
-            for nested in item.values():
-                walk(nested)
-        elif isinstance(item, (list, tuple)):
-            for nested in item:
-                walk(nested)
-
-    walk(value)
-    return found
+    if isinstance(value, SecretStr):
+        return [value.get_secret_value()]
+    if isinstance(value, BaseModel):
+        value = [getattr(value, name) for name in type(value).model_fields]
+    elif isinstance(value, Mapping):
+        value = list(value.values())
+    elif not isinstance(value, (list, tuple)):
+        return [value] if plain and isinstance(value, str) and value else []
+    return [found for item in value for found in _strings(item, plain=plain)]
 
 
 class BirdClient:
@@ -185,19 +174,11 @@ class BirdClient:
     # --- transport ----------------------------------------------------------------------------------------
 
     def request(self, method: str, path: str, **options: Any) -> Any:
-        """Send one request (with retries as the policy allows) and return the decoded JSON body (None when
-        the answer has no body). ``options``: ``params``, ``body``, ``retry`` (a RetryPolicy), ``workspace_id``,
-        ``secrets``, ``priority``, ``deadline``.
+        """Send one request (retried as the policy allows); its decoded JSON body (None when empty).
 
-        GETs that name their ``workspace_id`` are paced by the workspace's budget; ``priority`` (a time, default
-        now) orders them among the GETs waiting for it. ``deadline`` (a time on :meth:`now`) is the caller's:
-        no wait for the pacer and no retry pause goes past it (the attempt under way still has its own
-        :data:`REQUEST_DEADLINE`). ``secrets`` (the request body's secret values) are redacted from errors like
-        the access key. Raises the :mod:`~pulumi_bird.api.errors` class chosen by the final answer's status,
-        :class:`~pulumi_bird.api.errors.UnexpectedResponseError` for a 2xx that is not JSON or any 3xx
-        (redirects are never followed), or :class:`~pulumi_bird.api.errors.APIConnectionError` naming how long
-        and how often it tried.
-        """
+        ``options`` are :meth:`_send`'s. Raises the :mod:`~pulumi_bird.api.errors` class of the final answer's
+        status, UnexpectedResponseError for a 2xx that is not JSON or any 3xx (redirects are never followed), or
+        APIConnectionError naming how long and how often it tried."""
         return self._send(method, path, **options).body
 
     def _send(
@@ -214,7 +195,10 @@ class BirdClient:
         deadline: Optional[float] = None,
         attempt_seconds: Optional[float] = None,
     ) -> Answer:
-        """:meth:`request`, returning the whole :class:`Answer`: pacing, transport and errors each in a helper."""
+        """:meth:`request`, returning the whole :class:`Answer`. A GET naming its ``workspace_id`` is paced by the
+        workspace's budget, ``priority`` (a time, default now) ordering it among the GETs waiting; no pacer wait
+        or retry pause goes past ``deadline`` (on :meth:`now`; each attempt also has its own
+        :data:`REQUEST_DEADLINE`). ``secrets`` are redacted from errors like the access key."""
         policy = retry or self.retry
         url = self.api_url + path
         self._sent_secrets.update(s for s in secrets if s)
@@ -249,13 +233,21 @@ class BirdClient:
         self, method: str, url: str, params: Optional[dict[str, Any]], body: Optional[dict[str, Any]],
         pace: Optional[GetPacer], priority: Optional[float], ends: float, secrets: list[str], seconds: float,
     ) -> "Answer | errors.BirdError":
-        """One attempt: pacing (:meth:`_wait_for_pacer`), transport (:meth:`_exchange`), and the answer read as
-        an Answer or the error it means (:meth:`_outcome`)."""
-        slot = self._wait_for_pacer(pace, priority, ends, method, url)
-        if isinstance(slot, errors.BirdError):
-            return slot
+        """One attempt within ``seconds`` of real time, status line to last byte (see :mod:`.transport`), after
+        the pacer's go-ahead for a GET: an Answer, or the error it means (a RateLimitError when the go-ahead
+        cannot come before ``ends``: the request was not sent)."""
+        slot = pace.acquire(priority, timeout=max(0.0, ends - self._clock())) if pace is not None else None
+        if pace is not None and slot is None:
+            return errors.RateLimitError(
+                "not sent: Bird asked this workspace to slow down (429 Retry-After) until after this request's "
+                "deadline", method=method, url=url, status=429)
         try:
-            response = self._exchange(method, url, params, body, seconds)
+            response = exchange(
+                self._session, method, url, seconds, params=params, json=body,
+                timeout=(min(self.timeout[0], seconds), min(self.timeout[1], seconds)),
+                headers={"Authorization": f"AccessKey {self._access_key}", "Accept": "application/json",
+                         "User-Agent": USER_AGENT},
+            )
         except requests.RequestException as exc:
             return errors.APIConnectionError(type(exc).__name__, method=method, url=url,
                                              timed_out=isinstance(exc, (requests.Timeout, DeadlineExceeded)))
@@ -263,20 +255,6 @@ class BirdClient:
             if slot is not None:
                 slot.done()  # Bird has counted it by now: the window of this GET starts here at the latest
         return self._outcome(method, url, response, pace, secrets)
-
-    def _wait_for_pacer(
-        self, pace: Optional[GetPacer], priority: Optional[float], ends: float, method: str, url: str
-    ) -> "Optional[Slot] | errors.BirdError":
-        """The workspace's go-ahead for a GET (None: not paced), or, when it cannot come before ``ends``, the
-        error that stands for the request not sent."""
-        if pace is None:
-            return None
-        slot = pace.acquire(priority, timeout=max(0.0, ends - self._clock()))
-        if slot is not None:
-            return slot
-        return errors.RateLimitError(
-            "not sent: Bird asked this workspace to slow down (429 Retry-After) until after this request's "
-            "deadline", method=method, url=url, status=429)
 
     def _outcome(
         self, method: str, url: str, response: requests.Response, pace: Optional[GetPacer], secrets: list[str]
@@ -302,17 +280,6 @@ class BirdClient:
         return errors.error_from_response(
             method=method, url=url, status=status, body=_json_or_none(response),
             request_id=response.headers.get("X-Request-Id"), retry_after=retry_after, secrets=secrets,
-        )
-
-    def _exchange(
-        self, method: str, url: str, params: Optional[dict[str, Any]], body: Optional[dict[str, Any]], seconds: float
-    ) -> requests.Response:
-        """One attempt within ``seconds`` of real time, status line to last byte (see :mod:`.transport`)."""
-        return exchange(
-            self._session, method, url, seconds, params=params, json=body,
-            timeout=(min(self.timeout[0], seconds), min(self.timeout[1], seconds)),
-            headers={"Authorization": f"AccessKey {self._access_key}", "Accept": "application/json",
-                     "User-Agent": USER_AGENT},
         )
 
     def hide(self, values: Iterable[Any]) -> None:
@@ -343,15 +310,10 @@ class BirdClient:
         repeatable: bool = False,
         policy: Optional[RetryPolicy] = None,
     ) -> Optional[float]:
-        """Seconds to wait before attempt ``attempt + 1`` of a request that failed with ``failure`` (after
-        ``attempt`` attempts, the first at ``started`` on :meth:`now`), or None to give up: the same decision,
-        backoff and budget :meth:`request` applies to its own retries.
-
-        For a caller that must do something between attempts, such as the create recovery, which looks up
-        whether an ambiguous POST landed before posting again: ``repeatable=True`` says that this look-up
-        proved the request safe to repeat (a POST found not to have landed), so 5xx and connection failures
-        are retried as for a GET.
-        """
+        """Seconds to wait before attempt ``attempt + 1`` of a request that failed with ``failure`` (the first
+        attempt at ``started`` on :meth:`now`), or None to give up: :meth:`request`'s own rules and budget, for a
+        caller that acts between attempts. ``repeatable=True``: the caller proved the request safe to repeat (a
+        POST found not to have landed), so 5xx and connection failures are retried as for a GET."""
         method = "GET" if repeatable else (failure.method or "POST")
         status = None if isinstance(failure, errors.APIConnectionError) else failure.status
         if status is None and not isinstance(failure, errors.APIConnectionError):
@@ -370,12 +332,9 @@ class BirdClient:
         started: float,
         policy: RetryPolicy,
     ) -> Optional[float]:
-        """Seconds to wait before the next attempt, or None to give up.
-
-        A 429 (Bird did not process the request) is retried until ``policy.total_seconds`` have passed,
-        waiting its Retry-After or, without one, a growing backoff. A 5xx or a connection failure is retried at
-        most ``policy.max_attempts`` attempts in all, and only for methods that are safe to repeat.
-        """
+        """Seconds to wait before the next attempt, or None to give up. A 429 (Bird did not process the request)
+        waits its Retry-After or a growing backoff; a 5xx or a connection failure is retried at most
+        ``policy.max_attempts`` attempts in all, and only for methods safe to repeat."""
         if not is_retryable(method, status):
             return None
         if status == 429:
@@ -416,17 +375,21 @@ class BirdClient:
                 f"starting {text!r})") from None
 
     def _typed(self, model: type[M], method: str, path: str, **kwargs: Any) -> M:
-        """:meth:`request`, its answer read as ``model``: one UnexpectedResponseError naming what is missing
-        or wrong (never the values) when it does not fit."""
-        answer = self._send(method, path, **kwargs)
-        data, status, url = answer.body, answer.status, answer.url
+        """:meth:`request`, its answer read as ``model`` (:meth:`_read`)."""
+        return self._read(model, method, self._send(method, path, **kwargs))
+
+    def _read(self, model: type[M], method: str, answer: Answer) -> M:
+        """``answer`` read as ``model``: one UnexpectedResponseError naming what is missing or wrong (never the
+        values) when it does not fit."""
         secrets = [self._access_key, *self._sent_secrets]
-        if data is None:
-            raise self._unexpected(method, url, status, secrets, f"no body where a {model.__name__} was expected")
+        if answer.body is None:
+            raise self._unexpected(method, answer.url, answer.status, secrets,
+                                   f"no body where a {model.__name__} was expected")
         try:
-            return model.model_validate(data)
+            return model.model_validate(answer.body)
         except ValidationError as exc:
-            raise self._unexpected(method, url, status, secrets, f"not a {model.__name__}: {_problems(exc)}") from None
+            raise self._unexpected(method, answer.url, answer.status, secrets,
+                                   f"not a {model.__name__}: {_problems(exc)}") from None
 
     def _connection_error(
         self, method: str, url: str, lost: errors.APIConnectionError, attempt: int, started: float
@@ -447,9 +410,6 @@ class BirdClient:
             timed_out=lost.timed_out,
         )
 
-    def _get_model(self, path: str, model: type[M], workspace_id: str, **options: Any) -> M:
-        return self._typed(model, "GET", path, workspace_id=workspace_id, **options)
-
     def _paginate(self, path: str, params: dict[str, Any], model: type[M], workspace_id: str) -> Iterator[M]:
         """Yield every item of a list endpoint once, following ``nextPageToken`` until the last page.
 
@@ -467,9 +427,15 @@ class BirdClient:
             size += answer.size
             if size > MAX_LIST_BYTES:
                 break
-            page = self._page(answer)
+            page = self._read(Page, "GET", answer)
             fresh = 0
-            for item in self._page_items(page, answer.url, model):
+            for index, raw in enumerate(page.results):
+                try:
+                    item = model.model_validate(raw)
+                except ValidationError as exc:
+                    raise self._unexpected(
+                        "GET", answer.url, 200, [self._access_key],
+                        f"item {index} of a page is not a {model.__name__}: {_problems(exc)}") from None
                 if item.id not in seen:  # type: ignore[attr-defined]
                     seen.add(item.id)  # type: ignore[attr-defined]
                     fresh += 1
@@ -482,24 +448,6 @@ class BirdClient:
         raise errors.BirdError(
             f"gave up listing {path} after {MAX_PAGES} pages or {MAX_LIST_BYTES // (1024 * 1024)} MiB",
             method="GET", url=url)
-
-    def _page(self, answer: Answer) -> Page:
-        secrets = [self._access_key, *self._sent_secrets]
-        if answer.body is None:
-            raise self._unexpected("GET", answer.url, answer.status, secrets, "no body where a Page was expected")
-        try:
-            return Page.model_validate(answer.body)
-        except ValidationError as exc:
-            raise self._unexpected("GET", answer.url, answer.status, secrets, f"not a Page: {_problems(exc)}") from None
-
-    def _page_items(self, page: Page, url: str, model: type[M]) -> Iterator[M]:
-        for index, item in enumerate(page.results):
-            try:
-                yield model.model_validate(item)
-            except ValidationError as exc:
-                raise self._unexpected(
-                    "GET", url, 200, [self._access_key],
-                    f"item {index} of a page is not a {model.__name__}: {_problems(exc)}") from None
 
     # --- connectors ---------------------------------------------------------------------------------------
 
@@ -515,17 +463,11 @@ class BirdClient:
 
     def get_connector(self, workspace_id: str, connector_id: str) -> Connector:
         """The connector; a ForeignObjectError when Bird's answer is another connector (or workspace)."""
-        path = f"{self._connectors_path(workspace_id)}/{_seg(connector_id)}"
-        found = self._get_model(path, Connector, workspace_id)
-        return self.ours(found, "connector", connector_id, workspace_id, "GET", path)
+        return self._get(Connector, "connector", self._connectors_path(workspace_id), connector_id, workspace_id)
 
     def find_connector(self, workspace_id: str, connector_id: str) -> Optional[Connector]:
         """The connector, or None when Bird says 404 and its collection answers (:meth:`confirm_route`)."""
-        try:
-            return self.get_connector(workspace_id, connector_id)
-        except errors.NotFoundError:
-            self.confirm_route(self._connectors_path(workspace_id), workspace_id)
-            return None
+        return self._find(Connector, "connector", self._connectors_path(workspace_id), connector_id, workspace_id)
 
     def get_connector_status(
         self, workspace_id: str, connector_id: str, *, priority: Optional[float] = None,
@@ -535,8 +477,8 @@ class BirdClient:
         pacing or retry wait goes past ``deadline`` (a time on :meth:`now`), and ``attempt_seconds`` shortens
         the whole-request deadline of each attempt."""
         path = f"{self._connectors_path(workspace_id)}/{_seg(connector_id)}/status"
-        return self._get_model(path, ConnectorStatus, workspace_id, priority=priority, deadline=deadline,
-                               attempt_seconds=attempt_seconds)
+        return self._typed(ConnectorStatus, "GET", path, workspace_id=workspace_id, priority=priority,
+                           deadline=deadline, attempt_seconds=attempt_seconds)
 
     def list_connectors(
         self, workspace_id: str, template_ref: Optional[str] = None, *, newest_first: bool = False
@@ -566,21 +508,12 @@ class BirdClient:
         return self._typed(WebhookSubscription, "POST", self._webhooks_path(organization_id, workspace_id),
                            body=request.to_body(), secrets=[*secrets_of(request), *url_secrets(request.url)])
 
-    def get_webhook_subscription(self, organization_id: str, workspace_id: str, subscription_id: str) -> WebhookSubscription:
-        """The subscription; a ForeignObjectError when Bird's answer is another subscription (or workspace)."""
-        path = f"{self._webhooks_path(organization_id, workspace_id)}/{_seg(subscription_id)}"
-        found = self._get_model(path, WebhookSubscription, workspace_id)
-        return self.ours(found, "webhook subscription", subscription_id, workspace_id, "GET", path)
-
     def find_webhook_subscription(
         self, organization_id: str, workspace_id: str, subscription_id: str
     ) -> Optional[WebhookSubscription]:
         """The subscription, or None when Bird says 404 and its collection answers (:meth:`confirm_route`)."""
-        try:
-            return self.get_webhook_subscription(organization_id, workspace_id, subscription_id)
-        except errors.NotFoundError:
-            self.confirm_route(self._webhooks_path(organization_id, workspace_id), workspace_id)
-            return None
+        collection = self._webhooks_path(organization_id, workspace_id)
+        return self._find(WebhookSubscription, "webhook subscription", collection, subscription_id, workspace_id)
 
     def list_webhook_subscriptions(self, organization_id: str, workspace_id: str) -> Iterator[WebhookSubscription]:
         return self._paginate(self._webhooks_path(organization_id, workspace_id), {}, WebhookSubscription, workspace_id)
@@ -621,6 +554,20 @@ class BirdClient:
             self.redact(f"{method} of {what} {object_id} was answered with {what} {other}: not taken, nothing "
                         "stored or deleted (a proxy or cache between us and Bird? check bird:apiUrl / BIRD_API_URL)"),
             method=method, url=self.api_url + path, status=200)
+
+    def _get(self, model: type[M], what: str, collection: str, object_id: str, workspace_id: str) -> M:
+        """GET one object, checked to be the one asked for (:meth:`ours`)."""
+        path = f"{collection}/{_seg(object_id)}"
+        return self.ours(self._typed(model, "GET", path, workspace_id=workspace_id), what, object_id, workspace_id,
+                         "GET", path)
+
+    def _find(self, model: type[M], what: str, collection: str, object_id: str, workspace_id: str) -> Optional[M]:
+        """:meth:`_get`, or None when Bird says 404 and the collection answers (:meth:`confirm_route`)."""
+        try:
+            return self._get(model, what, collection, object_id, workspace_id)
+        except errors.NotFoundError:
+            self.confirm_route(collection, workspace_id)
+            return None
 
     def confirm_route(self, collection: str, workspace_id: str) -> None:
         """Before a 404 beneath ``collection`` is taken as "no such object": check once per client that Bird

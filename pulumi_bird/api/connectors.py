@@ -14,27 +14,10 @@ from .client import BirdClient
 from .create import SNAPSHOTS, create_exactly_once, identity_key
 from .models import Connector, ConnectorStatus, CreateConnectorRequest
 from .readiness import poll_interval
-from .readiness import wait_connector_ready as wait_ready
+from .readiness import wait_connector_ready as wait_connector_ready  # the provider's import
 from .values import iso
 
 log: logging.Logger = logging.getLogger(__name__)
-
-# Readiness: the poll schedule, the per-workspace scheduler and the waiter live in pulumi_bird.api.readiness.
-
-
-def wait_connector_ready(
-    client: BirdClient, workspace_id: str, connector_id: str, timeout: float, **options: Any
-) -> ConnectorStatus:
-    """:func:`pulumi_bird.api.readiness.wait_connector_ready`, paced by the workspace's GET budget."""
-    return wait_ready(client, workspace_id, connector_id, timeout, pacer=client.pacer(workspace_id), **options)
-
-
-def find_connector_status(client: BirdClient, workspace_id: str, connector_id: str) -> Optional[ConnectorStatus]:
-    """The connector's status, or None when Bird says 404."""
-    try:
-        return client.get_connector_status(workspace_id, connector_id)
-    except errors.NotFoundError:
-        return None
 
 
 def status_of(connector: Connector, status: Optional[ConnectorStatus]) -> Optional[ConnectorStatus]:
@@ -63,27 +46,18 @@ def delete_connector_if_present(client: BirdClient, workspace_id: str, connector
         pass
 
 
-def same_declared_arguments(connector: Connector, declared: Optional[dict[str, Any]]) -> bool:
-    """Whether Bird's connector agrees with every declared argument it echoes. Arguments Bird adds are not
-    compared, and neither are those it does not echo (the phone number is then read from ``number``)."""
+def is_look_alike(connector: Connector, request: CreateConnectorRequest) -> bool:
+    """Whether ``connector`` shows everything this create request would show: same name and template, and every
+    declared argument it echoes (those Bird adds or does not echo are not compared; the phone number is read
+    from ``number``)."""
     have = dict(connector.arguments or {})
     if connector.phone_number_id is not None:
         have["phoneNumberId"] = connector.phone_number_id
-    return all(have[key] == value for key, value in (declared or {}).items() if key in have)
-
-
-def is_look_alike(connector: Connector, request: CreateConnectorRequest) -> bool:
-    """Whether ``connector`` shows everything this create request would show: same name, template and arguments."""
     return (
         connector.name == request.name
         and connector.connector_template_ref in (None, request.connector_template_ref)
-        and same_declared_arguments(connector, request.arguments)
+        and all(have[key] == value for key, value in (request.arguments or {}).items() if key in have)
     )
-
-
-def connector_identity(client: BirdClient, workspace_id: str, request: CreateConnectorRequest) -> str:
-    return identity_key("connector", client.api_url, workspace_id, request.connector_template_ref, request.name,
-                        request.arguments or {})
 
 
 def connectors_like(client: BirdClient, workspace_id: str, request: CreateConnectorRequest) -> list[Connector]:
@@ -111,10 +85,8 @@ def number_holder(client: BirdClient, workspace_id: str, request: CreateConnecto
     number_id = (request.arguments or {}).get("phoneNumberId")
     if not number_id:
         return None
-    for connector in client.list_connectors(workspace_id, request.connector_template_ref, newest_first=True):
-        if connector.phone_number_id == number_id:
-            return connector
-    return None
+    listing = client.list_connectors(workspace_id, request.connector_template_ref, newest_first=True)
+    return next((connector for connector in listing if connector.phone_number_id == number_id), None)
 
 
 # --- phone numbers: what this process knows better than Bird's 409 ---------------------------------------------
@@ -225,14 +197,10 @@ def create_connector_resolving(
     release_timeout: float = 0.0,
 ) -> Connector:
     """POST a connector so that one resource ends with exactly one connector, or none and an error naming what
-    is left (see :mod:`pulumi_bird.api.create`).
-
-    ``guard_existing``: look for an identical connector before the POST (an interrupted run's leftover). Phone
-    number channels skip it: Bird's 409 guards their number, and they make no call before their POST. A 409
-    names what holds the number: ``resource`` names this create to its siblings. A 409 on a number whose
-    connector this process deleted is retried for up to ``release_timeout`` seconds, each attempt taking a turn
-    in the workspace's GET budget like a readiness poll.
-    """
+    is left (:mod:`pulumi_bird.api.create`). ``guard_existing``: look for an interrupted run's identical leftover
+    first (phone number channels skip it: Bird's 409 guards their number). A 409 names what holds the number
+    (``resource`` names this create to its siblings); one on a number whose connector this process deleted is
+    retried for up to ``release_timeout`` seconds, each attempt taking a turn in the workspace's GET budget."""
     key = number_key(workspace_id, request.connector_template_ref, (request.arguments or {}).get("phoneNumberId"))
     with NUMBERS.claim(key, resource) as claim:
         started = client.now()
@@ -263,7 +231,8 @@ def _create_once(
             claim.answered.set()
 
     return create_exactly_once(
-        identity=connector_identity(client, workspace_id, request),
+        identity=identity_key("connector", client.api_url, workspace_id, request.connector_template_ref, request.name,
+                              request.arguments or {}),
         what=f"connector {request.name!r}",
         post=post,
         like=lambda: connectors_like(client, workspace_id, request),

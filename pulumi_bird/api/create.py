@@ -1,54 +1,16 @@
 """Create an object on Bird so that one resource ends with exactly one object, or none and an error that
-names whatever it left behind.
+names whatever it left behind (the rules, and why each holds, are in docs/exactly-once.md).
 
-Why this is needed: a POST answered with a 5xx, whose answer was lost, or whose 2xx body could not be read
-may still have been committed by Bird. Bird has no idempotency key and no field we could fill with a nonce of
-our own (connector arguments are the template's, a webhook URL is the user's), so the only way to learn what
-happened is to look for the object afterwards. What makes that exact:
-
-* **Look-alike identity.** Two objects are look-alikes when every field Bird echoes back is equal (name,
-  template and the declared arguments of a connector; service, event, URL, template and filters of a
-  subscription). Objects that differ only in what Bird never echoes (signing keys, security arguments) are
-  indistinguishable to a look-up, so they share one identity.
-* **One attempt per identity at a time.** Every create holds the lock of its identity from before its first
-  POST until its outcome is settled. Within one provider process (one host serves every dynamic resource of
-  a deployment) no sibling can POST a look-alike while we look, so a new look-alike is ours, unless another
-  process made it.
-* **What this process owns is never a candidate.** Objects this process created or adopted for a resource
-  are remembered; a later look-up of a sibling never adopts or deletes them.
-* **A 2xx is checked against the request.** Its id must be a UUID and what it echoes must be what was posted
-  (``matches``); otherwise it is ambiguous like a 5xx. The object it names is never adopted, stored or deleted.
-* **Evidence, not clocks.** A look-alike may be ours only when it is absent from the listing taken before the
-  first POST (``listed_before``: the process's one listing of the kind, :data:`SNAPSHOTS`; a phone number
-  channel has none, as Bird lets a number carry one connector of a template, so a look-alike on it that our
-  POST did not make would have refused it) and no sibling owns it; an id the checked answer of our own POST
-  named is ours. Timestamps never decide: Bird's
-  ``createdAt`` and the ``Date`` of its answers need not come from one clock (they have been seen minutes and
-  hours apart), so a look-alike is never excluded for its ``createdAt``, which only orders our own attempts
-  (the oldest is kept).
-* **Lists may lag: one settle rule.** Every look-up that decides whether an object exists (after an ambiguous
-  POST; after a 409 that follows one, a phone number carrying one connector per template, perhaps ours; and
-  the look for late duplicates after a successful retry) is repeated every :data:`SETTLE_INTERVAL` until it
-  finds what it may find or :func:`list_settle_seconds` have passed since the answer it settles.
-* **Counting.** A look-up after ``k`` ambiguous POSTs may find at most ``k`` new look-alikes that are ours
-  (each id counted once: a server may list an object twice). Finding more proves someone else created
-  look-alikes meanwhile: nothing is adopted or deleted and the error names every candidate and how to adopt
-  one (``adopt_id``). A candidate whose id is not a UUID is never adopted: the error names it.
-
-When certainty cannot be had (look-ups keep failing, retries run out with nothing listed), the create fails
-naming what to look for and deletes nothing: never a silent duplicate.
-
-Across processes (two stacks creating identical objects in one workspace at the same moment) exactness cannot
-be had: if our POST was not committed and the other stack's identical object appeared after this process's
-listing (taken before its first create of the kind) and before our look-up, we would adopt it.
-Only objects equal in every echoed field are at risk (for a phone number channel: the same number, which Bird
-lets carry one connector of a template); see docs/exactly-once.md.
-
-Retrying: the client retries every request that is safe to repeat, 429s included (Bird says a rate-limited
-request was not processed). A POST that may have landed cannot be retried by the client on its own: whether
-it is safe to POST again is learnt only from this look-up. So the look-up runs here, between attempts, and
-the client still decides: :meth:`~pulumi_bird.api.client.BirdClient.retry_delay` with ``repeatable=True`` (the
-look-up proved the POST did not land) applies the client's own retry rules, backoff and 20 s budget.
+A POST answered with a 5xx, lost, or whose 2xx body could not be read may have been committed, and Bird has no
+idempotency key, so the only way to learn what happened is to look for the object afterwards. Each create
+holds the lock of its look-alike identity (every field Bird echoes) until settled; a 2xx must be the object
+posted (``matches``, a UUID id); a look-alike may be ours only when absent from the listing taken before the
+first POST (``listed_before``, :data:`SNAPSHOTS`) and owned by no sibling, never by its timestamps; every
+look-up that decides whether an object exists follows one settle rule (:func:`list_settle_seconds`, lists may
+lag); after ``k`` ambiguous POSTs at most ``k`` new look-alikes can be ours. When certainty cannot be had the
+create fails naming what to look for and deletes nothing. Whether and when to POST again is the client's
+decision (:meth:`~pulumi_bird.api.client.BirdClient.retry_delay` with ``repeatable=True``: the look-up proved
+the POST did not land).
 """
 
 from __future__ import annotations
@@ -60,9 +22,10 @@ import os
 import threading
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Callable, Generic, Hashable, Iterable, Iterator, Optional, Protocol, Sequence, TypeVar
+from typing import Any, Callable, Generic, Hashable, Iterable, Iterator, Optional, Protocol, TypeVar
 
 from . import errors
+from .client import BirdClient
 from .retry import RetryPolicy, backoff_delay
 from .values import as_utc, is_uuid
 
@@ -72,43 +35,25 @@ log: logging.Logger = logging.getLogger(__name__)
 MAX_CREATE_ATTEMPTS = 10
 # Pauses between attempts of a recovery look-up that failed as a whole (Bird's list may lag its writes).
 LOOKUP_RETRY_POLICY = RetryPolicy(base_delay=0.5, max_delay=2.0)
-# A look-up that settles an ambiguous POST is tried this often as a whole (each of its requests is already
-# retried by the client). Giving up leaves an object that may be ours and that no message can name by id, so
-# it is worth a little more patience than any other read.
+# A look-up that settles an ambiguous POST is tried this often as a whole (the client retries each request):
+# giving up leaves an object that may be ours and no message can name, so it is worth a little more patience.
 LOOKUP_ATTEMPTS = 3
-# The one settle rule (window, interval, bound) of every look-up that decides whether an object exists.
-# Bird's list may lag its writes. Bird documents no lag: the 2-5 s we plan for is our own assumption, and this
-# window is that with room to spare. After an ambiguous POST a look-up that finds nothing is repeated every
-# SETTLE_INTERVAL until this long after the answer before the POST counts as "not landed" and may be repeated.
+# The one settle rule (window, interval, bound) of every look-up that decides whether an object exists: Bird's
+# list may lag its writes. Bird documents no lag: the 2-5 s we plan for is our own assumption, and this window
+# is that with room to spare. The environment variable sets another (seconds, 0 to MAX_LIST_SETTLE).
 LIST_SETTLE_SECONDS = 8.0
-# Bird documents no list lag: this environment variable sets the settle time (seconds, 0 to MAX_LIST_SETTLE).
 LIST_SETTLE_ENV = "PULUMI_BIRD_LIST_SETTLE_SECONDS"
 MAX_LIST_SETTLE = 120.0
 SETTLE_INTERVAL = 1.0
 # A bound on the looks of one settle whatever the clock says.
 MAX_SETTLE_LOOKS = 30
 # Bird's answers to a POST that mean "maybe": Bird may have committed it (a 5xx, no answer, or a 2xx whose body
-# could not be read). A redirect is not among them: the client never follows one for a write, and nothing at
-# the redirecting URL processed the request.
+# could not be read). Not a redirect: the client never follows one, and nothing processed the request there.
 AMBIGUOUS: tuple[type[errors.BirdError], ...] = (
     errors.ServerError,
     errors.APIConnectionError,
     errors.UnexpectedResponseError,
 )
-
-
-class RetryAdvisor(Protocol):
-    """What the create needs of the client to retry the client's way (see :class:`~pulumi_bird.api.client.BirdClient`)."""
-
-    def now(self) -> float: ...
-
-    def redact(self, text: str) -> str: ...
-
-    def pause(self, seconds: float) -> None: ...
-
-    def retry_delay(
-        self, failure: errors.BirdError, attempt: int, started: float, *, repeatable: bool = False
-    ) -> Optional[float]: ...
 
 
 class BirdObject(Protocol):
@@ -127,18 +72,10 @@ T = TypeVar("T", bound=BirdObject)
 class AmbiguousCreateError(errors.BirdError):
     """A create whose outcome could not be settled exactly; the message names every object that may be ours."""
 
-    def __init__(self, message: str, *, candidates: Sequence[str] = ()) -> None:
-        super().__init__(message)
-        self.candidates: list[str] = list(candidates)
-
 
 class IdenticalObjectError(errors.BirdError):
     """An object identical to the one a create would make already exists (a leftover of an interrupted run, or
-    an object made outside the stack)."""
-
-    def __init__(self, message: str, *, existing: Sequence[str] = ()) -> None:
-        super().__init__(message)
-        self.existing: list[str] = list(existing)
+    an object made outside the stack); the message names them."""
 
 
 def identity_key(*parts: Any) -> str:
@@ -229,9 +166,8 @@ def create_exactly_once(
     listed_before: Optional[Callable[[], Iterable[Any]]] = None,
     existing_like: Optional[Callable[[], Iterable[T]]] = None,
     allow_identical: bool = False,
-    adopt_hint: str = "adopt_id",
     explain_conflict: Optional[Callable[[errors.ConflictError], errors.BirdError]] = None,
-    retry: RetryAdvisor,
+    retry: BirdClient,
 ) -> T:
     """Create one object of ``identity`` (see the module docstring for why the result is exact).
 
@@ -244,7 +180,6 @@ def create_exactly_once(
         it can be ours, look-alike or not), read once before it.
     :param existing_like: look-alikes that exist before the POST, confirmed: when given, finding one that this
         process does not own fails the create (an interrupted run's leftover), unless ``allow_identical``.
-    :param adopt_hint: the input that adopts an existing object, named in errors.
     :param retry: the client, which decides whether and when to POST again (and whose clocks and sleep are used).
     """
     with REGISTRY.hold(identity):
@@ -254,10 +189,8 @@ def create_exactly_once(
             if found and not allow_identical:
                 raise IdenticalObjectError(
                     f"{what}: an identical object already exists on Bird ({_ids(found)}), perhaps left by an "
-                    f"interrupted run. Adopt it with {adopt_hint}={found[0].id!r}, delete it, or set "
-                    f"allow_identical=True to create another one",
-                    existing=[o.id for o in found],
-                )
+                    f"interrupted run. Adopt it with adopt_id={found[0].id!r}, delete it, or set "
+                    f"allow_identical=True to create another one")
             before |= {o.id for o in found}
         try:
             created = _Create(what, post, like, delete, matches, before, explain_conflict, retry).run()
@@ -277,7 +210,7 @@ class _Create(Generic[T]):
     def __init__(
         self, what: str, post: Callable[[], T], like: Callable[[], Iterable[T]], delete: Callable[[T], None],
         matches: Callable[[T], bool], before: set[str],
-        explain_conflict: Optional[Callable[[errors.ConflictError], errors.BirdError]], retry: RetryAdvisor,
+        explain_conflict: Optional[Callable[[errors.ConflictError], errors.BirdError]], retry: BirdClient,
     ) -> None:
         self.what, self.post, self.like, self.delete, self.matches = what, post, like, delete, matches
         self.before, self.explain_conflict, self.retry = before, explain_conflict, retry
@@ -398,16 +331,12 @@ def _settle(what: str, found: list[T], attempts: int, delete: Callable[[T], None
         raise AmbiguousCreateError(
             f"{what}: after {attempts} ambiguous POST(s), Bird lists look-alikes whose ids are not Bird ids "
             f"({_ids(unusable)}); nothing was adopted or deleted. Candidates: {_ids(found)}: check them in Bird and "
-            f"delete what is not wanted",
-            candidates=[o.id for o in found],
-        )
+            f"delete what is not wanted")
     if len(found) > attempts:
         raise AmbiguousCreateError(
             f"{what}: after {attempts} ambiguous POST(s), {len(found)} look-alikes appeared ({_ids(found)}): more than "
             f"this create could have made, so someone else is creating identical objects. Nothing was deleted. "
-            f"Adopt the right one with adopt_id=<id> and delete the others",
-            candidates=[o.id for o in found],
-        )
+            f"Adopt the right one with adopt_id=<id> and delete the others")
     ordered = sorted(found, key=lambda o: as_utc(o.created_at))
     kept, extra = ordered[0], ordered[1:]
     leftovers = _delete_all(what, extra, delete)
@@ -415,9 +344,7 @@ def _settle(what: str, found: list[T], attempts: int, delete: Callable[[T], None
         raise AmbiguousCreateError(
             f"{what}: kept {kept.id}, but deleting the duplicate(s) {', '.join(leftovers)} of its retried create "
             f"failed; they are still on Bird: delete them by hand. The resource was not created: adopt {kept.id} "
-            f"with adopt_id={kept.id!r}",
-            candidates=[o.id for o in ordered],
-        )
+            f"with adopt_id={kept.id!r}")
     return kept
 
 
@@ -434,23 +361,15 @@ def _delete_all(what: str, objects: Iterable[T], delete: Callable[[T], None]) ->
 
 
 class SnapshotCache:
-    """One listing per key for the whole process, taken on first use (the look-up before a create).
-
-    Looking for an interrupted run's leftover needs every look-alike that existed before this deployment; one
-    listing per workspace and template serves every create of the process, so its cost does not grow with the
-    number of resources being created. Objects made by this process later are not in it (and are owned, so
-    never a leftover); objects it lists that were deleted since are dropped by the caller's confirmation.
-    """
+    """One listing per key for the whole process, taken on first use (the look-up before a create): every
+    create of the process shares it, so its cost does not grow with the number of resources being created.
+    Objects this process makes later are not in it (and are owned); the caller confirms the ones it lists."""
 
     def __init__(self) -> None:
-        self._guard = threading.Lock()
-        self._locks: dict[Hashable, threading.Lock] = {}
         self._lists: dict[Hashable, list[Any]] = {}
 
     def get(self, key: Hashable, load: Callable[[], Iterable[Any]]) -> list[Any]:
-        with self._guard:
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:  # one listing per key, even when many creates ask at once
+        with REGISTRY.hold(("listing", key)):  # one listing per key, even when many creates ask at once
             if key not in self._lists:
                 self._lists[key] = list(load())
             return self._lists[key]

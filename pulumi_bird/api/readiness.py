@@ -1,25 +1,13 @@
-"""One readiness scheduler per workspace: when each waiting create polls its channel's status.
+"""One readiness scheduler per workspace: when each waiting create polls its channel's status (docs/performance.md,
+"Readiness").
 
-Bird gives no provisioning time (https://docs.bird.com/api/channels-api/api-reference/channel-connectors), and
-a channel is never active the moment its connector is created, so the poll schedule is:
-
-- the first poll :data:`FIRST_POLL_DELAY` after the POST (a poll right after it always misses);
-- then every :data:`POLL_FRACTION` of the time waited so far, at least :data:`POLL_MIN_INTERVAL` and at most
-  :data:`POLL_MAX_INTERVAL` apart: a channel is seen active at most 26 % late and never more than 4.5 s late,
-  and a slow channel costs few calls (a channel active after 3 s: 6 polls; after 60 s: 23).
-
-Every waiting create registers its connector with the scheduler of its workspace and gets a :class:`Turn`.
-The turn sleeps until its poll is due, then queues for the workspace's GET budget (:mod:`pulumi_bird.api.pacing`)
-with its due time as priority: when many channels wait at once, polls go out in order of when each became due,
-never beyond the budget, and a channel's next poll is scheduled from when its last one really went out, so a
-backlog does not pile up polls of channels that were just read.
-
-Siblings: channels created within :data:`SIBLING_GAP` of each other (one ``pulumi up``) provision alike. When
-an older sibling was still provisioning at an age of ``a`` seconds, a younger one cannot be expected ready
-before it reaches ``a`` plus the schedule's interval, so its poll is held until then: a burst of channels is
-probed like one channel by its oldest members, and the budget is kept for polls that can succeed. A hold
-never delays a poll by more than :data:`SIBLING_MAX_HOLD` past the channel's own schedule, so a fast channel
-among slow siblings is still seen.
+Bird gives no provisioning time and a channel is never active the moment its connector is created, so the first
+poll is :data:`FIRST_POLL_DELAY` after the POST, then every :data:`POLL_FRACTION` of the time waited so far
+(:data:`POLL_MIN_INTERVAL` to :data:`POLL_MAX_INTERVAL` apart). A waiting create's :class:`Turn` sleeps until its
+poll is due, then queues for the workspace's GET budget with its due time as priority; its next poll is due from
+when the last one really went out. Channels created within :data:`SIBLING_GAP` of each other provision alike:
+while an older sibling was still provisioning at age ``a``, a younger one's poll is held until it reaches ``a``
+plus one interval (at most :data:`SIBLING_MAX_HOLD` past its own schedule).
 """
 
 from __future__ import annotations
@@ -28,9 +16,10 @@ import logging
 import threading
 import time
 import weakref
-from typing import Any, Callable, Optional, Protocol
+from typing import Any, Callable, Optional
 
 from . import errors
+from .client import BirdClient
 from .models import STAGE_ACTIVE, STAGE_INACTIVE, STATUS_OK, ChannelStatus, ConnectorStatus
 from .pacing import GetPacer
 
@@ -57,15 +46,6 @@ def poll_interval(elapsed: float) -> float:
     return min(POLL_MAX_INTERVAL, max(POLL_MIN_INTERVAL, POLL_FRACTION * elapsed))
 
 
-def poll_schedule(until: float) -> list[float]:
-    """The seconds after the POST at which an unhindered waiter polls, up to the first poll at or after
-    ``until`` (a channel active after ``until`` seconds is seen at the last one)."""
-    times = [FIRST_POLL_DELAY]
-    while times[-1] < until:
-        times.append(times[-1] + poll_interval(times[-1]))
-    return times
-
-
 class Turn:
     """One connector waiting for its channel: when its next poll is due, and how many it has made."""
 
@@ -78,9 +58,6 @@ class Turn:
         # The age (seconds since registering) at which the channel was last seen still provisioning.
         self.not_ready_at_age: Optional[float] = None
 
-    def __repr__(self) -> str:
-        return f"Turn({self.connector_id!r}, due={self.due:.2f}, polls={self.polls})"
-
     def __enter__(self) -> "Turn":
         return self
 
@@ -88,52 +65,58 @@ class Turn:
         self.scheduler.done(self)
 
     def wait(self, deadline: float) -> float:
-        """Sleep until this poll is due (never past ``deadline``); the priority to send it with."""
-        return self.scheduler.wait_for(self, deadline)
+        """Sleep until this poll may go out (never past ``deadline``); that time, the priority to send it with."""
+        scheduler = self.scheduler
+        for _ in range(MAX_HOLDS):
+            wake = min(scheduler.eligible_at(self), deadline)
+            delay = wake - scheduler.clock()
+            if delay <= 0:
+                return wake
+            scheduler.sleep(delay)  # a sibling's poll meanwhile may extend the hold: check again
+        return min(scheduler.clock(), deadline)
 
     def polled(self, *, not_ready: bool = False) -> None:
         """The poll went out: the next one is due a poll interval from now. ``not_ready``: Bird answered
         that the channel is still provisioning (evidence for its younger siblings; a failed poll is none)."""
-        self.scheduler.polled(self, not_ready=not_ready)
+        now = self.scheduler.clock()
+        with self.scheduler.lock:
+            self.polls += 1
+            self.scheduler.polls += 1
+            age = now - self.registered_at
+            if not_ready:
+                self.not_ready_at_age = age
+            self.due = now + poll_interval(age)
 
 
 class ReadinessScheduler:
-    """The waiting connectors of one workspace and when each polls next.
-
-    ``pacer`` is the workspace's GET budget, which the polls queue for (None: not paced). ``clock`` and
-    ``sleep`` are injectable, so the schedule and the waiter can be tested without waiting.
-    """
+    """The waiting connectors of one workspace and when each polls next (``clock`` and ``sleep`` injectable, so
+    the schedule and the waiter can be tested without waiting; the polls queue for the GET budget in the client)."""
 
     def __init__(
-        self,
-        pacer: Optional[GetPacer] = None,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        self, *, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
     ) -> None:
-        self.pacer = pacer
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = threading.Lock()
+        self.clock = clock
+        self.sleep = sleep
+        self.lock = threading.Lock()
         self._turns: dict[int, Turn] = {}
         self.polls: int = 0  # polls of every turn so far, for logs and benchmarks
 
     def register(self, connector_id: str) -> Turn:
         """Start waiting for ``connector_id``, just created: its first poll is due FIRST_POLL_DELAY from now."""
-        turn = Turn(self, connector_id, self._clock())
-        with self._lock:
+        turn = Turn(self, connector_id, self.clock())
+        with self.lock:
             self._turns[id(turn)] = turn
         return turn
 
     def waiting(self) -> list[Turn]:
         """The registered turns, the next due first."""
-        with self._lock:
+        with self.lock:
             return sorted(self._turns.values(), key=lambda t: t.due)
 
     def eligible_at(self, turn: Turn) -> float:
         """When ``turn`` may poll: its own due time, or later while an older sibling's evidence says its
         channel cannot be ready yet (at most SIBLING_MAX_HOLD later)."""
-        with self._lock:
+        with self.lock:
             hold = turn.due
             for other in self._turns.values():
                 age = other.not_ready_at_age
@@ -142,28 +125,8 @@ class ReadinessScheduler:
                 hold = max(hold, turn.registered_at + age + poll_interval(age))
             return min(hold, turn.due + SIBLING_MAX_HOLD)
 
-    def wait_for(self, turn: Turn, deadline: float) -> float:
-        """Sleep until ``turn`` is eligible (never past ``deadline``); returns that time (the poll's priority)."""
-        for _ in range(MAX_HOLDS):
-            wake = min(self.eligible_at(turn), deadline)
-            delay = wake - self._clock()
-            if delay <= 0:
-                return wake
-            self._sleep(delay)  # a sibling's poll meanwhile may extend the hold: check again
-        return min(self._clock(), deadline)
-
-    def polled(self, turn: Turn, *, not_ready: bool = False) -> None:
-        now = self._clock()
-        with self._lock:
-            turn.polls += 1
-            self.polls += 1
-            age = now - turn.registered_at
-            if not_ready:
-                turn.not_ready_at_age = age
-            turn.due = now + poll_interval(age)
-
     def done(self, turn: Turn) -> None:
-        with self._lock:
+        with self.lock:
             self._turns.pop(id(turn), None)
 
 
@@ -178,10 +141,7 @@ def scheduler_for(pacer: Optional[GetPacer]) -> ReadinessScheduler:
     if pacer is None:
         return ReadinessScheduler()
     with _by_pacer_lock:
-        scheduler = _by_pacer.get(pacer)
-        if scheduler is None:
-            scheduler = _by_pacer[pacer] = ReadinessScheduler(pacer)
-        return scheduler
+        return _by_pacer.setdefault(pacer, ReadinessScheduler())
 
 
 # --- the waiter ------------------------------------------------------------------------------------------------
@@ -196,23 +156,8 @@ _HICCUPS: tuple[type[errors.BirdError], ...] = (
 )
 
 
-class StatusReader(Protocol):
-    """What the waiter needs of the client (:class:`~pulumi_bird.api.client.BirdClient`)."""
-
-    request_deadline: float  # seconds one attempt may take in all
-
-    def get_connector_status(
-        self, workspace_id: str, connector_id: str, *, priority: Optional[float] = None,
-        deadline: Optional[float] = None, attempt_seconds: Optional[float] = None,
-    ) -> ConnectorStatus: ...
-
-    def redact(self, text: str) -> str: ...
-
-    def now(self) -> float: ...
-
-
 def wait_connector_ready(
-    client: StatusReader,
+    client: BirdClient,
     workspace_id: str,
     connector_id: str,
     timeout: float,
@@ -220,27 +165,22 @@ def wait_connector_ready(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     scheduler: Optional[ReadinessScheduler] = None,
-    pacer: Optional[GetPacer] = None,
 ) -> ConnectorStatus:
     """Poll ``/status`` until the channel is ok/active with its id; raise ReadinessError when it fails or time
     runs out, within ``timeout`` plus one request deadline (:data:`~pulumi_bird.api.client.REQUEST_DEADLINE`).
 
-    Terminal, at once: status ``error`` at any stage, and stage ``deprovisioning``/``deprovisioned`` (the new
-    channel is going away); Bird's ``errorMessage`` is quoted with every secret redacted. Stage ``inactive``
-    may come before provisioning, so it is waited out, and a timeout says how long the channel sat there.
-    Failed polls (429, 5xx, no connection: the client has retried already) count as "not ready yet" until the
-    deadline, and so does a 404 in the first NOT_FOUND_GRACE seconds; when time runs out after a failed poll,
-    one last look (within the request deadline) is taken, so that a channel is not given up, and rolled back,
-    for one poll that merely failed.
-
-    The polls are scheduled by the workspace's scheduler (``pacer``'s; ``scheduler`` overrides it). Passing
-    ``sleep`` or ``clock`` gives the wait a private scheduler on those (for tests).
+    Terminal at once: status ``error``, or stage ``deprovisioning``/``deprovisioned`` (Bird's ``errorMessage``
+    quoted, redacted). Stage ``inactive`` may come before provisioning, so it is waited out. Failed polls (the
+    client has retried already), and a 404 in the first NOT_FOUND_GRACE seconds, count as "not ready yet"; when
+    time runs out after a failed poll, one last look is taken, so that a channel is not rolled back for one poll
+    that merely failed. The polls are scheduled by the scheduler of the workspace's GET budget (``scheduler``
+    overrides it; ``sleep`` or ``clock`` give the wait a private one on those, for tests).
     """
     if scheduler is None:
         if sleep is time.sleep and clock is time.monotonic:
-            scheduler = scheduler_for(pacer)
+            scheduler = scheduler_for(client.pacer(workspace_id))
         else:
-            scheduler = ReadinessScheduler(pacer, clock=clock, sleep=sleep)
+            scheduler = ReadinessScheduler(clock=clock, sleep=sleep)
     with scheduler.register(connector_id) as turn:
         return _Wait(client, workspace_id, connector_id, timeout, turn, clock).run()
 
@@ -249,7 +189,7 @@ class _Wait:
     """One wait for one channel: the polls, what they saw, and the verdicts."""
 
     def __init__(
-        self, client: StatusReader, workspace_id: str, connector_id: str, timeout: float, turn: Turn,
+        self, client: BirdClient, workspace_id: str, connector_id: str, timeout: float, turn: Turn,
         clock: Callable[[], float],
     ) -> None:
         self.client, self.workspace_id, self.connector_id = client, workspace_id, connector_id

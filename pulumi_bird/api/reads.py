@@ -1,40 +1,15 @@
-"""Reads of many connectors and webhook subscriptions in one workspace, answered from list pages.
+"""Reads of many connectors and webhook subscriptions in one workspace, answered from list pages (the design and
+its figures are in docs/performance.md, "Refresh in list pages").
 
-A refresh reads every object of a stack by id, ``--parallel`` at a time (the engine's default is 4 x the
-CPUs: pkg/cmd/pulumi/operations/up.go defaultParallel, which refresh.go's ``--parallel`` uses too). One GET per
-object spends Bird's 50 GETs per second per workspace, which the user's own applications share, one object at
-a time; a list page returns 100 whole objects for the same GET. So reads that meet in this process are
-gathered into a *batch* per workspace and kind (connectors; the subscriptions of one organization), and a
-batch is answered from one listing:
-
-- **As fresh as Bird's lists, not as its GETs.** A batch closes before its listing sends its first page, and a
-  read joins only an open batch, so a read is answered only from a listing that began after it was asked. But
-  Bird's lists may lag its writes (by up to :data:`~.create.LIST_SETTLE_SECONDS`, our assumption: Bird
-  documents no figure), so a listing may still show an object as it was that long before, or one deleted that
-  long ago, where its own GET would not. A change made out of band in the last seconds before a refresh may
-  therefore be seen only by the next refresh. That is safe for the next ``up``: it never acts on a listed
-  object's content alone. An update PATCHes the object by id and its answer must be that object showing what
-  was sent; a delete of an object already gone is a 404 whose route is confirmed; a create looks for
-  look-alikes under the settle rule. The worst a stale refresh leaves is a drift that the next refresh shows.
-- **Gathered while the work is elsewhere.** A batch stays open while any other read of the workspace is still
-  working (on its ``/status`` GET, or in a listing): the engine sends the next reads only as earlier ones
-  finish, so they arrive then. It closes when every read of the workspace waits in an open batch (after at
-  least :data:`GATHER_MIN_SECONDS`, for the reads the engine sends together to arrive), or after
-  :data:`GATHER_MAX_SECONDS` at most. At 32 reads in flight the reads then travel in waves of about 32, each
-  answered by one listing per kind, however many objects the stack holds in all.
-- **Cost model.** A read by id costs one GET. A listing costs one GET per page of :data:`~.client.MAX_PAGE_SIZE`
-  objects (all the workspace holds of that kind, not only the stack's) and answers every read of the batch.
-  So a batch of n reads is listed only when the listing takes fewer than n pages: by the page count of the
-  last complete listing of that kind, and before there is one, by reading at most n - 1 pages (a listing still
-  going then stops, and its reads not found are read by id). Otherwise each read GETs its own object: a single
-  read, or a few reads in a workspace of thousands of objects, cost what they cost before.
-- **Correct under change.** An object absent from the listing is read by id (one GET: a 404 says it is gone,
-  so a deletion out of band is certain and a listing that skipped an object across pages cannot lose it). A
-  listing that fails (after the client's retries) leaves every read of its batch to its own GET.
-
-``/status`` is not listed by Bird, so a connector read still makes one status GET (:func:`read_connector`),
-paced with the rest. Nothing here holds a secret; the listing is made with the client of the read that opened
-the batch.
+One GET per object spends Bird's 50 GETs per second per workspace one object at a time; a list page returns 100
+whole objects for the same GET. So reads that meet in this process are gathered into a *batch* per workspace
+and kind (connectors; the subscriptions of one organization), answered from one listing. A batch closes before
+its listing sends its first page, so a read is answered only from a listing that began after it was asked (as
+fresh as Bird's lists, which may lag: safe, as ``up`` never acts on a listed object's content alone). A batch
+stays open while any other read of the workspace is still working (:data:`GATHER_MIN_SECONDS` to
+:data:`GATHER_MAX_SECONDS`), and is listed only when that takes fewer pages than it has reads. An object
+absent from the listing, and every read of a batch whose listing failed, is read by id (a 404 says it is gone).
+A connector's ``/status`` is still its own GET (Bird lists no statuses).
 """
 
 from __future__ import annotations
@@ -49,6 +24,7 @@ from typing import Any, Callable, Iterator, Optional
 
 from . import errors
 from .client import MAX_PAGE_SIZE, BirdClient
+from .connectors import status_of
 from .models import Connector, ConnectorStatus, WebhookSubscription
 
 log: logging.Logger = logging.getLogger(__name__)
@@ -70,7 +46,6 @@ class _Batch:
     opened_at: float
     ids: set[str] = field(default_factory=set)
     members: int = 0  # reads waiting in it (two reads of one id are two members)
-    closed: bool = False
     found: dict[str, Any] = field(default_factory=dict)
     done: threading.Event = field(default_factory=threading.Event)
 
@@ -96,8 +71,6 @@ class WorkspaceReads:
         self.waiting = 0  # of them, those waiting in an open batch
         self._open: dict[tuple[str, ...], _Batch] = {}
         self.pages: dict[tuple[str, ...], int] = {}  # pages the last complete listing of each kind took
-        self.listings = 0  # for logs and benchmarks
-        self.fallbacks = 0
 
     @contextmanager
     def reading(self) -> Iterator[None]:
@@ -118,10 +91,9 @@ class WorkspaceReads:
         if leader:
             try:
                 self._gather(kind.key, batch)
-                if self._worth_listing(kind.key, len(batch.ids)):
+                reads = len(batch.ids)
+                if reads >= 2 and self.pages.get(kind.key, 0) < reads:  # the listing takes fewer pages than reads
                     self._list(kind, client, batch)
-                else:
-                    self.fallbacks += 1
             finally:
                 batch.done.set()
         else:
@@ -152,14 +124,9 @@ class WorkspaceReads:
                     break
                 left = (GATHER_MIN_SECONDS if age < GATHER_MIN_SECONDS else GATHER_MAX_SECONDS) - age
                 self._changed.wait(max(left, 0.001))
-            batch.closed = True
             del self._open[key]
             self.waiting -= batch.members
             self._changed.notify_all()
-
-    def _worth_listing(self, key: tuple[str, ...], reads: int) -> bool:
-        pages = self.pages.get(key)
-        return reads >= 2 and (pages is None or pages < reads)
 
     def _list(self, kind: Kind, client: BirdClient, batch: _Batch) -> None:
         """Fill ``batch.found`` from a listing of at most len(ids) - 1 pages; a failing listing finds nothing."""
@@ -173,9 +140,7 @@ class WorkspaceReads:
                     complete = False
                     break
         except errors.BirdError:
-            self.fallbacks += 1
             return  # every read of the batch GETs its own object
-        self.listings += 1
         if complete:
             self.pages[kind.key] = max(1, math.ceil(len(seen) / MAX_PAGE_SIZE))
         else:
@@ -192,10 +157,7 @@ _workspaces: dict[tuple[str, str], WorkspaceReads] = {}
 def workspace_reads(api_url: str, workspace_id: str) -> WorkspaceReads:
     """The process's :class:`WorkspaceReads` of one workspace at one API URL."""
     with _lock:
-        reads = _workspaces.get((api_url, workspace_id))
-        if reads is None:
-            reads = _workspaces[(api_url, workspace_id)] = WorkspaceReads()
-        return reads
+        return _workspaces.setdefault((api_url, workspace_id), WorkspaceReads())
 
 
 def connectors_of(workspace_id: str) -> Kind:
@@ -219,8 +181,7 @@ def find_connector(client: BirdClient, workspace_id: str, connector_id: str) -> 
     """The connector (None when gone), from a listing shared with the reads in progress when that pays."""
     reads = workspace_reads(client.api_url, workspace_id)
     with reads.reading():
-        found: Optional[Connector] = reads.find(connectors_of(workspace_id), client, connector_id)
-        return found
+        return reads.find(connectors_of(workspace_id), client, connector_id)
 
 
 def read_connector(
@@ -228,22 +189,22 @@ def read_connector(
 ) -> tuple[Optional[Connector], Optional[ConnectorStatus]]:
     """A connector and its status, as a refresh or ``get()`` reads them: the connector from a shared listing
     when that pays, its status by its own GET (Bird lists no statuses). (None, None) when it is gone."""
-    from .connectors import find_connector_status, status_of
-
     reads = workspace_reads(client.api_url, workspace_id)
     with reads.reading():
         connector: Optional[Connector] = reads.find(connectors_of(workspace_id), client, connector_id)
-        status = find_connector_status(client, workspace_id, connector_id) if connector is not None else None
-    return connector, (status_of(connector, status) if connector is not None else None)
+        if connector is None:
+            return None, None
+        try:
+            status: Optional[ConnectorStatus] = client.get_connector_status(workspace_id, connector_id)
+        except errors.NotFoundError:
+            status = None
+    return connector, status_of(connector, status)
 
 
 def find_subscription(
     client: BirdClient, organization_id: str, workspace_id: str, subscription_id: str
 ) -> Optional[WebhookSubscription]:
-    """The webhook subscription (None when gone), from a listing shared with the reads in progress when that
-    pays."""
+    """The webhook subscription (None when gone), as :func:`find_connector` reads a connector."""
     reads = workspace_reads(client.api_url, workspace_id)
     with reads.reading():
-        found: Optional[WebhookSubscription] = reads.find(
-            subscriptions_of(organization_id, workspace_id), client, subscription_id)
-        return found
+        return reads.find(subscriptions_of(organization_id, workspace_id), client, subscription_id)
