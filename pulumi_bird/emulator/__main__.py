@@ -99,6 +99,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _as_typed(message: str) -> str:
+    """BirdEmulator's message, led by the option the user typed instead of the keyword it sets."""
+    for keyword, flag in (("rate limit get", "--get-rate"), ("rate limit post", "--post-rate"),
+                          *((f[2:].replace("-", "_"), f) for f, _ in OPTIONS)):
+        if message.startswith(keyword + " "):
+            return flag + message[len(keyword):]
+    return message
+
+
 def rate_limits_from(args: argparse.Namespace) -> Optional[RateLimits]:
     """The limits the command line asks for (None: not enforced)."""
     given = {name: value for name, value in (("get", args.get_rate), ("post", args.post_rate)) if value is not None}
@@ -127,7 +136,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         emulator = BirdEmulator(**options, rate_limits=rate_limits_from(args),
                                 numbers=() if args.no_default_numbers else None)
     except ValueError as exc:  # BirdEmulator checks the values (a loopback host, counts, seconds, rates)
-        parser.error(str(exc))
+        parser.error(_as_typed(str(exc)))
     try:
         added = [emulator.add_number(number, caps) for number, caps in args.number]
     except ValueError as exc:
