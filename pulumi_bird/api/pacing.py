@@ -46,7 +46,12 @@ class Slot:
         self.sent_at: float = sent_at
 
     def done(self) -> None:
-        self.pacer._done(self)
+        pacer = self.pacer
+        with pacer._lock:
+            if self in pacer._in_flight:
+                pacer._in_flight.discard(self)
+                pacer._answered.append(pacer._clock())
+                pacer._wake_first()
 
 
 class GetPacer:
@@ -108,13 +113,6 @@ class GetPacer:
         self._in_flight.add(slot)
         return slot
 
-    def _done(self, slot: Slot) -> None:
-        with self._lock:
-            if slot in self._in_flight:
-                self._in_flight.discard(slot)
-                self._answered.append(self._clock())
-                self._wake_first()
-
     def slow_down(self, retry_after: Optional[float]) -> None:
         """A 429 answered a GET of this workspace: hold every GET for ``retry_after`` seconds (one window when
         Bird gave none), and halve the limit (recovering over RECOVERY_SECONDS)."""
@@ -158,15 +156,11 @@ class GetPacer:
                     if now >= ends:
                         return None
                     self._pause(entry[2], min(wait, ends - now))
-            finally:
-                self._leave(entry)
-
-    def _leave(self, entry: tuple[float, int, threading.Condition]) -> None:
-        """Out of the line (served, timed out or interrupted): the next in line watches the clock now."""
-        if entry in self._line:
-            self._line.remove(entry)
-            heapq.heapify(self._line)
-        self._wake_first()
+            finally:  # out of the line (served, timed out or interrupted): the next in line watches the clock now
+                if entry in self._line:
+                    self._line.remove(entry)
+                    heapq.heapify(self._line)
+                self._wake_first()
 
     def _wake_first(self) -> None:
         if self._line:
@@ -201,9 +195,6 @@ class GetBudget:
         self.window = window
         self._pacers: dict[str, GetPacer] = {}
         self._lock = threading.Lock()
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(per_second={self.per_second:g}, workspaces={len(self._pacers)})"
 
     def for_workspace(self, workspace_id: str) -> GetPacer:
         with self._lock:
