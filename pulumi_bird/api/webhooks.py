@@ -23,15 +23,6 @@ def look(subscription: Any) -> tuple[Any, ...]:
             filters_key(subscription.event_filters))
 
 
-def subscriptions_like(
-    client: BirdClient, org: str, ws: str, request: CreateWebhookSubscriptionRequest
-) -> list[WebhookSubscription]:
-    """Every look-alike of this create request Bird lists now (every page: this runs only after an ambiguous
-    POST, and no createdAt may exclude one)."""
-    wanted = look(request)
-    return [s for s in client.list_webhook_subscriptions(org, ws) if look(s) == wanted]
-
-
 def is_posted(subscription: WebhookSubscription, request: CreateWebhookSubscriptionRequest) -> bool:
     """Whether Bird's answer to a POST is the subscription posted: same service, event and URL, and the same
     template and filters where the answer shows them."""
@@ -69,21 +60,6 @@ def patch_subscription(
     return found
 
 
-def subscriptions_listed_before(client: BirdClient, org: str, ws: str) -> list[WebhookSubscription]:
-    """The process's one listing of the workspace's subscriptions (taken before its first create of one)."""
-    return SNAPSHOTS.get(("webhooks", client.api_url, org, ws), lambda: client.list_webhook_subscriptions(org, ws))
-
-
-def subscriptions_like_before(
-    client: BirdClient, org: str, ws: str, request: CreateWebhookSubscriptionRequest
-) -> list[WebhookSubscription]:
-    """The look-alikes of :func:`subscriptions_listed_before`, each confirmed by id (an interrupted run's
-    leftover, still there)."""
-    wanted = look(request)
-    alike = [s for s in subscriptions_listed_before(client, org, ws) if look(s) == wanted]
-    return [s for s in alike if client.find_webhook_subscription(org, ws, s.id) is not None]
-
-
 def delete_subscription_if_present(client: BirdClient, org: str, ws: str, subscription_id: str) -> None:
     """Delete; a subscription that is already gone counts as deleted."""
     with contextlib.suppress(errors.NotFoundError):
@@ -100,15 +76,23 @@ def create_subscription_resolving(
 ) -> WebhookSubscription:
     """POST a subscription so that one resource ends with exactly one, or none and an error naming what is left
     (see :mod:`pulumi_bird.api.create`); an identical one that exists already fails it unless ``allow_identical``."""
+    wanted = look(request)
+
+    def listed_before() -> list[WebhookSubscription]:  # the process's one listing, taken before its first create
+        return SNAPSHOTS.get(("webhooks", client.api_url, org, ws), lambda: client.list_webhook_subscriptions(org, ws))
+
     return create_exactly_once(
-        identity=identity_key("webhook", client.api_url, org, ws, *look(request)),
+        identity=identity_key("webhook", client.api_url, org, ws, *wanted),
         what=f"{request.event} subscription",
         post=lambda: client.create_webhook_subscription(org, ws, request),
-        like=lambda: subscriptions_like(client, org, ws, request),
+        # every page: this runs only after an ambiguous POST, and no createdAt may exclude a look-alike
+        like=lambda: [s for s in client.list_webhook_subscriptions(org, ws) if look(s) == wanted],
         delete=lambda sub: delete_subscription_if_present(client, org, ws, sub.id),
         matches=lambda sub: is_posted(sub, request),
-        listed_before=lambda: subscriptions_listed_before(client, org, ws),
-        existing_like=lambda: subscriptions_like_before(client, org, ws, request),
+        listed_before=listed_before,
+        # an interrupted run's leftovers: look-alikes listed before, each confirmed by id (still there)
+        existing_like=lambda: [s for s in listed_before() if look(s) == wanted
+                               and client.find_webhook_subscription(org, ws, s.id) is not None],
         allow_identical=allow_identical,
         retry=client,
     )
