@@ -33,25 +33,19 @@ def is_posted(subscription: WebhookSubscription, request: CreateWebhookSubscript
     )
 
 
-def unlike_patch(subscription: WebhookSubscription, request: UpdateWebhookSubscriptionRequest) -> list[str]:
-    """The fields (wire names) a PATCH set that Bird's answer shows otherwise, compared in Bird's canonical form
-    (filters order-free); a field the answer leaves out is not judged. The signing key is never shown."""
-    sent = {"url": (request.url, subscription.url), "status": (request.status, subscription.status),
-            "template": (request.template, subscription.template)}
-    wrong = [name for name, (mine, theirs) in sent.items() if mine is not None and theirs is not None and mine != theirs]
-    shown = request.event_filters is not None and subscription.event_filters is not None
-    if shown and filters_key(request.event_filters) != filters_key(subscription.event_filters):
-        wrong.append("eventFilters")
-    return wrong
-
-
 def patch_subscription(
     client: BirdClient, org: str, ws: str, subscription_id: str, request: UpdateWebhookSubscriptionRequest
 ) -> WebhookSubscription:
     """PATCH a subscription; Bird's answer must be this subscription (the client checks the id) showing what was
-    sent, else a ForeignObjectError naming both, before anything is stored."""
+    sent, else a ForeignObjectError naming both, before anything is stored. Fields are compared in Bird's canonical
+    form (filters order-free); one the answer leaves out is not judged, and the signing key is never shown."""
     found = client.update_webhook_subscription(org, ws, subscription_id, request)
-    wrong = unlike_patch(found, request)
+    sent = {"url": (request.url, found.url), "status": (request.status, found.status),
+            "template": (request.template, found.template)}
+    wrong = [name for name, (mine, theirs) in sent.items() if mine is not None and theirs is not None and mine != theirs]
+    shown = request.event_filters is not None and found.event_filters is not None
+    if shown and filters_key(request.event_filters) != filters_key(found.event_filters):
+        wrong.append("eventFilters")
     if wrong:
         raise errors.ForeignObjectError(
             f"PATCH of webhook subscription {subscription_id} was answered with subscription {found.id} showing "
