@@ -83,13 +83,10 @@ def compute_signature(signing_key: Union[str, bytes], timestamp: str, url: str, 
 
 def _header(headers: Mapping[str, str], name: str) -> Optional[str]:
     try:
-        items = list(headers.items())
-    except (AttributeError, TypeError):
+        found = next((value for key, value in headers.items() if isinstance(key, str) and key.lower() == name), None)
+    except (AttributeError, TypeError, ValueError):
         raise SignatureError("headers must be a mapping of header names to values") from None
-    for key, value in items:
-        if isinstance(key, str) and key.lower() == name:
-            return value if isinstance(value, str) else None
-    return None
+    return found if isinstance(found, str) else None
 
 
 def _seconds(value: Optional[float], what: str) -> Optional[float]:
