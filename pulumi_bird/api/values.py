@@ -80,13 +80,9 @@ def is_uuid(value: Any) -> bool:
 
 
 def is_loopback_host(host: Optional[str]) -> bool:
-    if not host:
-        return False
-    if host == "localhost":
-        return True
     try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
+        return host == "localhost" or ipaddress.ip_address(host or "").is_loopback
+    except ValueError:  # not an IP address (a host name, or none)
         return False
 
 
