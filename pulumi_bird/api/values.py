@@ -65,9 +65,7 @@ def documented_events(service: str) -> Optional[str]:
 
 def is_documented_event(service: str, event: str) -> bool:
     """Whether ``event`` is one Bird documents for ``service`` (True for a service that documents none)."""
-    if service != "channels":
-        return True
-    return event in CHANNEL_EVENTS or _PLATFORM_EVENT.fullmatch(event) is not None
+    return service != "channels" or event in CHANNEL_EVENTS or _PLATFORM_EVENT.fullmatch(event) is not None
 
 # Bird's ids (workspaces, organizations, connectors, channels, numbers) are UUIDs in the canonical 8-4-4-4-12
 # hex form (the OpenAPI's `format: uuid`).
