@@ -146,6 +146,4 @@ def as_utc(moment: Optional[datetime]) -> datetime:
 
 def iso(moment: Optional[datetime]) -> Optional[str]:
     """ISO 8601 in UTC with a ``Z``, as outputs show timestamps."""
-    if moment is None:
-        return None
-    return as_utc(moment).astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return None if moment is None else as_utc(moment).astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
