@@ -17,7 +17,8 @@ import itertools
 import math
 import threading
 import time
-from typing import Any, Callable, Deque, Optional, overload
+from dataclasses import KW_ONLY, dataclass, field
+from typing import Callable, Deque, Optional, overload
 
 # Bird's GET limit per workspace and second.
 DEFAULT_GETS_PER_SECOND = 50.0
@@ -36,17 +37,20 @@ MAX_HOLD = 30.0
 IDLE_RECHECK = 1.0
 
 
+@dataclass(eq=False, slots=True)
 class Slot:
     """One GET let go by a :class:`GetPacer`; call :meth:`done` when its answer (or failure) is in."""
 
-    __slots__ = ("pacer", "sent_at")
-
-    def __init__(self, pacer: "GetPacer", sent_at: float) -> None:
-        self.pacer: GetPacer = pacer
-        self.sent_at: float = sent_at
+    pacer: GetPacer
+    sent_at: float
 
     def done(self) -> None:
-        self.pacer._done(self)
+        pacer = self.pacer
+        with pacer._lock:
+            if self in pacer._in_flight:
+                pacer._in_flight.discard(self)
+                pacer._answered.append(pacer._clock())
+                pacer._wake_first()
 
 
 class GetPacer:
@@ -108,13 +112,6 @@ class GetPacer:
         self._in_flight.add(slot)
         return slot
 
-    def _done(self, slot: Slot) -> None:
-        with self._lock:
-            if slot in self._in_flight:
-                self._in_flight.discard(slot)
-                self._answered.append(self._clock())
-                self._wake_first()
-
     def slow_down(self, retry_after: Optional[float]) -> None:
         """A 429 answered a GET of this workspace: hold every GET for ``retry_after`` seconds (one window when
         Bird gave none), and halve the limit (recovering over RECOVERY_SECONDS)."""
@@ -158,15 +155,11 @@ class GetPacer:
                     if now >= ends:
                         return None
                     self._pause(entry[2], min(wait, ends - now))
-            finally:
-                self._leave(entry)
-
-    def _leave(self, entry: tuple[float, int, threading.Condition]) -> None:
-        """Out of the line (served, timed out or interrupted): the next in line watches the clock now."""
-        if entry in self._line:
-            self._line.remove(entry)
-            heapq.heapify(self._line)
-        self._wake_first()
+            finally:  # out of the line (served, timed out or interrupted): the next in line watches the clock now
+                if entry in self._line:
+                    self._line.remove(entry)
+                    heapq.heapify(self._line)
+                self._wake_first()
 
     def _wake_first(self) -> None:
         if self._line:
@@ -183,27 +176,20 @@ class GetPacer:
                 self._lock.acquire()
 
 
+@dataclass(eq=False)
 class GetBudget:
     """One :class:`GetPacer` per workspace, all with the same limit and clock."""
 
-    def __init__(
-        self,
-        per_second: float = DEFAULT_GETS_PER_SECOND,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Optional[Callable[[float], None]] = None,
-        window: float = WINDOW_SECONDS + WINDOW_MARGIN,
-    ) -> None:
-        GetPacer(per_second)  # validates the limit now rather than at the first GET
-        self.per_second = per_second
-        self.clock = clock
-        self.sleep = sleep
-        self.window = window
-        self._pacers: dict[str, GetPacer] = {}
-        self._lock = threading.Lock()
+    per_second: float = DEFAULT_GETS_PER_SECOND
+    _: KW_ONLY
+    clock: Callable[[], float] = time.monotonic
+    sleep: Optional[Callable[[float], None]] = None
+    window: float = WINDOW_SECONDS + WINDOW_MARGIN
+    _pacers: dict[str, GetPacer] = field(default_factory=dict, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(per_second={self.per_second:g}, workspaces={len(self._pacers)})"
+    def __post_init__(self) -> None:
+        GetPacer(self.per_second)  # validates the limit now rather than at the first GET
 
     def for_workspace(self, workspace_id: str) -> GetPacer:
         with self._lock:
@@ -219,8 +205,8 @@ class GetBudget:
 DEFAULT_POSTS_PER_SECOND = 500.0
 
 
+@dataclass(eq=False)
 class PostBudget(GetBudget):
     """One pacer per workspace for POSTs, at Bird's 500/s, with the same sliding window as GETs."""
 
-    def __init__(self, per_second: float = DEFAULT_POSTS_PER_SECOND, **kwargs: Any) -> None:
-        super().__init__(per_second, **kwargs)
+    per_second: float = DEFAULT_POSTS_PER_SECOND

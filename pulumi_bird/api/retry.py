@@ -61,8 +61,4 @@ def parse_retry_after(value: Optional[str], now: Optional[datetime] = None) -> O
 
 def is_retryable(method: str, status: Optional[int]) -> bool:
     """Whether an answer (``status``) or a connection failure (``status`` None) may be retried."""
-    if status == 429:
-        return True
-    if method.upper() not in IDEMPOTENT_METHODS:
-        return False
-    return status is None or status >= 500
+    return status == 429 or (method.upper() in IDEMPOTENT_METHODS and (status is None or status >= 500))

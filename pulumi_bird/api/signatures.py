@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import heapq
 import hmac
@@ -18,7 +19,7 @@ import math
 import re
 import threading
 import time
-from typing import Any, Callable, Mapping, Optional, ParamSpec, Union
+from typing import Any, Callable, Mapping, Optional, Union
 
 SIGNATURE_HEADER = "messagebird-signature"
 TIMESTAMP_HEADER = "messagebird-request-timestamp"
@@ -38,9 +39,6 @@ _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 # How many deliveries a ReplayGuard remembers at most (about 150 bytes each): 100,000 within the default
 # 5-minute window is over 300 deliveries a second. Past it, new deliveries are refused until old ones expire.
 DEFAULT_MAX_DELIVERIES = 100_000
-
-
-P = ParamSpec("P")
 
 
 class SignatureError(ValueError):
@@ -85,13 +83,10 @@ def compute_signature(signing_key: Union[str, bytes], timestamp: str, url: str, 
 
 def _header(headers: Mapping[str, str], name: str) -> Optional[str]:
     try:
-        items = list(headers.items())
-    except (AttributeError, TypeError):
+        found = next((value for key, value in headers.items() if isinstance(key, str) and key.lower() == name), None)
+    except (AttributeError, TypeError, ValueError):
         raise SignatureError("headers must be a mapping of header names to values") from None
-    for key, value in items:
-        if isinstance(key, str) and key.lower() == name:
-            return value if isinstance(value, str) else None
-    return None
+    return found if isinstance(found, str) else None
 
 
 def _seconds(value: Optional[float], what: str) -> Optional[float]:
@@ -111,35 +106,12 @@ def _raw_body(body: Any) -> bytes:
     raise SignatureError(f"the body must be the raw bytes received (or str), not {type(body).__name__}")
 
 
-def _verified(
-    signing_key: Any, headers: Any, url: Any, body: Any, tolerance: Any, now: Any
-) -> tuple[bytes, int]:
-    """:func:`verify_signature`, returning the delivery's signature (the raw digest) and its timestamp."""
-    key = signing_key_bytes(signing_key)
-    signature = _header(headers, SIGNATURE_HEADER)
-    timestamp = _header(headers, TIMESTAMP_HEADER)
-    if not signature or not timestamp:
-        raise SignatureError(f"missing {SIGNATURE_HEADER} or {TIMESTAMP_HEADER} header")
-    if not _TIMESTAMP.fullmatch(timestamp):
-        raise SignatureError(f"{TIMESTAMP_HEADER} is not a UNIX timestamp (whole seconds)")
-    if not isinstance(url, str):
-        raise SignatureError(f"the url must be the str Bird posted to, not {type(url).__name__}")
-    stamped = int(timestamp)
-    limit = _seconds(tolerance, "tolerance")
-    clock = _seconds(now, "now")
-    age = (time.time() if clock is None else clock) - stamped
-    if age < -MAX_FUTURE_SKEW:
-        raise SignatureError("the delivery's timestamp lies in the future")
-    if limit is not None and age > limit:
-        raise SignatureError(f"the delivery is older than {limit:g}s")
+def _digest(headers: Mapping[str, str]) -> bytes:
+    """The signature ``headers`` carry, as the raw digest."""
     try:
-        presented = base64.b64decode(signature, validate=True)
+        return base64.b64decode(_header(headers, SIGNATURE_HEADER) or "", validate=True)
     except (binascii.Error, ValueError):
         raise SignatureError("the signature is not base64") from None
-    expected = base64.b64decode(compute_signature(key, timestamp, url, _raw_body(body)))
-    if not hmac.compare_digest(presented, expected):
-        raise SignatureError("the signature does not match this delivery")
-    return expected, stamped
 
 
 def verify_signature(
@@ -156,7 +128,42 @@ def verify_signature(
     ``now`` is for tests). ``url`` is the full URL Bird posted to (scheme, host, path and query), ``body`` the
     raw body exactly as received. A replay passes until it is ``tolerance`` old: :class:`ReplayGuard` adds that.
     """
-    _verified(signing_key, headers, url, body, tolerance, now)
+    key = signing_key_bytes(signing_key)
+    signature = _header(headers, SIGNATURE_HEADER)
+    timestamp = _header(headers, TIMESTAMP_HEADER)
+    if not signature or not timestamp:
+        raise SignatureError(f"missing {SIGNATURE_HEADER} or {TIMESTAMP_HEADER} header")
+    if not _TIMESTAMP.fullmatch(timestamp):
+        raise SignatureError(f"{TIMESTAMP_HEADER} is not a UNIX timestamp (whole seconds)")
+    if not isinstance(url, str):
+        raise SignatureError(f"the url must be the str Bird posted to, not {type(url).__name__}")
+    limit = _seconds(tolerance, "tolerance")
+    clock = _seconds(now, "now")
+    age = (time.time() if clock is None else clock) - int(timestamp)
+    if age < -MAX_FUTURE_SKEW:
+        raise SignatureError("the delivery's timestamp lies in the future")
+    if limit is not None and age > limit:
+        raise SignatureError(f"the delivery is older than {limit:g}s")
+    expected = base64.b64decode(compute_signature(key, timestamp, url, _raw_body(body)))
+    if not hmac.compare_digest(_digest(headers), expected):
+        raise SignatureError("the signature does not match this delivery")
+
+
+def is_valid_signature(
+    signing_key: Union[str, bytes],
+    *,
+    headers: Mapping[str, str],
+    url: str,
+    body: Union[bytes, str],
+    tolerance: Optional[float] = DEFAULT_TOLERANCE,
+    now: Optional[float] = None,
+) -> bool:
+    """:func:`verify_signature` as a boolean: True for a valid signature, False otherwise."""
+    try:
+        verify_signature(signing_key, headers=headers, url=url, body=body, tolerance=tolerance, now=now)
+    except SignatureError:
+        return False
+    return True
 
 
 class ReplayGuard:
@@ -196,25 +203,22 @@ class ReplayGuard:
     ) -> None:
         """Raise :class:`SignatureError` unless this is a genuine delivery not accepted before (see the class)."""
         now = self._clock()
-        digest, stamped = _verified(signing_key, headers, url, body, self.tolerance, now)
+        verify_signature(signing_key, headers=headers, url=url, body=body, tolerance=self.tolerance, now=now)
+        digest, expires = _digest(headers), int(_header(headers, TIMESTAMP_HEADER) or 0) + self.tolerance
         with self._lock:
             self._expire(now)
             if digest in self._seen:
                 raise ReplayError("this delivery was accepted before: a replay or a duplicate, not handled again")
             if len(self._seen) >= self.max_deliveries:
                 raise ReplayGuardFull(f"more than {self.max_deliveries} deliveries within {self.tolerance:g}s")
-            self._seen[digest] = stamped + self.tolerance
-            heapq.heappush(self._expiry, (stamped + self.tolerance, digest))
+            self._seen[digest] = expires
+            heapq.heappush(self._expiry, (expires, digest))
 
     def forget(self, headers: Mapping[str, str]) -> None:
         """Forget the delivery these headers carry (one whose handling failed), so that Bird's retry of it is
         accepted."""
-        try:
-            digest = base64.b64decode(_header(headers, SIGNATURE_HEADER) or "", validate=True)
-        except (binascii.Error, ValueError):
-            return
-        with self._lock:
-            self._seen.pop(digest, None)
+        with self._lock, contextlib.suppress(SignatureError):
+            self._seen.pop(_digest(headers), None)
 
     def _expire(self, now: float) -> None:
         while self._expiry and self._expiry[0][0] < now:
@@ -222,21 +226,3 @@ class ReplayGuard:
             if self._seen.get(digest) == expires:
                 del self._seen[digest]
 
-
-def _as_bool(verify: Callable[P, None]) -> Callable[P, bool]:
-    """``verify`` as a predicate: True when it passes, False when it raises :class:`SignatureError`."""
-
-    def check(*args: P.args, **kwargs: P.kwargs) -> bool:
-        try:
-            verify(*args, **kwargs)
-        except SignatureError:
-            return False
-        return True
-
-    return check
-
-
-# :func:`verify_signature` as a boolean (the same parameters).
-is_valid_signature = _as_bool(verify_signature)
-is_valid_signature.__name__ = is_valid_signature.__qualname__ = "is_valid_signature"
-is_valid_signature.__doc__ = ":func:`verify_signature` as a boolean: True for a valid signature, False otherwise."

@@ -65,9 +65,7 @@ def documented_events(service: str) -> Optional[str]:
 
 def is_documented_event(service: str, event: str) -> bool:
     """Whether ``event`` is one Bird documents for ``service`` (True for a service that documents none)."""
-    if service != "channels":
-        return True
-    return event in CHANNEL_EVENTS or _PLATFORM_EVENT.fullmatch(event) is not None
+    return service != "channels" or event in CHANNEL_EVENTS or _PLATFORM_EVENT.fullmatch(event) is not None
 
 # Bird's ids (workspaces, organizations, connectors, channels, numbers) are UUIDs in the canonical 8-4-4-4-12
 # hex form (the OpenAPI's `format: uuid`).
@@ -80,13 +78,9 @@ def is_uuid(value: Any) -> bool:
 
 
 def is_loopback_host(host: Optional[str]) -> bool:
-    if not host:
-        return False
-    if host == "localhost":
-        return True
     try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
+        return host == "localhost" or ipaddress.ip_address(host or "").is_loopback
+    except ValueError:  # not an IP address (a host name, or none)
         return False
 
 
@@ -152,6 +146,4 @@ def as_utc(moment: Optional[datetime]) -> datetime:
 
 def iso(moment: Optional[datetime]) -> Optional[str]:
     """ISO 8601 in UTC with a ``Z``, as outputs show timestamps."""
-    if moment is None:
-        return None
-    return as_utc(moment).astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return None if moment is None else as_utc(moment).astimezone(timezone.utc).isoformat().replace("+00:00", "Z")

@@ -23,15 +23,6 @@ def look(subscription: Any) -> tuple[Any, ...]:
             filters_key(subscription.event_filters))
 
 
-def subscriptions_like(
-    client: BirdClient, org: str, ws: str, request: CreateWebhookSubscriptionRequest
-) -> list[WebhookSubscription]:
-    """Every look-alike of this create request Bird lists now (every page: this runs only after an ambiguous
-    POST, and no createdAt may exclude one)."""
-    wanted = look(request)
-    return [s for s in client.list_webhook_subscriptions(org, ws) if look(s) == wanted]
-
-
 def is_posted(subscription: WebhookSubscription, request: CreateWebhookSubscriptionRequest) -> bool:
     """Whether Bird's answer to a POST is the subscription posted: same service, event and URL, and the same
     template and filters where the answer shows them."""
@@ -42,46 +33,25 @@ def is_posted(subscription: WebhookSubscription, request: CreateWebhookSubscript
     )
 
 
-def unlike_patch(subscription: WebhookSubscription, request: UpdateWebhookSubscriptionRequest) -> list[str]:
-    """The fields (wire names) a PATCH set that Bird's answer shows otherwise, compared in Bird's canonical form
-    (filters order-free); a field the answer leaves out is not judged. The signing key is never shown."""
-    sent = {"url": (request.url, subscription.url), "status": (request.status, subscription.status),
-            "template": (request.template, subscription.template)}
-    wrong = [name for name, (mine, theirs) in sent.items() if mine is not None and theirs is not None and mine != theirs]
-    shown = request.event_filters is not None and subscription.event_filters is not None
-    if shown and filters_key(request.event_filters) != filters_key(subscription.event_filters):
-        wrong.append("eventFilters")
-    return wrong
-
-
 def patch_subscription(
     client: BirdClient, org: str, ws: str, subscription_id: str, request: UpdateWebhookSubscriptionRequest
 ) -> WebhookSubscription:
     """PATCH a subscription; Bird's answer must be this subscription (the client checks the id) showing what was
-    sent, else a ForeignObjectError naming both, before anything is stored."""
+    sent, else a ForeignObjectError naming both, before anything is stored. Fields are compared in Bird's canonical
+    form (filters order-free); one the answer leaves out is not judged, and the signing key is never shown."""
     found = client.update_webhook_subscription(org, ws, subscription_id, request)
-    wrong = unlike_patch(found, request)
+    sent = {"url": (request.url, found.url), "status": (request.status, found.status),
+            "template": (request.template, found.template)}
+    wrong = [name for name, (mine, theirs) in sent.items() if mine is not None and theirs is not None and mine != theirs]
+    shown = request.event_filters is not None and found.event_filters is not None
+    if shown and filters_key(request.event_filters) != filters_key(found.event_filters):
+        wrong.append("eventFilters")
     if wrong:
         raise errors.ForeignObjectError(
             f"PATCH of webhook subscription {subscription_id} was answered with subscription {found.id} showing "
             f"another {', '.join(wrong)} than was sent: not taken, nothing stored (a proxy or cache between us and "
             "Bird? check bird:apiUrl / BIRD_API_URL)", method="PATCH", url=client.api_url, status=200)
     return found
-
-
-def subscriptions_listed_before(client: BirdClient, org: str, ws: str) -> list[WebhookSubscription]:
-    """The process's one listing of the workspace's subscriptions (taken before its first create of one)."""
-    return SNAPSHOTS.get(("webhooks", client.api_url, org, ws), lambda: client.list_webhook_subscriptions(org, ws))
-
-
-def subscriptions_like_before(
-    client: BirdClient, org: str, ws: str, request: CreateWebhookSubscriptionRequest
-) -> list[WebhookSubscription]:
-    """The look-alikes of :func:`subscriptions_listed_before`, each confirmed by id (an interrupted run's
-    leftover, still there)."""
-    wanted = look(request)
-    alike = [s for s in subscriptions_listed_before(client, org, ws) if look(s) == wanted]
-    return [s for s in alike if client.find_webhook_subscription(org, ws, s.id) is not None]
 
 
 def delete_subscription_if_present(client: BirdClient, org: str, ws: str, subscription_id: str) -> None:
@@ -100,15 +70,23 @@ def create_subscription_resolving(
 ) -> WebhookSubscription:
     """POST a subscription so that one resource ends with exactly one, or none and an error naming what is left
     (see :mod:`pulumi_bird.api.create`); an identical one that exists already fails it unless ``allow_identical``."""
+    wanted = look(request)
+
+    def listed_before() -> list[WebhookSubscription]:  # the process's one listing, taken before its first create
+        return SNAPSHOTS.get(("webhooks", client.api_url, org, ws), lambda: client.list_webhook_subscriptions(org, ws))
+
     return create_exactly_once(
-        identity=identity_key("webhook", client.api_url, org, ws, *look(request)),
+        identity=identity_key("webhook", client.api_url, org, ws, *wanted),
         what=f"{request.event} subscription",
         post=lambda: client.create_webhook_subscription(org, ws, request),
-        like=lambda: subscriptions_like(client, org, ws, request),
+        # every page: this runs only after an ambiguous POST, and no createdAt may exclude a look-alike
+        like=lambda: [s for s in client.list_webhook_subscriptions(org, ws) if look(s) == wanted],
         delete=lambda sub: delete_subscription_if_present(client, org, ws, sub.id),
         matches=lambda sub: is_posted(sub, request),
-        listed_before=lambda: subscriptions_listed_before(client, org, ws),
-        existing_like=lambda: subscriptions_like_before(client, org, ws, request),
+        listed_before=listed_before,
+        # an interrupted run's leftovers: look-alikes listed before, each confirmed by id (still there)
+        existing_like=lambda: [s for s in listed_before() if look(s) == wanted
+                               and client.find_webhook_subscription(org, ws, s.id) is not None],
         allow_identical=allow_identical,
         retry=client,
     )
