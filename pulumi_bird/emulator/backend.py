@@ -8,6 +8,7 @@ identical subscriptions) and renders objects as the API does.
 from __future__ import annotations
 
 import base64
+import collections
 import copy
 import dataclasses
 import datetime
@@ -310,15 +311,16 @@ class BirdBackend:
         self._wall_clock = wall_clock
         self._seq = itertools.count(1)
         self._workspaces: Dict[str, str] = {}
-        self._connectors: Dict[str, Dict[str, ConnectorRecord]] = {}
-        self._webhooks: Dict[str, Dict[str, WebhookRecord]] = {}
+        # Per workspace, read only once the workspace is known (require_workspace and the like).
+        self._connectors: Dict[str, Dict[str, ConnectorRecord]] = collections.defaultdict(dict)
+        self._webhooks: Dict[str, Dict[str, WebhookRecord]] = collections.defaultdict(dict)
         self._channel_failures: Dict[str, Optional[str]] = {}  # None: healed
         self._number_provision_seconds: Dict[str, Optional[float]] = {}  # None: the default
         # (workspace, connector id) -> a deleted connector and the clock at which Bird has finished deprovisioning
         # it: until then a GET still finds it, its channel at stage `deprovisioning` (Bird's ChannelStatus enum), and
         # its number stays taken.
         self._deprovisioning: Dict[Tuple[str, str], Tuple[ConnectorRecord, float]] = {}
-        self._numbers: Dict[str, Dict[str, NumberRecord]] = {}
+        self._numbers: Dict[str, Dict[str, NumberRecord]] = collections.defaultdict(dict)
         self.provision_seconds: float = provision_seconds
         self.release_seconds: float = release_seconds
         self.provision_reads: Optional[int] = provision_reads
@@ -343,9 +345,6 @@ class BirdBackend:
         """Make a workspace (and its organization) known; requests for unknown ones get a 404."""
         with self._lock:
             self._workspaces[workspace_id] = organization_id
-            self._connectors.setdefault(workspace_id, {})
-            self._webhooks.setdefault(workspace_id, {})
-            self._numbers.setdefault(workspace_id, {})
 
     # -- the numbers inventory ------------------------------------------------------------------------------
 
