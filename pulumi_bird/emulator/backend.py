@@ -553,11 +553,10 @@ class BirdBackend:
 
     def _count_status_read(self, record: ConnectorRecord) -> None:
         # The read that answered "provisioning" for the last time moves the channel on.
-        if record.provision_reads is None or record.status_reads >= record.provision_reads:
-            return
-        record.status_reads += 1
-        if record.status_reads >= record.provision_reads:
-            record.activated_at = self.wall_now()
+        if record.provision_reads is not None and record.status_reads < record.provision_reads:
+            record.status_reads += 1
+            if record.status_reads == record.provision_reads:
+                record.activated_at = self.wall_now()
 
     def _channel_status(self, record: ConnectorRecord, stage: str = "provisioning") -> Dict[str, Any]:
         """The ChannelStatus body: pending at ``stage`` until provisioned, then active (or in error)."""
@@ -705,12 +704,10 @@ class BirdBackend:
         """Change a subscription's status out of band, as Bird does when it disables a failing endpoint."""
         if status not in WEBHOOK_STATUSES:
             raise ValueError(f"status must be one of {WEBHOOK_STATUSES}")
-        with self._lock:
-            body = self._find_webhook(organization_id, workspace_id, subscription_id).body
-            body.pop("statusReason", None)
-            body.update(status=status, updatedAt=iso_utc(self.wall_now()))
+        with self._lock:  # a PATCH of the status, then Bird's reason
+            self.update_webhook(organization_id, workspace_id, subscription_id, {"status": status})
             if reason is not None:
-                body["statusReason"] = reason
+                self._find_webhook(organization_id, workspace_id, subscription_id).body["statusReason"] = reason
 
 
 def _non_negative(seconds: float, name: str) -> float:
