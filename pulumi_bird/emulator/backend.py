@@ -217,15 +217,11 @@ class ConnectorRecord:
 
 @dataclasses.dataclass
 class WebhookRecord:
-    """A stored webhook subscription: its body as the API renders it, and its signing key (never rendered)."""
+    """A stored webhook subscription: its body as the API renders it (a copy), and its signing key (never rendered)."""
 
-    id: str
     seq: int
     body: Dict[str, Any]
     signing_key: Optional[str]
-
-    def render(self) -> Dict[str, Any]:
-        return copy.deepcopy(self.body)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -618,9 +614,9 @@ class BirdBackend:
                         "status": "active", "createdAt": now, "updatedAt": now}
             if body.get("template") is not None:
                 rendered["template"] = body["template"]
-            record = WebhookRecord(subscription_id, next(self._seq), rendered, body.get("signingKey"))
-            self._webhooks[workspace_id][record.id] = record
-            return record.render()
+            record = WebhookRecord(next(self._seq), rendered, body.get("signingKey"))
+            self._webhooks[workspace_id][subscription_id] = record
+            return copy.deepcopy(rendered)
 
     def _checked_filters(
         self, workspace_id: str, service: str, event: str, filters: Any, exclude: Optional[str] = None
@@ -637,7 +633,7 @@ class BirdBackend:
         if sum(1 for item in filters if item["key"] == "channelId") > 1:
             raise invalid_field("eventFilters", "may hold at most one channelId filter")
         identity = (service, event, {(f["key"], f["value"]) for f in filters})
-        same = [r for r in self._webhooks[workspace_id].values() if r.id != exclude and identity == (
+        same = [r for r in self._webhooks[workspace_id].values() if r.body["id"] != exclude and identity == (
             r.body["service"], r.body["event"], {(f["key"], f["value"]) for f in r.body["eventFilters"]})]
         if len(same) >= MAX_IDENTICAL_SUBSCRIPTIONS:
             raise Unprocessable(
@@ -648,14 +644,14 @@ class BirdBackend:
     def get_webhook(self, organization_id: str, workspace_id: str, subscription_id: str) -> Dict[str, Any]:
         """The rendered subscription; 404 when missing."""
         with self._lock:
-            return self._find_webhook(organization_id, workspace_id, subscription_id).render()
+            return copy.deepcopy(self._find_webhook(organization_id, workspace_id, subscription_id).body)
 
     def list_webhooks(self, organization_id: str, workspace_id: str, page: PageRequest) -> Dict[str, Any]:
         """One page of the workspace's subscriptions."""
         with self._lock:
             self.require_organization_workspace(organization_id, workspace_id)
             listed = list(self._webhooks[workspace_id].values())
-            return paginate("webhooks", listed, page, WebhookRecord.render)
+            return paginate("webhooks", listed, page, lambda record: copy.deepcopy(record.body))
 
     def list_all_webhooks(self, organization_id: str, workspace_id: str) -> List[Dict[str, Any]]:
         """Every subscription of the workspace, oldest first (for tests)."""
@@ -670,7 +666,7 @@ class BirdBackend:
             body = record.body
             if "eventFilters" in changes:
                 body["eventFilters"] = self._checked_filters(workspace_id, body["service"], body["event"],
-                                                             changes["eventFilters"], exclude=record.id)
+                                                             changes["eventFilters"], exclude=subscription_id)
             body["url"] = changes.get("url", body["url"])
             record.signing_key = changes.get("signingKey", record.signing_key)
             template = changes.get("template", body.pop("template", None))
@@ -680,13 +676,13 @@ class BirdBackend:
                 body["status"] = changes["status"]
                 body.pop("statusReason", None)
             body["updatedAt"] = iso_utc(self.wall_now())
-            return record.render()
+            return copy.deepcopy(body)
 
     def delete_webhook(self, organization_id: str, workspace_id: str, subscription_id: str) -> None:
         """Delete a subscription; 404 when missing."""
         with self._lock:
-            record = self._find_webhook(organization_id, workspace_id, subscription_id)
-            del self._webhooks[workspace_id][record.id]
+            self._find_webhook(organization_id, workspace_id, subscription_id)
+            del self._webhooks[workspace_id][subscription_id]
 
     def get_signing_key(self, organization_id: str, workspace_id: str, subscription_id: str) -> Optional[str]:
         """The write-only signing key as stored (for tests; the API never returns it)."""
