@@ -8,6 +8,7 @@ identical subscriptions) and renders objects as the API does.
 from __future__ import annotations
 
 import base64
+import collections
 import copy
 import dataclasses
 import datetime
@@ -98,9 +99,6 @@ def utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 
 
-# --- templates ---------------------------------------------------------------------------------------------
-
-
 def _require_uuid_argument(arguments: Dict[str, Any], name: str = "phoneNumberId") -> None:
     value = arguments.get(name)
     if value is None:
@@ -150,25 +148,9 @@ def _derived_uuid(kind: str, seed: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"bird-emulator:{kind}:{seed}"))
 
 
-# --- paging ------------------------------------------------------------------------------------------------
-
-
 def encode_page_token(kind: str, position: int) -> str:
     """An opaque token naming the last item of a page (by creation sequence) and the kind of list."""
     return base64.urlsafe_b64encode(f"{kind}:{position}".encode("ascii")).decode("ascii").rstrip("=")
-
-
-def decode_page_token(kind: str, token: str) -> int:
-    """The position stored in ``token``; 422 for a token that this kind of list did not issue."""
-    problem = invalid_field("pageToken", "is not a token this list issued")
-    try:
-        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("ascii")
-    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
-        raise problem from None
-    prefix, _, position = text.partition(":")
-    if prefix != kind or not position.isdigit():
-        raise problem
-    return int(position)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -183,7 +165,10 @@ class PageRequest:
 # A page that holds a whole list (the list_all_* views for tests).
 WHOLE_LIST = PageRequest(limit=sys.maxsize)
 
-def paginate(kind: str, records: Iterable[Any], page: PageRequest, render: Callable[[Any], Dict[str, Any]]) -> Dict[str, Any]:
+
+def paginate(
+    kind: str, records: Iterable[Any], page: PageRequest, render: Callable[[Any], Dict[str, Any]]
+) -> Dict[str, Any]:
     """One page of ``records`` (objects with a ``seq``) as ``{results, nextPageToken?}``.
 
     The token holds the sequence number of the page's last item, so items created or deleted between two
@@ -191,16 +176,19 @@ def paginate(kind: str, records: Iterable[Any], page: PageRequest, render: Calla
     """
     ordered = sorted(records, key=lambda r: r.seq, reverse=page.reverse)
     if page.page_token is not None:
-        after = decode_page_token(kind, page.page_token)
-        ordered = [r for r in ordered if (r.seq < after if page.reverse else r.seq > after)]
+        token = page.page_token + "=" * (-len(page.page_token) % 4)
+        try:  # binascii.Error and UnicodeDecodeError are ValueErrors
+            prefix, _, after = base64.urlsafe_b64decode(token).decode("ascii").partition(":")
+        except ValueError:
+            prefix, after = "", ""
+        if prefix != kind or not after.isdigit():  # 422 for a token that this kind of list did not issue
+            raise invalid_field("pageToken", "is not a token this list issued")
+        ordered = [r for r in ordered if (r.seq < int(after) if page.reverse else r.seq > int(after))]
     results = ordered[: page.limit]
     body: Dict[str, Any] = {"results": [render(r) for r in results]}
     if len(ordered) > len(results) and results:
         body["nextPageToken"] = encode_page_token(kind, results[-1].seq)
     return body
-
-
-# --- records -----------------------------------------------------------------------------------------------
 
 
 @dataclasses.dataclass
@@ -217,33 +205,23 @@ class ConnectorRecord:
     created_clock: float
     provision_seconds: float
     channel_id: str
+    # The phoneNumberId argument when it is a string (templates without argument rules take anything): the number
+    # it holds; rendered as the connector's number only when it is a UUID.
+    number_id: Optional[str] = None
     # Read-driven provisioning (moto style): when set, the channel is active once its status has been
     # read this many times, whatever the clock says.
     provision_reads: Optional[int] = None
     status_reads: int = 0
     activated_at: Optional[datetime.datetime] = None
 
-    @property
-    def phone_number_id(self) -> Optional[str]:
-        """The number this connector holds, when its arguments name one as a UUID."""
-        value = (self.arguments or {}).get("phoneNumberId")
-        return value if is_uuid(value) else None
-
 
 @dataclasses.dataclass
 class WebhookRecord:
-    """A stored webhook subscription: its body as the API renders it, and its signing key (never rendered)."""
+    """A stored webhook subscription: its body as the API renders it (a copy), and its signing key (never rendered)."""
 
-    id: str
     seq: int
     body: Dict[str, Any]
     signing_key: Optional[str]
-
-    def render(self) -> Dict[str, Any]:
-        return copy.deepcopy(self.body)
-
-
-# --- the backend -------------------------------------------------------------------------------------------
 
 
 @dataclasses.dataclass(frozen=True)
@@ -329,15 +307,16 @@ class BirdBackend:
         self._wall_clock = wall_clock
         self._seq = itertools.count(1)
         self._workspaces: Dict[str, str] = {}
-        self._connectors: Dict[str, Dict[str, ConnectorRecord]] = {}
-        self._webhooks: Dict[str, Dict[str, WebhookRecord]] = {}
+        # Per workspace, read only once the workspace is known (require_workspace and the like).
+        self._connectors: Dict[str, Dict[str, ConnectorRecord]] = collections.defaultdict(dict)
+        self._webhooks: Dict[str, Dict[str, WebhookRecord]] = collections.defaultdict(dict)
         self._channel_failures: Dict[str, Optional[str]] = {}  # None: healed
         self._number_provision_seconds: Dict[str, Optional[float]] = {}  # None: the default
         # (workspace, connector id) -> a deleted connector and the clock at which Bird has finished deprovisioning
         # it: until then a GET still finds it, its channel at stage `deprovisioning` (Bird's ChannelStatus enum), and
         # its number stays taken.
         self._deprovisioning: Dict[Tuple[str, str], Tuple[ConnectorRecord, float]] = {}
-        self._numbers: Dict[str, Dict[str, NumberRecord]] = {}
+        self._numbers: Dict[str, Dict[str, NumberRecord]] = collections.defaultdict(dict)
         self.provision_seconds: float = provision_seconds
         self.release_seconds: float = release_seconds
         self.provision_reads: Optional[int] = provision_reads
@@ -362,9 +341,6 @@ class BirdBackend:
         """Make a workspace (and its organization) known; requests for unknown ones get a 404."""
         with self._lock:
             self._workspaces[workspace_id] = organization_id
-            self._connectors.setdefault(workspace_id, {})
-            self._webhooks.setdefault(workspace_id, {})
-            self._numbers.setdefault(workspace_id, {})
 
     # -- the numbers inventory ------------------------------------------------------------------------------
 
@@ -419,14 +395,6 @@ class BirdBackend:
             self.require_workspace(workspace_id)
             admitted = [r for r in self._numbers[workspace_id].values() if admits(r)]
             return paginate("numbers", admitted, page, render)
-
-    def _require_capability(self, workspace_id: str, template: Template, number_id: Optional[str]) -> None:
-        """422, as Bird answers, for an SMS or voice channel on an inventory number that lacks the capability."""
-        record = self._numbers[workspace_id].get(number_id or "")
-        if record is None or template.platform not in ("sms", "voice") or template.platform in record.capabilities:
-            return
-        raise invalid_field("arguments.phoneNumberId",
-                            f"phone number {record.number} has no {template.platform} capability")
 
     def set_channel_failure(self, phone_number_id: str, error_message: Optional[str]) -> None:
         """Once provisioned, channels on this number report an error (``None`` heals them)."""
@@ -484,15 +452,25 @@ class BirdBackend:
 
     def create_connector(self, workspace_id: str, body: Dict[str, Any]) -> Dict[str, Any]:
         """Create a connector from a shape-checked CreateConnectorReq body; provisioning starts now."""
-        template = _template_for(body.get("connectorTemplateRef"))
+        ref = body.get("connectorTemplateRef")
+        template = TEMPLATES.get(ref or "")
+        if template is None:
+            problem = (f"names no known template: {ref!r}" if ref is not None
+                       else "is required by the emulator (it cannot guess a template)")
+            raise invalid_field("connectorTemplateRef", problem)
         arguments = copy.deepcopy(body.get("arguments"))
         if template.check_arguments is not None:
             template.check_arguments(arguments or {})
-        number_id = _phone_number_argument(arguments)
+        number_id = (arguments or {}).get("phoneNumberId")
+        number_id = number_id if isinstance(number_id, str) else None
         with self._lock:
             seconds = self._number_provision_seconds.get(number_id or "")
             self.require_workspace(workspace_id)
-            self._require_capability(workspace_id, template, number_id)
+            held = self._numbers[workspace_id].get(number_id or "")
+            # 422, as Bird answers, for an SMS or voice channel on an inventory number that lacks the capability.
+            if held and template.platform in ("sms", "voice") and template.platform not in held.capabilities:
+                problem = f"phone number {held.number} has no {template.platform} capability"
+                raise invalid_field("arguments.phoneNumberId", problem)
             if number_id is not None and self._number_taken(workspace_id, template, number_id):
                 raise Conflict(f"a {template.ref} connector already exists for this phone number")
             record = ConnectorRecord(
@@ -506,6 +484,7 @@ class BirdBackend:
                 created_clock=self._clock(),
                 provision_seconds=self.provision_seconds if seconds is None else seconds,
                 channel_id=str(uuid.uuid4()),
+                number_id=number_id,
                 provision_reads=self.provision_reads,
             )
             self._connectors[workspace_id][record.id] = record
@@ -516,7 +495,7 @@ class BirdBackend:
         now = self._clock()
         holders = [*self._connectors[workspace_id].values(),
                    *(r for (ws, _), (r, until) in self._deprovisioning.items() if ws == workspace_id and until > now)]
-        return any(r.template is template and _phone_number_argument(r.arguments) == number_id for r in holders)
+        return any(r.template is template and r.number_id == number_id for r in holders)
 
     def get_connector(self, workspace_id: str, connector_id: str) -> Dict[str, Any]:
         """The rendered connector (one being deprovisioned without its channel); 404 when missing."""
@@ -535,9 +514,9 @@ class BirdBackend:
             record = self._find_connector(workspace_id, connector_id)
             body: Dict[str, Any] = {"channel": self._channel_status(record)}
             self._count_status_read(record)
-            if record.phone_number_id is not None:
-                number = self._number_ids(record.phone_number_id)
-                body["number"] = {**number, "status": "ok", "stage": "active", "errorMessage": None}
+            if is_uuid(record.number_id):
+                body["number"] = {**self._number_ids(record.number_id), "status": "ok", "stage": "active",
+                                  "errorMessage": None}
             return body
 
     def list_connectors(
@@ -570,14 +549,10 @@ class BirdBackend:
 
     def _count_status_read(self, record: ConnectorRecord) -> None:
         # The read that answered "provisioning" for the last time moves the channel on.
-        if record.provision_reads is None or record.status_reads >= record.provision_reads:
-            return
-        record.status_reads += 1
-        if record.status_reads >= record.provision_reads:
-            record.activated_at = self.wall_now()
-
-    def _channel_failure(self, record: ConnectorRecord) -> Optional[str]:
-        return self._channel_failures.get(_phone_number_argument(record.arguments) or "")
+        if record.provision_reads is not None and record.status_reads < record.provision_reads:
+            record.status_reads += 1
+            if record.status_reads == record.provision_reads:
+                record.activated_at = self.wall_now()
 
     def _channel_status(self, record: ConnectorRecord, stage: str = "provisioning") -> Dict[str, Any]:
         """The ChannelStatus body: pending at ``stage`` until provisioned, then active (or in error)."""
@@ -590,14 +565,14 @@ class BirdBackend:
         }
         if stage != "provisioning" or not self._provisioned(record):
             return status
-        failure = self._channel_failure(record)
+        failure = self._channel_failures.get(record.number_id or "")
         if failure is not None:
             status.update(status="error", stage="inactive", errorMessage=failure)
         else:
             status.update(status="ok", stage="active", channelId=record.channel_id)
         return status
 
-    def _number_ids(self, number_id: str) -> Dict[str, str]:
+    def _number_ids(self, number_id: Any) -> Dict[str, str]:
         held = next((n for ns in self._numbers.values() for n in ns.values() if n.id == number_id), None)
         return {
             "numberId": number_id,
@@ -605,19 +580,8 @@ class BirdBackend:
             "phoneNumber": held.number if held else fake_phone_number(number_id),
         }
 
-    def _render_number(self, record: ConnectorRecord) -> Optional[Dict[str, Any]]:
-        if record.phone_number_id is None:
-            return None
-        return {
-            **self._number_ids(record.phone_number_id),
-            "capabilities": record.template.capabilities,
-            "numberType": "mobile",
-            "endpointType": "long-code-number",
-            "country": "NL",
-        }
-
     def _render_connector(self, record: ConnectorRecord) -> Dict[str, Any]:
-        active = self._provisioned(record) and self._channel_failure(record) is None
+        active = self._provisioned(record) and self._channel_failures.get(record.number_id or "") is None
         updated_at = record.activated_at or record.created_at  # activated_at: set by status reads (provision_reads)
         if record.provision_reads is None and self._provisioned(record):
             updated_at += datetime.timedelta(seconds=record.provision_seconds)
@@ -628,7 +592,9 @@ class BirdBackend:
             "region": DEFAULT_REGION,
             "arguments": copy.deepcopy(record.arguments),
             "channel": {"channelId": record.channel_id, "platform": record.template.platform} if active else None,
-            "number": self._render_number(record),
+            "number": {**self._number_ids(record.number_id), "capabilities": record.template.capabilities,
+                       "numberType": "mobile", "endpointType": "long-code-number", "country": "NL"}
+            if is_uuid(record.number_id) else None,
             "connectorTemplateSlug": record.template.ref.split(":", 1)[0],  # the ref without its version
             "connectorTemplateRef": record.template.ref,
             "createdAt": iso_utc(record.created_at),
@@ -648,9 +614,9 @@ class BirdBackend:
                         "status": "active", "createdAt": now, "updatedAt": now}
             if body.get("template") is not None:
                 rendered["template"] = body["template"]
-            record = WebhookRecord(subscription_id, next(self._seq), rendered, body.get("signingKey"))
-            self._webhooks[workspace_id][record.id] = record
-            return record.render()
+            record = WebhookRecord(next(self._seq), rendered, body.get("signingKey"))
+            self._webhooks[workspace_id][subscription_id] = record
+            return copy.deepcopy(rendered)
 
     def _checked_filters(
         self, workspace_id: str, service: str, event: str, filters: Any, exclude: Optional[str] = None
@@ -667,7 +633,7 @@ class BirdBackend:
         if sum(1 for item in filters if item["key"] == "channelId") > 1:
             raise invalid_field("eventFilters", "may hold at most one channelId filter")
         identity = (service, event, {(f["key"], f["value"]) for f in filters})
-        same = [r for r in self._webhooks[workspace_id].values() if r.id != exclude and identity == (
+        same = [r for r in self._webhooks[workspace_id].values() if r.body["id"] != exclude and identity == (
             r.body["service"], r.body["event"], {(f["key"], f["value"]) for f in r.body["eventFilters"]})]
         if len(same) >= MAX_IDENTICAL_SUBSCRIPTIONS:
             raise Unprocessable(
@@ -678,14 +644,14 @@ class BirdBackend:
     def get_webhook(self, organization_id: str, workspace_id: str, subscription_id: str) -> Dict[str, Any]:
         """The rendered subscription; 404 when missing."""
         with self._lock:
-            return self._find_webhook(organization_id, workspace_id, subscription_id).render()
+            return copy.deepcopy(self._find_webhook(organization_id, workspace_id, subscription_id).body)
 
     def list_webhooks(self, organization_id: str, workspace_id: str, page: PageRequest) -> Dict[str, Any]:
         """One page of the workspace's subscriptions."""
         with self._lock:
             self.require_organization_workspace(organization_id, workspace_id)
             listed = list(self._webhooks[workspace_id].values())
-            return paginate("webhooks", listed, page, WebhookRecord.render)
+            return paginate("webhooks", listed, page, lambda record: copy.deepcopy(record.body))
 
     def list_all_webhooks(self, organization_id: str, workspace_id: str) -> List[Dict[str, Any]]:
         """Every subscription of the workspace, oldest first (for tests)."""
@@ -700,7 +666,7 @@ class BirdBackend:
             body = record.body
             if "eventFilters" in changes:
                 body["eventFilters"] = self._checked_filters(workspace_id, body["service"], body["event"],
-                                                             changes["eventFilters"], exclude=record.id)
+                                                             changes["eventFilters"], exclude=subscription_id)
             body["url"] = changes.get("url", body["url"])
             record.signing_key = changes.get("signingKey", record.signing_key)
             template = changes.get("template", body.pop("template", None))
@@ -710,13 +676,13 @@ class BirdBackend:
                 body["status"] = changes["status"]
                 body.pop("statusReason", None)
             body["updatedAt"] = iso_utc(self.wall_now())
-            return record.render()
+            return copy.deepcopy(body)
 
     def delete_webhook(self, organization_id: str, workspace_id: str, subscription_id: str) -> None:
         """Delete a subscription; 404 when missing."""
         with self._lock:
-            record = self._find_webhook(organization_id, workspace_id, subscription_id)
-            del self._webhooks[workspace_id][record.id]
+            self._find_webhook(organization_id, workspace_id, subscription_id)
+            del self._webhooks[workspace_id][subscription_id]
 
     def get_signing_key(self, organization_id: str, workspace_id: str, subscription_id: str) -> Optional[str]:
         """The write-only signing key as stored (for tests; the API never returns it)."""
@@ -734,27 +700,10 @@ class BirdBackend:
         """Change a subscription's status out of band, as Bird does when it disables a failing endpoint."""
         if status not in WEBHOOK_STATUSES:
             raise ValueError(f"status must be one of {WEBHOOK_STATUSES}")
-        with self._lock:
-            body = self._find_webhook(organization_id, workspace_id, subscription_id).body
-            body.pop("statusReason", None)
-            body.update(status=status, updatedAt=iso_utc(self.wall_now()))
+        with self._lock:  # a PATCH of the status, then Bird's reason
+            self.update_webhook(organization_id, workspace_id, subscription_id, {"status": status})
             if reason is not None:
-                body["statusReason"] = reason
-
-
-def _phone_number_argument(arguments: Optional[Dict[str, Any]]) -> Optional[str]:
-    # Templates without argument rules take anything, so only a string counts as a number id.
-    value = (arguments or {}).get("phoneNumberId")
-    return value if isinstance(value, str) else None
-
-
-def _template_for(ref: Any) -> Template:
-    if ref is None:
-        raise invalid_field("connectorTemplateRef", "is required by the emulator (it cannot guess a template)")
-    template = TEMPLATES.get(ref)
-    if template is None:
-        raise invalid_field("connectorTemplateRef", f"names no known template: {ref!r}")
-    return template
+                self._find_webhook(organization_id, workspace_id, subscription_id).body["statusReason"] = reason
 
 
 def _non_negative(seconds: float, name: str) -> float:

@@ -66,12 +66,11 @@ class RateKeeper:
         self._lock = threading.Lock()
         self._windows: Dict[Tuple[str, str], Deque[float]] = {}
 
-    def admit(self, workspace_id: str, method: str, limits: Optional[RateLimits]) -> Optional[float]:
-        """None when the request is admitted (and takes a slot), else the seconds until the window frees one."""
+    def admit(self, workspace_id: str, method: str, limit: Optional[int]) -> Optional[float]:
+        """None when admitted under ``limit`` (None: none; it takes a slot), else the seconds until a slot frees."""
         method = method.upper()
         if method not in LIMITED_METHODS:
             return None
-        limit = limits.for_method(method) if limits is not None else None
         now = self._clock()
         with self._lock:
             window = self._windows.setdefault((workspace_id, method), collections.deque())

@@ -357,14 +357,11 @@ def update_webhook(
     return backend.update_webhook(organization_id, workspace_id, subscription_id, body)
 
 
+# Each by its route's handler name (urls.ROUTES).
 HANDLERS: Dict[str, Callable[..., Any]] = {
-    "create_connector": create_connector,
-    "list_connectors": list_connectors,
-    "list_numbers": list_numbers,
+    **{f.__name__: f for f in (create_connector, list_connectors, list_numbers, create_webhook, list_webhooks,
+                               update_webhook)},
     "list_numbers_long_code": functools.partial(list_numbers, long_code=True),
-    "create_webhook": create_webhook,
-    "list_webhooks": list_webhooks,
-    "update_webhook": update_webhook,
 }
 # A handler's result is the body; the status of a success follows the method.
 SUCCESS_STATUS = {"POST": HTTPStatus.CREATED, "DELETE": HTTPStatus.NO_CONTENT}

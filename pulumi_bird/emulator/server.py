@@ -328,10 +328,9 @@ class BirdEmulator:
                 return error_response(HTTPStatus.NOT_FOUND, "no such endpoint")
             return error_response(HTTPStatus.METHOD_NOT_ALLOWED, f"{request.method} is not allowed on this path",
                                   headers={"Allow": ", ".join(missing.allowed)})
-        limits = self._rate_limits
-        wait = self._rate_keeper.admit(route.params.get("workspace_id", ""), request.method, limits)
+        limit = self._rate_limits.for_method(request.method) if self._rate_limits else None
+        wait = self._rate_keeper.admit(route.params.get("workspace_id", ""), request.method, limit)
         if wait is not None:
-            limit = limits.for_method(request.method) if limits else None
             message = f"too many {request.method} requests for this workspace: at most {limit} per second"
             details = {"method": request.method, "limitPerSecond": limit, "retryAfterSeconds": round(wait, 3)}
             headers = {"Retry-After": retry_after_header(wait)}
