@@ -179,8 +179,7 @@ class WebhookSubscriptionProvider(BirdProvider):
     def find(self, client: Any, scope: Sequence[str], id_: str) -> Any:
         from .api.reads import find_subscription
 
-        org, ws = scope
-        return find_subscription(client, org, ws, id_)  # from list pages shared by reads in flight
+        return find_subscription(client, scope[0], scope[1], id_)  # from list pages shared by reads in flight
 
     def post(self, client: Any, scope: Sequence[str], inputs: dict[str, Any], resource: Optional[str]) -> Any:
         from .api.models import CreateWebhookSubscriptionRequest
@@ -200,8 +199,7 @@ class WebhookSubscriptionProvider(BirdProvider):
     def remove(self, client: Any, scope: Sequence[str], id_: str) -> None:
         from .api.webhooks import delete_subscription_if_present
 
-        org, ws = scope
-        delete_subscription_if_present(client, org, ws, id_)
+        delete_subscription_if_present(client, scope[0], scope[1], id_)
 
 
 # --- resource ----------------------------------------------------------------------------------------------

@@ -24,7 +24,6 @@ from pulumi.dynamic import (
 )
 from typing_extensions import Self
 
-from ..api.values import is_uuid
 from . import config, workers
 from .checks import Checker, is_unknown
 from .schema import Property, Schema, shown
@@ -141,8 +140,15 @@ class BirdProvider(ResourceProvider):
             if "adopt_id" in self.schema.names:
                 checker.uuid("adopt_id")
             self.validate(checker)
-            for name in self.scope:
-                default_from_config(checker, inputs, name, config.SCOPE_KEYS[name])
+            for name in self.scope:  # left out: from stack config or the environment
+                key = config.SCOPE_KEYS[name]
+                if inputs.get(name) is None:
+                    inputs[name] = config.current_settings_value(key)
+                    if inputs[name] is None:
+                        checker.fail(name, f"is required: set {name} on the resource, {key[0]} in stack config, or "
+                                           f"{key[1]}")
+                    continue  # config_problems names a malformed key
+                checker.uuid(name)
             for p in self.schema:
                 if p.default is not None and inputs.get(p.name) is None:
                     inputs[p.name] = p.default
@@ -209,21 +215,16 @@ class BirdProvider(ResourceProvider):
                 break
         else:
             cause = errors.BirdError(f"the PATCH kept answering 404 for {MAX_SETTLE_LOOKS} tries")
-        raise self._roll_back(client, scope, created_id, ", ".join(changes), cause) from None
-
-    def _roll_back(self, client: Any, scope: Sequence[str], created_id: str, fields: str, cause: Exception) -> Exception:
-        """Delete the object a create made when its follow-up PATCH failed; the error says what is left."""
-        from ..api import errors
-
+        fields = ", ".join(changes)
         what = f"{self.what} {created_id} was created, but setting {fields} on it with PATCH failed ({cause})"
         try:
             self.remove(client, scope, created_id)
         except errors.BirdError as failure:
-            return errors.BirdError(client.redact(
+            raise errors.BirdError(client.redact(
                 f"{what}, and deleting it failed too ({failure}): it is still on Bird, perhaps without {fields} "
-                f"set. Adopt it with adopt_id={created_id!r}, or delete it"))
-        return errors.BirdError(client.redact(f"{what}; it was deleted again, so nothing is left on Bird: run "
-                                              "`pulumi up` again"))
+                f"set. Adopt it with adopt_id={created_id!r}, or delete it")) from None
+        raise errors.BirdError(client.redact(f"{what}; it was deleted again, so nothing is left on Bird: run "
+                                             "`pulumi up` again")) from None
 
     @contextmanager
     def _stored_client(self, id_: str, props: Mapping[str, Any], doing: str) -> Iterator[tuple[Any, list[str]]]:
@@ -516,14 +517,3 @@ def warn_unknown_program_keys() -> None:
     for warning in config.key_warnings(config.unknown_bird_keys(names)):
         pulumi.log.warn(warning)
 
-
-def default_from_config(checker: Checker, inputs: dict[str, Any], prop: str, key: tuple[str, str]) -> None:
-    """Fill ``prop`` from stack config or the environment (``key``) when the user left it out; it must be a UUID."""
-    if inputs.get(prop) is None:
-        inputs[prop] = config.current_settings_value(key)
-        if inputs[prop] is None:
-            checker.fail(prop, f"is required: set {prop} on the resource, {key[0]} in stack config, or {key[1]}")
-            return
-        if not is_uuid(inputs[prop]):
-            return  # config_problems names the malformed key
-    checker.uuid(prop)
