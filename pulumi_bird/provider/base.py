@@ -332,7 +332,13 @@ class BirdProvider(ResourceProvider):
         if found is None:
             raise ValueError(f"adopt_id {adopt_id!r}: there is no {self.what} with this id in workspace {scope[-1]}")
         self.check_found(adopt_id, found, adopting=True)
-        differences = self._fixed_differences(found, inputs, scope)
+        # (property, declared, Bird's) for what differs and PATCH cannot change (or cannot unset)
+        birds, differences = self.inputs_from_bird(found, inputs, scope), []
+        for p in self.schema:
+            mine, bird = inputs.get(p.name), birds.get(p.name)
+            unsets = not p.removable and mine is None and bird is not None
+            if p.change != "none" and p.reading != "never" and (unsets or not (p.patchable or _same(p, bird, mine))):
+                differences.append((p.name, mine, bird))
         if differences:
             from ..api.evidence import quotable  # no argument value or URL query in a message: keys suffice
 
@@ -349,19 +355,6 @@ class BirdProvider(ResourceProvider):
         found = self.ready(client, scope, found, inputs)
         remember_owned(adopt_id)
         return found
-
-    def _fixed_differences(self, found: Any, inputs: Mapping[str, Any], scope: Sequence[str]) -> list[tuple[str, Any, Any]]:
-        """(property, declared, Bird's) for what differs and PATCH cannot change (or cannot unset)."""
-        theirs = self.inputs_from_bird(found, inputs, scope)
-        found_differences = []
-        for p in self.schema:
-            if p.change == "none" or p.reading == "never":
-                continue
-            mine, bird = inputs.get(p.name), theirs.get(p.name)
-            unsets = not p.removable and mine is None and bird is not None
-            if (not p.patchable and not _same(p, bird, mine)) or unsets:
-                found_differences.append((p.name, mine, bird))
-        return found_differences
 
     def _inputs(self, props: Mapping[str, Any]) -> dict[str, Any]:
         return {k: props.get(k) for k in self.schema.names}
