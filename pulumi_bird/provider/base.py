@@ -254,14 +254,15 @@ class BirdProvider(ResourceProvider):
                 ) from None
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        lookup = props.get(LOOKUP_MARKER) is True  # a get(), not a refresh
         with self._stored_client(id_, props, "reading") as (client, scope):
             found = self.find_for_read(client, scope, id_)
         if found is None:
-            if is_lookup(props):  # get(): the engine would hand the program a resource with every output empty
+            if lookup:  # get(): the engine would hand the program a resource with every output empty
                 raise ValueError(f"get: there is no {self.what} {id_!r} in workspace {scope[-1]}")
             return ReadResult("", {})  # refresh: gone, so the engine drops it from the stack
         self.check_found(id_, found)
-        inputs = self.inputs_from_bird(found, props, scope, lookup=is_lookup(props))
+        inputs = self.inputs_from_bird(found, props, scope, lookup=lookup)
         return ReadResult(id_, {**inputs, **self.outputs(found, inputs)}, inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -432,11 +433,6 @@ LOOKUP_MARKER = "__bird_lookup"
 # the sibling resource that holds it. Keys starting with "__" are internal: the engine leaves them out of every
 # diff it shows (sdk/go/common/resource/properties.go IsInternalPropertyKey), and our diffs compare only inputs.
 RESOURCE_NAME_KEY = "__bird_resource"
-
-
-def is_lookup(props: Any) -> bool:
-    """Whether ``read`` serves a ``get()`` rather than a refresh."""
-    return isinstance(props, dict) and props.get(LOOKUP_MARKER) is True
 
 
 def _secret_options(schema: Schema, opts: Optional[pulumi.ResourceOptions], **more: Any) -> pulumi.ResourceOptions:
