@@ -24,7 +24,6 @@ from pulumi.dynamic import (
 )
 from typing_extensions import Self
 
-from ..api.values import is_uuid
 from . import config, workers
 from .checks import Checker, is_unknown
 from .schema import Property, Schema, shown
@@ -141,8 +140,15 @@ class BirdProvider(ResourceProvider):
             if "adopt_id" in self.schema.names:
                 checker.uuid("adopt_id")
             self.validate(checker)
-            for name in self.scope:
-                default_from_config(checker, inputs, name, config.SCOPE_KEYS[name])
+            for name in self.scope:  # left out: from stack config or the environment
+                key = config.SCOPE_KEYS[name]
+                if inputs.get(name) is None:
+                    inputs[name] = config.current_settings_value(key)
+                    if inputs[name] is None:
+                        checker.fail(name, f"is required: set {name} on the resource, {key[0]} in stack config, or "
+                                           f"{key[1]}")
+                    continue  # config_problems names a malformed key
+                checker.uuid(name)
             for p in self.schema:
                 if p.default is not None and inputs.get(p.name) is None:
                     inputs[p.name] = p.default
@@ -209,21 +215,16 @@ class BirdProvider(ResourceProvider):
                 break
         else:
             cause = errors.BirdError(f"the PATCH kept answering 404 for {MAX_SETTLE_LOOKS} tries")
-        raise self._roll_back(client, scope, created_id, ", ".join(changes), cause) from None
-
-    def _roll_back(self, client: Any, scope: Sequence[str], created_id: str, fields: str, cause: Exception) -> Exception:
-        """Delete the object a create made when its follow-up PATCH failed; the error says what is left."""
-        from ..api import errors
-
+        fields = ", ".join(changes)
         what = f"{self.what} {created_id} was created, but setting {fields} on it with PATCH failed ({cause})"
         try:
             self.remove(client, scope, created_id)
         except errors.BirdError as failure:
-            return errors.BirdError(client.redact(
+            raise errors.BirdError(client.redact(
                 f"{what}, and deleting it failed too ({failure}): it is still on Bird, perhaps without {fields} "
-                f"set. Adopt it with adopt_id={created_id!r}, or delete it"))
-        return errors.BirdError(client.redact(f"{what}; it was deleted again, so nothing is left on Bird: run "
-                                              "`pulumi up` again"))
+                f"set. Adopt it with adopt_id={created_id!r}, or delete it")) from None
+        raise errors.BirdError(client.redact(f"{what}; it was deleted again, so nothing is left on Bird: run "
+                                             "`pulumi up` again")) from None
 
     @contextmanager
     def _stored_client(self, id_: str, props: Mapping[str, Any], doing: str) -> Iterator[tuple[Any, list[str]]]:
@@ -253,14 +254,15 @@ class BirdProvider(ResourceProvider):
                 ) from None
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        lookup = props.get(LOOKUP_MARKER) is True  # a get(), not a refresh
         with self._stored_client(id_, props, "reading") as (client, scope):
             found = self.find_for_read(client, scope, id_)
         if found is None:
-            if is_lookup(props):  # get(): the engine would hand the program a resource with every output empty
+            if lookup:  # get(): the engine would hand the program a resource with every output empty
                 raise ValueError(f"get: there is no {self.what} {id_!r} in workspace {scope[-1]}")
             return ReadResult("", {})  # refresh: gone, so the engine drops it from the stack
         self.check_found(id_, found)
-        inputs = self.inputs_from_bird(found, props, scope, lookup=is_lookup(props))
+        inputs = self.inputs_from_bird(found, props, scope, lookup=lookup)
         return ReadResult(id_, {**inputs, **self.outputs(found, inputs)}, inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -331,7 +333,13 @@ class BirdProvider(ResourceProvider):
         if found is None:
             raise ValueError(f"adopt_id {adopt_id!r}: there is no {self.what} with this id in workspace {scope[-1]}")
         self.check_found(adopt_id, found, adopting=True)
-        differences = self._fixed_differences(found, inputs, scope)
+        # (property, declared, Bird's) for what differs and PATCH cannot change (or cannot unset)
+        birds, differences = self.inputs_from_bird(found, inputs, scope), []
+        for p in self.schema:
+            mine, bird = inputs.get(p.name), birds.get(p.name)
+            unsets = not p.removable and mine is None and bird is not None
+            if p.change != "none" and p.reading != "never" and (unsets or not (p.patchable or _same(p, bird, mine))):
+                differences.append((p.name, mine, bird))
         if differences:
             from ..api.evidence import quotable  # no argument value or URL query in a message: keys suffice
 
@@ -348,19 +356,6 @@ class BirdProvider(ResourceProvider):
         found = self.ready(client, scope, found, inputs)
         remember_owned(adopt_id)
         return found
-
-    def _fixed_differences(self, found: Any, inputs: Mapping[str, Any], scope: Sequence[str]) -> list[tuple[str, Any, Any]]:
-        """(property, declared, Bird's) for what differs and PATCH cannot change (or cannot unset)."""
-        theirs = self.inputs_from_bird(found, inputs, scope)
-        found_differences = []
-        for p in self.schema:
-            if p.change == "none" or p.reading == "never":
-                continue
-            mine, bird = inputs.get(p.name), theirs.get(p.name)
-            unsets = not p.removable and mine is None and bird is not None
-            if (not p.patchable and not _same(p, bird, mine)) or unsets:
-                found_differences.append((p.name, mine, bird))
-        return found_differences
 
     def _inputs(self, props: Mapping[str, Any]) -> dict[str, Any]:
         return {k: props.get(k) for k in self.schema.names}
@@ -440,11 +435,6 @@ LOOKUP_MARKER = "__bird_lookup"
 RESOURCE_NAME_KEY = "__bird_resource"
 
 
-def is_lookup(props: Any) -> bool:
-    """Whether ``read`` serves a ``get()`` rather than a refresh."""
-    return isinstance(props, dict) and props.get(LOOKUP_MARKER) is True
-
-
 def _secret_options(schema: Schema, opts: Optional[pulumi.ResourceOptions], **more: Any) -> pulumi.ResourceOptions:
     """``opts``, with the secret inputs kept secret in the outputs too."""
     secrets = pulumi.ResourceOptions(additional_secret_outputs=list(schema.secrets) or None, **more)
@@ -516,14 +506,3 @@ def warn_unknown_program_keys() -> None:
     for warning in config.key_warnings(config.unknown_bird_keys(names)):
         pulumi.log.warn(warning)
 
-
-def default_from_config(checker: Checker, inputs: dict[str, Any], prop: str, key: tuple[str, str]) -> None:
-    """Fill ``prop`` from stack config or the environment (``key``) when the user left it out; it must be a UUID."""
-    if inputs.get(prop) is None:
-        inputs[prop] = config.current_settings_value(key)
-        if inputs[prop] is None:
-            checker.fail(prop, f"is required: set {prop} on the resource, {key[0]} in stack config, or {key[1]}")
-            return
-        if not is_uuid(inputs[prop]):
-            return  # config_problems names the malformed key
-    checker.uuid(prop)

@@ -95,8 +95,8 @@ class Checker:
             return
         self.fail(prop, f"{problem}: generate one with `{GENERATE_SIGNING_KEY}`")
 
-    def uuid(self, prop: str, *, required: bool = False) -> None:
-        value = self.string(prop, required=required)
+    def uuid(self, prop: str) -> None:
+        value = self.string(prop)
         if value is not None and not is_uuid(value):
             self.fail(prop, f"must be a UUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6, got {_describe(value)}")
 
@@ -111,14 +111,14 @@ class Checker:
         if judge and not isinstance(value, bool):
             self.fail(prop, f"must be true or false, got {_describe(value)}")
 
-    def seconds(self, prop: str, maximum: float = MAX_READY_TIMEOUT) -> None:
+    def seconds(self, prop: str) -> None:
         judge, value = self.get(prop)
         if not judge:
             return
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
             self.fail(prop, f"must be a number of seconds, got {_describe(value)}")
-        elif not 0 < value <= maximum:
-            self.fail(prop, f"must be more than 0 and at most {maximum} seconds, got {value}")
+        elif not 0 < value <= MAX_READY_TIMEOUT:
+            self.fail(prop, f"must be more than 0 and at most {MAX_READY_TIMEOUT} seconds, got {value}")
 
     def https_url(self, prop: str, *, required: bool = False) -> None:
         value = self.string(prop, required=required, max_length=2048)
@@ -137,13 +137,7 @@ class Checker:
             if not isinstance(key, str) or not key:
                 self.fail(prop, "keys must be non-empty strings")
                 return None
-            if depth == 2 and not is_unknown(item) and not _is_string_map(item):
+            if depth == 2 and not is_unknown(item) and not (isinstance(item, dict) and all(
+                    isinstance(k, str) and (isinstance(v, str) or is_unknown(v)) for k, v in item.items())):
                 self.fail(f"{prop}.{key}", "must be a mapping of strings to strings")
         return value
-
-
-def _is_string_map(value: Any) -> bool:
-    """A dict of strings to strings (values still unknown in a preview count as strings)."""
-    return isinstance(value, dict) and all(
-        isinstance(k, str) and (isinstance(v, str) or is_unknown(v)) for k, v in value.items()
-    )

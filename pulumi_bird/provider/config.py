@@ -235,10 +235,9 @@ def get_budget(api_url: str, per_second: float) -> GetBudget:
     from ..api.pacing import GetBudget
 
     with _lock:
-        budget = _budgets.get((api_url, per_second))
-        if budget is None:
-            budget = _budgets[(api_url, per_second)] = GetBudget(per_second)
-        return budget
+        if (api_url, per_second) not in _budgets:
+            _budgets[(api_url, per_second)] = GetBudget(per_second)
+        return _budgets[(api_url, per_second)]
 
 
 def make_client(settings: Optional[Settings] = None, secrets: Iterable[Any] = ()) -> BirdClient:

@@ -149,7 +149,7 @@ class ConnectorBackedProvider(BirdProvider):
         return Installed(connector, status)
 
     def post(self, client: Any, scope: Sequence[str], inputs: dict[str, Any], resource: Optional[str]) -> Installed:
-        from ..api.connectors import create_connector_resolving, roll_back, status_of, wait_connector_ready
+        from ..api.connectors import create_connector_resolving, roll_back
         from ..api.models import CreateConnectorRequest
 
         (workspace_id,) = scope
@@ -161,13 +161,12 @@ class ConnectorBackedProvider(BirdProvider):
             release_timeout=float(inputs["ready_timeout"]),  # a number this process released: Bird may lag
         )
         try:
-            status = wait_connector_ready(client, workspace_id, connector.id, float(inputs["ready_timeout"]))
-            status_of(connector, status)
+            return self.ready(client, scope, Installed(connector), inputs)
         except Exception as cause:  # whatever stopped the wait, the connector must not be left behind
             raise roll_back(client, workspace_id, connector.id, cause) from None
-        return Installed(connector, status)
 
     def ready(self, client: Any, scope: Sequence[str], found: Installed, inputs: Mapping[str, Any]) -> Installed:
+        """Wait until the channel is active (a create's too), its status checked to be this connector's."""
         from ..api.connectors import status_of, wait_connector_ready
 
         status = wait_connector_ready(client, scope[0], found.connector.id, float(inputs["ready_timeout"]))

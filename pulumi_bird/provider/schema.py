@@ -144,8 +144,11 @@ class Schema:
     def declare(cls, args: type, outputs: Optional[type] = None) -> Schema:
         """The schema of a resource whose inputs are the ``TypedDict`` ``args`` and whose computed outputs are the
         annotated attributes of ``outputs`` (and of its bases), each ``Annotated[..., Property(...)]``."""
-        total = getattr(args, "__total__", True)
-        found = [declared(name, hint, required=is_required(hint, total)) for name, hint in type_hints(args).items()]
+        # Required read from each annotation: under ``from __future__ import annotations`` the class's
+        # ``__required_keys__`` cannot see ``Required``.
+        total, origin = getattr(args, "__total__", True), typing_extensions.get_origin
+        found = [declared(name, hint, required=origin(hint) is Required or (total and origin(hint) is not NotRequired))
+                 for name, hint in type_hints(args).items()]
         if outputs is not None:
             found += [declared(name, hint, computed=True) for name, hint in type_hints(outputs).items()]
         schema = cls(*found)
@@ -194,13 +197,6 @@ def type_hints(obj: Any) -> dict[str, Any]:
     return typing_extensions.get_type_hints(obj, localns=names, include_extras=True)
 
 
-def is_required(hint: Any, total: bool) -> bool:
-    """Whether a ``TypedDict`` field of this annotation must be set (read from the annotation itself: under
-    ``from __future__ import annotations`` the class's ``__required_keys__`` cannot see ``Required``)."""
-    origin = typing_extensions.get_origin(hint)
-    return origin is Required or (total and origin is not NotRequired)
-
-
 def value_type(hint: Any) -> tuple[Any, bool]:
     """(the value type, optional) of an annotation: ``Annotated``, ``Required``, ``NotRequired``, ``Input[...]``,
     ``Output[...]`` and ``Optional[...]`` removed (``Optional[Input[Sequence[str]]]`` -> ``Sequence[str]``, True)."""
@@ -242,16 +238,6 @@ def declared(name: str, hint: Any, *, required: bool = False, computed: bool = F
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
 
 
-def read_path(obj: Any, path: str) -> Any:
-    """The value at a dotted wire path (``number.numberId``) of Bird's object: a response model's attributes by
-    their snake_case names, a mapping's keys as they are. None where any step is missing."""
-    for step in path.split("."):
-        if obj is None:
-            return None
-        obj = obj.get(step) if isinstance(obj, Mapping) else getattr(obj, _SNAKE.sub("_", step).lower(), None)
-    return obj
-
-
 def plain(value: Any) -> Any:
     """A value read from a response model as state holds it: models as dicts, timestamps as ISO 8601."""
     if isinstance(value, datetime):
@@ -263,9 +249,14 @@ def plain(value: Any) -> Any:
 
 
 def shown(prop: Property, obj: Any) -> Any:
-    """What Bird's object shows of ``prop`` (the first of its paths with a value), as state holds it."""
+    """What Bird's object shows of ``prop``, as state holds it: the first of its dotted wire paths
+    (``number.numberId``) with a value, each step a response model's attribute by its snake_case name, or a
+    mapping's key as it is."""
     for path in prop.paths:
-        value = read_path(obj, path)
+        value = obj
+        for step in path.split("."):
+            attribute = _SNAKE.sub("_", step).lower()
+            value = value.get(step) if isinstance(value, Mapping) else getattr(value, attribute, None)
         if value is not None:
             return plain(value)
     return None

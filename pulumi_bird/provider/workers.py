@@ -55,19 +55,13 @@ def worker_bound(limit: int = HOST_MAX_WORKERS) -> int:
 
 def _grpc_thread_pools() -> list[ThreadPoolExecutor]:
     try:
-        _server = importlib.import_module("grpc._server")  # private: checked at every step below
-    except ImportError:
+        server_type = importlib.import_module("grpc._server")._Server  # private: checked at every step below
+    except (ImportError, AttributeError):
         return []
-    server_type = getattr(_server, "_Server", None)
-    if server_type is None:
-        return []
-    pools = []
-    for obj in gc.get_objects():
-        if isinstance(obj, server_type):
-            pool = getattr(getattr(obj, "_state", None), "thread_pool", None)
-            if type(pool) is ThreadPoolExecutor and isinstance(getattr(pool, "_max_workers", None), int):
-                pools.append(pool)
-    return pools
+    pools = [getattr(getattr(obj, "_state", None), "thread_pool", None) for obj in gc.get_objects()
+             if isinstance(obj, server_type)]
+    return [pool for pool in pools
+            if type(pool) is ThreadPoolExecutor and isinstance(getattr(pool, "_max_workers", None), int)]
 
 
 class _DemandGrowth:
