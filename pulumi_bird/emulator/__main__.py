@@ -8,10 +8,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import math
 import signal
 import sys
 import threading
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from pulumi_bird.emulator import (
     DEFAULT_ACCESS_KEY,
@@ -41,6 +42,20 @@ Stack config for a program run against it:
 """
 
 
+def _in_range(kind: type, low: float, high: float = math.inf) -> Callable[[str], Any]:
+    """An argparse type: a finite ``kind`` from ``low`` to ``high``; argparse names the option when it refuses."""
+
+    def parse(text: str) -> Any:
+        value = kind(text)
+        if not (math.isfinite(value) and low <= value <= high):
+            raise argparse.ArgumentTypeError(f"must be {low:g} to {high:g}" if high < math.inf else
+                                             f"must be {'a finite number of ' if kind is float else ''}at least {low:g}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse's "invalid int value" for text that is no number
+    return parse
+
+
 def _number(text: str) -> Tuple[str, Tuple[str, ...]]:
     number, _, caps = text.partition("=")
     return number.strip(), tuple(c.strip() for c in (caps or "sms,voice").split(",") if c.strip())
@@ -49,16 +64,16 @@ def _number(text: str) -> Tuple[str, Tuple[str, ...]]:
 # The command line: (flags, argparse keywords). Each option's dest is the BirdEmulator keyword of the same name, but
 # for those that main() reads itself (CLI_ONLY); BirdEmulator checks the values.
 OPTIONS: Tuple[Tuple[str, Dict[str, Any]], ...] = (
-    ("--port", dict(type=int, default=0, help="port to listen on; 0 picks a free one (default)")),
+    ("--port", dict(type=_in_range(int, 0, 65535), default=0, help="port to listen on; 0 picks a free one (default)")),
     ("--host", dict(default="127.0.0.1", help="address to bind (default 127.0.0.1)")),
     ("--allow-remote", dict(action="store_true", help="allow a --host that is not loopback")),
     ("--access-key", dict(default=DEFAULT_ACCESS_KEY,
                           help=f"the key clients must present (default {DEFAULT_ACCESS_KEY})")),
-    ("--provision-seconds", dict(type=float, default=1.0,
+    ("--provision-seconds", dict(type=_in_range(float, 0), default=1.0,
                                  help="seconds until a new channel is active (default 1)")),
-    ("--provision-reads", dict(type=int, metavar="N", help="instead of a time: a new channel answers "
+    ("--provision-reads", dict(type=_in_range(int, 0), metavar="N", help="instead of a time: a new channel answers "
                                "'provisioning' to its first N status reads, then is active")),
-    ("--release-seconds", dict(type=float, default=0.0, help="seconds Bird deprovisions a deleted "
+    ("--release-seconds", dict(type=_in_range(float, 0), default=0.0, help="seconds Bird deprovisions a deleted "
                                "connector: its status says deprovisioning and its phone number stays taken (a new "
                                "connector on it gets 409) until then, then it is 404 (default 0)")),
     ("--workspace-id", dict(default=DEFAULT_WORKSPACE_ID,
@@ -68,19 +83,19 @@ OPTIONS: Tuple[Tuple[str, Dict[str, Any]], ...] = (
     ("--number", dict(action="append", default=[], type=_number, metavar="E164[=CAPS]", help="add a phone number to "
                       "the workspace, e.g. +3197010520099=sms,voice (default capabilities: sms,voice)")),
     ("--no-default-numbers", dict(action="store_true", help="start with no phone numbers")),
-    ("--workspaces", dict(type=int, default=1, metavar="N", help="N workspaces in the organization, each "
+    ("--workspaces", dict(type=_in_range(int, 1), default=1, metavar="N", help="N workspaces in the organization, each "
                           "with its own numbers and rate budget: --workspace-id, then "
                           "5f0e4c9e-2b7a-4d1e-9c3b-000000000002 and so on (default 1)")),
-    ("--numbers-per-workspace", dict(type=int, default=0, metavar="K", help="K SMS and voice numbers in "
+    ("--numbers-per-workspace", dict(type=_in_range(int, 0), default=0, metavar="K", help="K SMS and voice numbers in "
                                      "each workspace: +3197010WWWNNNN for workspace WWW (from 001) and NNNN from 0000 "
                                      "(default 0)")),
 )
 RATE_LIMIT_OPTIONS: Tuple[Tuple[str, Dict[str, Any]], ...] = (
     ("--rate-limits", dict(action="store_true", help=f"enforce Bird's limits per workspace: {BIRD_GET_PER_SECOND} "
                            f"GET and {BIRD_POST_PER_SECOND} POST per second")),
-    ("--get-rate", dict(type=int, metavar="N",
+    ("--get-rate", dict(type=_in_range(int, 1), metavar="N",
                         help=f"GETs per second per workspace (implies --rate-limits; default {BIRD_GET_PER_SECOND})")),
-    ("--post-rate", dict(type=int, metavar="N", help="POSTs per second per workspace (implies --rate-limits; "
+    ("--post-rate", dict(type=_in_range(int, 1), metavar="N", help="POSTs per second per workspace (implies --rate-limits; "
                          f"default {BIRD_POST_PER_SECOND})")),
 )
 CLI_ONLY = ("number", "no_default_numbers", "rate_limits", "get_rate", "post_rate")
@@ -97,15 +112,6 @@ def build_parser() -> argparse.ArgumentParser:
         for flag, keywords in options:
             group.add_argument(flag, **keywords)
     return parser
-
-
-def _as_typed(message: str) -> str:
-    """BirdEmulator's message, led by the option the user typed instead of the keyword it sets."""
-    for keyword, flag in (("rate limit get", "--get-rate"), ("rate limit post", "--post-rate"),
-                          *((f[2:].replace("-", "_"), f) for f, _ in OPTIONS)):
-        if message.startswith(keyword + " "):
-            return flag + message[len(keyword):]
-    return message
 
 
 def rate_limits_from(args: argparse.Namespace) -> Optional[RateLimits]:
@@ -135,8 +141,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         emulator = BirdEmulator(**options, rate_limits=rate_limits_from(args),
                                 numbers=() if args.no_default_numbers else None)
-    except ValueError as exc:  # BirdEmulator checks the values (a loopback host, counts, seconds, rates)
-        parser.error(_as_typed(str(exc)))
+    except ValueError as exc:  # what the options' types cannot judge alone (a host that is not loopback)
+        parser.error(str(exc))
     try:
         added = [emulator.add_number(number, caps) for number, caps in args.number]
     except ValueError as exc:
