@@ -119,7 +119,7 @@ class Claim:
     def __init__(self, resource: Optional[str]) -> None:
         self.resource = resource
         self.connector_id: Optional[str] = None
-        self.answered = threading.Event()  # clear while one of its POSTs is on its way
+        self.answered: threading.Event = threading.Event()  # clear while one of its POSTs is on its way
         self.answered.set()
 
 

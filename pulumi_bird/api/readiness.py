@@ -97,7 +97,7 @@ class ReadinessScheduler:
     ) -> None:
         self.clock = clock
         self.sleep = sleep
-        self.lock = threading.Lock()
+        self.lock: threading.Lock = threading.Lock()
         self._turns: dict[int, Turn] = {}
         self.polls: int = 0  # polls of every turn so far, for logs and benchmarks
 

@@ -67,8 +67,8 @@ class WorkspaceReads:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._changed = threading.Condition()
-        self.active = 0  # reads in progress
-        self.waiting = 0  # of them, those waiting in an open batch
+        self.active: int = 0  # reads in progress
+        self.waiting: int = 0  # of them, those waiting in an open batch
         self._open: dict[tuple[str, ...], _Batch] = {}
         self.pages: dict[tuple[str, ...], int] = {}  # pages the last complete listing of each kind took
 

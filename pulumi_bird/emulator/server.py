@@ -20,7 +20,7 @@ import threading
 import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Set, Tuple, cast
+from typing import Any, Callable, Deque, Dict, Generic, Iterable, List, Optional, Set, Tuple, TypeVar, cast
 from urllib.parse import parse_qsl, urlsplit
 
 from pulumi_bird.api.values import is_loopback_host
@@ -123,9 +123,20 @@ def _fault_response(rule: FaultRule) -> ApiResponse:
     return dataclasses.replace(response, body=response.body if rule.body is None else rule.body, committed=rule.commit)
 
 
-def _on_backend(name: str) -> Any:
-    """A :class:`BirdEmulator` property that reads and sets its backend's attribute ``name``."""
-    return property(lambda emu: getattr(emu.backend, name), lambda emu, value: setattr(emu.backend, name, value))
+V = TypeVar("V")
+
+
+class _OnBackend(Generic[V]):
+    """A :class:`BirdEmulator` attribute that is its backend's attribute of the same name."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, emu: Any, owner: Optional[type] = None) -> V:
+        return cast(V, getattr(emu.backend, self.name))
+
+    def __set__(self, emu: Any, value: V) -> None:
+        setattr(emu.backend, self.name, value)
 
 
 class BirdEmulator:
@@ -180,7 +191,7 @@ class BirdEmulator:
             raise ValueError("max_recorded_requests and max_recorded_bytes must not be negative")
         if not 0 < request_read_seconds < float("inf"):
             raise ValueError("request_read_seconds must be a positive number of seconds")
-        self.request_read_seconds = float(request_read_seconds)
+        self.request_read_seconds: float = float(request_read_seconds)
         self.access_key = access_key
         self.host = host
         self.port = port
@@ -203,7 +214,8 @@ class BirdEmulator:
         self.answer_hooks: List[AnswerHook] = []
         self._log_lock = threading.Lock()
         self._log: Deque[Tuple[RecordedRequest, int]] = collections.deque()
-        self.max_recorded_requests, self.max_recorded_bytes = max_recorded_requests, max_recorded_bytes
+        self.max_recorded_requests: int = max_recorded_requests
+        self.max_recorded_bytes: int = max_recorded_bytes
         self.recorded_bytes: int = 0
         self.recorded_requests_total: int = 0
         # TCP connections accepted since start (a keep-alive client opens few; one per request opens many).
@@ -251,9 +263,9 @@ class BirdEmulator:
         return f"http://{host}:{self.port}"
 
     # See BirdBackend (which checks them); settable any time.
-    provision_seconds = _on_backend("provision_seconds")
-    release_seconds = _on_backend("release_seconds")
-    provision_reads = _on_backend("provision_reads")
+    provision_seconds: _OnBackend[float] = _OnBackend()
+    release_seconds: _OnBackend[float] = _OnBackend()
+    provision_reads: _OnBackend[Optional[int]] = _OnBackend()
 
     @property
     def rate_limits(self) -> Optional[RateLimits]:
