@@ -90,7 +90,7 @@ def bench_fleet(row: Callable[..., None], workspaces: int = 8, numbers: int = 32
     floor = provision + numbers / 50
     per_stack: List[float] = [s["seconds"] for s in fleet["stacks"]]
     ratio = fleet["seconds"] / single["seconds"]
-    row(f"fleet of {workspaces} workspaces x {numbers} SmsChannels + webhooks (active after {provision:g}s, Bird's "
+    row(f"fleet of {workspaces} workspaces x {numbers} SmsChannels + a webhook (active after {provision:g}s, Bird's "
         f"limits per workspace), {workspaces} stacks in parallel",
         f"{fleet['seconds']:.1f}s = {ratio:.2f} x one workspace alone ({single['seconds']:.1f}s), "
         f"{fleet['seconds'] / sequential['seconds']:.2f} x one after another ({sequential['seconds']:.1f}s); "
