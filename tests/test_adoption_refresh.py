@@ -25,12 +25,12 @@ def out_of_band_connector(double, *, name, template="sms-messagebird:1", argumen
     return cid
 
 
-def out_of_band_subscription(double, *, url, event="channel.updated", service="channels") -> str:
+def out_of_band_subscription(double, *, url, event="channel.updated", service="channels", **more) -> str:
     sid = str(uuid.uuid4())
     with double.lock:
         double.subscriptions[sid] = {"id": sid, "organizationId": ORG, "workspaceId": WS, "service": service,
                                      "event": event, "url": url, "status": "active", "createdAt": _now(),
-                                     "updatedAt": _now()}
+                                     "updatedAt": _now(), **more}
     return sid
 
 
@@ -105,6 +105,18 @@ def test_adopting_a_webhook_of_another_event_fails_and_writes_nothing(host, doub
     with pytest.raises(ProviderError) as caught:
         host.create(reg.urn, checked(host, reg))
     assert "  event: declared 'channel.updated', Bird has 'channel.created'" in str(caught.value)
+    assert writes(double) == []
+
+
+def test_adopting_a_webhook_whose_template_the_program_leaves_out_fails_and_writes_nothing(host, double, inputs_of):
+    """PATCH cannot unset a template (removing it replaces the subscription), so adopting one without it would
+    keep a template the program does not declare."""
+    sid = out_of_band_subscription(double, url="https://a.example.com/hook", template="twilio-sms")
+    reg = inputs_of(lambda: WebhookSubscription("h", service="channels", event="channel.updated",
+                                                url="https://a.example.com/hook", adopt_id=sid))
+    with pytest.raises(ProviderError) as caught:
+        host.create(reg.urn, checked(host, reg))
+    assert "  template: declared None, Bird has 'twilio-sms'" in str(caught.value)
     assert writes(double) == []
 
 
