@@ -628,3 +628,27 @@ def test_a_patch_422_echoing_a_url_the_program_marked_secret_does_not_show_it(pl
     assert "see https://hooks.example.com/help" in text, text  # what is not the secret is not garbled
     assert "tenant-5e3c9b1d7a2f4e60" not in "".join(plugin.stderr)
     plugin.delete(urn, id_, outs)
+
+
+def test_a_log_line_echoing_a_url_the_program_marked_secret_does_not_show_it(emulator):
+    """With PULUMI_BIRD_LOG=debug the provider logs an ambiguous create with Bird's words, which here echo a URL
+    the program marked secret: the plugin's log filter redacts it from the line on its stderr."""
+    hidden = "https://hooks.example.com/tenant-0c9e8d7f6a5b4c3d/events"
+    org, ws = emulator.organization_id, emulator.workspace_id
+    with Plugin({"PULUMI_BIRD_LOG": "debug"}, name="logged") as logged:
+        logged.configure(provider_config(emulator))
+        emulator.faults.add("POST", r"/webhook-subscriptions$", 500, commit=True,
+                            body={"code": "InternalError", "message": f"could not deliver to {hidden}"})
+        try:
+            logged.up("WebhookSubscription", "logged", hook_inputs(url=secret(hidden), eventFilters=[
+                {"key": "platformId", "value": "logged"}]))
+        except grpc.RpcError:
+            pass  # whether the lookup then adopts it or not, the warning was logged
+        finally:
+            emulator.faults.clear()
+            for made in emulator.backend.list_all_webhooks(org, ws):
+                if made["url"] == hidden:
+                    emulator.backend.delete_webhook(org, ws, made["id"])
+    text = "".join(logged.stderr)
+    assert "failed ambiguously" in text and "could not deliver to [redacted]" in text, text[-2000:]
+    assert "tenant-0c9e8d7f6a5b4c3d" not in text
