@@ -1,13 +1,6 @@
-"""The request budget of a workspace: never more than Bird's limit in any sliding second, and all of it usable.
-
-Bird allows 50 GETs and 500 POSTs per second per workspace (https://docs.bird.com/api/api-access/rate-limits)
-and answers 429 beyond. A request counts from when it is sent until one window after its answer came back (Bird
-counted it at some moment in between), so network jitter cannot push two windows' worth into one second at
-Bird, while a burst still uses the whole budget at once. Callers wait in order of *priority* (when their
-request became due), so the readiness poll that has waited longest goes first. A 429 holds the whole workspace
-for its ``Retry-After`` and halves the limit, recovering over :data:`RECOVERY_SECONDS` (another client shares
-the workspace: back off, then probe). Nothing here is global: budgets belong to the client's configuration.
-"""
+"""The per-workspace request budget of Bird's limits (https://docs.bird.com/api/api-access/rate-limits), as
+docs/performance.md ("GET budget") and docs/troubleshooting.md (429s) describe it; callers wait in order of
+priority (when their request became due). Nothing here is global: budgets belong to the client's configuration."""
 
 from __future__ import annotations
 
@@ -54,8 +47,8 @@ class Slot:
 
 
 class GetPacer:
-    """The sliding-window GET budget of one workspace. ``sleep``, when given, replaces the condition wait (for
-    single-threaded tests with a fake ``clock``)."""
+    """The sliding-window GET budget of one workspace: a GET counts from its sending until one window after its
+    answer (Bird counted it somewhere in between). ``sleep`` replaces the condition wait (tests, fake ``clock``)."""
 
     def __init__(
         self,
@@ -193,11 +186,10 @@ class GetBudget:
 
     def for_workspace(self, workspace_id: str) -> GetPacer:
         with self._lock:
-            pacer = self._pacers.get(workspace_id)
-            if pacer is None:
-                pacer = self._pacers[workspace_id] = GetPacer(
+            if workspace_id not in self._pacers:
+                self._pacers[workspace_id] = GetPacer(
                     self.per_second, window=self.window, clock=self.clock, sleep=self.sleep)
-            return pacer
+            return self._pacers[workspace_id]
 
 
 # Bird's POST limit per workspace and second (the same page as the GET limit). 512 creates at once already

@@ -1,17 +1,6 @@
-"""One keep-alive connection pool per process and API URL, shared by every client, operation and thread.
-
-Every provider call builds its own client; all send through the one ``requests.Session`` of their API URL, so a
-refresh of N objects opens about as many TLS connections as it has requests in flight, not N. urllib3 reuses
-the connection it got back last and replaces one the server closed while idle; one that breaks mid-request is
-a connection error the client retries as ever (a POST goes through :mod:`pulumi_bird.api.create`). The pool
-is where every request of the process to one API passes, so it also paces POSTs per workspace
-(:class:`~pulumi_bird.api.pacing.PostBudget`). Nothing secret is kept: the key travels in each request.
-
-The environment may not add to or redirect the key's header: no ``.netrc`` (whose ``default`` entry would
-replace it with Basic credentials); only what an https request needs, the ``HTTPS_PROXY``/``NO_PROXY`` proxy
-(which sees a CONNECT: the key travels inside TLS) and the CA bundle of ``REQUESTS_CA_BUNDLE`` or
-``CURL_CA_BUNDLE``. Plain http (only to a loopback emulator) uses no proxy: it would read the key in clear.
-"""
+"""One keep-alive session per process and API URL, shared by every client and thread, pacing POSTs per workspace
+(docs/performance.md, "One connection pool"). It reads from the environment only the https proxy and CA bundle
+(docs/installation-configuration.md, "Proxies"): no .netrc, and no proxy for plain http. Nothing secret is kept."""
 
 from __future__ import annotations
 
@@ -78,7 +67,7 @@ class PooledSession(requests.Session):
         self.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         self.mount("https://", PooledAdapter(posts))
         self.mount("http://", PooledAdapter(posts))
-        self.trust_env = False  # see the module's docstring: https proxies and CA bundles are added back below
+        self.trust_env = False  # no .netrc (it would replace the key); https proxies and CA bundles are added back below
 
     def merge_environment_settings(
         self, url: str, proxies: Any, stream: Any, verify: Any, cert: Any

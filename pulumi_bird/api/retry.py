@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -16,10 +17,8 @@ IDEMPOTENT_METHODS = frozenset({"GET", "DELETE", "PATCH", "HEAD"})
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How often and how long the client retries: for at most ``total_seconds`` after the first attempt; a 5xx
-    or connection failure of a method safe to repeat ``max_attempts`` times in all; a 429 (not processed) for the
-    whole time, after its Retry-After or a backoff growing to ``max_delay`` (Bird's limits count per second).
-    """
+    """How often and how long the client retries (docs/troubleshooting.md, "Rate limits and 5xx"): a 429 for
+    ``total_seconds``, a 5xx or connection failure of a method safe to repeat ``max_attempts`` times in all."""
 
     max_attempts: int = 5
     total_seconds: float = 20.0
@@ -46,10 +45,8 @@ def parse_retry_after(value: Optional[str], now: Optional[datetime] = None) -> O
     if not value:
         return None
     value = value.strip()
-    try:
+    with contextlib.suppress(ValueError):
         return max(0.0, float(value))
-    except ValueError:
-        pass
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -1,11 +1,6 @@
-"""Verify the signature Bird puts on every webhook delivery, and accept each signed delivery once.
-
-Bird signs ``timestamp + "\\n" + request URL + "\\n" + SHA-256(raw body)`` (the digest as raw bytes) with
-HMAC-SHA256 keyed by the subscription's signing key, and sends it base64-encoded in the
-``messagebird-signature`` header with the timestamp in ``messagebird-request-timestamp``
-(https://docs.bird.com/api/notifications-api/api-reference/webhooks/verifying-a-webhook). The request id is
-not signed, so a replay can carry any: :class:`ReplayGuard` tells a replay by the signature it accepted.
-"""
+"""Verify the signature Bird puts on every webhook delivery, and accept each signed delivery once, as
+docs/resources.md ("Verifying deliveries") and
+https://docs.bird.com/api/notifications-api/api-reference/webhooks/verifying-a-webhook describe."""
 
 from __future__ import annotations
 
@@ -124,10 +119,8 @@ def verify_signature(
     now: Optional[float] = None,
 ) -> None:
     """Raise :class:`SignatureError` unless ``headers`` (any case) carry Bird's valid signature of this delivery,
-    made with ``signing_key`` (ASCII str or bytes) at most ``tolerance`` seconds before ``now`` (None: no limit;
-    ``now`` is for tests). ``url`` is the full URL Bird posted to (scheme, host, path and query), ``body`` the
-    raw body exactly as received. A replay passes until it is ``tolerance`` old: :class:`ReplayGuard` adds that.
-    """
+    made at most ``tolerance`` seconds before ``now`` (None: no limit). ``url`` is the full URL Bird posted to
+    (scheme, host, path and query), ``body`` the raw body as received. A replay passes: see :class:`ReplayGuard`."""
     key = signing_key_bytes(signing_key)
     signature = _header(headers, SIGNATURE_HEADER)
     timestamp = _header(headers, TIMESTAMP_HEADER)
@@ -167,13 +160,9 @@ def is_valid_signature(
 
 
 class ReplayGuard:
-    """:func:`verify_signature`, accepting each signed delivery once: a replay of a delivery already accepted
-    raises :class:`ReplayError`, whatever ``messagebird-request-id`` it carries (that header is not signed).
-
-    A delivery is remembered by its signature (which covers its timestamp, URL and body) until it is
-    ``tolerance`` old, at most ``max_deliveries`` at once (past that, :class:`ReplayGuardFull`: answer 503, Bird
-    retries). One guard per signing key and URL, thread-safe, in memory (several processes need a shared store).
-    """
+    """:func:`verify_signature`, accepting each signed delivery once (docs/resources.md, "Verifying deliveries"):
+    remembered by its signature (which covers timestamp, URL and body), not by the unsigned request id. One guard
+    per signing key and URL, thread-safe, in memory (several processes need a shared store)."""
 
     def __init__(
         self,
