@@ -1,10 +1,7 @@
-"""What a message may quote of a value the user wrote, when the value may carry a credential.
-
-The SDK's dynamic provider host strips secret markers from inputs, so a webhook URL wrapped in ``Output.secret``
-("https://hooks.example.com/bird?token=...") arrives as plain text, as do connector arguments. So the parts that
-carry credentials in practice (a URL's query, fragment and userinfo; connector argument values but the plain
-ids and choices) are redacted from whatever Bird echoes, and messages name keys only.
-"""
+"""What a message may quote of a value the user wrote that may carry a credential. The SDK's dynamic provider
+host strips secret markers from inputs (a webhook URL in ``Output.secret`` arrives as plain text, as do connector
+arguments), so a URL's query, fragment and userinfo, and connector argument values but the plain ids and choices,
+are redacted from whatever Bird echoes, and messages name keys only."""
 
 from __future__ import annotations
 

@@ -58,9 +58,8 @@ class PooledAdapter(DeadlineAdapter):
 
 
 class PooledSession(requests.Session):
-    """A session shared by every client of one API URL: a client's ``close()`` leaves it open for the others
-    (:meth:`close_for_good` closes its connections). It keeps no cookies, so no answer can leave state in it
-    that another operation would send."""
+    """A session shared by every client of one API URL: ``close()`` leaves it open (:meth:`close_for_good` does
+    not). It keeps no cookies, so no answer can leave state in it that another operation would send."""
 
     def __init__(self, posts: PostBudget) -> None:
         super().__init__()

@@ -19,10 +19,8 @@ from typing import Any, Callable, Mapping, Optional, Union
 SIGNATURE_HEADER = "messagebird-signature"
 TIMESTAMP_HEADER = "messagebird-request-timestamp"
 REQUEST_ID_HEADER = "messagebird-request-id"
-# How old a delivery may be: short (Stripe's and Slack's 5 minutes), as it is how long a captured delivery can
-# be replayed and ReplayGuard must remember it. Bird retries a failed delivery over 8 hours (its
-# webhook-subscriptions docs) and, we assume, stamps each retry anew (the header is the *request* timestamp);
-# a receiver that sees retries refused as too old can pass tolerance= up to MAX_TOLERANCE.
+# How old a delivery may be: short (Stripe's and Slack's 5 minutes), as it is how long a captured delivery can be
+# replayed and ReplayGuard must remember it; Bird's retries over 8 hours may need more (docs/resources.md).
 DEFAULT_TOLERANCE = 300
 # Bird's retry period (8 hours) and an hour of clock skew: no genuine delivery is older.
 MAX_TOLERANCE = 9 * 3600

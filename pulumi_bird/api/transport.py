@@ -1,9 +1,6 @@
-"""One attempt of one HTTP request within a deadline of real time, from sending to the last byte.
-
-requests' timeouts bound each socket read, not the answer: a server trickling its answer a byte at a time would
-outlive any. So at the deadline a watchdog shuts down the attempt's socket, ending whatever read blocks on it;
-the connection classes of :class:`DeadlineAdapter` note, per thread, which connection a request goes out on.
-"""
+"""One attempt of one HTTP request within a deadline of real time, from sending to the last byte. requests'
+timeouts bound each socket read, which an answer trickled a byte at a time outlives: at the deadline a watchdog
+shuts down the socket that the connection classes of :class:`DeadlineAdapter` noted, ending any blocked read."""
 
 from __future__ import annotations
 
