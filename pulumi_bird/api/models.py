@@ -35,9 +35,6 @@ class _Response(BaseModel):
     model_config: ClassVar[ConfigDict] = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
 
 
-# --- connectors -------------------------------------------------------------------------------------------
-
-
 class CreateConnectorRequest(_Request):
     """Body of ``POST /workspaces/{workspaceId}/connectors``: install a connector from a template."""
 
@@ -121,9 +118,6 @@ class Page(_Response):
 
     results: list[dict[str, Any]] = []
     next_page_token: Optional[str] = None
-
-
-# --- webhook subscriptions ----------------------------------------------------------------------------------
 
 
 class EventFilter(_Request):

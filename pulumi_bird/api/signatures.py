@@ -48,8 +48,7 @@ class ReplayGuardFull(SignatureError):
 
 
 def signing_key_bytes(signing_key: Union[str, bytes]) -> bytes:
-    """The HMAC key for ``signing_key``: bytes as given, a string as ASCII. Raises :class:`SignatureError` for
-    an empty key, a non-ASCII string or anything else."""
+    """The HMAC key for ``signing_key``: bytes as given, a string as ASCII (else, or empty, a SignatureError)."""
     if isinstance(signing_key, (bytes, bytearray)):
         key = bytes(signing_key)
     elif isinstance(signing_key, str):

@@ -138,9 +138,8 @@ class DeadlineAdapter(HTTPAdapter):
 
 
 def exchange(session: requests.Session, method: str, url: str, seconds: float, **kwargs: Any) -> requests.Response:
-    """Send once and read the whole answer within ``seconds`` of real time, and at most MAX_ANSWER_BYTES
-    (``kwargs`` go to ``session.request``; redirects are never followed). Raises requests' errors, or
-    :class:`DeadlineExceeded`."""
+    """Send once (following no redirect) and read the whole answer within ``seconds`` of real time and at most
+    MAX_ANSWER_BYTES; raises requests' errors, or :class:`DeadlineExceeded`."""
     ends = time.monotonic() + seconds
     watch = _Watch()
     _current.watch = watch
