@@ -19,9 +19,8 @@ from .pacing import PostBudget
 from .retry import parse_retry_after
 from .transport import DeadlineAdapter
 
-# Connections a pool keeps open once its requests are answered. Requests in flight are bounded by the provider
-# host's workers (pulumi_bird.provider.workers HOST_MAX_WORKERS, 2048): a pool this size never has to close a
-# connection it just used (urllib3 would, with a warning, past its size). Unused, the size costs nothing.
+# Connections kept open: as many as requests in flight can be (the provider host's workers, HOST_MAX_WORKERS), so
+# the pool never closes one it just used (urllib3 would, with a warning). Unused, the size costs nothing.
 MAX_KEPT_CONNECTIONS = 2048
 # The workspace a request goes to, from its path (connectors and webhook subscriptions both carry it).
 _WORKSPACE_IN_PATH = re.compile(r"/workspaces/([^/?#]+)")
