@@ -1,9 +1,5 @@
 """Data-source style lookups (Terraform's ``data`` blocks): read connectors that a stack does not manage, and find
-a phone number's id from its E.164 text.
-
-They run in the Pulumi program, with the resources' configuration. The plain forms call Bird at once, in preview
-too; the ``_output`` forms take Inputs and make no call during a preview (their result is unknown until ``up``).
-"""
+a phone number's id; docs/resources.md says when each form calls Bird."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""``WebhookSubscription``: deliver Bird events (``channel.updated``, ``sms.inbound``, ...) to an https URL.
-
-The declared schema says what replaces (service, event, organization, workspace: the new subscription is created
-first, so no event is missed) and what PATCH updates; the provider only says how to reach a subscription on Bird.
-"""
+"""``WebhookSubscription``: deliver Bird events (``channel.updated``, ``sms.inbound``, ...) to an https URL. A
+replacement creates the new subscription first, so no event is missed."""
 
 from __future__ import annotations
 

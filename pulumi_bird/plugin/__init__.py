@@ -1,5 +1,2 @@
-"""``pulumi-resource-bird``: the native Pulumi provider plugin, for every Pulumi language.
-
-It serves the dynamic providers' resources over Pulumi's ResourceProvider protocol, with a package schema
-(``bird``) from which ``pulumi package add`` generates SDKs. ``import pulumi_bird`` imports nothing of it.
-"""
+"""``pulumi-resource-bird``: the native Pulumi provider plugin (package ``bird``), for every Pulumi language
+(docs/other-languages.md). ``import pulumi_bird`` imports nothing of it."""

@@ -34,7 +34,7 @@ from pulumi.provider.experimental.provider import (
 )
 
 from ..provider.base import LOOKUP_MARKER, RESOURCE_NAME_KEY
-from .fields import BY_TOKEN, ResourceKind, fields
+from .fields import BY_TOKEN, fields
 from .package import schema_json
 from .settings import apply_config, check_config
 from .values import Names, hide
@@ -46,13 +46,6 @@ R = TypeVar("R", CheckRequest, DiffRequest, CreateRequest, ReadRequest, UpdateRe
 class PluginError(Exception):
     """An operation failed; the message (one paragraph, property names as the user writes them) is what the
     engine shows."""
-
-
-def _kind(type_: str) -> ResourceKind:
-    kind = BY_TOKEN.get(type_)
-    if kind is None:
-        raise PluginError(f"the bird provider has no resource type {type_!r}; it has {', '.join(sorted(BY_TOKEN))}")
-    return kind
 
 
 def _guarded(names: Names, operation: Callable[[], T]) -> T:
@@ -169,7 +162,10 @@ def _on_resource(operation: Callable[[Any, Names, R], T]) -> Any:
     type, its error in the user's names (:func:`_guarded`)."""
 
     async def method(self: BirdProvider, request: R) -> T:
-        kind = _kind(request.type)
+        kind = BY_TOKEN.get(request.type)
+        if kind is None:
+            raise PluginError(f"the bird provider has no resource type {request.type!r}; it has "
+                              f"{', '.join(sorted(BY_TOKEN))}")
         names = Names(fields(kind.token))
         return await self._run(_guarded, names, lambda: operation(kind.new_provider(), names, request))
 

@@ -1,9 +1,5 @@
-"""What every pulumi-bird provider shares: the lifecycle (check, diff, create, read, update, delete, adoption and
-``get()``), implemented once from the resource's declared :class:`~pulumi_bird.provider.schema.Schema`.
-
-A resource's provider supplies only what differs (as pulumi-go-provider's ``infer``): its ``schema``, ``validate``,
-how to ``find``, ``post``, ``patch`` and ``remove`` its object on Bird, and small hooks where it opts out of a default.
-"""
+"""What every pulumi-bird provider shares: the lifecycle, implemented once from the resource's declared
+:class:`~pulumi_bird.provider.schema.Schema` (README.md, "One declaration per fact", says what a resource supplies)."""
 
 from __future__ import annotations
 
@@ -228,12 +224,9 @@ class BirdProvider(ResourceProvider):
 
     @contextmanager
     def _stored_client(self, id_: str, props: Mapping[str, Any], doing: str) -> Iterator[tuple[Any, list[str]]]:
-        """A client and the scope for a read or delete of the object in the state; a refused key (401/403) says
-        why it may be refused.
-
-        `pulumi refresh` and `pulumi destroy` do not run the program: the engine configures the provider from the
-        stack config of the last `pulumi up` (pkg/engine/refresh.go, destroy.go; pulumi/pulumi#18756 reverted
-        using today's config), so a rotated key is not seen until an up or a `--run-program` run."""
+        """A client and the scope for a read or delete of the object in the state. A refused key (401/403) says why:
+        `pulumi refresh` and `pulumi destroy` use the stack config of the last `pulumi up` (docs/known-limits.md,
+        "Stale stored config"; pkg/engine/refresh.go, destroy.go; pulumi/pulumi#18756 reverted using today's)."""
         from ..api.errors import AuthenticationError, ConfigError
 
         settings = config.current_settings()

@@ -7,7 +7,7 @@ SDK's ``UNKNOWN`` sentinel, anywhere inside a value) are skipped, not judged.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Optional, Sequence
 
 from pulumi.dynamic import CheckFailure
 from pulumi.output import Unknown
@@ -100,8 +100,7 @@ class Checker:
         if value is not None and not is_uuid(value):
             self.fail(prop, f"must be a UUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6, got {_describe(value)}")
 
-    def one_of(self, prop: str, allowed: Iterable[str], *, required: bool = False) -> None:
-        allowed = list(allowed)
+    def one_of(self, prop: str, allowed: Sequence[str], *, required: bool = False) -> None:
         value = self.string(prop, required=required)
         if value is not None and value not in allowed:
             self.fail(prop, f"must be one of {', '.join(allowed)}; got {_describe(value)}")

@@ -1,9 +1,5 @@
-"""Provider configuration: stack config (``bird:*``) with environment fallbacks.
-
-The provider object is pickled into every resource's state, so nothing here is ever stored on it. The host
-hands the stack config to ``configure()`` once per process; it is kept in this module's memory (the host
-process only) and a client is built from it inside each provider call.
-"""
+"""Provider configuration: stack config (``bird:*``) with environment fallbacks, kept in this module's memory
+(docs/installation-configuration.md: nothing is stored in the pickled provider), a client built per call."""
 
 from __future__ import annotations
 
@@ -124,9 +120,7 @@ def unknown_key_warnings() -> list[str]:
             return []
         _warned = True
         unknown = list(_unknown_keys)
-    if _lookup(ACCESS_KEY, config) is None:
-        return []
-    return key_warnings(unknown)
+    return key_warnings(unknown) if _lookup(ACCESS_KEY, config) is not None else []
 
 
 def key_warnings(unknown: list[str]) -> list[str]:

@@ -1,11 +1,5 @@
-"""Each resource's properties, declared once, each with its whole life.
-
-A resource module declares its inputs as a ``TypedDict`` of ``Annotated[T, Property(...)]`` fields (``Required[...]``
-for those a program must set) and its computed outputs as a class of ``Annotated[pulumi.Output[T], Property(...)]``
-attributes; :meth:`Schema.declare` reads both. The resource's ``__init__(..., **args: Unpack[Args])`` shows the same
-``TypedDict`` to pyright and mypy, and the provider's checks, diff, create request and read-back, the docs and the
-plugin's package schema all derive from it. A schema that contradicts itself fails on import: :class:`SchemaError`.
-"""
+"""Each resource's properties, declared once, each with its whole life (README.md, "One declaration per fact");
+a schema that contradicts itself fails on import: :class:`SchemaError`."""
 
 from __future__ import annotations
 
@@ -46,29 +40,11 @@ class SchemaError(ValueError):
 
 @dataclass(frozen=True)
 class Property:
-    """What one input or computed output of a resource does, beside its type (``Annotated[T, Property(...)]``).
-
-    :param doc: one sentence or two for the documentation.
-    :param bird: the field of Bird's request it is sent as (camelCase), or ``arguments.<name>`` for a template
-        argument; None when it never reaches Bird.
-    :param secret: a secret input and output.
-    :param change: what changing it does: ``replace`` the object, ``update`` it in place (PATCH when it has a
-        ``bird`` field), or ``none`` at all (inputs that only matter to a create).
-    :param create: whether the create request carries it (False: only PATCH can set it, e.g. a webhook's status).
-    :param read_from: dotted wire paths where Bird's object shows it, the first with a value wins (default:
-        ``bird``).
-    :param echo: how it is read back from Bird (:data:`Echo`); default ``fallback``, or ``never`` when Bird never
-        sees it.
-    :param removable: False when PATCH cannot unset it, so unsetting it replaces the object.
-    :param cleared: what PATCH sends to unset it (e.g. ``[]`` for a list).
-    :param unordered: a list whose order means nothing (compared as a set).
-    :param default: the value ``check`` fills in when the program leaves it out.
-    :param filled: an optional input the provider always fills in (from stack config or the resource name).
-    :param example: a value that passes ``check``, for the documentation and the tests.
-
-    :meth:`Schema.declare` fills in the rest from the declaration: ``name``, ``type`` (the value type), ``required``,
-    ``optional`` (the output may be empty), ``computed`` (an output only) and ``values`` (from a ``Literal`` type).
-    """
+    """What one input or computed output of a resource does, beside its type (``Annotated[T, Property(...)]``);
+    README.md ("One declaration per fact") says what each field means. Beside those, ``cleared`` is what PATCH sends
+    to unset it (``[]`` for a list) and ``unordered`` marks a list compared as a set. :meth:`Schema.declare` fills in
+    ``name``, ``type`` (the value type), ``required``, ``optional`` (the output may be empty), ``computed`` and
+    ``values`` (from a ``Literal`` type) from the declaration."""
 
     doc: str
     _: KW_ONLY

@@ -1,15 +1,8 @@
-"""Let the SDK's dynamic provider host run as many operations at once as the engine sends.
-
-``python -m pulumi.dynamic`` serves gRPC from ``ThreadPoolExecutor(max_workers=4)``: a fifth ``create`` waits for
-one of the first four, whatever ``pulumi up --parallel`` says. Raising the limit alone is not enough: the executor
-starts a thread only when its idle-thread semaphore is empty, and that semaphore over-counts idle threads (it is
-released after every call), so the pool's ``submit`` is wrapped to start one more thread whenever the calls in
-flight outnumber the threads, up to :func:`worker_bound`. The pool never shrinks: idle workers wait on its queue.
-
-The bound is a memory bound: ``make bench`` measured about 90 kB per waiting create, so 2048 workers hold at most
-about 180 MB; it stays under a quarter of ``RLIMIT_NPROC`` so that thread creation cannot fail inside the host.
-Every step is guarded: when anything looks different (an SDK or grpcio upgrade) it does nothing, and
-``tests/test_host_concurrency.py`` notices.
+"""Let the SDK's dynamic provider host run as many operations at once as the engine sends (docs/performance.md,
+"Host concurrency"). Raising ``max_workers`` alone is not enough: the executor starts a thread only when its
+idle-thread semaphore is empty, and that semaphore over-counts idle threads (it is released after every call), so
+the pool's ``submit`` is wrapped to start one more thread whenever the calls in flight outnumber the threads. Every
+step is guarded: when the internals look different it does nothing, and ``tests/test_host_concurrency.py`` notices.
 """
 
 from __future__ import annotations
@@ -26,7 +19,7 @@ log: logging.Logger = logging.getLogger(__name__)
 
 # The most workers the host grows to: ~90 kB per waiting create (measured), so ~180 MB at most.
 HOST_MAX_WORKERS = 2048
-# Of the per-user process/thread limit, the share the host may use at most.
+# Of the per-user process/thread limit, the share the host may use at most (so thread creation cannot fail in it).
 NPROC_SHARE = 4
 _HOST_MODULE = "pulumi.dynamic.__main__"
 _NEEDED = ("_idle_semaphore", "_threads", "_adjust_thread_count", "_shutdown_lock", "submit")

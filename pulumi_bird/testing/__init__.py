@@ -1,13 +1,6 @@
-"""Testing your own Pulumi programs against the Bird emulator, on the real Pulumi engine.
-
-:func:`bird_stack` makes a stack of your program (a function or a project directory) with the Automation API on a
-temporary ``file://`` backend, configured for a running :class:`~pulumi_bird.emulator.BirdEmulator`;
-:func:`start_emulator` starts one for the length of a ``with`` block. The pytest plugin
-(:mod:`pulumi_bird.testing.plugin`) offers both as the ``bird_emulator`` and ``bird_stack`` fixtures. For unit
-tests without a CLI, use Pulumi's own ``pulumi.runtime.set_mocks`` (docs/testing.md).
-
-The names load on first use, so ``import pulumi_bird.testing`` does not import the Pulumi SDK (nor the emulator).
-"""
+"""Testing your own Pulumi programs against the Bird emulator, on the real Pulumi engine (docs/testing.md):
+:func:`bird_stack`, :func:`start_emulator`, and the pytest fixtures of :mod:`pulumi_bird.testing.plugin`. The names
+load on first use, so ``import pulumi_bird.testing`` does not import the Pulumi SDK (nor the emulator)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""Emulator helpers that need no test framework: ``start_emulator(...)``.
-
-The ``bird_emulator`` pytest fixture lives in :mod:`pulumi_bird.testing.plugin`, the pytest plugin
-registered under ``pytest11``; this module imports without pytest installed.
-"""
+"""``start_emulator(...)``, which needs no test framework (the pytest fixtures are in
+:mod:`pulumi_bird.testing.plugin`)."""
 
 from __future__ import annotations
 

@@ -1,18 +1,5 @@
-"""A stack of your program on the real Pulumi engine, pointed at a running Bird emulator.
-
-:func:`bird_stack` wraps the Automation API (``pulumi.automation``) the way Pulumi's own integration tests run the
-CLI: a ``file://`` backend and a ``PULUMI_HOME`` in a temporary directory, a passphrase for the stack's secrets,
-no update checks, no plugin downloads, and the emulator's URL, key, workspace and organization as the ``bird:*``
-stack config (the key as a secret)::
-
-    with BirdEmulator() as emu, bird_stack(program, emu, config={"smsNumber": "+3197010520000"}) as stack:
-        stack.up()
-        assert len(stack.objects()["connectors"]) == 1
-    # the stack is destroyed and removed, its temporary directory deleted
-
-``program`` is a function (an inline program) or a directory with a ``Pulumi.yaml``; the CLI is the one
-:func:`pulumi_command` finds.
-"""
+"""A stack of your program on the real Pulumi engine, pointed at a running Bird emulator: :func:`bird_stack`
+(a temporary ``file://`` backend, the emulator as the ``bird:*`` stack config; docs/testing.md says the rest)."""
 
 from __future__ import annotations
 
