@@ -304,7 +304,8 @@ class BirdBackend:
     ) -> None:
         self._lock = threading.RLock()
         self._clock = clock
-        self._wall_clock = wall_clock
+        # Bird's wall clock (aware UTC): createdAt, updatedAt and the Date header follow it.
+        self.wall_now: Callable[[], datetime.datetime] = wall_clock
         self._seq = itertools.count(1)
         self._workspaces: Dict[str, str] = {}
         # Per workspace, read only once the workspace is known (require_workspace and the like).
@@ -323,10 +324,6 @@ class BirdBackend:
         self.add_workspace(workspace_id, organization_id)
         for number, number_id, capabilities in numbers:
             self.add_number(workspace_id, number, capabilities, number_id=number_id)
-
-    def wall_now(self) -> datetime.datetime:
-        """Bird's wall clock (``wall_clock``, UTC): createdAt, updatedAt and the Date header follow it."""
-        return self._wall_clock()
 
     def __setattr__(self, name: str, value: Any) -> None:
         """Check the settings (see the class) whenever they are set."""
