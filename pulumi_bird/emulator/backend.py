@@ -56,7 +56,6 @@ class ApiError(Exception):
 
     def __init__(self, message: str, details: Optional[Dict[str, Any]] = None) -> None:
         super().__init__(message)
-        self.message = message
         self.details = details
 
 
@@ -285,10 +284,8 @@ class BirdBackend:
     fresh dicts shaped like the API's bodies and raise :class:`ApiError` subclasses for API errors; tests may call them
     to look at or change state.
 
-    Settable any time, checked when set, for connectors created (deleted) after a change: ``provision_seconds`` a new
-    channel stays provisioning; ``provision_reads``: None (provisioning follows the clock), or the status reads that
-    answer ``provisioning`` before it is active; ``release_seconds`` Bird deprovisions a deleted connector (its status
-    says so, its number stays taken: a new connector of the same template on it gets 409), then it is 404.
+    ``provision_seconds``, ``provision_reads`` (docs/testing.md) and ``release_seconds`` (:meth:`delete_connector`) are
+    settable any time, checked when set, and apply to connectors created (deleted) after a change.
     """
 
     def __init__(

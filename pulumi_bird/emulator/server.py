@@ -563,8 +563,6 @@ class _RequestHandler(BaseHTTPRequestHandler):
         except OSError:  # the client is gone or went quiet: nothing more to do
             pass
 
-    # -- writing ------------------------------------------------------------------------------------------
-
     def _write(self, response: ApiResponse) -> None:
         try:
             payload = b"" if response.body is None else json.dumps(response.body, allow_nan=False).encode("utf-8")
