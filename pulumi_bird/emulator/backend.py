@@ -56,7 +56,6 @@ class ApiError(Exception):
 
     def __init__(self, message: str, details: Optional[Dict[str, Any]] = None) -> None:
         super().__init__(message)
-        self.message = message
         self.details = details
 
 
@@ -285,10 +284,8 @@ class BirdBackend:
     fresh dicts shaped like the API's bodies and raise :class:`ApiError` subclasses for API errors; tests may call them
     to look at or change state.
 
-    Settable any time, checked when set, for connectors created (deleted) after a change: ``provision_seconds`` a new
-    channel stays provisioning; ``provision_reads``: None (provisioning follows the clock), or the status reads that
-    answer ``provisioning`` before it is active; ``release_seconds`` Bird deprovisions a deleted connector (its status
-    says so, its number stays taken: a new connector of the same template on it gets 409), then it is 404.
+    ``provision_seconds``, ``provision_reads`` (docs/testing.md) and ``release_seconds`` (:meth:`delete_connector`) are
+    settable any time, checked when set, and apply to connectors created (deleted) after a change.
     """
 
     def __init__(
@@ -304,7 +301,8 @@ class BirdBackend:
     ) -> None:
         self._lock = threading.RLock()
         self._clock = clock
-        self._wall_clock = wall_clock
+        # Bird's wall clock (aware UTC): createdAt, updatedAt and the Date header follow it.
+        self.wall_now: Callable[[], datetime.datetime] = wall_clock
         self._seq = itertools.count(1)
         self._workspaces: Dict[str, str] = {}
         # Per workspace, read only once the workspace is known (require_workspace and the like).
@@ -323,10 +321,6 @@ class BirdBackend:
         self.add_workspace(workspace_id, organization_id)
         for number, number_id, capabilities in numbers:
             self.add_number(workspace_id, number, capabilities, number_id=number_id)
-
-    def wall_now(self) -> datetime.datetime:
-        """Bird's wall clock (``wall_clock``, UTC): createdAt, updatedAt and the Date header follow it."""
-        return self._wall_clock()
 
     def __setattr__(self, name: str, value: Any) -> None:
         """Check the settings (see the class) whenever they are set."""

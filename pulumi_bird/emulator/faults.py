@@ -1,14 +1,6 @@
-"""Fault injection for the Bird emulator (``emu.faults``, see docs/testing.md): canned error answers (the next
-``times`` matching requests or a seeded fraction, before the request is carried out or after it with ``commit=True``:
-the write happened, the client sees an error), latency, failing channels, provisioning times per number::
-
-    emu.faults.add("POST", r"/connectors$", 429, times=None, probability=0.3, retry_after=1)
-    emu.faults.add("POST", r"/connectors$", 502, times=None, probability=0.5, commit=True)
-    emu.faults.fail_channel(number_id, "number not verified")  # the channel ends in status error
-    emu.faults.set_provision_seconds(number_id, 30)               # this number's channels take 30 s
-
-Stranger answers (skewed clocks, lagging lists, trickled bytes) are our own tests' business, played through
-``BirdEmulator.answer_hooks`` (tests/hostile_emulator.py).
+"""Fault injection for the Bird emulator (``emu.faults``; examples in docs/testing.md): canned error answers,
+latency, failing channels, provisioning times per number. Stranger answers (skewed clocks, lagging lists, trickled
+bytes) are our own tests' business, played through ``BirdEmulator.answer_hooks`` (tests/hostile_emulator.py).
 """
 
 from __future__ import annotations

@@ -1,12 +1,7 @@
 """Bird's per-workspace rate limits (bird-api.md: 50 GET and 500 POST per second, beyond that a 429 and nothing
-done), enforced over a sliding second only when asked (``rate_limits=True``, ``--rate-limits``).
-
-Choices where Bird says nothing:
-- the window slides: a request is admitted when fewer than ``limit`` requests were *admitted* in the last
-  second; refused requests take no slot (Bird did not process them);
-- only GET and POST are limited and counted (Bird states no limit for PATCH or DELETE);
-- the 429 carries ``Retry-After`` in whole seconds, rounded up (the header holds integers), and the exact
-  wait in the Error body's ``details.retryAfterSeconds``.
+done), enforced over a sliding second only when asked (docs/testing.md). Choices where Bird says nothing: refused
+requests take no slot in the window (Bird did not process them); only GET and POST are limited and counted (Bird
+states no limit for PATCH or DELETE); the exact wait is in the Error body's ``details.retryAfterSeconds``.
 """
 
 from __future__ import annotations
@@ -68,8 +63,7 @@ class RateKeeper:
 
     def admit(self, workspace_id: str, method: str, limit: Optional[int]) -> Optional[float]:
         """None when admitted under ``limit`` (None: none; it takes a slot), else the seconds until a slot frees."""
-        method = method.upper()
-        if method not in LIMITED_METHODS:
+        if method not in LIMITED_METHODS:  # as routed: upper case
             return None
         now = self._clock()
         with self._lock:

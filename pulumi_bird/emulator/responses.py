@@ -374,5 +374,5 @@ def handle(backend: BirdBackend, request: ApiRequest, handler: str, params: Dict
         own = HANDLERS.get(handler)
         body = own(backend, request, **params) if own else getattr(backend, handler)(**params)
     except ApiError as error:
-        return error_response(error.status, error.message, error.details)
+        return error_response(error.status, str(error), error.details)
     return ApiResponse(int(SUCCESS_STATUS.get(request.method, HTTPStatus.OK)), body)

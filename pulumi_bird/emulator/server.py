@@ -144,21 +144,17 @@ class BirdEmulator:
 
     ``start()`` returns once listening, ``stop()`` shuts down; ``with BirdEmulator(...) as emu:`` does both.
 
-    - ``url`` (no trailing slash), ``access_key``, ``workspace_id``, ``organization_id``.
+    - ``url`` (no trailing slash), ``access_key``, ``workspace_id``, ``organization_id``, ``backend`` (all state).
     - ``workspace_ids``: ``workspace_id``, then ``workspaces=N`` - 1 more (:func:`seeded_workspace_id` 2 to N), each
       with ``numbers_per_workspace=K`` SMS and voice numbers (``seeded_number(i, 0..K-1)``), its own inventory,
       objects and rate budget, as on Bird; ``numbers`` go in the first.
-    - ``backend`` (all state, to inspect or change out of band) and ``faults`` (:class:`Faults`).
-    - ``provision_seconds``, ``provision_reads``, ``release_seconds``: see :class:`BirdBackend`; settable any time.
-    - ``rate_limits``: None (nothing refused) or :class:`RateLimits` per workspace; ``True`` for Bird's.
-    - ``answer_hooks``: :data:`AnswerHook` s applied in order to every answer: a test's observer or filter.
     - ``requests`` / ``clear_requests()``: the :class:`RecordedRequest` log, bounded by ``max_recorded_requests``
       and ``max_recorded_bytes`` of bodies, paths and queries (``recorded_bytes``; oldest dropped first);
       ``recorded_requests_total`` counts all; ``connections_opened``: TCP connections accepted.
 
-    ``clock`` (monotonic) drives provisioning and rate windows (tests pass a fake one); ``wall_clock`` (aware UTC)
-    stamps createdAt, updatedAt and Date; ``fault_seed`` seeds fractional faults. ``host`` must be loopback unless
-    ``allow_remote=True`` (the key is public). ``request_read_seconds``: :data:`REQUEST_READ_SECONDS`.
+    ``faults``, ``provision_seconds``, ``provision_reads``, ``rate_limits``, ``answer_hooks``, ``clock``, ``wall_clock``
+    and ``fault_seed``: see docs/testing.md; ``release_seconds``: :class:`BirdBackend`. ``host`` must be loopback
+    unless ``allow_remote=True`` (the key is public). ``request_read_seconds``: :data:`REQUEST_READ_SECONDS`.
     """
 
     def __init__(
@@ -220,35 +216,33 @@ class BirdEmulator:
         self.recorded_requests_total: int = 0
         # TCP connections accepted since start (a keep-alive client opens few; one per request opens many).
         self.connections_opened: int = 0
-        self._server: Optional[_EmulatorHTTPServer] = None
-        self._thread: Optional[threading.Thread] = None
+        self._running: Optional[Tuple[_EmulatorHTTPServer, threading.Thread]] = None
 
     # -- lifecycle ----------------------------------------------------------------------------------------
 
     def start(self) -> "BirdEmulator":
         """Bind and serve in a background thread; returns self once listening."""
-        if self._server is not None:
+        if self._running is not None:
             raise RuntimeError("the emulator is already running")
         server = _EmulatorHTTPServer((self.host, self.port), self)
         self.port: int = server.server_address[1]
-        self._server = server
-        self._thread = threading.Thread(
+        thread = threading.Thread(
             target=server.serve_forever, args=(POLL_INTERVAL_SECONDS,), name=f"bird-emulator:{self.port}", daemon=True
         )
-        self._thread.start()
+        thread.start()
+        self._running = (server, thread)
         return self
 
     def stop(self) -> None:
         """Stop serving, close open connections and join the server thread. Safe to call twice."""
-        server, thread = self._server, self._thread
-        if server is None:
+        if self._running is None:
             return
+        server, thread = self._running
         server.shutdown()
         server.server_close()
         server.close_connections()
-        if thread is not None:
-            thread.join(STOP_JOIN_SECONDS)
-        self._server = self._thread = None
+        thread.join(STOP_JOIN_SECONDS)
+        self._running = None
 
     def __enter__(self) -> "BirdEmulator":
         return self.start()
@@ -335,11 +329,11 @@ class BirdEmulator:
             return error_response(HTTPStatus.UNAUTHORIZED, "missing or invalid access key (expected 'AccessKey <key>')")
         try:
             route = urls.resolve(request.method, request.path)
-        except urls.RouteNotFound as missing:
-            if not missing.allowed:
+        except LookupError as missing:
+            if not missing.args[0]:
                 return error_response(HTTPStatus.NOT_FOUND, "no such endpoint")
             return error_response(HTTPStatus.METHOD_NOT_ALLOWED, f"{request.method} is not allowed on this path",
-                                  headers={"Allow": ", ".join(missing.allowed)})
+                                  headers={"Allow": ", ".join(missing.args[0])})
         limit = self._rate_limits.for_method(request.method) if self._rate_limits else None
         wait = self._rate_keeper.admit(route.params.get("workspace_id", ""), request.method, limit)
         if wait is not None:
@@ -401,28 +395,24 @@ class _RequestReader(io.RawIOBase):
         super().__init__()
         self._sock = sock
         self._request_seconds = request_seconds
-        self._ends: Optional[float] = None
+        self.ends: Optional[float] = None  # None between requests: the next one's clock starts at its first byte
 
     def readable(self) -> bool:
         return True
 
-    def next_request(self) -> None:
-        """Between requests: the next one's clock starts at its first byte."""
-        self._ends = None
-
     def readinto(self, buffer: Any) -> int:
         late = f"the request did not arrive within {self._request_seconds:g}s"
-        wait = IDLE_CONNECTION_SECONDS if self._ends is None else min(self._ends - time.monotonic(), BODY_READ_SECONDS)
+        wait = IDLE_CONNECTION_SECONDS if self.ends is None else min(self.ends - time.monotonic(), BODY_READ_SECONDS)
         if wait <= 0:
             raise TimeoutError(late)
         self._sock.settimeout(wait)
         try:
             received = self._sock.recv_into(buffer)
         except TimeoutError:
-            over = self._ends is not None and time.monotonic() >= self._ends
+            over = self.ends is not None and time.monotonic() >= self.ends
             raise TimeoutError(late if over else "the request stopped arriving") from None
-        if received and self._ends is None:
-            self._ends = time.monotonic() + self._request_seconds
+        if received and self.ends is None:
+            self.ends = time.monotonic() + self._request_seconds
         return received
 
 
@@ -471,7 +461,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.rfile = io.BufferedReader(self._reader)
 
     def handle_one_request(self) -> None:
-        self._reader.next_request()
+        self._reader.ends = None
         super().handle_one_request()
 
     def do_GET(self) -> None:  # the stdlib's naming; every method is served alike
@@ -572,8 +562,6 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 drained += len(data)
         except OSError:  # the client is gone or went quiet: nothing more to do
             pass
-
-    # -- writing ------------------------------------------------------------------------------------------
 
     def _write(self, response: ApiResponse) -> None:
         try:

@@ -6,9 +6,8 @@ another method gets a 405 (with an Allow header); a path that matches none gets 
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from typing import Dict, List, Tuple
+from typing import Dict, List, NamedTuple, Tuple
 
 _ID = r"[^/]+"
 _CONNECTORS = rf"/workspaces/(?P<workspace_id>{_ID})/connectors"
@@ -33,24 +32,16 @@ ROUTES: Tuple[Tuple[str, str, str], ...] = (
 )
 
 
-@dataclasses.dataclass(frozen=True)
-class Route:
+class Route(NamedTuple):
     """A resolved route: the handler's name and the path parameters."""
 
     handler: str
     params: Dict[str, str]
 
 
-class RouteNotFound(LookupError):
-    """No route has this path and method; ``allowed`` lists the methods the path has (none: an unknown path)."""
-
-    def __init__(self, path: str, allowed: List[str]) -> None:
-        super().__init__(path)
-        self.allowed = allowed
-
-
 def resolve(method: str, path: str) -> Route:
-    """The route for ``method`` and ``path``; raises :class:`RouteNotFound`."""
+    """The route for ``method`` and ``path``; else LookupError whose one arg lists the methods the path has (none: an
+    unknown path)."""
     allowed: List[str] = []
     for route_method, pattern, handler in ROUTES:
         match = re.fullmatch(pattern, path)
@@ -58,4 +49,4 @@ def resolve(method: str, path: str) -> Route:
             return Route(handler, match.groupdict())
         if match and route_method not in allowed:
             allowed.append(route_method)
-    raise RouteNotFound(path, allowed)
+    raise LookupError(allowed)
