@@ -1,14 +1,5 @@
-"""One readiness scheduler per workspace: when each waiting create polls its channel's status (docs/performance.md,
-"Readiness").
-
-Bird gives no provisioning time and a channel is never active the moment its connector is created, so the first
-poll is :data:`FIRST_POLL_DELAY` after the POST, then every :data:`POLL_FRACTION` of the time waited so far
-(:data:`POLL_MIN_INTERVAL` to :data:`POLL_MAX_INTERVAL` apart). A waiting create's :class:`Turn` sleeps until its
-poll is due, then queues for the workspace's GET budget with its due time as priority; its next poll is due from
-when the last one really went out. Channels created within :data:`SIBLING_GAP` of each other provision alike:
-while an older sibling was still provisioning at age ``a``, a younger one's poll is held until it reaches ``a``
-plus one interval (at most :data:`SIBLING_MAX_HOLD` past its own schedule).
-"""
+"""One readiness scheduler per workspace: when each waiting create polls its channel's status (the schedule,
+sibling holds included, is in docs/performance.md, "Readiness")."""
 
 from __future__ import annotations
 
