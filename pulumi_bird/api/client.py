@@ -93,11 +93,6 @@ def header_safe_key(access_key: Optional[str]) -> str:
     return key
 
 
-def secrets_of(request: Optional[BaseModel]) -> list[str]:
-    """The secret values (every ``SecretStr``, however nested) of a request model."""
-    return _strings(request, plain=False)
-
-
 def argument_secrets(arguments: Optional[Mapping[str, Any]]) -> list[str]:
     """Every string inside connector ``arguments`` but the values of documented plain ids and choices
     (:data:`~.evidence.PUBLIC_ARGUMENTS`): the dynamic host strips secret markers, so any may be a credential."""
@@ -459,7 +454,7 @@ class BirdClient:
         """Install a connector. Not retried on 5xx or connection failures: the caller must find out whether
         Bird committed it (see :func:`pulumi_bird.api.create.create_exactly_once`)."""
         return self._typed(Connector, "POST", self._connectors_path(workspace_id), body=request.to_body(),
-                           secrets=[*secrets_of(request), *argument_secrets(request.arguments)])
+                           secrets=[*_strings(request, plain=False), *argument_secrets(request.arguments)])
 
     def get_connector(self, workspace_id: str, connector_id: str) -> Connector:
         """The connector; a ForeignObjectError when Bird's answer is another connector (or workspace)."""
@@ -506,7 +501,8 @@ class BirdClient:
     ) -> WebhookSubscription:
         """Create a subscription. Not retried on 5xx or connection failures (see create_connector)."""
         return self._typed(WebhookSubscription, "POST", self._webhooks_path(organization_id, workspace_id),
-                           body=request.to_body(), secrets=[*secrets_of(request), *url_secrets(request.url)])
+                           body=request.to_body(),
+                           secrets=[*_strings(request, plain=False), *url_secrets(request.url)])
 
     def find_webhook_subscription(
         self, organization_id: str, workspace_id: str, subscription_id: str
@@ -527,7 +523,7 @@ class BirdClient:
         path = f"{collection}/{_seg(subscription_id)}"
         try:
             found = self._typed(WebhookSubscription, "PATCH", path, body=request.to_body(),
-                                secrets=[*secrets_of(request), *url_secrets(request.url)])
+                                secrets=[*_strings(request, plain=False), *url_secrets(request.url)])
         except errors.NotFoundError as exc:
             self.confirm_route(collection, workspace_id)
             raise exc.with_summary(
