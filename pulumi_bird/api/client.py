@@ -79,17 +79,13 @@ def header_safe_key(access_key: Optional[str]) -> str:
     key = (access_key or "").strip()
     if not key:
         raise errors.AuthenticationError("no Bird access key: set bird:accessKey or BIRD_ACCESS_KEY")
-    for position, char in enumerate(key, 1):
-        if ord(char) < 0x20 or ord(char) == 0x7F:
-            problem = f"a control character (U+{ord(char):04X}, such as a line break) at position {position}"
-        elif ord(char) > 0xFF:
-            problem = f"a character that cannot be sent in an HTTP header (U+{ord(char):04X}) at position {position}"
-        else:
-            continue
-        raise ConfigError(
-            f"the Bird access key contains {problem} of {len(key)}: check bird:accessKey or BIRD_ACCESS_KEY "
-            "(the key itself is not shown)"
-        )
+    bad = next((at for at, char in enumerate(key, 1) if ord(char) < 0x20 or ord(char) == 0x7F or ord(char) > 0xFF), 0)
+    if bad:
+        code = ord(key[bad - 1])
+        problem = (f"a control character (U+{code:04X}, such as a line break)" if code <= 0x7F
+                   else f"a character that cannot be sent in an HTTP header (U+{code:04X})")
+        raise ConfigError(f"the Bird access key contains {problem} at position {bad} of {len(key)}: check "
+                          "bird:accessKey or BIRD_ACCESS_KEY (the key itself is not shown)")
     return key
 
 
@@ -413,7 +409,6 @@ class BirdClient:
         going round in circles: the pages from there repeat what was read). Bounded by
         :data:`MAX_PAGES` pages and :data:`MAX_LIST_BYTES` bytes in all."""
         query = dict(params, limit=MAX_PAGE_SIZE)
-        url = self.api_url + path
         seen: set[str] = set()
         tokens: set[str] = set()
         size = 0
@@ -442,7 +437,7 @@ class BirdClient:
             query["pageToken"] = token
         raise errors.BirdError(
             f"gave up listing {path} after {MAX_PAGES} pages or {MAX_LIST_BYTES // (1024 * 1024)} MiB",
-            method="GET", url=url)
+            method="GET", url=self.api_url + path)
 
     # --- connectors ---------------------------------------------------------------------------------------
 
@@ -598,10 +593,8 @@ class BirdClient:
 
 def _json_or_none(response: requests.Response) -> Any:
     """The JSON body of an error answer, or None when there is none or it is not JSON (a proxy's HTML page)."""
-    if not response.content:
-        return None
     try:
-        return response.json()
+        return response.json() if response.content else None
     except ValueError:
         return None
 
