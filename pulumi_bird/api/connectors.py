@@ -80,15 +80,6 @@ def connectors_like_before(client: BirdClient, workspace_id: str, request: Creat
     return [c for c in alike if client.find_connector(workspace_id, c.id) is not None]
 
 
-def number_holder(client: BirdClient, workspace_id: str, request: CreateConnectorRequest) -> Optional[Connector]:
-    """The connector that already holds the requested phone number, if it can be found."""
-    number_id = (request.arguments or {}).get("phoneNumberId")
-    if not number_id:
-        return None
-    listing = client.list_connectors(workspace_id, request.connector_template_ref, newest_first=True)
-    return next((connector for connector in listing if connector.phone_number_id == number_id), None)
-
-
 # --- phone numbers: what this process knows better than Bird's 409 ---------------------------------------------
 # A number carries one connector of a template, so a second POST for it is a 409. This process can tell two of
 # those apart from a foreign holder: the holder is the connector a sibling resource of this deployment created
@@ -270,8 +261,9 @@ def _explain_conflict(
 ) -> errors.BirdError:
     number_id = (request.arguments or {}).get("phoneNumberId")
     key = number_key(workspace_id, request.connector_template_ref, number_id)
-    try:
-        holder = number_holder(client, workspace_id, request)
+    try:  # the connector that holds the number, if Bird's list shows it
+        listing = client.list_connectors(workspace_id, request.connector_template_ref, newest_first=True)
+        holder = next((c for c in listing if c.phone_number_id == number_id), None) if number_id else None
     except errors.BirdError:
         holder = None
     sibling = NUMBERS.sibling_holding(key, holder.id if holder else None, claim, SIBLING_ANSWER_SECONDS) if key else None

@@ -159,14 +159,6 @@ def connectors_of(workspace_id: str) -> Kind:
     )
 
 
-def subscriptions_of(organization_id: str, workspace_id: str) -> Kind:
-    return Kind(
-        ("webhook-subscriptions", organization_id),
-        lambda client: client.list_webhook_subscriptions(organization_id, workspace_id),
-        lambda client, subscription_id: client.find_webhook_subscription(organization_id, workspace_id, subscription_id),
-    )
-
-
 def find_connector(client: BirdClient, workspace_id: str, connector_id: str) -> Optional[Connector]:
     """The connector (None when gone), from a listing shared with the reads in progress when that pays."""
     reads = workspace_reads(client.api_url, workspace_id)
@@ -195,6 +187,9 @@ def find_subscription(
     client: BirdClient, organization_id: str, workspace_id: str, subscription_id: str
 ) -> Optional[WebhookSubscription]:
     """The webhook subscription (None when gone), as :func:`find_connector` reads a connector."""
+    kind = Kind(("webhook-subscriptions", organization_id),
+                lambda bird: bird.list_webhook_subscriptions(organization_id, workspace_id),
+                lambda bird, object_id: bird.find_webhook_subscription(organization_id, workspace_id, object_id))
     reads = workspace_reads(client.api_url, workspace_id)
     with reads.reading():
-        return reads.find(subscriptions_of(organization_id, workspace_id), client, subscription_id)
+        return reads.find(kind, client, subscription_id)
