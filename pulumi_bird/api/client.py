@@ -211,12 +211,10 @@ class BirdClient:
                 failures += 1
             if isinstance(failure, errors.APIConnectionError):
                 failure = self._connection_error(method, url, failure, failures + throttled, started)
-            status = None if isinstance(failure, errors.APIConnectionError) else failure.status
-            retry_after = failure.retry_after if isinstance(failure, errors.RateLimitError) else None
-            delay = self._retry_delay(method, status, retry_after, failures, throttled, started, policy)
+            delay = self._retry_delay(method, failure, failures, throttled, started, policy)
             if delay is None or self._clock() + delay > ends:
                 raise failure
-            log.info("%s %s failed (%s); retry %d in %.2fs", method, url, status or "no answer",
+            log.info("%s %s failed (%s); retry %d in %.2fs", method, url, failure.status or "no answer",
                      failures + throttled, delay)
             self._sleep(delay)
 
@@ -306,26 +304,20 @@ class BirdClient:
         caller that acts between attempts. ``repeatable=True``: the caller proved the request safe to repeat (a
         POST found not to have landed), so 5xx and connection failures are retried as for a GET."""
         method = "GET" if repeatable else (failure.method or "POST")
-        status = None if isinstance(failure, errors.APIConnectionError) else failure.status
-        if status is None and not isinstance(failure, errors.APIConnectionError):
+        if failure.status is None and not isinstance(failure, errors.APIConnectionError):
             return None  # an answer we could not use: not a transient failure
-        throttled = attempt if status == 429 else 0
-        retry_after = failure.retry_after if isinstance(failure, errors.RateLimitError) else None
-        return self._retry_delay(method, status, retry_after, attempt - throttled, throttled, started, policy or self.retry)
+        throttled = attempt if failure.status == 429 else 0
+        return self._retry_delay(method, failure, attempt - throttled, throttled, started, policy or self.retry)
 
     def _retry_delay(
-        self,
-        method: str,
-        status: Optional[int],
-        retry_after: Optional[float],
-        failures: int,
-        throttled: int,
-        started: float,
+        self, method: str, failure: errors.BirdError, failures: int, throttled: int, started: float,
         policy: RetryPolicy,
     ) -> Optional[float]:
         """Seconds to wait before the next attempt, or None to give up. A 429 (Bird did not process the request)
         waits its Retry-After or a growing backoff; a 5xx or a connection failure is retried at most
         ``policy.max_attempts`` attempts in all, and only for methods safe to repeat."""
+        status = None if isinstance(failure, errors.APIConnectionError) else failure.status
+        retry_after = failure.retry_after if isinstance(failure, errors.RateLimitError) else None
         if not is_retryable(method, status):
             return None
         if status == 429:
