@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, Iterator, Optional
 
 from . import errors
@@ -40,10 +40,8 @@ def status_of(connector: Connector, status: Optional[ConnectorStatus]) -> Option
 
 def delete_connector_if_present(client: BirdClient, workspace_id: str, connector_id: str) -> None:
     """Delete; a connector that is already gone counts as deleted."""
-    try:
+    with suppress(errors.NotFoundError):
         client.delete_connector(workspace_id, connector_id)
-    except errors.NotFoundError:
-        pass
 
 
 def is_look_alike(connector: Connector, request: CreateConnectorRequest) -> bool:

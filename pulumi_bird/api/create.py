@@ -100,6 +100,7 @@ class _Registry:
                     del self._users[identity], self._locks[identity]
 
     def own(self, object_id: str) -> None:
+        """Mark an object as belonging to a resource of this process (created or adopted)."""
         with self._guard:
             self._owned.add(object_id)
 
@@ -109,11 +110,7 @@ class _Registry:
 
 
 REGISTRY = _Registry()
-
-
-def remember_owned(object_id: str) -> None:
-    """Mark an object as belonging to a resource of this process (created or adopted)."""
-    REGISTRY.own(object_id)
+remember_owned = REGISTRY.own
 
 
 def not_owned(objects: Iterable[T]) -> list[T]:

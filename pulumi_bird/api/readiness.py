@@ -167,12 +167,9 @@ def wait_connector_ready(
     that merely failed. The polls are scheduled by the scheduler of the workspace's GET budget (``scheduler``
     overrides it; ``sleep`` or ``clock`` give the wait a private one on those, for tests).
     """
-    if scheduler is None:
-        if sleep is time.sleep and clock is time.monotonic:
-            scheduler = scheduler_for(client.pacer(workspace_id))
-        else:
-            scheduler = ReadinessScheduler(clock=clock, sleep=sleep)
-    with scheduler.register(connector_id) as turn:
+    if scheduler is None and sleep is time.sleep and clock is time.monotonic:
+        scheduler = scheduler_for(client.pacer(workspace_id))
+    with (scheduler or ReadinessScheduler(clock=clock, sleep=sleep)).register(connector_id) as turn:
         return _Wait(client, workspace_id, connector_id, timeout, turn, clock).run()
 
 
