@@ -190,7 +190,8 @@ def create_connector_resolving(
     first (phone number channels skip it: Bird's 409 guards their number). A 409 names what holds the number
     (``resource`` names this create to its siblings); one on a number whose connector this process deleted is
     retried for up to ``release_timeout`` seconds, each attempt taking a turn in the workspace's GET budget."""
-    key = number_key(workspace_id, request.connector_template_ref, (request.arguments or {}).get("phoneNumberId"))
+    number_id = (request.arguments or {}).get("phoneNumberId")
+    key = number_key(workspace_id, request.connector_template_ref, number_id)
     with NUMBERS.claim(key, resource) as claim:
         started = client.now()
         for _ in range(MAX_RELEASE_ATTEMPTS):
@@ -199,7 +200,11 @@ def create_connector_resolving(
             except NumberNotReleasedError as exc:
                 waited = client.now() - started
                 if waited >= release_timeout:
-                    raise _gave_up(exc, key, waited, NUMBERS.deleted(key) if key else frozenset()) from None
+                    raise exc.with_summary(
+                        f"phone number {number_id} is still taken on Bird: this deployment deleted its connector "
+                        f"{', '.join(sorted(NUMBERS.deleted(key) if key else ()))} and waited {waited:.0f}s for Bird "
+                        "to release the number. The old channel is gone and no new one was created: run `pulumi up` "
+                        "again once Bird has released it, or raise ready_timeout") from None
                 _take_turn(client, workspace_id, min(started + release_timeout, client.now() + poll_interval(waited)))
                 continue
             claim.connector_id = connector.id
@@ -243,15 +248,6 @@ def _take_turn(client: BirdClient, workspace_id: str, due: float) -> None:
     pacer = client.pacer(workspace_id)
     if pacer is not None:
         pacer.acquire(due).done()
-
-
-def _gave_up(exc: errors.BirdError, key: Optional[NumberKey], waited: float, deleted: frozenset[str]) -> errors.BirdError:
-    number = key[2] if key else "?"
-    return exc.with_summary(
-        f"phone number {number} is still taken on Bird: this deployment deleted its connector "
-        f"{', '.join(sorted(deleted))} and waited {waited:.0f}s for Bird to release the number. The old channel is "
-        f"gone and no new one was created: run `pulumi up` again once Bird has released it, or raise ready_timeout"
-    )
 
 
 def _explain_conflict(

@@ -203,8 +203,7 @@ class _Create(Generic[T]):
     def candidates(self) -> list[T]:
         """Look-alikes that may be our own attempts: not listed before the first POST, not owned by a sibling;
         once each. No timestamp is consulted (docs/exactly-once.md, "Evidence, not clocks")."""
-        unique = {o.id: o for o in not_owned(self.like()) if o.id not in self.before}
-        return list(unique.values())
+        return list({o.id: o for o in not_owned(self.like()) if o.id not in self.before}.values())
 
     def run(self) -> T:
         for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
