@@ -79,23 +79,14 @@ def header_safe_key(access_key: Optional[str]) -> str:
     key = (access_key or "").strip()
     if not key:
         raise errors.AuthenticationError("no Bird access key: set bird:accessKey or BIRD_ACCESS_KEY")
-    for position, char in enumerate(key, 1):
-        if ord(char) < 0x20 or ord(char) == 0x7F:
-            problem = f"a control character (U+{ord(char):04X}, such as a line break) at position {position}"
-        elif ord(char) > 0xFF:
-            problem = f"a character that cannot be sent in an HTTP header (U+{ord(char):04X}) at position {position}"
-        else:
-            continue
-        raise ConfigError(
-            f"the Bird access key contains {problem} of {len(key)}: check bird:accessKey or BIRD_ACCESS_KEY "
-            "(the key itself is not shown)"
-        )
+    bad = next((at for at, char in enumerate(key, 1) if ord(char) < 0x20 or ord(char) == 0x7F or ord(char) > 0xFF), 0)
+    if bad:
+        code = ord(key[bad - 1])
+        problem = (f"a control character (U+{code:04X}, such as a line break)" if code <= 0x7F
+                   else f"a character that cannot be sent in an HTTP header (U+{code:04X})")
+        raise ConfigError(f"the Bird access key contains {problem} at position {bad} of {len(key)}: check "
+                          "bird:accessKey or BIRD_ACCESS_KEY (the key itself is not shown)")
     return key
-
-
-def secrets_of(request: Optional[BaseModel]) -> list[str]:
-    """The secret values (every ``SecretStr``, however nested) of a request model."""
-    return _strings(request, plain=False)
 
 
 def argument_secrets(arguments: Optional[Mapping[str, Any]]) -> list[str]:
@@ -220,12 +211,10 @@ class BirdClient:
                 failures += 1
             if isinstance(failure, errors.APIConnectionError):
                 failure = self._connection_error(method, url, failure, failures + throttled, started)
-            status = None if isinstance(failure, errors.APIConnectionError) else failure.status
-            retry_after = failure.retry_after if isinstance(failure, errors.RateLimitError) else None
-            delay = self._retry_delay(method, status, retry_after, failures, throttled, started, policy)
+            delay = self._retry_delay(method, failure, failures, throttled, started, policy)
             if delay is None or self._clock() + delay > ends:
                 raise failure
-            log.info("%s %s failed (%s); retry %d in %.2fs", method, url, status or "no answer",
+            log.info("%s %s failed (%s); retry %d in %.2fs", method, url, failure.status or "no answer",
                      failures + throttled, delay)
             self._sleep(delay)
 
@@ -315,26 +304,20 @@ class BirdClient:
         caller that acts between attempts. ``repeatable=True``: the caller proved the request safe to repeat (a
         POST found not to have landed), so 5xx and connection failures are retried as for a GET."""
         method = "GET" if repeatable else (failure.method or "POST")
-        status = None if isinstance(failure, errors.APIConnectionError) else failure.status
-        if status is None and not isinstance(failure, errors.APIConnectionError):
+        if failure.status is None and not isinstance(failure, errors.APIConnectionError):
             return None  # an answer we could not use: not a transient failure
-        throttled = attempt if status == 429 else 0
-        retry_after = failure.retry_after if isinstance(failure, errors.RateLimitError) else None
-        return self._retry_delay(method, status, retry_after, attempt - throttled, throttled, started, policy or self.retry)
+        throttled = attempt if failure.status == 429 else 0
+        return self._retry_delay(method, failure, attempt - throttled, throttled, started, policy or self.retry)
 
     def _retry_delay(
-        self,
-        method: str,
-        status: Optional[int],
-        retry_after: Optional[float],
-        failures: int,
-        throttled: int,
-        started: float,
+        self, method: str, failure: errors.BirdError, failures: int, throttled: int, started: float,
         policy: RetryPolicy,
     ) -> Optional[float]:
         """Seconds to wait before the next attempt, or None to give up. A 429 (Bird did not process the request)
         waits its Retry-After or a growing backoff; a 5xx or a connection failure is retried at most
         ``policy.max_attempts`` attempts in all, and only for methods safe to repeat."""
+        status = None if isinstance(failure, errors.APIConnectionError) else failure.status
+        retry_after = failure.retry_after if isinstance(failure, errors.RateLimitError) else None
         if not is_retryable(method, status):
             return None
         if status == 429:
@@ -418,7 +401,6 @@ class BirdClient:
         going round in circles: the pages from there repeat what was read). Bounded by
         :data:`MAX_PAGES` pages and :data:`MAX_LIST_BYTES` bytes in all."""
         query = dict(params, limit=MAX_PAGE_SIZE)
-        url = self.api_url + path
         seen: set[str] = set()
         tokens: set[str] = set()
         size = 0
@@ -447,7 +429,7 @@ class BirdClient:
             query["pageToken"] = token
         raise errors.BirdError(
             f"gave up listing {path} after {MAX_PAGES} pages or {MAX_LIST_BYTES // (1024 * 1024)} MiB",
-            method="GET", url=url)
+            method="GET", url=self.api_url + path)
 
     # --- connectors ---------------------------------------------------------------------------------------
 
@@ -459,7 +441,7 @@ class BirdClient:
         """Install a connector. Not retried on 5xx or connection failures: the caller must find out whether
         Bird committed it (see :func:`pulumi_bird.api.create.create_exactly_once`)."""
         return self._typed(Connector, "POST", self._connectors_path(workspace_id), body=request.to_body(),
-                           secrets=[*secrets_of(request), *argument_secrets(request.arguments)])
+                           secrets=[*_strings(request, plain=False), *argument_secrets(request.arguments)])
 
     def get_connector(self, workspace_id: str, connector_id: str) -> Connector:
         """The connector; a ForeignObjectError when Bird's answer is another connector (or workspace)."""
@@ -506,7 +488,8 @@ class BirdClient:
     ) -> WebhookSubscription:
         """Create a subscription. Not retried on 5xx or connection failures (see create_connector)."""
         return self._typed(WebhookSubscription, "POST", self._webhooks_path(organization_id, workspace_id),
-                           body=request.to_body(), secrets=[*secrets_of(request), *url_secrets(request.url)])
+                           body=request.to_body(),
+                           secrets=[*_strings(request, plain=False), *url_secrets(request.url)])
 
     def find_webhook_subscription(
         self, organization_id: str, workspace_id: str, subscription_id: str
@@ -527,7 +510,7 @@ class BirdClient:
         path = f"{collection}/{_seg(subscription_id)}"
         try:
             found = self._typed(WebhookSubscription, "PATCH", path, body=request.to_body(),
-                                secrets=[*secrets_of(request), *url_secrets(request.url)])
+                                secrets=[*_strings(request, plain=False), *url_secrets(request.url)])
         except errors.NotFoundError as exc:
             self.confirm_route(collection, workspace_id)
             raise exc.with_summary(
@@ -602,10 +585,8 @@ class BirdClient:
 
 def _json_or_none(response: requests.Response) -> Any:
     """The JSON body of an error answer, or None when there is none or it is not JSON (a proxy's HTML page)."""
-    if not response.content:
-        return None
     try:
-        return response.json()
+        return response.json() if response.content else None
     except ValueError:
         return None
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, Iterator, Optional
 
 from . import errors
@@ -40,10 +40,8 @@ def status_of(connector: Connector, status: Optional[ConnectorStatus]) -> Option
 
 def delete_connector_if_present(client: BirdClient, workspace_id: str, connector_id: str) -> None:
     """Delete; a connector that is already gone counts as deleted."""
-    try:
+    with suppress(errors.NotFoundError):
         client.delete_connector(workspace_id, connector_id)
-    except errors.NotFoundError:
-        pass
 
 
 def is_look_alike(connector: Connector, request: CreateConnectorRequest) -> bool:
@@ -78,15 +76,6 @@ def connectors_like_before(client: BirdClient, workspace_id: str, request: Creat
     """The look-alikes of :func:`connectors_listed_before`, each confirmed by id (an interrupted run's leftover)."""
     alike = [c for c in connectors_listed_before(client, workspace_id, request) if is_look_alike(c, request)]
     return [c for c in alike if client.find_connector(workspace_id, c.id) is not None]
-
-
-def number_holder(client: BirdClient, workspace_id: str, request: CreateConnectorRequest) -> Optional[Connector]:
-    """The connector that already holds the requested phone number, if it can be found."""
-    number_id = (request.arguments or {}).get("phoneNumberId")
-    if not number_id:
-        return None
-    listing = client.list_connectors(workspace_id, request.connector_template_ref, newest_first=True)
-    return next((connector for connector in listing if connector.phone_number_id == number_id), None)
 
 
 # --- phone numbers: what this process knows better than Bird's 409 ---------------------------------------------
@@ -201,7 +190,8 @@ def create_connector_resolving(
     first (phone number channels skip it: Bird's 409 guards their number). A 409 names what holds the number
     (``resource`` names this create to its siblings); one on a number whose connector this process deleted is
     retried for up to ``release_timeout`` seconds, each attempt taking a turn in the workspace's GET budget."""
-    key = number_key(workspace_id, request.connector_template_ref, (request.arguments or {}).get("phoneNumberId"))
+    number_id = (request.arguments or {}).get("phoneNumberId")
+    key = number_key(workspace_id, request.connector_template_ref, number_id)
     with NUMBERS.claim(key, resource) as claim:
         started = client.now()
         for _ in range(MAX_RELEASE_ATTEMPTS):
@@ -210,7 +200,11 @@ def create_connector_resolving(
             except NumberNotReleasedError as exc:
                 waited = client.now() - started
                 if waited >= release_timeout:
-                    raise _gave_up(exc, key, waited, NUMBERS.deleted(key) if key else frozenset()) from None
+                    raise exc.with_summary(
+                        f"phone number {number_id} is still taken on Bird: this deployment deleted its connector "
+                        f"{', '.join(sorted(NUMBERS.deleted(key) if key else ()))} and waited {waited:.0f}s for Bird "
+                        "to release the number. The old channel is gone and no new one was created: run `pulumi up` "
+                        "again once Bird has released it, or raise ready_timeout") from None
                 _take_turn(client, workspace_id, min(started + release_timeout, client.now() + poll_interval(waited)))
                 continue
             claim.connector_id = connector.id
@@ -256,22 +250,14 @@ def _take_turn(client: BirdClient, workspace_id: str, due: float) -> None:
         pacer.acquire(due).done()
 
 
-def _gave_up(exc: errors.BirdError, key: Optional[NumberKey], waited: float, deleted: frozenset[str]) -> errors.BirdError:
-    number = key[2] if key else "?"
-    return exc.with_summary(
-        f"phone number {number} is still taken on Bird: this deployment deleted its connector "
-        f"{', '.join(sorted(deleted))} and waited {waited:.0f}s for Bird to release the number. The old channel is "
-        f"gone and no new one was created: run `pulumi up` again once Bird has released it, or raise ready_timeout"
-    )
-
-
 def _explain_conflict(
     client: BirdClient, workspace_id: str, request: CreateConnectorRequest, exc: errors.ConflictError, claim: Claim
 ) -> errors.BirdError:
     number_id = (request.arguments or {}).get("phoneNumberId")
     key = number_key(workspace_id, request.connector_template_ref, number_id)
-    try:
-        holder = number_holder(client, workspace_id, request)
+    try:  # the connector that holds the number, if Bird's list shows it
+        listing = client.list_connectors(workspace_id, request.connector_template_ref, newest_first=True)
+        holder = next((c for c in listing if c.phone_number_id == number_id), None) if number_id else None
     except errors.BirdError:
         holder = None
     sibling = NUMBERS.sibling_holding(key, holder.id if holder else None, claim, SIBLING_ANSWER_SECONDS) if key else None

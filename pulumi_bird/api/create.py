@@ -1,17 +1,6 @@
 """Create an object on Bird so that one resource ends with exactly one object, or none and an error that
-names whatever it left behind (the rules, and why each holds, are in docs/exactly-once.md).
-
-A POST answered with a 5xx, lost, or whose 2xx body could not be read may have been committed, and Bird has no
-idempotency key, so the only way to learn what happened is to look for the object afterwards. Each create
-holds the lock of its look-alike identity (every field Bird echoes) until settled; a 2xx must be the object
-posted (``matches``, a UUID id); a look-alike may be ours only when absent from the listing taken before the
-first POST (``listed_before``, :data:`SNAPSHOTS`) and owned by no sibling, never by its timestamps; every
-look-up that decides whether an object exists follows one settle rule (:func:`list_settle_seconds`, lists may
-lag); after ``k`` ambiguous POSTs at most ``k`` new look-alikes can be ours. When certainty cannot be had the
-create fails naming what to look for and deletes nothing. Whether and when to POST again is the client's
-decision (:meth:`~pulumi_bird.api.client.BirdClient.retry_delay` with ``repeatable=True``: the look-up proved
-the POST did not land).
-"""
+names whatever it left behind: the rules, and why each holds, are in docs/exactly-once.md. Whether and when to
+POST again is the client's :meth:`~pulumi_bird.api.client.BirdClient.retry_delay` (``repeatable=True``)."""
 
 from __future__ import annotations
 
@@ -111,6 +100,7 @@ class _Registry:
                     del self._users[identity], self._locks[identity]
 
     def own(self, object_id: str) -> None:
+        """Mark an object as belonging to a resource of this process (created or adopted)."""
         with self._guard:
             self._owned.add(object_id)
 
@@ -120,11 +110,7 @@ class _Registry:
 
 
 REGISTRY = _Registry()
-
-
-def remember_owned(object_id: str) -> None:
-    """Mark an object as belonging to a resource of this process (created or adopted)."""
-    REGISTRY.own(object_id)
+remember_owned = REGISTRY.own
 
 
 def not_owned(objects: Iterable[T]) -> list[T]:
@@ -169,7 +155,7 @@ def create_exactly_once(
     explain_conflict: Optional[Callable[[errors.ConflictError], errors.BirdError]] = None,
     retry: BirdClient,
 ) -> T:
-    """Create one object of ``identity`` (see the module docstring for why the result is exact).
+    """Create one object of ``identity`` (docs/exactly-once.md says why the result is exact).
 
     :param post: POSTs the object once (the client retries 429s; it never repeats a POST that may have landed).
     :param like: the look-alikes Bird lists now (every page: no timestamp may exclude one).
@@ -200,10 +186,6 @@ def create_exactly_once(
         return created
 
 
-class ForeignAnswerError(errors.UnexpectedResponseError):
-    """A 2xx to a POST that is not the object posted (another id form, other echoed fields): ambiguous."""
-
-
 class _Create(Generic[T]):
     """The attempts of one create, and the look-ups between them."""
 
@@ -220,9 +202,8 @@ class _Create(Generic[T]):
 
     def candidates(self) -> list[T]:
         """Look-alikes that may be our own attempts: not listed before the first POST, not owned by a sibling;
-        once each. No timestamp is consulted (see the module docstring)."""
-        unique = {o.id: o for o in not_owned(self.like()) if o.id not in self.before}
-        return list(unique.values())
+        once each. No timestamp is consulted (docs/exactly-once.md, "Evidence, not clocks")."""
+        return list({o.id: o for o in not_owned(self.like()) if o.id not in self.before}.values())
 
     def run(self) -> T:
         for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
@@ -267,12 +248,14 @@ class _Create(Generic[T]):
             "may be this create's own; if so, adopt it with adopt_id")
 
     def _post(self) -> T:
-        """One POST; an answer that is not the object posted raises ForeignAnswerError (ambiguous)."""
+        """One POST; an answer that is not the object posted (other id form or echoed fields) is ambiguous."""
         created = self.post()
         if not is_uuid(created.id):
-            raise ForeignAnswerError(self.retry.redact(f"Bird's answer names no usable id ({created.id!r:.60}): not taken"))
+            raise errors.UnexpectedResponseError(
+                self.retry.redact(f"Bird's answer names no usable id ({created.id!r:.60}): not taken"))
         if not self.matches(created) or created.id in self.before or REGISTRY.owns(created.id):
-            raise ForeignAnswerError(f"Bird's answer is object {created.id}, which is not the one posted: not taken")
+            raise errors.UnexpectedResponseError(
+                f"Bird's answer is object {created.id}, which is not the one posted: not taken")
         return created
 
     def look_up(self, enough: int = 1) -> list[T]:

@@ -1,14 +1,5 @@
-"""One readiness scheduler per workspace: when each waiting create polls its channel's status (docs/performance.md,
-"Readiness").
-
-Bird gives no provisioning time and a channel is never active the moment its connector is created, so the first
-poll is :data:`FIRST_POLL_DELAY` after the POST, then every :data:`POLL_FRACTION` of the time waited so far
-(:data:`POLL_MIN_INTERVAL` to :data:`POLL_MAX_INTERVAL` apart). A waiting create's :class:`Turn` sleeps until its
-poll is due, then queues for the workspace's GET budget with its due time as priority; its next poll is due from
-when the last one really went out. Channels created within :data:`SIBLING_GAP` of each other provision alike:
-while an older sibling was still provisioning at age ``a``, a younger one's poll is held until it reaches ``a``
-plus one interval (at most :data:`SIBLING_MAX_HOLD` past its own schedule).
-"""
+"""One readiness scheduler per workspace: when each waiting create polls its channel's status (the schedule,
+sibling holds included, is in docs/performance.md, "Readiness")."""
 
 from __future__ import annotations
 
@@ -176,12 +167,9 @@ def wait_connector_ready(
     that merely failed. The polls are scheduled by the scheduler of the workspace's GET budget (``scheduler``
     overrides it; ``sleep`` or ``clock`` give the wait a private one on those, for tests).
     """
-    if scheduler is None:
-        if sleep is time.sleep and clock is time.monotonic:
-            scheduler = scheduler_for(client.pacer(workspace_id))
-        else:
-            scheduler = ReadinessScheduler(clock=clock, sleep=sleep)
-    with scheduler.register(connector_id) as turn:
+    if scheduler is None and sleep is time.sleep and clock is time.monotonic:
+        scheduler = scheduler_for(client.pacer(workspace_id))
+    with (scheduler or ReadinessScheduler(clock=clock, sleep=sleep)).register(connector_id) as turn:
         return _Wait(client, workspace_id, connector_id, timeout, turn, clock).run()
 
 

@@ -1,16 +1,6 @@
-"""Reads of many connectors and webhook subscriptions in one workspace, answered from list pages (the design and
-its figures are in docs/performance.md, "Refresh in list pages").
-
-One GET per object spends Bird's 50 GETs per second per workspace one object at a time; a list page returns 100
-whole objects for the same GET. So reads that meet in this process are gathered into a *batch* per workspace
-and kind (connectors; the subscriptions of one organization), answered from one listing. A batch closes before
-its listing sends its first page, so a read is answered only from a listing that began after it was asked (as
-fresh as Bird's lists, which may lag: safe, as ``up`` never acts on a listed object's content alone). A batch
-stays open while any other read of the workspace is still working (:data:`GATHER_MIN_SECONDS` to
-:data:`GATHER_MAX_SECONDS`), and is listed only when that takes fewer pages than it has reads. An object
-absent from the listing, and every read of a batch whose listing failed, is read by id (a 404 says it is gone).
-A connector's ``/status`` is still its own GET (Bird lists no statuses).
-"""
+"""Reads of many connectors and webhook subscriptions in one workspace, gathered into a batch per workspace and
+kind and answered from one listing when that takes fewer pages than the batch has reads (the design, its
+guarantees and figures are in docs/performance.md, "Refresh in list pages")."""
 
 from __future__ import annotations
 
@@ -169,14 +159,6 @@ def connectors_of(workspace_id: str) -> Kind:
     )
 
 
-def subscriptions_of(organization_id: str, workspace_id: str) -> Kind:
-    return Kind(
-        ("webhook-subscriptions", organization_id),
-        lambda client: client.list_webhook_subscriptions(organization_id, workspace_id),
-        lambda client, subscription_id: client.find_webhook_subscription(organization_id, workspace_id, subscription_id),
-    )
-
-
 def find_connector(client: BirdClient, workspace_id: str, connector_id: str) -> Optional[Connector]:
     """The connector (None when gone), from a listing shared with the reads in progress when that pays."""
     reads = workspace_reads(client.api_url, workspace_id)
@@ -205,6 +187,9 @@ def find_subscription(
     client: BirdClient, organization_id: str, workspace_id: str, subscription_id: str
 ) -> Optional[WebhookSubscription]:
     """The webhook subscription (None when gone), as :func:`find_connector` reads a connector."""
+    kind = Kind(("webhook-subscriptions", organization_id),
+                lambda bird: bird.list_webhook_subscriptions(organization_id, workspace_id),
+                lambda bird, object_id: bird.find_webhook_subscription(organization_id, workspace_id, object_id))
     reads = workspace_reads(client.api_url, workspace_id)
     with reads.reading():
-        return reads.find(subscriptions_of(organization_id, workspace_id), client, subscription_id)
+        return reads.find(kind, client, subscription_id)
