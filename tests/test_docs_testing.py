@@ -1,4 +1,5 @@
-"""docs/testing.md's unit-test example (``pulumi.runtime.set_mocks``) runs as written, with no Pulumi CLI."""
+"""docs/testing.md's unit-test example (``pulumi.runtime.set_mocks``) runs as written, with no Pulumi CLI; its integration
+example is README.md's, which tests/e2e runs on the real engine."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from doc_blocks import doc_block
+from doc_blocks import README, doc_block
 
 
 def test_the_set_mocks_example_passes_as_written_and_its_assertion_can_fail(tmp_path):
@@ -22,3 +23,8 @@ def test_the_set_mocks_example_passes_as_written_and_its_assertion_can_fail(tmp_
                            "-rA", str(tmp_path)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert "PASSED test_my_program.py::test_the_webhook_listens_to_the_sms_channel" in done.stdout, done.stdout
     assert "FAILED test_broken.py::test_the_webhook_listens_to_the_sms_channel" in done.stdout, done.stdout
+
+
+def test_the_integration_example_is_the_same_in_the_readme_and_the_testing_page():
+    assert "bird_stack(program)" in doc_block("integration", README)
+    assert doc_block("integration", README) == doc_block("integration")

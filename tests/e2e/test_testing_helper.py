@@ -74,14 +74,15 @@ def test_the_cli_is_found_from_its_bin_directory_and_a_wrong_one_is_named(monkey
         pulumi_command()
 
 
-def test_the_docs_integration_example_runs_as_written_with_pulumi_on_path(tmp_path) -> None:
+def test_the_readmes_integration_example_runs_as_written_with_pulumi_on_path(tmp_path) -> None:
+    """README.md's "Testing your own programs" example (docs/testing.md shows the same one: test_docs_testing.py)."""
     import os
     import subprocess
     import sys
 
-    from doc_blocks import doc_block
+    from doc_blocks import README, doc_block
 
-    (tmp_path / "test_my_stack.py").write_text(doc_block("integration"))
+    (tmp_path / "test_my_stack.py").write_text(doc_block("integration", README))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "BIRD_"))}
     env["PATH"] = os.pathsep.join([os.environ[ENGINE_ENV], env.get("PATH", "")])  # the CLI on PATH, as installed
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "-rA",
