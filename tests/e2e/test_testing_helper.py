@@ -90,41 +90,34 @@ def test_the_readmes_integration_example_runs_as_written_with_pulumi_on_path(tmp
     assert "PASSED test_my_stack.py::test_my_stack" in done.stdout, done.stdout
 
 
-def test_the_readmes_emulator_on_its_own_example_runs_as_written() -> None:
+def run_readme_block(readme: Path, after: str) -> str:
+    """Runs the first ```python block after ``after`` in ``readme`` from the clone's root, with the CLI on PATH, and
+    returns its stdout; the stacks it makes leave no ``Pulumi.<stack>.yaml`` behind."""
     import os
     import subprocess
     import sys
 
-    readme = (REPO / "README.md").read_text()
-    block = readme.split("### The emulator on its own", 1)[1].split("```python\n", 1)[1].split("\n```\n")[0]
+    block = readme.read_text().split(after, 1)[1].split("```python\n", 1)[1].split("\n```\n")[0]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "BIRD_"))}
     env["PATH"] = os.pathsep.join([os.environ[ENGINE_ENV], str(Path(sys.executable).parent), env.get("PATH", "")])
     before = sorted(REPO.glob("**/Pulumi.*.yaml"))
     done = subprocess.run([sys.executable, "-c", block], cwd=REPO, env=env, capture_output=True, text=True,
                           timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
-    objects, made = done.stdout.splitlines()
+    assert sorted(REPO.glob("**/Pulumi.*.yaml")) == before  # the stacks' config files went with them
+    return done.stdout
+
+
+def test_the_readmes_emulator_on_its_own_example_runs_as_written() -> None:
+    objects, made = run_readme_block(REPO / "README.md", "### The emulator on its own").splitlines()
     assert objects.startswith("{'connectors': [{") and "'webhooks': [" in objects, objects  # the example's channels
     assert len(made) == 36, made  # the id of the connector made outside Pulumi
-    assert sorted(REPO.glob("**/Pulumi.*.yaml")) == before
 
 
 @pytest.mark.parametrize("example", ["channels", "consumer", "generic-connector", "webhook-receiver"])
 def test_each_examples_readme_runs_its_stack_with_bird_stack_as_written(example: str) -> None:
-    import os
-    import subprocess
-    import sys
-
-    readme = (REPO / "examples" / example / "README.md").read_text()
-    block = readme.split("`pulumi_bird.testing.bird_stack` runs it", 1)[1].split("```python\n", 1)[1].split("\n```\n")[0]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "BIRD_"))}
-    env["PATH"] = os.pathsep.join([os.environ[ENGINE_ENV], str(Path(sys.executable).parent), env.get("PATH", "")])
-    before = sorted(REPO.glob("**/Pulumi.*.yaml"))
-    done = subprocess.run([sys.executable, "-c", block], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=600)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.startswith("{'"), done.stdout  # the stack's outputs
-    assert sorted(REPO.glob("**/Pulumi.*.yaml")) == before  # the stacks' config files went with them
+    outputs = run_readme_block(REPO / "examples" / example / "README.md", "`pulumi_bird.testing.bird_stack` runs it")
+    assert outputs.startswith("{'"), outputs  # the stack's outputs
 
 
 def test_a_stack_that_cannot_be_configured_leaves_no_config_file_in_the_project(bird_emulator, tmp_path) -> None:
