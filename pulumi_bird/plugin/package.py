@@ -27,7 +27,6 @@ from .fields import (
     field_of,
     fields,
     function_fields,
-    output_optional,
     strip,
     translate,
     type_name,
@@ -173,8 +172,7 @@ def connector_docs() -> dict[str, str]:
 def resource_spec(token: str, types: Types) -> dict[str, Any]:
     kind = BY_TOKEN[token]
     names = {f.name: f.key for f in fields(token)}
-    optional = output_optional(token)
-    outputs = [dataclasses.replace(f, optional=optional[f.name]) for f in fields(token)]
+    outputs = [dataclasses.replace(f, optional=f.output_optional) for f in fields(token)]
     inputs = types.object_of([f for f in fields(token) if f.input], names, as_input=True)
     return {"description": described(kind.load(kind.name), names), **types.object_of(outputs, names),
             "inputProperties": inputs["properties"],

@@ -439,6 +439,9 @@ class BirdResource(pulumi.dynamic.Resource):
     its provider in ``bird_provider``."""
 
     bird_provider: ClassVar[type[BirdProvider]]
+    # For pyright and mypy: the Output of the inputs every resource has.
+    workspace_id: pulumi.Output[str]
+    adopt_id: pulumi.Output[Optional[str]]
 
     def _register(self, resource_name: str, values: Mapping[str, Any], opts: Optional[pulumi.ResourceOptions]) -> None:
         """Register the schema's inputs out of ``values`` (the ``__init__``'s keyword arguments) beside the computed
