@@ -4,9 +4,7 @@ Resources (one module each, listed in :data:`RESOURCES`): :class:`SmsChannel`, :
 :class:`Connector`, :class:`WebhookSubscription`.
 Lookups: :func:`get_connector`, :func:`list_connectors`, :func:`get_phone_number` (and their ``_output`` forms).
 
-Names are loaded on first use, so ``import pulumi_bird`` stays cheap. Layers: :mod:`pulumi_bird.api` (Bird's HTTP
-API, no pulumi), :mod:`pulumi_bird.provider` (what every provider shares), then one module per resource and
-``lookups``; ``emulator`` and ``testing`` are tools for tests and demos, which the rest never imports.
+Names are loaded on first use, so ``import pulumi_bird`` stays cheap. The layers: README.md, "Architecture".
 """
 
 from __future__ import annotations

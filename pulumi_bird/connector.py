@@ -11,7 +11,6 @@ from typing_extensions import Required, TypedDict, Unpack
 from .provider import connectors as shared
 from .provider.base import WorkspaceId
 from .provider.checks import Checker
-from .provider.connectors import TEMPLATE_ARGUMENTS, check_template_arguments
 from .provider.schema import Property, Schema, document
 
 # --- schema ------------------------------------------------------------------------------------------------
@@ -61,8 +60,8 @@ class ConnectorProvider(shared.ConnectorBackedProvider):
         checker.string_map("security_arguments", depth=2)
         checker.string("invitation_token", secret=True)
         if arguments is not None:
-            names = {a: f"arguments.{a}" for a in TEMPLATE_ARGUMENTS.get(template or "", {})}
-            check_template_arguments(checker, template, arguments, names)
+            names = {a: f"arguments.{a}" for a in shared.TEMPLATE_ARGUMENTS.get(template or "", {})}
+            shared.check_template_arguments(checker, template, arguments, names)
 
 
 # --- resource ----------------------------------------------------------------------------------------------

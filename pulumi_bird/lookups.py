@@ -4,7 +4,7 @@ a phone number's id; docs/resources.md says when each form calls Bird."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, Optional, TypeVar, cast
 
 import pulumi
 
@@ -147,17 +147,9 @@ def get_phone_number(number: str, workspace_id: Optional[str] = None) -> PhoneNu
 def _later(lookup: Callable[..., T], *inputs: Any) -> pulumi.Output[T]:
     """``lookup`` over Inputs, once they are known; during a preview an Output whose value is unknown (as a
     not-yet-created resource's outputs are), so that previews make no call."""
-    import asyncio
-
-    if not pulumi.runtime.is_dry_run():
-        return pulumi.Output.all(*inputs).apply(lambda values: lookup(*values))
-
-    def future(value: Any) -> asyncio.Future[Any]:
-        fut: asyncio.Future[Any] = asyncio.get_event_loop().create_future()
-        fut.set_result(value)
-        return fut
-
-    return pulumi.Output(set(), future(None), future(False), future(False))
+    if pulumi.runtime.is_dry_run():
+        return pulumi.Output.from_input(cast(Any, pulumi.output.UNKNOWN))  # an Output holding UNKNOWN is never known
+    return pulumi.Output.all(*inputs).apply(lambda values: lookup(*values))
 
 
 def get_connector_output(

@@ -207,7 +207,7 @@ class WebhookSubscription(BirdResource, WebhookSubscriptionOutputs, module="bird
 
     bird_provider = WebhookSubscriptionProvider
 
-    # For pyright and mypy: the Output of each input (a test checks them against WebhookSubscriptionArgs).
+    # For pyright and mypy: the Output of each input of its own (a test checks them against WebhookSubscriptionArgs).
     service: pulumi.Output[WebhookService]
     event: pulumi.Output[str]
     url: pulumi.Output[str]
@@ -216,10 +216,8 @@ class WebhookSubscription(BirdResource, WebhookSubscriptionOutputs, module="bird
     template: pulumi.Output[Optional[str]]
     desired_status: pulumi.Output[Optional[WebhookStatus]]
     organization_id: pulumi.Output[str]
-    workspace_id: pulumi.Output[str]
     allow_identical: pulumi.Output[Optional[bool]]
     allow_unlisted_event: pulumi.Output[Optional[bool]]
-    adopt_id: pulumi.Output[Optional[str]]
 
     def __init__(
         self, resource_name: str, *, opts: Optional[pulumi.ResourceOptions] = None,

@@ -53,6 +53,7 @@ class Field:
     input: bool  # an input (in the declared schema) or a computed output only
     secret: bool = False
     change: str = "replace"  # replace, update or none (see Property.change)
+    output_optional: bool = True  # its output may be empty (an optional input nothing fills in, too)
 
     @property
     def key(self) -> str:
@@ -71,6 +72,7 @@ def field_of(prop: Any) -> Field:
         input=not prop.computed,
         secret=prop.secret,
         change=prop.change,
+        output_optional=prop.optional,
     )
 
 
@@ -107,13 +109,6 @@ def fields(token: str) -> tuple[Field, ...]:
     """Every property of the resource ``token``: its declared inputs, then its computed outputs."""
     schema = BY_TOKEN[token].load("SCHEMA")
     return tuple(field_of(p) for p in (*schema.properties, *schema.computed))
-
-
-def output_optional(token: str) -> dict[str, bool]:
-    """Per property, whether its output may be empty (an optional input nothing fills in, or an optional computed
-    output)."""
-    schema = BY_TOKEN[token].load("SCHEMA")
-    return {p.name: p.optional for p in schema.all}
 
 
 def function_fields(fn: Callable[..., Any], docs: dict[str, str]) -> list[Field]:

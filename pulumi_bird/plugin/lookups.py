@@ -4,7 +4,6 @@ program's). Each runs the very read its Python form runs (:data:`pulumi_bird.loo
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Mapping
 
 from pulumi.provider.experimental.property_value import PropertyValue
@@ -47,7 +46,7 @@ def _result(found: Any) -> dict[str, Any]:
     """A lookup's answer with the schema's (camelCase) keys; nested values (template arguments) as Bird has them."""
     if isinstance(found, list):
         return {LIST_RESULT: [_result(item) for item in found]}
-    return {camel(k): v for k, v in dataclasses.asdict(found).items() if v is not None}
+    return {camel(k): v for k, v in found.to_dict().items() if v is not None}
 
 
 def invoke(token: str, args: Mapping[str, PropertyValue]) -> InvokeResponse:

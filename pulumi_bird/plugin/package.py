@@ -13,7 +13,7 @@ from typing import Any
 
 import typing_extensions
 
-from .. import _version
+from .. import _version, lookups
 from ..provider import config
 from ..provider.schema import Schema, type_hints
 from .fields import (
@@ -22,12 +22,12 @@ from .fields import (
     PACKAGE,
     RESOURCES,
     Field,
+    camel,
     dataclass_fields,
     describe,
     field_of,
     fields,
     function_fields,
-    output_optional,
     strip,
     translate,
     type_name,
@@ -47,11 +47,7 @@ CONFIG_SPECS: dict[str, dict[str, Any]] = {"accessKey": {"secret": True}, "apiUr
 SECRET_CONFIG = frozenset(key for key, spec in CONFIG_SPECS.items() if spec.get("secret"))
 
 # The lookups of pulumi_bird.lookups served as the package's functions: token -> function name.
-FUNCTIONS = {
-    f"{PACKAGE}:index:getConnector": "get_connector",
-    f"{PACKAGE}:index:listConnectors": "list_connectors",
-    f"{PACKAGE}:index:getPhoneNumber": "get_phone_number",
-}
+FUNCTIONS = {f"{PACKAGE}:index:{camel(name)}": name for name in lookups.READS}
 # A function's result is an object: a lookup that returns a list answers with it under this key.
 LIST_RESULT = "connectors"
 
@@ -139,8 +135,6 @@ class Types:
 def schema_names() -> dict[str, str]:
     """Every property name of the package (the resources' properties, the lookups' arguments) -> its schema key:
     what the lookups and types say, in SDKs of every language."""
-    from .. import lookups
-
     found = {f.name: f.key for kind in RESOURCES for f in fields(kind.token)}
     for name in FUNCTIONS.values():
         found.update({f.name: f.key for f in function_fields(getattr(lookups, name), {})})
@@ -173,8 +167,7 @@ def connector_docs() -> dict[str, str]:
 def resource_spec(token: str, types: Types) -> dict[str, Any]:
     kind = BY_TOKEN[token]
     names = {f.name: f.key for f in fields(token)}
-    optional = output_optional(token)
-    outputs = [dataclasses.replace(f, optional=optional[f.name]) for f in fields(token)]
+    outputs = [dataclasses.replace(f, optional=f.output_optional) for f in fields(token)]
     inputs = types.object_of([f for f in fields(token) if f.input], names, as_input=True)
     return {"description": described(kind.load(kind.name), names), **types.object_of(outputs, names),
             "inputProperties": inputs["properties"],
@@ -182,8 +175,6 @@ def resource_spec(token: str, types: Types) -> dict[str, Any]:
 
 
 def function_spec(name: str, types: Types) -> dict[str, Any]:
-    from .. import lookups
-
     fn = getattr(lookups, name)
     result = type_hints(fn)["return"]
     if typing.get_origin(result) is list:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Optional
@@ -76,8 +77,7 @@ async def serve(engine_address: str, argv: list[str]) -> None:
     provider_pb2_grpc.add_ResourceProviderServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
-    sys.stdout.write(f"{port}\n")
-    sys.stdout.flush()
+    print(port, flush=True)
     await server.wait_for_termination()
 
 
@@ -98,7 +98,5 @@ def main(argv: Optional[list[str]] = None) -> None:
     if not known.engine:
         parser.error("the engine's address is required (the Pulumi engine starts this plugin with it); "
                      "--schema or --version print what the plugin serves")
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(known.engine, argv))
-    except KeyboardInterrupt:
-        pass

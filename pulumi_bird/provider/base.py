@@ -20,6 +20,7 @@ from pulumi.dynamic import (
 )
 from typing_extensions import Self
 
+from ..api import errors
 from . import config, workers
 from .checks import Checker, is_unknown
 from .schema import Property, Schema, shown
@@ -194,7 +195,6 @@ class BirdProvider(ResourceProvider):
         It never leaves an orphan: a failed create is not in the state, so nothing could finish the job later, and
         a leftover would make the next up fail as an identical object. A 404 is retried until Bird's lists have
         settled; if the PATCH still fails, the object (ours: our own POST named it) is deleted again."""
-        from ..api import errors
         from ..api.create import MAX_SETTLE_LOOKS, SETTLE_INTERVAL, list_settle_seconds
 
         settled = client.now() + list_settle_seconds()
@@ -227,18 +227,16 @@ class BirdProvider(ResourceProvider):
         """A client and the scope for a read or delete of the object in the state. A refused key (401/403) says why:
         `pulumi refresh` and `pulumi destroy` use the stack config of the last `pulumi up` (docs/known-limits.md,
         "Stale stored config"; pkg/engine/refresh.go, destroy.go; pulumi/pulumi#18756 reverted using today's)."""
-        from ..api.errors import AuthenticationError, ConfigError
-
         settings = config.current_settings()
         # From the state, else from config: a missing id is an error, never a request to /workspaces/None.
         scope = [props.get(name) or getattr(settings, name) for name in self.scope]
         missing = [f"{n} ({config.SCOPE_KEYS[n][0]} / {config.SCOPE_KEYS[n][1]})" for n, v in zip(self.scope, scope) if not v]
         if missing:
-            raise ConfigError(f"cannot locate {self.what} {id_}: no {', '.join(missing)}")
+            raise errors.ConfigError(f"cannot locate {self.what} {id_}: no {', '.join(missing)}")
         with config.make_client(settings, self.held_secrets(props)) as client:
             try:
                 yield client, scope
-            except AuthenticationError as exc:
+            except errors.AuthenticationError as exc:
                 raise exc.with_summary(
                     f"Bird refused the access key ({exc.status}) {doing} {self.what} {id_}, so nothing was changed. "
                     f"`pulumi refresh` and `pulumi destroy` use the configuration stored by the last `pulumi up`: if "
@@ -439,6 +437,9 @@ class BirdResource(pulumi.dynamic.Resource):
     its provider in ``bird_provider``."""
 
     bird_provider: ClassVar[type[BirdProvider]]
+    # For pyright and mypy: the Output of the inputs every resource has.
+    workspace_id: pulumi.Output[str]
+    adopt_id: pulumi.Output[Optional[str]]
 
     def _register(self, resource_name: str, values: Mapping[str, Any], opts: Optional[pulumi.ResourceOptions]) -> None:
         """Register the schema's inputs out of ``values`` (the ``__init__``'s keyword arguments) beside the computed

@@ -29,9 +29,7 @@ SCOPE_KEYS: dict[str, tuple[str, str]] = {"workspace_id": WORKSPACE_ID, "organiz
 BIRD_GETS_PER_SECOND = 50.0
 
 
-# PULUMI_BIRD_LOG=debug shows every request (method, URL, status, time) and every readiness poll on the
-# provider host's stderr, which `pulumi up --logtostderr -v=9` or the engine's diagnostics show. No header,
-# body or key is ever logged.
+# What PULUMI_BIRD_LOG=debug logs to stderr: docs/troubleshooting.md, "Debugging" (never a header, body or key).
 LOG_LEVEL_ENV = "PULUMI_BIRD_LOG"
 
 
@@ -135,6 +133,9 @@ def config_problems(
     environment variable and the fix, never quoting the access key; ``unknown``: the ``bird:*`` keys nobody reads
     (default: the remembered stack config's), named in the missing-key message. The one judgement of the
     configuration: the resources' ``check``, the lookups and the plugin's ``CheckConfig`` all use it."""
+    from ..api.client import header_safe_key
+    from ..api.evidence import api_url_path_problem  # its form: a path Bird's routes cannot live under
+
     with _lock:
         unknown = list(_unknown_keys) if unknown is None else list(unknown)
     config = _remembered() if config is None else config
@@ -146,21 +147,13 @@ def config_problems(
         if api_url and is_loopback_api_url(api_url):
             message += " (the emulator wants a key too: the one it printed when it started)"
         problems.append((ACCESS_KEY[0], "; ".join([message, *map(describe_unknown_key, unknown)])))
-    else:
-        from ..api.client import header_safe_key
-
-        try:
-            header_safe_key(access_key)
-        except ConfigError as exc:
-            problems.append((ACCESS_KEY[0], str(exc)))
-    checks = ((API_URL, lambda v: validate_api_url(v or DEFAULT_API_URL)), (GET_RATE_LIMIT, validate_get_rate_limit))
+    checks = ((ACCESS_KEY, lambda v: v and v.strip() and header_safe_key(v)),
+              (API_URL, lambda v: validate_api_url(v or DEFAULT_API_URL)), (GET_RATE_LIMIT, validate_get_rate_limit))
     for key, validate in checks:
         try:
             validate(_lookup(key, config))
         except ConfigError as exc:
             problems.append((key[0], str(exc)))
-    from ..api.evidence import api_url_path_problem  # its form: a path Bird's routes cannot live under
-
     route_problem = api_url_path_problem(api_url or DEFAULT_API_URL)
     if route_problem and not any(key == API_URL[0] for key, _ in problems):
         problems.append((API_URL[0], route_problem))
@@ -201,10 +194,9 @@ def validate_get_rate_limit(value: Optional[str]) -> float:
 def current_settings(config: Optional[Mapping[str, Any]] = None) -> Settings:
     """Settings from ``config`` (default: the stack config remembered by ``configure()``), then the environment."""
     config = _remembered() if config is None else config
-    api_url = _lookup(API_URL, config) or DEFAULT_API_URL
     return Settings(
         access_key=_lookup(ACCESS_KEY, config),
-        api_url=validate_api_url(api_url),
+        api_url=validate_api_url(_lookup(API_URL, config) or DEFAULT_API_URL),
         workspace_id=_lookup(WORKSPACE_ID, config),
         organization_id=_lookup(ORGANIZATION_ID, config),
         get_rate_limit=validate_get_rate_limit(_lookup(GET_RATE_LIMIT, config)),

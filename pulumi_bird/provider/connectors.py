@@ -230,9 +230,7 @@ class ConnectorResource(BirdResource, ConnectorOutputs):
     The resource id is Bird's connector id."""
 
     name: pulumi.Output[str]
-    workspace_id: pulumi.Output[str]
     ready_timeout: pulumi.Output[float]
-    adopt_id: pulumi.Output[Optional[str]]
 
     def _fill(self, props: dict[str, Any], resource_name: str) -> None:
         if props.get("name") is None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import collections.abc
 import dataclasses
 import json
-import re
 import textwrap
 import types
 import typing
@@ -211,9 +210,6 @@ def declared(name: str, hint: Any, *, required: bool = False, computed: bool = F
                                values=tuple(values))
 
 
-_SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
-
-
 def plain(value: Any) -> Any:
     """A value read from a response model as state holds it: models as dicts, timestamps as ISO 8601."""
     if isinstance(value, datetime):
@@ -227,12 +223,13 @@ def plain(value: Any) -> Any:
 def shown(prop: Property, obj: Any) -> Any:
     """What Bird's object shows of ``prop``, as state holds it: the first of its dotted wire paths
     (``number.numberId``) with a value, each step a response model's attribute by its snake_case name, or a
-    mapping's key as it is."""
+    mapping's key as it is (the models' attributes are named by pydantic's to_camel: to_snake inverts it)."""
+    from pydantic.alias_generators import to_snake
+
     for path in prop.paths:
         value = obj
         for step in path.split("."):
-            attribute = _SNAKE.sub("_", step).lower()
-            value = value.get(step) if isinstance(value, Mapping) else getattr(value, attribute, None)
+            value = value.get(step) if isinstance(value, Mapping) else getattr(value, to_snake(step), None)
         if value is not None:
             return plain(value)
     return None

@@ -111,9 +111,9 @@ def _install(pool: ThreadPoolExecutor, max_workers: int) -> str:
     return f"lifted: {before} -> up to {pool._max_workers} workers, started on demand ({len(pool._threads)} now)"
 
 
-def lift_host_concurrency(max_workers: int = 0) -> str:
-    """Let the host's worker pool grow with demand, once per process; returns what it did (for logs and tests).
-    ``max_workers``: the bound (default :func:`worker_bound`)."""
+def lift_host_concurrency() -> str:
+    """Let the host's worker pool grow with demand, up to :func:`worker_bound`, once per process; returns what it
+    did (for logs and tests)."""
     with _done:
         if _result:
             return _result[0]
@@ -126,7 +126,7 @@ def lift_host_concurrency(max_workers: int = 0) -> str:
             elif not all(hasattr(pools[0], a) for a in _NEEDED):
                 outcome = "skipped: ThreadPoolExecutor internals differ from what this code knows"
             else:
-                outcome = _install(pools[0], max_workers or worker_bound())
+                outcome = _install(pools[0], worker_bound())
         log.debug("pulumi-bird host concurrency %s", outcome)
         _result.append(outcome)
         return outcome

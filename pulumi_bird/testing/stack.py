@@ -167,10 +167,9 @@ def bird_stack(program: Program, emulator: "BirdEmulator", *, config: Optional[C
             stack = auto.create_stack(name, project_name=project_name, program=program, opts=options)
         else:
             stack = auto.create_stack(name, work_dir=str(Path(program).resolve()), opts=options)
-        wanted: Dict[str, auto.ConfigValue] = dict(emulator_config(emulator))
-        wanted.update({key: value if isinstance(value, auto.ConfigValue) else auto.ConfigValue(value)
-                       for key, value in (config or {}).items()})
-        stack.set_all_config(wanted)
+        given = {key: value if isinstance(value, auto.ConfigValue) else auto.ConfigValue(value)
+                 for key, value in (config or {}).items()}
+        stack.set_all_config({**emulator_config(emulator), **given})
     except BaseException:
         if stack is not None:  # a project directory keeps no Pulumi.<stack>.yaml of a stack never handed out
             with contextlib.suppress(auto.CommandError):
