@@ -122,7 +122,7 @@ class Template:
     ref: str
     platform: str
     capabilities: str
-    check_arguments: Optional[Callable[[Dict[str, Any]], None]] = None
+    check_arguments: Callable[[Dict[str, Any]], None] = lambda arguments: None
 
 
 TEMPLATES: Dict[str, Template] = {
@@ -207,8 +207,7 @@ class ConnectorRecord:
     # The phoneNumberId argument when it is a string (templates without argument rules take anything): the number
     # it holds; rendered as the connector's number only when it is a UUID.
     number_id: Optional[str] = None
-    # Read-driven provisioning (moto style): when set, the channel is active once its status has been
-    # read this many times, whatever the clock says.
+    # Read-driven provisioning (docs/testing.md): when set, the channel is active once status_reads reaches it.
     provision_reads: Optional[int] = None
     status_reads: int = 0
     activated_at: Optional[datetime.datetime] = None
@@ -325,7 +324,7 @@ class BirdBackend:
     def __setattr__(self, name: str, value: Any) -> None:
         """Check the settings (see the class) whenever they are set."""
         if name in ("provision_seconds", "release_seconds"):
-            value = _non_negative(value, name)
+            value = non_negative(value, name)
         elif name == "provision_reads" and value is not None and (
                 isinstance(value, bool) or not isinstance(value, int) or value < 0):
             raise ValueError("provision_reads must be None or a non-negative integer")
@@ -372,8 +371,7 @@ class BirdBackend:
             self.add_workspace(workspace_id, organization_id)
             for position in range(numbers):
                 number = seeded_number(index, position)
-                self.add_number(workspace_id, number, ("sms", "voice"),
-                                number_id=_derived_uuid("number", f"{workspace_id}:{number}"))
+                self.add_number(workspace_id, number, number_id=_derived_uuid("number", f"{workspace_id}:{number}"))
         return workspace_id
 
     def list_all_numbers(self, workspace_id: str) -> List[Dict[str, Any]]:
@@ -398,7 +396,7 @@ class BirdBackend:
     def set_number_provision_seconds(self, phone_number_id: str, seconds: Optional[float]) -> None:
         """Provisioning time for connectors created later on this number (``None`` removes the override)."""
         with self._lock:
-            checked = None if seconds is None else _non_negative(seconds, "seconds")
+            checked = None if seconds is None else non_negative(seconds, "seconds")
             self._number_provision_seconds[phone_number_id] = checked
 
     def clear_overrides(self) -> None:
@@ -453,8 +451,7 @@ class BirdBackend:
                        else "is required by the emulator (it cannot guess a template)")
             raise invalid_field("connectorTemplateRef", problem)
         arguments = copy.deepcopy(body.get("arguments"))
-        if template.check_arguments is not None:
-            template.check_arguments(arguments or {})
+        template.check_arguments(arguments or {})
         number_id = (arguments or {}).get("phoneNumberId")
         number_id = number_id if isinstance(number_id, str) else None
         with self._lock:
@@ -644,8 +641,7 @@ class BirdBackend:
         """One page of the workspace's subscriptions."""
         with self._lock:
             self.require_organization_workspace(organization_id, workspace_id)
-            listed = list(self._webhooks[workspace_id].values())
-            return paginate("webhooks", listed, page, lambda record: copy.deepcopy(record.body))
+            return paginate("webhooks", self._webhooks[workspace_id].values(), page, lambda r: copy.deepcopy(r.body))
 
     def list_all_webhooks(self, organization_id: str, workspace_id: str) -> List[Dict[str, Any]]:
         """Every subscription of the workspace, oldest first (for tests)."""
@@ -700,7 +696,7 @@ class BirdBackend:
                 self._find_webhook(organization_id, workspace_id, subscription_id).body["statusReason"] = reason
 
 
-def _non_negative(seconds: float, name: str) -> float:
+def non_negative(seconds: float, name: str) -> float:
     value = float(seconds)
     if value < 0:
         raise ValueError(f"{name} must not be negative")

@@ -11,7 +11,7 @@ import re
 import threading
 from typing import Any, Dict, List, Optional, Pattern
 
-from pulumi_bird.emulator.backend import BirdBackend
+from pulumi_bird.emulator.backend import BirdBackend, non_negative
 
 
 @dataclasses.dataclass
@@ -56,9 +56,7 @@ class Faults:
 
     @latency.setter
     def latency(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError("latency must not be negative")
-        self._latency = float(seconds)
+        self._latency = non_negative(seconds, "latency")
 
     def add(
         self,
