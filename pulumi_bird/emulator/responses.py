@@ -35,7 +35,6 @@ DEFAULT_ACCESS_KEY = "bird-emulator-access-key"
 # The OpenAPI `Url` pattern for webhook destinations.
 WEBHOOK_URL_PATTERN = re.compile(r"^https://([a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}(/[^\s]*)?$")
 
-_AUTH_SCHEME = "AccessKey "
 _JSON_TYPE_NAMES = {str: "a string", dict: "an object", list: "an array", bool: "a boolean", int: "an integer"}
 
 
@@ -73,21 +72,20 @@ class ApiResponse:
     pieces: Optional[Callable[[bytes], Iterable[bytes]]] = None
 
 
-# Error codes spelled out for the statuses whose reason phrase differs between Pythons (3.13 renamed 413 "Content
-# Too Large" and 422 "Unprocessable Content"), so the codes do not shift with the running Python.
-ERROR_CODES = {413: "ContentTooLarge", 422: "UnprocessableEntity"}
+# Reason phrases pinned for the statuses whose phrase differs between Pythons (3.13 renamed 413 "Content Too
+# Large" and 422 "Unprocessable Content"), so the codes do not shift with the running Python.
+PINNED_PHRASES = {413: "Content Too Large", 422: "Unprocessable Entity"}
 # The Error schema wants codes of at least five characters.
 MIN_CODE_LENGTH = 5
 
 
 def error_code(status: int) -> str:
-    """The Error ``code`` for a status: ``ERROR_CODES``, else the reason phrase in CamelCase."""
-    if int(status) in ERROR_CODES:
-        return ERROR_CODES[int(status)]
+    """The Error ``code`` for a status: its reason phrase (:data:`PINNED_PHRASES`, else Python's) in CamelCase."""
     try:
-        code = "".join(word.capitalize() for word in re.split(r"[^A-Za-z0-9]+", HTTPStatus(status).phrase))
+        phrase = PINNED_PHRASES.get(int(status)) or HTTPStatus(status).phrase
     except ValueError:
-        code = f"HttpError{int(status)}"
+        phrase = f"Http Error {int(status)}"
+    code = "".join(word.capitalize() for word in re.split(r"[^A-Za-z0-9]+", phrase))
     return code if len(code) >= MIN_CODE_LENGTH else code + "Error"
 
 
@@ -103,11 +101,9 @@ def error_response(
 
 def is_authorized(request: ApiRequest, access_key: str) -> bool:
     """Whether the request carries ``Authorization: AccessKey <access_key>`` (compared in constant time)."""
-    header = request.headers.get("Authorization") or ""
-    if not header.startswith(_AUTH_SCHEME):
-        return False
-    presented = header[len(_AUTH_SCHEME) :].strip().encode("utf-8", "replace")
-    return hmac.compare_digest(presented, access_key.encode("utf-8"))
+    scheme, _, presented = (request.headers.get("Authorization") or "").partition(" ")
+    presented_key = presented.strip().encode("utf-8", "replace")
+    return scheme == "AccessKey" and hmac.compare_digest(presented_key, access_key.encode("utf-8"))
 
 
 # --- body shape checks -------------------------------------------------------------------------------------
@@ -130,14 +126,12 @@ class Field:
 MAX_JSON_DEPTH = 32
 
 
-def _not_json(text: str) -> Any:
-    """NaN, Infinity, -Infinity or a number too large for a double: not JSON (RFC 8259, section 6)."""
-    raise Unprocessable("the request body holds a number JSON does not allow (NaN or infinite)")
-
-
 def _finite_float(text: str) -> float:
+    """The float; 422 for NaN, Infinity, -Infinity or one too large for a double: not JSON (RFC 8259, section 6)."""
     value = float(text)
-    return value if math.isfinite(value) else _not_json(text)
+    if not math.isfinite(value):
+        raise Unprocessable("the request body holds a number JSON does not allow (NaN or infinite)")
+    return value
 
 
 def json_depth(value: Any) -> int:
@@ -161,7 +155,7 @@ def parse_json(raw: bytes, error: Type[ApiError]) -> Any:
     and later echo as invalid JSON.
     """
     try:
-        value = json.loads(raw.decode("utf-8"), parse_constant=_not_json, parse_float=_finite_float)
+        value = json.loads(raw.decode("utf-8"), parse_constant=_finite_float, parse_float=_finite_float)
     except RecursionError:
         raise error(f"the request body nests deeper than {MAX_JSON_DEPTH} levels") from None
     except (UnicodeDecodeError, ValueError):
@@ -207,10 +201,8 @@ def _one_of(choices: Sequence[str]) -> Check:
 
 
 def _security_arguments(value: Dict[str, Any]) -> Optional[str]:
-    for scheme in value.values():
-        if not isinstance(scheme, dict) or not all(isinstance(v, str) for v in scheme.values()):
-            return "must map each security scheme to an object of strings"
-    return None
+    good = all(isinstance(s, dict) and all(isinstance(v, str) for v in s.values()) for s in value.values())
+    return None if good else "must map each security scheme to an object of strings"
 
 
 def _webhook_url(value: str) -> Optional[str]:
