@@ -50,7 +50,7 @@ MAX_IDENTICAL_SUBSCRIPTIONS = 5
 
 
 class ApiError(Exception):
-    """An API error: the HTTP status and the text of the Error body (``code`` derives from the status)."""
+    """An API error: its class's HTTP status and the text of the Error body (``code`` derives from the status)."""
 
     status = HTTPStatus.INTERNAL_SERVER_ERROR
 
@@ -66,20 +66,14 @@ class BadRequest(ApiError):
 
 
 class NotFound(ApiError):
-    """404: an unknown workspace, organization, connector, subscription or route."""
-
     status = HTTPStatus.NOT_FOUND
 
 
 class Conflict(ApiError):
-    """409: a connector of the same template already holds the phone number."""
-
     status = HTTPStatus.CONFLICT
 
 
 class Unprocessable(ApiError):
-    """422: well-formed JSON that breaks a rule."""
-
     status = HTTPStatus.UNPROCESSABLE_ENTITY
 
 
@@ -108,8 +102,7 @@ def _require_uuid_argument(arguments: Dict[str, Any], name: str = "phoneNumberId
 
 def _check_sms_arguments(arguments: Dict[str, Any]) -> None:
     _require_uuid_argument(arguments)
-    message_type = arguments.get("channelMessageType")
-    if message_type not in CHANNEL_MESSAGE_TYPES:
+    if arguments.get("channelMessageType") not in CHANNEL_MESSAGE_TYPES:
         raise invalid_field("arguments.channelMessageType", f"must be one of {', '.join(CHANNEL_MESSAGE_TYPES)}")
     if "useCaseId" in arguments and not is_uuid(arguments["useCaseId"]):
         raise invalid_field("arguments.useCaseId", "must be a UUID string")

@@ -1,6 +1,5 @@
 """Fault injection for the Bird emulator (``emu.faults``; examples in docs/testing.md): canned error answers,
-latency, failing channels, provisioning times per number. Stranger answers (skewed clocks, lagging lists, trickled
-bytes) are our own tests' business, played through ``BirdEmulator.answer_hooks`` (tests/hostile_emulator.py).
+latency, failing channels, provisioning times per number. Stranger answers go through ``answer_hooks``.
 """
 
 from __future__ import annotations
