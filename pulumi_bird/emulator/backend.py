@@ -302,9 +302,8 @@ class BirdBackend:
         self._webhooks: Dict[str, Dict[str, WebhookRecord]] = collections.defaultdict(dict)
         self._channel_failures: Dict[str, Optional[str]] = {}  # None: healed
         self._number_provision_seconds: Dict[str, Optional[float]] = {}  # None: the default
-        # (workspace, connector id) -> a deleted connector and the clock at which Bird has finished deprovisioning
-        # it: until then a GET still finds it, its channel at stage `deprovisioning` (Bird's ChannelStatus enum), and
-        # its number stays taken.
+        # (workspace, connector id) -> a deleted connector and the clock at which Bird has deprovisioned it (see
+        # delete_connector; `deprovisioning` is a stage of Bird's ChannelStatus enum).
         self._deprovisioning: Dict[Tuple[str, str], Tuple[ConnectorRecord, float]] = {}
         self._numbers: Dict[str, Dict[str, NumberRecord]] = collections.defaultdict(dict)
         self.provision_seconds: float = provision_seconds
@@ -378,8 +377,7 @@ class BirdBackend:
         render = NumberRecord.render_long_code if long_code else NumberRecord.render
         with self._lock:
             self.require_workspace(workspace_id)
-            admitted = [r for r in self._numbers[workspace_id].values() if admits(r)]
-            return paginate("numbers", admitted, page, render)
+            return paginate("numbers", filter(admits, self._numbers[workspace_id].values()), page, render)
 
     def set_channel_failure(self, phone_number_id: str, error_message: Optional[str]) -> None:
         """Once provisioned, channels on this number report an error (``None`` heals them)."""
