@@ -1,6 +1,5 @@
 """HTTP in and out for the Bird emulator: request parsing and shape checks, auth, JSON and Error bodies (the OpenAPI
 ``Error`` schema: ``code`` and ``message``, both at least five characters, optional ``details``); see :func:`handle`.
-Rules that need state live in ``backend.py``.
 """
 
 from __future__ import annotations
@@ -35,7 +34,7 @@ DEFAULT_ACCESS_KEY = "bird-emulator-access-key"
 # The OpenAPI `Url` pattern for webhook destinations.
 WEBHOOK_URL_PATTERN = re.compile(r"^https://([a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}(/[^\s]*)?$")
 
-_JSON_TYPE_NAMES = {str: "a string", dict: "an object", list: "an array", bool: "a boolean", int: "an integer"}
+_JSON_TYPE_NAMES = {str: "a string", dict: "an object", list: "an array", bool: "a boolean"}
 
 
 class Headers(Protocol):
@@ -113,11 +112,11 @@ Check = Callable[[Any], Optional[str]]
 
 @dataclasses.dataclass(frozen=True)
 class Field:
-    """One allowed body field: its JSON type, whether null is allowed, and an optional value check."""
+    """One allowed body field: its JSON type, whether null is allowed, and a check of its value (none by default)."""
 
     kind: type
     nullable: bool = False
-    check: Optional[Check] = None
+    check: Check = lambda value: None
 
 
 # The deepest nesting of arrays and objects a request body may have. Bird's bodies need 4 levels
@@ -181,11 +180,10 @@ def check_fields(body: Dict[str, Any], fields: Mapping[str, Field], required: Se
             raise invalid_field(name, "is required")
     for name, value in body.items():
         field = fields[name]
-        if value is None and not field.nullable:
-            raise invalid_field(name, "must not be null")
-        if value is not None and (not isinstance(value, field.kind) or (field.kind is int and isinstance(value, bool))):
-            raise invalid_field(name, f"must be {_JSON_TYPE_NAMES[field.kind]}")
-        problem = field.check(value) if field.check is not None and value is not None else None
+        if value is None:
+            problem = None if field.nullable else "must not be null"
+        else:
+            problem = field.check(value) if isinstance(value, field.kind) else f"must be {_JSON_TYPE_NAMES[field.kind]}"
         if problem is not None:
             raise invalid_field(name, problem)
 
@@ -244,9 +242,6 @@ WEBHOOK_UPDATE_FIELDS = {
     "eventFilters": Field(list, nullable=True, check=_event_filters),
     "template": Field(str, nullable=True),
 }
-
-# Fields a subscription is created with that a PATCH may not change (a change is a new subscription).
-WEBHOOK_IMMUTABLE_FIELDS = ("service", "event")
 
 
 # --- query parameters --------------------------------------------------------------------------------------
@@ -340,9 +335,9 @@ def update_webhook(
     body = parse_json_object(request.body, BadRequest)
     if not body:
         raise Unprocessable("the update must set at least one field")
-    for name in WEBHOOK_IMMUTABLE_FIELDS:
-        if name in body:
-            raise invalid_field(name, "cannot be changed; create a new subscription instead")
+    immutable = [name for name in WEBHOOK_CREATE_FIELDS if name in body and name not in WEBHOOK_UPDATE_FIELDS]
+    if immutable:  # a subscription is created with it and never PATCHed: a change is a new subscription
+        raise invalid_field(immutable[0], "cannot be changed; create a new subscription instead")
     check_fields(body, WEBHOOK_UPDATE_FIELDS)
     return backend.update_webhook(organization_id, workspace_id, subscription_id, body)
 
