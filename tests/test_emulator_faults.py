@@ -230,6 +230,25 @@ def test_a_probability_outside_0_to_1_is_refused(client: Client, probability: fl
         client.emulator.faults.add("GET", ".", 500, probability=probability)
 
 
+def test_a_negative_latency_is_refused(client: Client) -> None:
+    with pytest.raises(ValueError, match="latency must not be negative"):
+        client.emulator.faults.latency = -0.1
+    assert client.emulator.faults.latency == 0
+
+
+# The Error code is the status's reason phrase in CamelCase: pinned where Pythons differ (413, 422), padded to the
+# schema's five characters (410), made up for a status Python does not know (599).
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [(413, "ContentTooLarge"), (422, "UnprocessableEntity"), (410, "GoneError"), (418, "IMATeapot"), (599, "HttpError599")],
+)
+def test_an_injected_fault_names_its_status_in_the_error_code(client: Client, status: int, code: str) -> None:
+    client.emulator.faults.add("GET", r"/connectors$", status)
+    response = client.get()
+    assert_error(response, status)
+    assert response.json()["code"] == code
+
+
 def test_faults_clear(client: Client) -> None:
     client.emulator.faults.add("GET", ".", 500, times=None)
     client.emulator.faults.latency = 1.0

@@ -221,6 +221,20 @@ def test_invalid_patches(api: RunningEmulator, changes: Dict[str, Any], status: 
     assert api.session.get(one).json() == created
 
 
+@pytest.mark.parametrize(
+    "changes, named",
+    [({"service": "numbers"}, "service"), ({"event": "sms.inbound", "service": "numbers"}, "service"),
+     ({"url": "https://hooks.example.com/other", "event": "sms.inbound"}, "event")],
+)
+def test_a_patch_of_a_field_fixed_at_creation_says_to_create_a_new_one(
+    api: RunningEmulator, changes: Dict[str, Any], named: str
+) -> None:
+    created = create(api, subscription())
+    body = assert_error(api.session.patch(f"{base_url(api)}/{created['id']}", json=changes), 422)
+    assert body["message"] == f"{named} cannot be changed; create a new subscription instead"
+    assert body["details"] == {"field": named}
+
+
 def test_unreadable_patch_gets_400(api: RunningEmulator) -> None:
     created = create(api, subscription())
     headers = {"Content-Type": "application/json"}

@@ -6,9 +6,7 @@ Stdlib only (no pulumi, requests or pydantic), so it starts fast as a subprocess
     with BirdEmulator(provision_seconds=0.2) as emu:
         ...  # talk to emu.url with "Authorization: AccessKey " + emu.access_key
 
-Layout in the moto manner: ``backend`` (state and rules), ``responses`` (HTTP in/out), ``urls`` (routes),
-``faults`` (canned errors, latency, failing channels), ``ratelimits`` (Bird's per-workspace limits), ``server``
-(the threaded server; ``answer_hooks`` let a test observe or change answers). ``python -m pulumi_bird.emulator --help`` runs it from a shell.
+``python -m pulumi_bird.emulator --help`` runs it from a shell.
 """
 
 from pulumi_bird.emulator.backend import (

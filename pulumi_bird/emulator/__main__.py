@@ -22,7 +22,7 @@ from pulumi_bird.emulator import (
     BirdEmulator,
     seeded_number,
 )
-from pulumi_bird.emulator.ratelimits import BIRD_GET_PER_SECOND, BIRD_POST_PER_SECOND, RateLimits
+from pulumi_bird.emulator.ratelimits import BIRD_RATE_LIMITS, RateLimits
 
 NUMBERS = "\n".join(f"  {number}  {number_id}  {','.join(caps)}" for number, number_id, caps in DEFAULT_NUMBERS)
 EPILOG = f"""\
@@ -91,18 +91,17 @@ OPTIONS: Tuple[Tuple[str, Dict[str, Any]], ...] = (
                                      "(default 0)")),
 )
 RATE_LIMIT_OPTIONS: Tuple[Tuple[str, Dict[str, Any]], ...] = (
-    ("--rate-limits", dict(action="store_true", help=f"enforce Bird's limits per workspace: {BIRD_GET_PER_SECOND} "
-                           f"GET and {BIRD_POST_PER_SECOND} POST per second")),
+    ("--rate-limits", dict(action="store_true", help=f"enforce Bird's limits per workspace: {BIRD_RATE_LIMITS.get} "
+                           f"GET and {BIRD_RATE_LIMITS.post} POST per second")),
     ("--get-rate", dict(type=_in_range(int, 1), metavar="N",
-                        help=f"GETs per second per workspace (implies --rate-limits; default {BIRD_GET_PER_SECOND})")),
+                        help=f"GETs per second per workspace (implies --rate-limits; default {BIRD_RATE_LIMITS.get})")),
     ("--post-rate", dict(type=_in_range(int, 1), metavar="N", help="POSTs per second per workspace (implies --rate-limits; "
-                         f"default {BIRD_POST_PER_SECOND})")),
+                         f"default {BIRD_RATE_LIMITS.post})")),
 )
 CLI_ONLY = ("number", "no_default_numbers", "rate_limits", "get_rate", "post_rate")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command line."""
     parser = argparse.ArgumentParser(prog="python -m pulumi_bird.emulator", description=(__doc__ or "").splitlines()[0],
                                      epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     limits = parser.add_argument_group(
@@ -120,7 +119,6 @@ def rate_limits_from(args: argparse.Namespace) -> Optional[RateLimits]:
     return RateLimits(**given) if args.rate_limits or given else None  # Bird's limit for a method not given
 
 
-# The signals that end the emulator cleanly (exit code 0).
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 

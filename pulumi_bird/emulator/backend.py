@@ -50,7 +50,7 @@ MAX_IDENTICAL_SUBSCRIPTIONS = 5
 
 
 class ApiError(Exception):
-    """An API error: the HTTP status and the text of the Error body (``code`` derives from the status)."""
+    """An API error: its class's HTTP status and the text of the Error body (``code`` derives from the status)."""
 
     status = HTTPStatus.INTERNAL_SERVER_ERROR
 
@@ -66,20 +66,14 @@ class BadRequest(ApiError):
 
 
 class NotFound(ApiError):
-    """404: an unknown workspace, organization, connector, subscription or route."""
-
     status = HTTPStatus.NOT_FOUND
 
 
 class Conflict(ApiError):
-    """409: a connector of the same template already holds the phone number."""
-
     status = HTTPStatus.CONFLICT
 
 
 class Unprocessable(ApiError):
-    """422: well-formed JSON that breaks a rule."""
-
     status = HTTPStatus.UNPROCESSABLE_ENTITY
 
 
@@ -108,8 +102,7 @@ def _require_uuid_argument(arguments: Dict[str, Any], name: str = "phoneNumberId
 
 def _check_sms_arguments(arguments: Dict[str, Any]) -> None:
     _require_uuid_argument(arguments)
-    message_type = arguments.get("channelMessageType")
-    if message_type not in CHANNEL_MESSAGE_TYPES:
+    if arguments.get("channelMessageType") not in CHANNEL_MESSAGE_TYPES:
         raise invalid_field("arguments.channelMessageType", f"must be one of {', '.join(CHANNEL_MESSAGE_TYPES)}")
     if "useCaseId" in arguments and not is_uuid(arguments["useCaseId"]):
         raise invalid_field("arguments.useCaseId", "must be a UUID string")
@@ -122,7 +115,7 @@ class Template:
     ref: str
     platform: str
     capabilities: str
-    check_arguments: Optional[Callable[[Dict[str, Any]], None]] = None
+    check_arguments: Callable[[Dict[str, Any]], None] = lambda arguments: None
 
 
 TEMPLATES: Dict[str, Template] = {
@@ -207,8 +200,7 @@ class ConnectorRecord:
     # The phoneNumberId argument when it is a string (templates without argument rules take anything): the number
     # it holds; rendered as the connector's number only when it is a UUID.
     number_id: Optional[str] = None
-    # Read-driven provisioning (moto style): when set, the channel is active once its status has been
-    # read this many times, whatever the clock says.
+    # Read-driven provisioning (docs/testing.md): when set, the channel is active once status_reads reaches it.
     provision_reads: Optional[int] = None
     status_reads: int = 0
     activated_at: Optional[datetime.datetime] = None
@@ -310,9 +302,8 @@ class BirdBackend:
         self._webhooks: Dict[str, Dict[str, WebhookRecord]] = collections.defaultdict(dict)
         self._channel_failures: Dict[str, Optional[str]] = {}  # None: healed
         self._number_provision_seconds: Dict[str, Optional[float]] = {}  # None: the default
-        # (workspace, connector id) -> a deleted connector and the clock at which Bird has finished deprovisioning
-        # it: until then a GET still finds it, its channel at stage `deprovisioning` (Bird's ChannelStatus enum), and
-        # its number stays taken.
+        # (workspace, connector id) -> a deleted connector and the clock at which Bird has deprovisioned it (see
+        # delete_connector; `deprovisioning` is a stage of Bird's ChannelStatus enum).
         self._deprovisioning: Dict[Tuple[str, str], Tuple[ConnectorRecord, float]] = {}
         self._numbers: Dict[str, Dict[str, NumberRecord]] = collections.defaultdict(dict)
         self.provision_seconds: float = provision_seconds
@@ -325,7 +316,7 @@ class BirdBackend:
     def __setattr__(self, name: str, value: Any) -> None:
         """Check the settings (see the class) whenever they are set."""
         if name in ("provision_seconds", "release_seconds"):
-            value = _non_negative(value, name)
+            value = non_negative(value, name)
         elif name == "provision_reads" and value is not None and (
                 isinstance(value, bool) or not isinstance(value, int) or value < 0):
             raise ValueError("provision_reads must be None or a non-negative integer")
@@ -372,8 +363,7 @@ class BirdBackend:
             self.add_workspace(workspace_id, organization_id)
             for position in range(numbers):
                 number = seeded_number(index, position)
-                self.add_number(workspace_id, number, ("sms", "voice"),
-                                number_id=_derived_uuid("number", f"{workspace_id}:{number}"))
+                self.add_number(workspace_id, number, number_id=_derived_uuid("number", f"{workspace_id}:{number}"))
         return workspace_id
 
     def list_all_numbers(self, workspace_id: str) -> List[Dict[str, Any]]:
@@ -387,8 +377,7 @@ class BirdBackend:
         render = NumberRecord.render_long_code if long_code else NumberRecord.render
         with self._lock:
             self.require_workspace(workspace_id)
-            admitted = [r for r in self._numbers[workspace_id].values() if admits(r)]
-            return paginate("numbers", admitted, page, render)
+            return paginate("numbers", filter(admits, self._numbers[workspace_id].values()), page, render)
 
     def set_channel_failure(self, phone_number_id: str, error_message: Optional[str]) -> None:
         """Once provisioned, channels on this number report an error (``None`` heals them)."""
@@ -398,7 +387,7 @@ class BirdBackend:
     def set_number_provision_seconds(self, phone_number_id: str, seconds: Optional[float]) -> None:
         """Provisioning time for connectors created later on this number (``None`` removes the override)."""
         with self._lock:
-            checked = None if seconds is None else _non_negative(seconds, "seconds")
+            checked = None if seconds is None else non_negative(seconds, "seconds")
             self._number_provision_seconds[phone_number_id] = checked
 
     def clear_overrides(self) -> None:
@@ -453,8 +442,7 @@ class BirdBackend:
                        else "is required by the emulator (it cannot guess a template)")
             raise invalid_field("connectorTemplateRef", problem)
         arguments = copy.deepcopy(body.get("arguments"))
-        if template.check_arguments is not None:
-            template.check_arguments(arguments or {})
+        template.check_arguments(arguments or {})
         number_id = (arguments or {}).get("phoneNumberId")
         number_id = number_id if isinstance(number_id, str) else None
         with self._lock:
@@ -644,8 +632,7 @@ class BirdBackend:
         """One page of the workspace's subscriptions."""
         with self._lock:
             self.require_organization_workspace(organization_id, workspace_id)
-            listed = list(self._webhooks[workspace_id].values())
-            return paginate("webhooks", listed, page, lambda record: copy.deepcopy(record.body))
+            return paginate("webhooks", self._webhooks[workspace_id].values(), page, lambda r: copy.deepcopy(r.body))
 
     def list_all_webhooks(self, organization_id: str, workspace_id: str) -> List[Dict[str, Any]]:
         """Every subscription of the workspace, oldest first (for tests)."""
@@ -700,7 +687,7 @@ class BirdBackend:
                 self._find_webhook(organization_id, workspace_id, subscription_id).body["statusReason"] = reason
 
 
-def _non_negative(seconds: float, name: str) -> float:
+def non_negative(seconds: float, name: str) -> float:
     value = float(seconds)
     if value < 0:
         raise ValueError(f"{name} must not be negative")

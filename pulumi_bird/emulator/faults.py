@@ -1,6 +1,5 @@
 """Fault injection for the Bird emulator (``emu.faults``; examples in docs/testing.md): canned error answers,
-latency, failing channels, provisioning times per number. Stranger answers (skewed clocks, lagging lists, trickled
-bytes) are our own tests' business, played through ``BirdEmulator.answer_hooks`` (tests/hostile_emulator.py).
+latency, failing channels, provisioning times per number. Stranger answers go through ``answer_hooks``.
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ import re
 import threading
 from typing import Any, Dict, List, Optional, Pattern
 
-from pulumi_bird.emulator.backend import BirdBackend
+from pulumi_bird.emulator.backend import BirdBackend, non_negative
 
 
 @dataclasses.dataclass
@@ -56,9 +55,7 @@ class Faults:
 
     @latency.setter
     def latency(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError("latency must not be negative")
-        self._latency = float(seconds)
+        self._latency = non_negative(seconds, "latency")
 
     def add(
         self,

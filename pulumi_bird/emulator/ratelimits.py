@@ -15,18 +15,16 @@ from typing import Callable, Deque, Dict, Optional, Tuple, Union
 
 # Bird's limits are stated per second.
 WINDOW_SECONDS = 1.0
-# Bird's documented limits per workspace.
-BIRD_GET_PER_SECOND = 50
-BIRD_POST_PER_SECOND = 500
 LIMITED_METHODS = ("GET", "POST")
 
 
 @dataclasses.dataclass(frozen=True)
 class RateLimits:
-    """Requests per second a workspace may make, per method; ``None`` leaves that method unlimited."""
+    """Requests per second a workspace may make, per method; ``None`` leaves that method unlimited. The defaults are
+    Bird's documented limits per workspace."""
 
-    get: Optional[int] = BIRD_GET_PER_SECOND
-    post: Optional[int] = BIRD_POST_PER_SECOND
+    get: Optional[int] = 50
+    post: Optional[int] = 500
 
     def __post_init__(self) -> None:
         for name in ("get", "post"):
@@ -39,7 +37,6 @@ class RateLimits:
         return {"GET": self.get, "POST": self.post}.get(method.upper())
 
 
-# What Bird enforces.
 BIRD_RATE_LIMITS = RateLimits()
 
 RateLimitsSetting = Union[None, bool, RateLimits]

@@ -1,6 +1,5 @@
 """HTTP in and out for the Bird emulator: request parsing and shape checks, auth, JSON and Error bodies (the OpenAPI
 ``Error`` schema: ``code`` and ``message``, both at least five characters, optional ``details``); see :func:`handle`.
-Rules that need state live in ``backend.py``.
 """
 
 from __future__ import annotations
@@ -35,8 +34,7 @@ DEFAULT_ACCESS_KEY = "bird-emulator-access-key"
 # The OpenAPI `Url` pattern for webhook destinations.
 WEBHOOK_URL_PATTERN = re.compile(r"^https://([a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}(/[^\s]*)?$")
 
-_AUTH_SCHEME = "AccessKey "
-_JSON_TYPE_NAMES = {str: "a string", dict: "an object", list: "an array", bool: "a boolean", int: "an integer"}
+_JSON_TYPE_NAMES = {str: "a string", dict: "an object", list: "an array", bool: "a boolean"}
 
 
 class Headers(Protocol):
@@ -73,21 +71,20 @@ class ApiResponse:
     pieces: Optional[Callable[[bytes], Iterable[bytes]]] = None
 
 
-# Error codes spelled out for the statuses whose reason phrase differs between Pythons (3.13 renamed 413 "Content
-# Too Large" and 422 "Unprocessable Content"), so the codes do not shift with the running Python.
-ERROR_CODES = {413: "ContentTooLarge", 422: "UnprocessableEntity"}
+# Reason phrases pinned for the statuses whose phrase differs between Pythons (3.13 renamed 413 "Content Too
+# Large" and 422 "Unprocessable Content"), so the codes do not shift with the running Python.
+PINNED_PHRASES = {413: "Content Too Large", 422: "Unprocessable Entity"}
 # The Error schema wants codes of at least five characters.
 MIN_CODE_LENGTH = 5
 
 
 def error_code(status: int) -> str:
-    """The Error ``code`` for a status: ``ERROR_CODES``, else the reason phrase in CamelCase."""
-    if int(status) in ERROR_CODES:
-        return ERROR_CODES[int(status)]
+    """The Error ``code`` for a status: its reason phrase (:data:`PINNED_PHRASES`, else Python's) in CamelCase."""
     try:
-        code = "".join(word.capitalize() for word in re.split(r"[^A-Za-z0-9]+", HTTPStatus(status).phrase))
+        phrase = PINNED_PHRASES.get(int(status)) or HTTPStatus(status).phrase
     except ValueError:
-        code = f"HttpError{int(status)}"
+        phrase = f"Http Error {int(status)}"
+    code = "".join(word.capitalize() for word in re.split(r"[^A-Za-z0-9]+", phrase))
     return code if len(code) >= MIN_CODE_LENGTH else code + "Error"
 
 
@@ -103,11 +100,9 @@ def error_response(
 
 def is_authorized(request: ApiRequest, access_key: str) -> bool:
     """Whether the request carries ``Authorization: AccessKey <access_key>`` (compared in constant time)."""
-    header = request.headers.get("Authorization") or ""
-    if not header.startswith(_AUTH_SCHEME):
-        return False
-    presented = header[len(_AUTH_SCHEME) :].strip().encode("utf-8", "replace")
-    return hmac.compare_digest(presented, access_key.encode("utf-8"))
+    scheme, _, presented = (request.headers.get("Authorization") or "").partition(" ")
+    presented_key = presented.strip().encode("utf-8", "replace")
+    return scheme == "AccessKey" and hmac.compare_digest(presented_key, access_key.encode("utf-8"))
 
 
 # --- body shape checks -------------------------------------------------------------------------------------
@@ -117,11 +112,11 @@ Check = Callable[[Any], Optional[str]]
 
 @dataclasses.dataclass(frozen=True)
 class Field:
-    """One allowed body field: its JSON type, whether null is allowed, and an optional value check."""
+    """One allowed body field: its JSON type, whether null is allowed, and a check of its value (none by default)."""
 
     kind: type
     nullable: bool = False
-    check: Optional[Check] = None
+    check: Check = lambda value: None
 
 
 # The deepest nesting of arrays and objects a request body may have. Bird's bodies need 4 levels
@@ -130,14 +125,12 @@ class Field:
 MAX_JSON_DEPTH = 32
 
 
-def _not_json(text: str) -> Any:
-    """NaN, Infinity, -Infinity or a number too large for a double: not JSON (RFC 8259, section 6)."""
-    raise Unprocessable("the request body holds a number JSON does not allow (NaN or infinite)")
-
-
 def _finite_float(text: str) -> float:
+    """The float; 422 for NaN, Infinity, -Infinity or one too large for a double: not JSON (RFC 8259, section 6)."""
     value = float(text)
-    return value if math.isfinite(value) else _not_json(text)
+    if not math.isfinite(value):
+        raise Unprocessable("the request body holds a number JSON does not allow (NaN or infinite)")
+    return value
 
 
 def json_depth(value: Any) -> int:
@@ -145,11 +138,9 @@ def json_depth(value: Any) -> int:
     deepest, stack = 0, [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
-        if children is None:
-            continue
-        deepest = max(deepest, depth)
-        stack.extend((child, depth + 1) for child in children)
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
     return deepest
 
 
@@ -161,7 +152,7 @@ def parse_json(raw: bytes, error: Type[ApiError]) -> Any:
     and later echo as invalid JSON.
     """
     try:
-        value = json.loads(raw.decode("utf-8"), parse_constant=_not_json, parse_float=_finite_float)
+        value = json.loads(raw.decode("utf-8"), parse_constant=_finite_float, parse_float=_finite_float)
     except RecursionError:
         raise error(f"the request body nests deeper than {MAX_JSON_DEPTH} levels") from None
     except (UnicodeDecodeError, ValueError):
@@ -189,11 +180,10 @@ def check_fields(body: Dict[str, Any], fields: Mapping[str, Field], required: Se
             raise invalid_field(name, "is required")
     for name, value in body.items():
         field = fields[name]
-        if value is None and not field.nullable:
-            raise invalid_field(name, "must not be null")
-        if value is not None and (not isinstance(value, field.kind) or (field.kind is int and isinstance(value, bool))):
-            raise invalid_field(name, f"must be {_JSON_TYPE_NAMES[field.kind]}")
-        problem = field.check(value) if field.check is not None and value is not None else None
+        if value is None:
+            problem = None if field.nullable else "must not be null"
+        else:
+            problem = field.check(value) if isinstance(value, field.kind) else f"must be {_JSON_TYPE_NAMES[field.kind]}"
         if problem is not None:
             raise invalid_field(name, problem)
 
@@ -207,10 +197,8 @@ def _one_of(choices: Sequence[str]) -> Check:
 
 
 def _security_arguments(value: Dict[str, Any]) -> Optional[str]:
-    for scheme in value.values():
-        if not isinstance(scheme, dict) or not all(isinstance(v, str) for v in scheme.values()):
-            return "must map each security scheme to an object of strings"
-    return None
+    good = all(isinstance(s, dict) and all(isinstance(v, str) for v in s.values()) for s in value.values())
+    return None if good else "must map each security scheme to an object of strings"
 
 
 def _webhook_url(value: str) -> Optional[str]:
@@ -254,9 +242,6 @@ WEBHOOK_UPDATE_FIELDS = {
     "eventFilters": Field(list, nullable=True, check=_event_filters),
     "template": Field(str, nullable=True),
 }
-
-# Fields a subscription is created with that a PATCH may not change (a change is a new subscription).
-WEBHOOK_IMMUTABLE_FIELDS = ("service", "event")
 
 
 # --- query parameters --------------------------------------------------------------------------------------
@@ -350,9 +335,9 @@ def update_webhook(
     body = parse_json_object(request.body, BadRequest)
     if not body:
         raise Unprocessable("the update must set at least one field")
-    for name in WEBHOOK_IMMUTABLE_FIELDS:
-        if name in body:
-            raise invalid_field(name, "cannot be changed; create a new subscription instead")
+    immutable = [name for name in WEBHOOK_CREATE_FIELDS if name in body and name not in WEBHOOK_UPDATE_FIELDS]
+    if immutable:  # a subscription is created with it and never PATCHed: a change is a new subscription
+        raise invalid_field(immutable[0], "cannot be changed; create a new subscription instead")
     check_fields(body, WEBHOOK_UPDATE_FIELDS)
     return backend.update_webhook(organization_id, workspace_id, subscription_id, body)
 

@@ -1,7 +1,6 @@
-"""The emulator's route table: (method, path pattern) -> name of a handler (see ``responses.handle``).
-
-Named groups in a pattern become keyword arguments of the handler. A path that matches a pattern under
-another method gets a 405 (with an Allow header); a path that matches none gets a 404.
+"""The emulator's route table: (method, path pattern, handler name; see ``responses.handle``). A pattern matches the
+whole path (re caches the compiled patterns) and its named groups become keyword arguments of the handler. A path
+that matches a pattern under another method gets a 405 (with an Allow header); a path that matches none gets a 404.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ _CONNECTOR = rf"{_CONNECTORS}/(?P<connector_id>{_ID})"
 _WEBHOOKS = rf"/organizations/(?P<organization_id>{_ID})/workspaces/(?P<workspace_id>{_ID})/webhook-subscriptions"
 _WEBHOOK = rf"{_WEBHOOKS}/(?P<subscription_id>{_ID})"
 
-# (method, path pattern, handler name); a pattern matches the whole path (re caches the compiled patterns).
 ROUTES: Tuple[Tuple[str, str, str], ...] = (
     ("POST", _CONNECTORS, "create_connector"),
     ("GET", _CONNECTORS, "list_connectors"),
