@@ -68,6 +68,14 @@ def test_the_wall_clock_sets_created_at_and_the_date_header(emulator: BirdEmulat
     assert email.utils.parsedate_to_datetime(created.headers["Date"]) == BIRD_NOW.replace(microsecond=0)
 
 
+def test_the_wall_clock_stamps_the_numbers_inventory_too(emulator: BirdEmulator) -> None:
+    emulator.add_number("+3197010520099", ["sms"])
+    with api_session(emulator.access_key) as session:
+        numbers = session.get(f"{emulator.url}/workspaces/{DEFAULT_WORKSPACE_ID}/numbers").json()["results"]
+    assert len(numbers) == 4  # the three default numbers and the added one
+    assert {number["createdAt"] for number in numbers} == {"2031-05-04T03:02:01.500Z"}
+
+
 def test_a_hook_may_set_the_date_header_apart_from_created_at(emulator: BirdEmulator) -> None:
     """Bird's objects may be stamped by another clock than its answers' Date: the hook's Date is sent, alone."""
     date = "Tue, 01 Jan 2030 00:00:00 GMT"

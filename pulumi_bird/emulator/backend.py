@@ -351,7 +351,7 @@ class BirdBackend:
             self.require_workspace(workspace_id)
             record = NumberRecord(id=number_id or str(uuid.uuid4()), seq=next(self._seq), number=number,
                                   country=country or _number_country(number), type=type, capabilities=caps,
-                                  created_at=utc_now())
+                                  created_at=self.wall_now())
             self._numbers[workspace_id][record.id] = record
             return record.render()
 
