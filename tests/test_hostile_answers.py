@@ -9,8 +9,11 @@ clears the emulator's faults after itself."""
 
 from __future__ import annotations
 
+import dataclasses
+import threading
+import time
 import uuid
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 
@@ -18,6 +21,7 @@ from engine_double.host import ProviderError, ProviderHost
 from pulumi_bird import Connector, SmsChannel, WebhookSubscription
 from pulumi_bird.api import errors
 from pulumi_bird.api.client import BirdClient
+from pulumi_bird.emulator.responses import ApiRequest, ApiResponse
 
 CONNECTORS = r"/connectors$"
 SUBSCRIPTIONS = r"/webhook-subscriptions$"
@@ -245,6 +249,39 @@ def test_a_trickled_answer_is_cut_at_the_request_deadline(emulator, seconds_per_
     with pytest.raises(errors.APIConnectionError) as caught:
         client.request("GET", f"/workspaces/{emulator.workspace_id}/connectors", retry=_once())
     assert caught.value.timed_out  # how soon after the deadline: a figure of `make bench` (bench_deadlines)
+
+
+def test_a_trickled_body_of_an_answer_that_closes_its_connection_is_cut_at_the_request_deadline(emulator):
+    """With `Connection: close`, http.client lets go of the connection's socket once the headers are in; the deadline
+    must still cut the body (read from that socket), not wait for its last byte. A byte every 0.05 s: the body's
+    last byte cannot have been sent when the 1.5 s deadline ends the request."""
+    last_byte_sent = threading.Event()
+
+    def headers_then_a_byte_at_a_time(data: bytes) -> Iterator[bytes]:
+        head, _, body = data.partition(b"\r\n\r\n")
+        assert len(body) > 100, body  # over 5 s of bytes
+        yield head + b"\r\n\r\n"
+        for index in range(len(body)):
+            time.sleep(0.05)
+            if index == len(body) - 1:
+                last_byte_sent.set()  # before the byte goes out: a client that has read it finds the event set
+            yield body[index:index + 1]
+
+    def closing(request: ApiRequest, response: ApiResponse) -> ApiResponse:
+        if not request.path.endswith("/connectors"):
+            return response
+        headers = {**response.headers, "Connection": "close"}
+        return dataclasses.replace(response, headers=headers, pieces=headers_then_a_byte_at_a_time)
+
+    emulator.backend.create_connector(emulator.workspace_id, {"name": "listed", "connectorTemplateRef": "telegram:1"})
+    emulator.answer_hooks.append(closing)
+    try:
+        client = BirdClient(emulator.access_key, emulator.url, request_deadline=1.5, sleep=lambda s: None)
+        with pytest.raises(errors.APIConnectionError) as caught:
+            client.request("GET", f"/workspaces/{emulator.workspace_id}/connectors", retry=_once())
+        assert caught.value.timed_out and not last_byte_sent.is_set()
+    finally:
+        emulator.answer_hooks.remove(closing)
 
 
 def _once() -> Any:

@@ -38,6 +38,9 @@ class _Watch:
 
     def __init__(self) -> None:
         self.connection: Optional[HTTPConnection] = None
+        # The connection's socket, kept here too: on an answer with `Connection: close`, http.client lets go of it
+        # once the headers are in, and the body is then read from that socket alone.
+        self.sock: Optional[socket.socket] = None
         self.response: Optional[requests.Response] = None
         self.armed = True
         self.fired = False
@@ -47,7 +50,7 @@ class _Watch:
         connection = self.connection
         if connection is None and self.response is not None:  # a connection class not ours (a SOCKS proxy)
             connection = getattr(self.response.raw, "_connection", None)
-        sock = getattr(connection, "sock", None)
+        sock = getattr(connection, "sock", None) or self.sock
         if sock is not None:
             with contextlib.suppress(OSError):  # already closed
                 sock.shutdown(socket.SHUT_RDWR)
@@ -100,6 +103,8 @@ class _Watched:
         if watch is not None:
             watch.connection = self
         super().request(*args, **kwargs)  # type: ignore[misc]
+        if watch is not None:
+            watch.sock = self.sock  # type: ignore[attr-defined]
 
 
 class _HTTPConnection(_Watched, HTTPConnection):
