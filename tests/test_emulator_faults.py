@@ -236,11 +236,12 @@ def test_a_negative_latency_is_refused(client: Client) -> None:
     assert client.emulator.faults.latency == 0
 
 
-# The Error code is the status's reason phrase in CamelCase: pinned where Pythons differ (413, 422), padded to the
+# The Error code is the status's reason phrase in CamelCase: pinned where Pythons differ (413, 414, 416, 422), padded to the
 # schema's five characters (410), made up for a status Python does not know (599).
 @pytest.mark.parametrize(
     ("status", "code"),
-    [(413, "ContentTooLarge"), (422, "UnprocessableEntity"), (410, "GoneError"), (418, "IMATeapot"), (599, "HttpError599")],
+    [(413, "ContentTooLarge"), (414, "UriTooLong"), (416, "RangeNotSatisfiable"), (422, "UnprocessableEntity"),
+     (410, "GoneError"), (418, "IMATeapot"), (599, "HttpError599")],
 )
 def test_an_injected_fault_names_its_status_in_the_error_code(client: Client, status: int, code: str) -> None:
     client.emulator.faults.add("GET", r"/connectors$", status)

@@ -71,9 +71,10 @@ class ApiResponse:
     pieces: Optional[Callable[[bytes], Iterable[bytes]]] = None
 
 
-# Reason phrases pinned for the statuses whose phrase differs between Pythons (3.13 renamed 413 "Content Too
-# Large" and 422 "Unprocessable Content"), so the codes do not shift with the running Python.
-PINNED_PHRASES = {413: "Content Too Large", 422: "Unprocessable Entity"}
+# Reason phrases pinned for the statuses whose phrase differs between Pythons (3.13 took RFC 9110's names for 413,
+# 414, 416 and 422), so the codes do not shift with the running Python.
+PINNED_PHRASES = {413: "Content Too Large", 414: "URI Too Long", 416: "Range Not Satisfiable",
+                  422: "Unprocessable Entity"}
 # The Error schema wants codes of at least five characters.
 MIN_CODE_LENGTH = 5
 
