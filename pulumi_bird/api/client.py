@@ -343,7 +343,6 @@ class BirdClient:
         return cls(self.redact(f"Bird's answer could not be used: {what}"), method=method, url=url, status=status)
 
     def _decode_ok(self, method: str, url: str, response: requests.Response) -> Any:
-        """The JSON body of a 2xx answer (None when there is none); an answer that is not JSON is an error."""
         if response.status_code == 204 or not response.content.strip():
             return None
         try:
@@ -357,7 +356,6 @@ class BirdClient:
                 f"starting {text!r})") from None
 
     def _typed(self, model: type[M], method: str, path: str, **kwargs: Any) -> M:
-        """:meth:`request`, its answer read as ``model`` (:meth:`_read`)."""
         return self._read(model, method, self._send(method, path, **kwargs))
 
     def _read(self, model: type[M], method: str, answer: Answer) -> M:
@@ -536,13 +534,11 @@ class BirdClient:
             method=method, url=self.api_url + path, status=200)
 
     def _get(self, model: type[M], what: str, collection: str, object_id: str, workspace_id: str) -> M:
-        """GET one object, checked to be the one asked for (:meth:`ours`)."""
         path = f"{collection}/{_seg(object_id)}"
         return self.ours(self._typed(model, "GET", path, workspace_id=workspace_id), what, object_id, workspace_id,
                          "GET", path)
 
     def _find(self, model: type[M], what: str, collection: str, object_id: str, workspace_id: str) -> Optional[M]:
-        """:meth:`_get`, or None when Bird says 404 and the collection answers (:meth:`confirm_route`)."""
         try:
             return self._get(model, what, collection, object_id, workspace_id)
         except errors.NotFoundError:
@@ -566,7 +562,6 @@ class BirdClient:
         self._answering.add(collection)
 
     def _delete(self, collection: str, object_id: str, what: str, workspace_id: str) -> None:
-        """DELETE one object; its answer, when it names an object, must name this one."""
         path = f"{collection}/{_seg(object_id)}"
         try:
             body = self.request("DELETE", path)

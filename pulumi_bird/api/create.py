@@ -100,7 +100,6 @@ class _Registry:
                     del self._users[identity], self._locks[identity]
 
     def own(self, object_id: str) -> None:
-        """Mark an object as belonging to a resource of this process (created or adopted)."""
         with self._guard:
             self._owned.add(object_id)
 
@@ -332,7 +331,6 @@ def _settle(what: str, found: list[T], attempts: int, delete: Callable[[T], None
 
 
 def _delete_all(what: str, objects: Iterable[T], delete: Callable[[T], None]) -> list[str]:
-    """Delete each; the ids that could not be deleted."""
     failed = []
     for duplicate in objects:
         log.warning("deleting duplicate %s %s left by a retried create", what, duplicate.id)

@@ -100,7 +100,6 @@ class ReadinessScheduler:
         return turn
 
     def waiting(self) -> list[Turn]:
-        """The registered turns, the next due first."""
         with self.lock:
             return sorted(self._turns.values(), key=lambda t: t.due)
 
