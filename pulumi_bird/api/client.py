@@ -388,15 +388,13 @@ class BirdClient:
             timed_out=lost.timed_out,
         )
 
-    def _paginate(self, path: str, params: dict[str, Any], model: type[M], workspace_id: str) -> Iterator[M]:
-        """Yield every item of a list endpoint once, following ``nextPageToken`` until the last page.
-
-        An id already yielded is skipped (a server may list an object twice, across pages or within one); a page
-        token already followed, or a page of nothing but items already seen, ends the listing (the server is
-        going round in circles: the pages from there repeat what was read). Bounded by
-        :data:`MAX_PAGES` pages and :data:`MAX_LIST_BYTES` bytes in all."""
-        query = dict(params, limit=MAX_PAGE_SIZE)
-        seen: set[str] = set()
+    def pages(
+        self, path: str, workspace_id: str, params: Optional[dict[str, Any]] = None, page_size: int = MAX_PAGE_SIZE
+    ) -> Iterator[tuple[Answer, Page]]:
+        """Every page of a list endpoint, lazily, following ``nextPageToken`` until the last page or a token
+        already followed (a server going round in circles). Bounded by :data:`MAX_PAGES` pages and
+        :data:`MAX_LIST_BYTES` bytes in all."""
+        query = dict(params or {}, limit=page_size)
         tokens: set[str] = set()
         size = 0
         for _ in range(MAX_PAGES):
@@ -405,6 +403,22 @@ class BirdClient:
             if size > MAX_LIST_BYTES:
                 break
             page = self._read(Page, "GET", answer)
+            yield answer, page
+            token = page.next_page_token
+            if not token or token in tokens:
+                return
+            tokens.add(token)
+            query["pageToken"] = token
+        raise errors.BirdError(
+            f"gave up listing {path} after {MAX_PAGES} pages or {MAX_LIST_BYTES // (1024 * 1024)} MiB",
+            method="GET", url=self.api_url + path)
+
+    def _paginate(self, path: str, params: dict[str, Any], model: type[M], workspace_id: str) -> Iterator[M]:
+        """Every item of a list endpoint's :meth:`pages` once: an id already yielded is skipped (a server may list
+        an object twice, across pages or within one), and a page of nothing but items already seen ends the
+        listing (the server is going round in circles: the pages from there repeat what was read)."""
+        seen: set[str] = set()
+        for answer, page in self.pages(path, workspace_id, params):
             fresh = 0
             for index, raw in enumerate(page.results):
                 try:
@@ -417,14 +431,8 @@ class BirdClient:
                     seen.add(item.id)  # type: ignore[attr-defined]
                     fresh += 1
                     yield item
-            token = page.next_page_token
-            if not token or token in tokens or (page.results and not fresh):
-                return  # the last page, or a server going round in circles: nothing more to learn
-            tokens.add(token)
-            query["pageToken"] = token
-        raise errors.BirdError(
-            f"gave up listing {path} after {MAX_PAGES} pages or {MAX_LIST_BYTES // (1024 * 1024)} MiB",
-            method="GET", url=self.api_url + path)
+            if page.results and not fresh:
+                return
 
     # --- connectors ---------------------------------------------------------------------------------------
 
