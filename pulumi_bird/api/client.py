@@ -299,7 +299,6 @@ class BirdClient:
         started: float,
         *,
         repeatable: bool = False,
-        policy: Optional[RetryPolicy] = None,
     ) -> Optional[float]:
         """Seconds to wait before attempt ``attempt + 1`` of a request that failed with ``failure`` (the first
         attempt at ``started`` on :meth:`now`), or None to give up: :meth:`request`'s own rules and budget, for a
@@ -309,7 +308,7 @@ class BirdClient:
         if failure.status is None and not isinstance(failure, errors.APIConnectionError):
             return None  # an answer we could not use: not a transient failure
         throttled = attempt if failure.status == 429 else 0
-        return self._retry_delay(method, failure, attempt - throttled, throttled, started, policy or self.retry)
+        return self._retry_delay(method, failure, attempt - throttled, throttled, started, self.retry)
 
     def _retry_delay(
         self, method: str, failure: errors.BirdError, failures: int, throttled: int, started: float,

@@ -59,11 +59,8 @@ def is_look_alike(connector: Connector, request: CreateConnectorRequest) -> bool
 
 
 # --- phone numbers: what this process knows better than Bird's 409 ---------------------------------------------
-# A number carries one connector of a template, so a second POST for it is a 409. This process can tell two of
-# those apart from a foreign holder: the holder is the connector a sibling resource of this deployment created
-# (name that resource: adopting it would be the wrong fix), or the number's connector was deleted by this
-# process moments ago, as a delete-before-replace does, and Bird is still releasing the number in the
-# background (its stages deprovisioning and deprovisioned): wait for it.
+# Two of the 409s on a number are not a foreign holder (docs/troubleshooting.md): a sibling resource's connector
+# (name it: adopting it is the wrong fix), or one this process deleted that Bird is still releasing (wait for it).
 
 # How long explaining a 409 waits for a sibling's POST on the same number to be answered (the client's read
 # timeout: the POST is answered, or failed, by then).

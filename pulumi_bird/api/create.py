@@ -27,9 +27,8 @@ LOOKUP_RETRY_POLICY = RetryPolicy(base_delay=0.5, max_delay=2.0)
 # A look-up that settles an ambiguous POST is tried this often as a whole (the client retries each request):
 # giving up leaves an object that may be ours and no message can name, so it is worth a little more patience.
 LOOKUP_ATTEMPTS = 3
-# The one settle rule (window, interval, bound) of every look-up that decides whether an object exists: Bird's
-# list may lag its writes. Bird documents no lag: the 2-5 s we plan for is our own assumption, and this window
-# is that with room to spare. The environment variable sets another (seconds, 0 to MAX_LIST_SETTLE).
+# The one settle rule of every look-up that decides whether an object exists (docs/exactly-once.md): Bird's lists
+# may lag its writes by 2-5 s (our own assumption: Bird documents no lag), and this window leaves room to spare.
 LIST_SETTLE_SECONDS = 8.0
 LIST_SETTLE_ENV = "PULUMI_BIRD_LIST_SETTLE_SECONDS"
 MAX_LIST_SETTLE = 120.0
