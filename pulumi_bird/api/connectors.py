@@ -11,7 +11,7 @@ from typing import Any, Iterator, Optional
 
 from . import errors
 from .client import BirdClient
-from .create import SNAPSHOTS, create_exactly_once, identity_key
+from .create import create_exactly_once, identity_key, snapshot
 from .models import Connector, ConnectorStatus, CreateConnectorRequest
 from .readiness import poll_interval
 from .readiness import wait_connector_ready as wait_connector_ready  # the provider's import
@@ -204,8 +204,8 @@ def _create_once(
             claim.answered.set()
 
     def listed_before() -> list[Connector]:  # the process's one listing of the template, before its first create
-        return SNAPSHOTS.get(("connectors", client.api_url, workspace_id, template),
-                             lambda: client.list_connectors(workspace_id, template, newest_first=True))
+        return snapshot(("connectors", client.api_url, workspace_id, template),
+                        lambda: client.list_connectors(workspace_id, template, newest_first=True))
 
     return create_exactly_once(
         identity=identity_key("connector", client.api_url, workspace_id, template, request.name,

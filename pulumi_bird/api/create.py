@@ -340,19 +340,14 @@ def _delete_all(what: str, objects: Iterable[T], delete: Callable[[T], None]) ->
     return failed
 
 
-class SnapshotCache:
+_SNAPSHOTS: dict[Hashable, list[Any]] = {}
+
+
+def snapshot(key: Hashable, load: Callable[[], Iterable[Any]]) -> list[Any]:
     """One listing per key for the whole process, taken on first use (the look-up before a create): every
     create of the process shares it, so its cost does not grow with the number of resources being created.
     Objects this process makes later are not in it (and are owned); the caller confirms the ones it lists."""
-
-    def __init__(self) -> None:
-        self._lists: dict[Hashable, list[Any]] = {}
-
-    def get(self, key: Hashable, load: Callable[[], Iterable[Any]]) -> list[Any]:
-        with REGISTRY.hold(("listing", key)):  # one listing per key, even when many creates ask at once
-            if key not in self._lists:
-                self._lists[key] = list(load())
-            return self._lists[key]
-
-
-SNAPSHOTS = SnapshotCache()
+    with REGISTRY.hold(("listing", key)):  # one listing per key, even when many creates ask at once
+        if key not in _SNAPSHOTS:
+            _SNAPSHOTS[key] = list(load())
+        return _SNAPSHOTS[key]
