@@ -192,15 +192,14 @@ class BirdClient:
         :data:`REQUEST_DEADLINE`). ``secrets`` are redacted from errors like the access key."""
         policy = retry or self.retry
         url = self.api_url + path
-        self._sent_secrets.update(s for s in secrets if s)
-        secrets = [self._access_key, *self._sent_secrets]  # any secret this client sent may be echoed later
+        self._sent_secrets.update(s for s in secrets if s)  # redacted from this answer and every later one
         started = self._clock()
         ends = started + policy.total_seconds if deadline is None else min(deadline, started + policy.total_seconds)
         failures = throttled = 0
         pace = self.pacer(workspace_id) if method == "GET" and workspace_id else None
         while True:
             first = failures + throttled == 0
-            outcome = self._attempt(method, url, params, body, pace, priority if first else None, ends, secrets,
+            outcome = self._attempt(method, url, params, body, pace, priority if first else None, ends,
                                     min(self.request_deadline, attempt_seconds or self.request_deadline))
             if isinstance(outcome, Answer):
                 return outcome
@@ -220,7 +219,7 @@ class BirdClient:
 
     def _attempt(
         self, method: str, url: str, params: Optional[dict[str, Any]], body: Optional[dict[str, Any]],
-        pace: Optional[GetPacer], priority: Optional[float], ends: float, secrets: list[str], seconds: float,
+        pace: Optional[GetPacer], priority: Optional[float], ends: float, seconds: float,
     ) -> "Answer | errors.BirdError":
         """One attempt within ``seconds`` of real time, status line to last byte (see :mod:`.transport`), after
         the pacer's go-ahead for a GET: an Answer, or the error it means (a RateLimitError when the go-ahead
@@ -243,20 +242,20 @@ class BirdClient:
         finally:
             if slot is not None:
                 slot.done()  # Bird has counted it by now: the window of this GET starts here at the latest
-        return self._outcome(method, url, response, pace, secrets)
+        return self._outcome(method, url, response, pace)
 
     def _outcome(
-        self, method: str, url: str, response: requests.Response, pace: Optional[GetPacer], secrets: list[str]
+        self, method: str, url: str, response: requests.Response, pace: Optional[GetPacer]
     ) -> "Answer | errors.BirdError":
         """A 2xx as an Answer; any other answer as the error it means (raised at once when it must not be
         retried: a redirect, a 2xx that cannot be read). A 429 also slows the workspace's pacer."""
         status = response.status_code
         log.debug("%s %s -> %s in %.2fs", method, url, status, response.elapsed.total_seconds())
         if 200 <= status < 300:
-            return Answer(self._decode_ok(method, url, response, secrets), status, url, len(response.content))
+            return Answer(self._decode_ok(method, url, response), status, url, len(response.content))
         if status < 400:
             raise self._unexpected(
-                method, url, status, secrets,
+                method, url, status,
                 f"a redirect to {response.headers.get('Location') or 'nowhere'}: the client follows no "
                 "redirect (a write must not be replayed elsewhere, nor the key sent there); "
                 "check bird:apiUrl / BIRD_API_URL",
@@ -268,7 +267,7 @@ class BirdClient:
             pace.slow_down(None if retry_after is None else min(retry_after, self.retry.max_retry_after))
         return errors.error_from_response(
             method=method, url=url, status=status, body=_json_or_none(response),
-            request_id=response.headers.get("X-Request-Id"), retry_after=retry_after, secrets=secrets,
+            request_id=response.headers.get("X-Request-Id"), retry_after=retry_after, secrets=self._secrets(),
         )
 
     def hide(self, values: Iterable[Any]) -> None:
@@ -278,7 +277,10 @@ class BirdClient:
 
     def redact(self, text: str) -> str:
         """``text`` without the access key or any secret this client has sent, whole or cut."""
-        return errors.redact(text, self._sent_secrets | {self._access_key})
+        return errors.redact(text, self._secrets())
+
+    def _secrets(self) -> list[str]:
+        return [self._access_key, *self._sent_secrets]
 
     # --- retrying around the client: for callers that must act between attempts --------------------------------
 
@@ -297,7 +299,6 @@ class BirdClient:
         started: float,
         *,
         repeatable: bool = False,
-        policy: Optional[RetryPolicy] = None,
     ) -> Optional[float]:
         """Seconds to wait before attempt ``attempt + 1`` of a request that failed with ``failure`` (the first
         attempt at ``started`` on :meth:`now`), or None to give up: :meth:`request`'s own rules and budget, for a
@@ -307,7 +308,7 @@ class BirdClient:
         if failure.status is None and not isinstance(failure, errors.APIConnectionError):
             return None  # an answer we could not use: not a transient failure
         throttled = attempt if failure.status == 429 else 0
-        return self._retry_delay(method, failure, attempt - throttled, throttled, started, policy or self.retry)
+        return self._retry_delay(method, failure, attempt - throttled, throttled, started, self.retry)
 
     def _retry_delay(
         self, method: str, failure: errors.BirdError, failures: int, throttled: int, started: float,
@@ -335,16 +336,12 @@ class BirdClient:
         return delay
 
     def _unexpected(
-        self, method: str, url: str, status: int, secrets: list[str], what: str,
+        self, method: str, url: str, status: int, what: str,
         cls: type[errors.UnexpectedResponseError] = errors.UnexpectedResponseError,
     ) -> errors.UnexpectedResponseError:
-        return cls(
-            errors.redact(f"Bird's answer could not be used: {what}", secrets),
-            method=method, url=url, status=status,
-        )
+        return cls(self.redact(f"Bird's answer could not be used: {what}"), method=method, url=url, status=status)
 
-    def _decode_ok(self, method: str, url: str, response: requests.Response, secrets: list[str]) -> Any:
-        """The JSON body of a 2xx answer (None when there is none); an answer that is not JSON is an error."""
+    def _decode_ok(self, method: str, url: str, response: requests.Response) -> Any:
         if response.status_code == 204 or not response.content.strip():
             return None
         try:
@@ -353,25 +350,22 @@ class BirdClient:
             kind = response.headers.get("Content-Type") or "no content type"
             text = response.content[:SNIPPET_CHARS].decode("utf-8", "replace")
             raise self._unexpected(
-                method, url, response.status_code, secrets,
+                method, url, response.status_code,
                 f"the body is not JSON, or is cut short ({kind}, {len(response.content)} bytes, "
                 f"starting {text!r})") from None
 
     def _typed(self, model: type[M], method: str, path: str, **kwargs: Any) -> M:
-        """:meth:`request`, its answer read as ``model`` (:meth:`_read`)."""
         return self._read(model, method, self._send(method, path, **kwargs))
 
     def _read(self, model: type[M], method: str, answer: Answer) -> M:
         """``answer`` read as ``model``: one UnexpectedResponseError naming what is missing or wrong (never the
         values) when it does not fit."""
-        secrets = [self._access_key, *self._sent_secrets]
         if answer.body is None:
-            raise self._unexpected(method, answer.url, answer.status, secrets,
-                                   f"no body where a {model.__name__} was expected")
+            raise self._unexpected(method, answer.url, answer.status, f"no body where a {model.__name__} was expected")
         try:
             return model.model_validate(answer.body)
         except ValidationError as exc:
-            raise self._unexpected(method, answer.url, answer.status, secrets,
+            raise self._unexpected(method, answer.url, answer.status,
                                    f"not a {model.__name__}: {_problems(exc)}") from None
 
     def _connection_error(
@@ -393,15 +387,13 @@ class BirdClient:
             timed_out=lost.timed_out,
         )
 
-    def _paginate(self, path: str, params: dict[str, Any], model: type[M], workspace_id: str) -> Iterator[M]:
-        """Yield every item of a list endpoint once, following ``nextPageToken`` until the last page.
-
-        An id already yielded is skipped (a server may list an object twice, across pages or within one); a page
-        token already followed, or a page of nothing but items already seen, ends the listing (the server is
-        going round in circles: the pages from there repeat what was read). Bounded by
-        :data:`MAX_PAGES` pages and :data:`MAX_LIST_BYTES` bytes in all."""
-        query = dict(params, limit=MAX_PAGE_SIZE)
-        seen: set[str] = set()
+    def pages(
+        self, path: str, workspace_id: str, params: Optional[dict[str, Any]] = None, page_size: int = MAX_PAGE_SIZE
+    ) -> Iterator[tuple[Answer, Page]]:
+        """Every page of a list endpoint, lazily, following ``nextPageToken`` until the last page or a token
+        already followed (a server going round in circles). Bounded by :data:`MAX_PAGES` pages and
+        :data:`MAX_LIST_BYTES` bytes in all."""
+        query = dict(params or {}, limit=page_size)
         tokens: set[str] = set()
         size = 0
         for _ in range(MAX_PAGES):
@@ -410,26 +402,36 @@ class BirdClient:
             if size > MAX_LIST_BYTES:
                 break
             page = self._read(Page, "GET", answer)
+            yield answer, page
+            token = page.next_page_token
+            if not token or token in tokens:
+                return
+            tokens.add(token)
+            query["pageToken"] = token
+        raise errors.BirdError(
+            f"gave up listing {path} after {MAX_PAGES} pages or {MAX_LIST_BYTES // (1024 * 1024)} MiB",
+            method="GET", url=self.api_url + path)
+
+    def _paginate(self, path: str, params: dict[str, Any], model: type[M], workspace_id: str) -> Iterator[M]:
+        """Every item of a list endpoint's :meth:`pages` once: an id already yielded is skipped (a server may list
+        an object twice, across pages or within one), and a page of nothing but items already seen ends the
+        listing (the server is going round in circles: the pages from there repeat what was read)."""
+        seen: set[str] = set()
+        for answer, page in self.pages(path, workspace_id, params):
             fresh = 0
             for index, raw in enumerate(page.results):
                 try:
                     item = model.model_validate(raw)
                 except ValidationError as exc:
                     raise self._unexpected(
-                        "GET", answer.url, 200, [self._access_key],
-                        f"item {index} of a page is not a {model.__name__}: {_problems(exc)}") from None
+                        "GET", answer.url, 200, f"item {index} of a page is not a {model.__name__}: {_problems(exc)}"
+                    ) from None
                 if item.id not in seen:  # type: ignore[attr-defined]
                     seen.add(item.id)  # type: ignore[attr-defined]
                     fresh += 1
                     yield item
-            token = page.next_page_token
-            if not token or token in tokens or (page.results and not fresh):
-                return  # the last page, or a server going round in circles: nothing more to learn
-            tokens.add(token)
-            query["pageToken"] = token
-        raise errors.BirdError(
-            f"gave up listing {path} after {MAX_PAGES} pages or {MAX_LIST_BYTES // (1024 * 1024)} MiB",
-            method="GET", url=self.api_url + path)
+            if page.results and not fresh:
+                return
 
     # --- connectors ---------------------------------------------------------------------------------------
 
@@ -539,13 +541,11 @@ class BirdClient:
             method=method, url=self.api_url + path, status=200)
 
     def _get(self, model: type[M], what: str, collection: str, object_id: str, workspace_id: str) -> M:
-        """GET one object, checked to be the one asked for (:meth:`ours`)."""
         path = f"{collection}/{_seg(object_id)}"
         return self.ours(self._typed(model, "GET", path, workspace_id=workspace_id), what, object_id, workspace_id,
                          "GET", path)
 
     def _find(self, model: type[M], what: str, collection: str, object_id: str, workspace_id: str) -> Optional[M]:
-        """:meth:`_get`, or None when Bird says 404 and the collection answers (:meth:`confirm_route`)."""
         try:
             return self._get(model, what, collection, object_id, workspace_id)
         except errors.NotFoundError:
@@ -569,7 +569,6 @@ class BirdClient:
         self._answering.add(collection)
 
     def _delete(self, collection: str, object_id: str, what: str, workspace_id: str) -> None:
-        """DELETE one object; its answer, when it names an object, must name this one."""
         path = f"{collection}/{_seg(object_id)}"
         try:
             body = self.request("DELETE", path)

@@ -11,7 +11,7 @@ from typing import Any, Iterator, Optional
 
 from . import errors
 from .client import BirdClient
-from .create import SNAPSHOTS, create_exactly_once, identity_key
+from .create import create_exactly_once, identity_key, snapshot
 from .models import Connector, ConnectorStatus, CreateConnectorRequest
 from .readiness import poll_interval
 from .readiness import wait_connector_ready as wait_connector_ready  # the provider's import
@@ -58,32 +58,9 @@ def is_look_alike(connector: Connector, request: CreateConnectorRequest) -> bool
     )
 
 
-def connectors_like(client: BirdClient, workspace_id: str, request: CreateConnectorRequest) -> list[Connector]:
-    """Every look-alike Bird lists now (every page of the template: no createdAt may exclude one)."""
-    listing = client.list_connectors(workspace_id, request.connector_template_ref, newest_first=True)
-    return [c for c in listing if is_look_alike(c, request)]
-
-
-def connectors_listed_before(client: BirdClient, workspace_id: str, request: CreateConnectorRequest) -> list[Connector]:
-    """The process's one listing of the template's connectors (taken before its first create of the template)."""
-    return SNAPSHOTS.get(
-        ("connectors", client.api_url, workspace_id, request.connector_template_ref),
-        lambda: client.list_connectors(workspace_id, request.connector_template_ref, newest_first=True),
-    )
-
-
-def connectors_like_before(client: BirdClient, workspace_id: str, request: CreateConnectorRequest) -> list[Connector]:
-    """The look-alikes of :func:`connectors_listed_before`, each confirmed by id (an interrupted run's leftover)."""
-    alike = [c for c in connectors_listed_before(client, workspace_id, request) if is_look_alike(c, request)]
-    return [c for c in alike if client.find_connector(workspace_id, c.id) is not None]
-
-
 # --- phone numbers: what this process knows better than Bird's 409 ---------------------------------------------
-# A number carries one connector of a template, so a second POST for it is a 409. This process can tell two of
-# those apart from a foreign holder: the holder is the connector a sibling resource of this deployment created
-# (name that resource: adopting it would be the wrong fix), or the number's connector was deleted by this
-# process moments ago, as a delete-before-replace does, and Bird is still releasing the number in the
-# background (its stages deprovisioning and deprovisioned): wait for it.
+# Two of the 409s on a number are not a foreign holder (docs/troubleshooting.md): a sibling resource's connector
+# (name it: adopting it is the wrong fix), or one this process deleted that Bird is still releasing (wait for it).
 
 # How long explaining a 409 waits for a sibling's POST on the same number to be answered (the client's read
 # timeout: the POST is answered, or failed, by then).
@@ -215,6 +192,8 @@ def create_connector_resolving(
 def _create_once(
     client: BirdClient, workspace_id: str, request: CreateConnectorRequest, claim: Claim, guard: bool, identical: bool
 ) -> Connector:
+    template = request.connector_template_ref
+
     def post() -> Connector:
         claim.answered.clear()
         try:
@@ -224,18 +203,26 @@ def _create_once(
         finally:
             claim.answered.set()
 
+    def listed_before() -> list[Connector]:  # the process's one listing of the template, before its first create
+        return snapshot(("connectors", client.api_url, workspace_id, template),
+                        lambda: client.list_connectors(workspace_id, template, newest_first=True))
+
     return create_exactly_once(
-        identity=identity_key("connector", client.api_url, workspace_id, request.connector_template_ref, request.name,
+        identity=identity_key("connector", client.api_url, workspace_id, template, request.name,
                               request.arguments or {}),
         what=f"connector {request.name!r}",
         post=post,
-        like=lambda: connectors_like(client, workspace_id, request),
+        # every page of the template: this runs only after an ambiguous POST, and no createdAt may exclude one
+        like=lambda: [c for c in client.list_connectors(workspace_id, template, newest_first=True)
+                      if is_look_alike(c, request)],
         delete=lambda c: delete_connector_if_present(client, workspace_id, c.id),
         matches=lambda c: is_look_alike(c, request),
         # A phone number channel lists nothing before its POST (it makes no call before it): Bird lets a number
         # carry one connector of a template, so a look-alike on it that our POST did not make would have refused it
-        listed_before=(lambda: connectors_listed_before(client, workspace_id, request)) if guard else None,
-        existing_like=(lambda: connectors_like_before(client, workspace_id, request)) if guard else None,
+        listed_before=listed_before if guard else None,
+        # an interrupted run's leftovers: look-alikes listed before, each confirmed by id (still there)
+        existing_like=(lambda: [c for c in listed_before() if is_look_alike(c, request)
+                                and client.find_connector(workspace_id, c.id) is not None]) if guard else None,
         allow_identical=identical,
         explain_conflict=lambda exc: _explain_conflict(client, workspace_id, request, exc, claim),
         retry=client,

@@ -27,9 +27,8 @@ LOOKUP_RETRY_POLICY = RetryPolicy(base_delay=0.5, max_delay=2.0)
 # A look-up that settles an ambiguous POST is tried this often as a whole (the client retries each request):
 # giving up leaves an object that may be ours and no message can name, so it is worth a little more patience.
 LOOKUP_ATTEMPTS = 3
-# The one settle rule (window, interval, bound) of every look-up that decides whether an object exists: Bird's
-# list may lag its writes. Bird documents no lag: the 2-5 s we plan for is our own assumption, and this window
-# is that with room to spare. The environment variable sets another (seconds, 0 to MAX_LIST_SETTLE).
+# The one settle rule of every look-up that decides whether an object exists (docs/exactly-once.md): Bird's lists
+# may lag its writes by 2-5 s (our own assumption: Bird documents no lag), and this window leaves room to spare.
 LIST_SETTLE_SECONDS = 8.0
 LIST_SETTLE_ENV = "PULUMI_BIRD_LIST_SETTLE_SECONDS"
 MAX_LIST_SETTLE = 120.0
@@ -100,7 +99,6 @@ class _Registry:
                     del self._users[identity], self._locks[identity]
 
     def own(self, object_id: str) -> None:
-        """Mark an object as belonging to a resource of this process (created or adopted)."""
         with self._guard:
             self._owned.add(object_id)
 
@@ -332,7 +330,6 @@ def _settle(what: str, found: list[T], attempts: int, delete: Callable[[T], None
 
 
 def _delete_all(what: str, objects: Iterable[T], delete: Callable[[T], None]) -> list[str]:
-    """Delete each; the ids that could not be deleted."""
     failed = []
     for duplicate in objects:
         log.warning("deleting duplicate %s %s left by a retried create", what, duplicate.id)
@@ -343,19 +340,14 @@ def _delete_all(what: str, objects: Iterable[T], delete: Callable[[T], None]) ->
     return failed
 
 
-class SnapshotCache:
+_SNAPSHOTS: dict[Hashable, list[Any]] = {}
+
+
+def snapshot(key: Hashable, load: Callable[[], Iterable[Any]]) -> list[Any]:
     """One listing per key for the whole process, taken on first use (the look-up before a create): every
     create of the process shares it, so its cost does not grow with the number of resources being created.
     Objects this process makes later are not in it (and are owned); the caller confirms the ones it lists."""
-
-    def __init__(self) -> None:
-        self._lists: dict[Hashable, list[Any]] = {}
-
-    def get(self, key: Hashable, load: Callable[[], Iterable[Any]]) -> list[Any]:
-        with REGISTRY.hold(("listing", key)):  # one listing per key, even when many creates ask at once
-            if key not in self._lists:
-                self._lists[key] = list(load())
-            return self._lists[key]
-
-
-SNAPSHOTS = SnapshotCache()
+    with REGISTRY.hold(("listing", key)):  # one listing per key, even when many creates ask at once
+        if key not in _SNAPSHOTS:
+            _SNAPSHOTS[key] = list(load())
+        return _SNAPSHOTS[key]

@@ -15,8 +15,6 @@ if TYPE_CHECKING:
 
 # Bird's maximum page size for this list (limit 1-99; the connector lists allow 100).
 NUMBERS_PAGE_SIZE = 99
-# A guard against a server that keeps handing out page tokens: 1000 pages of 99 is far beyond any workspace.
-MAX_NUMBER_PAGES = 1000
 # E.164: a +, then up to 15 digits, the first not 0. Spaces, dashes, dots and brackets people type are dropped.
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _SEPARATORS = re.compile(r"[\s\-.()]")
@@ -76,24 +74,8 @@ def parse_number(item: Mapping[str, Any]) -> Optional[PhoneNumber]:
 def list_phone_numbers(client: BirdClient, workspace_id: str) -> Iterator[PhoneNumber]:
     """Every number of the workspace, across pages, lazily (stop iterating and no further page is read)."""
     path = f"/workspaces/{quote(workspace_id, safe='')}/numbers"
-    params: dict[str, Any] = {"limit": NUMBERS_PAGE_SIZE}
-    followed: set[str] = set()
-    for _ in range(MAX_NUMBER_PAGES):
-        page = client.request("GET", path, params=dict(params), workspace_id=workspace_id)
-        if not isinstance(page, Mapping) or not isinstance(page.get("results", []), list):
-            raise errors.BirdError("the Numbers API answered with something that is not a page of numbers",
-                                   method="GET", url=client.api_url + path)
-        for item in page.get("results") or []:
-            parsed = parse_number(item) if isinstance(item, Mapping) else None
-            if parsed is not None:
-                yield parsed
-        token = page.get("nextPageToken")
-        if not token or token in followed:
-            return  # the last page, or a server going round in circles (as the connector listings stop)
-        followed.add(token)
-        params["pageToken"] = token
-    raise errors.BirdError(f"gave up listing {path} after {MAX_NUMBER_PAGES} pages", method="GET",
-                           url=client.api_url + path)
+    for _, page in client.pages(path, workspace_id, page_size=NUMBERS_PAGE_SIZE):
+        yield from (number for number in map(parse_number, page.results) if number is not None)
 
 
 def find_phone_number(client: BirdClient, workspace_id: str, number: str) -> Optional[PhoneNumber]:

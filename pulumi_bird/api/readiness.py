@@ -53,7 +53,8 @@ class Turn:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.scheduler.done(self)
+        with self.scheduler.lock:
+            self.scheduler._turns.pop(id(self), None)
 
     def wait(self, deadline: float) -> float:
         """Sleep until this poll may go out (never past ``deadline``); that time, the priority to send it with."""
@@ -100,7 +101,6 @@ class ReadinessScheduler:
         return turn
 
     def waiting(self) -> list[Turn]:
-        """The registered turns, the next due first."""
         with self.lock:
             return sorted(self._turns.values(), key=lambda t: t.due)
 
@@ -115,10 +115,6 @@ class ReadinessScheduler:
                     continue
                 hold = max(hold, turn.registered_at + age + poll_interval(age))
             return min(hold, turn.due + SIBLING_MAX_HOLD)
-
-    def done(self, turn: Turn) -> None:
-        with self.lock:
-            self._turns.pop(id(turn), None)
 
 
 # The scheduler of each workspace's pacer (one per workspace of a client configuration's budget); it goes

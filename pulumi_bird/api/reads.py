@@ -145,7 +145,6 @@ _workspaces: dict[tuple[str, str], WorkspaceReads] = {}
 
 
 def workspace_reads(api_url: str, workspace_id: str) -> WorkspaceReads:
-    """The process's :class:`WorkspaceReads` of one workspace at one API URL."""
     with _lock:
         return _workspaces.setdefault((api_url, workspace_id), WorkspaceReads())
 

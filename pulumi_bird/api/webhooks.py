@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 from . import errors
 from .client import BirdClient
-from .create import SNAPSHOTS, create_exactly_once, identity_key
+from .create import create_exactly_once, identity_key, snapshot
 from .models import CreateWebhookSubscriptionRequest, EventFilter, UpdateWebhookSubscriptionRequest, WebhookSubscription
 
 
@@ -73,7 +73,7 @@ def create_subscription_resolving(
     wanted = look(request)
 
     def listed_before() -> list[WebhookSubscription]:  # the process's one listing, taken before its first create
-        return SNAPSHOTS.get(("webhooks", client.api_url, org, ws), lambda: client.list_webhook_subscriptions(org, ws))
+        return snapshot(("webhooks", client.api_url, org, ws), lambda: client.list_webhook_subscriptions(org, ws))
 
     return create_exactly_once(
         identity=identity_key("webhook", client.api_url, org, ws, *wanted),
