@@ -14,6 +14,7 @@ import responses
 
 from engine_double import ProgramError, destroy, run_program
 from pulumi_bird import SmsChannel, VoiceChannel, get_phone_number, get_phone_number_output
+from pulumi_bird.api import errors
 from pulumi_bird.api.client import BirdClient
 from pulumi_bird.api.numbers import NUMBERS_PAGE_SIZE, find_phone_number, normalize_e164
 from pulumi_bird.emulator import DEFAULT_NUMBERS, DEFAULT_WORKSPACE_ID, BirdEmulator
@@ -88,6 +89,16 @@ def test_lookup_reads_every_page_and_both_documented_item_shapes():
         assert us is not None and us.capabilities == ("sms", "voice")
         assert find_phone_number(client, WS, "+3197010520009") is None
     assert len(responses.calls) == 2 + 1 + 2  # the first match stops early; a miss reads every page
+
+
+@responses.activate
+@pytest.mark.parametrize("body", [["not", "a", "page"], {"results": "+3197010520000"}, {"results": ["+3197010520000"]}])
+def test_a_numbers_answer_that_is_not_a_page_of_objects_is_an_error_not_a_missing_number(body):
+    """What Bird lists is evidence only when it is a page of number objects: anything else fails as every other
+    listing does, rather than reading as 'the workspace has no such number'."""
+    responses.get(NUMBERS, json=body)
+    with BirdClient("k", API) as client, pytest.raises(errors.UnexpectedResponseError, match="not a Page"):
+        find_phone_number(client, WS, "+3197010520000")
 
 
 def test_normalize_e164():
