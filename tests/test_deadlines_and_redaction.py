@@ -246,3 +246,47 @@ def test_birds_words_reach_the_terminal_as_text_not_as_control_sequences():
     assert "\\x1b]0;owned\\x07" in text and "\\rforged line\\nERROR" in text and "\\u202etxt.exe" in text
     assert "req\\x1b[1m-7" in text and "BAD\\x1b[0m" in text
     assert caught.value.bird_message == hostile  # the data itself is kept as Bird sent it
+
+
+# --- ids and names Bird lists, quoted in what an exactly-once create says ---------------------------------------
+
+
+@responses.activate
+def test_an_identical_subscription_listed_with_the_key_in_its_id_is_named_without_it():
+    """The look-up before a create quotes what Bird lists (the leftover to adopt): whatever Bird puts there, the key
+    is not in the message."""
+    from uuid import uuid4
+
+    from pulumi_bird.api.create import IdenticalObjectError
+    from pulumi_bird.api.models import CreateWebhookSubscriptionRequest
+    from pulumi_bird.api.webhooks import create_subscription_resolving
+
+    org, ws = str(uuid4()), str(uuid4())  # the process's one listing is per workspace: this test's own
+    hooks = f"{API}/organizations/{org}/workspaces/{ws}/webhook-subscriptions"
+    listed = {"id": f"left-{KEY}", "service": "channels", "event": "channel.updated", "url": "https://h.example.com/1"}
+    responses.get(hooks, json={"results": [listed]})
+    responses.get(f"{hooks}/left-{KEY}", json=listed)
+    request = CreateWebhookSubscriptionRequest(service="channels", event="channel.updated", url=listed["url"])
+    with pytest.raises(IdenticalObjectError, match="an identical object already exists") as caught:
+        create_subscription_resolving(BirdClient(KEY, API, sleep=lambda s: None), org, ws, request)
+    assert KEY[:8] not in str(caught.value) and errors.REDACTED in str(caught.value)
+
+
+@responses.activate
+def test_a_409_naming_the_connector_bird_lists_on_the_number_leaves_out_the_key_it_echoes():
+    from uuid import uuid4
+
+    from pulumi_bird.api.connectors import create_connector_resolving
+    from pulumi_bird.api.models import CreateConnectorRequest
+
+    ws, number = str(uuid4()), str(uuid4())
+    connectors = f"{API}/workspaces/{ws}/connectors"
+    responses.post(connectors, status=409, json={"code": "Conflict", "message": "number in use"})
+    responses.get(connectors, json={"results": [{
+        "id": str(uuid4()), "name": f"sent with {KEY}", "connectorTemplateRef": "sms-messagebird:1",
+        "arguments": {"phoneNumberId": number}}]})
+    request = CreateConnectorRequest(name="sms", connector_template_ref="sms-messagebird:1",
+                                     arguments={"phoneNumberId": number})
+    with pytest.raises(errors.ConflictError, match="already carries connector") as caught:
+        create_connector_resolving(BirdClient(KEY, API, sleep=lambda s: None), ws, request, guard_existing=False)
+    assert KEY[:8] not in str(caught.value) and errors.REDACTED in str(caught.value)

@@ -270,7 +270,7 @@ def _explain_conflict(
         what = f"phone number {number_id} already carries a {request.connector_template_ref} connector"
     else:
         what = "a connector like this one already exists"
-    return exc.with_summary(what)
+    return exc.with_summary(client.redact(what))  # it quotes the holder Bird lists: no secret may ride along
 
 
 def roll_back(client: BirdClient, workspace_id: str, connector_id: str, cause: BaseException) -> errors.BirdError:

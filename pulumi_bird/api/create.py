@@ -171,10 +171,10 @@ def create_exactly_once(
         if existing_like is not None:
             found = not_owned(existing_like())
             if found and not allow_identical:
-                raise IdenticalObjectError(
+                raise IdenticalObjectError(retry.redact(  # it quotes ids Bird lists: no secret may ride along
                     f"{what}: an identical object already exists on Bird ({_ids(found)}), perhaps left by an "
                     f"interrupted run. Adopt it with adopt_id={found[0].id!r}, delete it, or set "
-                    f"allow_identical=True to create another one")
+                    f"allow_identical=True to create another one"))
             before |= {o.id for o in found}
         try:
             created = _Create(what, post, like, delete, matches, before, explain_conflict, retry).run()
