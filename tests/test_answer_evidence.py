@@ -123,6 +123,25 @@ def test_a_status_naming_another_number_is_refused_on_create_and_on_refresh(emul
     emulator_host.delete(reg.urn, result.id, result.outs)
 
 
+def test_a_status_naming_another_number_that_echoes_the_key_is_refused_without_it(emulator, emulator_host, inputs_of):
+    """The refusal quotes the number Bird's status names: on create (rolled back) and on refresh, whatever Bird
+    puts there, the access key is not in the message."""
+    number, other = str(uuid.uuid4()), f"n-{emulator.access_key}"
+    emulator.hostile.patch_answer("GET", r"/status$", {"number": {"numberId": other}}, times=None)
+    with pytest.raises(ProviderError, match="names phone number") as caught:
+        up(emulator_host, sms(inputs_of, number))
+    assert emulator.access_key[:12] not in str(caught.value) and on_number(emulator, number) == []
+    emulator.hostile.clear()
+    reg = sms(inputs_of, number)
+    result = up(emulator_host, reg)
+    emulator.hostile.patch_answer("GET", r"/status$", {"number": {"numberId": other}}, times=None)
+    with pytest.raises(ProviderError, match="names phone number") as caught:
+        emulator_host.read(reg.urn, result.id, result.outs, result.outs)
+    assert emulator.access_key[:12] not in str(caught.value)
+    emulator.hostile.clear()
+    emulator_host.delete(reg.urn, result.id, result.outs)
+
+
 # --- 2. the follow-up PATCH of a create never orphans ---------------------------------------------------------------
 
 

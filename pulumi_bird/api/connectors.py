@@ -20,7 +20,7 @@ from .values import iso
 log: logging.Logger = logging.getLogger(__name__)
 
 
-def status_of(connector: Connector, status: Optional[ConnectorStatus]) -> Optional[ConnectorStatus]:
+def status_of(client: BirdClient, connector: Connector, status: Optional[ConnectorStatus]) -> Optional[ConnectorStatus]:
     """``status`` when it can be ``connector``'s: the phone number and channel it names, where both show one, are
     the connector's. Otherwise a ForeignObjectError naming both, before anything is stored (Bird's status body
     carries no connector id, so these are all it can be checked by)."""
@@ -31,10 +31,10 @@ def status_of(connector: Connector, status: Optional[ConnectorStatus]) -> Option
               status.channel.channel_id if status.channel else None))
     for what, mine, theirs in pairs:
         if mine and theirs and mine != theirs:
-            raise errors.ForeignObjectError(
+            raise errors.ForeignObjectError(client.redact(  # it quotes Bird's answer: no secret may ride along
                 f"the status read of connector {connector.id} names {what} {theirs!r:.60}, but the connector has "
                 f"{mine}: not taken, nothing stored (a proxy or cache between us and Bird? check bird:apiUrl / "
-                "BIRD_API_URL)", method="GET", status=200)
+                "BIRD_API_URL)"), method="GET", status=200)
     return status
 
 

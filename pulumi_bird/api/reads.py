@@ -179,7 +179,7 @@ def read_connector(
             status: Optional[ConnectorStatus] = client.get_connector_status(workspace_id, connector_id)
         except errors.NotFoundError:
             status = None
-    return connector, status_of(connector, status)
+    return connector, status_of(client, connector, status)
 
 
 def find_subscription(

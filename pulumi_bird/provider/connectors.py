@@ -170,7 +170,7 @@ class ConnectorBackedProvider(BirdProvider):
         from ..api.connectors import status_of, wait_connector_ready
 
         status = wait_connector_ready(client, scope[0], found.connector.id, float(inputs["ready_timeout"]))
-        return Installed(found.connector, status_of(found.connector, status))
+        return Installed(found.connector, status_of(client, found.connector, status))
 
     def remove(self, client: Any, scope: Sequence[str], id_: str) -> None:
         from ..api.connectors import delete_connector_if_present
