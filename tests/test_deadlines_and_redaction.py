@@ -290,3 +290,33 @@ def test_a_409_naming_the_connector_bird_lists_on_the_number_leaves_out_the_key_
     with pytest.raises(errors.ConflictError, match="already carries connector") as caught:
         create_connector_resolving(BirdClient(KEY, API, sleep=lambda s: None), ws, request, guard_existing=False)
     assert KEY[:8] not in str(caught.value) and errors.REDACTED in str(caught.value)
+
+
+@responses.activate
+def test_look_alikes_that_appear_after_a_retried_create_are_logged_without_the_key(caplog):
+    from uuid import uuid4
+
+    from pulumi_bird.api.models import CreateWebhookSubscriptionRequest
+    from pulumi_bird.api.webhooks import create_subscription_resolving
+
+    org, ws, clock = str(uuid4()), str(uuid4()), Clock()
+    hooks = f"{API}/organizations/{org}/workspaces/{ws}/webhook-subscriptions"
+    body = {"service": "channels", "event": "channel.updated", "url": "https://h.example.com/late"}
+    ours, posts = dict(body, id=str(uuid4())), []
+    # Two look-alikes appear once the second POST has landed: more than the one ambiguous attempt could make.
+    late = [ours, dict(body, id=str(uuid4())), dict(body, id=f"late-{KEY}")]
+
+    def post(_: Any) -> tuple:
+        posts.append(1)
+        return (502, {}, "") if len(posts) == 1 else (201, {}, json.dumps(ours))
+
+    def listed(_: Any) -> tuple:
+        return 200, {}, json.dumps({"results": late if len(posts) > 1 else []})
+
+    responses.add_callback(responses.POST, hooks, post)
+    responses.add_callback(responses.GET, hooks, listed)
+    client = BirdClient(KEY, API, sleep=clock.sleep, clock=clock)
+    with caplog.at_level("WARNING", logger="pulumi_bird"):
+        created = create_subscription_resolving(client, org, ws, CreateWebhookSubscriptionRequest(**body))
+    assert created.id == ours["id"] and len(posts) == 2
+    assert "look-alikes appeared meanwhile" in caplog.text and KEY[:8] not in caplog.text

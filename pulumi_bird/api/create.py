@@ -297,7 +297,7 @@ class _Create(Generic[T]):
             return
         if len(late) > attempts:
             log.warning("%s: created %s; %d look-alikes appeared meanwhile (%s), more than our attempts: left alone",
-                        self.what, created.id, len(late), _ids(late))
+                        self.what, created.id, len(late), self.retry.redact(_ids(late)))  # ids Bird lists
             return
         leftovers = _delete_all(self.what, [o for o in late if is_uuid(o.id)], self.delete)
         if leftovers:
