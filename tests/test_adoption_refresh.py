@@ -3,12 +3,13 @@ against the independent Bird double, with objects made out of band (as in Bird's
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
 from pulumi.runtime.rpc import UNKNOWN
 
-from bird_double import ORG, WS, _now
+from bird_double import KEY, ORG, WS, _now
 from engine_double.host import ProviderError
 from pulumi_bird import Connector, SmsChannel, VoiceChannel, WebhookSubscription
 from pulumi_bird.provider.base import LOOKUP_MARKER
@@ -198,6 +199,23 @@ def test_get_of_another_template_fails_naming_the_id(host, double, inputs_of):
         host.read(reg.urn, cid, properties=lookup, inputs=lookup)
     assert cid in str(caught.value) and "voice-messagebird:1" in str(caught.value)
 
+
+
+def test_what_bird_shows_of_an_object_is_quoted_without_the_key_it_echoes(host, double, inputs_of):
+    """Adopting quotes Bird's name and template, a get() its template: whatever Bird puts there, the access key
+    is not in the message."""
+    pn = str(uuid.uuid4())
+    named = out_of_band_connector(double, name=f"n {KEY}", arguments={"phoneNumberId": pn, "channelMessageType": "2fa"})
+    other = out_of_band_connector(double, name="sms", template=f"t-{KEY}", arguments={"phoneNumberId": pn})
+    for cid, says in ((named, "Bird has 'n [redacted]'"), (other, "is a t-[redacted] connector")):
+        reg = sms(inputs_of, pn, adopt_id=cid)
+        with pytest.raises(ProviderError, match=re.escape(says)) as caught:
+            host.create(reg.urn, checked(host, reg))
+        assert KEY[:12] not in str(caught.value)
+    lookup = {"__provider": reg.inputs["__provider"], LOOKUP_MARKER: True}
+    with pytest.raises(ProviderError, match=re.escape("is a t-[redacted] connector")) as caught:
+        host.read(reg.urn, other, properties=lookup, inputs=lookup)
+    assert KEY[:12] not in str(caught.value) and writes(double) == []
 
 # --- refresh never invents a replacement ----------------------------------------------------------------------------
 

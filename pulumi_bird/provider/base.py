@@ -108,8 +108,8 @@ class BirdProvider(ResourceProvider):
         """The part of what ``find`` returns that the schema's read paths are read from."""
         return found
 
-    def check_found(self, id_: str, found: Any, adopting: bool = False) -> None:
-        """Refuse an object that is not of this resource's kind."""
+    def check_found(self, client: Any, id_: str, found: Any, adopting: bool = False) -> None:
+        """Refuse an object that is not of this resource's kind (what Bird shows quoted through ``client.redact``)."""
 
     def outputs(self, found: Any, inputs: Mapping[str, Any]) -> dict[str, Any]:
         """The computed outputs: what Bird's object shows of each computed property."""
@@ -252,7 +252,7 @@ class BirdProvider(ResourceProvider):
             if lookup:  # get(): the engine would hand the program a resource with every output empty
                 raise ValueError(f"get: there is no {self.what} {id_!r} in workspace {scope[-1]}")
             return ReadResult("", {})  # refresh: gone, so the engine drops it from the stack
-        self.check_found(id_, found)
+        self.check_found(client, id_, found)
         inputs = self.inputs_from_bird(found, props, scope, lookup=lookup)
         return ReadResult(id_, {**inputs, **self.outputs(found, inputs)}, inputs)
 
@@ -323,7 +323,7 @@ class BirdProvider(ResourceProvider):
         found = self.find(client, scope, adopt_id)
         if found is None:
             raise ValueError(f"adopt_id {adopt_id!r}: there is no {self.what} with this id in workspace {scope[-1]}")
-        self.check_found(adopt_id, found, adopting=True)
+        self.check_found(client, adopt_id, found, adopting=True)
         # (property, declared, Bird's) for what differs and PATCH cannot change (or cannot unset)
         birds, differences = self.inputs_from_bird(found, inputs, scope), []
         for p in self.schema:
@@ -337,10 +337,10 @@ class BirdProvider(ResourceProvider):
             lines = "\n".join(f"  {prop}: declared {quotable(mine)}, Bird has {quotable(theirs)}"
                                for prop, mine, theirs in differences)
             what = "in what cannot be updated" if self.schema.patchable else f"and {self.what}s cannot be updated"
-            raise ValueError(
+            raise ValueError(client.redact(  # it quotes what Bird has: no secret may ride along
                 f"adopt_id {adopt_id!r}: {self.what} {adopt_id} differs from the program {what}, so nothing was "
                 f"changed. Make the program say what Bird has:\n{lines}"
-            )
+            ))
         changes = self._changes(found, inputs, self.schema.patchable)
         if changes:
             found = self.patch(client, scope, adopt_id, changes)

@@ -184,11 +184,12 @@ class ConnectorBackedProvider(BirdProvider):
         number = props.get("phone_number_id") or (props.get("arguments") or {}).get("phoneNumberId") or props.get("number_id")
         note_number_released(scope[0], template, number, id_)
 
-    def check_found(self, id_: str, found: Installed, adopting: bool = False) -> None:
+    def check_found(self, client: Any, id_: str, found: Installed, adopting: bool = False) -> None:
         theirs = found.connector.connector_template_ref
         if self.template_ref and theirs not in (None, self.template_ref):
-            raise ValueError(f"{f'adopt_id {id_!r}: ' if adopting else ''}connector {id_} is a {theirs} connector, not "
-                             f"{self.template_ref}: use the resource class of its template (or Connector)")
+            raise ValueError(client.redact(f"{f'adopt_id {id_!r}: ' if adopting else ''}connector {id_} is a {theirs} "
+                                           f"connector, not {self.template_ref}: use the resource class of its "
+                                           "template (or Connector)"))
 
     def outputs(self, found: Installed, inputs: Mapping[str, Any]) -> dict[str, Any]:
         from ..api.connectors import connector_outputs
