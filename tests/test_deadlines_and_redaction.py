@@ -96,6 +96,17 @@ def test_every_terminal_state_fails_at_once_with_birds_words_redacted(status, st
     assert KEY not in text and KEY[:11] not in text
 
 
+@pytest.mark.parametrize("status,stage,says", [("error", f"stage-{KEY}", "failed to provision"),
+                                               (f"pending-{KEY}", "provisioning", "was not active after 30s")])
+@responses.activate
+def test_a_status_or_stage_echoing_the_key_is_quoted_without_it(status, stage, says, caplog):
+    clock = Clock()
+    responses.get(STATUS, body=channel(status, stage))
+    with caplog.at_level("DEBUG", logger="pulumi_bird"), pytest.raises(errors.ReadinessError, match=says) as caught:
+        waiter(clock, 30)()
+    assert errors.REDACTED in str(caught.value) and KEY[:8] not in str(caught.value) + caplog.text
+
+
 @responses.activate
 def test_a_channel_inactive_until_the_deadline_says_for_how_long():
     clock = Clock()

@@ -217,7 +217,7 @@ class _Wait:
             reason = self.client.redact(channel.error_message) if channel.error_message else "Bird gave no reason"
             raise errors.ReadinessError(
                 f"the channel of connector {self.connector_id} failed to provision "
-                f"(status {channel.status}, stage {channel.stage}): {reason}",
+                f"({self.client.redact(f'status {channel.status}, stage {channel.stage}')}): {reason}",
                 connector_id=self.connector_id,
             )
         if channel.stage == STAGE_INACTIVE:
@@ -248,7 +248,7 @@ class _Wait:
             return f"last poll failed: {self.hiccup}"
         if channel is None:
             return "no channel yet"
-        said = f"status {channel.status}, stage {channel.stage}"
+        said = self.client.redact(f"status {channel.status}, stage {channel.stage}")  # Bird's words: no secret rides along
         if channel.status == STATUS_OK and channel.stage == STAGE_ACTIVE and not channel.channel_id:
             return f"{said}, but Bird gave no channel id"
         if self.inactive_since is not None:
