@@ -224,3 +224,15 @@ def test_the_emulator_applies_the_numbers_listing_filters(query, expected):
         listed = requests.get(f"{emu.url}/workspaces/{emu.workspace_id}/numbers", params={**query, "limit": 99},
                               headers={"Authorization": f"AccessKey {emu.access_key}"}, timeout=10).json()
     assert {n["number"] for n in listed["results"]} == expected
+
+
+@responses.activate
+def test_a_refusal_explained_by_the_numbers_listing_leaves_out_the_key_it_echoes():
+    from pulumi_bird.api.numbers import explain_missing_capability
+
+    key = "sk-live-numbers-key-0123456789"
+    responses.get(NUMBERS, json={"results": [{"id": "n-1", "number": f"+31 {key}", "capabilities": [f"voice-{key}"]}]})
+    refused = errors.InvalidRequestError("Bird rejected the request", status=422)
+    with BirdClient(key, API) as client:
+        explained = explain_missing_capability(client, WS, "n-1", "sms", refused)
+    assert "not sms, so Bird refused the sms channel" in str(explained) and key[:8] not in str(explained)

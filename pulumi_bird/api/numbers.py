@@ -100,7 +100,7 @@ def explain_missing_capability(client: BirdClient, workspace_id: str, number_id:
     if found is None or platform in found.capabilities:
         return refused
     carries = ", ".join(found.capabilities) or "no capability"
-    return refused.with_summary(
+    return refused.with_summary(client.redact(  # it quotes what Bird lists: no secret may ride along
         f"phone number {found.number} (phone_number_id {number_id}) carries {carries}, not {platform}, so Bird "
         f"refused the {platform} channel: choose a number with {platform} (get_phone_number(\"{found.number}\")"
-        f".capabilities shows what a number carries), or have {platform} enabled on it in Bird (Numbers)")
+        f".capabilities shows what a number carries), or have {platform} enabled on it in Bird (Numbers)"))

@@ -248,7 +248,7 @@ class _Wait:
             return f"last poll failed: {self.hiccup}"
         if channel is None:
             return "no channel yet"
-        said = self.client.redact(f"status {channel.status}, stage {channel.stage}")  # Bird's words: no secret rides along
+        said = self.client.redact(f"status {channel.status}, stage {channel.stage}")  # Bird's words, no secret
         if channel.status == STATUS_OK and channel.stage == STAGE_ACTIVE and not channel.channel_id:
             return f"{said}, but Bird gave no channel id"
         if self.inactive_since is not None:
