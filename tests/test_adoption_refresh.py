@@ -151,6 +151,30 @@ def test_a_replacement_while_adopt_id_names_the_old_object_is_refused_by_check(h
     assert preview.failures == []
 
 
+def test_adopt_id_set_to_the_own_id_beside_a_replacing_change_is_refused_by_diff(host, double, inputs_of):
+    """Created without adopt_id, then adopt_id = its own id and a replacing change: check cannot see the id, so
+    diff refuses, before any request; the replacement would take over the object the up then deletes."""
+    pn = str(uuid.uuid4())
+    first = sms(inputs_of, pn)
+    inputs = checked(host, first)
+    created = host.create(first.urn, inputs)
+    before, seen = dict(double.connectors[created.id]), len(double.seen)
+    reg = sms(inputs_of, pn, adopt_id=created.id, channel_message_type="2fa")
+    news = host.check(reg.urn, reg.inputs, olds=inputs)
+    assert news.failures == []
+    with pytest.raises(ProviderError) as caught:
+        host.diff(reg.urn, created.id, created.outs, news.inputs, old_inputs=inputs)
+    message = str(caught.value)
+    assert "adopt_id still names it" in message and "remove adopt_id" in message and created.id in message
+    assert "channel_message_type 'transactional' -> '2fa'" in message
+    assert double.seen[seen:] == [] and double.connectors[created.id] == before
+    # Without a replacing change, adopt_id = its own id stays no change; unknown in a preview is not judged.
+    same = checked(host, sms(inputs_of, pn, adopt_id=created.id))
+    assert host.diff(reg.urn, created.id, created.outs, same, old_inputs=inputs).changes == "none"
+    unknown = {**news.inputs, "channel_message_type": UNKNOWN}
+    assert host.diff(reg.urn, created.id, created.outs, unknown, old_inputs=inputs).changes == "some"
+
+
 def test_refresh_of_an_adopted_voice_channel_renamed_in_bird_never_fails(host, double, inputs_of):
     """The issue: refresh, then refresh again, then `up --refresh` of an adopted channel renamed in Bird's
     dashboard. Every refresh Diff shows the drift; only the up's Check (never run by a refresh) stops the up."""

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import uuid
 
+import grpc
+import pytest
 from plugin_engine import DIFF, KIND, from_struct
 
 
@@ -114,3 +116,30 @@ def test_an_in_place_change_beside_a_drifted_replacement_is_reported_once_each(p
     assert kinds(diff) == {"name": KIND.UPDATE_REPLACE, "readyTimeout": KIND.UPDATE}
     assert list(diff.replaces) == ["name"] and sorted(diff.diffs) == ["name", "readyTimeout"]
     plugin.delete(urn, cid, outs, old_inputs=refreshed)
+
+
+def test_adopt_id_set_to_the_own_id_beside_a_replacing_change_fails_diff_before_any_request(plugin, emulator):
+    """Created without adoptId, then adoptId = its own id and a replacing change: Check cannot see the id, so Diff
+    refuses (preview and up stop there); the replacement would take over the object the up then deletes."""
+    number = str(uuid.uuid4())
+    program = {"phoneNumberId": number, "channelMessageType": "transactional", "name": "sms-own-id"}
+    id_, outs, checked = plugin.up("SmsChannel", program["name"], program)
+    urn = plugin.urn("SmsChannel", program["name"])
+
+    def held():
+        return [c for c in emulator.backend.list_all_connectors(emulator.workspace_id) if c["id"] == id_]
+
+    before, seen = held(), emulator.recorded_requests_total
+    news, failures = plugin.check(urn, {**program, "adoptId": id_, "channelMessageType": "2fa"}, olds=checked)
+    assert failures == []
+    with pytest.raises(grpc.RpcError) as caught:
+        plugin.diff(urn, id_, outs, news, old_inputs=checked)
+    reason = caught.value.details()
+    assert reason.startswith(f"connector {id_} must be replaced (channelMessageType 'transactional' -> '2fa'), "
+                             "but adoptId still names it")
+    assert "remove adoptId" in reason and "adopt_id" not in reason
+    assert emulator.recorded_requests_total == seen and held() == before != []
+    # adoptId = its own id without a replacing change stays no change.
+    same, _ = plugin.check(urn, {**program, "adoptId": id_}, olds=checked)
+    assert plugin.diff(urn, id_, outs, same, old_inputs=checked).changes == DIFF.DIFF_NONE
+    plugin.delete(urn, id_, outs, old_inputs=checked)

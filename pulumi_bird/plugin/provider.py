@@ -33,7 +33,7 @@ from pulumi.provider.experimental.provider import (
     UpdateResponse,
 )
 
-from ..provider.base import LOOKUP_MARKER, RESOURCE_NAME_KEY
+from ..provider.base import LOOKUP_MARKER, RESOURCE_NAME_KEY, refuse_adopting_itself
 from .fields import BY_TOKEN, fields
 from .package import schema_json
 from .settings import apply_config, check_config
@@ -93,10 +93,11 @@ def completed(provider: Any, names: Names, resource_name: str, olds: dict[str, A
 
 def diff(provider: Any, names: Names, request: DiffRequest) -> DiffResponse:
     """The provider's :meth:`~pulumi_bird.provider.base.BirdProvider.plan`, computed once from the declared schema:
-    each changed property, whether it replaces, and the detailed diff from the same answer. It never fails, so a
-    refresh (which runs Diff to show the drift) never does either."""
+    each changed property, whether it replaces, and the detailed diff from the same answer. It fails only to refuse
+    adopt_id naming the object it replaces, which a refresh (which runs Diff to show the drift) never meets."""
     values, _ = names.incoming(request.new_inputs)
     old_values = completed(provider, names, request.name, names.incoming(request.old_state)[0])
+    refuse_adopting_itself(provider, request.resource_id, old_values, values)
     plan = provider.plan(old_values, values)
     if not plan.changed:
         return DiffResponse(changes=False)

@@ -169,7 +169,9 @@ class BirdProvider(ResourceProvider):
         return Plan(changed, replaces, first)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        """The change :meth:`plan` finds. It never fails: the engine runs it to show a refresh's drift too."""
+        """The change :meth:`plan` finds. It fails only as :func:`adopt_id_problem` says, which a refresh's diff
+        (the stored adopt_id on both sides) never meets: the engine runs it to show a refresh's drift too."""
+        refuse_adopting_itself(self, id_, olds, news)
         plan = self.plan(olds, news)
         return DiffResult(changes=bool(plan.changed), replaces=list(plan.replaces),
                           delete_before_replace=plan.delete_before_replace or None)
@@ -393,22 +395,35 @@ def _replaces(p: Property, old: Any, new: Any) -> bool:
     return p.change == "replace" or (not p.removable and old is not None and new is None)
 
 
-def adopt_id_problem(provider: BirdProvider, olds: Mapping[str, Any], news: Mapping[str, Any]) -> str:
-    """Why ``check`` refuses an up, or "": a replacement while ``adopt_id`` still names the object being replaced
-    would adopt (or find deleted) the very object it replaces, so the up stops before anything is deleted, as the
-    engine stops a leftover ``import``. ``olds`` holding the same ``adopt_id`` means the object was adopted, so it
-    is the one replaced. Values unknown in a preview are not judged (the up's own check judges them)."""
+def adopt_id_problem(provider: BirdProvider, olds: Mapping[str, Any], news: Mapping[str, Any], id_: str = "") -> str:
+    """Why ``check`` (or, given the resource's id, ``diff``) refuses an up, or "": a replacement while ``adopt_id``
+    still names the object being replaced would adopt (or find deleted) the very object it replaces, so the up stops
+    before anything is deleted, as the engine stops a leftover ``import``. ``olds`` holding the same ``adopt_id``
+    means the object was adopted, so it is the one replaced; check cannot see the id, so ``diff`` judges an
+    ``adopt_id`` newly set to the resource's own id. Values unknown in a preview are not judged (the up's own check
+    judges them)."""
     adopt_id = news.get("adopt_id")
-    if not isinstance(olds, Mapping) or not isinstance(adopt_id, str) or olds.get("adopt_id") != adopt_id:
+    if not isinstance(olds, Mapping) or not isinstance(adopt_id, str):
+        return ""
+    adopted = olds.get("adopt_id") == adopt_id  # else newly set: a refresh's diff has the stored one on both sides
+    if not ((adopt_id == id_ and not adopted) if id_ else adopted):
         return ""
     replaces = [n for n in provider.plan(olds, news).replaces if not is_unknown(news.get(n))]
     if not replaces:
         return ""
     hidden = set(provider.schema.secrets)
     changes = ", ".join(n if n in hidden else f"{n} {olds.get(n)!r} -> {news.get(n)!r}" for n in replaces)
+    fate = "take over the very object the up deletes" if id_ else "delete it and then find nothing to adopt"
     return (f"{provider.what} {adopt_id} must be replaced ({changes}), but adopt_id still names it: the replacement "
-            f"would delete it and then find nothing to adopt. To keep it, declare its current values in the program; "
+            f"would {fate}. To keep it, declare its current values in the program; "
             f"to replace it, remove adopt_id (it is only needed for the first deployment)")
+
+
+def refuse_adopting_itself(provider: BirdProvider, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> None:
+    """Diff's share of :func:`adopt_id_problem`: raised before any call to Bird, so preview and up fail."""
+    problem = adopt_id_problem(provider, olds, news, id_)
+    if problem:
+        raise ValueError(problem)
 
 
 # --- get() and the resource base --------------------------------------------------------------------------
