@@ -125,6 +125,29 @@ def test_refresh_of_an_adopted_channel_renamed_in_bird(cli: Pulumi, emulator) ->
     assert is_empty(emulator)
 
 
+def test_adopt_id_set_to_the_own_id_beside_a_replacing_change_stops_preview_and_up(cli: Pulumi, emulator) -> None:
+    """A channel created without adopt_id, then adopt_id = its own connector id and a new name (a replacement):
+    the replacement would take over the object the up deletes, so Diff stops preview and up, touching nothing."""
+    project = project_copy(PROGRAMS / "adopted", cli.workdir / "adopted")
+    stack = cli.stack(project, "dev", {**bird_config(emulator), "phoneNumberId": VOICE_NUMBER_ID,
+                                       "name": "created by the stack"}, secrets={"bird:accessKey"})
+    try:
+        stack.up("--skip-preview")
+        before = emulator_objects(emulator)["connectors"]
+        assert len(before) == 1
+        stack.set_config({"connectorId": before[0]["id"], "name": "renamed in the program"})
+        emulator.clear_requests()
+        for run in (stack.preview(check=False), stack.up(check=False)):
+            assert run.returncode != 0
+            assert "adopt_id still names it" in run.output and "remove adopt_id" in run.output, run.output
+            assert "Traceback (most recent call last):\n  File \"" not in run.stderr
+        assert [r for r in emulator.requests if r.method != "GET"] == []
+        assert emulator_objects(emulator)["connectors"] == before
+    finally:
+        stack.destroy(check=False)
+    assert is_empty(emulator)
+
+
 def test_a_relative_virtualenv_is_resolved_from_the_main_directory_for_the_provider_host(cli: Pulumi, emulator,
                                                                                          tmp_path: Path) -> None:
     """The README's caveat, on the real engine: with `main:` in a subdirectory, the engine starts the dynamic

@@ -1,4 +1,5 @@
-"""A voice channel adopted with adopt_id, as examples/adopt-existing adopts an SMS channel."""
+"""A voice channel adopted with adopt_id, as examples/adopt-existing adopts an SMS channel (or, without
+connectorId, created)."""
 
 import pulumi
 
@@ -6,5 +7,5 @@ from pulumi_bird import VoiceChannel
 
 config = pulumi.Config()
 voice = VoiceChannel("voice", phone_number_id=config.require("phoneNumberId"), name=config.require("name"),
-                     adopt_id=config.require("connectorId"))
+                     adopt_id=config.get("connectorId"))
 pulumi.export("channelId", voice.channel_id)
