@@ -400,6 +400,24 @@ def test_a_failed_create_is_one_message_without_the_plugins_stack(plugin, emulat
     assert "phone_number_id" not in details and "ready_timeout" not in details
 
 
+def test_a_failed_refresh_is_one_message_in_the_programs_names_without_the_key(plugin, emulator):
+    """Read's errors go through the same wrapper as create's: one message, the schema's names, no secret, even when
+    Bird's answer echoes the access key."""
+    urn = plugin.urn("SmsChannel", "sms-unreadable")
+    id_, outs, checked = plugin.up("SmsChannel", "sms-unreadable", sms_inputs())
+    emulator.faults.add("GET", f"/connectors/{id_}$", 403, times=None, body={
+        "code": "Forbidden", "message": f"key {emulator.access_key} may not read phone_number_id"})
+    try:
+        with pytest.raises(grpc.RpcError) as caught:
+            plugin.read(urn, id_, outs, checked)
+    finally:
+        emulator.faults.clear()
+        plugin.delete(urn, id_, outs, old_inputs=checked)
+    details = caught.value.details()
+    assert "403" in details and "phoneNumberId" in details and "phone_number_id" not in details, details
+    assert emulator.access_key not in details and "Traceback" not in details and 'File "' not in details, details
+
+
 def test_the_plugin_is_not_loaded_by_import_pulumi_bird():
     code = ("import sys, pulumi_bird, pulumi_bird.sms_channel, pulumi_bird.webhook_subscription, pulumi_bird.lookups; "
             "print([m for m in sys.modules if m.startswith('pulumi_bird.plugin')])")
