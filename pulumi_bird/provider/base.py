@@ -405,8 +405,12 @@ def adopt_id_problem(provider: BirdProvider, olds: Mapping[str, Any], news: Mapp
     adopt_id = news.get("adopt_id")
     if not isinstance(olds, Mapping) or not isinstance(adopt_id, str):
         return ""
-    adopted = olds.get("adopt_id") == adopt_id  # else newly set: a refresh's diff has the stored one on both sides
-    if not ((adopt_id == id_ and not adopted) if id_ else adopted):
+    adopted = olds.get("adopt_id") == adopt_id  # the object was adopted with it (a refresh's diff has it both sides)
+    if id_:  # diff: adopt_id newly set to the resource's own id; an adopted one is check's to judge
+        names_replaced = adopt_id == id_ and not adopted
+    else:  # check: the adopted object is the one replaced
+        names_replaced = adopted
+    if not names_replaced:
         return ""
     replaces = [n for n in provider.plan(olds, news).replaces if not is_unknown(news.get(n))]
     if not replaces:
