@@ -99,25 +99,20 @@ def test_adopting_a_webhook_patches_what_patch_can_set_and_nothing_else(host, do
     assert double.signing_keys[sid] == "k-123456-7a9c1e3f5b0d2f4a6c8e0b2d"
 
 
-def test_adopting_a_webhook_of_another_event_fails_and_writes_nothing(host, double, inputs_of):
-    sid = out_of_band_subscription(double, url="https://a.example.com/hook", event="channel.created")
+# Bird's subscription differs in what PATCH cannot change: its event, or a template the program leaves out (PATCH
+# cannot unset a template, and removing one replaces the subscription, so adopting would keep an undeclared one).
+@pytest.mark.parametrize("birds, differs", [
+    ({"event": "channel.created"}, "  event: declared 'channel.updated', Bird has 'channel.created'"),
+    ({"template": "twilio-sms"}, "  template: declared None, Bird has 'twilio-sms'"),
+])
+def test_adopting_a_webhook_that_differs_in_what_patch_cannot_set_fails_and_writes_nothing(
+        host, double, inputs_of, birds, differs):
+    sid = out_of_band_subscription(double, url="https://a.example.com/hook", **birds)
     reg = inputs_of(lambda: WebhookSubscription("h", service="channels", event="channel.updated",
                                                 url="https://a.example.com/hook", adopt_id=sid))
     with pytest.raises(ProviderError) as caught:
         host.create(reg.urn, checked(host, reg))
-    assert "  event: declared 'channel.updated', Bird has 'channel.created'" in str(caught.value)
-    assert writes(double) == []
-
-
-def test_adopting_a_webhook_whose_template_the_program_leaves_out_fails_and_writes_nothing(host, double, inputs_of):
-    """PATCH cannot unset a template (removing it replaces the subscription), so adopting one without it would
-    keep a template the program does not declare."""
-    sid = out_of_band_subscription(double, url="https://a.example.com/hook", template="twilio-sms")
-    reg = inputs_of(lambda: WebhookSubscription("h", service="channels", event="channel.updated",
-                                                url="https://a.example.com/hook", adopt_id=sid))
-    with pytest.raises(ProviderError) as caught:
-        host.create(reg.urn, checked(host, reg))
-    assert "  template: declared None, Bird has 'twilio-sms'" in str(caught.value)
+    assert differs in str(caught.value)
     assert writes(double) == []
 
 
